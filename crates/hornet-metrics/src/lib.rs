@@ -1,0 +1,22 @@
+//! Metrics: per-thread recorders (no locks, no allocation per request), the once-a-second merge into
+//! a run-wide aggregate of HdrHistograms and counters, and the versioned report model every output
+//! reads.
+//!
+//! Data flows one way: [`Recorder`] (one per worker thread) → [`Interval`] (sent to the collector
+//! once a second) → [`Aggregator`] (exact totals plus a downsampled timeline) → [`Report`]
+//! (`"hornet-report/1"` JSON). Metric definitions are in `docs/metrics.md`, the JSON schema in
+//! `docs/report-format.md`.
+
+pub mod aggregate;
+pub mod hist;
+pub mod kinds;
+pub mod recorder;
+pub mod report;
+pub mod timeline;
+
+pub use aggregate::{Aggregator, LiveSnapshot, RunMeta};
+pub use hist::{HistogramError, decode_histogram, encode_histogram};
+pub use kinds::{ErrorKind, Timings};
+pub use recorder::{EndpointId, Interval, Recorder};
+pub use report::{Report, ReportError, Summary};
+pub use timeline::{Tier, TimelinePolicy};

@@ -1,0 +1,625 @@
+//! The per-thread [`Recorder`] and the [`Interval`] it fills.
+//!
+//! A recorder is owned by one worker thread. Recording is a plain add on that thread's data: no
+//! lock, no channel, and no allocation per request (histograms are allocated on their first value
+//! in an interval and a status code's slot on its first occurrence, see [`crate::hist`]). Once a
+//! second the thread calls [`Recorder::take_interval`], which swaps the current interval for an
+//! empty one, and sends the full one to the collector.
+
+use std::time::Duration;
+
+use crate::hist::Hist;
+use crate::kinds::{ErrorKind, Timings};
+
+/// Index of an endpoint (request name) in the plan's endpoint list.
+pub type EndpointId = u32;
+
+/// Number of error kinds.
+pub(crate) const KINDS: usize = ErrorKind::ALL.len();
+
+/// Longest first message kept, in bytes (longer ones are cut at a character boundary).
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// Endpoint ids and scenario indices are expected below the plan's counts. Larger ones are kept
+/// (the report names them `endpoint #i`), up to this many slots beyond the plan's count (at least);
+/// past that they share one slot, so a bogus id cannot make a recorder allocate gigabytes.
+const EXTRA_SLOTS: usize = 1024;
+
+/// Error counts by kind, with the first message of each kind.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ErrorSlots {
+    pub(crate) counts: [u64; KINDS],
+    pub(crate) first: [Option<Box<str>>; KINDS],
+}
+
+impl ErrorSlots {
+    pub(crate) fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    fn merge(&mut self, other: &ErrorSlots) {
+        for i in 0..KINDS {
+            self.counts[i] += other.counts[i];
+            if self.first[i].is_none() {
+                self.first[i].clone_from(&other.first[i]);
+            }
+        }
+    }
+}
+
+/// What one endpoint did within an interval.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndpointStats {
+    pub(crate) requests: u64,
+    pub(crate) responses: u64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) bytes_received: u64,
+    /// Responses by status code; a handful of entries, searched linearly.
+    pub(crate) codes: Vec<(u16, u64)>,
+    pub(crate) errors: ErrorSlots,
+    /// `http.response_time`: issued → last byte.
+    pub(crate) response_time: Hist,
+    /// `http.response_time` by status class, 1xx .. 5xx.
+    pub(crate) by_class: [Hist; 5],
+    pub(crate) dns: Hist,
+    pub(crate) connect: Hist,
+    pub(crate) tls: Hist,
+    pub(crate) wait: Hist,
+    pub(crate) receive: Hist,
+}
+
+impl EndpointStats {
+    fn merge(&mut self, o: &EndpointStats) {
+        self.requests += o.requests;
+        self.responses += o.responses;
+        self.bytes_sent += o.bytes_sent;
+        self.bytes_received += o.bytes_received;
+        for &(code, n) in &o.codes {
+            add_code(&mut self.codes, code, n);
+        }
+        self.errors.merge(&o.errors);
+        self.response_time.merge(&o.response_time);
+        for (a, b) in self.by_class.iter_mut().zip(&o.by_class) {
+            a.merge(b);
+        }
+        self.dns.merge(&o.dns);
+        self.connect.merge(&o.connect);
+        self.tls.merge(&o.tls);
+        self.wait.merge(&o.wait);
+        self.receive.merge(&o.receive);
+    }
+}
+
+/// Adds `n` responses with status `code` to a small code list.
+#[inline]
+pub(crate) fn add_code(codes: &mut Vec<(u16, u64)>, code: u16, n: u64) {
+    match codes.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, count)) => *count += n,
+        None => codes.push((code, n)),
+    }
+}
+
+/// Index of the status class (0 = 1xx .. 4 = 5xx), `None` outside 100..=599.
+#[inline]
+pub(crate) fn status_class(status: u16) -> Option<usize> {
+    match status {
+        100..=599 => Some(usize::from(status / 100 - 1)),
+        _ => None,
+    }
+}
+
+/// Everything recorded by one thread (or, once merged, by several) during one interval.
+/// Counts are exact and histograms merge exactly.
+#[derive(Debug, Clone, Default)]
+pub struct Interval {
+    pub(crate) endpoints: Vec<EndpointStats>,
+    /// `vusers.created` by scenario index.
+    pub(crate) created: Vec<u64>,
+    pub(crate) vus_completed: u64,
+    pub(crate) vus_failed: u64,
+    pub(crate) vus_skipped: u64,
+    pub(crate) session_length: Hist,
+    pub(crate) lag: Hist,
+    /// Errors not tied to an endpoint.
+    pub(crate) unattributed: ErrorSlots,
+}
+
+impl Interval {
+    /// An empty interval sized for `endpoints` endpoints and `scenarios` scenarios.
+    pub fn new(endpoints: usize, scenarios: usize) -> Interval {
+        Interval {
+            endpoints: vec![EndpointStats::default(); endpoints],
+            created: vec![0; scenarios],
+            ..Interval::default()
+        }
+    }
+
+    /// Adds everything in `other` to `self`. Counts add, histograms merge exactly, and for each
+    /// (endpoint, kind) the first message already in `self` wins over `other`'s.
+    pub fn merge(&mut self, other: &Interval) {
+        if self.endpoints.len() < other.endpoints.len() {
+            self.endpoints.resize_with(other.endpoints.len(), EndpointStats::default);
+        }
+        for (a, b) in self.endpoints.iter_mut().zip(&other.endpoints) {
+            a.merge(b);
+        }
+        if self.created.len() < other.created.len() {
+            self.created.resize(other.created.len(), 0);
+        }
+        for (a, b) in self.created.iter_mut().zip(&other.created) {
+            *a += b;
+        }
+        self.vus_completed += other.vus_completed;
+        self.vus_failed += other.vus_failed;
+        self.vus_skipped += other.vus_skipped;
+        self.session_length.merge(&other.session_length);
+        self.lag.merge(&other.lag);
+        self.unattributed.merge(&other.unattributed);
+    }
+
+    /// Requests sent (`http.requests`).
+    pub fn requests(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.requests).sum()
+    }
+
+    /// Responses received (`http.responses`).
+    pub fn responses(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.responses).sum()
+    }
+
+    /// Errors of every kind, on endpoints or not.
+    pub fn errors(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.errors.total()).sum::<u64>() + self.unattributed.total()
+    }
+
+    /// Errors of one kind, on endpoints or not.
+    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+        let i = kind.index();
+        self.endpoints.iter().map(|e| e.errors.counts[i]).sum::<u64>() + self.unattributed.counts[i]
+    }
+
+    /// Responses with the given status code.
+    pub fn code(&self, status: u16) -> u64 {
+        self.endpoints.iter().flat_map(|e| &e.codes).filter(|(c, _)| *c == status).map(|(_, n)| n).sum()
+    }
+
+    /// Response bytes received (`http.downloaded_bytes`).
+    pub fn bytes_received(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.bytes_received).sum()
+    }
+
+    /// Request bytes written (`http.uploaded_bytes`).
+    pub fn bytes_sent(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.bytes_sent).sum()
+    }
+
+    /// VUs created (`vusers.created`).
+    pub fn vus_created(&self) -> u64 {
+        self.created.iter().sum()
+    }
+
+    /// VUs that finished their flow (`vusers.completed`).
+    pub fn vus_completed(&self) -> u64 {
+        self.vus_completed
+    }
+
+    /// VUs whose flow failed (`vusers.failed`).
+    pub fn vus_failed(&self) -> u64 {
+        self.vus_failed
+    }
+
+    /// Arrivals dropped by `maxVusers` (`vusers.skipped`).
+    pub fn vus_skipped(&self) -> u64 {
+        self.vus_skipped
+    }
+
+    /// Number of response times recorded (all endpoints).
+    pub fn response_time_count(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.response_time.count()).sum()
+    }
+
+    /// The `http.response_time` histogram over all endpoints.
+    pub(crate) fn response_time(&self) -> Hist {
+        let mut h = Hist::default();
+        for e in &self.endpoints {
+            h.merge(&e.response_time);
+        }
+        h
+    }
+
+    /// The stats of endpoint slot `i`, growing the list if needed.
+    #[inline]
+    fn endpoint_mut(&mut self, i: usize) -> &mut EndpointStats {
+        if i >= self.endpoints.len() {
+            // Only for an id beyond the plan's endpoint count: keep the data rather than drop it.
+            self.endpoints.resize_with(i + 1, EndpointStats::default);
+        }
+        &mut self.endpoints[i]
+    }
+}
+
+/// Per-thread metrics recorder. Owned by one thread; every method is a plain add on local data.
+#[derive(Debug)]
+pub struct Recorder {
+    current: Interval,
+    endpoints: usize,
+    scenarios: usize,
+    /// Per (endpoint + 1, or 0 for no endpoint), a bit per error kind whose first message this
+    /// recorder has already captured. Lives across intervals, so a message is formatted once per
+    /// (endpoint, kind) per thread for the whole run.
+    messages_taken: Vec<u16>,
+}
+
+/// The slot of index `i` for a plan of `count` items: `i` itself, or a shared overflow slot.
+#[inline]
+fn slot(i: usize, count: usize) -> usize {
+    i.min(count.max(EXTRA_SLOTS))
+}
+
+impl Recorder {
+    /// A recorder for a plan with `endpoints` endpoints and `scenarios` scenarios.
+    pub fn new(endpoints: usize, scenarios: usize) -> Recorder {
+        Recorder {
+            current: Interval::new(endpoints, scenarios),
+            endpoints,
+            scenarios,
+            messages_taken: vec![0; endpoints + 1],
+        }
+    }
+
+    /// A request was written (`http.requests`, `http.uploaded_bytes`).
+    #[inline]
+    pub fn request_sent(&mut self, ep: EndpointId, bytes_sent: u64) {
+        let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
+        e.requests += 1;
+        e.bytes_sent += bytes_sent;
+    }
+
+    /// A response arrived: `http.responses`, `http.codes.<status>`, `http.response_time` (all and
+    /// by status class), the timing breakdown (dns/connect/tls when they happened, wait, receive)
+    /// and `http.downloaded_bytes`.
+    #[inline]
+    pub fn response(&mut self, ep: EndpointId, status: u16, t: &Timings, bytes_received: u64) {
+        let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
+        e.responses += 1;
+        e.bytes_received += bytes_received;
+        add_code(&mut e.codes, status, 1);
+        let total = crate::hist::duration_us(t.total);
+        e.response_time.record_us(total);
+        if let Some(class) = status_class(status) {
+            e.by_class[class].record_us(total);
+        }
+        if let Some(d) = t.dns {
+            e.dns.record(d);
+        }
+        if let Some(d) = t.connect {
+            e.connect.record(d);
+        }
+        if let Some(d) = t.tls {
+            e.tls.record(d);
+        }
+        e.wait.record(t.wait);
+        e.receive.record(t.receive);
+    }
+
+    /// An error, counted by (endpoint, kind). The first message per (endpoint, kind) is kept;
+    /// `message` is only formatted when this recorder has not captured one yet.
+    pub fn error(&mut self, ep: Option<EndpointId>, kind: ErrorKind, message: &dyn std::fmt::Display) {
+        let k = kind.index();
+        let ep = ep.map(|e| slot(e as usize, self.endpoints));
+        let taken = ep.map_or(0, |e| e + 1);
+        let slots = match ep {
+            Some(e) => &mut self.current.endpoint_mut(e).errors,
+            None => &mut self.current.unattributed,
+        };
+        slots.counts[k] += 1;
+        if taken >= self.messages_taken.len() {
+            self.messages_taken.resize(taken + 1, 0);
+        }
+        let bit = 1_u16 << k;
+        if self.messages_taken[taken] & bit == 0 {
+            self.messages_taken[taken] |= bit;
+            slots.first[k] = Some(truncate_message(message.to_string()).into_boxed_str());
+        }
+    }
+
+    /// A VU of scenario `scenario` was created (`vusers.created`, `vusers.created_by_name.<name>`).
+    #[inline]
+    pub fn vu_created(&mut self, scenario: usize) {
+        let scenario = slot(scenario, self.scenarios);
+        let created = &mut self.current.created;
+        if scenario >= created.len() {
+            created.resize(scenario + 1, 0);
+        }
+        created[scenario] += 1;
+    }
+
+    /// A VU finished its flow (`vusers.completed`, `vusers.session_length`).
+    #[inline]
+    pub fn vu_completed(&mut self, session_length: Duration) {
+        self.current.vus_completed += 1;
+        self.current.session_length.record(session_length);
+    }
+
+    /// A VU's flow failed (`vusers.failed`).
+    #[inline]
+    pub fn vu_failed(&mut self) {
+        self.current.vus_failed += 1;
+    }
+
+    /// An arrival was dropped because `maxVusers` VUs were in flight (`vusers.skipped`).
+    #[inline]
+    pub fn vu_skipped(&mut self) {
+        self.current.vus_skipped += 1;
+    }
+
+    /// Schedule lag of an arrival: actual start − intended start (`schedule.lag`).
+    #[inline]
+    pub fn lag(&mut self, lag: Duration) {
+        self.current.lag.record(lag);
+    }
+
+    /// Swaps the current interval for an empty one and returns the full one (double buffer).
+    pub fn take_interval(&mut self) -> Interval {
+        // Sized for the plan; an out-of-range id grows only the interval it occurs in.
+        std::mem::replace(&mut self.current, Interval::new(self.endpoints, self.scenarios))
+    }
+}
+
+/// Cuts `s` to at most [`MAX_MESSAGE_BYTES`] at a character boundary, marking the cut.
+fn truncate_message(mut s: String) -> String {
+    if s.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::fmt;
+
+    use super::*;
+
+    fn timings(total_us: u64) -> Timings {
+        Timings {
+            wait: Duration::from_micros(total_us / 2),
+            receive: Duration::from_micros(total_us / 4),
+            total: Duration::from_micros(total_us),
+            ..Timings::default()
+        }
+    }
+
+    #[test]
+    fn interval_is_send() {
+        fn assert_send<T: Send + 'static>() {}
+        assert_send::<Interval>();
+    }
+
+    #[test]
+    fn records_counts_codes_classes_and_timings() {
+        let mut r = Recorder::new(2, 1);
+        r.request_sent(0, 100);
+        r.request_sent(0, 100);
+        r.request_sent(1, 50);
+        let cold = Timings {
+            dns: Some(Duration::from_micros(300)),
+            connect: Some(Duration::from_micros(400)),
+            tls: None,
+            ..timings(2_000)
+        };
+        r.response(0, 200, &cold, 1_000);
+        r.response(0, 503, &timings(4_000), 10);
+        r.response(1, 200, &timings(1_000), 20);
+        let i = r.take_interval();
+        assert_eq!(i.requests(), 3);
+        assert_eq!(i.responses(), 3);
+        assert_eq!(i.bytes_sent(), 250);
+        assert_eq!(i.bytes_received(), 1_030);
+        assert_eq!(i.code(200), 2);
+        assert_eq!(i.code(503), 1);
+        let e0 = &i.endpoints[0];
+        assert_eq!(e0.response_time.count(), 2);
+        assert_eq!(e0.by_class[1].count(), 1);
+        assert_eq!(e0.by_class[4].count(), 1);
+        assert_eq!(e0.by_class[4].stats().0, 4_000);
+        assert_eq!(e0.dns.count(), 1);
+        assert_eq!(e0.connect.count(), 1);
+        assert_eq!(e0.tls.count(), 0);
+        assert!(e0.tls.histogram().is_none(), "an unused histogram is not allocated");
+        assert_eq!(e0.wait.count(), 2);
+        assert_eq!(e0.receive.stats(), (500, 1_000, 1_500));
+        // The next interval starts empty.
+        let next = r.take_interval();
+        assert_eq!(next.requests(), 0);
+        assert_eq!(next.endpoints.len(), 2);
+    }
+
+    #[test]
+    fn vu_lifecycle_and_lag() {
+        let mut r = Recorder::new(0, 2);
+        r.vu_created(0);
+        r.vu_created(1);
+        r.vu_created(1);
+        r.vu_completed(Duration::from_millis(150));
+        r.vu_failed();
+        r.vu_skipped();
+        r.lag(Duration::from_micros(250));
+        r.lag(Duration::from_micros(750));
+        let i = r.take_interval();
+        assert_eq!(i.created, vec![1, 2]);
+        assert_eq!(i.vus_created(), 3);
+        assert_eq!((i.vus_completed(), i.vus_failed(), i.vus_skipped()), (1, 1, 1));
+        assert_eq!(i.session_length.stats(), (150_000, 150_000, 150_000));
+        assert_eq!(i.lag.count(), 2);
+        assert_eq!(i.lag.summary().mean, 0.5);
+    }
+
+    #[test]
+    fn out_of_range_ids_are_kept_not_dropped() {
+        let mut r = Recorder::new(1, 1);
+        r.request_sent(3, 0);
+        r.vu_created(4);
+        r.error(Some(5), ErrorKind::Dns, &"no such host");
+        let i = r.take_interval();
+        assert_eq!(i.requests(), 1);
+        assert_eq!(i.vus_created(), 1);
+        assert_eq!(i.errors(), 1);
+        assert_eq!(i.endpoints.len(), 6);
+
+        // Absurd ids share the last slot instead of allocating billions of endpoints.
+        r.request_sent(u32::MAX, 0);
+        r.error(Some(u32::MAX - 1), ErrorKind::Dns, &"bogus");
+        r.vu_created(usize::MAX);
+        let j = r.take_interval();
+        assert_eq!(j.endpoints.len(), EXTRA_SLOTS + 1);
+        assert_eq!(j.endpoints[EXTRA_SLOTS].requests, 1);
+        assert_eq!(j.endpoints[EXTRA_SLOTS].errors.total(), 1);
+        assert_eq!(j.created.len(), EXTRA_SLOTS + 1);
+        assert_eq!(j.vus_created(), 1);
+        // Later intervals are sized for the plan again.
+        assert_eq!(r.take_interval().endpoints.len(), 1);
+    }
+
+    /// Counts how many times it is formatted.
+    struct Counted<'a>(&'a Cell<u32>, &'static str);
+
+    impl fmt::Display for Counted<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.set(self.0.get() + 1);
+            f.write_str(self.1)
+        }
+    }
+
+    #[test]
+    fn first_error_message_is_kept_and_later_ones_are_not_formatted() {
+        let calls = Cell::new(0);
+        let mut r = Recorder::new(2, 1);
+        r.error(Some(0), ErrorKind::Timeout, &Counted(&calls, "first"));
+        r.error(Some(0), ErrorKind::Timeout, &Counted(&calls, "second"));
+        r.error(Some(0), ErrorKind::Timeout, &Counted(&calls, "third"));
+        assert_eq!(calls.get(), 1);
+        // Another kind, another endpoint and no endpoint each keep their own first message.
+        r.error(Some(0), ErrorKind::ConnectRefused, &Counted(&calls, "refused"));
+        r.error(Some(1), ErrorKind::Timeout, &Counted(&calls, "other endpoint"));
+        r.error(None, ErrorKind::Timeout, &Counted(&calls, "no endpoint"));
+        assert_eq!(calls.get(), 4);
+        let i = r.take_interval();
+        // Not formatted again in later intervals either.
+        r.error(Some(0), ErrorKind::Timeout, &Counted(&calls, "fourth"));
+        assert_eq!(calls.get(), 4);
+        let j = r.take_interval();
+
+        let t = ErrorKind::Timeout.index();
+        assert_eq!(i.endpoints[0].errors.counts[t], 3);
+        assert_eq!(i.endpoints[0].errors.first[t].as_deref(), Some("first"));
+        assert_eq!(i.endpoints[1].errors.first[t].as_deref(), Some("other endpoint"));
+        assert_eq!(i.unattributed.first[t].as_deref(), Some("no endpoint"));
+        assert_eq!(i.errors(), 6);
+        assert_eq!(i.errors_of(ErrorKind::Timeout), 5);
+        assert_eq!(j.endpoints[0].errors.counts[t], 1);
+        assert_eq!(j.endpoints[0].errors.first[t], None);
+
+        let mut merged = i.clone();
+        merged.merge(&j);
+        assert_eq!(merged.endpoints[0].errors.counts[t], 4);
+        assert_eq!(merged.endpoints[0].errors.first[t].as_deref(), Some("first"));
+    }
+
+    #[test]
+    fn long_messages_are_truncated_at_a_char_boundary() {
+        let mut r = Recorder::new(1, 0);
+        let long = "é".repeat(2_000);
+        r.error(Some(0), ErrorKind::Protocol, &long);
+        let i = r.take_interval();
+        let kept = i.endpoints[0].errors.first[ErrorKind::Protocol.index()].as_deref().unwrap();
+        assert!(kept.len() <= MAX_MESSAGE_BYTES + '…'.len_utf8());
+        assert!(kept.ends_with('…'));
+    }
+
+    /// A deterministic pseudo-random workload, split over `threads` recorders.
+    fn workload(threads: usize) -> Vec<Interval> {
+        let mut recs: Vec<Recorder> = (0..threads).map(|_| Recorder::new(3, 2)).collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for n in 0..5_000_u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let r = &mut recs[(n as usize) % threads];
+            let ep = (x % 3) as u32;
+            r.request_sent(ep, x % 500);
+            match x % 10 {
+                0 => r.error(Some(ep), ErrorKind::Timeout, &"timed out"),
+                1 => r.error(None, ErrorKind::Cancelled, &"cancelled"),
+                _ => {
+                    let status = [200, 200, 201, 302, 404, 500][(x >> 8) as usize % 6];
+                    let t = Timings {
+                        connect: x.is_multiple_of(7).then(|| Duration::from_micros(x % 900)),
+                        ..timings(x % 5_000_000)
+                    };
+                    r.response(ep, status, &t, x % 10_000);
+                }
+            }
+            if x.is_multiple_of(4) {
+                r.vu_created((x >> 3) as usize % 2);
+                r.vu_completed(Duration::from_micros(x % 90_000_000));
+                r.lag(Duration::from_micros(x % 3_000));
+            }
+        }
+        recs.iter_mut().map(Recorder::take_interval).collect()
+    }
+
+    /// Count, exact (min, max, sum) and every (value, count) bin of a histogram.
+    type Fingerprint = (u64, (u64, u64, u64), Vec<(u64, u64)>);
+
+    fn hist_fingerprint(h: &Hist) -> Fingerprint {
+        let bins = h
+            .histogram()
+            .map(|h| h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect())
+            .unwrap_or_default();
+        (h.count(), h.stats(), bins)
+    }
+
+    #[test]
+    fn merging_threads_equals_one_thread_recording_everything() {
+        let one = workload(1).pop().unwrap();
+        let mut parts = workload(3).into_iter();
+        let mut merged = parts.next().unwrap();
+        for p in parts {
+            merged.merge(&p);
+        }
+        assert_eq!(merged.requests(), one.requests());
+        assert_eq!(merged.responses(), one.responses());
+        assert_eq!(merged.errors(), one.errors());
+        assert_eq!(merged.bytes_received(), one.bytes_received());
+        assert_eq!(merged.created, one.created);
+        assert_eq!(merged.vus_completed, one.vus_completed);
+        for (a, b) in merged.endpoints.iter().zip(&one.endpoints) {
+            let mut ca = a.codes.clone();
+            let mut cb = b.codes.clone();
+            ca.sort_unstable();
+            cb.sort_unstable();
+            assert_eq!(ca, cb);
+            assert_eq!(a.errors.counts, b.errors.counts);
+            for (ha, hb) in [
+                (&a.response_time, &b.response_time),
+                (&a.connect, &b.connect),
+                (&a.wait, &b.wait),
+                (&a.receive, &b.receive),
+            ]
+            .into_iter()
+            .chain(a.by_class.iter().zip(&b.by_class))
+            {
+                assert_eq!(hist_fingerprint(ha), hist_fingerprint(hb));
+            }
+        }
+        assert_eq!(hist_fingerprint(&merged.session_length), hist_fingerprint(&one.session_length));
+        assert_eq!(hist_fingerprint(&merged.lag), hist_fingerprint(&one.lag));
+        assert_eq!(merged.response_time().summary(), one.response_time().summary());
+    }
+}

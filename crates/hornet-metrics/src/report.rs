@@ -1,0 +1,222 @@
+//! The versioned report model (`"hornet-report/1"`), written as JSON at the end of a run and read
+//! back by later commands. Everything an output needs is in it: counters, rates, summaries and the
+//! serialized histograms, so a summary can be re-rendered and runs merged from the JSON alone.
+//! The format is documented in `docs/report-format.md`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kinds::ErrorKind;
+
+pub use crate::hist::{HistogramError, decode_histogram, encode_histogram};
+
+/// The schema identifier this version writes and reads.
+pub const SCHEMA: &str = "hornet-report/1";
+
+/// Metric key of the response-time histogram (issued → last byte).
+pub const RESPONSE_TIME: &str = "http.response_time";
+/// Metric key of the request rate (requests / measured seconds).
+pub const REQUEST_RATE: &str = "http.request_rate";
+
+/// A complete run report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Version of hornet that wrote the report.
+    pub hornet_version: String,
+    /// What was run, when and for how long.
+    pub run: RunInfo,
+    /// Run-wide counters, rates, summaries and histograms.
+    pub aggregate: Aggregate,
+    /// One entry per endpoint (request name), in plan order.
+    pub endpoints: Vec<EndpointReport>,
+    /// Errors by kind and endpoint, with the first message seen.
+    pub errors: Vec<ErrorReport>,
+    /// The timeline: one point per tick, older ticks merged into coarser points.
+    pub intervals: Vec<IntervalReport>,
+}
+
+/// Description of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Path of the script, if the run came from one.
+    pub script: Option<String>,
+    /// Base URL the run targeted.
+    pub target: Option<String>,
+    /// The command line that started the run.
+    pub command: String,
+    /// Wall-clock start, RFC 3339 in UTC.
+    pub started_at: String,
+    /// Measured duration in seconds (the denominator of run-wide rates).
+    pub duration_s: f64,
+    /// Seed of the run's random number generators.
+    pub seed: u64,
+    /// The phases as planned (free-form JSON from the script layer).
+    pub phases: serde_json::Value,
+    /// True if the run was stopped early (SIGINT/SIGTERM); the figures cover the part that ran.
+    pub interrupted: bool,
+}
+
+/// Run-wide metrics, keyed by metric name (`docs/metrics.md`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    /// Exact counts (`http.requests`, `http.codes.200`, `errors.timeout`, `vusers.created`, ...).
+    pub counters: BTreeMap<String, u64>,
+    /// Per-second rates over the measured duration (`http.request_rate`).
+    pub rates: BTreeMap<String, f64>,
+    /// Summaries of the histograms, in milliseconds.
+    pub summaries: BTreeMap<String, Summary>,
+    /// The histograms themselves (µs), base64 V2+DEFLATE; same keys as `summaries`.
+    pub histograms: BTreeMap<String, String>,
+}
+
+/// Summary of one histogram. All values in milliseconds with microsecond precision.
+/// Percentiles come from the HdrHistogram and are clamped to `[min, max]`; `min`, `max` and
+/// `mean` are exact. An empty histogram has `count` 0 and every other field 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of values.
+    pub count: u64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// 50th percentile.
+    pub p50: f64,
+    /// Same as `p50` (kept for Artillery users).
+    pub median: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+}
+
+impl Summary {
+    /// Summarizes a histogram of microseconds on its own (for example one read back with
+    /// [`decode_histogram`]). Without the exact statistics kept during the run, `min`, `max` and
+    /// `mean` are HdrHistogram's bucket-level values.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Summary {
+        crate::hist::summarize(h, h.min(), h.max(), None)
+    }
+}
+
+/// Per-endpoint results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    /// The request name (explicit `name`, or method + URL template).
+    pub name: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Responses received (any status).
+    pub responses: u64,
+    /// Errors on this endpoint (all kinds).
+    pub failures: u64,
+    /// Responses by status code (`"200": n`).
+    pub codes: BTreeMap<String, u64>,
+    /// Errors by kind (`"timeout": n`).
+    pub errors: BTreeMap<ErrorKind, u64>,
+    /// Bytes of request data written.
+    #[serde(default)]
+    pub bytes_sent: u64,
+    /// Bytes of response data received.
+    pub bytes_received: u64,
+    /// Summary of this endpoint's `http.response_time`.
+    pub summary: Summary,
+    /// This endpoint's `http.response_time` histogram, base64 V2+DEFLATE.
+    pub histogram: String,
+}
+
+/// One error kind on one endpoint (or on none: errors outside any request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// The error kind.
+    pub kind: ErrorKind,
+    /// The endpoint name, or `null` for errors not tied to a request.
+    pub endpoint: Option<String>,
+    /// How many times it happened.
+    pub count: u64,
+    /// The first message recorded for this (kind, endpoint).
+    pub first_message: String,
+}
+
+/// One point of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalReport {
+    /// Start of the point, seconds since the start of the run.
+    pub t_s: f64,
+    /// Measured length of the point in seconds (1 s ticks, or 10 s / 60 s once downsampled).
+    pub duration_s: f64,
+    /// Exact counts within the point (`http.requests`, `http.responses`, `errors`, ...).
+    pub counters: BTreeMap<String, u64>,
+    /// Rates over `duration_s` (`http.request_rate`).
+    pub rates: BTreeMap<String, f64>,
+    /// Summaries within the point (`http.response_time`).
+    pub summaries: BTreeMap<String, Summary>,
+    /// Active VUs at the end of the point.
+    pub active_vus: u64,
+    /// Highest active-VU reading within the point.
+    #[serde(default)]
+    pub active_vus_max: u64,
+    /// Histograms within the point (`http.response_time`), base64 V2+DEFLATE.
+    pub histograms: BTreeMap<String, String>,
+}
+
+/// Why a report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Not valid JSON, or not the shape of a report.
+    #[error("invalid report JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A report of another schema (or not a hornet report at all).
+    #[error("unsupported report schema {found:?} (expected {SCHEMA:?})")]
+    Schema {
+        /// The `schema` field found, if any.
+        found: Option<String>,
+    },
+}
+
+impl Report {
+    /// Parses a report, checking the schema first so an unrelated JSON file gets a clear error.
+    pub fn from_json(json: &str) -> Result<Report, ReportError> {
+        #[derive(Deserialize)]
+        struct Probe {
+            schema: Option<serde_json::Value>,
+        }
+        let probe: Probe = serde_json::from_str(json)?;
+        match probe.schema {
+            Some(serde_json::Value::String(s)) if s == SCHEMA => Ok(serde_json::from_str(json)?),
+            Some(serde_json::Value::String(s)) => Err(ReportError::Schema { found: Some(s) }),
+            _ => Err(ReportError::Schema { found: None }),
+        }
+    }
+
+    /// Serializes the report as pretty-printed JSON.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// A run-wide counter, 0 when absent.
+    pub fn counter(&self, key: &str) -> u64 {
+        self.aggregate.counters.get(key).copied().unwrap_or(0)
+    }
+
+    /// A run-wide rate, 0 when absent.
+    pub fn rate(&self, key: &str) -> f64 {
+        self.aggregate.rates.get(key).copied().unwrap_or(0.0)
+    }
+
+    /// A run-wide summary, if that metric was recorded.
+    pub fn summary(&self, key: &str) -> Option<&Summary> {
+        self.aggregate.summaries.get(key)
+    }
+}

@@ -1,0 +1,395 @@
+//! Recorder → interval → aggregator → report, through the public API only.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hornet_metrics::report::{ReportError, SCHEMA};
+use hornet_metrics::{
+    Aggregator, ErrorKind, Interval, Recorder, Report, RunMeta, Summary, Tier, TimelinePolicy, Timings,
+    decode_histogram,
+};
+
+fn meta(duration: Duration) -> RunMeta {
+    RunMeta {
+        script: Some("load.yml".into()),
+        target: Some("http://127.0.0.1:8080".into()),
+        started_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+        duration,
+        seed: 42,
+        phases: serde_json::json!([{"duration": 10, "arrivalRate": 5}]),
+        interrupted: false,
+        hornet_version: "0.1.0".into(),
+        command: "hornet run load.yml".into(),
+    }
+}
+
+fn timings(total_us: u64) -> Timings {
+    Timings {
+        wait: Duration::from_micros(total_us * 3 / 4),
+        receive: Duration::from_micros(total_us / 8),
+        total: Duration::from_micros(total_us),
+        ..Timings::default()
+    }
+}
+
+fn names() -> (Vec<String>, Vec<String>) {
+    (vec!["GET /".into(), "POST /login".into()], vec!["browse".into(), "buy".into()])
+}
+
+fn aggregator() -> Aggregator {
+    let (e, s) = names();
+    Aggregator::new(e, s)
+}
+
+/// A small, fully known workload spread over `threads` recorders.
+fn known_workload(threads: usize) -> Vec<Interval> {
+    let mut recs: Vec<Recorder> = (0..threads).map(|_| Recorder::new(2, 2)).collect();
+    for n in 0..100_u64 {
+        let r = &mut recs[n as usize % threads];
+        let ep = u32::from(n % 4 >= 2);
+        r.vu_created((n % 2) as usize);
+        r.lag(Duration::from_micros(n * 10));
+        r.request_sent(ep, 10);
+        if n % 10 == 9 {
+            r.error(Some(ep), ErrorKind::Timeout, &format_args!("timeout #{n}"));
+            r.vu_failed();
+        } else {
+            let status = if n % 10 == 8 { 500 } else { 200 };
+            let mut t = timings(1_000 + n * 100);
+            if n < 4 {
+                t.dns = Some(Duration::from_micros(50));
+                t.connect = Some(Duration::from_micros(200));
+            }
+            r.response(ep, status, &t, 1_000);
+            r.vu_completed(Duration::from_millis(20 + n));
+        }
+    }
+    recs[0].vu_skipped();
+    recs[0].error(None, ErrorKind::Cancelled, &"stopped");
+    recs.iter_mut().map(Recorder::take_interval).collect()
+}
+
+#[test]
+fn counts_are_exact_from_recorder_to_report() {
+    let mut agg = aggregator();
+    agg.add_tick(Duration::from_secs(1), known_workload(1), 7);
+    let r = agg.report(meta(Duration::from_secs(1)));
+    let c = |k: &str| r.aggregate.counters.get(k).copied();
+    assert_eq!(c("http.requests"), Some(100));
+    assert_eq!(c("http.responses"), Some(90));
+    assert_eq!(c("http.codes.200"), Some(80));
+    assert_eq!(c("http.codes.500"), Some(10));
+    assert_eq!(c("http.downloaded_bytes"), Some(90_000));
+    assert_eq!(c("http.uploaded_bytes"), Some(1_000));
+    assert_eq!(c("errors.timeout"), Some(10));
+    assert_eq!(c("errors.cancelled"), Some(1));
+    assert_eq!(c("errors"), Some(11));
+    assert_eq!(c("errors.dns"), None, "kinds that never happened are absent");
+    assert_eq!(c("vusers.created"), Some(100));
+    assert_eq!(c("vusers.created_by_name.browse"), Some(50));
+    assert_eq!(c("vusers.created_by_name.buy"), Some(50));
+    assert_eq!(c("vusers.completed"), Some(90));
+    assert_eq!(c("vusers.failed"), Some(10));
+    assert_eq!(c("vusers.skipped"), Some(1));
+
+    let s = |k: &str| r.aggregate.summaries.get(k).copied();
+    assert_eq!(s("http.response_time").unwrap().count, 90);
+    assert_eq!(s("http.response_time.2xx").unwrap().count, 80);
+    assert_eq!(s("http.response_time.5xx").unwrap().count, 10);
+    assert_eq!(s("http.response_time.4xx"), None, "classes without responses are absent");
+    assert_eq!(s("http.dns").unwrap().count, 4);
+    assert_eq!(s("http.connect").unwrap().max, 0.2);
+    assert_eq!(s("http.tls"), None);
+    assert_eq!(s("http.wait").unwrap().count, 90);
+    assert_eq!(s("http.receive").unwrap().count, 90);
+    assert_eq!(s("vusers.session_length").unwrap().count, 90);
+    assert_eq!(s("schedule.lag").unwrap().count, 100);
+    assert_eq!(s("schedule.lag").unwrap().max, 0.99);
+    assert_eq!(s("http.response_time").unwrap().min, 1.0);
+    assert_eq!(s("http.response_time").unwrap().max, 10.8);
+    for key in r.aggregate.summaries.keys() {
+        assert!(r.aggregate.histograms.contains_key(key), "{key} has a histogram");
+    }
+
+    assert_eq!(r.endpoints.len(), 2);
+    let get = &r.endpoints[0];
+    assert_eq!(get.name, "GET /");
+    assert_eq!((get.requests, get.responses, get.failures), (50, 45, 5));
+    assert_eq!(get.codes.get("200"), Some(&40));
+    assert_eq!(get.codes.get("500"), Some(&5));
+    assert_eq!(get.errors.get(&ErrorKind::Timeout), Some(&5));
+    assert_eq!(get.bytes_received, 45_000);
+    assert_eq!(get.summary.count, 45);
+    assert_eq!(decode_histogram(&get.histogram).unwrap().len(), 45);
+
+    assert_eq!(r.errors.len(), 3);
+    assert_eq!(r.errors[0].endpoint.as_deref(), Some("GET /"));
+    assert_eq!(r.errors[0].first_message, "timeout #9");
+    assert_eq!(r.errors[0].count, 5);
+    assert_eq!(r.errors[1].endpoint.as_deref(), Some("POST /login"));
+    assert_eq!(r.errors[1].first_message, "timeout #19");
+    assert_eq!(r.errors[2].endpoint, None);
+    assert_eq!(r.errors[2].kind, ErrorKind::Cancelled);
+
+    assert_eq!(r.schema, SCHEMA);
+    assert_eq!(r.run.started_at, "2023-11-14T22:13:20.123Z");
+    assert_eq!(r.run.duration_s, 1.0);
+    assert_eq!(r.intervals.len(), 1);
+    assert_eq!(r.intervals[0].active_vus, 7);
+}
+
+/// The report with its histogram strings replaced by their decoded contents, so reports built from
+/// differently sized (but equal) histograms compare equal.
+fn normalized(mut r: Report) -> Report {
+    let fingerprint = |b64: &mut String| {
+        let h = decode_histogram(b64).unwrap();
+        *b64 = format!(
+            "{:?}",
+            h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect::<Vec<_>>()
+        );
+    };
+    r.aggregate.histograms.values_mut().for_each(fingerprint);
+    r.endpoints.iter_mut().for_each(|e| fingerprint(&mut e.histogram));
+    r.intervals.iter_mut().flat_map(|i| i.histograms.values_mut()).for_each(fingerprint);
+    r
+}
+
+#[test]
+fn merging_threads_gives_the_same_report_as_one_thread() {
+    let mut one = aggregator();
+    one.add_tick(Duration::from_secs(1), known_workload(1), 3);
+    let mut four = aggregator();
+    four.add_tick(Duration::from_secs(1), known_workload(4), 3);
+    let a = normalized(one.report(meta(Duration::from_secs(1))));
+    let b = normalized(four.report(meta(Duration::from_secs(1))));
+    // The first message per (endpoint, kind) depends on which thread saw it first; counts do not.
+    let strip = |mut r: Report| {
+        r.errors.iter_mut().for_each(|e| e.first_message.clear());
+        r
+    };
+    assert_eq!(strip(a), strip(b));
+}
+
+fn requests(n: u64) -> Interval {
+    let mut r = Recorder::new(2, 2);
+    for _ in 0..n {
+        r.request_sent(0, 0);
+        r.response(0, 200, &timings(2_000), 0);
+    }
+    r.take_interval()
+}
+
+#[test]
+fn request_rate_is_count_over_measured_duration_not_an_average_of_tick_rates() {
+    let mut agg = aggregator();
+    // 10 requests in a 0.5 s tick (20/s), then 10 in a 2 s tick (5/s), then an empty 0.5 s tick.
+    agg.add_tick(Duration::from_millis(500), vec![requests(10)], 1);
+    assert_eq!(agg.live().rps, 20.0);
+    agg.add_tick(Duration::from_millis(2_500), vec![requests(6), requests(4)], 1);
+    assert_eq!(agg.live().rps, 5.0);
+    agg.add_tick(Duration::from_millis(3_000), vec![], 0);
+    assert_eq!(agg.live().rps, 0.0);
+
+    let r = agg.report(meta(Duration::from_secs(3)));
+    let rate = r.rate("http.request_rate");
+    assert!((rate - 20.0 / 3.0).abs() < 1e-9, "rate {rate}");
+    let average_of_tick_rates = (20.0 + 5.0 + 0.0) / 3.0;
+    assert!((rate - average_of_tick_rates).abs() > 1.0);
+
+    let ticks: Vec<(f64, f64, f64)> =
+        r.intervals.iter().map(|i| (i.t_s, i.duration_s, i.rates["http.request_rate"])).collect();
+    assert_eq!(ticks, vec![(0.0, 0.5, 20.0), (0.5, 2.0, 5.0), (2.5, 0.5, 0.0)]);
+}
+
+#[test]
+fn live_snapshot_reports_last_tick_and_totals() {
+    let mut agg = aggregator();
+    assert_eq!(agg.live().requests, 0);
+    agg.add_tick(Duration::from_secs(1), known_workload(2), 12);
+    agg.add_tick(Duration::from_secs(2), vec![requests(4)], 9);
+    let live = agg.live();
+    assert_eq!(live.elapsed, Duration::from_secs(2));
+    assert_eq!(live.active_vus, 9);
+    assert_eq!(live.rps, 4.0);
+    assert_eq!((live.p50_ms, live.p95_ms, live.p99_ms), (2.0, 2.0, 2.0));
+    assert_eq!(live.requests, 104);
+    assert_eq!(live.errors, 11);
+    assert_eq!((live.vus_created, live.vus_completed, live.vus_failed), (100, 90, 10));
+}
+
+#[test]
+fn percentiles_in_the_report_never_exceed_max() {
+    let mut r = Recorder::new(1, 0);
+    for _ in 0..1_000 {
+        r.request_sent(0, 0);
+        r.response(0, 200, &timings(123_456), 0);
+    }
+    let mut agg = Aggregator::new(vec!["x".into()], vec![]);
+    agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 0);
+    let report = agg.report(meta(Duration::from_secs(1)));
+    let s = report.summary("http.response_time").unwrap();
+    // HdrHistogram alone would answer the top of the bucket (123.519 ms) for every percentile.
+    let raw = decode_histogram(&report.aggregate.histograms["http.response_time"]).unwrap();
+    assert!(raw.value_at_quantile(0.999) > 123_456);
+    assert_eq!((s.min, s.max, s.mean), (123.456, 123.456, 123.456));
+    assert_eq!([s.p50, s.p75, s.p90, s.p95, s.p99, s.p999], [123.456; 6]);
+    assert_eq!(report.intervals[0].summaries["http.response_time"].p99, 123.456);
+}
+
+#[test]
+fn report_json_round_trips() {
+    let mut agg = aggregator();
+    agg.add_tick(Duration::from_millis(1_003), known_workload(3), 5);
+    agg.add_tick(Duration::from_millis(2_017), vec![requests(3)], 4);
+    let mut m = meta(Duration::from_micros(2_017_345));
+    m.interrupted = true;
+    let report = agg.report(m);
+    let json = report.to_json().unwrap();
+    assert!(!json.contains("NaN") && !json.contains("Infinity"));
+    let back = Report::from_json(&json).unwrap();
+    assert_eq!(back, report);
+    assert!(back.run.interrupted);
+    assert_eq!(back.run.duration_s, 2.017345);
+    // Histograms re-render the same summary from the JSON alone (bucket-level min/max aside).
+    let h = decode_histogram(&back.aggregate.histograms["http.response_time"]).unwrap();
+    let again = Summary::from_histogram(&h);
+    let orig = back.aggregate.summaries["http.response_time"];
+    assert_eq!(again.count, orig.count);
+    assert!((again.p99 - orig.p99).abs() <= orig.p99 * 0.001 + 0.001);
+    // The JSON uses the documented names.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["schema"], "hornet-report/1");
+    assert_eq!(v["endpoints"][0]["errors"]["timeout"], 5);
+    assert_eq!(v["errors"][2]["kind"], "cancelled");
+    assert!(v["errors"][2]["endpoint"].is_null());
+    assert!(v["aggregate"]["summaries"]["http.response_time"]["p999"].is_f64());
+}
+
+#[test]
+fn from_json_rejects_other_schemas_and_bad_input() {
+    assert!(matches!(
+        Report::from_json(r#"{"schema": "hornet-report/2"}"#),
+        Err(ReportError::Schema { found: Some(s) }) if s == "hornet-report/2"
+    ));
+    assert!(matches!(Report::from_json(r#"{"aggregate": {}}"#), Err(ReportError::Schema { found: None })));
+    assert!(matches!(Report::from_json("[1, 2"), Err(ReportError::Json(_))));
+    assert!(matches!(
+        Report::from_json(r#"{"schema": "hornet-report/1", "run": 3}"#),
+        Err(ReportError::Json(_))
+    ));
+}
+
+#[test]
+fn empty_run_reports_zeros_not_nan() {
+    let agg = aggregator();
+    let r = agg.report(meta(Duration::ZERO));
+    assert_eq!(r.rate("http.request_rate"), 0.0);
+    let s = r.summary("http.response_time").unwrap();
+    assert_eq!(*s, Summary::default());
+    assert_eq!(r.endpoints.len(), 2);
+    assert_eq!(r.endpoints[1].summary.count, 0);
+    assert!(decode_histogram(&r.endpoints[1].histogram).unwrap().is_empty());
+    let json = r.to_json().unwrap();
+    assert!(!json.contains("NaN") && !json.contains("Infinity"));
+    assert_eq!(Report::from_json(&json).unwrap(), r);
+}
+
+#[test]
+fn started_at_before_the_epoch_does_not_panic() {
+    let mut m = meta(Duration::from_secs(1));
+    m.started_at = UNIX_EPOCH - Duration::from_secs(10);
+    assert_eq!(aggregator().report(m).run.started_at, "1970-01-01T00:00:00.000Z");
+    let mut m = meta(Duration::from_secs(1));
+    m.started_at = SystemTime::now();
+    assert!(aggregator().report(m).run.started_at.ends_with('Z'));
+}
+
+/// Runs `ticks` ticks of irregular length (0.75 s .. 1.25 s) with `(tick % 7) + 1` requests each.
+/// Returns the aggregator, the elapsed time and the number of requests.
+fn long_run(policy: TimelinePolicy, ticks: u64) -> (Aggregator, Duration, u64) {
+    let (e, s) = names();
+    let mut agg = Aggregator::with_timeline_policy(e, s, policy);
+    let mut elapsed = Duration::ZERO;
+    let mut sent = 0;
+    let mut max_points = 0;
+    for tick in 0..ticks {
+        elapsed += Duration::from_millis(750 + (tick * 37) % 500);
+        let n = tick % 7 + 1;
+        sent += n;
+        let mut r = Recorder::new(2, 2);
+        for k in 0..n {
+            r.request_sent(0, 0);
+            r.response(0, 200, &timings(1_000 + tick % 1_000 + k), 1);
+        }
+        if tick % 11 == 0 {
+            r.error(Some(1), ErrorKind::Timeout, &"slow");
+        }
+        agg.add_tick(elapsed, vec![r.take_interval()], tick % 50);
+        max_points = max_points.max(agg.timeline_len());
+    }
+    assert!(max_points <= agg.timeline_len() + 30, "the timeline never balloons between compactions");
+    (agg, elapsed, sent)
+}
+
+fn check_timeline(r: &Report, elapsed: Duration, sent: u64) {
+    let sum = |k: &str| r.intervals.iter().map(|i| i.counters[k]).sum::<u64>();
+    assert_eq!(sum("http.requests"), sent);
+    assert_eq!(sum("http.requests"), r.counter("http.requests"));
+    assert_eq!(sum("http.responses"), r.counter("http.responses"));
+    assert_eq!(sum("http.codes.200"), r.counter("http.codes.200"));
+    assert_eq!(sum("errors"), r.counter("errors"));
+    assert_eq!(sum("http.downloaded_bytes"), r.counter("http.downloaded_bytes"));
+    let hist_total: u64 = r
+        .intervals
+        .iter()
+        .map(|i| decode_histogram(&i.histograms["http.response_time"]).unwrap().len())
+        .sum();
+    assert_eq!(hist_total, sent);
+    let summary_total: u64 = r.intervals.iter().map(|i| i.summaries["http.response_time"].count).sum();
+    assert_eq!(summary_total, sent);
+    // Points are contiguous and cover the whole run.
+    let mut t = 0.0;
+    for i in &r.intervals {
+        assert!((i.t_s - t).abs() < 1e-6, "gap at {t}");
+        t = i.t_s + i.duration_s;
+        let expect = i.counters["http.requests"] as f64 / i.duration_s;
+        assert!((i.rates["http.request_rate"] - expect).abs() < 1e-6);
+        assert!(i.active_vus <= i.active_vus_max);
+    }
+    assert!((t - elapsed.as_secs_f64()).abs() < 1e-6);
+}
+
+#[test]
+fn default_downsampling_keeps_counts_exact_and_bounds_points() {
+    // Two hours of ticks.
+    let (agg, elapsed, sent) = long_run(TimelinePolicy::default(), 7_200);
+    let r = agg.report(meta(elapsed));
+    check_timeline(&r, elapsed, sent);
+    // ~600 one-second points, ~300 ten-second points, ~60 one-minute points.
+    let n = r.intervals.len();
+    assert!((900..=980).contains(&n), "{n} points");
+    let widths =
+        |lo: f64, hi: f64| r.intervals.iter().filter(|i| i.duration_s >= lo && i.duration_s < hi).count();
+    assert!(widths(50.0, 70.0) >= 55, "one-minute points in the first hour");
+    assert!(widths(8.0, 12.5) >= 280, "ten-second points between 10 min and 1 h ago");
+    let recent = r.intervals.iter().filter(|i| i.t_s >= elapsed.as_secs_f64() - 600.0).count();
+    assert!(recent >= 590 && r.intervals.iter().rev().take(590).all(|i| i.duration_s <= 1.25));
+}
+
+#[test]
+fn small_policy_bounds_points_for_a_long_run() {
+    // Scaled-down tiers so the test stays fast: 1 s for the last 20 s, 5 s up to 60 s, then 30 s.
+    let policy = TimelinePolicy {
+        tiers: vec![
+            Tier { min_age: Duration::from_secs(20), width: Duration::from_secs(5) },
+            Tier { min_age: Duration::from_secs(60), width: Duration::from_secs(30) },
+        ],
+    };
+    let (agg, elapsed, sent) = long_run(policy, 3_000);
+    let r = agg.report(meta(elapsed));
+    check_timeline(&r, elapsed, sent);
+    // 20 s of ticks as short as 0.75 s, 8 five-second points, 125 thirty-second points, plus the
+    // partial bucket at each tier boundary.
+    let bound = 28 + 8 + 8 + 126 + 8;
+    assert!(r.intervals.len() <= bound, "{} points > {bound}", r.intervals.len());
+    assert!(r.intervals.len() >= 100);
+}

@@ -1,0 +1,89 @@
+//! Recording on the request path does not allocate once an interval's histograms exist.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use hornet_metrics::{ErrorKind, Recorder, Timings};
+
+/// Counts allocations made by the current thread while counting is on.
+struct Counting;
+
+thread_local! {
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ON.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ON.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> u64 {
+    COUNT.with(|c| c.set(0));
+    ON.with(|on| on.set(true));
+    f();
+    ON.with(|on| on.set(false));
+    COUNT.with(Cell::get)
+}
+
+fn timings(us: u64) -> Timings {
+    Timings {
+        dns: None,
+        connect: Some(Duration::from_micros(us / 10)),
+        tls: None,
+        wait: Duration::from_micros(us / 2),
+        receive: Duration::from_micros(us / 3),
+        total: Duration::from_micros(us),
+    }
+}
+
+#[test]
+fn steady_state_recording_does_not_allocate() {
+    let mut r = Recorder::new(2, 1);
+    let record = |r: &mut Recorder, n: u64| {
+        let us = 100 + n * 7_919 % 900_000;
+        r.vu_created(0);
+        r.lag(Duration::from_micros(n % 500));
+        r.request_sent((n % 2) as u32, 200);
+        r.response((n % 2) as u32, [200, 404, 500][(n % 3) as usize], &timings(us), 1_000);
+        r.error(Some((n % 2) as u32), ErrorKind::Timeout, &"timeout");
+        r.vu_completed(Duration::from_micros(us * 3));
+    };
+    // The first values of an interval allocate the histograms, status-code slots and first messages.
+    let warm_up = allocations(|| {
+        for n in 0..1_000 {
+            record(&mut r, n);
+        }
+    });
+    assert!(warm_up > 0);
+    // Afterwards, recording is plain adds.
+    let steady = allocations(|| {
+        for n in 1_000..20_000 {
+            record(&mut r, n);
+        }
+    });
+    assert_eq!(steady, 0, "allocations on the request path");
+    assert_eq!(r.take_interval().requests(), 20_000);
+}

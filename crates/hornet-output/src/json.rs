@@ -1,0 +1,86 @@
+//! Writing the JSON report file.
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+use hornet_metrics::Report;
+
+/// Writes `report` as pretty-printed JSON to `path`, atomically: the JSON goes to a temporary file
+/// next to `path` (`.<name>.<pid>.tmp`), is flushed to disk, then renamed over `path`. A reader
+/// never sees a half-written report, and an existing file is only replaced once the new one is
+/// complete. On error the temporary file is removed.
+pub fn write_json(report: &Report, path: &Path) -> io::Result<()> {
+    let mut json = report.to_json().map_err(io::Error::other)?;
+    json.push('\n');
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "report path has no file name"))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(json.as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use hornet_metrics::{Aggregator, Recorder, RunMeta, Timings};
+
+    use super::*;
+
+    fn report() -> Report {
+        let mut r = Recorder::new(1, 1);
+        r.vu_created(0);
+        r.request_sent(0, 10);
+        r.response(0, 200, &Timings { total: Duration::from_millis(3), ..Timings::default() }, 99);
+        let mut agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
+        agg.report(RunMeta {
+            script: None,
+            target: None,
+            started_at: UNIX_EPOCH,
+            duration: Duration::from_secs(1),
+            seed: 1,
+            phases: serde_json::Value::Null,
+            interrupted: false,
+            hornet_version: "0.1.0".into(),
+            command: "hornet".into(),
+        })
+    }
+
+    #[test]
+    fn writes_replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        fs::write(&path, "old").unwrap();
+        let report = report();
+        write_json(&report, &path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("}\n"));
+        assert_eq!(Report::from_json(&text).unwrap(), report);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![OsString::from("report.json")]);
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("report.json");
+        assert!(write_json(&report(), &path).is_err());
+        assert!(fs::read_dir(dir.path()).unwrap().next().is_none());
+        assert!(write_json(&report(), Path::new("/")).is_err());
+    }
+}

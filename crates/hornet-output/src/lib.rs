@@ -1,0 +1,16 @@
+//! Outputs: the live status line and progress block shown during a run, the end-of-run summary
+//! rendered from a [`Report`] alone, and the JSON report file.
+//!
+//! Everything here is plain ASCII (tables use comfy-table's `ASCII_FULL_CONDENSED` preset) so it
+//! reads the same in a terminal and in a CI log.
+//!
+//! [`Report`]: hornet_metrics::Report
+
+mod format;
+mod json;
+mod live;
+mod summary;
+
+pub use json::write_json;
+pub use live::{progress_block, status_line};
+pub use summary::{LAG_WARNING_MS, summary};

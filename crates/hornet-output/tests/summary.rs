@@ -1,0 +1,188 @@
+//! The end-of-run summary, rendered from constructed reports.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use hornet_metrics::{Aggregator, ErrorKind, Recorder, Report, RunMeta, Timings};
+use hornet_output::summary;
+
+fn timings(total_ms: u64, cold: bool) -> Timings {
+    Timings {
+        dns: cold.then(|| Duration::from_micros(800)),
+        connect: cold.then(|| Duration::from_micros(1_500)),
+        tls: None,
+        wait: Duration::from_micros(total_ms * 900),
+        receive: Duration::from_micros(total_ms * 50),
+        total: Duration::from_millis(total_ms),
+    }
+}
+
+/// 90 fast requests on `GET /` (1 ms), 10 slow ones on `POST /login` (100 ms), a few errors, over
+/// a measured 4 s, with every arrival `lag_us` late.
+fn report(lag_us: u64) -> Report {
+    let mut r = Recorder::new(2, 2);
+    for n in 0..90 {
+        r.vu_created(0);
+        r.lag(Duration::from_micros(lag_us));
+        r.request_sent(0, 120);
+        let status = if n < 3 { 404 } else { 200 };
+        r.response(0, status, &timings(1, n < 2), 2_048);
+        r.vu_completed(Duration::from_millis(40));
+    }
+    for n in 0..12 {
+        r.vu_created(1);
+        r.lag(Duration::from_micros(lag_us));
+        r.request_sent(1, 300);
+        if n < 2 {
+            r.error(Some(1), ErrorKind::Timeout, &"request timed out after 100ms\n(no response)");
+            r.vu_failed();
+        } else {
+            r.response(1, 201, &timings(100, false), 512);
+            r.vu_completed(Duration::from_millis(250));
+        }
+    }
+    r.vu_skipped();
+    r.error(None, ErrorKind::Cancelled, &"run interrupted");
+    let mut agg =
+        Aggregator::new(vec!["GET /".into(), "POST /login".into()], vec!["browse".into(), "buy".into()]);
+    agg.add_tick(Duration::from_secs(4), vec![r.take_interval()], 0);
+    agg.report(RunMeta {
+        script: Some("examples/shop.yml".into()),
+        target: Some("http://127.0.0.1:8080".into()),
+        started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        duration: Duration::from_secs(4),
+        seed: 7,
+        phases: serde_json::json!([{"duration": 4, "arrivalRate": 25}]),
+        interrupted: false,
+        hornet_version: "0.1.0".into(),
+        command: "hornet run examples/shop.yml".into(),
+    })
+}
+
+/// The cells of the table row whose first cell is `name`.
+fn row(text: &str, name: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('|').map(|c| c.trim().to_owned()).collect::<Vec<_>>())
+        .find(|cells| cells.get(1).is_some_and(|c| c == name))
+        .unwrap_or_else(|| panic!("no row {name:?} in\n{text}"))[1..]
+        .to_vec()
+}
+
+#[test]
+fn summary_snapshot() {
+    insta::assert_snapshot!(summary(&report(300)));
+}
+
+#[test]
+fn endpoint_rows_and_total_from_the_aggregate() {
+    let text = summary(&report(300));
+    let header = row(&text, "Endpoint");
+    assert_eq!(
+        header,
+        [
+            "Endpoint", "Requests", "Failures", "RPS", "Min", "Median", "p90", "p95", "p99", "Max", "Mean",
+            "Avg size", ""
+        ]
+    );
+    assert_eq!(
+        row(&text, "GET /"),
+        ["GET /", "90", "0", "22.5", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "2.0 KiB", ""]
+    );
+    assert_eq!(
+        row(&text, "POST /login"),
+        [
+            "POST /login",
+            "12",
+            "2",
+            "3.0",
+            "100.0",
+            "100.0",
+            "100.0",
+            "100.0",
+            "100.0",
+            "100.0",
+            "100.0",
+            "512 B",
+            ""
+        ]
+    );
+    // Total: 102 requests / 4 s; all 3 errors (one outside any endpoint); the median and p90 of the
+    // merged histogram (1 ms), not the average of the rows' medians (50.5 ms); mean over all 100
+    // responses (10.9 ms); average size 189 440 B / 100.
+    assert_eq!(
+        row(&text, "Total"),
+        [
+            "Total", "102", "3", "25.5", "1.00", "1.00", "1.00", "100.0", "100.0", "100.0", "10.9",
+            "1.9 KiB", ""
+        ]
+    );
+}
+
+#[test]
+fn codes_errors_vusers_and_breakdown_sections() {
+    let text = summary(&report(300));
+    assert_eq!(row(&text, "200")[..3], ["200", "87", "87.0%"]);
+    assert_eq!(row(&text, "201")[..3], ["201", "10", "10.0%"]);
+    assert_eq!(row(&text, "404")[..3], ["404", "3", "3.0%"]);
+    assert!(text.contains("Errors: 3 (2.9% of requests)"), "{text}");
+    assert_eq!(
+        row(&text, "timeout"),
+        ["timeout", "POST /login", "2", "request timed out after 100ms (no response)", ""]
+    );
+    assert_eq!(row(&text, "cancelled"), ["cancelled", "-", "1", "run interrupted", ""]);
+    assert!(text.contains("  created:   102 (browse 90, buy 12)"), "{text}");
+    assert!(text.contains("  completed: 100\n  failed:    2\n  skipped:   1"), "{text}");
+    assert_eq!(row(&text, "dns")[..3], ["dns", "2", "0.80"]);
+    assert_eq!(row(&text, "connect")[..4], ["connect", "2", "1.50", "1.50"]);
+    assert!(!text.lines().any(|l| l.starts_with("| tls")), "no TLS happened: {text}");
+    assert_eq!(row(&text, "wait (TTFB)")[..3], ["wait (TTFB)", "100", "0.90"]);
+    assert!(!text.contains("INTERRUPTED"));
+    assert!(text.is_ascii(), "{text}");
+}
+
+#[test]
+fn lag_warning_only_above_10ms_p99() {
+    let low = summary(&report(300));
+    assert!(low.contains("p99 0.30 ms"), "{low}");
+    assert!(!low.contains("WARNING"), "{low}");
+    let high = summary(&report(25_000));
+    assert!(high.contains("WARNING: schedule lag p99 is 25.0 ms (> 10 ms)"), "{high}");
+    assert!(high.contains("saturated"));
+    // The boundary: exactly 10 ms is not a warning, anything above is.
+    let mut r = report(300);
+    let lag = r.aggregate.summaries.get_mut("schedule.lag").unwrap();
+    lag.p99 = 10.0;
+    assert!(!summary(&r).contains("WARNING"));
+    r.aggregate.summaries.get_mut("schedule.lag").unwrap().p99 = 10.001;
+    assert!(summary(&r).contains("WARNING"));
+}
+
+#[test]
+fn interrupted_and_empty_runs() {
+    let mut r = report(300);
+    r.run.interrupted = true;
+    assert!(summary(&r).contains("INTERRUPTED: the run was stopped early"));
+
+    let empty = Aggregator::new(vec!["GET /".into()], vec![]).report(RunMeta {
+        script: None,
+        target: None,
+        started_at: UNIX_EPOCH,
+        duration: Duration::ZERO,
+        seed: 0,
+        phases: serde_json::Value::Null,
+        interrupted: false,
+        hornet_version: "0.1.0".into(),
+        command: String::new(),
+    });
+    let text = summary(&empty);
+    assert_eq!(row(&text, "GET /")[..6], ["GET /", "0", "0", "0.0", "-", "-"]);
+    assert_eq!(row(&text, "Total")[..6], ["Total", "0", "0", "0.0", "-", "-"]);
+    assert!(!text.contains("Status codes") && !text.contains("Errors") && !text.contains("Schedule lag"));
+    assert!(!text.contains("NaN") && !text.contains("inf"));
+}
+
+#[test]
+fn summary_renders_the_same_from_json() {
+    let r = report(300);
+    let back = Report::from_json(&r.to_json().unwrap()).unwrap();
+    assert_eq!(summary(&back), summary(&r));
+}
