@@ -1,0 +1,313 @@
+//! Opening and holding one HTTP connection: DNS, TCP connect, TLS handshake and the hyper
+//! HTTP/1.1 or HTTP/2 handshake, each phase timed; the connection task runs on the thread's
+//! `LocalSet` and is aborted when the [`Conn`] holding it is dropped.
+
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use bytes::Bytes;
+use hornet_metrics::{ErrorKind, Timings};
+use http::{HeaderValue, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+
+use super::error::{self, Failure, Phase};
+use super::tls;
+
+/// The body type the engine sends: one in-memory buffer, never copied.
+pub(crate) type ReqBody = Full<Bytes>;
+
+/// A request's destination, borrowed from its absolute URI.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) https: bool,
+    /// Host without IPv6 brackets.
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+    /// `host[:port]` as written in the URI, without user info: the `Host` header.
+    pub(crate) authority: &'a str,
+}
+
+impl<'a> Target<'a> {
+    /// Reads the scheme, host and port of an absolute `http` or `https` URI.
+    pub(crate) fn parse(uri: &'a Uri) -> Result<Target<'a>, Failure> {
+        let https = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") => false,
+            Some(s) if s.eq_ignore_ascii_case("https") => true,
+            Some(s) => {
+                return Err(Failure::new(
+                    ErrorKind::InvalidUrl,
+                    format!("unsupported scheme {s:?} in {uri}"),
+                ));
+            }
+            None => return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without scheme: {uri}"))),
+        };
+        let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
+            return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without host: {uri}")));
+        };
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        if host.is_empty() {
+            return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without host: {uri}")));
+        }
+        let authority = authority.as_str();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Ok(Target { https, host, port, authority })
+    }
+}
+
+impl fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The owned identity of an origin: connections are reused only for the same scheme, host, port.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    https: bool,
+    host: Box<str>,
+    port: u16,
+}
+
+impl Origin {
+    pub(crate) fn of(target: &Target<'_>) -> Origin {
+        Origin { https: target.https, host: target.host.into(), port: target.port }
+    }
+
+    /// True when `target` is this origin (host compared case-insensitively).
+    pub(crate) fn matches(&self, target: &Target<'_>) -> bool {
+        self.port == target.port && self.https == target.https && self.host.eq_ignore_ascii_case(target.host)
+    }
+
+    /// True when both name the same origin.
+    pub(crate) fn same(&self, other: &Origin) -> bool {
+        self.port == other.port && self.https == other.https && self.host.eq_ignore_ascii_case(&other.host)
+    }
+}
+
+/// Aborts the spawned hyper connection task when dropped, which closes the socket.
+#[derive(Debug)]
+pub(crate) struct TaskGuard(JoinHandle<()>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The request side of a connection.
+#[derive(Debug)]
+pub(crate) enum Sender {
+    H1(http1::SendRequest<ReqBody>),
+    H2(http2::SendRequest<ReqBody>),
+}
+
+/// An open connection to one origin.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) origin: Origin,
+    pub(crate) sender: Sender,
+    /// The `Host` header for HTTP/1.1 requests, rendered once per connection.
+    pub(crate) host_header: HeaderValue,
+    pub(crate) guard: TaskGuard,
+}
+
+impl Conn {
+    /// True when the connection task has ended (the server closed it, or it failed).
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.sender {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
+    /// Waits until the connection can take a request; fails when it has been closed.
+    pub(crate) async fn ready(&mut self) -> Result<(), hyper::Error> {
+        match &mut self.sender {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        }
+    }
+
+    pub(crate) fn is_h2(&self) -> bool {
+        matches!(self.sender, Sender::H2(_))
+    }
+}
+
+impl Sender {
+    /// Hands a request to hyper; resolves with the response head.
+    pub(crate) async fn send(
+        &mut self,
+        req: http::Request<ReqBody>,
+    ) -> Result<http::Response<Incoming>, hyper::Error> {
+        match self {
+            Sender::H1(s) => s.send_request(req).await,
+            Sender::H2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// Spawns hyper's connection futures on the current thread's `LocalSet`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LocalExec;
+
+impl<F> hyper::rt::Executor<F> for LocalExec
+where
+    F: Future + 'static,
+{
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// What every connection of one client shares: TLS configuration and hyper builders.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    tls: TlsConnector,
+    h1: http1::Builder,
+    h2: http2::Builder<LocalExec>,
+}
+
+impl Connector {
+    pub(crate) fn new(insecure: bool) -> Result<Connector, rustls::Error> {
+        let tls = TlsConnector::from(tls::client_config(insecure)?);
+        Ok(Connector { tls, h1: http1::Builder::new(), h2: http2::Builder::new(LocalExec) })
+    }
+
+    /// Opens a connection to `target`, recording dns, connect and tls times into `t`.
+    pub(crate) async fn open(&self, target: &Target<'_>, t: &mut Timings) -> Result<Conn, Failure> {
+        let host_header = HeaderValue::from_str(target.authority).map_err(|_| {
+            Failure::new(ErrorKind::InvalidUrl, format!("invalid host {:?}", target.authority))
+        })?;
+        let tcp = match target.host.parse::<IpAddr>() {
+            Ok(ip) => {
+                let addr = SocketAddr::new(ip, target.port);
+                let t0 = Instant::now();
+                let tcp =
+                    TcpStream::connect(addr).await.map_err(|e| error::from_io(&e, Phase::Connect, &addr))?;
+                t.connect = Some(t0.elapsed());
+                tcp
+            }
+            Err(_) => {
+                let t0 = Instant::now();
+                let addrs = tokio::net::lookup_host((target.host, target.port)).await.map_err(|e| {
+                    Failure::new(ErrorKind::Dns, format!("dns lookup failed ({}): {e}", target.host))
+                })?;
+                t.dns = Some(t0.elapsed());
+                let t0 = Instant::now();
+                let mut last = None;
+                let mut stream = None;
+                for addr in addrs {
+                    match TcpStream::connect(addr).await {
+                        Ok(s) => {
+                            stream = Some(s);
+                            break;
+                        }
+                        Err(e) => last = Some(error::from_io(&e, Phase::Connect, &addr)),
+                    }
+                }
+                let tcp = match (stream, last) {
+                    (Some(s), _) => s,
+                    (None, Some(failure)) => return Err(failure),
+                    (None, None) => {
+                        return Err(Failure::new(
+                            ErrorKind::Dns,
+                            format!("dns lookup failed ({}): no addresses", target.host),
+                        ));
+                    }
+                };
+                t.connect = Some(t0.elapsed());
+                tcp
+            }
+        };
+        // Requests are written whole; Nagle would only delay them.
+        let _ = tcp.set_nodelay(true);
+        let origin = Origin::of(target);
+        if !target.https {
+            let (sender, guard) = self.handshake(tcp, false, target).await?;
+            return Ok(Conn { origin, sender, host_header, guard });
+        }
+        let name = tls::server_name(target.host).ok_or_else(|| {
+            Failure::new(ErrorKind::InvalidUrl, format!("invalid tls server name {:?}", target.host))
+        })?;
+        let t0 = Instant::now();
+        let stream = self.tls.connect(name, tcp).await.map_err(|e| error::from_io(&e, Phase::Tls, target))?;
+        t.tls = Some(t0.elapsed());
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+        let (sender, guard) = self.handshake(stream, h2, target).await?;
+        Ok(Conn { origin, sender, host_header, guard })
+    }
+
+    /// Runs hyper's handshake on `io` and spawns the connection task.
+    async fn handshake<T>(&self, io: T, h2: bool, target: &Target<'_>) -> Result<(Sender, TaskGuard), Failure>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
+        let io = TokioIo::new(io);
+        if h2 {
+            let (sender, conn) = self.h2.handshake(io).await.map_err(|e| error::from_hyper(&e, target))?;
+            let task = tokio::task::spawn_local(async move {
+                let _ = conn.await;
+            });
+            Ok((Sender::H2(sender), TaskGuard(task)))
+        } else {
+            let (sender, conn) = self.h1.handshake(io).await.map_err(|e| error::from_hyper(&e, target))?;
+            let task = tokio::task::spawn_local(async move {
+                let _ = conn.await;
+            });
+            Ok((Sender::H1(sender), TaskGuard(task)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &'static str) -> Result<(bool, String, u16, String), ErrorKind> {
+        let uri = Uri::from_static(s);
+        Target::parse(&uri)
+            .map(|t| (t.https, t.host.to_owned(), t.port, t.authority.to_owned()))
+            .map_err(|f| f.kind)
+    }
+
+    #[test]
+    fn targets_parse_scheme_host_port() {
+        assert_eq!(parse("http://a.example/x"), Ok((false, "a.example".into(), 80, "a.example".into())));
+        assert_eq!(parse("https://a.example/"), Ok((true, "a.example".into(), 443, "a.example".into())));
+        assert_eq!(parse("HTTP://h:8080/"), Ok((false, "h".into(), 8080, "h:8080".into())));
+        assert_eq!(parse("http://[::1]:9/"), Ok((false, "::1".into(), 9, "[::1]:9".into())));
+        assert_eq!(parse("http://user:pw@h:1/"), Ok((false, "h".into(), 1, "h:1".into())));
+    }
+
+    #[test]
+    fn bad_targets_are_invalid_url() {
+        assert_eq!(parse("ftp://h/"), Err(ErrorKind::InvalidUrl));
+        assert_eq!(parse("/relative"), Err(ErrorKind::InvalidUrl));
+    }
+
+    #[test]
+    fn origins_match_case_insensitively() {
+        let uri = Uri::from_static("http://Example.com:81/");
+        let t = Target::parse(&uri).expect("parse");
+        let o = Origin::of(&t);
+        let other = Uri::from_static("http://example.COM:81/x");
+        assert!(o.matches(&Target::parse(&other).expect("parse")));
+        let https = Uri::from_static("https://example.com:81/");
+        assert!(!o.matches(&Target::parse(&https).expect("parse")));
+        assert_eq!(t.to_string(), "Example.com:81");
+    }
+}

@@ -1,0 +1,540 @@
+//! End-to-end tests of the HTTP engine against small servers spawned on 127.0.0.1:0: a hyper
+//! server for well-behaved traffic, raw TCP servers for misbehaving peers, and a rustls server
+//! with a self-signed certificate for TLS and HTTP/2.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hornet_engine::http::{ClientConfig, HttpClient, Request, Session};
+use hornet_metrics::ErrorKind;
+use http::{Method, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::LocalSet;
+
+/// Bound on every test.
+const TEST_LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs a test body inside a `LocalSet` (the engine spawns connection tasks locally), bounded.
+async fn run<F: Future<Output = ()>>(f: F) {
+    LocalSet::new()
+        .run_until(async { tokio::time::timeout(TEST_LIMIT, f).await.expect("test timed out") })
+        .await;
+}
+
+fn client(timeout_ms: u64, insecure: bool, pool: Option<usize>) -> HttpClient {
+    HttpClient::new(&ClientConfig { timeout: Duration::from_millis(timeout_ms), insecure, pool })
+        .expect("client")
+}
+
+fn get(url: &str) -> Request {
+    Request { keep_body: true, ..Request::new(Method::GET, url.parse::<Uri>().expect("uri")) }
+}
+
+async fn listener() -> (TcpListener, SocketAddr) {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    (l, addr)
+}
+
+/// The hyper test service: `/hello`, `/echo` (returns the request body), `/big` (100 000 bytes
+/// in 10 chunks), `/slow` (answers after 50 ms).
+async fn service(req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_owned();
+    let host = req.headers().get(http::header::HOST).cloned();
+    let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let out = match path.as_str() {
+        "/hello" => Bytes::from_static(b"hello world"),
+        "/echo" => body,
+        "/big" => Bytes::from(vec![b'x'; 100_000]),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Bytes::from_static(b"slow")
+        }
+        "/host" => host.map(|h| Bytes::copy_from_slice(h.as_bytes())).unwrap_or_default(),
+        _ => Bytes::from_static(b"not found"),
+    };
+    Ok(hyper::Response::new(Full::new(out)))
+}
+
+/// Spawns an HTTP/1.1 hyper server; returns its address and a counter of accepted connections.
+async fn http_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let (l, addr) = listener().await;
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let count = accepts.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = l.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(service))
+                    .await;
+            });
+        }
+    });
+    (addr, accepts)
+}
+
+/// Reads until the end of a request head (the tests' requests have no body). False on EOF.
+async fn read_head(stream: &mut TcpStream) -> bool {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            return true;
+        }
+    }
+}
+
+/// Spawns a raw TCP server running `handler` on each accepted connection.
+async fn raw_server<H, F>(handler: H) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    H: Fn(TcpStream) -> F + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (l, addr) = listener().await;
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let count = accepts.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = l.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(handler(stream));
+        }
+    });
+    (addr, accepts)
+}
+
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+#[tokio::test]
+async fn get_reports_status_body_and_timings_and_reuses_the_connection() {
+    run(async {
+        let (addr, accepts) = http_server().await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/hello");
+
+        let first = client.send(&mut session, get(&url)).await.expect("first request");
+        assert_eq!(first.status, 200);
+        assert_eq!(first.body.as_deref(), Some(&b"hello world"[..]));
+        assert_eq!(first.body_len, 11);
+        assert_eq!(first.version, http::Version::HTTP_11);
+        assert!(first.bytes_sent > 20, "bytes_sent {}", first.bytes_sent);
+        let t = first.timings;
+        assert_eq!(t.dns, None, "an IP literal needs no lookup");
+        assert!(t.connect.is_some());
+        assert_eq!(t.tls, None);
+        assert!(t.total >= t.wait + t.receive + t.connect.unwrap_or_default());
+        assert_eq!(session.connections(), 1);
+
+        let second = client.send(&mut session, get(&url)).await.expect("second request");
+        assert_eq!(second.status, 200);
+        assert_eq!(second.timings.connect, None, "the second request reuses the connection");
+        assert!(second.timings.total >= second.timings.wait);
+        assert_eq!(accepts.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn host_header_is_added_for_http1() {
+    run(async {
+        let (addr, _) = http_server().await;
+        let client = client(5_000, false, None);
+        let resp = client.send(&mut Session::new(), get(&format!("http://{addr}/host"))).await.expect("send");
+        assert_eq!(resp.body.as_deref(), Some(addr.to_string().as_bytes()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn post_body_arrives() {
+    run(async {
+        let (addr, _) = http_server().await;
+        let client = client(5_000, false, None);
+        let mut req = get(&format!("http://{addr}/echo"));
+        req.method = Method::POST;
+        req.body = Bytes::from_static(b"ping-pong payload");
+        let resp = client.send(&mut Session::new(), req).await.expect("send");
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body.as_deref(), Some(&b"ping-pong payload"[..]));
+        assert!(resp.bytes_sent >= 17 + 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn body_is_counted_but_not_kept_without_keep_body() {
+    run(async {
+        let (addr, _) = http_server().await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        let mut req = get(&format!("http://{addr}/big"));
+        req.keep_body = false;
+        let resp = client.send(&mut session, req.clone()).await.expect("send");
+        assert_eq!(resp.body, None);
+        assert_eq!(resp.body_len, 100_000);
+        req.keep_body = true;
+        let resp = client.send(&mut session, req).await.expect("send");
+        assert_eq!(resp.body.map(|b| b.len()), Some(100_000));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connection_refused() {
+    run(async {
+        let (l, addr) = listener().await;
+        drop(l);
+        let client = client(5_000, false, None);
+        let err =
+            client.send(&mut Session::new(), get(&format!("http://{addr}/"))).await.expect_err("refused");
+        assert_eq!(err.kind, ErrorKind::ConnectRefused);
+        assert_eq!(err.message, format!("connection refused ({addr})"));
+        assert_eq!(err.timings.connect, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_urls() {
+    run(async {
+        let client = client(5_000, false, None);
+        for url in ["ftp://127.0.0.1/", "/relative/path"] {
+            let err = client.send(&mut Session::new(), get(url)).await.expect_err("invalid");
+            assert_eq!(err.kind, ErrorKind::InvalidUrl, "{url}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn silent_server_times_out_and_the_connection_is_closed() {
+    run(async {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<Duration>();
+        let closed_tx = Arc::new(std::sync::Mutex::new(Some(closed_tx)));
+        let (addr, _) = raw_server(move |mut s| {
+            let closed_tx = closed_tx.clone();
+            async move {
+                read_head(&mut s).await;
+                // Never answer; report when the client closes the connection.
+                let t0 = Instant::now();
+                let mut b = [0u8; 64];
+                while let Ok(n) = s.read(&mut b).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                if let Some(tx) = closed_tx.lock().ok().and_then(|mut g| g.take()) {
+                    let _ = tx.send(t0.elapsed());
+                }
+            }
+        })
+        .await;
+        let client = client(200, false, None);
+        let mut session = Session::new();
+        let t0 = Instant::now();
+        let err = client.send(&mut session, get(&format!("http://{addr}/"))).await.expect_err("timeout");
+        let elapsed = t0.elapsed();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        assert!(elapsed >= Duration::from_millis(200) && elapsed < Duration::from_millis(600), "{elapsed:?}");
+        assert!(err.timings.total >= Duration::from_millis(200), "{:?}", err.timings.total);
+        assert!(err.timings.connect.is_some(), "connect was measured before the timeout");
+        assert_eq!(session.connections(), 0, "the timed-out connection is not kept");
+        // The connection is discarded: the server sees it closed while the session still lives.
+        let closed = tokio::time::timeout(Duration::from_secs(2), closed_rx).await;
+        assert!(matches!(closed, Ok(Ok(_))), "server did not see the connection close");
+        drop(session);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stale_keep_alive_is_retried_on_a_new_connection() {
+    run(async {
+        // Answers one request per connection, then closes when the next one arrives unanswered:
+        // the race a server with a short keep-alive timeout produces.
+        let (addr, accepts) = raw_server(|mut s| async move {
+            if read_head(&mut s).await {
+                let _ = s.write_all(OK).await;
+                read_head(&mut s).await;
+            }
+        })
+        .await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/");
+        let first = client.send(&mut session, get(&url)).await.expect("first");
+        assert_eq!(first.body.as_deref(), Some(&b"ok"[..]));
+        let second = client.send(&mut session, get(&url)).await.expect("second is retried");
+        assert_eq!(second.status, 200);
+        assert!(second.timings.connect.is_some(), "the retry opened a new connection");
+        assert_eq!(accepts.load(Ordering::SeqCst), 2);
+        assert!(second.bytes_sent > first.bytes_sent, "both attempts are counted");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connection_closed_while_idle_is_replaced() {
+    run(async {
+        let (addr, accepts) = raw_server(|mut s| async move {
+            if read_head(&mut s).await {
+                let _ = s.write_all(OK).await;
+            }
+            // Dropping closes the connection right after the response.
+        })
+        .await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/");
+        client.send(&mut session, get(&url)).await.expect("first");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = client.send(&mut session, get(&url)).await.expect("second");
+        assert_eq!(second.status, 200);
+        assert!(second.timings.connect.is_some());
+        assert_eq!(accepts.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_mid_response_is_connect_reset() {
+    run(async {
+        let (addr, _) = raw_server(|mut s| async move {
+            if read_head(&mut s).await {
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n0123456789").await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // SO_LINGER 0: closing sends RST instead of FIN.
+                let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+            }
+        })
+        .await;
+        let client = client(5_000, false, None);
+        let err = client.send(&mut Session::new(), get(&format!("http://{addr}/"))).await.expect_err("reset");
+        assert_eq!(err.kind, ErrorKind::ConnectReset, "{err}");
+        assert!(err.timings.total >= Duration::from_millis(40));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn garbage_response_is_protocol_error() {
+    run(async {
+        let (addr, _) = raw_server(|mut s| async move {
+            if read_head(&mut s).await {
+                let _ = s.write_all(b"garbage garbage garbage\r\n\r\n").await;
+                let mut b = [0u8; 64];
+                let _ = s.read(&mut b).await;
+            }
+        })
+        .await;
+        let client = client(5_000, false, None);
+        let err =
+            client.send(&mut Session::new(), get(&format!("http://{addr}/"))).await.expect_err("garbage");
+        assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dropping_the_session_closes_its_connections() {
+    run(async {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+        let closed_tx = Arc::new(std::sync::Mutex::new(Some(closed_tx)));
+        let (addr, _) = raw_server(move |mut s| {
+            let closed_tx = closed_tx.clone();
+            async move {
+                if read_head(&mut s).await {
+                    let _ = s.write_all(OK).await;
+                    // EOF here means the client closed the idle connection.
+                    if !read_head(&mut s).await
+                        && let Some(tx) = closed_tx.lock().ok().and_then(|mut g| g.take())
+                    {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        })
+        .await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        client.send(&mut session, get(&format!("http://{addr}/"))).await.expect("send");
+        assert_eq!(session.connections(), 1);
+        drop(session);
+        let closed = tokio::time::timeout(Duration::from_secs(2), closed_rx).await;
+        assert!(matches!(closed, Ok(Ok(()))), "connection still open after the session was dropped");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pool_of_two_never_opens_more_than_two_connections() {
+    run(async {
+        let (addr, accepts) = http_server().await;
+        let client = Rc::new(client(5_000, false, Some(2)));
+        let url = format!("http://{addr}/slow");
+        let mut tasks = Vec::new();
+        for _ in 0..5 {
+            let client = client.clone();
+            let req = get(&url);
+            tasks.push(tokio::task::spawn_local(async move {
+                let mut session = Session::new();
+                let resp = client.send(&mut session, req).await;
+                (resp, session.connections())
+            }));
+        }
+        let mut max_total = Duration::ZERO;
+        for task in tasks {
+            let (resp, held) = task.await.expect("task");
+            let resp = resp.expect("pooled request");
+            assert_eq!(resp.body.as_deref(), Some(&b"slow"[..]));
+            assert_eq!(held, 0, "with a pool the session holds nothing");
+            max_total = max_total.max(resp.timings.total);
+        }
+        assert_eq!(accepts.load(Ordering::SeqCst), 2);
+        // Five 50 ms requests over two connections take three rounds; the wait counts in total.
+        assert!(max_total >= Duration::from_millis(140), "{max_total:?}");
+    })
+    .await;
+}
+
+mod tls {
+    use super::*;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::TlsAcceptor;
+
+    /// Spawns a TLS server with a self-signed certificate for 127.0.0.1, offering `alpn`, and
+    /// serving HTTP/2 or HTTP/1.1 as negotiated.
+    pub(super) async fn tls_server(alpn: &[&[u8]]) -> (SocketAddr, Arc<AtomicUsize>) {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+        let chain: Vec<CertificateDer<'static>> = vec![cert.cert.der().clone()];
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server config");
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let (l, addr) = listener().await;
+        let accepts = Arc::new(AtomicUsize::new(0));
+        let count = accepts.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = l.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else { return };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let io = TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(io, service_fn(service))
+                            .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service_fn(service))
+                            .await;
+                    }
+                });
+            }
+        });
+        (addr, accepts)
+    }
+
+    #[tokio::test]
+    async fn self_signed_certificate_is_rejected_unless_insecure() {
+        run(async {
+            let (addr, _) = tls_server(&[b"h2", b"http/1.1"]).await;
+            let url = format!("https://{addr}/hello");
+            let err = client(5_000, false, None).send(&mut Session::new(), get(&url)).await.expect_err("tls");
+            assert_eq!(err.kind, ErrorKind::Tls, "{err}");
+            assert!(err.timings.connect.is_some());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn insecure_https_negotiates_h2_and_reuses_the_connection() {
+        run(async {
+            let (addr, accepts) = tls_server(&[b"h2", b"http/1.1"]).await;
+            let client = client(5_000, true, None);
+            let mut session = Session::new();
+            let url = format!("https://{addr}/hello");
+            let first = client.send(&mut session, get(&url)).await.expect("h2 request");
+            assert_eq!(first.status, 200);
+            assert_eq!(first.version, http::Version::HTTP_2);
+            assert_eq!(first.body.as_deref(), Some(&b"hello world"[..]));
+            assert!(first.timings.tls.is_some());
+            let second = client.send(&mut session, get(&url)).await.expect("second h2 request");
+            assert_eq!(second.version, http::Version::HTTP_2);
+            assert_eq!(second.timings.tls, None);
+            assert_eq!(accepts.load(Ordering::SeqCst), 1);
+            let mut post = get(&format!("https://{addr}/echo"));
+            post.method = Method::POST;
+            post.body = Bytes::from_static(b"over h2");
+            let echoed = client.send(&mut session, post).await.expect("h2 post");
+            assert_eq!(echoed.body.as_deref(), Some(&b"over h2"[..]));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn https_falls_back_to_http11_without_h2_alpn() {
+        run(async {
+            let (addr, _) = tls_server(&[b"http/1.1"]).await;
+            let client = client(5_000, true, None);
+            let resp =
+                client.send(&mut Session::new(), get(&format!("https://{addr}/host"))).await.expect("h1 tls");
+            assert_eq!(resp.version, http::Version::HTTP_11);
+            assert_eq!(resp.body.as_deref(), Some(addr.to_string().as_bytes()));
+            assert!(resp.timings.tls.is_some());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn pooled_h2_shares_connections() {
+        run(async {
+            let (addr, accepts) = tls_server(&[b"h2"]).await;
+            let client = Rc::new(client(5_000, true, Some(2)));
+            let url = format!("https://{addr}/slow");
+            let mut tasks = Vec::new();
+            for _ in 0..5 {
+                let client = client.clone();
+                let req = get(&url);
+                tasks.push(tokio::task::spawn_local(
+                    async move { client.send(&mut Session::new(), req).await },
+                ));
+            }
+            for task in tasks {
+                let resp = task.await.expect("task").expect("pooled h2 request");
+                assert_eq!(resp.version, http::Version::HTTP_2);
+            }
+            let opened = accepts.load(Ordering::SeqCst);
+            assert!((1..=2).contains(&opened), "{opened} connections");
+            // Once a connection is up, later requests share it without opening more.
+            let later = client.send(&mut Session::new(), get(&url)).await.expect("later");
+            assert_eq!(later.timings.connect, None);
+            assert_eq!(accepts.load(Ordering::SeqCst), opened);
+        })
+        .await;
+    }
+}
