@@ -1,0 +1,207 @@
+//! hornet-target: the embedded HTTP/1.1 test target used by `hornet target`, `hornet demo`, integration
+//! tests and benchmarks.
+//!
+//! It owns the server loop ([`serve`]), a self-contained server on its own thread and runtime
+//! ([`RunningTarget`]) and the endpoints listed by [`endpoints_help`]. It binds loopback by default.
+
+mod body;
+mod routes;
+
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::routes::State;
+
+/// How long in-flight requests may finish after shutdown before their connections are dropped.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// How long the runtime of a [`RunningTarget`] may take to wind down after [`serve`] returns.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(200);
+/// Pause after a failed `accept` (such as running out of file descriptors) before trying again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+/// Listen backlog of a [`RunningTarget`], large enough for many connections opened at once.
+const BACKLOG: u32 = 1024;
+
+/// Where and how a [`RunningTarget`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetOptions {
+    /// Address to bind; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub addr: SocketAddr,
+    /// Runtime worker threads; 1 (the default, and what 0 means) runs a current-thread runtime.
+    pub threads: usize,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        Self { addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), threads: 1 }
+    }
+}
+
+/// One line per endpoint, for `hornet target` to print when it starts.
+pub fn endpoints_help() -> &'static str {
+    "\
+GET  /              short text body
+GET  /json          small JSON object
+ANY  /delay/{ms}    200 after waiting ms milliseconds (at most 600000)
+ANY  /status/{code} responds with status code (200..=599)
+ANY  /bytes/{n}     n bytes of body (at most 100 MiB)
+ANY  /echo          the request (method, path, query, headers, body) as JSON
+POST /login         JSON token for any username/password (JSON or form body) and a session cookie
+GET  /items         list of 10 items as JSON
+GET  /items/{id}    item id (1..=1000) as JSON
+ANY  /flaky?p=0.1   503 with probability p, else 200
+ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
+"
+}
+
+/// Serves the target endpoints on an already-bound listener until `shutdown` resolves.
+///
+/// Runs on the caller's tokio runtime (any flavour); each connection is served by its own task, with
+/// keep-alive. On shutdown it stops accepting, lets in-flight requests finish for up to 500 ms, then drops
+/// the remaining connections and returns. Failed accepts are retried after a short pause, so this only
+/// returns once `shutdown` has resolved.
+pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+    let state = Arc::new(State::new());
+    let (stop_tx, stop_rx) = watch::channel(());
+    let mut http = http1::Builder::new();
+    // No header read timeout: it would also close keep-alive connections idle for 30 s (long think times).
+    http.keep_alive(true).header_read_timeout(None);
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(_) => {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
+                // Best effort: responses are small, so don't let Nagle delay them.
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let mut stop = stop_rx.clone();
+                connections.spawn(async move {
+                    let mut connection = std::pin::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => {}
+                        _ = stop.changed() => {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = connection.await;
+                        }
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    // Ask every connection to finish its current request and close; receivers all exist already.
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} })
+        .await;
+    connections.shutdown().await;
+    Ok(())
+}
+
+/// A target running on its own thread with its own runtime; used by `demo` and tests.
+///
+/// Dropping it stops it like [`RunningTarget::stop`].
+#[derive(Debug)]
+pub struct RunningTarget {
+    /// The bound address.
+    addr: SocketAddr,
+    /// Tells the server to stop; taken when stopping.
+    stop_tx: Option<oneshot::Sender<()>>,
+    /// The server thread; taken when joined.
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningTarget {
+    /// Binds `opts.addr` and starts serving on a new thread.
+    ///
+    /// Binding happens before this returns, so [`addr`](Self::addr) is known and accepts connections.
+    pub fn start(opts: TargetOptions) -> io::Result<RunningTarget> {
+        let runtime = if opts.threads <= 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(opts.threads);
+            builder
+        }
+        .enable_all()
+        .thread_name("hornet-target")
+        .build()?;
+        let listener = {
+            // Registering the socket needs the runtime's reactor.
+            let _guard = runtime.enter();
+            bind(opts.addr)?
+        };
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("hornet-target".to_owned()).spawn(move || {
+            // serve only fails on errors it retries; nothing to report here.
+            let _ = runtime.block_on(serve(listener, async {
+                // A dropped sender also means stop.
+                let _ = stop_rx.await;
+            }));
+            runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+        })?;
+        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// The bound address (with the actual port when port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of the target, such as `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish briefly, and returns once the server thread has
+    /// ended (within about a second).
+    pub fn stop(self) {
+        drop(self);
+    }
+
+    /// Signals the server thread and waits for it.
+    fn shut_down(&mut self) {
+        if let Some(stop_tx) = self.stop_tx.take() {
+            let _ = stop_tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic on the server thread has already been reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningTarget {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// A listening socket on `addr` with address reuse and a large backlog.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
