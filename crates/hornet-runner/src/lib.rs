@@ -1,0 +1,12 @@
+//! Running a test: the plan is compiled ([`program`]), arrivals from the schedule become virtual
+//! users ([`vu`]) on one single-threaded runtime per core ([`worker`]), and their metrics are
+//! merged once a second into the report ([`run`]). [`control`] steers a run from outside.
+
+pub mod control;
+pub mod program;
+pub mod run;
+pub mod vu;
+mod worker;
+
+pub use control::{Control, StopReason};
+pub use run::{RunError, RunOptions, RunOutcome, Tick, Workload, draw, run};

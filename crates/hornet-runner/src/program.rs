@@ -1,0 +1,313 @@
+//! The plan compiled for execution: request steps with everything static pre-rendered once
+//! (URI, headers, body), so that a plain request costs no template work at run time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hornet_script::plan::{Body, EndpointId, Plan, RequestStep, Step};
+use hornet_script::template::{JsonTemplate, Template, Vars};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::{Method, Uri};
+
+/// Why a request could not be built from its templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    pub endpoint: EndpointId,
+    pub message: String,
+}
+
+/// A scenario ready to run.
+#[derive(Debug)]
+pub struct Program {
+    pub scenarios: Vec<CompiledScenario>,
+    /// Cumulative weights, for picking a scenario with one random draw.
+    cumulative_weights: Vec<u64>,
+}
+
+#[derive(Debug)]
+pub struct CompiledScenario {
+    pub name: String,
+    pub flow: Vec<Op>,
+}
+
+/// One executable step.
+#[derive(Debug)]
+pub enum Op {
+    Request(Box<CompiledRequest>),
+    Think(Duration),
+    Loop { count: u64, body: Vec<Op> },
+}
+
+/// A request with its static parts rendered.
+#[derive(Debug)]
+pub struct CompiledRequest {
+    pub method: Method,
+    pub endpoint: EndpointId,
+    url: UrlSpec,
+    /// Headers that do not depend on variables (defaults merged with the request's own).
+    static_headers: HeaderMap,
+    /// Headers with templates, rendered per request.
+    dynamic_headers: Vec<(HeaderName, Template)>,
+    body: BodySpec,
+}
+
+#[derive(Debug)]
+enum UrlSpec {
+    Static(Uri),
+    Dynamic { base: Option<Arc<str>>, path: Template, qs: Vec<(String, Template)> },
+}
+
+#[derive(Debug)]
+enum BodySpec {
+    Empty,
+    Static(Bytes),
+    Raw(Template),
+    Json(JsonTemplate),
+}
+
+/// A built request, ready for the engine.
+pub struct BuiltRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+const AGENT: &str = concat!("hornet/", env!("CARGO_PKG_VERSION"));
+
+impl Program {
+    /// Compiles every scenario of `plan`. A URL that is fully static and does not parse is an
+    /// error here, before any traffic.
+    pub fn compile(plan: &Plan) -> Result<Program, BuildError> {
+        let base: Option<Arc<str>> = plan.target.as_deref().map(|t| Arc::from(t.trim_end_matches('/')));
+        let mut scenarios = Vec::with_capacity(plan.scenarios.len());
+        let mut cumulative_weights = Vec::with_capacity(plan.scenarios.len());
+        let mut total = 0u64;
+        for s in &plan.scenarios {
+            total += u64::from(s.weight);
+            cumulative_weights.push(total);
+            scenarios
+                .push(CompiledScenario { name: s.name.clone(), flow: compile_steps(plan, &base, &s.flow)? });
+        }
+        Ok(Program { scenarios, cumulative_weights })
+    }
+
+    /// Picks a scenario by weight from a uniformly random `draw`.
+    pub fn pick(&self, draw: u64) -> usize {
+        let total = self.cumulative_weights.last().copied().unwrap_or(0);
+        if total == 0 {
+            return 0;
+        }
+        let x = draw % total;
+        self.cumulative_weights.partition_point(|&c| c <= x)
+    }
+}
+
+fn compile_steps(plan: &Plan, base: &Option<Arc<str>>, steps: &[Step]) -> Result<Vec<Op>, BuildError> {
+    steps
+        .iter()
+        .map(|step| {
+            Ok(match step {
+                Step::Request(r) => Op::Request(Box::new(compile_request(plan, base, r)?)),
+                Step::Think(d) => Op::Think(*d),
+                Step::Loop { count, steps } => {
+                    Op::Loop { count: *count, body: compile_steps(plan, base, steps)? }
+                }
+            })
+        })
+        .collect()
+}
+
+fn compile_request(
+    plan: &Plan,
+    base: &Option<Arc<str>>,
+    r: &RequestStep,
+) -> Result<CompiledRequest, BuildError> {
+    let err = |message: String| BuildError { endpoint: r.endpoint, message };
+    let url = if r.url.is_static() && r.qs.iter().all(|(_, v)| v.is_static()) {
+        let mut s = String::new();
+        assemble_url(base.as_deref(), &r.url, &r.qs, &[] as &[(String, serde_json::Value)], &mut s);
+        UrlSpec::Static(parse_uri(&s).map_err(err)?)
+    } else {
+        UrlSpec::Dynamic { base: base.clone(), path: r.url.clone(), qs: r.qs.clone() }
+    };
+
+    let mut static_headers = HeaderMap::new();
+    let mut dynamic_headers = Vec::new();
+    let overridden = |name: &HeaderName| r.headers.iter().any(|(n, _)| n == name);
+    let defaults = plan.default_headers.iter().filter(|(n, _)| !overridden(n));
+    for (name, value) in defaults.chain(r.headers.iter()) {
+        if value.is_static() {
+            let v = HeaderValue::from_str(value.source())
+                .map_err(|_| err(format!("header `{name}` has a value that is not valid in HTTP")))?;
+            static_headers.append(name.clone(), v);
+        } else {
+            dynamic_headers.push((name.clone(), value.clone()));
+        }
+    }
+    let has =
+        |h: &HeaderMap, n: &HeaderName| h.contains_key(n) || dynamic_headers.iter().any(|(d, _)| d == n);
+    if !has(&static_headers, &USER_AGENT) {
+        static_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    }
+    let body = match &r.body {
+        None => BodySpec::Empty,
+        Some(Body::Raw(t)) if t.is_static() => BodySpec::Static(Bytes::from(t.source().to_string())),
+        Some(Body::Raw(t)) => BodySpec::Raw(t.clone()),
+        Some(Body::Json(j)) => {
+            if !has(&static_headers, &CONTENT_TYPE) {
+                static_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            if j.is_static() {
+                let mut s = String::new();
+                j.render_into(&[] as &[(String, serde_json::Value)], &mut s);
+                BodySpec::Static(Bytes::from(s))
+            } else {
+                BodySpec::Json(j.clone())
+            }
+        }
+    };
+    Ok(CompiledRequest {
+        method: r.method.clone(),
+        endpoint: r.endpoint,
+        url,
+        static_headers,
+        dynamic_headers,
+        body,
+    })
+}
+
+/// Joins the target and the URL (unless the URL is absolute) and appends the query string.
+fn assemble_url(
+    base: Option<&str>,
+    path: &Template,
+    qs: &[(String, Template)],
+    vars: &(impl Vars + ?Sized),
+    out: &mut String,
+) {
+    let start = out.len();
+    path.render_into(vars, out);
+    let is_absolute = {
+        let rendered = &out[start..];
+        rendered.starts_with("http://") || rendered.starts_with("https://")
+    };
+    if let (false, Some(b)) = (is_absolute, base) {
+        let rendered = out.split_off(start);
+        out.push_str(b);
+        if !rendered.starts_with('/') && !rendered.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&rendered);
+    }
+    let mut value = String::new();
+    for (i, (k, v)) in qs.iter().enumerate() {
+        let sep = if i == 0 && !out[start..].contains('?') { '?' } else { '&' };
+        out.push(sep);
+        out.extend(url::form_urlencoded::byte_serialize(k.as_bytes()));
+        out.push('=');
+        value.clear();
+        v.render_into(vars, &mut value);
+        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+}
+
+fn parse_uri(s: &str) -> Result<Uri, String> {
+    let uri: Uri = s.parse().map_err(|e| format!("invalid URL `{s}`: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") if uri.host().is_some() => Ok(uri),
+        _ => Err(format!("invalid URL `{s}`: expected an absolute http:// or https:// URL")),
+    }
+}
+
+impl CompiledRequest {
+    /// Renders the request for one VU. `scratch` is a reusable buffer.
+    pub fn build(
+        &self,
+        vars: &(impl Vars + ?Sized),
+        scratch: &mut String,
+    ) -> Result<BuiltRequest, BuildError> {
+        let err = |message: String| BuildError { endpoint: self.endpoint, message };
+        let uri = match &self.url {
+            UrlSpec::Static(u) => u.clone(),
+            UrlSpec::Dynamic { base, path, qs } => {
+                scratch.clear();
+                assemble_url(base.as_deref(), path, qs, vars, scratch);
+                parse_uri(scratch).map_err(err)?
+            }
+        };
+        let mut headers = self.static_headers.clone();
+        for (name, value) in &self.dynamic_headers {
+            scratch.clear();
+            value.render_into(vars, scratch);
+            let v = HeaderValue::from_str(scratch)
+                .map_err(|_| err(format!("header `{name}` rendered to a value that is not valid in HTTP")))?;
+            headers.append(name.clone(), v);
+        }
+        let body = match &self.body {
+            BodySpec::Empty => Bytes::new(),
+            BodySpec::Static(b) => b.clone(),
+            BodySpec::Raw(t) => {
+                let mut s = String::new();
+                t.render_into(vars, &mut s);
+                Bytes::from(s)
+            }
+            BodySpec::Json(j) => {
+                let mut s = String::new();
+                j.render_into(vars, &mut s);
+                Bytes::from(s)
+            }
+        };
+        Ok(BuiltRequest { method: self.method.clone(), uri, headers, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(s: &str) -> Template {
+        Template::compile(s).unwrap()
+    }
+
+    fn vars() -> Vec<(String, serde_json::Value)> {
+        vec![("id".into(), json!(7)), ("q".into(), json!("a b&c"))]
+    }
+
+    #[test]
+    fn joins_target_and_query() {
+        let mut out = String::new();
+        assemble_url(
+            Some("http://h:1/base"),
+            &t("/items/{{ id }}"),
+            &[("q".into(), t("{{ q }}"))],
+            &vars(),
+            &mut out,
+        );
+        assert_eq!(out, "http://h:1/base/items/7?q=a+b%26c");
+        out.clear();
+        assemble_url(Some("http://h:1"), &t("/x?y=1"), &[("z".into(), t("2"))], &vars(), &mut out);
+        assert_eq!(out, "http://h:1/x?y=1&z=2");
+        out.clear();
+        assemble_url(Some("http://h:1"), &t("https://other/p"), &[], &vars(), &mut out);
+        assert_eq!(out, "https://other/p");
+    }
+
+    #[test]
+    fn rejects_non_http_urls() {
+        assert!(parse_uri("ftp://x/").is_err());
+        assert!(parse_uri("/relative").is_err());
+        assert!(parse_uri("http://127.0.0.1:8080/a").is_ok());
+    }
+
+    #[test]
+    fn pick_follows_weights() {
+        let p = Program {
+            scenarios: vec![],
+            cumulative_weights: vec![3, 3, 4], // weights 3, 0, 1
+        };
+        let picks: Vec<usize> = (0..8).map(|d| p.pick(d)).collect();
+        assert_eq!(picks, [0, 0, 0, 2, 0, 0, 0, 2]);
+    }
+}

@@ -1,0 +1,322 @@
+//! Orchestration of one run: compiles the plan, starts one worker thread per core, collects their
+//! metrics once a second into the aggregate, and produces the report.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::SystemTime;
+
+use hornet_engine::http::{ClientConfig, HttpClient};
+use hornet_metrics::{Aggregator, LiveSnapshot, Report, RunMeta};
+use hornet_schedule::{Arrival, Schedule};
+use hornet_script::plan::{Phase, PhaseKind, Plan};
+use serde_json::json;
+use tokio::time::{Duration, Instant};
+
+use crate::control::{Control, StopReason};
+use crate::program::{BuildError, Program};
+use crate::worker::{self, Msg};
+
+/// How load is generated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    /// Arrivals on the plan's phases (open model); no phases means one VU runs once.
+    Open,
+    /// `users` VUs each loop over their scenario until `iterations` in total have started or
+    /// `duration` has passed (closed model; used by `hornet quick` without `-r`).
+    Closed { users: u64, iterations: Option<u64>, duration: Option<Duration> },
+}
+
+/// Settings of a run that do not come from the script.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seeds scenario choice and random picks; printed and saved in the report.
+    pub seed: u64,
+    /// Worker threads (one single-threaded runtime each). 0 means one per core.
+    pub threads: usize,
+    pub workload: Workload,
+    /// Measure each arrival's first request from its intended start (wrk2-style).
+    pub latency_from_intended: bool,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// The result of a run.
+pub struct RunOutcome {
+    pub report: Report,
+    /// Set when the run was stopped by a signal.
+    pub stopped: Option<StopReason>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("request `{name}`: {message}")]
+    Build { name: String, message: String },
+    #[error("could not set up the HTTP client: {0}")]
+    Client(String),
+    #[error("could not start worker threads: {0}")]
+    Threads(std::io::Error),
+}
+
+/// What the live view is told once a second.
+pub struct Tick<'a> {
+    pub live: LiveSnapshot,
+    /// The running phase's label, if any.
+    pub phase: Option<&'a str>,
+}
+
+/// State shared by all worker threads (read-only but for the in-flight counter and budget).
+pub(crate) struct Shared {
+    pub plan: Arc<Plan>,
+    pub program: Program,
+    pub schedule: Schedule,
+    pub workload: Workload,
+    pub start: Instant,
+    pub seed: u64,
+    pub threads: usize,
+    pub client_config: ClientConfig,
+    pub graceful_stop: Duration,
+    pub latency_from_intended: bool,
+    pub control: Control,
+    /// VUs in flight across all threads (the active-VU gauge; checked against `maxVusers`).
+    pub in_flight: AtomicU64,
+    /// Iterations started by closed-model users.
+    iterations: AtomicU64,
+    functional: bool,
+}
+
+impl Shared {
+    /// This worker's stripe of the arrivals (arrival k goes to thread k mod threads).
+    pub fn arrivals(&self, index: usize) -> Box<dyn Iterator<Item = Arrival> + '_> {
+        if self.functional {
+            let only = Arrival { index: 0, phase: 0, at: Duration::ZERO };
+            return Box::new(std::iter::once(only).filter(move |_| index == 0));
+        }
+        Box::new(self.schedule.arrivals_striped(index, self.threads))
+    }
+
+    /// Admits a new VU unless `max` are already in flight.
+    pub fn admit(&self, max: Option<u64>) -> bool {
+        let before = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        if max.is_some_and(|m| before >= m) {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Claims one closed-model iteration; false once the budget, the duration or the run is over.
+    pub fn take_iteration(&self) -> bool {
+        let Workload::Closed { iterations, duration, .. } = &self.workload else { return false };
+        if self.control.stop_reason().is_some() {
+            return false;
+        }
+        if duration.is_some_and(|d| Instant::now() >= self.start + d) {
+            return false;
+        }
+        match iterations {
+            Some(n) => self.iterations.fetch_add(1, Ordering::SeqCst) < *n,
+            None => true,
+        }
+    }
+
+    /// The variables of VU `index`: `config.variables`, with an array value replaced by one of
+    /// its elements picked from the seed.
+    pub fn vars_for(&self, index: u64) -> Rc<Vec<(String, serde_json::Value)>> {
+        let vars = self
+            .plan
+            .variables
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let v = match v {
+                    serde_json::Value::Array(items) if !items.is_empty() => {
+                        let d = draw(self.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407), index);
+                        items[(d % items.len() as u64) as usize].clone()
+                    }
+                    other => other.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Rc::new(vars)
+    }
+}
+
+/// A reproducible random draw for item `k` of a run seeded with `seed` (SplitMix64), independent
+/// of how arrivals are spread over threads.
+pub fn draw(seed: u64, k: u64) -> u64 {
+    let mut z = seed.wrapping_add(k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Describes the phases for the report.
+pub fn describe_phases(phases: &[Phase]) -> serde_json::Value {
+    phases
+        .iter()
+        .map(|p| {
+            let mut o = json!({ "name": p.name, "duration_s": p.duration.as_secs_f64() });
+            match &p.kind {
+                PhaseKind::Rate { rate, ramp_to } => {
+                    o["arrivalRate"] = json!(rate);
+                    if let Some(r) = ramp_to {
+                        o["rampTo"] = json!(r);
+                    }
+                }
+                PhaseKind::Count { count } => o["arrivalCount"] = json!(count),
+                PhaseKind::Pause => o["pause"] = json!(true),
+            }
+            if let Some(m) = p.max_vusers {
+                o["maxVusers"] = json!(m);
+            }
+            o
+        })
+        .collect()
+}
+
+/// Runs `plan` to completion (or until `control` stops it), calling `on_tick` once a second
+/// from the calling thread with the live figures.
+pub fn run(
+    plan: Arc<Plan>,
+    opts: RunOptions,
+    control: Control,
+    on_tick: &mut dyn FnMut(Tick<'_>),
+) -> Result<RunOutcome, RunError> {
+    let program = Program::compile(&plan).map_err(|BuildError { endpoint, message }| RunError::Build {
+        name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
+        message,
+    })?;
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        opts.threads
+    };
+    let client_config = ClientConfig {
+        timeout: plan.http.timeout,
+        insecure: plan.http.insecure,
+        pool: plan.http.pool.map(|p| p.div_ceil(threads).max(1)),
+    };
+    HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
+
+    let schedule = Schedule::new(&plan.phases);
+    let functional = plan.phases.is_empty() && opts.workload == Workload::Open;
+    let started_at = SystemTime::now();
+    // Give the threads a moment to start so the first arrivals are not late.
+    let start = Instant::now() + Duration::from_millis(20);
+    let shared = Arc::new(Shared {
+        plan: plan.clone(),
+        program,
+        schedule,
+        workload: opts.workload.clone(),
+        start,
+        seed: opts.seed,
+        threads,
+        client_config,
+        graceful_stop: plan.graceful_stop,
+        latency_from_intended: opts.latency_from_intended,
+        control: control.clone(),
+        in_flight: AtomicU64::new(0),
+        iterations: AtomicU64::new(0),
+        functional,
+    });
+
+    let (tx, rx) = channel();
+    let mut handles = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let shared = shared.clone();
+        let tx = tx.clone();
+        let h = std::thread::Builder::new()
+            .name(format!("hornet-worker-{i}"))
+            .spawn(move || worker::run(i, shared, tx))
+            .map_err(RunError::Threads)?;
+        handles.push(h);
+    }
+    drop(tx);
+
+    let labels: Vec<String> = plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect();
+    let closed_label = match &opts.workload {
+        Workload::Closed { users, .. } => Some(format!("{users} users")),
+        Workload::Open => None,
+    };
+    let phase_label = |elapsed: Duration| -> Option<&str> {
+        if let Some(l) = &closed_label {
+            return Some(l.as_str());
+        }
+        shared.schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str)
+    };
+
+    let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
+    let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
+    let mut pending = Vec::new();
+    let mut done = 0;
+    // Collect a little after each second so the workers' intervals have arrived.
+    let mut next_tick = start + Duration::from_millis(1050);
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Interval(iv)) => pending.push(iv),
+            Ok(Msg::Done(iv)) => {
+                pending.push(iv);
+                done += 1;
+                if done == threads {
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let elapsed = Instant::now().saturating_duration_since(start);
+                let active = shared.in_flight.load(Ordering::SeqCst);
+                agg.add_tick(elapsed, std::mem::take(&mut pending), active);
+                on_tick(Tick { live: agg.live(), phase: phase_label(elapsed) });
+                next_tick += Duration::from_secs(1);
+                if handles.iter().all(|h| h.is_finished()) && done < threads {
+                    // A worker died without saying goodbye; don't wait for it forever.
+                    while let Ok(msg) = rx.try_recv() {
+                        match msg {
+                            Msg::Interval(iv) | Msg::Done(iv) => pending.push(iv),
+                        }
+                    }
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let elapsed = Instant::now().saturating_duration_since(start);
+    agg.add_tick(elapsed, pending, 0);
+    for h in handles {
+        if h.join().is_err() {
+            eprintln!("hornet: a worker thread panicked; its last second of metrics may be missing");
+        }
+    }
+    let stopped = control.stop_reason();
+    let meta = RunMeta {
+        script: plan.source.as_ref().map(|p| p.display().to_string()),
+        target: plan.target.clone(),
+        started_at,
+        duration: elapsed,
+        seed: opts.seed,
+        phases: describe_phases(&plan.phases),
+        interrupted: stopped.is_some(),
+        hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: opts.command,
+    };
+    Ok(RunOutcome { report: agg.report(meta), stopped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draw_is_deterministic_and_spread() {
+        assert_eq!(draw(1, 5), draw(1, 5));
+        assert_ne!(draw(1, 5), draw(2, 5));
+        // Roughly uniform over two buckets.
+        let odd = (0..10_000).filter(|k| draw(42, *k) % 2 == 1).count();
+        assert!((4_700..5_300).contains(&odd), "{odd}");
+    }
+}
