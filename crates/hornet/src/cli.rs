@@ -1,0 +1,124 @@
+//! Command-line interface definitions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// hornet: load tests from Artillery-style scripts, at wrk-like cost, with honest latency.
+#[derive(Debug, Parser)]
+#[command(name = "hornet", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a test script.
+    Run(RunArgs),
+    /// Check a script without sending anything.
+    Validate(ValidateArgs),
+    /// A one-off test of one URL, like oha or hey.
+    Quick(QuickArgs),
+    /// Start the embedded target and run the bundled demo script against it (about 20 s).
+    Demo(DemoArgs),
+    /// Run the embedded target server on its own (for trying scripts and benchmarks).
+    Target(TargetArgs),
+}
+
+/// Options shared by every command that generates load.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Write the JSON report to this file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Seed for scenario choice and random picks (printed and saved in the report).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// No live progress; the summary is still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Accept invalid or self-signed TLS certificates.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script (YAML).
+    pub script: PathBuf,
+    /// Override config.target.
+    #[arg(short, long, value_name = "URL")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The script (YAML).
+    pub script: PathBuf,
+    /// Override config.target.
+    #[arg(short, long, value_name = "URL")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickArgs {
+    /// The URL to load (http:// or https://).
+    pub url: String,
+    /// Total number of requests (default 200 when neither -n nor -d is given).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub requests: Option<u64>,
+    /// Duration of the test, e.g. 10s, 1m, 500ms.
+    #[arg(short = 'd', long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Concurrent connections (closed model), or the connection pool size with -r.
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 50)]
+    pub connections: u64,
+    /// Fixed request rate per second (open model); latency is measured from each request's
+    /// intended send time.
+    #[arg(short = 'r', long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+    /// HTTP method.
+    #[arg(short = 'm', long, default_value = "GET")]
+    pub method: String,
+    /// Request header, `name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Request body.
+    #[arg(short = 'b', long, value_name = "BODY")]
+    pub body: Option<String>,
+    /// Request timeout, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the JSON report.
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "hornet-report.json")]
+    pub output: PathBuf,
+    /// Seed for scenario choice and random picks.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// No live progress; the summary is still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Server threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}

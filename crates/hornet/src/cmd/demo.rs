@@ -1,0 +1,42 @@
+//! `hornet demo`: the bundled demo script against the embedded target on a loopback port.
+
+use hornet_runner::{RunOptions, Workload};
+use hornet_script::LoadOptions;
+use hornet_target::{RunningTarget, TargetOptions};
+
+use super::{command_line, execute, exit, fresh_seed};
+use crate::cli::DemoArgs;
+
+/// The demo script, bundled into the binary.
+pub const DEMO_SCRIPT: &str = include_str!("../../../../examples/demo.yaml");
+
+pub fn demo(args: DemoArgs) -> i32 {
+    let target = match RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: could not start the embedded target: {e}");
+            return exit::FAILED;
+        }
+    };
+    let opts = LoadOptions { target: Some(target.url()), insecure: false };
+    let plan = match hornet_script::parse_str(DEMO_SCRIPT, "examples/demo.yaml", &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::USAGE;
+        }
+    };
+    if !args.quiet {
+        eprintln!("demo: embedded target on {}, running examples/demo.yaml (about 20 s)", target.url());
+    }
+    let run = RunOptions {
+        seed: args.seed.unwrap_or_else(fresh_seed),
+        threads: 0,
+        workload: Workload::Open,
+        latency_from_intended: false,
+        command: command_line(),
+    };
+    let code = execute(plan, run, args.quiet, Some(&args.output));
+    target.stop();
+    code
+}

@@ -1,0 +1,118 @@
+//! `hornet quick`: one URL, no script, like oha or hey. Closed model by default (`-c` users
+//! each looping); with `-r` an open model at a fixed rate with latency measured from each
+//! request's intended send time.
+
+use std::time::Duration;
+
+use hornet_runner::{RunOptions, Workload};
+use hornet_script::plan::{Body, HttpSettings, Phase, PhaseKind, Plan, RequestStep, Scenario, Step};
+use hornet_script::template::Template;
+use http::{HeaderName, Method};
+
+use super::{command_line, execute, exit, fresh_seed};
+use crate::cli::QuickArgs;
+
+pub fn quick(args: QuickArgs) -> i32 {
+    match build(&args) {
+        Ok((plan, workload)) => {
+            let run = RunOptions {
+                seed: args.load.seed.unwrap_or_else(fresh_seed),
+                threads: args.load.threads,
+                workload,
+                latency_from_intended: args.rate.is_some(),
+                command: command_line(),
+            };
+            execute(plan, run, args.load.quiet, args.load.output.as_deref())
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit::USAGE
+        }
+    }
+}
+
+/// Builds the one-request plan and the workload that drives it.
+fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
+    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
+        return Err(format!("`{}` is not an http:// or https:// URL", args.url));
+    }
+    let uri: http::Uri = args.url.parse().map_err(|e| format!("`{}` is not a valid URL: {e}", args.url))?;
+    if uri.host().is_none() {
+        return Err(format!("`{}` has no host", args.url));
+    }
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("`{}` is not an HTTP method", args.method))?;
+    let duration = args
+        .duration
+        .as_deref()
+        .map(|d| hornet_script::parse_duration(d).map_err(|e| format!("-d {d}: {e}")))
+        .transpose()?;
+    let timeout = hornet_script::parse_duration(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
+    if args.connections == 0 {
+        return Err("-c must be at least 1".into());
+    }
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let (name, value) =
+            h.split_once(':').ok_or_else(|| format!("header `{h}`: expected `name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| format!("header `{h}`: `{}` is not a valid header name", name.trim()))?;
+        headers.push((name, Template::literal(value.trim())));
+    }
+    let body = args.body.as_deref().map(|b| Body::Raw(Template::literal(b)));
+    let request = RequestStep {
+        method: method.clone(),
+        url: Template::literal(&args.url),
+        endpoint: 0,
+        headers,
+        qs: vec![],
+        body,
+    };
+
+    let (phases, workload, pool) = match args.rate {
+        Some(rate) if !(rate > 0.0 && rate.is_finite()) => return Err("-r must be a positive rate".into()),
+        Some(rate) => {
+            let phase = match (args.requests, duration) {
+                (Some(n), _) => Phase {
+                    name: Some(format!("{n} requests at {rate}/s")),
+                    duration: Duration::from_secs_f64(n as f64 / rate),
+                    kind: PhaseKind::Count { count: n },
+                    max_vusers: None,
+                },
+                (None, d) => {
+                    let d = d.unwrap_or(Duration::from_secs(10));
+                    Phase {
+                        name: Some(format!("{rate}/s for {:.1} s", d.as_secs_f64())),
+                        duration: d,
+                        kind: PhaseKind::Rate { rate, ramp_to: None },
+                        max_vusers: None,
+                    }
+                }
+            };
+            (vec![phase], Workload::Open, Some(args.connections as usize))
+        }
+        None => {
+            let iterations = match (args.requests, duration) {
+                (None, None) => Some(200),
+                (n, _) => n,
+            };
+            (vec![], Workload::Closed { users: args.connections, iterations, duration }, None)
+        }
+    };
+    let plan = Plan {
+        source: None,
+        target: None,
+        phases,
+        http: HttpSettings { timeout, pool, insecure: args.load.insecure },
+        default_headers: vec![],
+        variables: vec![],
+        graceful_stop: timeout,
+        scenarios: vec![Scenario {
+            name: "quick".into(),
+            weight: 1,
+            flow: vec![Step::Request(Box::new(request))],
+        }],
+        endpoints: vec![format!("{method} {}", args.url)],
+    };
+    Ok((plan, workload))
+}

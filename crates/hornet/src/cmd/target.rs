@@ -1,0 +1,29 @@
+//! `hornet target`: the embedded target server on its own.
+
+use hornet_target::{RunningTarget, TargetOptions};
+
+use super::exit;
+use crate::cli::TargetArgs;
+
+pub fn target(args: TargetArgs) -> i32 {
+    let running = match RunningTarget::start(TargetOptions { addr: args.addr, threads: args.threads.max(1) })
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: could not listen on {}: {e}", args.addr);
+            return exit::USAGE;
+        }
+    };
+    if !args.addr.ip().is_loopback() {
+        eprintln!("warning: listening on {}, which is not a loopback address", args.addr);
+    }
+    println!("hornet target listening on {}\n{}", running.url(), hornet_target::endpoints_help());
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return exit::FAILED;
+    };
+    rt.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    running.stop();
+    exit::OK
+}

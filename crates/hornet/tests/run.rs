@@ -1,0 +1,381 @@
+//! End-to-end tests of `hornet run`, `validate`, `quick` and `demo` against the embedded target
+//! on loopback. Each test runs the real binary and reads its JSON report.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hornet_target::{RunningTarget, TargetOptions};
+use serde_json::Value;
+
+fn hornet() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hornet"));
+    c.env("CI", "true").stdin(Stdio::null());
+    c
+}
+
+fn target() -> RunningTarget {
+    RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 })
+        .expect("start target")
+}
+
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new() -> Case {
+        Case { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn script(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::File::create(&p).and_then(|mut f| f.write_all(text.as_bytes())).expect("write script");
+        p
+    }
+
+    fn report_path(&self) -> PathBuf {
+        self.dir.path().join("report.json")
+    }
+}
+
+/// Runs `hornet run script -o report` with a time bound, returns the output and the report.
+fn run_script(case: &Case, script: &Path, extra: &[&str]) -> (Output, Option<Value>) {
+    let report = case.report_path();
+    let out =
+        hornet().arg("run").arg(script).arg("-o").arg(&report).args(extra).output().expect("run hornet");
+    let json = std::fs::read_to_string(&report).ok().and_then(|s| serde_json::from_str(&s).ok());
+    (out, json)
+}
+
+fn counter(report: &Value, name: &str) -> u64 {
+    report["aggregate"]["counters"][name].as_u64().unwrap_or(0)
+}
+
+fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["endpoints"]
+        .as_array()
+        .and_then(|eps| eps.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("endpoint {name} missing in {report}"))
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn exact_request_counts_per_endpoint() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "count.yaml",
+        &format!(
+            r#"
+config:
+  target: "{}"
+  variables:
+    id: 7
+  phases:
+    - duration: 1
+      arrivalCount: 20
+scenarios:
+  - name: only
+    flow:
+      - get: {{ url: "/", name: home }}
+      - loop:
+          - get: {{ url: "/items/{{{{ id }}}}", name: item }}
+        count: 3
+      - post: {{ url: "/echo", json: {{ a: 1 }} }}
+"#,
+            t.url()
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["--seed", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report written");
+    assert_eq!(counter(&report, "vusers.created"), 20);
+    assert_eq!(counter(&report, "vusers.completed"), 20);
+    assert_eq!(counter(&report, "http.requests"), 20 * 5);
+    assert_eq!(counter(&report, "http.codes.200"), 20 * 5);
+    assert_eq!(endpoint(&report, "home")["requests"], 20);
+    assert_eq!(endpoint(&report, "item")["requests"], 60);
+    assert_eq!(endpoint(&report, "item")["codes"]["200"], 60, "/items/7 rendered and found");
+    assert_eq!(endpoint(&report, "POST /echo")["requests"], 20);
+    // Summary printed with each endpoint.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("home") && stdout.contains("POST /echo"), "{stdout}");
+}
+
+#[test]
+fn weights_are_respected_and_seed_is_reproducible() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "weights.yaml",
+        &format!(
+            r#"
+config:
+  target: "{}"
+  phases:
+    - duration: 2
+      arrivalRate: 200
+scenarios:
+  - name: heavy
+    weight: 3
+    flow: [ {{ get: {{ url: "/" }} }} ]
+  - name: light
+    weight: 1
+    flow: [ {{ get: {{ url: "/json" }} }} ]
+"#,
+            t.url()
+        ),
+    );
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        let (out, report) = run_script(&case, &script, &["--seed", "99", "-q"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let report = report.expect("report");
+        assert_eq!(report["run"]["seed"], 99);
+        let heavy = counter(&report, "vusers.created_by_name.heavy");
+        let light = counter(&report, "vusers.created_by_name.light");
+        assert_eq!(heavy + light, 400);
+        counts.push((heavy, light));
+    }
+    let (heavy, _) = counts[0];
+    // Expected 300 of 400; a binomial standard deviation is about 8.7.
+    assert!((265..=335).contains(&heavy), "heavy picked {heavy} of 400 times");
+    assert_eq!(counts[0], counts[1], "same seed, same scenario choices");
+}
+
+#[test]
+fn delay_endpoint_latency_is_measured_accurately() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "delay.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\n  phases:\n    - duration: 2\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/50\" }}\n",
+            t.url()
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report");
+    let rt = &report["aggregate"]["summaries"]["http.response_time"];
+    let p50 = rt["p50"].as_f64().expect("p50");
+    assert!((50.0..60.0).contains(&p50), "p50 {p50} ms not in [50, 60)");
+    assert!(rt["p99"].as_f64() <= rt["max"].as_f64(), "percentile above max: {rt}");
+    assert_eq!(rt["count"], 40);
+}
+
+#[test]
+fn connection_refused_is_counted() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let case = Case::new();
+    let script = case.script(
+        "refused.yaml",
+        &format!(
+            "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalCount: 5\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n      - get: {{ url: \"/never\" }}\n"
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report");
+    assert_eq!(counter(&report, "errors.connect-refused"), 5);
+    assert_eq!(counter(&report, "vusers.failed"), 5);
+    assert_eq!(counter(&report, "http.responses"), 0);
+    // The failed request stops the VU: the second request is never sent.
+    assert_eq!(endpoint(&report, "GET /")["failures"], 5);
+    assert_eq!(endpoint(&report, "GET /never")["requests"], 0);
+    assert!(text(&out).contains("connect-refused"), "{}", text(&out));
+}
+
+#[test]
+fn timeout_is_counted() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "timeout.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\n  http:\n    timeout: 0.2\n  phases:\n    - duration: 1\n      arrivalCount: 3\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/3000\" }}\n",
+            t.url()
+        ),
+    );
+    let started = Instant::now();
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report");
+    assert_eq!(counter(&report, "errors.timeout"), 3);
+    assert!(started.elapsed() < Duration::from_secs(3), "timeouts did not cut the wait short");
+}
+
+#[test]
+fn functional_mode_runs_one_vu_once() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "functional.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n      - get: {{ url: \"/json\" }}\n",
+            t.url()
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report");
+    assert_eq!(counter(&report, "vusers.created"), 1);
+    assert_eq!(counter(&report, "vusers.completed"), 1);
+    assert_eq!(counter(&report, "http.requests"), 2);
+}
+
+#[test]
+fn max_vusers_skips_arrivals() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "maxvusers.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\n  phases:\n    - duration: 1\n      arrivalRate: 50\n      maxVusers: 5\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/600\" }}\n",
+            t.url()
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report");
+    let created = counter(&report, "vusers.created");
+    let skipped = counter(&report, "vusers.skipped");
+    assert_eq!(created + skipped, 50);
+    // At most 5 in flight, each lasting 600 ms, over one second: 5 at first, 5 more after 600 ms.
+    assert!((5..=10).contains(&created), "created {created}");
+}
+
+#[test]
+fn sigint_still_writes_the_report_and_exits_130() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "long.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\n  phases:\n    - duration: 60\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/200\" }}\n",
+            t.url()
+        ),
+    );
+    let report = case.report_path();
+    let mut child = hornet()
+        .arg("run")
+        .arg(&script)
+        .arg("-o")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(2500));
+    // SAFETY: sending a signal to our own child process.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hornet did not stop within 20 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(status.code(), Some(130), "{}", text(&out));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("json");
+    assert_eq!(json["run"]["interrupted"], true);
+    assert!(counter(&json, "http.requests") >= 20, "{json}");
+    // The summary is printed too.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("GET /delay/200"), "{}", text(&out));
+}
+
+#[test]
+fn script_error_exits_2_and_sends_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let case = Case::new();
+    let script = case.script(
+        "bad.yaml",
+        &format!(
+            "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arivalRate: 5\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n"
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &[]);
+    while listener.accept().is_ok() {
+        accepted.fetch_add(1, Ordering::SeqCst);
+    }
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(accepted.load(Ordering::SeqCst), 0, "a request was sent");
+    assert!(report.is_none(), "no report for a script that did not run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml:5:7"), "{err}");
+    assert!(err.contains("arrivalRate"), "did-you-mean hint missing: {err}");
+}
+
+#[test]
+fn validate_reports_ok_and_errors() {
+    let case = Case::new();
+    let good = case.script(
+        "good.yaml",
+        "config:\n  target: \"http://127.0.0.1:9\"\n  phases:\n    - duration: 10\n      arrivalRate: 2\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n",
+    );
+    let out = hornet().arg("validate").arg(&good).output().expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("20 arrivals"), "{}", text(&out));
+    let bad = case.script("bad.yaml", "config:\n  target: 5\nscenarios: []\n");
+    let out = hornet().arg("validate").arg(&bad).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:"), "{}", text(&out));
+}
+
+#[test]
+fn quick_closed_and_fixed_rate() {
+    let t = target();
+    let case = Case::new();
+    let report = case.report_path();
+    let url = format!("{}/json", t.url());
+    let out =
+        hornet().args(["quick", &url, "-n", "57", "-c", "4", "-q", "-o"]).arg(&report).output().expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(counter(&json, "http.requests"), 57);
+    assert_eq!(counter(&json, "http.codes.200"), 57);
+
+    let out = hornet()
+        .args(["quick", &url, "-r", "100", "-n", "150", "-c", "10", "-q", "-o"])
+        .arg(&report)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(counter(&json, "http.requests"), 150);
+    let d = json["run"]["duration_s"].as_f64().expect("duration");
+    assert!((1.4..4.0).contains(&d), "150 requests at 100/s took {d} s");
+
+    let out = hornet().args(["quick", "ftp://x", "-q"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn demo_script_is_valid() {
+    let out = hornet()
+        .args(["validate", concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml")])
+        .output();
+    let out = out.expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+}
