@@ -8,19 +8,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
+    /// The request did not complete within `config.http.timeout`.
     Timeout,
+    /// The server refused the TCP connection (nothing listening).
     ConnectRefused,
+    /// The connection was reset or closed before the response was complete.
     ConnectReset,
+    /// The host name could not be resolved.
     Dns,
+    /// The TLS handshake failed (certificate, protocol version, ...).
     Tls,
+    /// The server's reply was not valid HTTP.
     Protocol,
+    /// The rendered URL was not a valid absolute http(s) URL.
     InvalidUrl,
+    /// A strict capture found nothing.
     CaptureFailed,
+    /// A response did not meet an `expect` check.
     ExpectationFailed,
+    /// The VU was still running when the test ended or was interrupted.
     Cancelled,
 }
 
 impl ErrorKind {
+    /// Every kind, in report order.
     pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectRefused,
@@ -50,6 +61,7 @@ impl ErrorKind {
         }
     }
 
+    /// Position in [`ErrorKind::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }
@@ -65,8 +77,11 @@ impl std::fmt::Display for ErrorKind {
 /// dns, connect or tls) are `None`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timings {
+    /// Name resolution.
     pub dns: Option<Duration>,
+    /// TCP connect.
     pub connect: Option<Duration>,
+    /// TLS handshake.
     pub tls: Option<Duration>,
     /// Request written → first byte of the response (time to first byte).
     pub wait: Duration,

@@ -52,6 +52,13 @@ fn run_script(case: &Case, script: &Path, extra: &[&str]) -> (Output, Option<Val
     (out, json)
 }
 
+/// Runs a script that must succeed; returns the report.
+fn run_ok(case: &Case, script: &Path, extra: &[&str]) -> Value {
+    let (out, report) = run_script(case, script, extra);
+    assert!(out.status.success(), "{}", text(&out));
+    report.expect("report written")
+}
+
 fn counter(report: &Value, name: &str) -> u64 {
     report["aggregate"]["counters"][name].as_u64().unwrap_or(0)
 }
@@ -162,9 +169,7 @@ fn delay_endpoint_latency_is_measured_accurately() {
             t.url()
         ),
     );
-    let (out, report) = run_script(&case, &script, &["-q"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report");
+    let report = run_ok(&case, &script, &["-q"]);
     let rt = &report["aggregate"]["summaries"]["http.response_time"];
     let p50 = rt["p50"].as_f64().expect("p50");
     assert!((50.0..60.0).contains(&p50), "p50 {p50} ms not in [50, 60)");
@@ -187,7 +192,7 @@ fn connection_refused_is_counted() {
     );
     let (out, report) = run_script(&case, &script, &["-q"]);
     assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report");
+    let report = report.expect("report written");
     assert_eq!(counter(&report, "errors.connect-refused"), 5);
     assert_eq!(counter(&report, "vusers.failed"), 5);
     assert_eq!(counter(&report, "http.responses"), 0);
@@ -209,9 +214,7 @@ fn timeout_is_counted() {
         ),
     );
     let started = Instant::now();
-    let (out, report) = run_script(&case, &script, &["-q"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report");
+    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "errors.timeout"), 3);
     assert!(started.elapsed() < Duration::from_secs(3), "timeouts did not cut the wait short");
 }
@@ -227,9 +230,7 @@ fn functional_mode_runs_one_vu_once() {
             t.url()
         ),
     );
-    let (out, report) = run_script(&case, &script, &["-q"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report");
+    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "vusers.created"), 1);
     assert_eq!(counter(&report, "vusers.completed"), 1);
     assert_eq!(counter(&report, "http.requests"), 2);
@@ -246,9 +247,7 @@ fn max_vusers_skips_arrivals() {
             t.url()
         ),
     );
-    let (out, report) = run_script(&case, &script, &["-q"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report");
+    let report = run_ok(&case, &script, &["-q"]);
     let created = counter(&report, "vusers.created");
     let skipped = counter(&report, "vusers.skipped");
     assert_eq!(created + skipped, 50);

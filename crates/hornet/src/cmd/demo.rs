@@ -1,7 +1,7 @@
 //! `hornet demo`: the bundled demo script against the embedded target on a loopback port.
 
 use hornet_runner::{RunOptions, Workload};
-use hornet_script::LoadOptions;
+use hornet_script::{LoadOptions, Plan};
 use hornet_target::{RunningTarget, TargetOptions};
 
 use super::{command_line, execute, exit, fresh_seed};
@@ -20,7 +20,7 @@ pub fn demo(args: DemoArgs) -> i32 {
     };
     let opts = LoadOptions { target: Some(target.url()), insecure: false };
     let plan = match hornet_script::parse_str(DEMO_SCRIPT, "examples/demo.yaml", &opts) {
-        Ok(p) => p,
+        Ok(p) => Plan { source: Some("examples/demo.yaml (bundled)".into()), ..p },
         Err(e) => {
             eprintln!("{e}");
             return exit::USAGE;
