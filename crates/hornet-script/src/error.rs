@@ -16,12 +16,20 @@ pub(crate) struct Pos {
 pub(crate) struct Span {
     pub start: Pos,
     pub end: Pos,
+    /// Which source the range is in, when several are merged (an index into the loader's list of
+    /// sources; 0 for the first or only one).
+    pub file: usize,
 }
 
 impl Span {
-    /// A span of `len` characters on one line.
+    /// A span of `len` characters on one line of the first source.
     pub fn on_line(line: usize, col: usize, len: usize) -> Span {
-        Span { start: Pos { line, col }, end: Pos { line, col: col + len } }
+        Span { start: Pos { line, col }, end: Pos { line, col: col + len }, file: 0 }
+    }
+
+    /// A span of `len` characters on one line of the same source as `self`.
+    pub fn moved_to(self, line: usize, col: usize, len: usize) -> Span {
+        Span { file: self.file, ..Span::on_line(line, col, len) }
     }
 }
 
@@ -162,7 +170,7 @@ mod tests {
     fn multi_line_span_is_underlined_to_end_of_line_and_gutter_grows() {
         let mut src = "x\n".repeat(11);
         src.push_str("key: |\n  text\n");
-        let span = Span { start: Pos { line: 12, col: 5 }, end: Pos { line: 14, col: 0 } };
+        let span = Span { start: Pos { line: 12, col: 5 }, end: Pos { line: 14, col: 0 }, file: 0 };
         let e = ScriptError::at("f.yaml", &src, span, "bad");
         assert_eq!(e.underline, 1);
         assert_eq!(e.to_string(), "error: bad\n   --> f.yaml:12:6\n    |\n 12 | key: |\n    |      ^");

@@ -1,48 +1,86 @@
 //! Script loading: parses Artillery-style YAML into a typed, validated [`plan::Plan`], with
 //! templates compiled once and errors that name the file, line and column.
 //!
-//! The format is described in `docs/script-format.md`. Entry points: [`load_file`] and
-//! [`parse_str`]; every problem comes back as a [`ScriptError`] whose `Display` is a
-//! rustc-style snippet.
+//! The format is described in `docs/script-format.md`. Entry points: [`load_file`],
+//! [`load_files`] (several scripts merged) and [`parse_str`], with [`LoadOptions`] for the
+//! command-line overrides; every problem comes back as a [`ScriptError`] whose `Display` is a
+//! rustc-style snippet. CSV payloads are read at load time, so a plan is complete.
 
 #![warn(missing_docs)]
 
 mod duration;
 mod error;
+pub mod expr;
 mod parse;
 pub mod plan;
 pub mod template;
 mod yaml;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use duration::parse_duration;
 pub use error::ScriptError;
 pub use plan::Plan;
 
-/// Command-line settings that override the script.
+/// Command-line settings that override or select parts of the script.
+///
+/// They apply in this order, after the script files are merged: `environment`, then `overrides`,
+/// then `variables`, then `target`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     /// `-t`: replaces `config.target` (which is then not checked at all).
     pub target: Option<String>,
     /// `-k`: accept invalid TLS certificates, as `config.tls.rejectUnauthorized: false` does.
     pub insecure: bool,
+    /// `-e NAME`: deep-merge `config.environments.NAME` over `config`. An unknown name is an error
+    /// that lists the environments the script defines.
+    pub environment: Option<String>,
+    /// `--var name=value`: set (or add) a variable, replacing one of the same name in
+    /// `config.variables`.
+    pub variables: Vec<(String, serde_json::Value)>,
+    /// `--overrides '<json>'`: a JSON object deep-merged into `config` (objects merge key by key,
+    /// arrays and scalars replace). An object with a `config`, `scenarios`, `before` or `after`
+    /// key is Artillery's form and is merged into the whole script instead.
+    pub overrides: Option<serde_json::Value>,
+    /// `--scenario-name`: keep only the scenarios with one of these names. A name that matches no
+    /// scenario is an error listing the names.
+    pub scenario_names: Vec<String>,
 }
 
-/// Reads and parses the script at `path`, setting [`Plan::source`]. A file that cannot be read is
-/// a [`ScriptError`] without a line (`line == 0`) naming the file.
+/// Reads and parses the script at `path`; the same as [`load_files`] with one path.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Plan, ScriptError> {
-    let name = path.display().to_string();
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ScriptError::general(&name, format!("cannot read `{name}`: {e}")))?;
-    let mut plan = parse_str(&source, &name, opts)?;
-    plan.source = Some(path.to_path_buf());
+    load_files(&[path.to_path_buf()], opts)
+}
+
+/// Reads the scripts at `paths` and deep-merges them in order into one plan, setting
+/// [`Plan::source`] to the first.
+///
+/// Merge rules: mappings merge key by key, a later file's value winning; lists and scalars of a
+/// later file replace the earlier ones, except the top-level `scenarios` lists, which are
+/// concatenated in file order. Errors point at the file, line and column the offending value came
+/// from, and relative paths (`config.payload` files, `formData` files) are resolved against the
+/// directory of the file that holds them. A file that cannot be read is a [`ScriptError`] without a
+/// line (`line == 0`) naming the file.
+pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Result<Plan, ScriptError> {
+    let Some(first) = paths.first() else {
+        return Err(ScriptError::general("hornet", "no script file was given"));
+    };
+    let mut sources = Vec::with_capacity(paths.len());
+    for path in paths {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScriptError::general(&name, format!("cannot read `{name}`: {e}")))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        sources.push(parse::Source { name, text, dir });
+    }
+    let mut plan = parse::build(sources, opts)?;
+    plan.source = Some(first.clone());
     Ok(plan)
 }
 
-/// Parses a script held in memory; `file_name` is only used in error messages.
-/// [`Plan::source`] is left `None`.
+/// Parses a script held in memory; `file_name` is only used in error messages, and relative paths
+/// in the script are resolved against the current directory. [`Plan::source`] is left `None`.
 pub fn parse_str(source: &str, file_name: &str, opts: &LoadOptions) -> Result<Plan, ScriptError> {
-    let root = yaml::parse_document(source, file_name)?;
-    parse::build(&root, file_name, source, opts)
+    let source = parse::Source { name: file_name.to_string(), text: source.to_string(), dir: PathBuf::new() };
+    parse::build(vec![source], opts)
 }

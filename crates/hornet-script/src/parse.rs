@@ -1,20 +1,27 @@
 //! From the spanned YAML tree to a [`Plan`]: the script format itself.
 //!
-//! Owns which keys exist where, which Artillery keys are known but not supported yet, the type and
-//! range of every value, the phase rules, endpoint naming, and the "did you mean" hints. Every
-//! error points at the key or value it is about.
+//! Owns which keys exist where, which Artillery keys are known but not supported (yet), the type
+//! and range of every value, the phase rules, endpoint naming, the variable scope of templates, and
+//! the "did you mean" hints. Every error points at the key or value it is about, in the file it
+//! came from. `config` sections other than phases and HTTP settings live in `parse/config.rs`;
+//! scenarios, steps and requests in `parse/flow.rs`.
+
+mod config;
+mod flow;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
+use http::{HeaderName, HeaderValue};
 
 use crate::LoadOptions;
 use crate::duration::{parse_duration, secs_to_duration};
 use crate::error::{ScriptError, Span};
-use crate::plan::{Body, EndpointId, HttpSettings, Phase, PhaseKind, Plan, RequestStep, Scenario, Step};
-use crate::template::{JsonTemplate, Template};
-use crate::yaml::{Entry, Node, ScalarKind, Value};
+use crate::expr::Expr;
+use crate::plan::{EndpointId, HttpSettings, Jitter, Phase, PhaseKind, Plan};
+use crate::template::{JsonTemplate, PlaceholderKind, Template};
+use crate::yaml::{self, Entry, Node, ScalarKind, Value};
 
 type Result<T> = std::result::Result<T, ScriptError>;
 
@@ -25,123 +32,385 @@ struct Keys {
     /// For hints about a key used in the wrong place: "`x` belongs {home}".
     home: &'static str,
     known: &'static [&'static str],
-    /// Artillery keys that hornet recognises but does not implement yet.
+    /// Artillery keys that hornet recognises but does not implement (yet).
     unsupported: &'static [&'static str],
+    /// Artillery keys that call JavaScript processor functions.
+    javascript: &'static [&'static str],
 }
 
 const ROOT: Keys = Keys {
     place: "at the top level",
     home: "at the top level of the script",
-    known: &["config", "scenarios"],
-    unsupported: &["before", "after"],
+    known: &["config", "scenarios", "before", "after"],
+    unsupported: &[],
+    javascript: &[],
 };
 const CONFIG: Keys = Keys {
     place: "in `config`",
     home: "under `config`",
-    known: &["target", "phases", "http", "timeout", "tls", "defaults", "variables", "gracefulStop", "mode"],
-    unsupported: &[
+    known: &[
+        "target",
+        "phases",
+        "http",
+        "timeout",
+        "tls",
+        "defaults",
+        "variables",
+        "gracefulStop",
+        "mode",
         "payload",
-        "processor",
         "plugins",
         "ensure",
         "apdex",
+        "expect",
         "environments",
-        "ws",
-        "engines",
-        "includeFiles",
-        "socketio",
-        "statsInterval",
     ],
+    unsupported: &["ws", "engines", "includeFiles", "socketio", "statsInterval", "bundling"],
+    javascript: &["processor"],
 };
 const PHASE: Keys = Keys {
     place: "in a phase",
     home: "in a phase (an item of `config.phases`)",
     known: &["name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "mode"],
     unsupported: &[],
+    javascript: &[],
 };
 const HTTP: Keys = Keys {
     place: "in `config.http`",
     home: "under `config.http`",
-    known: &["timeout", "pool"],
-    unsupported: &["maxSockets", "extendedMetrics", "distributedTracing", "cookieJarOptions", "defaults"],
+    known: &["timeout", "pool", "defaults"],
+    unsupported: &["maxSockets", "extendedMetrics", "distributedTracing", "cookieJarOptions"],
+    javascript: &[],
 };
 const TLS: Keys = Keys {
     place: "in `config.tls`",
     home: "under `config.tls`",
     known: &["rejectUnauthorized"],
     unsupported: &[],
+    javascript: &[],
 };
 const DEFAULTS: Keys = Keys {
     place: "in `config.defaults`",
     home: "under `config.defaults`",
-    known: &["headers"],
-    unsupported: &["cookie", "think", "strictCapture"],
+    known: &["headers", "cookie", "think", "strictCapture"],
+    unsupported: &[],
+    javascript: &[],
+};
+const THINK_DEFAULTS: Keys = Keys {
+    place: "in `config.defaults.think`",
+    home: "under `config.defaults.think`",
+    known: &["jitter"],
+    unsupported: &[],
+    javascript: &[],
+};
+const PAYLOAD: Keys = Keys {
+    place: "in a payload",
+    home: "in `config.payload`",
+    known: &[
+        "path",
+        "fields",
+        "order",
+        "skipHeader",
+        "delimiter",
+        "cast",
+        "skipEmptyLines",
+        "loadAll",
+        "name",
+    ],
+    unsupported: &["options"],
+    javascript: &[],
+};
+const ENSURE: Keys = Keys {
+    place: "in `ensure`",
+    home: "under `config.ensure`",
+    known: &[
+        "thresholds",
+        "conditions",
+        "maxErrorRate",
+        "min",
+        "max",
+        "median",
+        "p50",
+        "p75",
+        "p90",
+        "p95",
+        "p99",
+        "p999",
+    ],
+    unsupported: &[],
+    javascript: &[],
+};
+const CONDITION: Keys = Keys {
+    place: "in an ensure condition",
+    home: "in an item of `ensure.conditions`",
+    known: &["expression", "strict"],
+    unsupported: &[],
+    javascript: &[],
+};
+const APDEX: Keys = Keys {
+    place: "in `apdex`",
+    home: "under `config.apdex`",
+    known: &["threshold"],
+    unsupported: &[],
+    javascript: &[],
+};
+const EXPECT_PLUGIN: Keys = Keys {
+    place: "in the `expect` plugin settings",
+    home: "under `config.plugins.expect`",
+    known: &["outputFormat", "expectDefault200", "reportFailuresAsErrors", "useOnlyRequestNames"],
+    unsupported: &[],
+    javascript: &[],
+};
+const BEFORE_AFTER: Keys = Keys {
+    place: "in `before` or `after`",
+    home: "under `before` or `after`",
+    known: &["flow"],
+    unsupported: &[],
+    javascript: &[],
 };
 const SCENARIO: Keys = Keys {
     place: "in a scenario",
     home: "in a scenario (an item of `scenarios`)",
     known: &["name", "weight", "flow", "engine"],
-    unsupported: &["beforeScenario", "afterScenario", "beforeRequest", "afterResponse", "onError"],
+    unsupported: &[],
+    javascript: &["beforeScenario", "afterScenario", "beforeRequest", "afterResponse", "onError"],
 };
 const STEP: Keys = Keys {
     place: "in a step",
     home: "in a flow step",
-    known: &["get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "count"],
-    unsupported: &["function", "log", "parallel", "over", "whileTrue"],
+    known: &[
+        "get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel",
+        "count", "over", "jitter",
+    ],
+    unsupported: &[],
+    javascript: &["function", "whileTrue"],
 };
 const REQUEST: Keys = Keys {
     place: "in a request",
     home: "in a request (under `get`, `post`, ...)",
-    known: &["url", "name", "headers", "qs", "json", "body"],
-    unsupported: &[
-        "capture",
-        "expect",
-        "match",
-        "cookie",
+    known: &[
+        "url",
+        "name",
+        "headers",
+        "qs",
+        "json",
+        "body",
         "form",
         "formData",
         "auth",
+        "cookie",
         "followRedirect",
         "gzip",
-        "ifTrue",
-        "beforeRequest",
-        "afterResponse",
         "probability",
-        "setContentLengthHeader",
-        "http2",
+        "ifTrue",
+        "capture",
+        "match",
+        "expect",
     ],
+    unsupported: &["setContentLengthHeader", "http2"],
+    javascript: &["beforeRequest", "afterResponse"],
 };
-const ALL_KEYS: [&Keys; 9] = [&ROOT, &CONFIG, &PHASE, &HTTP, &TLS, &DEFAULTS, &SCENARIO, &STEP, &REQUEST];
+const AUTH: Keys = Keys {
+    place: "in `auth`",
+    home: "under a request's `auth`",
+    known: &["user", "pass"],
+    unsupported: &[],
+    javascript: &[],
+};
+const FORM_PART: Keys = Keys {
+    place: "in a `formData` field",
+    home: "in a `formData` field",
+    known: &["value", "fromFile", "contentType"],
+    unsupported: &[],
+    javascript: &[],
+};
+const CAPTURE: Keys = Keys {
+    place: "in a capture",
+    home: "in a `capture` or `match`",
+    known: &[
+        "json", "regexp", "header", "selector", "as", "strict", "index", "group", "flags", "attr", "value",
+    ],
+    unsupported: &["xpath"],
+    javascript: &[],
+};
+const EXPECT: Keys = Keys {
+    place: "in `expect`",
+    home: "in a request's `expect` list",
+    known: &[
+        "statusCode",
+        "notStatusCode",
+        "contentType",
+        "hasProperty",
+        "notHasProperty",
+        "equals",
+        "hasHeader",
+        "headerEquals",
+        "matchesRegexp",
+    ],
+    unsupported: &["cdnHit", "jmespath"],
+    javascript: &[],
+};
+const ALL_KEYS: [&Keys; 20] = [
+    &ROOT,
+    &CONFIG,
+    &PHASE,
+    &HTTP,
+    &TLS,
+    &DEFAULTS,
+    &THINK_DEFAULTS,
+    &PAYLOAD,
+    &ENSURE,
+    &CONDITION,
+    &APDEX,
+    &EXPECT_PLUGIN,
+    &BEFORE_AFTER,
+    &SCENARIO,
+    &STEP,
+    &REQUEST,
+    &AUTH,
+    &FORM_PART,
+    &CAPTURE,
+    &EXPECT,
+];
 
-/// The step keys that are actions; a step has exactly one.
-const ACTIONS: [&str; 9] = ["get", "post", "put", "patch", "delete", "head", "options", "think", "loop"];
+/// The `$` variables the runner provides to templates.
+const BUILTINS: [&str; 5] = ["$uuid", "$loopCount", "$loopElement", "$testId", "$environment"];
 
 const DURATION_HELP: &str =
     "a duration is a number of seconds (`10`, `0.5`) or a string like `500ms`, `90s`, `5m`, `1h`";
 
-/// Builds the plan from a parsed document.
-pub(crate) fn build(root: &Node, file: &str, source: &str, opts: &LoadOptions) -> Result<Plan> {
+/// The top-level keys that mark an `--overrides` object as a whole script (Artillery's form).
+const ROOT_OVERRIDE_KEYS: [&str; 4] = ["config", "scenarios", "before", "after"];
+
+/// One script source: a file, an in-memory script, or the `--overrides` JSON.
+pub(crate) struct Source {
+    /// The name used in error messages (the path as given).
+    pub name: String,
+    /// The whole text.
+    pub text: String,
+    /// The directory relative paths in this source are resolved against (empty: the current
+    /// directory).
+    pub dir: PathBuf,
+}
+
+/// Parses the sources, merges them (files in order, then `-e`, then `--overrides`) and builds
+/// the plan.
+pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan> {
+    let mut roots = Vec::with_capacity(sources.len());
+    for (i, s) in sources.iter().enumerate() {
+        let mut node = yaml::parse_document(&s.text, &s.name)?;
+        yaml::set_file(&mut node, i);
+        roots.push(node);
+    }
+    let overrides = match &opts.overrides {
+        None => None,
+        Some(value) => {
+            let name = "--overrides".to_string();
+            if !value.is_object() {
+                return Err(ScriptError::general(&name, "--overrides must be a JSON object").with_help(
+                    r#"for example --overrides '{"phases": [{"duration": 10, "arrivalRate": 1}]}'"#,
+                ));
+            }
+            let text = serde_json::to_string(value)
+                .map_err(|e| ScriptError::general(&name, format!("--overrides cannot be read: {e}")))?;
+            let mut node = yaml::parse_document(&text, &name)?;
+            yaml::set_file(&mut node, sources.len());
+            sources.push(Source { name, text, dir: PathBuf::new() });
+            Some(node)
+        }
+    };
+    let mut roots = roots.into_iter();
+    let Some(mut root) = roots.next() else {
+        return Err(ScriptError::general("hornet", "no script was given"));
+    };
+    for more in roots {
+        yaml::deep_merge(&mut root, more, &["scenarios"]);
+    }
     let mut cx = Cx {
-        file,
-        source,
+        sources: &sources,
         endpoints: Vec::new(),
         endpoint_ids: HashMap::new(),
         relative_url: None,
-        variable_names: Vec::new(),
+        scope: Vec::new(),
+        strict_capture: true,
+        default_jitter: None,
     };
-    cx.plan(root, opts)
+    if let Some(env) = &opts.environment {
+        cx.apply_environment(&mut root, env)?;
+    }
+    if let Some(o) = overrides {
+        apply_overrides(&mut root, o);
+    }
+    cx.plan(&root, opts)
 }
 
-/// Conversion state: the source (for errors) and what is collected across the tree.
+/// Merges the `--overrides` document into the script: into `config`, or into the whole script when
+/// it has top-level keys (Artillery's form).
+fn apply_overrides(root: &mut Node, overrides: Node) {
+    let whole = matches!(&overrides.value, Value::Map(entries)
+        if entries.iter().any(|e| ROOT_OVERRIDE_KEYS.contains(&e.key.as_str())));
+    if whole {
+        yaml::deep_merge(root, overrides, &[]);
+        return;
+    }
+    let Value::Map(entries) = &mut root.value else { return };
+    match entries.iter_mut().find(|e| e.key == "config") {
+        Some(config) => yaml::deep_merge(&mut config.value, overrides, &[]),
+        None => entries.push(Entry { key: "config".to_string(), key_span: overrides.span, value: overrides }),
+    }
+}
+
+/// The `as` names of every capture and match under `before`, `after` and `scenarios`: a template
+/// anywhere may insert a variable captured anywhere.
+fn capture_names(root: &Node) -> Vec<String> {
+    fn walk(node: &Node, out: &mut Vec<String>) {
+        match &node.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Map(entries) => {
+                for e in entries {
+                    if e.key == "capture" || e.key == "match" {
+                        let specs: Vec<&Node> = match &e.value.value {
+                            Value::Seq(items) => items.iter().collect(),
+                            _ => vec![&e.value],
+                        };
+                        for spec in specs {
+                            if let Value::Map(fields) = &spec.value
+                                && let Some(name) = fields.iter().find(|f| f.key == "as")
+                                && let Some(text) = scalar_text(&name.value)
+                                && !out.iter().any(|o| o == text)
+                            {
+                                out.push(text.to_string());
+                            }
+                        }
+                    }
+                    walk(&e.value, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Value::Map(entries) = &root.value {
+        for e in entries.iter().filter(|e| matches!(e.key.as_str(), "before" | "after" | "scenarios")) {
+            walk(&e.value, &mut out);
+        }
+    }
+    out
+}
+
+/// Conversion state: the sources (for errors) and what is collected across the tree.
 struct Cx<'a> {
-    file: &'a str,
-    source: &'a str,
+    sources: &'a [Source],
     endpoints: Vec<String>,
     endpoint_ids: HashMap<String, EndpointId>,
     /// The first request URL that is relative to the target, with its span.
     relative_url: Option<(String, Span)>,
-    /// Names in `config.variables`: the only names a template can insert.
-    variable_names: Vec<String>,
+    /// The variable names a template may insert (besides `$` built-ins), in order of definition.
+    scope: Vec<String>,
+    /// `config.defaults.strictCapture`.
+    strict_capture: bool,
+    /// `config.defaults.think.jitter`.
+    default_jitter: Option<Jitter>,
 }
 
 /// A mapping whose keys have been checked, with lookup by key.
@@ -196,6 +465,10 @@ fn number_of(node: &Node) -> Option<f64> {
     }
 }
 
+fn is_null(node: &Node) -> bool {
+    matches!(&node.value, Value::Scalar(s) if s.kind == ScalarKind::Null)
+}
+
 /// The best "did you mean" candidate for `key` among `candidates`.
 fn suggest<'k>(key: &str, candidates: &[&'k str]) -> Option<&'k str> {
     let lower = key.to_lowercase();
@@ -216,9 +489,52 @@ fn backquoted(items: &[&str]) -> String {
     items.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
 }
 
+/// "did you mean `x`?" when one of `names` is close to `name`, else a list of the names (at most
+/// 12) introduced by `intro`, or `none` when there are no names.
+fn names_help(name: &str, names: &[&str], intro: &str, none: &str) -> String {
+    if let Some(s) = suggest(name, names) {
+        return format!("did you mean `{s}`?");
+    }
+    match names.len() {
+        0 => none.to_string(),
+        n if n <= 12 => format!("{intro} {}", backquoted(names)),
+        n => format!("{intro} {}, and {} more", backquoted(&names[..12]), n - 12),
+    }
+}
+
+/// `relative` joined to `dir`, without `.` components (`./users.csv` is `users.csv`).
+fn resolve(dir: &std::path::Path, relative: &str) -> PathBuf {
+    dir.join(relative).components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+/// The span of `len` characters at byte `offset` of the text of the scalar `node`, or the whole
+/// value when its text does not map one to one onto the source (escapes, block scalars, aliases).
+fn inner_span(node: &Node, offset: usize, len: usize) -> Span {
+    match &node.value {
+        Value::Scalar(s) => match s.text_col {
+            Some(col) => {
+                let before = s.text.get(..offset).map_or(0, |t| t.chars().count());
+                node.span.moved_to(node.span.start.line, col + before, len.max(1))
+            }
+            None => node.span,
+        },
+        _ => node.span,
+    }
+}
+
 impl Cx<'_> {
+    fn source_of(&self, span: Span) -> &Source {
+        self.sources.get(span.file).unwrap_or(&self.sources[0])
+    }
+
     fn err(&self, span: Span, message: impl Into<String>) -> ScriptError {
-        ScriptError::at(self.file, self.source, span, message)
+        let s = self.source_of(span);
+        ScriptError::at(&s.name, &s.text, span, message)
+    }
+
+    /// An error about the command line or the run as a whole, with no place in a file.
+    fn general(&self, message: impl Into<String>) -> ScriptError {
+        ScriptError::general(&self.sources[0].name, message)
     }
 
     fn type_err(&self, node: &Node, what: &str, expected: &str) -> ScriptError {
@@ -227,6 +543,23 @@ impl Cx<'_> {
 
     fn unsupported(&self, span: Span, feature: &str) -> ScriptError {
         self.err(span, format!("`{feature}` is an Artillery feature hornet does not support yet"))
+    }
+
+    fn javascript(&self, span: Span, key: &str) -> ScriptError {
+        let (what, help) = match key {
+            "processor" => (
+                "loads them",
+                "hornet has no JavaScript runtime: remove `processor` and the steps and hooks that call its functions",
+            ),
+            "function" => (
+                "calls one",
+                "remove the step; captures, `ifTrue`, `loop` and templates cover many of its uses",
+            ),
+            "whileTrue" => ("calls one", "bound the loop with `count`, or iterate a list with `over`"),
+            _ => ("calls one", "remove the hook; `headers`, `capture` and `expect` cover many of its uses"),
+        };
+        self.err(span, format!("JavaScript processor functions are not supported by hornet (`{key}` {what})"))
+            .with_help(help)
     }
 
     /// Checks that `node` is a mapping whose keys all belong to `keys`. A null value is an empty
@@ -240,6 +573,9 @@ impl Cx<'_> {
         for e in entries {
             if keys.known.contains(&e.key.as_str()) {
                 continue;
+            }
+            if keys.javascript.contains(&e.key.as_str()) {
+                return Err(self.javascript(e.key_span, &e.key));
             }
             if keys.unsupported.contains(&e.key.as_str()) {
                 let err = self.unsupported(e.key_span, &e.key);
@@ -272,8 +608,45 @@ impl Cx<'_> {
         }
     }
 
+    /// The entries of a map from names to values (null is an empty map).
+    fn entries<'n>(&self, node: &'n Node, what: &str, expected: &str) -> Result<&'n [Entry]> {
+        match &node.value {
+            Value::Map(entries) => Ok(entries),
+            Value::Scalar(s) if s.kind == ScalarKind::Null => Ok(&[]),
+            _ => Err(self.type_err(node, what, expected)),
+        }
+    }
+
     fn text<'n>(&self, node: &'n Node, what: &str) -> Result<&'n str> {
         scalar_text(node).ok_or_else(|| self.type_err(node, what, "a string"))
+    }
+
+    /// A string that is not empty or blank.
+    fn name<'n>(&self, node: &'n Node, what: &str) -> Result<&'n str> {
+        let t = self.text(node, what)?;
+        if t.trim().is_empty() {
+            return Err(self.err(node.span, format!("{what} is empty")));
+        }
+        Ok(t)
+    }
+
+    /// The name of a variable being defined: not empty, and not starting with `$` (the prefix of
+    /// built-ins).
+    fn variable_name(&self, text: &str, span: Span, what: &str) -> Result<()> {
+        if text.trim().is_empty() {
+            return Err(self.err(span, format!("{what} cannot be empty")));
+        }
+        if text.starts_with('$') {
+            return Err(self
+                .err(
+                    span,
+                    format!(
+                        "cannot name a variable `{text}`: names starting with `$` are reserved for built-ins"
+                    ),
+                )
+                .with_help(format!("rename it, e.g. `{}`", text.trim_start_matches('$'))));
+        }
+        Ok(())
     }
 
     fn boolean(&self, node: &Node, what: &str) -> Result<bool> {
@@ -286,12 +659,18 @@ impl Cx<'_> {
         }
     }
 
-    /// A finite number that is zero or more.
-    fn non_negative(&self, node: &Node, what: &str) -> Result<f64> {
+    /// A finite number.
+    fn finite(&self, node: &Node, what: &str) -> Result<f64> {
         let n = number_of(node).ok_or_else(|| self.type_err(node, what, "a number"))?;
         if !n.is_finite() {
             return Err(self.err(node.span, format!("{what} must be a finite number, found {}", found(node))));
         }
+        Ok(n)
+    }
+
+    /// A finite number that is zero or more.
+    fn non_negative(&self, node: &Node, what: &str) -> Result<f64> {
+        let n = self.finite(node, what)?;
         if n < 0.0 {
             return Err(self.err(node.span, format!("{what} must not be negative, found {}", found(node))));
         }
@@ -342,48 +721,93 @@ impl Cx<'_> {
         })
     }
 
-    /// Compiles a string-like scalar as a template; a template error points inside the string
-    /// when the source allows it.
+    /// Compiles a string-like scalar as a template and checks the variables it inserts; an error
+    /// points inside the string when the source allows it.
     fn template(&self, node: &Node, what: &str) -> Result<Template> {
         let text = self.text(node, what)?;
-        // The span of `len` characters at byte `offset` of the text, or the whole value when the
-        // text does not map one to one onto the source.
-        let inner = |offset: usize, len: usize| match &node.value {
-            Value::Scalar(s) if s.text_col.is_some() => {
-                let before = text.get(..offset).map_or(0, |t| t.chars().count());
-                Span::on_line(node.span.start.line, s.text_col.unwrap_or_default() + before, len)
-            }
-            _ => node.span,
-        };
         let template = Template::compile(text).map_err(|e| {
-            self.err(inner(e.offset, 2), format!("invalid template in {what}: {}", e.message))
-                .with_help("a template inserts a variable with `{{ name }}`")
+            self.err(inner_span(node, e.offset, 2), format!("invalid template in {what}: {}", e.message))
+                .with_help("a placeholder holds a variable (`{{ id }}`, `{{ user.name }}`), a built-in (`{{ $uuid }}`) or a function (`{{ $randomNumber(1, 10) }}`)")
         })?;
-        for (offset, len, name) in placeholders(text) {
-            if self.variable_names.iter().any(|v| v == name) {
-                continue;
+        for p in template.placeholders() {
+            // The root name starts the trimmed text of the placeholder.
+            let at = p.span.start + text.get(p.span.clone()).and_then(|t| t.find(p.text)).unwrap_or(0);
+            match p.kind {
+                PlaceholderKind::Variable { root } => {
+                    if !self.scope.iter().any(|v| v == root) {
+                        let span = inner_span(node, at, root.chars().count());
+                        return Err(self.unknown_variable(span, root, what));
+                    }
+                }
+                PlaceholderKind::Builtin { root } => {
+                    if !BUILTINS.contains(&root) {
+                        let span = inner_span(node, at, root.chars().count());
+                        let help = match suggest(root, &BUILTINS) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!(
+                                "the built-in variables are {}; the functions are `$randomNumber(min, max)`, `$randomString(len)` and `$timestamp()`",
+                                backquoted(&BUILTINS)
+                            ),
+                        };
+                        return Err(self
+                            .err(span, format!("unknown built-in variable `{root}` in {what}"))
+                            .with_help(help));
+                    }
+                }
+                PlaceholderKind::Function { .. } | PlaceholderKind::Env { .. } => {}
             }
-            let span = inner(offset, len);
-            if name.starts_with('$') {
-                return Err(self
-                    .err(span, format!("`{name}` is an Artillery feature hornet does not support yet"))
-                    .with_help("templates can insert the variables of `config.variables` only"));
-            }
-            let err = self.err(span, format!("unknown variable `{name}` in {what}"));
-            let names: Vec<&str> = self.variable_names.iter().map(String::as_str).collect();
-            let root = name.split(['.', '[']).next().unwrap_or(name);
-            let help = if root != name && names.contains(&root) {
-                format!("`{root}` is a variable, but paths into a value like `{name}` are not supported yet")
-            } else if let Some(s) = suggest(name, &names) {
-                format!("did you mean `{s}`?")
-            } else if names.is_empty() {
-                "templates insert variables defined in `config.variables`, and it defines none".to_string()
-            } else {
-                format!("`config.variables` defines {}", backquoted(&names))
-            };
-            return Err(err.with_help(help));
         }
         Ok(template)
+    }
+
+    /// Checks that the names an expression reads are in scope (`$` built-ins aside). A name with a
+    /// path (`user.name`) is checked by its root.
+    fn check_expr_names(&self, node: &Node, expr: &Expr, what: &str) -> Result<()> {
+        let text = scalar_text(node).unwrap_or_default();
+        for name in expr.variables() {
+            let root = name.split(['.', '[']).next().unwrap_or(name).trim();
+            if root.is_empty() || root.starts_with('$') || self.scope.iter().any(|v| v == root) {
+                continue;
+            }
+            let span = text.find(name).map_or(node.span, |at| inner_span(node, at, root.chars().count()));
+            let err = self.unknown_variable(span, root, what);
+            let names: Vec<&str> = self.scope.iter().map(String::as_str).collect();
+            if text.trim() == name && suggest(root, &names).is_none() {
+                // Artillery also takes the name of a processor function here.
+                return Err(err.with_help(format!(
+                    "{what} is an expression over variables; if `{name}` is a JavaScript processor function, note that JavaScript processor functions are not supported by hornet"
+                )));
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    fn unknown_variable(&self, span: Span, name: &str, what: &str) -> ScriptError {
+        let all: Vec<&str> = self.scope.iter().map(String::as_str).collect();
+        let help = match suggest(name, &all) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                // `target` is always there; listing it alone would not help.
+                let defined: Vec<&str> = all.iter().copied().filter(|n| *n != "target").collect();
+                names_help(
+                    name,
+                    &defined,
+                    "the variables are",
+                    "the script defines no variables: they come from `config.variables`, `config.payload` fields, a capture's `as`, and --var",
+                )
+            }
+        };
+        self.err(span, format!("unknown variable `{name}` in {what}")).with_help(help)
+    }
+
+    /// Compiles an expression (`ifTrue`, ensure `conditions`); an error points inside the string.
+    fn expr(&self, node: &Node, what: &str, example: &str) -> Result<Expr> {
+        let text = self.text(node, what)?;
+        Expr::compile(text).map_err(|e| {
+            self.err(inner_span(node, e.offset, 1), format!("invalid expression in {what}: {}", e.message))
+                .with_help(format!("for example `{example}`"))
+        })
     }
 
     fn mode(&self, node: &Node) -> Result<()> {
@@ -401,10 +825,43 @@ impl Cx<'_> {
             return Ok(id);
         }
         let id = EndpointId::try_from(self.endpoints.len())
-            .map_err(|_| ScriptError::general(self.file, "too many distinct request names"))?;
+            .map_err(|_| self.general("too many distinct request names"))?;
         self.endpoints.push(name.clone());
         self.endpoint_ids.insert(name, id);
         Ok(id)
+    }
+
+    /// Merges `config.environments.<name>` over `config` (`-e name`).
+    fn apply_environment(&self, root: &mut Node, name: &str) -> Result<()> {
+        let no_envs = || {
+            self.general(format!("-e {name}: the script defines no environments"))
+                .with_help(format!("add `config.environments.{name}` with the settings of that environment"))
+        };
+        let Value::Map(entries) = &mut root.value else { return Err(no_envs()) };
+        let Some(config) = entries.iter_mut().find(|e| e.key == "config") else { return Err(no_envs()) };
+        let Value::Map(config_entries) = &config.value.value else { return Err(no_envs()) };
+        let Some(envs) = config_entries.iter().find(|e| e.key == "environments") else {
+            return Err(no_envs());
+        };
+        let list = self.entries(&envs.value, "`environments`", "a map of environment names to settings")?;
+        let Some(env) = list.iter().find(|e| e.key == name) else {
+            let names: Vec<&str> = list.iter().map(|e| e.key.as_str()).collect();
+            return Err(self
+                .err(
+                    envs.key_span,
+                    format!("there is no environment `{name}` (from -e) in `config.environments`"),
+                )
+                .with_help(names_help(
+                    name,
+                    &names,
+                    "the environments are",
+                    "`config.environments` is empty",
+                )));
+        };
+        self.map(&env.value, &format!("environment `{name}`"), &CONFIG, true)?;
+        let env = env.value.clone();
+        yaml::deep_merge(&mut config.value, env, &[]);
+        Ok(())
     }
 
     fn plan(&mut self, root: &Node, opts: &LoadOptions) -> Result<Plan> {
@@ -420,7 +877,7 @@ impl Cx<'_> {
 
         let target = match &opts.target {
             Some(t) => Some(check_target(t).map_err(|(m, h)| {
-                let mut e = ScriptError::general(self.file, format!("invalid target `{t}` (from -t): {m}"));
+                let mut e = self.general(format!("invalid target `{t}` (from -t): {m}"));
                 e.help = h;
                 e
             })?),
@@ -441,7 +898,7 @@ impl Cx<'_> {
         }
         let phases = match config.get("phases") {
             None => Vec::new(),
-            Some(e) if matches!(&e.value.value, Value::Scalar(s) if s.kind == ScalarKind::Null) => Vec::new(),
+            Some(e) if is_null(&e.value) => Vec::new(),
             Some(e) => {
                 let items = self.list(&e.value, "`phases`")?;
                 items.iter().map(|p| self.phase(p)).collect::<Result<Vec<_>>>()?
@@ -450,6 +907,7 @@ impl Cx<'_> {
 
         let mut http = HttpSettings::default();
         let mut timeout_at = None;
+        let mut http_defaults = None;
         if let Some(e) = config.get("http") {
             let map = self.map(&e.value, "`config.http`", &HTTP, true)?;
             if let Some(t) = map.get("timeout") {
@@ -461,6 +919,7 @@ impl Cx<'_> {
                 http.pool =
                     Some(usize::try_from(n).map_err(|_| self.err(p.value.span, "`pool` is too large"))?);
             }
+            http_defaults = map.get("defaults");
         }
         if let Some(t) = config.get("timeout") {
             if let Some(first) = timeout_at {
@@ -481,28 +940,50 @@ impl Cx<'_> {
             }
         }
 
+        // The variable scope: config.variables, --var, payload fields, captures, `target`.
         let mut variables = Vec::new();
         if let Some(e) = config.get("variables") {
-            let entries: &[Entry] = match &e.value.value {
-                Value::Map(entries) => entries,
-                Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
-                _ => return Err(self.type_err(&e.value, "`variables`", "a map of names to values")),
-            };
-            for v in entries {
-                if v.key.trim().is_empty() {
-                    return Err(self.err(v.key_span, "a variable name cannot be empty"));
-                }
+            for v in self.entries(&e.value, "`variables`", "a map of names to values")? {
+                self.variable_name(&v.key, v.key_span, "a variable name")?;
                 variables.push((v.key.clone(), self.json_value(&v.value)?));
-                self.variable_names.push(v.key.clone());
             }
         }
-
-        let mut default_headers = Vec::new();
-        if let Some(e) = config.get("defaults") {
-            let map = self.map(&e.value, "`config.defaults`", &DEFAULTS, true)?;
-            if let Some(h) = map.get("headers") {
-                default_headers = self.headers(&h.value)?;
+        for (name, value) in &opts.variables {
+            if name.trim().is_empty() || name.starts_with('$') {
+                return Err(self
+                    .general(format!("--var {name}=...: `{name}` is not a variable name"))
+                    .with_help(
+                        "a variable name is not empty and does not start with `$` (reserved for built-ins)",
+                    ));
             }
+            match variables.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value.clone(),
+                None => variables.push((name.clone(), value.clone())),
+            }
+        }
+        self.scope.extend(variables.iter().map(|(n, _)| n.clone()));
+        let payloads = match config.get("payload") {
+            Some(e) => self.payloads(&e.value)?,
+            None => Vec::new(),
+        };
+        for p in &payloads {
+            for name in p.fields.iter().chain(&p.load_all) {
+                self.add_to_scope(name);
+            }
+        }
+        for name in capture_names(root) {
+            self.add_to_scope(&name);
+        }
+        self.add_to_scope("target");
+
+        let defaults = self.defaults(config.get("defaults"), http_defaults)?;
+        self.strict_capture = defaults.strict_capture;
+        self.default_jitter = defaults.jitter;
+
+        let ensure = self.ensure_and_plugins(&config)?;
+
+        if let Some(e) = config.get("environments") {
+            self.check_environments(&e.value)?;
         }
 
         let graceful_stop = match config.get("gracefulStop") {
@@ -510,7 +991,9 @@ impl Cx<'_> {
             None => Duration::from_secs(30),
         };
 
-        let scenarios = self.scenarios(scenarios_entry)?;
+        let before = top.get("before").map(|e| self.before_after(e)).transpose()?;
+        let after = top.get("after").map(|e| self.before_after(e)).transpose()?;
+        let mut scenarios = self.scenarios(scenarios_entry)?;
 
         if target.is_none()
             && let Some((url, span)) = self.relative_url.take()
@@ -522,17 +1005,38 @@ impl Cx<'_> {
                     ));
         }
 
-        Ok(Plan {
+        self.select_scenarios(&mut scenarios, scenarios_entry, &opts.scenario_names)?;
+
+        let mut plan = Plan {
             source: None,
             target,
             phases,
             http,
-            default_headers,
+            default_headers: defaults.headers,
             variables,
             graceful_stop,
             scenarios,
             endpoints: std::mem::take(&mut self.endpoints),
-        })
+            before,
+            after,
+            payloads,
+            default_cookies: defaults.cookies,
+            strict_capture: defaults.strict_capture,
+            ensure: ensure.ensure,
+            apdex_threshold_ms: ensure.apdex_threshold_ms,
+            expect: ensure.expect,
+            environment: opts.environment.clone(),
+        };
+        if !opts.scenario_names.is_empty() {
+            config::prune_endpoints(&mut plan);
+        }
+        Ok(plan)
+    }
+
+    fn add_to_scope(&mut self, name: &str) {
+        if !self.scope.iter().any(|n| n == name) {
+            self.scope.push(name.to_string());
+        }
     }
 
     fn timeout(&self, node: &Node) -> Result<Duration> {
@@ -617,17 +1121,10 @@ impl Cx<'_> {
     }
 
     fn headers(&self, node: &Node) -> Result<Vec<(HeaderName, Template)>> {
-        let entries: &[Entry] = match &node.value {
-            Value::Map(entries) => entries,
-            Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
-            _ => return Err(self.type_err(node, "`headers`", "a map of header names to values")),
-        };
+        let entries = self.entries(node, "`headers`", "a map of header names to values")?;
         let mut out: Vec<(HeaderName, Template)> = Vec::with_capacity(entries.len());
         for e in entries {
-            let name = HeaderName::from_bytes(e.key.as_bytes()).map_err(|_| {
-                self.err(e.key_span, format!("`{}` is not a valid header name", e.key))
-                    .with_help("header names are letters, digits and `-` (no spaces or `:`)")
-            })?;
+            let name = self.header_name(&e.key, e.key_span)?;
             if out.iter().any(|(n, _)| *n == name) {
                 return Err(self.err(e.key_span, format!("header `{name}` is set twice (names ignore case)")));
             }
@@ -641,6 +1138,13 @@ impl Cx<'_> {
             out.push((name, value));
         }
         Ok(out)
+    }
+
+    fn header_name(&self, text: &str, span: Span) -> Result<HeaderName> {
+        HeaderName::from_bytes(text.as_bytes()).map_err(|_| {
+            self.err(span, format!("`{text}` is not a valid header name"))
+                .with_help("header names are letters, digits and `-` (no spaces or `:`)")
+        })
     }
 
     /// Any YAML value as JSON (for `variables`).
@@ -693,220 +1197,54 @@ impl Cx<'_> {
         })
     }
 
-    fn scenarios(&mut self, entry: &Entry) -> Result<Vec<Scenario>> {
-        let items = self.list(&entry.value, "`scenarios`")?;
-        if items.is_empty() {
-            return Err(self
-                .err(entry.value.span, "`scenarios` is empty")
-                .with_help("add at least one scenario with a `flow`"));
+    /// A map of names to templates (`cookie`, `form`), in file order.
+    fn named_templates(&self, node: &Node, what: &str, item: &str) -> Result<Vec<(String, Template)>> {
+        let entries = self.entries(node, what, &format!("a map of {item} names to values"))?;
+        let mut out: Vec<(String, Template)> = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.key.trim().is_empty() {
+                return Err(self.err(e.key_span, format!("a {item} name cannot be empty")));
+            }
+            if matches!(e.value.value, Value::Map(_) | Value::Seq(_)) {
+                return Err(self.type_err(
+                    &e.value,
+                    &format!("{item} `{}`", e.key),
+                    "a string, number or boolean",
+                ));
+            }
+            out.push((e.key.clone(), self.template(&e.value, &format!("{item} `{}`", e.key))?));
         }
-        let mut scenarios = Vec::with_capacity(items.len());
-        for (i, node) in items.iter().enumerate() {
-            scenarios.push(self.scenario(node, i)?);
-        }
-        if scenarios.iter().all(|s| s.weight == 0) {
-            return Err(self
-                .err(entry.key_span, "every scenario has `weight: 0`, so none could ever run")
-                .with_help("give at least one scenario a positive weight"));
-        }
-        Ok(scenarios)
+        Ok(out)
     }
 
-    fn scenario(&mut self, node: &Node, index: usize) -> Result<Scenario> {
-        let map = self.map(node, "each scenario", &SCENARIO, false)?;
-        let name = match map.get("name") {
-            Some(e) => self.text(&e.value, "`name`")?.to_string(),
-            None => format!("scenario {}", index + 1),
-        };
-        let weight = match map.get("weight") {
-            Some(e) => {
-                let w = self.whole(&e.value, "`weight`")?;
-                u32::try_from(w).map_err(|_| self.err(e.value.span, "`weight` is too large"))?
-            }
-            None => 1,
-        };
-        if let Some(e) = map.get("engine") {
-            let engine = self.text(&e.value, "`engine`")?;
-            if engine != "http" {
-                return Err(self
-                    .err(
-                        e.value.span,
-                        format!("`engine: {engine}` is an Artillery feature hornet does not support yet"),
-                    )
-                    .with_help("hornet runs `http` scenarios only; remove `engine`"));
-            }
-        }
-        let flow = map.get("flow").ok_or_else(|| {
-            self.missing(&map, "flow", &SCENARIO)
-                .with_help("add a `flow:` list of steps, e.g. `- get: { url: \"/\" }`")
-        })?;
-        let flow = self.steps(&flow.value, "`flow`")?;
-        Ok(Scenario { name, weight, flow })
-    }
-
-    fn steps(&mut self, node: &Node, what: &str) -> Result<Vec<Step>> {
-        let items = self.list(node, what)?;
-        if items.is_empty() {
-            return Err(self.err(node.span, format!("{what} is empty")).with_help("add at least one step"));
-        }
-        items.iter().map(|s| self.step(s)).collect()
-    }
-
-    fn step(&mut self, node: &Node) -> Result<Step> {
-        let map = self.map(node, "each step", &STEP, false).map_err(|e| {
-            if e.help.is_none() {
-                e.with_help("a step is a map such as `- get: { url: \"/\" }` or `- think: 1`")
-            } else {
-                e
-            }
-        })?;
-        let mut actions = map.entries.iter().filter(|e| ACTIONS.contains(&e.key.as_str()));
-        let Some(action) = actions.next() else {
-            return Err(self
-                .err(map.span, "a step needs an action")
-                .with_help(format!("expected one of {}", backquoted(&ACTIONS))));
-        };
-        if let Some(second) = actions.next() {
-            return Err(self
-                .err(
-                    second.key_span,
-                    format!("a step has one action, but this one has `{}` and `{}`", action.key, second.key),
-                )
-                .with_help("put each action in its own list item, starting with `-`"));
-        }
-        let count = map.get("count");
-        if action.key != "loop"
-            && let Some(c) = count
-        {
-            return Err(self.err(c.key_span, format!("`count` goes with `loop`, not with `{}`", action.key)));
-        }
-        match action.key.as_str() {
-            "think" => Ok(Step::Think(self.duration(&action.value, "`think`")?)),
-            "loop" => {
-                let Some(count) = count else {
-                    return Err(self
-                        .err(action.key_span, "`loop` needs a `count`")
-                        .with_help("add `count: <n>` next to `loop` (in the same step)"));
-                };
-                let n = self.positive(&count.value, "`count`")?;
-                let steps = self.steps(&action.value, "`loop`")?;
-                Ok(Step::Loop { count: n, steps })
-            }
-            method => Ok(Step::Request(Box::new(self.request(method, action)?))),
-        }
-    }
-
-    fn request(&mut self, method: &str, action: &Entry) -> Result<RequestStep> {
-        let what = format!("`{method}`");
-        let map = self.map(&action.value, &what, &REQUEST, false).map_err(|e| {
-            if e.help.is_none() && scalar_text(&action.value).is_some() {
-                e.with_help(format!("write `{method}: {{ url: \"...\" }}`"))
-            } else {
-                e
-            }
-        })?;
-        let map = Map { span: action.key_span, ..map };
-        let url_entry = map.get("url").ok_or_else(|| {
-            self.missing(&map, "url", &REQUEST).with_help(format!("add `url: \"/path\"` under `{method}`"))
-        })?;
-        let url = self.template(&url_entry.value, "`url`")?;
-        let source = url.source();
-        if source.trim().is_empty() {
-            return Err(self.err(url_entry.value.span, "`url` is empty"));
-        }
-        if source.starts_with("http://") || source.starts_with("https://") {
-            if url.is_static()
-                && let Err(e) = url::Url::parse(source)
+    /// A cookie map: names must be cookie tokens.
+    fn cookies(&self, node: &Node, what: &str) -> Result<Vec<(String, Template)>> {
+        let entries = self.entries(node, what, "a map of cookie names to values")?;
+        for e in entries {
+            if let Some(bad) =
+                e.key.chars().find(|c| c.is_whitespace() || c.is_control() || "=;,\"".contains(*c))
             {
-                return Err(self.err(url_entry.value.span, format!("`{source}` is not a valid URL: {e}")));
-            }
-        } else if self.relative_url.is_none() {
-            self.relative_url = Some((source.to_string(), url_entry.value.span));
-        }
-        let name = match map.get("name") {
-            Some(e) => {
-                let n = self.text(&e.value, "`name`")?;
-                if n.trim().is_empty() {
-                    return Err(self.err(e.value.span, "`name` is empty"));
-                }
-                n.to_string()
-            }
-            None => format!("{} {source}", method.to_ascii_uppercase()),
-        };
-        let endpoint = self.endpoint(name)?;
-        let headers = match map.get("headers") {
-            Some(e) => self.headers(&e.value)?,
-            None => Vec::new(),
-        };
-        let mut qs = Vec::new();
-        if let Some(e) = map.get("qs") {
-            let entries: &[Entry] = match &e.value.value {
-                Value::Map(entries) => entries,
-                Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
-                _ => return Err(self.type_err(&e.value, "`qs`", "a map of parameter names to values")),
-            };
-            for p in entries {
-                let what = format!("query parameter `{}`", p.key);
-                qs.push((p.key.clone(), self.template(&p.value, &what)?));
-            }
-        }
-        let body = match (map.get("json"), map.get("body")) {
-            (Some(j), Some(b)) => {
-                let second = if j.key_span.start.line > b.key_span.start.line
-                    || (j.key_span.start.line == b.key_span.start.line
-                        && j.key_span.start.col > b.key_span.start.col)
-                {
-                    j
-                } else {
-                    b
-                };
                 return Err(self
-                    .err(second.key_span, "a request has `json` or `body`, not both")
-                    .with_help("`json` sends a JSON document; `body` sends a string as is"));
+                    .err(e.key_span, format!("`{}` is not a valid cookie name: it contains {bad:?}", e.key))
+                    .with_help("cookie names cannot contain spaces, `=`, `;`, `,` or quotes"));
             }
-            (Some(j), None) => Some(Body::Json(self.json_template(&j.value)?)),
-            (None, Some(b)) => {
-                let t = self.template(&b.value, "`body`").map_err(|e| {
-                    if matches!(b.value.value, Value::Map(_) | Value::Seq(_)) {
-                        e.with_help("use `json:` to send a map or a list as JSON")
-                    } else {
-                        e
-                    }
-                })?;
-                Some(Body::Raw(t))
-            }
-            (None, None) => None,
-        };
-        let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-            .map_err(|_| self.err(action.key_span, format!("`{method}` is not an HTTP method")))?;
-        Ok(RequestStep { method, url, endpoint, headers, qs, body })
+        }
+        self.named_templates(node, what, "cookie")
     }
-}
-
-/// The `{{ name }}` placeholders of a template that compiled: byte offset, length in
-/// characters, and the trimmed name.
-fn placeholders(text: &str) -> Vec<(usize, usize, &str)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(open) = text[from..].find("{{").map(|o| from + o) {
-        let Some(close) = text[open + 2..].find("}}").map(|c| open + 2 + c) else { break };
-        let whole = &text[open..close + 2];
-        out.push((open, whole.chars().count(), text[open + 2..close].trim()));
-        from = close + 2;
-    }
-    out
 }
 
 /// Hints for unsupported keys that have a hornet equivalent or a common workaround.
 fn unsupported_help(keys: &Keys, key: &str) -> Option<String> {
     let h = match (keys.place, key) {
         ("in `config.http`", "maxSockets") => "use `pool` to cap the number of connections",
-        ("in `config.http`", "defaults") => "put default headers under `config.defaults.headers`",
-        ("in a step", "over") | ("in a step", "whileTrue") => {
-            "hornet loops a fixed number of times, with `count`"
+        ("in `config.http`", "extendedMetrics") => {
+            "remove it; hornet always reports DNS, connect and TLS times when it opens a connection"
         }
-        ("in a request", "expect") | ("in a request", "match") => {
-            "remove it; hornet counts status codes per request"
+        ("in `config`", "ws") => "WebSocket scenarios are not supported yet; remove `ws`",
+        ("in a capture", "xpath") => "capture from HTML with `selector` (a CSS selector) instead",
+        ("in `expect`", "cdnHit") => "check the CDN's header with `hasHeader` or `headerEquals` instead",
+        ("in `expect`", "jmespath") => {
+            "check a property with `hasProperty`, or capture it and compare with `equals`"
         }
         _ => return None,
     };
@@ -958,5 +1296,17 @@ mod tests {
         assert!(check_target("localhost:8080").unwrap_err().0.contains("http:// or https://"));
         assert!(check_target("http://h/?a=1").unwrap_err().0.contains("query"));
         assert!(check_target("http://").is_err());
+    }
+
+    #[test]
+    fn every_keys_table_lists_distinct_keys() {
+        for keys in ALL_KEYS {
+            let all: Vec<&str> =
+                keys.known.iter().chain(keys.unsupported).chain(keys.javascript).copied().collect();
+            let mut sorted = all.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), all.len(), "duplicate key {}", keys.place);
+        }
     }
 }

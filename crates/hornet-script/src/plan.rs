@@ -33,6 +33,101 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     /// Request names; a request step refers to its name by [`EndpointId`].
     pub endpoints: Vec<String>,
+    /// `before.flow`: run once before the load starts; its captures are visible to every VU.
+    pub before: Option<Vec<Step>>,
+    /// `after.flow`: run once after the load has ended.
+    pub after: Option<Vec<Step>>,
+    /// `config.payload`: CSV data, loaded and cast before the test starts.
+    pub payloads: Vec<Payload>,
+    /// `config.defaults.cookie`: cookies every VU starts with.
+    pub default_cookies: Vec<(String, Template)>,
+    /// `config.defaults.strictCapture` (default true).
+    pub strict_capture: bool,
+    /// `config.ensure` (also accepted under `config.plugins.ensure`).
+    pub ensure: Ensure,
+    /// `config.apdex.threshold` in milliseconds, when apdex is configured.
+    pub apdex_threshold_ms: Option<f64>,
+    /// How `expect` results affect the run.
+    pub expect: ExpectSettings,
+    /// The environment selected with `-e`, if any (`$environment`).
+    pub environment: Option<String>,
+}
+
+/// A CSV payload (`config.payload`).
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// The CSV file, resolved relative to the script.
+    pub path: PathBuf,
+    /// Variable names for the columns, in order.
+    pub fields: Vec<String>,
+    /// The rows, each with at least `fields.len()` values (cast to numbers/booleans when `cast`).
+    pub rows: std::sync::Arc<Vec<Vec<serde_json::Value>>>,
+    /// How VUs take rows.
+    pub order: PayloadOrder,
+    /// `loadAll: true` with `name`: the whole file becomes one variable (an array of objects).
+    pub load_all: Option<String>,
+}
+
+impl Payload {
+    /// The value of the `loadAll` variable: every row as an object keyed by `fields` (values past
+    /// the last field are dropped), or as an array of its values when there are no `fields`.
+    pub fn load_all_value(&self) -> serde_json::Value {
+        let rows = self.rows.iter().map(|row| {
+            if self.fields.is_empty() {
+                serde_json::Value::Array(row.clone())
+            } else {
+                serde_json::Value::Object(self.fields.iter().cloned().zip(row.iter().cloned()).collect())
+            }
+        });
+        serde_json::Value::Array(rows.collect())
+    }
+}
+
+/// How VUs take payload rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadOrder {
+    /// Each VU takes a random row (Artillery's default).
+    Random,
+    /// VU n takes row n mod rows.
+    Sequence,
+}
+
+/// `config.ensure`: checks on the final metrics that decide the exit code.
+#[derive(Debug, Clone, Default)]
+pub struct Ensure {
+    /// `thresholds: [{metric: max}]`: each means `metric < max`.
+    pub thresholds: Vec<Threshold>,
+    /// `conditions: [{expression, strict}]`.
+    pub conditions: Vec<Condition>,
+    /// `maxErrorRate` in percent: failed VUs / created VUs × 100 must be ≤ this.
+    pub max_error_rate: Option<f64>,
+}
+
+/// `metric < max`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// A metric name as in the report, with an aggregation suffix (`http.response_time.p95`).
+    pub metric: String,
+    /// The exclusive upper bound.
+    pub max: f64,
+}
+
+/// An ensure condition.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// The expression over metric names.
+    pub expression: crate::expr::Expr,
+    /// `strict: false` reports a failure without failing the run.
+    pub strict: bool,
+}
+
+/// How `expect` results affect the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpectSettings {
+    /// A failed expectation fails the run (exit 1): set by `config.plugins.expect` or `config.expect`.
+    pub fail_run: bool,
+    /// `expectDefault200`: a request without `expect` must answer 200.
+    pub default_200: bool,
 }
 
 /// `config.http`.
@@ -112,14 +207,47 @@ pub enum Step {
     /// Send a request and wait for its response.
     Request(Box<RequestStep>),
     /// Pause the virtual user.
-    Think(Duration),
-    /// Run `steps` `count` times.
+    Think(Think),
+    /// Run `steps` repeatedly.
     Loop {
-        /// How many times (at least 1).
-        count: u64,
+        /// How many times, or over what.
+        over: LoopOver,
         /// The loop body; never empty.
         steps: Vec<Step>,
     },
+    /// `log`: print a rendered line (to stderr, prefixed with the VU).
+    Log(Template),
+    /// `parallel`: issue the requests of `steps` concurrently and wait for all.
+    Parallel(Vec<Step>),
+}
+
+/// A think step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Think {
+    /// The pause.
+    pub duration: Duration,
+    /// Random variation around `duration`, if any.
+    pub jitter: Option<Jitter>,
+}
+
+/// Think-time jitter: the pause is drawn uniformly from `duration ± jitter`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Jitter {
+    /// A fraction of the duration (`jitter: "20%"` is 0.2).
+    Fraction(f64),
+    /// A fixed amount.
+    Absolute(Duration),
+}
+
+/// What a loop iterates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoopOver {
+    /// `count: N`.
+    Count(u64),
+    /// `over: [a, b, c]`: each element in turn as `$loopElement`.
+    Values(Vec<serde_json::Value>),
+    /// `over: name`: the elements of the array variable `name`.
+    Variable(String),
 }
 
 /// An HTTP request step.
@@ -135,8 +263,141 @@ pub struct RequestStep {
     pub headers: Vec<(http::HeaderName, Template)>,
     /// `qs`: query parameters appended to the URL, in file order.
     pub qs: Vec<(String, Template)>,
-    /// `json` or `body`, if any.
+    /// `json`, `body`, `form` or `formData`, if any.
     pub body: Option<Body>,
+    /// `auth: {user, pass}`: basic authentication.
+    pub auth: Option<(Template, Template)>,
+    /// `cookie`: cookies added to this request.
+    pub cookies: Vec<(String, Template)>,
+    /// `followRedirect` (default true; at most 10 hops).
+    pub follow_redirect: bool,
+    /// `gzip` (default true): ask for and decode gzip/deflate/br bodies.
+    pub decompress: bool,
+    /// `probability` in percent: the request is sent with this chance, else skipped.
+    pub probability: Option<f64>,
+    /// `ifTrue`: the request is sent only when the expression is true.
+    pub condition: Option<crate::expr::Expr>,
+    /// `capture` (and `match`), in order.
+    pub captures: Vec<Capture>,
+    /// `expect`, in order.
+    pub expects: Vec<Expect>,
+}
+
+impl RequestStep {
+    /// True when a later step may need the response body (captures or body expectations).
+    pub fn needs_body(&self) -> bool {
+        self.captures.iter().any(|c| !matches!(c.source, CaptureSource::Header(_)))
+            || self.expects.iter().any(|e| {
+                matches!(e, Expect::HasProperty(_) | Expect::NotHasProperty(_) | Expect::MatchesRegexp(_))
+            })
+    }
+}
+
+/// One capture (or Artillery `match`).
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// Where the value comes from.
+    pub source: CaptureSource,
+    /// `as`: the variable to set. `None` for a `match` without `as`.
+    pub name: Option<String>,
+    /// `strict` (default: the plan's `strict_capture`): a failed capture fails the VU.
+    pub strict: bool,
+    /// Which match to take when there are several.
+    pub index: CaptureIndex,
+    /// For `match`: the value the capture must equal.
+    pub equals: Option<Template>,
+}
+
+/// Where a capture reads from.
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    /// `json`: an RFC 9535 JSONPath over the JSON body.
+    Json {
+        /// The compiled path.
+        path: serde_json_path::JsonPath,
+        /// The path as written.
+        source: String,
+    },
+    /// `regexp` (with `flags`) over the body; `group` picks a capture group.
+    Regexp {
+        /// The compiled expression.
+        regex: regex::Regex,
+        /// `group`: a number or a name; default the whole match (or group 1 if there is one).
+        group: Option<RegexGroup>,
+    },
+    /// `header`: a response header's value.
+    Header(http::HeaderName),
+    /// `selector`: a CSS selector over an HTML body; `attr` reads an attribute instead of the text.
+    Selector {
+        /// The compiled selector.
+        selector: scraper::Selector,
+        /// The selector as written.
+        source: String,
+        /// `attr`.
+        attr: Option<String>,
+    },
+}
+
+/// A regex capture group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegexGroup {
+    /// By number (0 is the whole match).
+    Index(usize),
+    /// By name.
+    Name(String),
+}
+
+/// Which of several matches a capture takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureIndex {
+    /// The first (default).
+    First,
+    /// The last.
+    Last,
+    /// A random one.
+    Random,
+    /// The n-th, 0-based.
+    Nth(usize),
+}
+
+/// One `expect` check.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// `statusCode`: one of these.
+    StatusCode(Vec<u16>),
+    /// `notStatusCode`: none of these.
+    NotStatusCode(Vec<u16>),
+    /// `contentType`: the content type contains this (`json` matches `application/json`).
+    ContentType(Template),
+    /// `hasProperty`: the JSON body has this dotted path.
+    HasProperty(String),
+    /// `notHasProperty`.
+    NotHasProperty(String),
+    /// `equals`: all rendered values are equal.
+    Equals(Vec<Template>),
+    /// `hasHeader`.
+    HasHeader(http::HeaderName),
+    /// `headerEquals: [name, value]`.
+    HeaderEquals(http::HeaderName, Template),
+    /// `matchesRegexp`: the body matches.
+    MatchesRegexp(regex::Regex),
+}
+
+impl Expect {
+    /// The kind's name as written in scripts (`statusCode`), for metrics and messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Expect::StatusCode(_) => "statusCode",
+            Expect::NotStatusCode(_) => "notStatusCode",
+            Expect::ContentType(_) => "contentType",
+            Expect::HasProperty(_) => "hasProperty",
+            Expect::NotHasProperty(_) => "notHasProperty",
+            Expect::Equals(_) => "equals",
+            Expect::HasHeader(_) => "hasHeader",
+            Expect::HeaderEquals(..) => "headerEquals",
+            Expect::MatchesRegexp(_) => "matchesRegexp",
+        }
+    }
 }
 
 /// A request body.
@@ -146,4 +407,22 @@ pub enum Body {
     Json(JsonTemplate),
     /// `body:`; sent as is.
     Raw(Template),
+    /// `form:`; sent as `application/x-www-form-urlencoded`.
+    Form(Vec<(String, Template)>),
+    /// `formData:`; sent as `multipart/form-data`.
+    Multipart(Vec<(String, FormPart)>),
+}
+
+/// One field of a multipart body.
+#[derive(Debug, Clone)]
+pub enum FormPart {
+    /// A plain value.
+    Value(Template),
+    /// `fromFile`: a file's content (path resolved relative to the script), with an optional type.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// `contentType`, default `application/octet-stream`.
+        content_type: Option<String>,
+    },
 }

@@ -99,6 +99,7 @@ fn span_of(s: &granit_parser::Span) -> Span {
     Span {
         start: Pos { line: s.start.line(), col: s.start.col() },
         end: Pos { line: s.end.line(), col: s.end.col() },
+        file: 0,
     }
 }
 
@@ -376,7 +377,7 @@ impl<'a> Builder<'a> {
     ) -> Span {
         if style == StructureStyle::Flow {
             self.open_flow.pop();
-            return Span { start: start.start, end: end.end };
+            return Span { start: start.start, end: end.end, file: 0 };
         }
         first.unwrap_or(start)
     }
@@ -407,6 +408,56 @@ impl<'a> Builder<'a> {
                 Ok(out)
             }
             Value::Scalar(_) => Err(not_map(&value)),
+        }
+    }
+}
+
+/// Marks every span of `node` as belonging to source number `file`.
+pub(crate) fn set_file(node: &mut Node, file: usize) {
+    node.span.file = file;
+    match &mut node.value {
+        Value::Scalar(_) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|i| set_file(i, file)),
+        Value::Map(entries) => {
+            for e in entries {
+                e.key_span.file = file;
+                set_file(&mut e.value, file);
+            }
+        }
+    }
+}
+
+/// Deep-merges `over` into `base`: mappings merge key by key (keys new in `over` are appended, in
+/// its order), anything else in `over` replaces what `base` has, except that an empty (null) value
+/// leaves a mapping in `base` as it is. At this level only, the lists under the keys in `concat`
+/// are concatenated instead of replaced.
+pub(crate) fn deep_merge(base: &mut Node, over: Node, concat: &[&str]) {
+    if is_null(&over) && matches!(base.value, Value::Map(_)) {
+        return;
+    }
+    let Value::Map(entries) = &mut base.value else {
+        *base = over;
+        return;
+    };
+    let Value::Map(over_entries) = over.value else {
+        *base = over;
+        return;
+    };
+    for e in over_entries {
+        let Some(b) = entries.iter_mut().find(|b| b.key == e.key) else {
+            entries.push(e);
+            continue;
+        };
+        match (&mut b.value.value, e.value.value) {
+            (Value::Seq(items), Value::Seq(more)) if concat.contains(&e.key.as_str()) => items.extend(more),
+            (_, value) => {
+                let over = Node { value, span: e.value.span, size: e.value.size };
+                if matches!(b.value.value, Value::Map(_)) && matches!(over.value, Value::Map(_)) {
+                    deep_merge(&mut b.value, over, &[]);
+                } else if !(is_null(&over) && matches!(b.value.value, Value::Map(_))) {
+                    *b = Entry { key: e.key, key_span: e.key_span, value: over };
+                }
+            }
         }
     }
 }
@@ -569,6 +620,31 @@ mod tests {
         assert!(parse_document("a: !custom 1\n", "t").unwrap_err().message.contains("`!custom`"));
         assert!(parse_document("<<: 3\n", "t").unwrap_err().message.contains("merge key"));
         assert!(parse_document("[1]: x\n", "t").unwrap_err().message.contains("plain text"));
+    }
+
+    #[test]
+    fn deep_merge_merges_maps_replaces_the_rest_and_concatenates_only_at_the_top() {
+        let mut base = parse("a: {x: 1, y: [1, 2], z: {k: v}}\nlist: [1]\nkeep: {m: 1}\ns: [a]\n");
+        let mut over = parse("a: {y: [3], z: {j: w}, n: 0}\nlist: [2]\nkeep:\nnew: 5\ns: [b]\n");
+        set_file(&mut over, 1);
+        deep_merge(&mut base, over, &["list"]);
+        assert_eq!(keys(&base), ["a", "list", "keep", "s", "new"]);
+        let a = &map(&base)[0];
+        assert_eq!(keys(&a.value), ["x", "y", "z", "n"]);
+        let y = &map(&a.value)[1];
+        assert!(
+            matches!(&y.value.value, Value::Seq(items) if items.len() == 1),
+            "lists below the top replace"
+        );
+        assert_eq!(y.key_span.file, 1, "a replaced entry points at the file it came from");
+        assert_eq!(map(&a.value)[0].key_span.file, 0);
+        assert_eq!(keys(&map(&a.value)[2].value), ["k", "j"], "maps merge at every depth");
+        assert!(
+            matches!(&map(&base)[1].value.value, Value::Seq(items) if items.len() == 2),
+            "`list` concatenates"
+        );
+        assert!(matches!(&map(&base)[3].value.value, Value::Seq(items) if items.len() == 1), "`s` replaces");
+        assert_eq!(keys(&map(&base)[2].value), ["m"], "an empty value does not erase a map");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Invalid scripts: the full rendered error, as snapshots (tests/snapshots/).
 
-use hornet_script::{LoadOptions, parse_str};
+use std::path::PathBuf;
+
+use hornet_script::{LoadOptions, load_files, parse_str};
 use insta::assert_snapshot;
+use serde_json::json;
 
 /// Renders the error a script produces; panics if it loads.
 fn error_with(src: &str, opts: &LoadOptions) -> String {
@@ -13,6 +16,24 @@ fn error_with(src: &str, opts: &LoadOptions) -> String {
 
 fn error(src: &str) -> String {
     error_with(src, &LoadOptions::default())
+}
+
+/// Writes `files` into a new directory and loads its `.yaml` files in order; returns the error with
+/// the directory shown as `[dir]`.
+fn error_in_dir(files: &[(&str, &str)], opts: &LoadOptions) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scripts: Vec<PathBuf> = Vec::new();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        if name.ends_with(".yaml") {
+            scripts.push(path);
+        }
+    }
+    match load_files(&scripts, opts) {
+        Ok(plan) => panic!("expected an error, got a plan: {plan:?}"),
+        Err(e) => e.to_string().replace(&dir.path().display().to_string(), "[dir]"),
+    }
 }
 
 /// A script whose one scenario runs `flow` (indented by six spaces).
@@ -153,19 +174,17 @@ fn poisson_mode() {
 
 #[test]
 fn unsupported_request_key() {
-    assert_snapshot!(error(&with_flow(
-        "      - post:\n          url: /login\n          json: { user: a }\n          capture:\n            json: $.token\n            as: token\n"
-    )));
+    assert_snapshot!(error(&with_flow("      - post:\n          url: /login\n          http2: true\n")));
 }
 
 #[test]
 fn unsupported_config_key() {
-    assert_snapshot!(error("config:\n  target: http://h\n  payload:\n    path: users.csv\nscenarios: []\n"));
+    assert_snapshot!(error("config:\n  target: http://h\n  includeFiles: [a.txt]\nscenarios: []\n"));
 }
 
 #[test]
-fn unsupported_root_key() {
-    assert_snapshot!(error("config: {target: 'http://h'}\nbefore:\n  flow: []\nscenarios: []\n"));
+fn before_without_flow() {
+    assert_snapshot!(error("config: {target: 'http://h'}\nbefore:\n  - get: { url: / }\nscenarios: []\n"));
 }
 
 #[test]
@@ -181,13 +200,25 @@ fn unsupported_engine() {
 }
 
 #[test]
-fn unsupported_step() {
-    assert_snapshot!(error(&with_flow("      - log: \"hello\"\n")));
+fn function_step_is_javascript() {
+    assert_snapshot!(error(&with_flow("      - get: { url: / }\n      - function: setToken\n")));
 }
 
 #[test]
-fn unsupported_loop_over() {
-    assert_snapshot!(error(&with_flow("      - loop:\n          - get: { url: / }\n        over: items\n")));
+fn processor_is_javascript() {
+    assert_snapshot!(error("config:\n  target: http://h\n  processor: ./funcs.js\nscenarios: []\n"));
+}
+
+#[test]
+fn request_hook_is_javascript() {
+    assert_snapshot!(error(&with_flow("      - get:\n          url: /\n          afterResponse: logIt\n")));
+}
+
+#[test]
+fn loop_over_unknown_variable() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /items\n          capture: { json: $.items, as: items }\n      - loop:\n          - get: { url: / }\n        over: \"{{ itms }}\"\n"
+    )));
 }
 
 #[test]
@@ -286,7 +317,7 @@ fn bad_target_scheme() {
 
 #[test]
 fn bad_target_from_command_line() {
-    let opts = LoadOptions { target: Some("example.com".to_string()), insecure: false };
+    let opts = LoadOptions { target: Some("example.com".to_string()), ..LoadOptions::default() };
     assert_snapshot!(error_with("config: {}\nscenarios:\n  - flow: [ {think: 1} ]\n", &opts));
 }
 
@@ -356,13 +387,418 @@ fn unknown_variable_without_variables() {
 }
 
 #[test]
-fn artillery_builtin_in_template() {
-    assert_snapshot!(error(&with_flow("      - get: { url: \"/r?n={{ $randomNumber(1, 10) }}\" }\n")));
+fn unknown_root_of_a_variable_path() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  variables:\n    user: { name: ann }\nscenarios:\n  - flow:\n      - post:\n          url: /x\n          json:\n            who: \"{{ usr.name }}\"\n"
+    ));
+}
+
+// ---- the full scenario language ----
+
+#[test]
+fn bad_json_path() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture:\n            - json: \"$.items[\"\n              as: items\n"
+    )));
 }
 
 #[test]
-fn variable_path_in_json_body() {
-    assert_snapshot!(error(
-        "config:\n  target: http://h\n  variables:\n    user: { name: ann }\nscenarios:\n  - flow:\n      - post:\n          url: /x\n          json:\n            who: \"{{ user.name }}\"\n"
+fn bad_regexp() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { regexp: \"id=(\\\\d+\", as: id }\n"
+    )));
+}
+
+#[test]
+fn regexp_look_around_is_not_supported() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { regexp: \"(?<=id=)\\\\d+\", as: id }\n"
+    )));
+}
+
+#[test]
+fn bad_regexp_flag() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { regexp: \"id=(\\\\d+)\", flags: \"gx\", as: id }\n"
+    )));
+}
+
+#[test]
+fn regexp_group_that_does_not_exist() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { regexp: \"id=(?P<id>\\\\d+)\", group: ident, as: id }\n"
+    )));
+}
+
+#[test]
+fn bad_selector() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { selector: \"ul >\", attr: href, as: link }\n"
+    )));
+}
+
+#[test]
+fn capture_without_as() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { json: $.id }\n"
+    )));
+}
+
+#[test]
+fn capture_with_two_sources() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { json: $.id, header: location, as: id }\n"
+    )));
+}
+
+#[test]
+fn match_without_value() {
+    assert_snapshot!(error(&with_flow("      - get:\n          url: /x\n          match: { json: $.id }\n")));
+}
+
+#[test]
+fn unsupported_xpath_capture() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { xpath: \"//a\", as: a }\n"
+    )));
+}
+
+#[test]
+fn missing_csv_file() {
+    assert_snapshot!(error_in_dir(
+        &[(
+            "load.yaml",
+            "config:\n  target: http://h\n  payload:\n    path: data/users.csv\n    fields: [name]\nscenarios:\n  - flow: [ {get: {url: \"/u/{{ name }}\"}} ]\n"
+        )],
+        &LoadOptions::default()
     ));
+}
+
+#[test]
+fn csv_row_with_too_few_columns() {
+    assert_snapshot!(error_in_dir(
+        &[
+            (
+                "load.yaml",
+                "config:\n  target: http://h\n  payload:\n    - path: users.csv\n      fields: [name, password]\nscenarios:\n  - flow: [ {get: {url: \"/u/{{ name }}\"}} ]\n"
+            ),
+            ("users.csv", "ann,secret\nbob\ncid,pw\n"),
+        ],
+        &LoadOptions::default()
+    ));
+}
+
+#[test]
+fn csv_empty_line_when_empty_lines_are_kept() {
+    assert_snapshot!(error_in_dir(
+        &[
+            (
+                "load.yaml",
+                "config:\n  target: http://h\n  payload:\n    path: users.csv\n    fields: [name, password]\n    skipEmptyLines: false\nscenarios:\n  - flow: [ {get: {url: \"/u/{{ name }}\"}} ]\n"
+            ),
+            ("users.csv", "ann,secret\n\ncid,pw\n"),
+        ],
+        &LoadOptions::default()
+    ));
+}
+
+#[test]
+fn payload_without_fields() {
+    assert_snapshot!(error("config:\n  target: http://h\n  payload:\n    path: users.csv\nscenarios: []\n"));
+}
+
+#[test]
+fn payload_bad_delimiter() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  payload: { path: users.csv, fields: [a], delimiter: \"::\" }\nscenarios: []\n"
+    ));
+}
+
+#[test]
+fn unknown_environment() {
+    let opts = LoadOptions { environment: Some("stagin".to_string()), ..LoadOptions::default() };
+    assert_snapshot!(error_with(
+        "config:\n  target: http://h\n  environments:\n    staging: { target: 'https://staging' }\n    production: { target: 'https://prod' }\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        &opts
+    ));
+}
+
+#[test]
+fn environment_without_environments() {
+    let opts = LoadOptions { environment: Some("staging".to_string()), ..LoadOptions::default() };
+    assert_snapshot!(error_with(
+        "config:\n  target: http://h\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        &opts
+    ));
+}
+
+#[test]
+fn unknown_key_in_an_unselected_environment() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  environments:\n    staging:\n      taget: 'https://staging'\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn json_and_form_together() {
+    assert_snapshot!(error(&with_flow(
+        "      - post:\n          url: /x\n          form: { a: 1 }\n          json: { a: 1 }\n"
+    )));
+}
+
+#[test]
+fn form_data_file_missing() {
+    assert_snapshot!(error_in_dir(
+        &[(
+            "load.yaml",
+            "config: {target: 'http://h'}\nscenarios:\n  - flow:\n      - post:\n          url: /upload\n          formData:\n            name: photo\n            file: { fromFile: ./photo.png, contentType: image/png }\n"
+        )],
+        &LoadOptions::default()
+    ));
+}
+
+#[test]
+fn unsupported_expect_kind() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          expect:\n            - statusCode: 200\n            - cdnHit: true\n"
+    )));
+}
+
+#[test]
+fn unknown_expect_kind_with_did_you_mean() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          expect:\n            - statuscode: 200\n"
+    )));
+}
+
+#[test]
+fn bad_status_code() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          expect: { statusCode: [200, 2001] }\n"
+    )));
+}
+
+#[test]
+fn equals_with_one_value() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          expect:\n            - equals: [a]\n"
+    )));
+}
+
+#[test]
+fn ensure_threshold_with_two_metrics() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  ensure:\n    thresholds:\n      - http.response_time.p95: 200\n        http.response_time.p99: 500\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn ensure_threshold_not_a_map() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  ensure:\n    thresholds:\n      - http.response_time.p95 < 200\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn ensure_threshold_not_a_number() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  plugins:\n    ensure:\n      thresholds:\n        - http.response_time.p95: fast\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn ensure_max_error_rate_set_twice() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  ensure: { maxErrorRate: 1 }\n  plugins:\n    ensure: { maxErrorRate: 2 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn unknown_ensure_key() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  ensure:\n    p96: 200\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn unsupported_plugin() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  plugins:\n    publish-metrics:\n      - type: prometheus\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn misspelt_plugin() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  plugins:\n    ensur: {}\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn expect_plugin_bad_output_format() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  plugins:\n    expect: { outputFormat: prety }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn apdex_thresholds_disagree() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  apdex: { threshold: 100 }\n  plugins:\n    apdex: { threshold: 200 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn defaults_set_in_two_places() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  defaults:\n    strictCapture: false\n  http:\n    defaults:\n      strictCapture: true\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn bad_jitter_percentage() {
+    assert_snapshot!(error(&with_flow("      - think: 1\n        jitter: \"150%\"\n")));
+}
+
+#[test]
+fn jitter_on_a_request() {
+    assert_snapshot!(error(&with_flow("      - get: { url: / }\n        jitter: 1\n")));
+}
+
+#[test]
+fn probability_out_of_range() {
+    assert_snapshot!(error(&with_flow("      - get:\n          url: /x\n          probability: 150\n")));
+}
+
+#[test]
+fn parallel_with_a_think_step() {
+    assert_snapshot!(error(&with_flow(
+        "      - parallel:\n          - get: { url: /a }\n          - think: 1\n"
+    )));
+}
+
+#[test]
+fn loop_with_count_and_over() {
+    assert_snapshot!(error(&with_flow(
+        "      - loop:\n          - get: { url: / }\n        count: 2\n        over: [1, 2]\n"
+    )));
+}
+
+#[test]
+fn while_true_is_javascript() {
+    assert_snapshot!(error(&with_flow(
+        "      - loop:\n          - get: { url: / }\n        whileTrue: moreToDo\n"
+    )));
+}
+
+#[test]
+fn scenario_hook_is_javascript() {
+    assert_snapshot!(error(
+        "config: {target: 'http://h'}\nscenarios:\n  - beforeScenario: setup\n    flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn other_engine() {
+    assert_snapshot!(error(
+        "config: {target: 'http://h'}\nscenarios:\n  - engine: playwright\n    flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn unknown_scenario_name() {
+    let opts = LoadOptions { scenario_names: vec!["brows".to_string()], ..LoadOptions::default() };
+    assert_snapshot!(error_with(
+        "config: {target: 'http://h'}\nscenarios:\n  - name: browse\n    flow: [ {think: 1} ]\n  - name: buy\n    flow: [ {think: 1} ]\n",
+        &opts
+    ));
+}
+
+#[test]
+fn overrides_not_an_object() {
+    let opts = LoadOptions { overrides: Some(json!([1, 2])), ..LoadOptions::default() };
+    assert_snapshot!(error_with(
+        "config: {target: 'http://h'}\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        &opts
+    ));
+}
+
+#[test]
+fn error_inside_overrides_points_into_the_json() {
+    let opts = LoadOptions {
+        overrides: Some(json!({"phases": [{"duration": 10, "arrivalRate": -1}]})),
+        ..LoadOptions::default()
+    };
+    assert_snapshot!(error_with(
+        "config: {target: 'http://h'}\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        &opts
+    ));
+}
+
+#[test]
+fn error_in_the_second_file_names_that_file() {
+    assert_snapshot!(error_in_dir(
+        &[
+            ("common.yaml", "config:\n  target: http://h\n  variables:\n    page: 1\n"),
+            ("scenarios.yaml", "scenarios:\n  - flow:\n      - get: { url: \"/items/{{ pag }}\" }\n"),
+        ],
+        &LoadOptions::default()
+    ));
+}
+
+#[test]
+fn bad_cookie_name() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          cookie:\n            \"a b\": 1\n"
+    )));
+}
+
+#[test]
+fn auth_without_user() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          auth: { pass: secret }\n"
+    )));
+}
+
+#[test]
+fn if_true_with_an_unknown_variable() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  variables: { count: 1 }\nscenarios:\n  - flow:\n      - get:\n          url: /x\n          ifTrue: \"cuont > 1\"\n"
+    ));
+}
+
+#[test]
+fn if_true_naming_a_function() {
+    assert_snapshot!(error(&with_flow("      - get:\n          url: /x\n          ifTrue: isLoggedIn\n")));
+}
+
+#[test]
+fn bad_if_true_expression() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          ifTrue: \"status == \"\n"
+    )));
+}
+
+#[test]
+fn bad_ensure_condition() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  ensure:\n    conditions:\n      - expression: \"http.response_time.p99 < < 200\"\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn unknown_builtin_variable() {
+    assert_snapshot!(error(&with_flow("      - get: { url: \"/u/{{ $uuidd }}\" }\n")));
+}
+
+#[test]
+fn bad_template_function_call() {
+    assert_snapshot!(error(&with_flow("      - get: { url: \"/n/{{ $randomNumber(5, 1) }}\" }\n")));
+}
+
+#[test]
+fn capture_into_a_builtin_name() {
+    assert_snapshot!(error(&with_flow(
+        "      - get:\n          url: /x\n          capture: { json: $.id, as: $uuid }\n"
+    )));
 }

@@ -13,6 +13,10 @@ config:
   http: { timeout: "2.5s", pool: 8 }
   defaults:
     headers: { x-a: "{{ id }}" }
+    think: { jitter: 1 }
+  ensure: { p95: 100, thresholds: [ { a.b: 1 } ], conditions: [ { expression: "a > 1" } ] }
+  plugins: { expect: {}, apdex: { threshold: 10 } }
+  environments: { s: { target: "http://s" } }
   variables:
     id: [1, 2]
     é: 'ü'
@@ -29,6 +33,27 @@ scenarios:
           url: "https://x/y"
           body: |
             text {{ id }}
+  - flow:
+      - post:
+          url: /login
+          form: { u: "{{ é }}" }
+          capture:
+            - { json: "$.t", as: tok, index: last }
+            - { regexp: "a(?P<n>b)", group: n, flags: i, as: n }
+            - { selector: "a.x", attr: href, as: link }
+          match: { header: x-id, value: "1" }
+          expect: [ { statusCode: [200, 201] }, { headerEquals: [a, "{{ tok }}"] } ]
+          ifTrue: "id > 1"
+      - loop:
+          - parallel:
+              - get: { url: "/{{ $loopElement }}", auth: { user: u, pass: p } }
+        over: [1, 2]
+      - think: 1
+        jitter: "10%"
+      - log: "{{ link }} {{ $uuid }}"
+before:
+  flow:
+    - get: { url: /b, cookie: { c: "{{ n }}" } }
 "#;
 
 fn check(src: &str) {

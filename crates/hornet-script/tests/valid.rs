@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hornet_script::plan::{Body, Phase, PhaseKind, RequestStep, Step};
+use hornet_script::plan::{Body, LoopOver, Phase, PhaseKind, RequestStep, Step};
 use hornet_script::template::JsonTemplate;
 use hornet_script::{LoadOptions, Plan, load_file, parse_str};
 use serde_json::json;
@@ -164,8 +164,10 @@ fn full_script_builds_the_expected_plan() {
     assert_eq!(second.headers[0].1.source(), "Bearer {{ token }}");
     let qs: Vec<(&str, &str)> = second.qs.iter().map(|(k, v)| (k.as_str(), v.source())).collect();
     assert_eq!(qs, [("page", "2"), ("q", "{{ term }}")]);
-    assert!(matches!(s.flow[2], Step::Think(d) if d == ms(500)));
-    let Step::Loop { count, steps } = &s.flow[3] else { panic!("expected a loop: {:?}", s.flow[3]) };
+    assert!(matches!(s.flow[2], Step::Think(t) if t.jitter.is_none() && t.duration == ms(500)));
+    let Step::Loop { over: LoopOver::Count(count), steps } = &s.flow[3] else {
+        panic!("expected a loop: {:?}", s.flow[3])
+    };
     assert_eq!(*count, 3);
     assert_eq!(steps.len(), 2);
     let post = request(&steps[0]);
@@ -175,7 +177,7 @@ fn full_script_builds_the_expected_plan() {
     let vars = &p.variables;
     // Key order is the file's order; a whole `{{ id }}` keeps the number type.
     assert_eq!(render_json(body, vars), r#"{"zulu":42,"alpha":1,"label":"n-42","tags":["x","t"]}"#);
-    assert!(matches!(steps[1], Step::Think(d) if d == ms(2000)));
+    assert!(matches!(steps[1], Step::Think(t) if t.jitter.is_none() && t.duration == ms(2000)));
 
     let s = &p.scenarios[1];
     assert_eq!((s.name.as_str(), s.weight), ("scenario 2", 1));
@@ -254,13 +256,16 @@ fn empty_phases_and_null_maps_are_accepted() {
         "config:\n  target: http://h\n  phases: []\n  variables:\n  http:\nscenarios:\n  - flow: [ { think: 1 } ]\n",
     );
     assert!(p.phases.is_empty() && p.variables.is_empty());
-    assert!(matches!(p.scenarios[0].flow[0], Step::Think(d) if d == Duration::from_secs(1)));
+    assert!(
+        matches!(p.scenarios[0].flow[0], Step::Think(t) if t.jitter.is_none() && t.duration == Duration::from_secs(1))
+    );
 }
 
 #[test]
 fn command_line_options_override_the_script() {
     let src = "config:\n  target: not a url\n  timeout: 3\nscenarios:\n  - flow:\n      - get: { url: /x }\n";
-    let opts = LoadOptions { target: Some("https://h:8443".to_string()), insecure: true };
+    let opts =
+        LoadOptions { target: Some("https://h:8443".to_string()), insecure: true, ..LoadOptions::default() };
     let p = plan_with(src, &opts);
     assert_eq!(p.target.as_deref(), Some("https://h:8443"));
     assert!(p.http.insecure);
@@ -321,4 +326,585 @@ fn error_positions_are_exact() {
     )
     .unwrap_err();
     assert_eq!((e.line, e.column), (4, 25));
+}
+
+// ---- the full scenario language ----
+
+use hornet_script::load_files;
+use hornet_script::plan::{
+    Capture, CaptureSource, Expect, FormPart, Jitter, PayloadOrder, RegexGroup, Think,
+};
+use std::path::{Path, PathBuf};
+
+fn capture_summary(c: &Capture) -> String {
+    let source = match &c.source {
+        CaptureSource::Json { source, .. } => format!("json {source}"),
+        CaptureSource::Regexp { regex, group } => format!("regexp {} {group:?}", regex.as_str()),
+        CaptureSource::Header(h) => format!("header {h}"),
+        CaptureSource::Selector { source, attr, .. } => format!("selector {source} {attr:?}"),
+    };
+    format!(
+        "{source} as={:?} strict={} index={:?} equals={:?}",
+        c.name,
+        c.strict,
+        c.index,
+        c.equals.as_ref().map(|t| t.source().to_string())
+    )
+}
+
+#[test]
+fn before_after_log_parallel_loops_and_think_jitter() {
+    let p = plan(
+        r#"
+config:
+  target: http://h
+  defaults:
+    think: { jitter: "20%" }
+before:
+  flow:
+    - post:
+        url: /login
+        capture: { json: $.token, as: token }
+    - log: "logged in as {{ token }} ({{ $testId }})"
+after:
+  flow:
+    - delete: { url: "/sessions/{{ token }}" }
+scenarios:
+  - flow:
+      - think: 1
+      - think: 2
+        jitter: 0.5
+      - think: 1s
+        jitter: 300ms
+      - loop:
+          - loop:
+              - get: { url: "/items/{{ $loopElement }}?n={{ $loopCount }}" }
+            over: [a, b]
+        count: 2
+      - get:
+          url: /list
+          capture: { json: "$.items", as: items }
+      - loop:
+          - get: { url: "/items/{{ $loopElement.id }}" }
+        over: items
+      - loop:
+          - get: { url: "/x" }
+        over: "{{ items }}"
+      - parallel:
+          - get: { url: /a }
+          - get: { url: /b, headers: { authorization: "Bearer {{ token }}" } }
+"#,
+    );
+    let before = p.before.as_ref().expect("before");
+    assert_eq!(before.len(), 2);
+    assert_eq!(request(&before[0]).captures[0].name.as_deref(), Some("token"));
+    assert!(matches!(&before[1], Step::Log(t) if t.source() == "logged in as {{ token }} ({{ $testId }})"));
+    let after = p.after.as_ref().expect("after");
+    assert_eq!(request(&after[0]).method, http::Method::DELETE);
+
+    let flow = &p.scenarios[0].flow;
+    assert!(matches!(flow[0], Step::Think(Think { duration, jitter: Some(Jitter::Fraction(f)) })
+        if duration == ms(1000) && (f - 0.2).abs() < 1e-12));
+    assert!(matches!(flow[1], Step::Think(Think { jitter: Some(Jitter::Absolute(d)), .. }) if d == ms(500)));
+    assert!(matches!(flow[2], Step::Think(Think { jitter: Some(Jitter::Absolute(d)), .. }) if d == ms(300)));
+    let Step::Loop { over: LoopOver::Count(2), steps } = &flow[3] else { panic!("{:?}", flow[3]) };
+    let Step::Loop { over: LoopOver::Values(values), steps: inner } = &steps[0] else {
+        panic!("{:?}", steps[0])
+    };
+    assert_eq!(values, &[json!("a"), json!("b")]);
+    assert_eq!(request(&inner[0]).url.source(), "/items/{{ $loopElement }}?n={{ $loopCount }}");
+    assert!(matches!(&flow[5], Step::Loop { over: LoopOver::Variable(v), .. } if v == "items"));
+    assert!(matches!(&flow[6], Step::Loop { over: LoopOver::Variable(v), .. } if v == "items"));
+    let Step::Parallel(par) = &flow[7] else { panic!("{:?}", flow[7]) };
+    let urls: Vec<&str> = par.iter().map(|s| request(s).url.source()).collect();
+    assert_eq!(urls, ["/a", "/b"]);
+    assert!(p.endpoints.contains(&"POST /login".to_string()), "before-flow requests have endpoints");
+}
+
+#[test]
+fn request_options_bodies_captures_and_expectations() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.png"), b"\x89PNG").unwrap();
+    let script = dir.path().join("load.yaml");
+    std::fs::write(
+        &script,
+        r#"
+config:
+  target: http://h
+  variables: { user: { name: ann, id: 7 }, pw: secret }
+  defaults:
+    strictCapture: false
+    cookie: { session: "abc-{{ pw }}" }
+scenarios:
+  - flow:
+      - post:
+          url: /login
+          form: { username: "{{ user.name }}", remember: true }
+          auth: { user: "{{ user.name }}", pass: "{{ pw }}" }
+          cookie: { theme: dark }
+          followRedirect: false
+          gzip: false
+          probability: 12.5
+          ifTrue: "user.id > 3 and pw != ''"
+          capture:
+            - json: $.items[0].id
+              as: first
+              strict: true
+            - regexp: "id=(?P<id>\\d+)"
+              group: id
+              flags: ig
+              as: rid
+              index: last
+            - regexp: "a(b)"
+              group: 1
+              as: b
+            - header: Location
+              as: where
+            - selector: "a.next"
+              attr: href
+              as: next
+              index: 2
+          match:
+            json: $.id
+            value: "{{ user.id }}"
+          expect:
+            - statusCode: 200
+            - statusCode: [200, 201]
+            - notStatusCode: 500
+            - contentType: json
+            - hasProperty: data.items
+            - notHasProperty: error
+            - equals: ["{{ first }}", "1"]
+            - hasHeader: ETag
+            - headerEquals: [content-type, "application/json"]
+            - matchesRegexp: "^\\{"
+      - post:
+          url: /upload
+          formData:
+            title: "photo of {{ user.name }}"
+            count: 3
+            note: { value: "hi" }
+            file: { fromFile: ./photo.png, contentType: image/png }
+            raw: { fromFile: photo.png }
+          expect: { statusCode: 201, hasHeader: location }
+      - get:
+          url: "/items/{{ next }}?w={{ where }}&b={{ b }}&r={{ rid }}"
+          match: [ { header: x-id, value: "7", as: xid } ]
+"#,
+    )
+    .unwrap();
+    let p = match load_files(std::slice::from_ref(&script), &LoadOptions::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(p.source.as_deref(), Some(script.as_path()));
+    assert!(!p.strict_capture);
+    let cookies: Vec<(&str, &str)> =
+        p.default_cookies.iter().map(|(n, t)| (n.as_str(), t.source())).collect();
+    assert_eq!(cookies, [("session", "abc-{{ pw }}")]);
+
+    let flow = &p.scenarios[0].flow;
+    let login = request(&flow[0]);
+    let Some(Body::Form(form)) = &login.body else { panic!("{:?}", login.body) };
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.source())).collect();
+    assert_eq!(form, [("username", "{{ user.name }}"), ("remember", "true")]);
+    let (user, pass) = login.auth.as_ref().expect("auth");
+    assert_eq!((user.source(), pass.source()), ("{{ user.name }}", "{{ pw }}"));
+    assert_eq!(login.cookies.len(), 1);
+    assert_eq!((login.cookies[0].0.as_str(), login.cookies[0].1.source()), ("theme", "dark"));
+    assert!(!login.follow_redirect && !login.decompress);
+    assert_eq!(login.probability, Some(12.5));
+    assert_eq!(login.condition.as_ref().map(|c| c.source()), Some("user.id > 3 and pw != ''"));
+
+    let captures: Vec<String> = login.captures.iter().map(capture_summary).collect();
+    assert_eq!(
+        captures,
+        [
+            "json $.items[0].id as=Some(\"first\") strict=true index=First equals=None",
+            "regexp id=(?P<id>\\d+) Some(Name(\"id\")) as=Some(\"rid\") strict=false index=Last equals=None",
+            "regexp a(b) Some(Index(1)) as=Some(\"b\") strict=false index=First equals=None",
+            "header location as=Some(\"where\") strict=false index=First equals=None",
+            "selector a.next Some(\"href\") as=Some(\"next\") strict=false index=Nth(2) equals=None",
+            "json $.id as=None strict=false index=First equals=Some(\"{{ user.id }}\")",
+        ]
+    );
+    // The `i` flag is applied; `g` is accepted and has no effect.
+    let CaptureSource::Regexp { regex, .. } = &login.captures[1].source else { unreachable!() };
+    assert!(regex.is_match("ID=42"));
+    let CaptureSource::Json { path, .. } = &login.captures[0].source else { unreachable!() };
+    assert_eq!(path.query(&json!({"items": [{"id": 5}]})).exactly_one().ok(), Some(&json!(5)));
+    assert!(
+        matches!(&login.captures[1].source, CaptureSource::Regexp { group: Some(RegexGroup::Name(n)), .. } if n == "id")
+    );
+
+    let kinds: Vec<&str> = login.expects.iter().map(Expect::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "statusCode",
+            "statusCode",
+            "notStatusCode",
+            "contentType",
+            "hasProperty",
+            "notHasProperty",
+            "equals",
+            "hasHeader",
+            "headerEquals",
+            "matchesRegexp"
+        ]
+    );
+    assert!(matches!(&login.expects[1], Expect::StatusCode(c) if c == &[200, 201]));
+    assert!(matches!(&login.expects[2], Expect::NotStatusCode(c) if c == &[500]));
+    assert!(matches!(&login.expects[4], Expect::HasProperty(p) if p == "data.items"));
+    assert!(matches!(&login.expects[6], Expect::Equals(v) if v.len() == 2 && v[0].source() == "{{ first }}"));
+    assert!(matches!(&login.expects[7], Expect::HasHeader(h) if h == "etag"));
+    assert!(
+        matches!(&login.expects[8], Expect::HeaderEquals(h, v) if h == "content-type" && v.source() == "application/json")
+    );
+    assert!(
+        matches!(&login.expects[9], Expect::MatchesRegexp(r) if r.is_match("{\"a\":1}") && !r.is_match("x{"))
+    );
+    assert!(login.needs_body());
+
+    let upload = request(&flow[1]);
+    let Some(Body::Multipart(parts)) = &upload.body else { panic!("{:?}", upload.body) };
+    let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["title", "count", "note", "file", "raw"]);
+    assert!(matches!(&parts[0].1, FormPart::Value(t) if t.source() == "photo of {{ user.name }}"));
+    assert!(matches!(&parts[1].1, FormPart::Value(t) if t.source() == "3"));
+    assert!(matches!(&parts[2].1, FormPart::Value(t) if t.source() == "hi"));
+    let photo = dir.path().join("photo.png");
+    assert!(
+        matches!(&parts[3].1, FormPart::File { path, content_type: Some(t) } if *path == photo && t == "image/png")
+    );
+    assert!(matches!(&parts[4].1, FormPart::File { path, content_type: None } if *path == photo));
+    // A single expect map with several keys is several expectations.
+    assert!(
+        matches!(upload.expects.as_slice(), [Expect::StatusCode(c), Expect::HasHeader(h)] if c == &[201] && h == "location")
+    );
+    assert!(!upload.needs_body());
+
+    let get = request(&flow[2]);
+    assert_eq!(
+        capture_summary(&get.captures[0]),
+        "header x-id as=Some(\"xid\") strict=false index=First equals=Some(\"7\")"
+    );
+    // Defaults when nothing is said.
+    assert!(get.follow_redirect && get.decompress && get.probability.is_none() && get.condition.is_none());
+}
+
+#[test]
+fn strict_capture_defaults_to_true_and_http_defaults_are_accepted() {
+    let p = plan(
+        "config:\n  target: http://h\n  http:\n    defaults:\n      headers: { x-a: b }\n      think: { jitter: 1 }\nscenarios:\n  - flow:\n      - get: { url: /, capture: { json: $.a, as: a } }\n      - think: 2\n",
+    );
+    assert!(p.strict_capture);
+    assert!(request(&p.scenarios[0].flow[0]).captures[0].strict);
+    assert_eq!(p.default_headers[0].0.as_str(), "x-a");
+    assert!(
+        matches!(p.scenarios[0].flow[1], Step::Think(Think { jitter: Some(Jitter::Absolute(d)), .. }) if d == ms(1000))
+    );
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn payloads_are_read_cast_and_in_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "data/users.csv", "name;age;admin\nann;31;true\n\nbob;007;false;extra\n");
+    write(dir.path(), "data/raw.csv", "1,x\n2,y\n");
+    write(dir.path(), "data/all.csv", "id,label\n1,one\n2,two\n");
+    let script = write(
+        dir.path(),
+        "load.yaml",
+        r#"
+config:
+  target: http://h
+  payload:
+    - path: data/users.csv
+      fields: [name, age, admin]
+      skipHeader: true
+      delimiter: ";"
+      order: sequence
+    - path: ./data/raw.csv
+      fields: [n, letter]
+      cast: false
+    - path: data/all.csv
+      loadAll: true
+      name: catalogue
+      fields: [id, label]
+      skipHeader: true
+    - path: data/raw.csv
+      loadAll: true
+      name: pairs
+scenarios:
+  - flow:
+      - get: { url: "/u/{{ name }}?age={{ age }}&a={{ admin }}&n={{ n }}{{ letter }}&c={{ catalogue[0].id }}{{ pairs }}" }
+"#,
+    );
+    let p = match load_files(&[script], &LoadOptions::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(p.payloads.len(), 4);
+    let users = &p.payloads[0];
+    assert_eq!(users.path, dir.path().join("data/users.csv"));
+    assert_eq!(users.fields, ["name", "age", "admin"]);
+    assert_eq!(users.order, PayloadOrder::Sequence);
+    assert_eq!(users.load_all, None);
+    // Header skipped, empty line skipped (the default), numbers and booleans cast, `007` kept.
+    assert_eq!(
+        *users.rows,
+        vec![
+            vec![json!("ann"), json!(31), json!(true)],
+            vec![json!("bob"), json!("007"), json!(false), json!("extra")]
+        ]
+    );
+    let raw = &p.payloads[1];
+    assert_eq!(raw.path, dir.path().join("data/raw.csv"), "`./` is dropped");
+    assert_eq!(raw.order, PayloadOrder::Random);
+    assert_eq!(*raw.rows, vec![vec![json!("1"), json!("x")], vec![json!("2"), json!("y")]], "cast: false");
+    let all = &p.payloads[2];
+    assert_eq!(all.load_all.as_deref(), Some("catalogue"));
+    assert_eq!(*all.rows, vec![vec![json!(1), json!("one")], vec![json!(2), json!("two")]]);
+    assert_eq!(all.load_all_value(), json!([{"id": 1, "label": "one"}, {"id": 2, "label": "two"}]));
+    let pairs = &p.payloads[3];
+    assert!(pairs.fields.is_empty());
+    assert_eq!(pairs.load_all_value(), json!([[1, "x"], [2, "y"]]));
+}
+
+#[test]
+fn a_payload_in_parse_str_is_relative_to_the_current_directory() {
+    // Tests run in the crate's directory.
+    let e = parse_str(
+        "config:\n  target: http://h\n  payload: { path: no-such-dir/u.csv, fields: [a] }\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        "t.yaml",
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("`no-such-dir/u.csv`"), "{e}");
+    let p = plan(
+        "config:\n  target: http://h\n  payload: { path: Cargo.toml, fields: [line], delimiter: \"|\" }\nscenarios:\n  - flow: [ {think: 1} ]\n",
+    );
+    assert_eq!(p.payloads[0].rows[0], [json!("[package]")]);
+}
+
+#[test]
+fn ensure_apdex_and_expect_settings() {
+    let p = plan(
+        r#"
+config:
+  target: http://h
+  ensure:
+    p95: 200
+    maxErrorRate: 1.5
+    thresholds:
+      - http.response_time.p99: 500
+    conditions:
+      - expression: "http.codes.200 > 10 and vusers.failed == 0"
+      - expression: "http.request_rate >= 100"
+        strict: false
+  plugins:
+    ensure:
+      thresholds:
+        - vusers.session_length.max: 3000
+      median: 50
+    apdex: {}
+    expect: { outputFormat: silent, expectDefault200: true, reportFailuresAsErrors: true }
+    metrics-by-endpoint: { useOnlyRequestNames: true }
+scenarios:
+  - flow: [ {think: 1} ]
+"#,
+    );
+    let thresholds: Vec<(&str, f64)> =
+        p.ensure.thresholds.iter().map(|t| (t.metric.as_str(), t.max)).collect();
+    assert_eq!(
+        thresholds,
+        [
+            ("http.response_time.p95", 200.0),
+            ("http.response_time.p99", 500.0),
+            ("vusers.session_length.max", 3000.0),
+            ("http.response_time.median", 50.0),
+        ]
+    );
+    assert_eq!(p.ensure.max_error_rate, Some(1.5));
+    let conditions: Vec<(&str, bool)> =
+        p.ensure.conditions.iter().map(|c| (c.expression.source(), c.strict)).collect();
+    assert_eq!(
+        conditions,
+        [("http.codes.200 > 10 and vusers.failed == 0", true), ("http.request_rate >= 100", false)]
+    );
+    assert_eq!(p.apdex_threshold_ms, Some(500.0), "apdex without a threshold defaults to 500 ms");
+    assert!(p.expect.fail_run && p.expect.default_200);
+
+    let p = plan(
+        "config:\n  target: http://h\n  apdex: { threshold: 100 }\n  plugins: { apdex: {} }\n  expect: {}\nscenarios:\n  - flow: [ {think: 1} ]\n",
+    );
+    assert_eq!(p.apdex_threshold_ms, Some(100.0));
+    assert!(p.expect.fail_run && !p.expect.default_200);
+
+    let p = plan("config:\n  target: http://h\nscenarios:\n  - flow: [ {think: 1} ]\n");
+    assert!(
+        p.ensure.thresholds.is_empty() && p.ensure.conditions.is_empty() && p.ensure.max_error_rate.is_none()
+    );
+    assert_eq!(p.apdex_threshold_ms, None);
+    assert_eq!(p.expect, Default::default());
+    assert_eq!(p.environment, None);
+}
+
+const ENVIRONMENTS: &str = r#"
+config:
+  target: http://localhost
+  phases: [ { duration: 60, arrivalRate: 10 } ]
+  variables: { a: 1, b: 2 }
+  http: { timeout: 5, pool: 4 }
+  environments:
+    staging:
+      target: https://staging.example.com
+      phases: [ { duration: 5, arrivalCount: 5 } ]
+      variables: { b: 20, c: 30 }
+      http: { timeout: 1 }
+    empty:
+scenarios:
+  - flow:
+      - get: { url: "/{{ a }}/{{ b }}/{{ c }}" }
+"#;
+
+#[test]
+fn environment_is_deep_merged_over_config() {
+    let opts = LoadOptions { environment: Some("staging".to_string()), ..LoadOptions::default() };
+    let p = plan_with(ENVIRONMENTS, &opts);
+    assert_eq!(p.environment.as_deref(), Some("staging"));
+    assert_eq!(p.target.as_deref(), Some("https://staging.example.com"));
+    assert_eq!(p.phases, [phase(None, 5.0, PhaseKind::Count { count: 5 }, None)], "lists are replaced");
+    assert_eq!(p.variables, [("a".into(), json!(1)), ("b".into(), json!(20)), ("c".into(), json!(30))]);
+    assert_eq!((p.http.timeout, p.http.pool), (Duration::from_secs(1), Some(4)), "maps merge key by key");
+
+    let opts = LoadOptions { environment: Some("empty".to_string()), ..LoadOptions::default() };
+    // `c` is defined only in staging, so without it the template is an error.
+    let e = parse_str(ENVIRONMENTS, "t.yaml", &opts).unwrap_err();
+    assert!(e.message.contains("unknown variable `c`"), "{e}");
+}
+
+#[test]
+fn variables_from_the_command_line_replace_and_add() {
+    let opts = LoadOptions {
+        variables: vec![("b".to_string(), json!("two")), ("c".to_string(), json!([1, 2]))],
+        ..LoadOptions::default()
+    };
+    let p = plan_with(ENVIRONMENTS, &opts);
+    assert_eq!(
+        p.variables,
+        [("a".into(), json!(1)), ("b".into(), json!("two")), ("c".into(), json!([1, 2]))]
+    );
+}
+
+#[test]
+fn overrides_merge_into_config_or_the_whole_script() {
+    let opts = LoadOptions {
+        overrides: Some(
+            json!({"phases": [{"duration": 1, "arrivalRate": 2}], "http": {"pool": 9}, "variables": {"c": 3}}),
+        ),
+        ..LoadOptions::default()
+    };
+    let p = plan_with(ENVIRONMENTS, &opts);
+    assert_eq!(p.phases, [phase(None, 1.0, PhaseKind::Rate { rate: 2.0, ramp_to: None }, None)]);
+    assert_eq!((p.http.timeout, p.http.pool), (Duration::from_secs(5), Some(9)));
+    assert_eq!(p.variables.len(), 3);
+
+    // Artillery's form: keys of the whole script; overrides apply after -e.
+    let opts = LoadOptions {
+        environment: Some("staging".to_string()),
+        overrides: Some(
+            json!({"config": {"target": "http://o"}, "scenarios": [{"flow": [{"get": {"url": "/only"}}]}]}),
+        ),
+        ..LoadOptions::default()
+    };
+    let p = plan_with(ENVIRONMENTS, &opts);
+    assert_eq!(p.target.as_deref(), Some("http://o"));
+    assert_eq!(p.endpoints, ["GET /only"], "the overrides' scenarios replace the script's");
+    assert_eq!(p.phases, [phase(None, 5.0, PhaseKind::Count { count: 5 }, None)]);
+}
+
+#[test]
+fn scenario_names_select_scenarios_and_prune_endpoints() {
+    let src = "config:\n  target: http://h\nbefore:\n  flow: [ {get: {url: /setup}} ]\nscenarios:\n  - name: browse\n    flow: [ {get: {url: /a}}, {get: {url: /shared}} ]\n  - name: buy\n    weight: 0\n    flow: [ {get: {url: /b}}, {get: {url: /shared}} ]\n  - name: other\n    flow: [ {get: {url: /c}} ]\n";
+    let opts = LoadOptions { scenario_names: vec!["buy".to_string()], ..LoadOptions::default() };
+    let p = plan_with(src, &opts);
+    assert_eq!(p.scenarios.len(), 1);
+    assert_eq!((p.scenarios[0].name.as_str(), p.scenarios[0].weight), ("buy", 1), "picked by name, it runs");
+    // Unused endpoints are dropped; the others keep their order of first appearance.
+    assert_eq!(p.endpoints, ["GET /setup", "GET /shared", "GET /b"]);
+    let ids: Vec<u32> = p.scenarios[0].flow.iter().map(|s| request(s).endpoint).collect();
+    assert_eq!(ids, [2, 1]);
+    assert_eq!(request(&p.before.as_ref().unwrap()[0]).endpoint, 0);
+
+    let opts =
+        LoadOptions { scenario_names: vec!["other".into(), "browse".into()], ..LoadOptions::default() };
+    let p = plan_with(src, &opts);
+    let names: Vec<&str> = p.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["browse", "other"], "file order is kept");
+    assert_eq!(p.endpoints, ["GET /setup", "GET /a", "GET /shared", "GET /c"]);
+}
+
+#[test]
+fn several_files_are_merged_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = write(
+        dir.path(),
+        "common.yml",
+        "config:\n  target: http://common\n  phases: [ {duration: 10, arrivalRate: 1} ]\n  variables: { page: 1, size: 10 }\n  defaults: { headers: { x-team: perf } }\nscenarios:\n  - name: health\n    flow: [ {get: {url: /health}} ]\n",
+    );
+    write(dir.path(), "sub/users.csv", "ann\n");
+    let scenarios = write(
+        dir.path(),
+        "sub/scenarios.yml",
+        "config:\n  variables: { size: 50 }\n  payload: { path: users.csv, fields: [user] }\nscenarios:\n  - name: browse\n    flow: [ {get: {url: \"/items?p={{ page }}&s={{ size }}&u={{ user }}\"}} ]\n",
+    );
+    let p = match load_files(&[common.clone(), scenarios], &LoadOptions::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(p.source.as_deref(), Some(common.as_path()));
+    assert_eq!(p.target.as_deref(), Some("http://common"));
+    assert_eq!(p.phases.len(), 1);
+    assert_eq!(p.variables, [("page".into(), json!(1)), ("size".into(), json!(50))]);
+    assert_eq!(p.default_headers.len(), 1);
+    let names: Vec<&str> = p.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["health", "browse"], "scenarios are concatenated");
+    assert_eq!(p.payloads[0].path, dir.path().join("sub/users.csv"), "relative to the file that names it");
+}
+
+#[test]
+fn templates_accept_builtins_paths_and_captures_defined_later() {
+    let p = plan(
+        r#"
+config:
+  target: http://h
+  variables: { user: { name: ann, tags: [a] } }
+scenarios:
+  - flow:
+      - get: { url: "/r/{{ $randomNumber(1, 10) }}/{{ $randomString(4) }}/{{ $uuid }}/{{ $environment }}" }
+      - get: { url: "/u/{{ user.name }}/{{ user.tags[0] }}/{{ later }}/{{ target }}" }
+      - get: { url: /later, capture: { header: x-later, as: later } }
+"#,
+    );
+    assert_eq!(p.scenarios[0].flow.len(), 3);
+}
+
+#[test]
+fn the_documented_complete_example_is_valid() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/script-format.md"))
+            .unwrap();
+    let section = doc.split("## A complete example").nth(1).expect("the section exists");
+    let yaml = section.split("```yaml\n").nth(1).and_then(|b| b.split("```").next()).expect("a yaml block");
+    let p = plan(yaml);
+    assert_eq!(p.scenarios.len(), 2);
+    assert_eq!(p.ensure.thresholds.len(), 1);
 }
