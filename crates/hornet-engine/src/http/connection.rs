@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hornet_metrics::{ErrorKind, Timings};
@@ -160,6 +160,11 @@ impl Sender {
     }
 }
 
+/// Adds `d` to a phase that may not have happened yet.
+fn add(phase: &mut Option<Duration>, d: Duration) {
+    *phase = Some(phase.unwrap_or_default() + d);
+}
+
 /// Spawns hyper's connection futures on the current thread's `LocalSet`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LocalExec;
@@ -187,7 +192,8 @@ impl Connector {
         Ok(Connector { tls, h1: http1::Builder::new(), h2: http2::Builder::new(LocalExec) })
     }
 
-    /// Opens a connection to `target`, recording dns, connect and tls times into `t`.
+    /// Opens a connection to `target`, adding dns, connect and tls times to `t` (a request that
+    /// follows redirects may open several connections; its phases are the sums).
     pub(crate) async fn open(&self, target: &Target<'_>, t: &mut Timings) -> Result<Conn, Failure> {
         let host_header = HeaderValue::from_str(target.authority).map_err(|_| {
             Failure::new(ErrorKind::InvalidUrl, format!("invalid host {:?}", target.authority))
@@ -198,7 +204,7 @@ impl Connector {
                 let t0 = Instant::now();
                 let tcp =
                     TcpStream::connect(addr).await.map_err(|e| error::from_io(&e, Phase::Connect, &addr))?;
-                t.connect = Some(t0.elapsed());
+                add(&mut t.connect, t0.elapsed());
                 tcp
             }
             Err(_) => {
@@ -206,7 +212,7 @@ impl Connector {
                 let addrs = tokio::net::lookup_host((target.host, target.port)).await.map_err(|e| {
                     Failure::new(ErrorKind::Dns, format!("dns lookup failed ({}): {e}", target.host))
                 })?;
-                t.dns = Some(t0.elapsed());
+                add(&mut t.dns, t0.elapsed());
                 let t0 = Instant::now();
                 let mut last = None;
                 let mut stream = None;
@@ -229,7 +235,7 @@ impl Connector {
                         ));
                     }
                 };
-                t.connect = Some(t0.elapsed());
+                add(&mut t.connect, t0.elapsed());
                 tcp
             }
         };
@@ -245,7 +251,7 @@ impl Connector {
         })?;
         let t0 = Instant::now();
         let stream = self.tls.connect(name, tcp).await.map_err(|e| error::from_io(&e, Phase::Tls, target))?;
-        t.tls = Some(t0.elapsed());
+        add(&mut t.tls, t0.elapsed());
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         let (sender, guard) = self.handshake(stream, h2, target).await?;
         Ok(Conn { origin, sender, host_header, guard })

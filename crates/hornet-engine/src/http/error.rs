@@ -214,6 +214,11 @@ pub(crate) fn from_hyper(err: &hyper::Error, place: &dyn fmt::Display) -> Failur
     Failure::new(kind, message(kind, place, err))
 }
 
+/// A protocol failure at `place` that no library error describes, e.g. a corrupt compressed body.
+pub(crate) fn protocol(place: &dyn fmt::Display, detail: &str) -> Failure {
+    Failure::new(ErrorKind::Protocol, format!("{} ({place}): {detail}", label(ErrorKind::Protocol)))
+}
+
 /// A failure from an io operation in `phase`, classified and described.
 pub(crate) fn from_io(err: &io::Error, phase: Phase, place: &dyn fmt::Display) -> Failure {
     let kind = io_kind(err, phase);

@@ -7,31 +7,47 @@
 //! borrowed from the client. Everything here runs on a single-threaded runtime: connection tasks
 //! are spawned with `tokio::task::spawn_local`, so [`HttpClient::send`] must be called inside a
 //! tokio `LocalSet` (or `LocalRuntime`).
+//!
+//! On top of the exchange itself the engine does what Artillery's HTTP engine does for a VU:
+//! a cookie jar per [`Session`], redirects ([`Request::follow_redirects`]) and response
+//! decompression ([`Request::decompress`]).
 
 mod connection;
+mod cookies;
+mod decode;
 mod error;
 mod pool;
+mod redirect;
 mod tls;
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use hornet_metrics::{ErrorKind, Timings};
-use http::header::{CONTENT_LENGTH, HOST};
+use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
 
 use connection::{Conn, Connector, ReqBody, Target};
+use cookies::Jar;
 use error::Failure;
 use pool::{Pool, PoolLease};
 
 pub use error::{EngineError, RequestError};
 
+/// The `accept-encoding` sent when [`Request::decompress`] is set and the request has none.
+pub const ACCEPT_ENCODING_VALUE: &str = "gzip, deflate, br";
+
+/// The largest decoded response body (100 MiB); a body that decodes to more is a
+/// [`ErrorKind::Protocol`] error.
+pub const MAX_DECODED_BODY: usize = decode::MAX_DECODED;
+
 /// Settings of an [`HttpClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// Bound on a whole request: pool wait, connection set-up, request and full response body.
+    /// Bound on a whole request: pool wait, connection set-up, request and full response body,
+    /// across all redirects followed.
     pub timeout: Duration,
     /// Accept any TLS certificate (no chain or host name check).
     pub insecure: bool,
@@ -58,64 +74,117 @@ impl std::fmt::Debug for HttpClient {
     }
 }
 
-/// Per-VU connection state. Without a pool the VU owns one keep-alive connection per origin;
-/// with a pool it holds nothing. Dropping a `Session` closes its connections.
+/// Per-VU state: the cookie jar and, without a pool, one keep-alive connection per origin (with
+/// a pool it holds no connections, but still its own cookies). Dropping a `Session` closes its
+/// connections.
 #[derive(Debug, Default)]
 pub struct Session {
     conns: Vec<Conn>,
+    jar: Jar,
 }
 
 impl Session {
-    /// A session with no connections yet.
+    /// A session with no connections and no cookies yet.
     pub fn new() -> Session {
-        Session { conns: Vec::new() }
+        Session::default()
     }
 
     /// Number of connections this session holds open for reuse.
     pub fn connections(&self) -> usize {
         self.conns.len()
     }
+
+    /// Stores the cookie `name=value` as if a response from `url` had set it without attributes
+    /// (Artillery's `config.defaults.cookie` and per-request `cookie:`): a host-only session cookie
+    /// whose path is the default path of `url` (RFC 6265 §5.1.4: its path up to the last `/`, so
+    /// a cookie set for `/app/login` is sent to `/app/...`). Returns false, storing nothing, when
+    /// `url` is not an absolute URL, `name` is empty or contains `=`, `;`, whitespace or control
+    /// characters, or `value` contains `;` or control characters.
+    pub fn set_cookie(&mut self, url: &Uri, name: &str, value: &str) -> bool {
+        self.jar.set(url, name, value)
+    }
+
+    /// The `(name, value)` cookies a request to `url` would send now (unexpired, domain, path and
+    /// `Secure` matched), longest path first.
+    pub fn cookies(&self, url: &Uri) -> Vec<(String, String)> {
+        self.jar.pairs(url)
+    }
 }
 
-/// One request to send.
-#[derive(Debug, Clone)]
+/// One request to send. `Request::new` or `Request::default()` (a GET of `/`) give every option
+/// off; set the fields you need:
+///
+/// ```
+/// use hornet_engine::http::Request;
+/// let req = Request {
+///     keep_body: true,
+///     follow_redirects: 10,
+///     decompress: true,
+///     ..Request::new(http::Method::GET, http::Uri::from_static("http://127.0.0.1:8080/"))
+/// };
+/// # let _ = req;
+/// ```
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     /// The method.
     pub method: Method,
     /// Absolute `http` or `https` URI.
     pub uri: Uri,
-    /// Headers; `Host` is added for HTTP/1.1 when absent.
+    /// Headers; `Host` is added for HTTP/1.1 when absent, and `Cookie` gets the session's
+    /// matching cookies appended.
     pub headers: HeaderMap,
     /// The body; shared, never copied.
     pub body: Bytes,
     /// Keep the response body in memory (`Response::body`), or only count its bytes.
     pub keep_body: bool,
+    /// Most redirects to follow (Artillery's `followRedirect: true` is 10); 0 returns a 3xx as
+    /// is. 301, 302, 303, 307 and 308 responses with a usable `Location` (relative ones are
+    /// resolved against the current URL; `http`/`https` only) are followed; 303, and 301/302 after
+    /// a POST, continue as a GET without body, 307/308 keep method and body. A request to another
+    /// origin drops `Authorization`, `Proxy-Authorization`, an explicit `Host` and the request's
+    /// own `Cookie` header. When the limit is reached the last 3xx response is returned as is,
+    /// not as an error; so is a 3xx without a usable `Location`.
+    pub follow_redirects: u8,
+    /// Artillery's `gzip`: send `accept-encoding: gzip, deflate, br` unless the request has an
+    /// `accept-encoding`, and decode a `gzip`/`x-gzip`, `deflate` or `br` response body (codings
+    /// it does not know leave the body as received). Only kept bodies are decoded (`keep_body`);
+    /// a corrupt one, or one that decodes to more than [`MAX_DECODED_BODY`], is an
+    /// [`ErrorKind::Protocol`] error. Response headers are left as received.
+    pub decompress: bool,
 }
 
 impl Request {
-    /// A request without headers or body that does not keep the response body.
+    /// A request without headers or body that does not keep the response body, follow redirects
+    /// or ask for compression.
     pub fn new(method: Method, uri: Uri) -> Request {
-        Request { method, uri, headers: HeaderMap::new(), body: Bytes::new(), keep_body: false }
+        Request { method, uri, ..Request::default() }
     }
 }
 
-/// A complete response (the body has been read to its end).
+/// A complete response (the body has been read to its end). After redirects it is the final
+/// response, with the chain's totals in `body_len`, `bytes_sent` and `timings`.
 #[derive(Debug, Clone)]
 pub struct Response {
     /// Status code.
     pub status: u16,
     /// Response headers.
     pub headers: HeaderMap,
-    /// The body, only when the request asked to keep it.
+    /// The body, only when the request asked to keep it; decoded when the request asked to
+    /// decompress.
     pub body: Option<Bytes>,
-    /// Body bytes received (after transfer decoding, before any content decoding).
+    /// Body bytes received on the wire, after transfer decoding and before content decoding,
+    /// summed over every response of a redirect chain (what `http.downloaded_bytes` counts).
     pub body_len: u64,
-    /// Approximate bytes sent: request line, headers and body (all attempts when retried).
+    /// Approximate bytes sent: request lines, headers and bodies of every attempt and redirect.
     pub bytes_sent: u64,
-    /// Phase timings.
+    /// Phase timings. `total` runs from `send` to the final response's last byte, redirects
+    /// included; `wait` and `receive` are the final response's; `dns`, `connect` and `tls` sum
+    /// the connections opened along the way.
     pub timings: Timings,
     /// HTTP version of the response.
     pub version: http::Version,
+    /// Redirects followed to reach this response.
+    pub redirects: u8,
 }
 
 /// A connection in use by one request.
@@ -143,6 +212,21 @@ impl Lease {
     }
 }
 
+/// What a request has reached, kept outside the timed future so a timeout can report it.
+struct Progress {
+    /// The URL of the current hop.
+    uri: Uri,
+    timings: Timings,
+}
+
+/// A response head on a leased connection, its body still to read.
+struct Head {
+    parts: http::response::Parts,
+    body: Incoming,
+    lease: Lease,
+    first_byte: Instant,
+}
+
 impl HttpClient {
     /// Builds a client: TLS configuration and, when `cfg.pool` is set, an empty pool.
     pub fn new(cfg: &ClientConfig) -> Result<HttpClient, EngineError> {
@@ -157,25 +241,20 @@ impl HttpClient {
     }
 
     /// Sends `req` and reads the whole response, reusing the session's (or the pool's) connection
-    /// to the origin when it is still open. A request that fails on a reused connection before any
-    /// response arrives (stale keep-alive) is retried once on a new connection, whatever its method,
-    /// as browsers do. Must run inside a tokio `LocalSet` or `LocalRuntime` (connection tasks are
-    /// spawned with `spawn_local`).
+    /// to the origin when it is still open, with the session's cookies; follows redirects and
+    /// decodes the body as the request asks (see [`Request`]). Cookies set by every response,
+    /// redirects included, are stored in the session. A request that fails on a reused connection
+    /// before any response arrives (stale keep-alive) is retried once on a new connection,
+    /// whatever its method, as browsers do. The client's timeout bounds the whole chain. Must run
+    /// inside a tokio `LocalSet` or `LocalRuntime` (connection tasks are spawned with
+    /// `spawn_local`).
     pub async fn send(&self, session: &mut Session, req: Request) -> Result<Response, RequestError> {
         let start = Instant::now();
-        let mut timings = Timings::default();
-        let Request { method, uri, headers, body, keep_body } = req;
-        let target = match Target::parse(&uri) {
-            Ok(target) => target,
-            Err(failure) => {
-                timings.total = start.elapsed();
-                return Err(failure.into_request_error(timings));
-            }
-        };
+        let mut req = req;
+        let mut progress = Progress { uri: std::mem::take(&mut req.uri), timings: Timings::default() };
         let deadline = tokio::time::Instant::from_std(start) + self.timeout;
-        let exchange = Exchange { method, uri: &uri, headers, body, keep_body, start };
-        let result =
-            tokio::time::timeout_at(deadline, self.exchange(session, &target, exchange, &mut timings)).await;
+        let result = tokio::time::timeout_at(deadline, self.chain(session, req, start, &mut progress)).await;
+        let mut timings = progress.timings;
         match result {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(failure)) => {
@@ -184,9 +263,92 @@ impl HttpClient {
             }
             Err(_) => {
                 timings.total = start.elapsed();
-                let message = format!("timed out after {:?} ({target})", self.timeout);
+                let message = match Target::parse(&progress.uri) {
+                    Ok(target) => format!("timed out after {:?} ({target})", self.timeout),
+                    Err(_) => format!("timed out after {:?} ({})", self.timeout, progress.uri),
+                };
                 Err(RequestError { kind: ErrorKind::Timeout, message, timings })
             }
+        }
+    }
+
+    /// Sends a request and the redirects it leads to; `p.uri` is the current hop's URL (the
+    /// request's own `uri` field has been moved there).
+    async fn chain(
+        &self,
+        session: &mut Session,
+        req: Request,
+        start: Instant,
+        p: &mut Progress,
+    ) -> Result<Response, Failure> {
+        let Request { mut method, uri: _, mut headers, mut body, keep_body, follow_redirects, decompress } =
+            req;
+        if decompress && !headers.contains_key(ACCEPT_ENCODING) {
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPT_ENCODING_VALUE));
+        }
+        let mut bytes_sent = 0u64;
+        let mut body_len = 0u64;
+        let mut redirects = 0u8;
+        loop {
+            let target = Target::parse(&p.uri)?;
+            let may_follow = redirects < follow_redirects;
+            // Keep the request's headers only when a further hop may need them.
+            let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(&mut headers) };
+            session.jar.apply(&p.uri, &mut hop_headers);
+            let x = Exchange { method: &method, uri: &p.uri, body: &body };
+            let Head { parts, body: incoming, lease, first_byte } =
+                self.head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent).await?;
+            session.jar.store_response(&p.uri, &parts.headers);
+            let status = parts.status.as_u16();
+            let next = if may_follow && redirect::is_redirect(status) {
+                parts.headers.get(LOCATION).and_then(|l| redirect::resolve(&p.uri, l))
+            } else {
+                None
+            };
+            // A redirect's body is read (so the connection can be reused) but never kept.
+            let (kept, len) = match read_body(incoming, keep_body && next.is_none()).await {
+                Ok(body) => body,
+                Err(e) => {
+                    self.discard(lease);
+                    p.timings.receive = first_byte.elapsed();
+                    return Err(error::from_hyper(&e, &target));
+                }
+            };
+            let last_byte = Instant::now();
+            p.timings.receive = last_byte - first_byte;
+            p.timings.total = last_byte - start;
+            self.checkin(session, lease);
+            body_len += len;
+            if let Some(next) = next {
+                redirects += 1;
+                if redirect::switches_to_get(status, &method) {
+                    method = Method::GET;
+                    body = Bytes::new();
+                    redirect::drop_body_headers(&mut headers);
+                }
+                if !redirect::same_origin(&p.uri, &next) {
+                    redirect::drop_origin_headers(&mut headers);
+                }
+                p.uri = next;
+                continue;
+            }
+            let body = match kept {
+                Some(raw) if decompress => Some(
+                    decode::decode(&parts.headers, raw, decode::MAX_DECODED)
+                        .map_err(|detail| error::protocol(&target, &detail))?,
+                ),
+                kept => kept,
+            };
+            return Ok(Response {
+                status,
+                headers: parts.headers,
+                body,
+                body_len,
+                bytes_sent,
+                timings: p.timings,
+                version: parts.version,
+                redirects,
+            });
         }
     }
 
@@ -229,25 +391,33 @@ impl HttpClient {
         }
     }
 
-    async fn exchange(
+    /// Sends one request and waits for the response head, retrying once on a new connection when
+    /// a reused one turns out to be stale. Sets `t.wait`; adds to `bytes_sent`.
+    async fn head(
         &self,
         session: &mut Session,
         target: &Target<'_>,
-        mut x: Exchange<'_>,
+        x: &Exchange<'_>,
+        mut headers: HeaderMap,
         t: &mut Timings,
-    ) -> Result<Response, Failure> {
-        let mut bytes_sent = 0u64;
+        bytes_sent: &mut u64,
+    ) -> Result<Head, Failure> {
         let mut may_retry = true;
         loop {
             let (mut lease, reused) = self.checkout(session, target, t).await?;
             let retry = may_retry && reused;
             // Keep a copy of the headers only when a retry may need them.
-            let headers = if retry { x.headers.clone() } else { std::mem::take(&mut x.headers) };
+            let headers = if retry { headers.clone() } else { std::mem::take(&mut headers) };
             let req = build_request(x.method.clone(), x.uri, headers, x.body.clone(), lease.host_header());
-            bytes_sent += request_size(&req, x.body.len());
+            *bytes_sent += request_size(&req, x.body.len());
             let ready = Instant::now();
-            let head = match lease.send(req).await {
-                Ok(head) => head,
+            match lease.send(req).await {
+                Ok(head) => {
+                    let first_byte = Instant::now();
+                    t.wait = first_byte - ready;
+                    let (parts, body) = head.into_parts();
+                    return Ok(Head { parts, body, lease, first_byte });
+                }
                 Err(e) => {
                     self.discard(lease);
                     if retry && error::is_stale_connection(&e) {
@@ -257,43 +427,16 @@ impl HttpClient {
                     t.wait = ready.elapsed();
                     return Err(error::from_hyper(&e, target));
                 }
-            };
-            let first_byte = Instant::now();
-            t.wait = first_byte - ready;
-            let (parts, incoming) = head.into_parts();
-            let body = match read_body(incoming, x.keep_body).await {
-                Ok(body) => body,
-                Err(e) => {
-                    self.discard(lease);
-                    t.receive = first_byte.elapsed();
-                    return Err(error::from_hyper(&e, target));
-                }
-            };
-            let last_byte = Instant::now();
-            t.receive = last_byte - first_byte;
-            t.total = last_byte - x.start;
-            self.checkin(session, lease);
-            return Ok(Response {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                body: body.0,
-                body_len: body.1,
-                bytes_sent,
-                timings: *t,
-                version: parts.version,
-            });
+            }
         }
     }
 }
 
-/// The parts of a request an attempt needs.
+/// The parts of a request each attempt needs.
 struct Exchange<'a> {
-    method: Method,
+    method: &'a Method,
     uri: &'a Uri,
-    headers: HeaderMap,
-    body: Bytes,
-    keep_body: bool,
-    start: Instant,
+    body: &'a Bytes,
 }
 
 /// Builds the hyper request. `host` is `Some` for HTTP/1.1: the target is then written in origin
