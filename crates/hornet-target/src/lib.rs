@@ -61,6 +61,9 @@ GET  /items         list of 10 items as JSON
 GET  /items/{id}    item id (1..=1000) as JSON
 ANY  /flaky?p=0.1   503 with probability p, else 200
 ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
+ANY  /redirect/{n}  302 to /redirect/{n-1}; /redirect/0 answers 200
+GET  /gzip          the /json body, gzip-compressed (content-encoding: gzip)
+GET  /html          a small HTML page (links with class \"item\", a hidden csrf input)
 "
 }
 

@@ -44,6 +44,25 @@ const ROOT_BODY: &str = "hornet target\n";
 const JSON_BODY: &str = r#"{"name":"hornet","items":[1,2,3],"ok":true}"#;
 
 /// The `/items` document, rendered once.
+/// Most redirects `/redirect/{n}` will do.
+const MAX_REDIRECTS: u32 = 100;
+const HTML: &str = "text/html; charset=utf-8";
+/// The `/html` page.
+const HTML_BODY: &str = "<!doctype html>\n<html><head><title>hornet items</title></head><body>\n\
+<ul><li><a class=\"item\" href=\"/items/1\" data-id=\"1\">item 1</a></li>\n\
+<li><a class=\"item\" href=\"/items/2\" data-id=\"2\">item 2</a></li>\n\
+<li><a class=\"item\" href=\"/items/3\" data-id=\"3\">item 3</a></li></ul>\n\
+<form><input type=\"hidden\" name=\"csrf\" value=\"csrf-token-42\"></form>\n</body></html>\n";
+
+/// The `/json` body, gzip-compressed once.
+static GZIP_BODY: LazyLock<Bytes> = LazyLock::new(|| {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(JSON_BODY.as_bytes());
+    Bytes::from(enc.finish().unwrap_or_default())
+});
+
 static ITEMS: LazyLock<Bytes> = LazyLock::new(|| {
     let items: Vec<Value> = (1..=LISTED_ITEMS).map(item).collect();
     Bytes::from(json!({ "items": items }).to_string())
@@ -131,6 +150,12 @@ enum Route {
     Flaky(f64),
     /// `/stall/{ms}`
     Stall(Option<Duration>),
+    /// `/redirect/{n}`: redirects n times, then answers 200
+    Redirect(Option<u32>),
+    /// `/gzip`: the `/json` body, gzip-compressed
+    Gzip,
+    /// `/html`: a small HTML page (for CSS-selector captures)
+    Html,
     /// Anything else
     NotFound,
 }
@@ -155,6 +180,9 @@ impl Route {
             ("items", Some(id)) => Self::Item(id.parse().ok().filter(|id| ITEM_IDS.contains(id))),
             ("flaky", None) => Self::Flaky(flaky_p(query)),
             ("stall", Some(ms)) => Self::Stall(parse_wait(ms)),
+            ("redirect", Some(n)) => Self::Redirect(n.parse().ok().filter(|&n| n <= MAX_REDIRECTS)),
+            ("gzip", None) => Self::Gzip,
+            ("html", None) => Self::Html,
             _ => Self::NotFound,
         }
     }
@@ -267,6 +295,23 @@ pub(crate) async fn handle(
         Route::Stall(Some(wait)) => {
             state.stall(wait);
             text(StatusCode::OK, "stalled\n")
+        }
+        Route::Redirect(Some(0)) => text(StatusCode::OK, "redirected\n"),
+        Route::Redirect(Some(n)) => {
+            let mut r = text(StatusCode::FOUND, "");
+            if let Ok(location) = http::HeaderValue::from_str(&format!("/redirect/{}", n - 1)) {
+                r.headers_mut().insert(http::header::LOCATION, location);
+            }
+            r
+        }
+        Route::Redirect(None) => text(StatusCode::BAD_REQUEST, "invalid count: expected 0..=100\n"),
+        Route::Gzip => {
+            let mut r = respond(StatusCode::OK, JSON, TargetBody::full(GZIP_BODY.clone()));
+            r.headers_mut().insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static("gzip"));
+            r
+        }
+        Route::Html => {
+            respond(StatusCode::OK, HTML, TargetBody::full(Bytes::from_static(HTML_BODY.as_bytes())))
         }
         Route::Delay(None) | Route::Stall(None) => {
             text(StatusCode::BAD_REQUEST, "invalid wait: expected 0..=600000 milliseconds\n")

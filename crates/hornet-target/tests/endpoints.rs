@@ -378,10 +378,57 @@ fn serve_runs_on_the_callers_runtime_until_shutdown() {
 fn endpoints_help_lists_every_endpoint() {
     let help = endpoints_help();
     for path in [
-        "/ ", "/json", "/delay/", "/status/", "/bytes/", "/echo", "/login", "/items", "/items/", "/flaky",
+        "/ ",
+        "/json",
+        "/delay/",
+        "/status/",
+        "/bytes/",
+        "/echo",
+        "/login",
+        "/items",
+        "/items/",
+        "/flaky",
         "/stall/",
+        "/redirect/",
+        "/gzip",
+        "/html",
     ] {
         assert!(help.contains(path), "{path}");
     }
-    assert_eq!(help.lines().count(), 11);
+    assert_eq!(help.lines().count(), 14);
+}
+
+#[test]
+fn redirect_counts_down_to_200() {
+    let t = target();
+    let reply = get(&t, "/redirect/2");
+    assert_eq!(reply.status, 302);
+    assert_eq!(reply.header("location"), Some("/redirect/1"));
+    let reply = get(&t, "/redirect/0");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), "redirected\n");
+    assert_eq!(get(&t, "/redirect/101").status, 400);
+}
+
+#[test]
+fn gzip_body_decodes_to_the_json_body() {
+    use std::io::Read;
+    let t = target();
+    let reply = get(&t, "/gzip");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-encoding"), Some("gzip"));
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(reply.body.as_slice()).read_to_string(&mut decoded).unwrap();
+    assert_eq!(decoded, get(&t, "/json").text());
+    assert!(reply.body.len() as u64 > 10 && reply.body != decoded.as_bytes());
+}
+
+#[test]
+fn html_page_has_items_and_a_csrf_field() {
+    let t = target();
+    let reply = get(&t, "/html");
+    assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+    let page = reply.text();
+    assert_eq!(page.matches("class=\"item\"").count(), 3);
+    assert!(page.contains("value=\"csrf-token-42\""));
 }
