@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::hist::Hist;
-use crate::kinds::ErrorKind;
-use crate::recorder::{ErrorSlots, Interval, add_code};
+use crate::kinds::{EXPECT_SLOTS, ErrorKind, expect_slot_name};
+use crate::recorder::{ErrorSlots, ExpectSlots, Interval, add_code};
 use crate::report::{
-    Aggregate, EndpointReport, ErrorReport, IntervalReport, REQUEST_RATE, RESPONSE_TIME, Report, RunInfo,
-    SCHEMA,
+    Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, IntervalReport,
+    REQUEST_RATE, RESPONSE_TIME, Report, RunInfo, SCHEMA,
 };
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 
@@ -203,6 +203,21 @@ impl Aggregator {
         counters.insert("vusers.completed".to_owned(), t.vus_completed);
         counters.insert("vusers.failed".to_owned(), t.vus_failed);
         counters.insert("vusers.skipped".to_owned(), t.vus_skipped);
+        let mut expects = ExpectSlots::default();
+        for e in &t.endpoints {
+            expects.merge(&e.expects);
+        }
+        counters.insert(EXPECT_OK.to_owned(), expects.ok_total());
+        counters.insert(EXPECT_FAILED.to_owned(), expects.failed_total());
+        for k in 0..EXPECT_SLOTS {
+            let kind = expect_slot_name(k);
+            if expects.ok[k] > 0 {
+                counters.insert(format!("{EXPECT_OK}.{kind}"), expects.ok[k]);
+            }
+            if expects.failed[k] > 0 {
+                counters.insert(format!("{EXPECT_FAILED}.{kind}"), expects.failed[k]);
+            }
+        }
 
         let mut rates = BTreeMap::new();
         rates.insert(REQUEST_RATE.to_owned(), rate(t.requests(), duration));
@@ -259,6 +274,7 @@ impl Aggregator {
                 failures: e.errors.total(),
                 codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
                 errors: kind_counts(&e.errors),
+                expectations: endpoint_expectations(&e.expects),
                 bytes_sent: e.bytes_sent,
                 bytes_received: e.bytes_received,
                 summary: e.response_time.summary(),
@@ -287,7 +303,26 @@ impl Aggregator {
             endpoints,
             errors,
             intervals,
+            checks: Vec::new(),
+            apdex: None,
         }
+    }
+}
+
+fn endpoint_expectations(slots: &ExpectSlots) -> EndpointExpectations {
+    let by_kind = |counts: &[u64; EXPECT_SLOTS]| {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(k, &n)| (expect_slot_name(k).to_owned(), n))
+            .collect()
+    };
+    EndpointExpectations {
+        ok: slots.ok_total(),
+        failed: slots.failed_total(),
+        ok_by_kind: by_kind(&slots.ok),
+        failed_by_kind: by_kind(&slots.failed),
     }
 }
 

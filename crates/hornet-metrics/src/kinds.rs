@@ -90,3 +90,62 @@ pub struct Timings {
     /// Issued → last byte, connection set-up included when it happened: `http.response_time`.
     pub total: Duration,
 }
+
+/// The `expect` check kinds hornet counts separately, in report order (Artillery's names, as
+/// written in scripts). A kind outside this list is counted under [`EXPECT_OTHER`].
+pub const EXPECT_KINDS: [&str; 9] = [
+    "statusCode",
+    "notStatusCode",
+    "contentType",
+    "hasProperty",
+    "notHasProperty",
+    "equals",
+    "hasHeader",
+    "headerEquals",
+    "matchesRegexp",
+];
+
+/// The name expectations of a kind not in [`EXPECT_KINDS`] are counted under.
+pub const EXPECT_OTHER: &str = "other";
+
+/// Number of expectation slots: the known kinds plus [`EXPECT_OTHER`].
+pub(crate) const EXPECT_SLOTS: usize = EXPECT_KINDS.len() + 1;
+
+/// The slot of an expectation kind: its position in [`EXPECT_KINDS`], or the last slot
+/// ([`EXPECT_OTHER`]) for any other name. A `match` on the string: no allocation, no hashing.
+#[inline]
+pub(crate) fn expect_slot(kind: &str) -> usize {
+    match kind {
+        "statusCode" => 0,
+        "notStatusCode" => 1,
+        "contentType" => 2,
+        "hasProperty" => 3,
+        "notHasProperty" => 4,
+        "equals" => 5,
+        "hasHeader" => 6,
+        "headerEquals" => 7,
+        "matchesRegexp" => 8,
+        _ => EXPECT_KINDS.len(),
+    }
+}
+
+/// The name of expectation slot `i` (inverse of [`expect_slot`]).
+pub(crate) fn expect_slot_name(i: usize) -> &'static str {
+    EXPECT_KINDS.get(i).copied().unwrap_or(EXPECT_OTHER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expect_slots_round_trip_and_unknown_kinds_share_the_last_slot() {
+        for (i, kind) in EXPECT_KINDS.iter().enumerate() {
+            assert_eq!(expect_slot(kind), i);
+            assert_eq!(expect_slot_name(i), *kind);
+        }
+        assert_eq!(expect_slot("cdnHit"), EXPECT_SLOTS - 1);
+        assert_eq!(expect_slot("statuscode"), EXPECT_SLOTS - 1, "names are case-sensitive");
+        assert_eq!(expect_slot_name(EXPECT_SLOTS - 1), EXPECT_OTHER);
+    }
+}

@@ -8,6 +8,7 @@
 //! `docs/report-format.md`.
 
 pub mod aggregate;
+pub mod apdex;
 pub mod hist;
 pub mod kinds;
 pub mod recorder;
@@ -15,8 +16,9 @@ pub mod report;
 pub mod timeline;
 
 pub use aggregate::{Aggregator, LiveSnapshot, RunMeta};
+pub use apdex::{Apdex, ApdexRating};
 pub use hist::{HistogramError, decode_histogram, encode_histogram};
-pub use kinds::{ErrorKind, Timings};
+pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use recorder::{EndpointId, Interval, Recorder};
-pub use report::{Report, ReportError, Summary};
+pub use report::{CheckReport, EndpointExpectations, Report, ReportError, Summary};
 pub use timeline::{Tier, TimelinePolicy};

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use crate::hist::Hist;
-use crate::kinds::{ErrorKind, Timings};
+use crate::kinds::{EXPECT_SLOTS, ErrorKind, Timings, expect_slot};
 
 /// Index of an endpoint (request name) in the plan's endpoint list.
 pub type EndpointId = u32;
@@ -47,6 +47,31 @@ impl ErrorSlots {
     }
 }
 
+/// `expect` results by kind slot (see [`crate::kinds::EXPECT_KINDS`]): plain arrays, so counting
+/// never allocates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ExpectSlots {
+    pub(crate) ok: [u64; EXPECT_SLOTS],
+    pub(crate) failed: [u64; EXPECT_SLOTS],
+}
+
+impl ExpectSlots {
+    pub(crate) fn ok_total(&self) -> u64 {
+        self.ok.iter().sum()
+    }
+
+    pub(crate) fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+
+    pub(crate) fn merge(&mut self, other: &ExpectSlots) {
+        for i in 0..EXPECT_SLOTS {
+            self.ok[i] += other.ok[i];
+            self.failed[i] += other.failed[i];
+        }
+    }
+}
+
 /// What one endpoint did within an interval.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EndpointStats {
@@ -57,6 +82,8 @@ pub(crate) struct EndpointStats {
     /// Responses by status code; a handful of entries, searched linearly.
     pub(crate) codes: Vec<(u16, u64)>,
     pub(crate) errors: ErrorSlots,
+    /// `expect` results (`plugins.expect.*`).
+    pub(crate) expects: ExpectSlots,
     /// `http.response_time`: issued → last byte.
     pub(crate) response_time: Hist,
     /// `http.response_time` by status class, 1xx .. 5xx.
@@ -78,6 +105,7 @@ impl EndpointStats {
             add_code(&mut self.codes, code, n);
         }
         self.errors.merge(&o.errors);
+        self.expects.merge(&o.expects);
         self.response_time.merge(&o.response_time);
         for (a, b) in self.by_class.iter_mut().zip(&o.by_class) {
             a.merge(b);
@@ -176,6 +204,16 @@ impl Interval {
     pub fn errors_of(&self, kind: ErrorKind) -> u64 {
         let i = kind.index();
         self.endpoints.iter().map(|e| e.errors.counts[i]).sum::<u64>() + self.unattributed.counts[i]
+    }
+
+    /// `expect` checks that held (`plugins.expect.ok`).
+    pub fn expectations_ok(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.expects.ok_total()).sum()
+    }
+
+    /// `expect` checks that did not hold (`plugins.expect.failed`).
+    pub fn expectations_failed(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.expects.failed_total()).sum()
     }
 
     /// Responses with the given status code.
@@ -323,6 +361,26 @@ impl Recorder {
         }
     }
 
+    /// One `expect` check on a response of endpoint `ep` was evaluated: `plugins.expect.ok` or
+    /// `plugins.expect.failed`, in total and by kind, and per endpoint. `kind` is the check's name
+    /// as written in scripts (`statusCode`, `hasProperty`, ... see
+    /// [`EXPECT_KINDS`](crate::kinds::EXPECT_KINDS)); any other name is counted as `other`.
+    /// A plain add into fixed arrays: never allocates (beyond growing the interval for an endpoint
+    /// id outside the plan, as every method does).
+    ///
+    /// This only counts. Whether a failure is also an error (`ErrorKind::ExpectationFailed`) or fails
+    /// the VU is the runner's decision, recorded with [`Recorder::error`].
+    #[inline]
+    pub fn expectation(&mut self, ep: EndpointId, kind: &'static str, ok: bool) {
+        let k = expect_slot(kind);
+        let e = &mut self.current.endpoint_mut(slot(ep as usize, self.endpoints)).expects;
+        if ok {
+            e.ok[k] += 1;
+        } else {
+            e.failed[k] += 1;
+        }
+    }
+
     /// A VU of scenario `scenario` was created (`vusers.created`, `vusers.created_by_name.<name>`).
     #[inline]
     pub fn vu_created(&mut self, scenario: usize) {
@@ -441,6 +499,31 @@ mod tests {
     }
 
     #[test]
+    fn expectations_are_counted_by_endpoint_and_kind() {
+        let mut r = Recorder::new(2, 1);
+        r.expectation(0, "statusCode", true);
+        r.expectation(0, "statusCode", false);
+        r.expectation(0, "statusCode", false);
+        r.expectation(0, "hasProperty", true);
+        r.expectation(1, "matchesRegexp", false);
+        r.expectation(1, "cdnHit", false);
+        let i = r.take_interval();
+        assert_eq!((i.expectations_ok(), i.expectations_failed()), (2, 4));
+        let e0 = &i.endpoints[0].expects;
+        assert_eq!((e0.ok[0], e0.failed[0]), (1, 2));
+        assert_eq!((e0.ok[3], e0.failed[3]), (1, 0));
+        let e1 = &i.endpoints[1].expects;
+        assert_eq!(e1.failed[8], 1);
+        assert_eq!(e1.failed[EXPECT_SLOTS - 1], 1, "unknown kinds go to the `other` slot");
+        assert_eq!(r.take_interval().expectations_failed(), 0, "the next interval starts empty");
+
+        let mut merged = i.clone();
+        merged.merge(&i);
+        assert_eq!(merged.endpoints[0].expects.failed[0], 4);
+        assert_eq!(merged.expectations_ok(), 4);
+    }
+
+    #[test]
     fn vu_lifecycle_and_lag() {
         let mut r = Recorder::new(0, 2);
         r.vu_created(0);
@@ -553,6 +636,11 @@ mod tests {
             let r = &mut recs[(n as usize) % threads];
             let ep = (x % 3) as u32;
             r.request_sent(ep, x % 500);
+            r.expectation(
+                ep,
+                ["statusCode", "equals", "headerEquals"][(x >> 5) as usize % 3],
+                !x.is_multiple_of(3),
+            );
             match x % 10 {
                 0 => r.error(Some(ep), ErrorKind::Timeout, &"timed out"),
                 1 => r.error(None, ErrorKind::Cancelled, &"cancelled"),
@@ -606,6 +694,7 @@ mod tests {
             cb.sort_unstable();
             assert_eq!(ca, cb);
             assert_eq!(a.errors.counts, b.errors.counts);
+            assert_eq!(a.expects, b.expects);
             for (ha, hb) in [
                 (&a.response_time, &b.response_time),
                 (&a.connect, &b.connect),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kinds::ErrorKind;
 
+pub use crate::apdex::{Apdex, ApdexRating};
 pub use crate::hist::{HistogramError, decode_histogram, encode_histogram};
 
 /// The schema identifier this version writes and reads.
@@ -18,6 +19,10 @@ pub const SCHEMA: &str = "hornet-report/1";
 pub const RESPONSE_TIME: &str = "http.response_time";
 /// Metric key of the request rate (requests / measured seconds).
 pub const REQUEST_RATE: &str = "http.request_rate";
+/// Counter of `expect` checks that held (also `plugins.expect.ok.<kind>`).
+pub const EXPECT_OK: &str = "plugins.expect.ok";
+/// Counter of `expect` checks that failed (also `plugins.expect.failed.<kind>`).
+pub const EXPECT_FAILED: &str = "plugins.expect.failed";
 
 /// A complete run report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +41,29 @@ pub struct Report {
     pub errors: Vec<ErrorReport>,
     /// The timeline: one point per tick, older ticks merged into coarser points.
     pub intervals: Vec<IntervalReport>,
+    /// The run's checks (`ensure` thresholds and conditions, `maxErrorRate`, expectations), in
+    /// evaluation order; empty when none were configured or evaluated. Filled by the caller after
+    /// the run (see [`Report::set_verdicts`]); absent in older reports.
+    #[serde(default)]
+    pub checks: Vec<CheckReport>,
+    /// The apdex score, when `config.apdex` was set. Absent in older reports.
+    #[serde(default)]
+    pub apdex: Option<Apdex>,
+}
+
+/// The outcome of one check of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// What was checked, as the user wrote it: `http.response_time.p95 < 200`, a condition's
+    /// expression, `maxErrorRate ...` or `expectations`.
+    pub name: String,
+    /// True if the check held.
+    pub ok: bool,
+    /// A strict check that fails fails the run (exit code 1); a non-strict one only warns.
+    pub strict: bool,
+    /// The figures behind the outcome (`http.response_time.p95 was 212.4`), or why the check could
+    /// not be evaluated (``metric `x` does not exist``).
+    pub detail: String,
 }
 
 /// Description of the run.
@@ -130,10 +158,36 @@ pub struct EndpointReport {
     pub bytes_sent: u64,
     /// Bytes of response data received.
     pub bytes_received: u64,
+    /// `expect` results on this endpoint. Absent (all zero) in older reports.
+    #[serde(default)]
+    pub expectations: EndpointExpectations,
     /// Summary of this endpoint's `http.response_time`.
     pub summary: Summary,
     /// This endpoint's `http.response_time` histogram, base64 V2+DEFLATE.
     pub histogram: String,
+}
+
+/// `expect` results of one endpoint. Kind names are Artillery's (`statusCode`, `hasProperty`,
+/// ...; `other` for kinds hornet does not know); only kinds with a non-zero count are listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointExpectations {
+    /// Checks that held.
+    pub ok: u64,
+    /// Checks that failed.
+    pub failed: u64,
+    /// Checks that held, by kind.
+    #[serde(default)]
+    pub ok_by_kind: BTreeMap<String, u64>,
+    /// Checks that failed, by kind.
+    #[serde(default)]
+    pub failed_by_kind: BTreeMap<String, u64>,
+}
+
+impl EndpointExpectations {
+    /// Checks evaluated (held or failed).
+    pub fn evaluated(&self) -> u64 {
+        self.ok.saturating_add(self.failed)
+    }
 }
 
 /// One error kind on one endpoint (or on none: errors outside any request).
@@ -218,5 +272,29 @@ impl Report {
     /// A run-wide summary, if that metric was recorded.
     pub fn summary(&self, key: &str) -> Option<&Summary> {
         self.aggregate.summaries.get(key)
+    }
+
+    /// Stores the outcome of the run's checks and its apdex (replacing any stored before).
+    /// The checks are evaluated elsewhere (the `hornet-verdict` crate) from this report's figures.
+    pub fn set_verdicts(&mut self, checks: Vec<CheckReport>, apdex: Option<Apdex>) {
+        self.checks = checks;
+        self.apdex = apdex;
+    }
+
+    /// Number of strict checks that failed: the run failed if this is not 0.
+    pub fn failed_checks(&self) -> usize {
+        self.checks.iter().filter(|c| c.strict && !c.ok).count()
+    }
+
+    /// The apdex for threshold `threshold_ms`, computed from the run-wide `http.response_time`
+    /// histogram (see [`Apdex::from_histogram`]). An error if that histogram is missing or cannot
+    /// be decoded.
+    pub fn compute_apdex(&self, threshold_ms: f64) -> Result<Apdex, HistogramError> {
+        let b64 = self
+            .aggregate
+            .histograms
+            .get(RESPONSE_TIME)
+            .ok_or(HistogramError::Format("the report has no http.response_time histogram"))?;
+        Ok(Apdex::from_histogram(&decode_histogram(b64)?, threshold_ms))
     }
 }

@@ -4,8 +4,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hornet_metrics::report::{ReportError, SCHEMA};
 use hornet_metrics::{
-    Aggregator, ErrorKind, Interval, Recorder, Report, RunMeta, Summary, Tier, TimelinePolicy, Timings,
-    decode_histogram,
+    Aggregator, Apdex, ApdexRating, CheckReport, ErrorKind, Interval, Recorder, Report, RunMeta, Summary,
+    Tier, TimelinePolicy, Timings, decode_histogram,
 };
 
 fn meta(duration: Duration) -> RunMeta {
@@ -392,4 +392,111 @@ fn small_policy_bounds_points_for_a_long_run() {
     let bound = 28 + 8 + 8 + 126 + 8;
     assert!(r.intervals.len() <= bound, "{} points > {bound}", r.intervals.len());
     assert!(r.intervals.len() >= 100);
+}
+
+#[test]
+fn expectations_become_artillery_counters_and_endpoint_figures() {
+    let mut rec = Recorder::new(2, 1);
+    for n in 0..10 {
+        rec.expectation(0, "statusCode", n != 0);
+        rec.expectation(0, "hasProperty", true);
+    }
+    rec.expectation(1, "contentType", false);
+    rec.expectation(1, "contentType", false);
+    rec.expectation(1, "jmespath", false);
+    let mut agg = aggregator();
+    agg.add_tick(Duration::from_secs(1), vec![rec.take_interval()], 0);
+    let r = agg.report(meta(Duration::from_secs(1)));
+    let c = |k: &str| r.aggregate.counters.get(k).copied();
+    assert_eq!(c("plugins.expect.ok"), Some(19));
+    assert_eq!(c("plugins.expect.failed"), Some(4));
+    assert_eq!(c("plugins.expect.ok.statusCode"), Some(9));
+    assert_eq!(c("plugins.expect.failed.statusCode"), Some(1));
+    assert_eq!(c("plugins.expect.ok.hasProperty"), Some(10));
+    assert_eq!(c("plugins.expect.failed.hasProperty"), None, "zero per-kind counters are absent");
+    assert_eq!(c("plugins.expect.failed.contentType"), Some(2));
+    assert_eq!(c("plugins.expect.failed.other"), Some(1));
+
+    let e0 = &r.endpoints[0].expectations;
+    assert_eq!((e0.ok, e0.failed, e0.evaluated()), (19, 1, 20));
+    assert_eq!(e0.ok_by_kind.get("hasProperty"), Some(&10));
+    assert_eq!(e0.failed_by_kind.len(), 1);
+    assert_eq!(e0.failed_by_kind.get("statusCode"), Some(&1));
+    let e1 = &r.endpoints[1].expectations;
+    assert_eq!((e1.ok, e1.failed), (0, 3));
+    assert!(e1.ok_by_kind.is_empty());
+
+    let v: serde_json::Value = serde_json::from_str(&r.to_json().unwrap()).unwrap();
+    assert_eq!(v["endpoints"][1]["expectations"]["failed_by_kind"]["contentType"], 2);
+    assert_eq!(v["endpoints"][1]["expectations"]["failed"], 3);
+
+    // Without any expectation the totals are still there, as zeros.
+    let empty = aggregator().report(meta(Duration::from_secs(1)));
+    assert_eq!(empty.aggregate.counters.get("plugins.expect.ok"), Some(&0));
+    assert_eq!(empty.aggregate.counters.get("plugins.expect.failed"), Some(&0));
+    assert_eq!(empty.endpoints[0].expectations.evaluated(), 0);
+}
+
+#[test]
+fn apdex_is_computed_from_the_report_histogram() {
+    let mut rec = Recorder::new(1, 0);
+    // T = 100 ms: 8 satisfied (50 ms, 100 ms), 1 tolerated (400 ms), 1 frustrated (401 ms).
+    for ms in [50, 50, 50, 50, 50, 50, 50, 100, 400, 401] {
+        rec.request_sent(0, 0);
+        rec.response(0, 200, &timings(ms * 1_000), 0);
+    }
+    let mut agg = Aggregator::new(vec!["GET /".into()], vec![]);
+    agg.add_tick(Duration::from_secs(1), vec![rec.take_interval()], 0);
+    let r = agg.report(meta(Duration::from_secs(1)));
+    let a = r.compute_apdex(100.0).unwrap();
+    assert_eq!((a.satisfied, a.tolerated, a.frustrated), (8, 1, 1));
+    assert!((a.score - 0.85).abs() < 1e-12);
+    assert_eq!(a.rating, ApdexRating::Good);
+
+    let mut broken = r.clone();
+    broken.aggregate.histograms.insert("http.response_time".into(), "not base64!".into());
+    assert!(broken.compute_apdex(100.0).is_err());
+    broken.aggregate.histograms.clear();
+    assert!(broken.compute_apdex(100.0).is_err());
+}
+
+#[test]
+fn checks_and_apdex_round_trip_and_older_reports_still_load() {
+    let mut agg = aggregator();
+    agg.add_tick(Duration::from_secs(1), known_workload(2), 1);
+    let mut r = agg.report(meta(Duration::from_secs(1)));
+    assert!(r.checks.is_empty() && r.apdex.is_none());
+    assert_eq!(r.failed_checks(), 0);
+    let checks = vec![
+        CheckReport {
+            name: "http.response_time.p95 < 200".into(),
+            ok: true,
+            strict: true,
+            detail: "http.response_time.p95 was 10.7".into(),
+        },
+        CheckReport { name: "errors.timeout < 5".into(), ok: false, strict: true, detail: "was 10".into() },
+        CheckReport { name: "http.request_rate > 1e6".into(), ok: false, strict: false, detail: "".into() },
+    ];
+    r.set_verdicts(checks.clone(), Some(Apdex::from_counts(500.0, 90, 6, 4)));
+    assert_eq!(r.failed_checks(), 1, "only strict failures count");
+    let json = r.to_json().unwrap();
+    let back = Report::from_json(&json).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(back.checks, checks);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["checks"][1]["ok"], false);
+    assert_eq!(v["apdex"]["rating"], "good");
+    assert_eq!(v["apdex"]["tolerated"], 6);
+
+    // A report written before checks, apdex and expectations existed.
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let top = old.as_object_mut().unwrap();
+    top.remove("checks");
+    top.remove("apdex");
+    for e in top["endpoints"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("expectations");
+    }
+    let old = Report::from_json(&old.to_string()).unwrap();
+    assert!(old.checks.is_empty() && old.apdex.is_none());
+    assert_eq!(old.endpoints[0].expectations.evaluated(), 0);
 }

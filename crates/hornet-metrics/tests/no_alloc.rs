@@ -69,6 +69,11 @@ fn steady_state_recording_does_not_allocate() {
         r.request_sent((n % 2) as u32, 200);
         r.response((n % 2) as u32, [200, 404, 500][(n % 3) as usize], &timings(us), 1_000);
         r.error(Some((n % 2) as u32), ErrorKind::Timeout, &"timeout");
+        r.expectation(
+            (n % 2) as u32,
+            ["statusCode", "hasProperty", "cdnHit"][(n % 3) as usize],
+            !n.is_multiple_of(5),
+        );
         r.vu_completed(Duration::from_micros(us * 3));
     };
     // The first values of an interval allocate the histograms, status-code slots and first messages.
@@ -85,5 +90,16 @@ fn steady_state_recording_does_not_allocate() {
         }
     });
     assert_eq!(steady, 0, "allocations on the request path");
-    assert_eq!(r.take_interval().requests(), 20_000);
+    let i = r.take_interval();
+    assert_eq!(i.requests(), 20_000);
+    assert_eq!(i.expectations_ok() + i.expectations_failed(), 20_000);
+    assert_eq!(i.expectations_failed(), 4_000);
+
+    // Expectations alone never allocate, not even the first one of an interval.
+    let first = allocations(|| {
+        for n in 0..100 {
+            r.expectation((n % 2) as u32, "matchesRegexp", n % 2 == 0);
+        }
+    });
+    assert_eq!(first, 0);
 }

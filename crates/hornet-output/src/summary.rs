@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use comfy_table::presets::ASCII_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
-use hornet_metrics::report::{REQUEST_RATE, RESPONSE_TIME};
-use hornet_metrics::{Report, Summary};
+use hornet_metrics::report::{EXPECT_FAILED, EXPECT_OK, REQUEST_RATE, RESPONSE_TIME};
+use hornet_metrics::{ApdexRating, EXPECT_KINDS, Report, Summary};
 
 use crate::format;
 
@@ -19,6 +19,9 @@ const MAX_MESSAGE: usize = 100;
 /// Longest endpoint or scenario name shown, in characters.
 const MAX_NAME: usize = 60;
 
+/// Longest check name (a threshold or an expression) and longest check detail shown, in characters.
+const MAX_CHECK: usize = 200;
+
 /// The timing-breakdown metrics, in the order of a request's life.
 const BREAKDOWN: [(&str, &str); 5] = [
     ("http.dns", "dns"),
@@ -29,17 +32,21 @@ const BREAKDOWN: [(&str, &str); 5] = [
 ];
 
 /// The end-of-run summary: header, per-endpoint table with a Total row from the aggregate, status
-/// codes, errors, virtual users, timing breakdown and schedule lag (with a warning when the
-/// generator was saturated). Ends with a newline.
+/// codes, errors, expectations (when any were evaluated), virtual users, timing breakdown, schedule
+/// lag (with a warning when the generator was saturated), apdex (when computed) and finally the
+/// checks (when any), ending with the verdict line. Ends with a newline.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
     header(&mut out, report);
     endpoints(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
+    expectations(&mut out, report);
     vusers(&mut out, report);
     breakdown(&mut out, report);
     lag(&mut out, report);
+    apdex(&mut out, report);
+    checks(&mut out, report);
     out
 }
 
@@ -254,5 +261,92 @@ fn lag(out: &mut String, r: &Report) {
              Use more CPU or workers, or lower the load.",
             format::ms(s.p99)
         );
+    }
+}
+
+/// Position of an expectation kind in report order: the known kinds first, then others by name.
+fn kind_order(kind: &str) -> (usize, &str) {
+    (EXPECT_KINDS.iter().position(|k| *k == kind).unwrap_or(EXPECT_KINDS.len()), kind)
+}
+
+fn expectations(out: &mut String, r: &Report) {
+    let ok = r.counter(EXPECT_OK);
+    let failed = r.counter(EXPECT_FAILED);
+    let total = ok.saturating_add(failed);
+    if total == 0 {
+        return;
+    }
+    let mut rows = Vec::new();
+    for e in &r.endpoints {
+        let x = &e.expectations;
+        let mut kinds: Vec<&str> =
+            x.ok_by_kind.keys().chain(x.failed_by_kind.keys()).map(String::as_str).collect();
+        kinds.sort_unstable_by_key(|k| kind_order(k));
+        kinds.dedup();
+        for kind in kinds {
+            let n = |m: &std::collections::BTreeMap<String, u64>| m.get(kind).copied().unwrap_or(0);
+            rows.push(vec![
+                format::one_line(&e.name, MAX_NAME),
+                format::one_line(kind, MAX_NAME),
+                n(&x.ok_by_kind).to_string(),
+                n(&x.failed_by_kind).to_string(),
+            ]);
+        }
+    }
+    let _ = writeln!(out, "\nExpectations: {failed} of {total} failed ({})", format::percent(failed, total));
+    if !rows.is_empty() {
+        let _ = writeln!(out, "{}", table(&["Endpoint", "Kind", "OK", "Failed"], rows, 2));
+    }
+}
+
+fn apdex(out: &mut String, r: &Report) {
+    let Some(a) = &r.apdex else { return };
+    // As configured: `500`, `250.5`.
+    let t = if a.threshold_ms.is_finite() { a.threshold_ms.to_string() } else { "-".to_owned() };
+    if a.rating == ApdexRating::NoSamples || a.total() == 0 {
+        let _ = writeln!(out, "\nApdex (T = {t} ms): no responses");
+        return;
+    }
+    let score = if a.score.is_finite() { format!("{:.2}", a.score) } else { "-".to_owned() };
+    let _ = writeln!(
+        out,
+        "\nApdex (T = {t} ms): {score} {} ({} satisfied, {} tolerated, {} frustrated)",
+        a.rating, a.satisfied, a.tolerated, a.frustrated
+    );
+}
+
+fn checks(out: &mut String, r: &Report) {
+    if r.checks.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nChecks");
+    let mut warnings = 0;
+    for c in &r.checks {
+        let label = match (c.ok, c.strict) {
+            (true, _) => "ok:  ",
+            (false, true) => "FAIL:",
+            (false, false) => {
+                warnings += 1;
+                "warn:"
+            }
+        };
+        let name = format::one_line(&c.name, MAX_CHECK);
+        let detail = format::one_line(&c.detail, MAX_CHECK);
+        if detail.is_empty() {
+            let _ = writeln!(out, "  {label} {name}");
+        } else {
+            let _ = writeln!(out, "  {label} {name} ({detail})");
+        }
+    }
+    let failed = r.failed_checks();
+    let warned = match warnings {
+        0 => String::new(),
+        1 => " (1 warning)".to_owned(),
+        n => format!(" ({n} warnings)"),
+    };
+    if failed == 0 {
+        let _ = writeln!(out, "All checks passed{warned}");
+    } else {
+        let _ = writeln!(out, "{failed} check(s) failed{warned}");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use hornet_metrics::{Aggregator, ErrorKind, Recorder, Report, RunMeta, Timings};
+use hornet_metrics::{Aggregator, Apdex, CheckReport, ErrorKind, Recorder, Report, RunMeta, Timings};
 use hornet_output::summary;
 
 fn timings(total_ms: u64, cold: bool) -> Timings {
@@ -26,6 +26,8 @@ fn report(lag_us: u64) -> Report {
         r.request_sent(0, 120);
         let status = if n < 3 { 404 } else { 200 };
         r.response(0, status, &timings(1, n < 2), 2_048);
+        r.expectation(0, "statusCode", status == 200);
+        r.expectation(0, "hasProperty", true);
         r.vu_completed(Duration::from_millis(40));
     }
     for n in 0..12 {
@@ -37,6 +39,7 @@ fn report(lag_us: u64) -> Report {
             r.vu_failed();
         } else {
             r.response(1, 201, &timings(100, false), 512);
+            r.expectation(1, "contentType", n != 5);
             r.vu_completed(Duration::from_millis(250));
         }
     }
@@ -58,6 +61,30 @@ fn report(lag_us: u64) -> Report {
     })
 }
 
+fn check(name: &str, ok: bool, strict: bool, detail: &str) -> CheckReport {
+    CheckReport { name: name.into(), ok, strict, detail: detail.into() }
+}
+
+/// `report(300)` with checks (one of each outcome) and an apdex stored, as the CLI does.
+fn judged() -> Report {
+    let mut r = report(300);
+    r.set_verdicts(
+        vec![
+            check("http.response_time.p95 < 200", true, true, "http.response_time.p95 was 100"),
+            check("errors.timeout < 2", false, true, "errors.timeout was 2"),
+            check("http.request_rate > 1000", false, false, "http.request_rate = 25.5"),
+            check(
+                "expectations",
+                false,
+                true,
+                "4 of 190 failed; most on `GET /`: statusCode failed 3 time(s)",
+            ),
+        ],
+        Some(Apdex::from_counts(50.0, 90, 10, 0)),
+    );
+    r
+}
+
 /// The cells of the table row whose first cell is `name`.
 fn row(text: &str, name: &str) -> Vec<String> {
     text.lines()
@@ -69,7 +96,78 @@ fn row(text: &str, name: &str) -> Vec<String> {
 
 #[test]
 fn summary_snapshot() {
-    insta::assert_snapshot!(summary(&report(300)));
+    insta::assert_snapshot!(summary(&judged()));
+}
+
+#[test]
+fn expectations_section_by_endpoint_and_kind() {
+    let text = summary(&report(300));
+    assert!(text.contains("\nExpectations: 4 of 190 failed (2.1%)\n"), "{text}");
+    assert_eq!(row(&text, "Endpoint")[..4], ["Endpoint", "Requests", "Failures", "RPS"]);
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Expectations"))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Endpoint"))
+        .map(|l| l.split('|').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect())
+        .take(3)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ["GET /", "statusCode", "87", "3"],
+            ["GET /", "hasProperty", "90", "0"],
+            ["POST /login", "contentType", "9", "1"],
+        ]
+    );
+    // No expectation evaluated, no section.
+    let mut none = report(300);
+    none.aggregate.counters.insert("plugins.expect.ok".into(), 0);
+    none.aggregate.counters.insert("plugins.expect.failed".into(), 0);
+    assert!(!summary(&none).contains("Expectations"));
+}
+
+#[test]
+fn apdex_line_and_checks_with_the_verdict_last() {
+    let text = summary(&judged());
+    assert!(
+        text.contains("\nApdex (T = 50 ms): 0.95 excellent (90 satisfied, 10 tolerated, 0 frustrated)\n"),
+        "{text}"
+    );
+    let tail: Vec<&str> = text.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+    assert_eq!(
+        tail,
+        [
+            "Checks",
+            "  ok:   http.response_time.p95 < 200 (http.response_time.p95 was 100)",
+            "  FAIL: errors.timeout < 2 (errors.timeout was 2)",
+            "  warn: http.request_rate > 1000 (http.request_rate = 25.5)",
+            "  FAIL: expectations (4 of 190 failed; most on `GET /`: statusCode failed 3 time(s))",
+            "2 check(s) failed (1 warning)",
+        ]
+    );
+    assert!(text.ends_with("(1 warning)\n"));
+
+    // Only warnings: the run passed.
+    let mut r = judged();
+    r.checks.retain(|c| c.ok || !c.strict);
+    assert!(summary(&r).ends_with(
+        "  warn: http.request_rate > 1000 (http.request_rate = 25.5)\nAll checks passed (1 warning)\n"
+    ));
+    r.checks.retain(|c| c.ok);
+    r.checks[0].detail.clear();
+    assert!(summary(&r).ends_with("Checks\n  ok:   http.response_time.p95 < 200\nAll checks passed\n"));
+
+    // Names come from the script: one line, whatever they contain.
+    r.checks[0].name = "a\nb < 1".into();
+    assert!(summary(&r).contains("  ok:   a b < 1\n"));
+
+    // No responses: no score.
+    r.apdex = Some(Apdex::from_counts(500.0, 0, 0, 0));
+    assert!(summary(&r).contains("\nApdex (T = 500 ms): no responses\n"));
+
+    // Without checks or apdex, neither section.
+    let plain = summary(&report(300));
+    assert!(!plain.contains("Checks") && !plain.contains("Apdex") && !plain.contains("checks passed"));
 }
 
 #[test]
@@ -182,7 +280,7 @@ fn interrupted_and_empty_runs() {
 
 #[test]
 fn summary_renders_the_same_from_json() {
-    let r = report(300);
+    let r = judged();
     let back = Report::from_json(&r.to_json().unwrap()).unwrap();
     assert_eq!(summary(&back), summary(&r));
 }
