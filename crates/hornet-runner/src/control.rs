@@ -13,6 +13,8 @@ pub enum StopReason {
     Interrupted,
     /// SIGTERM: exit code 143.
     Terminated,
+    /// A check failed while running and `--abort-on-fail` was given: exit code 1.
+    ChecksFailed,
 }
 
 impl StopReason {
@@ -21,6 +23,7 @@ impl StopReason {
         match self {
             StopReason::Interrupted => 130,
             StopReason::Terminated => 143,
+            StopReason::ChecksFailed => 1,
         }
     }
 }
@@ -54,6 +57,7 @@ impl Control {
         let code = match reason {
             StopReason::Interrupted => 1,
             StopReason::Terminated => 2,
+            StopReason::ChecksFailed => 3,
         };
         let _ = self.inner.reason.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
         self.inner.stopped.send_replace(true);
@@ -64,6 +68,7 @@ impl Control {
         match self.inner.reason.load(Ordering::SeqCst) {
             1 => Some(StopReason::Interrupted),
             2 => Some(StopReason::Terminated),
+            3 => Some(StopReason::ChecksFailed),
             _ => None,
         }
     }

@@ -2,7 +2,10 @@
 //! users ([`vu`]) on one single-threaded runtime per core ([`worker`]), and their metrics are
 //! merged once a second into the report ([`run`]). [`control`] steers a run from outside.
 
+pub mod capture;
 pub mod control;
+pub mod expect;
+mod hooks;
 pub mod program;
 pub mod run;
 pub mod vu;

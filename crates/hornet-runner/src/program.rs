@@ -2,10 +2,10 @@
 //! (URI, headers, body), so that a plain request costs no template work at run time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use base64::Engine as _;
 use bytes::Bytes;
-use hornet_script::plan::{Body, EndpointId, Plan, RequestStep, Step};
+use hornet_script::plan::{Body, EndpointId, FormPart, LoopOver, Plan, RequestStep, Step, Think};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Uri};
@@ -21,6 +21,10 @@ pub struct BuildError {
 #[derive(Debug)]
 pub struct Program {
     pub scenarios: Vec<CompiledScenario>,
+    /// The `before` flow, run once before the load.
+    pub before: Option<Vec<Op>>,
+    /// The `after` flow, run once after the load.
+    pub after: Option<Vec<Op>>,
     /// Cumulative weights, for picking a scenario with one random draw.
     cumulative_weights: Vec<u64>,
 }
@@ -35,8 +39,10 @@ pub struct CompiledScenario {
 #[derive(Debug)]
 pub enum Op {
     Request(Box<CompiledRequest>),
-    Think(Duration),
-    Loop { count: u64, body: Vec<Op> },
+    Think(Think),
+    Loop { over: LoopOver, body: Vec<Op> },
+    Log(Template),
+    Parallel(Vec<Op>),
 }
 
 /// A request with its static parts rendered.
@@ -44,6 +50,8 @@ pub enum Op {
 pub struct CompiledRequest {
     pub method: Method,
     pub endpoint: EndpointId,
+    /// The step as written: captures, expectations, conditions and request options.
+    pub step: RequestStep,
     url: UrlSpec,
     /// Headers that do not depend on variables (defaults merged with the request's own).
     static_headers: HeaderMap,
@@ -64,7 +72,19 @@ enum BodySpec {
     Static(Bytes),
     Raw(Template),
     Json(JsonTemplate),
+    Form(Vec<(String, Template)>),
+    Multipart(Vec<(String, Part)>),
 }
+
+/// A multipart field with any file already read.
+#[derive(Debug)]
+enum Part {
+    Value(Template),
+    File { name: String, content_type: String, data: Bytes },
+}
+
+/// The multipart boundary; long and unlikely to occur in a body.
+const BOUNDARY: &str = "hornet-boundary-7MA4YWxkTrZu0gW";
 
 /// A built request, ready for the engine.
 pub struct BuiltRequest {
@@ -90,7 +110,9 @@ impl Program {
             scenarios
                 .push(CompiledScenario { name: s.name.clone(), flow: compile_steps(plan, &base, &s.flow)? });
         }
-        Ok(Program { scenarios, cumulative_weights })
+        let flow =
+            |f: &Option<Vec<Step>>| f.as_ref().map(|steps| compile_steps(plan, &base, steps)).transpose();
+        Ok(Program { scenarios, before: flow(&plan.before)?, after: flow(&plan.after)?, cumulative_weights })
     }
 
     /// Picks a scenario by weight from a uniformly random `draw`.
@@ -110,10 +132,12 @@ fn compile_steps(plan: &Plan, base: &Option<Arc<str>>, steps: &[Step]) -> Result
         .map(|step| {
             Ok(match step {
                 Step::Request(r) => Op::Request(Box::new(compile_request(plan, base, r)?)),
-                Step::Think(d) => Op::Think(*d),
-                Step::Loop { count, steps } => {
-                    Op::Loop { count: *count, body: compile_steps(plan, base, steps)? }
+                Step::Think(t) => Op::Think(*t),
+                Step::Loop { over, steps } => {
+                    Op::Loop { over: over.clone(), body: compile_steps(plan, base, steps)? }
                 }
+                Step::Log(t) => Op::Log(t.clone()),
+                Step::Parallel(steps) => Op::Parallel(compile_steps(plan, base, steps)?),
             })
         })
         .collect()
@@ -151,14 +175,46 @@ fn compile_request(
     if !has(&static_headers, &USER_AGENT) {
         static_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
     }
+    let mut content_type = |value: &'static str| {
+        if !has(&static_headers, &CONTENT_TYPE) {
+            static_headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+        }
+    };
     let body = match &r.body {
         None => BodySpec::Empty,
+        Some(Body::Form(fields)) => {
+            content_type("application/x-www-form-urlencoded");
+            BodySpec::Form(fields.clone())
+        }
+        Some(Body::Multipart(parts)) => {
+            content_type(concat!("multipart/form-data; boundary=", "hornet-boundary-7MA4YWxkTrZu0gW"));
+            let mut out = Vec::with_capacity(parts.len());
+            for (name, part) in parts {
+                out.push((
+                    name.clone(),
+                    match part {
+                        FormPart::Value(t) => Part::Value(t.clone()),
+                        FormPart::File { path, content_type } => Part::File {
+                            name: path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                            content_type: content_type
+                                .clone()
+                                .unwrap_or_else(|| "application/octet-stream".into()),
+                            data: std::fs::read(path).map(Bytes::from).map_err(|e| {
+                                err(format!("cannot read `{}` for formData: {e}", path.display()))
+                            })?,
+                        },
+                    },
+                ));
+            }
+            BodySpec::Multipart(out)
+        }
         Some(Body::Raw(t)) if t.is_static() => BodySpec::Static(Bytes::from(t.source().to_string())),
         Some(Body::Raw(t)) => BodySpec::Raw(t.clone()),
         Some(Body::Json(j)) => {
-            if !has(&static_headers, &CONTENT_TYPE) {
-                static_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
+            content_type("application/json");
             if j.is_static() {
                 let mut s = String::new();
                 j.render_into(&[] as &[(String, serde_json::Value)], &mut s);
@@ -171,6 +227,7 @@ fn compile_request(
     Ok(CompiledRequest {
         method: r.method.clone(),
         endpoint: r.endpoint,
+        step: r.clone(),
         url,
         static_headers,
         dynamic_headers,
@@ -220,6 +277,36 @@ fn parse_uri(s: &str) -> Result<Uri, String> {
     }
 }
 
+/// Encodes a `multipart/form-data` body with [`BOUNDARY`].
+fn multipart(parts: &[(String, Part)], vars: &(impl Vars + ?Sized), scratch: &mut String) -> Bytes {
+    let mut out = Vec::new();
+    for (name, part) in parts {
+        out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match part {
+            Part::Value(t) => {
+                out.extend_from_slice(
+                    format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                );
+                scratch.clear();
+                t.render_into(vars, scratch);
+                out.extend_from_slice(scratch.as_bytes());
+            }
+            Part::File { name: file, content_type, data } => {
+                out.extend_from_slice(
+                    format!(
+                        "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: {content_type}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(data);
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    Bytes::from(out)
+}
+
 impl CompiledRequest {
     /// Renders the request for one VU. `scratch` is a reusable buffer.
     pub fn build(
@@ -257,7 +344,27 @@ impl CompiledRequest {
                 j.render_into(vars, &mut s);
                 Bytes::from(s)
             }
+            BodySpec::Form(fields) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in fields {
+                    scratch.clear();
+                    v.render_into(vars, scratch);
+                    form.append_pair(k, scratch);
+                }
+                Bytes::from(form.finish())
+            }
+            BodySpec::Multipart(parts) => multipart(parts, vars, scratch),
         };
+        if let Some((user, pass)) = &self.step.auth {
+            scratch.clear();
+            user.render_into(vars, scratch);
+            scratch.push(':');
+            pass.render_into(vars, scratch);
+            let token = base64::engine::general_purpose::STANDARD.encode(scratch.as_bytes());
+            let v = HeaderValue::from_str(&format!("Basic {token}"))
+                .map_err(|_| err("basic auth credentials are not valid in a header".into()))?;
+            headers.insert(http::header::AUTHORIZATION, v);
+        }
         Ok(BuiltRequest { method: self.method.clone(), uri, headers, body })
     }
 }
@@ -305,6 +412,8 @@ mod tests {
     fn pick_follows_weights() {
         let p = Program {
             scenarios: vec![],
+            before: None,
+            after: None,
             cumulative_weights: vec![3, 3, 4], // weights 3, 0, 1
         };
         let picks: Vec<usize> = (0..8).map(|d| p.pick(d)).collect();

@@ -1,6 +1,7 @@
 //! Orchestration of one run: compiles the plan, starts one worker thread per core, collects their
 //! metrics once a second into the aggregate, and produces the report.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,12 +11,14 @@ use std::time::SystemTime;
 use hornet_engine::http::{ClientConfig, HttpClient};
 use hornet_metrics::{Aggregator, LiveSnapshot, Report, RunMeta};
 use hornet_schedule::{Arrival, Schedule};
-use hornet_script::plan::{Phase, PhaseKind, Plan};
+use hornet_script::plan::{PayloadOrder, Phase, PhaseKind, Plan};
 use serde_json::json;
 use tokio::time::{Duration, Instant};
 
 use crate::control::{Control, StopReason};
+use crate::hooks;
 use crate::program::{BuildError, Program};
+use crate::vu::{Scope, VuSettings, uuid};
 use crate::worker::{self, Msg};
 
 /// How load is generated.
@@ -40,6 +43,8 @@ pub struct RunOptions {
     pub latency_from_intended: bool,
     /// The command line, for the report.
     pub command: String,
+    /// Print `log` steps.
+    pub log: bool,
 }
 
 /// The result of a run.
@@ -58,11 +63,15 @@ pub enum RunError {
     Client(String),
     #[error("could not start worker threads: {0}")]
     Threads(std::io::Error),
+    #[error("the `before` flow failed: {0}")]
+    Before(String),
 }
 
 /// What the live view is told once a second.
 pub struct Tick<'a> {
     pub live: LiveSnapshot,
+    /// Everything merged so far (for live checks such as `--abort-on-fail`).
+    pub aggregate: &'a Aggregator,
     /// The running phase's label, if any.
     pub phase: Option<&'a str>,
 }
@@ -84,6 +93,13 @@ pub(crate) struct Shared {
     pub in_flight: AtomicU64,
     /// Iterations started by closed-model users.
     iterations: AtomicU64,
+    /// Variables every VU starts with: `config.variables`, whole payloads, what `before` captured,
+    /// and the run-wide built-ins.
+    pub globals: Arc<HashMap<String, serde_json::Value>>,
+    /// Settings every VU shares (turned into an `Rc` per thread).
+    pub vu_settings: (bool, bool),
+    /// The target as a URI, for `config.defaults.cookie`.
+    pub cookie_origin: Option<http::Uri>,
     functional: bool,
 }
 
@@ -122,27 +138,71 @@ impl Shared {
         }
     }
 
-    /// The variables of VU `index`: `config.variables`, with an array value replaced by one of
-    /// its elements picked from the seed.
-    pub fn vars_for(&self, index: u64) -> Rc<Vec<(String, serde_json::Value)>> {
-        let vars = self
-            .plan
-            .variables
-            .iter()
-            .enumerate()
-            .map(|(i, (k, v))| {
-                let v = match v {
-                    serde_json::Value::Array(items) if !items.is_empty() => {
-                        let d = draw(self.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407), index);
-                        items[(d % items.len() as u64) as usize].clone()
-                    }
-                    other => other.clone(),
-                };
-                (k.clone(), v)
-            })
-            .collect();
-        Rc::new(vars)
+    /// The variables of VU `index`: `config.variables` (an array value gives each VU one of its
+    /// elements), what `before` captured, one row of each payload, and the built-ins.
+    pub fn scope_for(&self, index: u64) -> Scope {
+        let mut vars = (*self.globals).clone();
+        for (i, (k, v)) in self.plan.variables.iter().enumerate() {
+            if let serde_json::Value::Array(items) = v
+                && !items.is_empty()
+            {
+                let d = draw(self.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407), index);
+                vars.insert(k.clone(), items[(d % items.len() as u64) as usize].clone());
+            }
+        }
+        for (p, payload) in self.plan.payloads.iter().enumerate() {
+            if payload.load_all.is_some() || payload.rows.is_empty() {
+                continue;
+            }
+            let n = payload.rows.len() as u64;
+            let row = match payload.order {
+                PayloadOrder::Sequence => index % n,
+                PayloadOrder::Random => {
+                    draw(self.seed ^ (p as u64 + 7).wrapping_mul(0xD6E8_FEB8_6659_FD93), index) % n
+                }
+            };
+            for (field, value) in payload.fields.iter().zip(&payload.rows[row as usize]) {
+                vars.insert(field.clone(), value.clone());
+            }
+        }
+        let scope = Scope::new(vars, draw(self.seed ^ 0x5EED_0F0F_A11C_E5E5, index));
+        let id = uuid(&scope);
+        let mut scope = scope;
+        scope.set("$uuid", serde_json::Value::String(id));
+        scope
     }
+}
+
+/// The variables every VU starts from: `config.variables` (arrays are narrowed per VU later),
+/// whole-file payloads (`loadAll`), `target`, `$testId` and `$environment`.
+fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_json::Value> {
+    let mut vars: HashMap<String, serde_json::Value> = plan.variables.iter().cloned().collect();
+    for payload in &plan.payloads {
+        if let Some(name) = &payload.load_all {
+            let rows = payload.rows.iter().map(|row| {
+                if payload.fields.is_empty() {
+                    serde_json::Value::Array(row.clone())
+                } else {
+                    payload
+                        .fields
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().cloned())
+                        .collect::<serde_json::Map<_, _>>()
+                        .into()
+                }
+            });
+            vars.insert(name.clone(), serde_json::Value::Array(rows.collect()));
+        }
+    }
+    if let Some(t) = &plan.target {
+        vars.insert("target".into(), t.clone().into());
+    }
+    vars.insert("$testId".into(), format!("{:016x}", draw(seed, 0x7E57)).into());
+    if let Some(e) = &plan.environment {
+        vars.insert("$environment".into(), e.clone().into());
+    }
+    vars
 }
 
 /// A reproducible random draw for item `k` of a run seeded with `seed` (SplitMix64), independent
@@ -202,6 +262,17 @@ pub fn run(
     };
     HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
 
+    let settings = (plan.expect.default_200, opts.log);
+    let vu_settings = || Rc::new(VuSettings { expect_default_200: settings.0, log: settings.1 });
+    let mut globals = initial_globals(&plan, opts.seed);
+    if let Some(before) = &program.before {
+        let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
+        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu_settings(), scope)
+            .map_err(|f| RunError::Before(f.message))?;
+        globals = scope.into_vars();
+    }
+    let cookie_origin = plan.target.as_deref().and_then(|t| t.parse::<http::Uri>().ok());
+
     let schedule = Schedule::new(&plan.phases);
     let functional = plan.phases.is_empty() && opts.workload == Workload::Open;
     let started_at = SystemTime::now();
@@ -222,6 +293,9 @@ pub fn run(
         in_flight: AtomicU64::new(0),
         iterations: AtomicU64::new(0),
         functional,
+        globals: Arc::new(globals),
+        vu_settings: settings,
+        cookie_origin,
     });
 
     let (tx, rx) = channel();
@@ -270,7 +344,7 @@ pub fn run(
                 let elapsed = Instant::now().saturating_duration_since(start);
                 let active = shared.in_flight.load(Ordering::SeqCst);
                 agg.add_tick(elapsed, std::mem::take(&mut pending), active);
-                on_tick(Tick { live: agg.live(), phase: phase_label(elapsed) });
+                on_tick(Tick { live: agg.live(), aggregate: &agg, phase: phase_label(elapsed) });
                 next_tick += Duration::from_secs(1);
                 if handles.iter().all(|h| h.is_finished()) && done < threads {
                     // A worker died without saying goodbye; don't wait for it forever.
@@ -290,6 +364,14 @@ pub fn run(
     for h in handles {
         if h.join().is_err() {
             eprintln!("hornet: a worker thread panicked; its last second of metrics may be missing");
+        }
+    }
+    if let (Some(after), None) = (&shared.program.after, control.stop_reason()) {
+        let scope = Scope::new((*shared.globals).clone(), draw(opts.seed, u64::MAX - 1));
+        if let Err(f) =
+            hooks::run_once(after, &shared.client_config, plan.endpoints.len(), vu_settings(), scope)
+        {
+            eprintln!("hornet: the `after` flow failed: {}", f.message);
         }
     }
     let stopped = control.stop_reason();

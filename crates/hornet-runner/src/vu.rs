@@ -1,34 +1,131 @@
-//! One virtual user: runs a scenario's steps in order with its own variables and connection,
-//! recording each request, and stops at the first failed request.
+//! One virtual user: runs a scenario's steps in order with its own variables, cookie jar and
+//! connection; renders requests, applies captures and expectations, and stops at the first
+//! failed request or failed strict capture.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use hornet_engine::http::{HttpClient, Request, Session};
+use bytes::Bytes;
+use hornet_engine::http::{HttpClient, Request, Response, Session};
 use hornet_metrics::{ErrorKind, Recorder};
+use hornet_script::plan::{Jitter, LoopOver, Think};
+use hornet_script::template::Vars;
+use serde_json::Value;
 use tokio::time::{Duration, Instant};
 
-use crate::program::Op;
+use crate::capture::{ResponseView, capture};
+use crate::expect::check;
+use crate::program::{CompiledRequest, Op};
 
-/// How a VU ended early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VuFailure {
-    /// A request failed (already recorded against its endpoint).
-    Request,
+/// Redirect hops followed when `followRedirect` is true (Artillery's default behaviour).
+const MAX_REDIRECTS: u8 = 10;
+
+/// Why a VU ended early; the cause has already been recorded against its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VuFailure {
+    /// What went wrong, for `before`/`after` flows, which report it directly.
+    pub message: String,
+}
+
+/// A VU's variables and its random source: what templates and `ifTrue` see.
+pub struct Scope {
+    vars: HashMap<String, Value>,
+    rng: Cell<u64>,
+}
+
+impl Scope {
+    /// A scope with `vars`, drawing random numbers from `seed`.
+    pub fn new(vars: HashMap<String, Value>, seed: u64) -> Scope {
+        Scope { vars, rng: Cell::new(seed) }
+    }
+
+    /// Sets a variable.
+    pub fn set(&mut self, name: &str, value: Value) {
+        match self.vars.get_mut(name) {
+            Some(v) => *v = value,
+            None => {
+                self.vars.insert(name.to_string(), value);
+            }
+        }
+    }
+
+    /// Removes a variable, returning it.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.vars.remove(name)
+    }
+
+    /// All variables (for `before` captures that become global).
+    pub fn into_vars(self) -> HashMap<String, Value> {
+        self.vars
+    }
+
+    /// A uniformly random u64 (SplitMix64 over the VU's own state).
+    pub fn next_u64(&self) -> u64 {
+        let s = self.rng.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.rng.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform float in [0, 1).
+    fn unit(&self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.vars.get(name).cloned()
+    }
+}
+
+impl Vars for Scope {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.vars.get(name)
+    }
+
+    fn random(&self) -> u64 {
+        self.next_u64()
+    }
+}
+
+/// A random version-4 UUID from `scope`'s generator (for `$uuid`).
+pub fn uuid(scope: &Scope) -> String {
+    let (a, b) = (scope.next_u64(), scope.next_u64());
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// Settings every VU of a run shares.
+pub struct VuSettings {
+    /// `expectDefault200`: a request without `expect` must answer 200.
+    pub expect_default_200: bool,
+    /// Print `log` steps (false for quiet runs).
+    pub log: bool,
 }
 
 /// The state of one virtual user.
 pub struct Vu {
     client: Rc<HttpClient>,
     recorder: Rc<RefCell<Recorder>>,
+    settings: Rc<VuSettings>,
     session: Session,
-    vars: Rc<Vec<(String, serde_json::Value)>>,
+    /// Variables and randomness.
+    pub scope: Scope,
     scratch: String,
     /// When set, the next request's latency is measured from this instant (its intended start)
     /// instead of from when it was issued (wrk2-style; used by `quick -r`).
     intended_start: Option<Instant>,
+    /// An id for `log` lines.
+    id: u64,
 }
 
 type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
@@ -37,9 +134,30 @@ impl Vu {
     pub fn new(
         client: Rc<HttpClient>,
         recorder: Rc<RefCell<Recorder>>,
-        vars: Rc<Vec<(String, serde_json::Value)>>,
+        settings: Rc<VuSettings>,
+        scope: Scope,
+        id: u64,
     ) -> Vu {
-        Vu { client, recorder, session: Session::new(), vars, scratch: String::new(), intended_start: None }
+        Vu {
+            client,
+            recorder,
+            settings,
+            session: Session::new(),
+            scope,
+            scratch: String::new(),
+            intended_start: None,
+            id,
+        }
+    }
+
+    /// The VU's variables, when it is done.
+    pub fn into_scope(self) -> Scope {
+        self.scope
+    }
+
+    /// Adds a cookie to the VU's jar (`config.defaults.cookie`).
+    pub fn set_cookie(&mut self, url: &http::Uri, name: &str, value: &str) {
+        self.session.set_cookie(url, name, value);
     }
 
     /// Measure the next request's latency from `at` rather than from its issue time.
@@ -53,53 +171,216 @@ impl Vu {
             for op in ops {
                 match op {
                     Op::Request(req) => {
-                        let built = match req.build(self.vars.as_slice(), &mut self.scratch) {
-                            Ok(b) => b,
-                            Err(e) => {
-                                self.recorder.borrow_mut().error(
-                                    Some(e.endpoint),
-                                    ErrorKind::InvalidUrl,
-                                    &e.message,
-                                );
-                                return Err(VuFailure::Request);
-                            }
-                        };
-                        let request = Request {
-                            method: built.method,
-                            uri: built.uri,
-                            headers: built.headers,
-                            body: built.body,
-                            keep_body: false,
-                        };
-                        let from = self.intended_start.take();
-                        match self.client.send(&mut self.session, request).await {
-                            Ok(resp) => {
-                                let mut timings = resp.timings;
-                                if let Some(from) = from {
-                                    timings.total = Instant::now().saturating_duration_since(from);
-                                }
-                                let mut rec = self.recorder.borrow_mut();
-                                rec.request_sent(req.endpoint, resp.bytes_sent);
-                                rec.response(req.endpoint, resp.status, &timings, resp.body_len);
-                            }
-                            Err(e) => {
-                                let mut rec = self.recorder.borrow_mut();
-                                rec.request_sent(req.endpoint, 0);
-                                rec.error(Some(req.endpoint), e.kind, &e.message);
-                                return Err(VuFailure::Request);
-                            }
+                        if let Some(request) = self.prepare(req)? {
+                            let from = self.intended_start.take();
+                            let result = self.client.send(&mut self.session, request).await;
+                            self.complete(req, result, from)?;
                         }
                     }
-                    Op::Think(d) => tokio::time::sleep(*d).await,
-                    Op::Loop { count, body } => {
-                        for _ in 0..*count {
-                            self.run(body).await?;
+                    Op::Think(t) => tokio::time::sleep(self.think_time(t)).await,
+                    Op::Loop { over, body } => self.run_loop(over, body).await?,
+                    Op::Log(t) => {
+                        if self.settings.log {
+                            eprintln!("[vu {}] {}", self.id, t.render(&self.scope));
                         }
                     }
+                    Op::Parallel(ops) => self.run_parallel(ops).await?,
                 }
             }
             Ok(())
         })
+    }
+
+    async fn run_loop(&mut self, over: &LoopOver, body: &[Op]) -> Result<(), VuFailure> {
+        let items: Vec<Value> = match over {
+            LoopOver::Count(n) => {
+                let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
+                let mut result = Ok(());
+                for i in 0..*n {
+                    self.scope.set("$loopCount", Value::from(i + 1));
+                    self.scope.set("$loopElement", Value::from(i));
+                    result = self.run(body).await;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                self.restore_loop(outer);
+                return result;
+            }
+            LoopOver::Values(values) => values.clone(),
+            LoopOver::Variable(name) => match self.scope.get(name) {
+                Some(Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
+        let mut result = Ok(());
+        for (i, item) in items.into_iter().enumerate() {
+            self.scope.set("$loopCount", Value::from(i as u64 + 1));
+            self.scope.set("$loopElement", item);
+            result = self.run(body).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        self.restore_loop(outer);
+        result
+    }
+
+    fn restore_loop(&mut self, (count, element): (Option<Value>, Option<Value>)) {
+        self.scope.remove("$loopCount");
+        self.scope.remove("$loopElement");
+        if let Some(c) = count {
+            self.scope.set("$loopCount", c);
+        }
+        if let Some(e) = element {
+            self.scope.set("$loopElement", e);
+        }
+    }
+
+    /// Requests of a `parallel` step go out together, each on its own connection (the VU's own
+    /// connection can carry one request at a time); their responses are then handled in order.
+    async fn run_parallel(&mut self, ops: &[Op]) -> Result<(), VuFailure> {
+        let mut pending = Vec::new();
+        for op in ops {
+            let Op::Request(req) = op else { continue };
+            if let Some(request) = self.prepare(req)? {
+                let client = self.client.clone();
+                let handle = tokio::task::spawn_local(async move {
+                    let mut session = Session::new();
+                    client.send(&mut session, request).await
+                });
+                pending.push((req, handle));
+            }
+        }
+        let mut outcome = Ok(());
+        for (req, handle) in pending {
+            let result = match handle.await {
+                Ok(r) => r,
+                Err(_) => continue,
+            };
+            if outcome.is_ok() {
+                outcome = self.complete(req, result, None);
+            }
+        }
+        outcome
+    }
+
+    fn think_time(&self, t: &Think) -> Duration {
+        let jitter = match t.jitter {
+            None => return t.duration,
+            Some(Jitter::Fraction(f)) => t.duration.mul_f64(f.clamp(0.0, 1.0)),
+            Some(Jitter::Absolute(d)) => d.min(t.duration),
+        };
+        // Uniform in [duration - jitter, duration + jitter].
+        let offset = jitter.mul_f64(self.scope.unit() * 2.0);
+        (t.duration + offset).saturating_sub(jitter)
+    }
+
+    /// Decides whether the request is sent (`ifTrue`, `probability`) and renders it.
+    fn prepare(&mut self, req: &CompiledRequest) -> Result<Option<Request>, VuFailure> {
+        let step = &req.step;
+        if let Some(cond) = &step.condition
+            && !cond.eval_bool(&|name| self.scope.lookup(name))
+        {
+            return Ok(None);
+        }
+        if let Some(p) = step.probability
+            && self.scope.unit() * 100.0 >= p
+        {
+            return Ok(None);
+        }
+        let built = match req.build(&self.scope, &mut self.scratch) {
+            Ok(b) => b,
+            Err(e) => {
+                self.recorder.borrow_mut().error(Some(e.endpoint), ErrorKind::InvalidUrl, &e.message);
+                return Err(VuFailure { message: e.message });
+            }
+        };
+        for (name, value) in &step.cookies {
+            let v = value.render(&self.scope);
+            self.session.set_cookie(&built.uri, name, &v);
+        }
+        Ok(Some(Request {
+            method: built.method,
+            uri: built.uri,
+            headers: built.headers,
+            body: built.body,
+            keep_body: step.needs_body(),
+            follow_redirects: if step.follow_redirect { MAX_REDIRECTS } else { 0 },
+            decompress: step.decompress,
+        }))
+    }
+
+    /// Records the outcome of a request, then runs its captures and expectations.
+    fn complete(
+        &mut self,
+        req: &CompiledRequest,
+        result: Result<Response, hornet_engine::http::RequestError>,
+        from: Option<Instant>,
+    ) -> Result<(), VuFailure> {
+        let ep = req.endpoint;
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let mut rec = self.recorder.borrow_mut();
+                rec.request_sent(ep, 0);
+                rec.error(Some(ep), e.kind, &e.message);
+                return Err(VuFailure { message: e.message });
+            }
+        };
+        let mut timings = resp.timings;
+        if let Some(from) = from {
+            timings.total = Instant::now().saturating_duration_since(from);
+        }
+        {
+            let mut rec = self.recorder.borrow_mut();
+            rec.request_sent(ep, resp.bytes_sent);
+            rec.response(ep, resp.status, &timings, resp.body_len);
+        }
+        let step = &req.step;
+        if step.captures.is_empty() && step.expects.is_empty() && !self.settings.expect_default_200 {
+            return Ok(());
+        }
+        let empty = Bytes::new();
+        let body = resp.body.as_ref().unwrap_or(&empty);
+        let view = ResponseView::new(resp.status, &resp.headers, body);
+        for c in &step.captures {
+            let draw = self.scope.next_u64();
+            let mut random = move || draw;
+            match capture(c, &view, &self.scope, &mut random) {
+                Ok(value) => {
+                    if let Some(name) = &c.name {
+                        self.scope.set(name, value);
+                    }
+                }
+                Err(e) if c.strict => {
+                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &e.message);
+                    return Err(VuFailure { message: e.message });
+                }
+                Err(_) => {}
+            }
+        }
+        if step.expects.is_empty() {
+            if self.settings.expect_default_200 {
+                let ok = resp.status == 200;
+                self.recorder.borrow_mut().expectation(ep, "statusCode", ok);
+                if !ok {
+                    let msg = format!("statusCode: expected 200, got {}", resp.status);
+                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::ExpectationFailed, &msg);
+                }
+            }
+            return Ok(());
+        }
+        for e in &step.expects {
+            let outcome = check(e, &view, &self.scope);
+            let mut rec = self.recorder.borrow_mut();
+            rec.expectation(ep, e.kind(), outcome.is_ok());
+            if let Err(f) = outcome {
+                rec.error(Some(ep), ErrorKind::ExpectationFailed, &f.message);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::task::LocalSet;
 use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::run::{Shared, Workload, draw};
-use crate::vu::{Vu, since};
+use crate::vu::{Vu, VuSettings, since};
 
 /// What a worker sends to the collector.
 pub(crate) enum Msg {
@@ -35,6 +35,28 @@ struct Local {
     idle: Notify,
     /// Becomes true when the remaining VUs must stop now.
     cancel: watch::Sender<bool>,
+    settings: Rc<VuSettings>,
+}
+
+impl Local {
+    /// A new VU for arrival (or user) `index`, with its variables and default cookies.
+    fn new_vu(&self, index: u64) -> Vu {
+        let shared = &self.shared;
+        let mut vu = Vu::new(
+            self.client.clone(),
+            self.recorder.clone(),
+            self.settings.clone(),
+            shared.scope_for(index),
+            index,
+        );
+        if let Some(origin) = &shared.cookie_origin {
+            for (name, value) in &shared.plan.default_cookies {
+                let v = value.render(&vu.scope);
+                vu.set_cookie(origin, name, &v);
+            }
+        }
+        vu
+    }
 }
 
 /// Runs worker `index` to completion on the current thread.
@@ -70,6 +92,7 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
         running: Cell::new(0),
         idle: Notify::new(),
         cancel,
+        settings: Rc::new(VuSettings { expect_default_200: shared.vu_settings.0, log: shared.vu_settings.1 }),
     });
 
     // Hand the interval to the collector every second, on the run's one-second grid.
@@ -159,8 +182,7 @@ async fn dispatch_closed(local: &Rc<Local>, index: usize, users: u64) {
             let shared = &local2.shared;
             let mut cancel = local2.cancel.subscribe();
             let scenario = shared.program.pick(draw(shared.seed, user));
-            let vars = shared.vars_for(user);
-            let mut vu = Vu::new(local2.client.clone(), local2.recorder.clone(), vars);
+            let mut vu = local2.new_vu(user);
             let ops = &shared.program.scenarios[scenario].flow;
             let body = async {
                 while shared.take_iteration() {
@@ -195,7 +217,7 @@ fn spawn_vu(local: &Rc<Local>, scenario: usize, index: u64, intended: Option<Ins
         let mut cancel = local2.cancel.subscribe();
         local2.recorder.borrow_mut().vu_created(scenario);
         let began = Instant::now();
-        let mut vu = Vu::new(local2.client.clone(), local2.recorder.clone(), shared.vars_for(index));
+        let mut vu = local2.new_vu(index);
         if let Some(at) = intended {
             vu.measure_next_from(at);
         }

@@ -1,0 +1,35 @@
+//! The `before` and `after` flows: each runs once, outside the load, on a private runtime. What
+//! `before` captures becomes visible to every VU.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use hornet_engine::http::{ClientConfig, HttpClient};
+use hornet_metrics::Recorder;
+use tokio::task::LocalSet;
+
+use crate::program::Op;
+use crate::vu::{Scope, Vu, VuFailure, VuSettings};
+
+/// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured.
+pub(crate) fn run_once(
+    ops: &[Op],
+    client: &ClientConfig,
+    endpoints: usize,
+    settings: Rc<VuSettings>,
+    scope: Scope,
+) -> Result<Scope, VuFailure> {
+    let fail = |message: String| VuFailure { message };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("could not start a runtime: {e}")))?;
+    let client = Rc::new(HttpClient::new(client).map_err(|e| fail(e.to_string()))?);
+    // These requests are not part of the load: their metrics are not reported.
+    let recorder = Rc::new(RefCell::new(Recorder::new(endpoints, 0)));
+    let mut vu = Vu::new(client, recorder, settings, scope, 0);
+    LocalSet::new().block_on(&runtime, async {
+        vu.run(ops).await?;
+        Ok(vu.into_scope())
+    })
+}
