@@ -47,24 +47,44 @@ pub struct LoadArgs {
     pub threads: usize,
 }
 
+/// How scripts are read: shared by `run` and `validate`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The script (YAML).
-    pub script: PathBuf,
+pub struct ScriptArgs {
+    /// The script (YAML); several are deep-merged in order.
+    #[arg(required = true, value_name = "SCRIPT")]
+    pub scripts: Vec<PathBuf>,
     /// Override config.target.
     #[arg(short, long, value_name = "URL")]
     pub target: Option<String>,
+    /// Use config.environments.NAME.
+    #[arg(short = 'e', long = "environment", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Set a variable, `name=value` (repeatable); the value is JSON if it parses as JSON, else a string.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// JSON deep-merged into `config` (objects merge, other values replace).
+    #[arg(long, value_name = "JSON")]
+    pub overrides: Option<String>,
+    /// Run only the scenarios with this name (repeatable).
+    #[arg(long = "scenario-name", value_name = "NAME")]
+    pub scenario_names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub script: ScriptArgs,
+    /// Stop as soon as a threshold or condition has failed (exit code 1).
+    #[arg(long)]
+    pub abort_on_fail: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The script (YAML).
-    pub script: PathBuf,
-    /// Override config.target.
-    #[arg(short, long, value_name = "URL")]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub script: ScriptArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,78 +1,16 @@
 //! End-to-end tests of `hornet run`, `validate`, `quick` and `demo` against the embedded target
 //! on loopback. Each test runs the real binary and reads its JSON report.
 
-use std::io::Write;
+mod common;
+
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hornet_target::{RunningTarget, TargetOptions};
+use common::{Case, counter, endpoint, hornet, run_ok, run_script, target, text};
 use serde_json::Value;
-
-fn hornet() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hornet"));
-    c.env("CI", "true").stdin(Stdio::null());
-    c
-}
-
-fn target() -> RunningTarget {
-    RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 })
-        .expect("start target")
-}
-
-struct Case {
-    dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new() -> Case {
-        Case { dir: tempfile::tempdir().expect("tempdir") }
-    }
-
-    fn script(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::File::create(&p).and_then(|mut f| f.write_all(text.as_bytes())).expect("write script");
-        p
-    }
-
-    fn report_path(&self) -> PathBuf {
-        self.dir.path().join("report.json")
-    }
-}
-
-/// Runs `hornet run script -o report` with a time bound, returns the output and the report.
-fn run_script(case: &Case, script: &Path, extra: &[&str]) -> (Output, Option<Value>) {
-    let report = case.report_path();
-    let out =
-        hornet().arg("run").arg(script).arg("-o").arg(&report).args(extra).output().expect("run hornet");
-    let json = std::fs::read_to_string(&report).ok().and_then(|s| serde_json::from_str(&s).ok());
-    (out, json)
-}
-
-/// Runs a script that must succeed; returns the report.
-fn run_ok(case: &Case, script: &Path, extra: &[&str]) -> Value {
-    let (out, report) = run_script(case, script, extra);
-    assert!(out.status.success(), "{}", text(&out));
-    report.expect("report written")
-}
-
-fn counter(report: &Value, name: &str) -> u64 {
-    report["aggregate"]["counters"][name].as_u64().unwrap_or(0)
-}
-
-fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["endpoints"]
-        .as_array()
-        .and_then(|eps| eps.iter().find(|e| e["name"] == name))
-        .unwrap_or_else(|| panic!("endpoint {name} missing in {report}"))
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 #[test]
 fn exact_request_counts_per_endpoint() {

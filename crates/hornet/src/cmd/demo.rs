@@ -18,7 +18,7 @@ pub fn demo(args: DemoArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let opts = LoadOptions { target: Some(target.url()), insecure: false };
+    let opts = LoadOptions { target: Some(target.url()), ..LoadOptions::default() };
     let plan = match hornet_script::parse_str(DEMO_SCRIPT, "examples/demo.yaml", &opts) {
         Ok(p) => Plan { source: Some("examples/demo.yaml (bundled)".into()), ..p },
         Err(e) => {
@@ -35,8 +35,9 @@ pub fn demo(args: DemoArgs) -> i32 {
         workload: Workload::Open,
         latency_from_intended: false,
         command: command_line(),
+        log: !args.quiet,
     };
-    let code = execute(plan, run, args.quiet, Some(&args.output));
+    let code = execute(plan, run, args.quiet, Some(&args.output), false);
     target.stop();
     code
 }

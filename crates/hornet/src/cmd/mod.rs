@@ -8,8 +8,10 @@ pub mod target;
 use std::path::Path;
 use std::sync::Arc;
 
-use hornet_runner::{Control, RunOptions};
+use hornet_metrics::RunMeta;
+use hornet_runner::{Control, RunOptions, StopReason};
 use hornet_script::Plan;
+use hornet_verdict::Checks;
 
 use crate::live::Live;
 
@@ -36,25 +38,41 @@ pub fn command_line() -> String {
     std::env::args().collect::<Vec<_>>().join(" ")
 }
 
-/// Runs `plan`, shows live progress, prints the summary, writes the report; returns the exit code.
-pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>) -> i32 {
+/// Runs `plan`, shows live progress, prints the summary with the checks' verdicts, writes the
+/// report; returns the exit code.
+pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>, abort_on_fail: bool) -> i32 {
     let control = Control::new();
     crate::signals::install(control.clone());
     if !quiet {
         eprintln!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
     }
+    let checks = Checks::from_plan(&plan);
+    let watch_checks = abort_on_fail && !checks.is_empty();
     let mut live = Live::new(quiet);
-    let outcome = hornet_runner::run(Arc::new(plan), opts, control, &mut |t| live.tick(t));
+    let stopper = control.clone();
+    let outcome = hornet_runner::run(Arc::new(plan), opts, control, &mut |t| {
+        if watch_checks {
+            let report = t.aggregate.report(placeholder_meta(t.live.elapsed));
+            if let Some(which) = hornet_verdict::should_abort(&checks, &report, t.live.elapsed) {
+                live.finish();
+                eprintln!("hornet: stopping: {which} (--abort-on-fail)");
+                stopper.stop(StopReason::ChecksFailed);
+            }
+        }
+        live.tick(t)
+    });
     live.finish();
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;
         }
     };
+    let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
+    verdicts.apply_to(&mut outcome.report);
     println!("{}", hornet_output::summary(&outcome.report));
-    let mut code = exit::OK;
+    let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
     if let Some(path) = output {
         match hornet_output::write_json(&outcome.report, path) {
             Ok(()) => eprintln!("report written to {}", path.display()),
@@ -67,5 +85,20 @@ pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>)
     match outcome.stopped {
         Some(reason) => reason.exit_code(),
         None => code,
+    }
+}
+
+/// Metadata for a report built mid-run only to evaluate checks.
+fn placeholder_meta(elapsed: std::time::Duration) -> RunMeta {
+    RunMeta {
+        script: None,
+        target: None,
+        started_at: std::time::SystemTime::now(),
+        duration: elapsed,
+        seed: 0,
+        phases: serde_json::Value::Null,
+        interrupted: false,
+        hornet_version: String::new(),
+        command: String::new(),
     }
 }

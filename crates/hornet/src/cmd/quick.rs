@@ -21,8 +21,9 @@ pub fn quick(args: QuickArgs) -> i32 {
                 workload,
                 latency_from_intended: args.rate.is_some(),
                 command: command_line(),
+                log: false,
             };
-            execute(plan, run, args.load.quiet, args.load.output.as_deref())
+            execute(plan, run, args.load.quiet, args.load.output.as_deref(), false)
         }
         Err(message) => {
             eprintln!("error: {message}");
@@ -67,6 +68,14 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         headers,
         qs: vec![],
         body,
+        auth: None,
+        cookies: vec![],
+        follow_redirect: false,
+        decompress: false,
+        probability: None,
+        condition: None,
+        captures: vec![],
+        expects: vec![],
     };
 
     let (phases, workload, pool) = match args.rate {
@@ -113,6 +122,15 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             flow: vec![Step::Request(Box::new(request))],
         }],
         endpoints: vec![format!("{method} {}", args.url)],
+        before: None,
+        after: None,
+        payloads: vec![],
+        default_cookies: vec![],
+        strict_capture: true,
+        ensure: Default::default(),
+        apdex_threshold_ms: None,
+        expect: Default::default(),
+        environment: None,
     };
     Ok((plan, workload))
 }

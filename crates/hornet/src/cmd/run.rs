@@ -1,54 +1,76 @@
 //! `hornet run` and `hornet validate`.
 
 use hornet_runner::{RunOptions, Workload};
-use hornet_script::LoadOptions;
+use hornet_script::{LoadOptions, Plan, ScriptError};
 
 use super::{command_line, execute, exit, fresh_seed};
-use crate::cli::{RunArgs, ValidateArgs};
+use crate::cli::{RunArgs, ScriptArgs, ValidateArgs};
 
-pub fn run(args: RunArgs) -> i32 {
-    let opts = LoadOptions { target: args.target, insecure: args.load.insecure };
-    let plan = match hornet_script::load_file(&args.script, &opts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
-            return exit::USAGE;
+/// Loads the scripts with the command-line overrides; prints the error and returns `None` on failure.
+fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
+    let mut variables = Vec::new();
+    for v in &args.vars {
+        let Some((name, value)) = v.split_once('=') else {
+            eprintln!("error: --var `{v}`: expected name=value");
+            return None;
+        };
+        let value =
+            serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        variables.push((name.trim().to_string(), value));
+    }
+    let overrides = match args.overrides.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+        None => None,
+        Some(Ok(v @ serde_json::Value::Object(_))) => Some(v),
+        Some(Ok(_)) => {
+            eprintln!("error: --overrides: expected a JSON object, like '{{\"http\": {{\"timeout\": 5}}}}'");
+            return None;
+        }
+        Some(Err(e)) => {
+            eprintln!("error: --overrides is not valid JSON: {e}");
+            return None;
         }
     };
+    let opts = LoadOptions {
+        target: args.target.clone(),
+        insecure,
+        environment: args.environment.clone(),
+        variables,
+        overrides,
+        scenario_names: args.scenario_names.clone(),
+    };
+    hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
     let run = RunOptions {
         seed: args.load.seed.unwrap_or_else(fresh_seed),
         threads: args.load.threads,
         workload: Workload::Open,
         latency_from_intended: false,
         command: command_line(),
+        log: !args.load.quiet,
     };
-    execute(plan, run, args.load.quiet, args.load.output.as_deref())
+    execute(plan, run, args.load.quiet, args.load.output.as_deref(), args.abort_on_fail)
 }
 
 pub fn validate(args: ValidateArgs) -> i32 {
-    let opts = LoadOptions { target: args.target, insecure: false };
-    match hornet_script::load_file(&args.script, &opts) {
-        Ok(plan) => {
-            if let Err(e) = hornet_runner::program::Program::compile(&plan) {
-                let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
-                eprintln!("error: request `{name}`: {}", e.message);
-                return exit::USAGE;
-            }
-            let schedule = hornet_schedule::Schedule::new(&plan.phases);
-            println!(
-                "{}: ok — {} scenario(s), {} endpoint(s), {} phase(s), {} arrivals over {:.1} s",
-                args.script.display(),
-                plan.scenarios.len(),
-                plan.endpoints.len(),
-                plan.phases.len(),
-                if plan.phases.is_empty() { 1 } else { schedule.expected_arrivals() },
-                schedule.total_duration().as_secs_f64(),
-            );
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            exit::USAGE
-        }
+    let Some(plan) = load(&args.script, false) else { return exit::USAGE };
+    if let Err(e) = hornet_runner::program::Program::compile(&plan) {
+        let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
+        eprintln!("error: request `{name}`: {}", e.message);
+        return exit::USAGE;
     }
+    let schedule = hornet_schedule::Schedule::new(&plan.phases);
+    let names: Vec<String> = args.script.scripts.iter().map(|p| p.display().to_string()).collect();
+    println!(
+        "{}: ok — {} scenario(s), {} endpoint(s), {} phase(s), {} arrivals over {:.1} s",
+        names.join(" + "),
+        plan.scenarios.len(),
+        plan.endpoints.len(),
+        plan.phases.len(),
+        if plan.phases.is_empty() { 1 } else { schedule.expected_arrivals() },
+        schedule.total_duration().as_secs_f64(),
+    );
+    exit::OK
 }

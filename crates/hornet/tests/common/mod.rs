@@ -1,0 +1,83 @@
+//! Helpers shared by the end-to-end tests: the embedded target, scripts in a temporary folder,
+//! running the real binary and reading its JSON report.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use hornet_target::{RunningTarget, TargetOptions};
+use serde_json::Value;
+
+pub fn hornet() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hornet"));
+    c.env("CI", "true").stdin(Stdio::null());
+    c
+}
+
+pub fn target() -> RunningTarget {
+    RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 })
+        .expect("start target")
+}
+
+pub struct Case {
+    pub dir: tempfile::TempDir,
+}
+
+impl Case {
+    pub fn new() -> Case {
+        Case { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn script(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::File::create(&p).and_then(|mut f| f.write_all(text.as_bytes())).expect("write script");
+        p
+    }
+
+    pub fn report_path(&self) -> PathBuf {
+        self.dir.path().join("report.json")
+    }
+}
+
+/// Runs `hornet run script -o report` with a time bound, returns the output and the report.
+pub fn run_script(case: &Case, script: &Path, extra: &[&str]) -> (Output, Option<Value>) {
+    let report = case.report_path();
+    let out =
+        hornet().arg("run").arg(script).arg("-o").arg(&report).args(extra).output().expect("run hornet");
+    let json = std::fs::read_to_string(&report).ok().and_then(|s| serde_json::from_str(&s).ok());
+    (out, json)
+}
+
+/// Runs a script that must succeed; returns the report.
+pub fn run_ok(case: &Case, script: &Path, extra: &[&str]) -> Value {
+    let (out, report) = run_script(case, script, extra);
+    assert!(out.status.success(), "{}", text(&out));
+    report.expect("report written")
+}
+
+pub fn counter(report: &Value, name: &str) -> u64 {
+    report["aggregate"]["counters"][name].as_u64().unwrap_or(0)
+}
+
+pub fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["endpoints"]
+        .as_array()
+        .and_then(|eps| eps.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("endpoint {name} missing in {report}"))
+}
+
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `yaml` with every `TARGET` replaced by the target's URL (saves escaping braces in format!).
+pub fn with_target(yaml: &str, t: &RunningTarget) -> String {
+    yaml.replace("TARGET", &t.url())
+}
+
+/// The value of check `name` in the report's checks, if present.
+pub fn check<'a>(report: &'a Value, name_part: &str) -> Option<&'a Value> {
+    report["checks"].as_array()?.iter().find(|c| c["name"].as_str().is_some_and(|n| n.contains(name_part)))
+}
