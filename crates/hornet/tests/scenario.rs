@@ -451,3 +451,37 @@ scenarios:
     assert_eq!(counter(&report, "plugins.expect.ok"), 8);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn abort_on_fail_stops_a_failing_run_early() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "abort.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 60
+      arrivalRate: 10
+  ensure:
+    thresholds:
+      - http.response_time.p95: 5
+scenarios:
+  - flow:
+      - get: { url: "/delay/20" }
+"#,
+            &t,
+        ),
+    );
+    let started = std::time::Instant::now();
+    let (out, report) = run_script(&case, &script, &["-q", "--abort-on-fail"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(elapsed < 20.0, "the 60 s run should stop soon after the 10 s grace period, took {elapsed:.1} s");
+    let report = report.expect("report written after aborting");
+    assert_eq!(report["run"]["interrupted"], true);
+    assert_eq!(check(&report, "p95").map(|c| c["ok"].clone()), Some(serde_json::json!(false)));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("abort-on-fail"), "{}", text(&out));
+}
