@@ -35,6 +35,21 @@
 //! arrivals; 0.07/s over 100 s is exactly 7, though `0.07 * 100.0` is 7.000000000000001 in f64). An
 //! arrival whose exact time lies within half a nanosecond before the end of its phase is therefore dropped.
 //!
+//! # Workload models
+//!
+//! - **Channels.** [`Schedule::new`] counts arrivals (`Rate` and `Count` phases); [`Schedule::requests`]
+//!   counts request-rate tokens (`RequestRate` phases, with the `Rate` math). Other phase kinds are
+//!   empty in both, and phase `i` is always phase `i` of the plan.
+//! - **Cumulative count.** [`Schedule::count_at`] is `N(t)` and [`Schedule::time_at_count`] its inverse;
+//!   for whole counts the inverse is exactly the iterator's due time.
+//! - **Load changes.** A [`Warp`] maps the virtual count of arrivals to `N(t)` so that a load factor can
+//!   change while running with continuous numbering; [`Schedule::warped_time`] gives due times.
+//! - **Poisson.** [`Schedule::arrival_counts`] gives each arrival's virtual count: whole numbers in
+//!   uniform phases, the points of a seeded unit-rate Poisson process ([`PoissonCounts`]) in Poisson
+//!   phases, mapped to times by the inverse cumulative count (exact for ramps, no thinning).
+//! - **Closed model.** [`Users`] ([`Schedule::users`]) is the target user count over the run and when
+//!   each user starts and stops.
+//!
 //! Inputs are sanitized instead of rejected: negative, NaN or infinite rates count as 0, and durations
 //! beyond `u64::MAX` nanoseconds (584 years) are clamped to it.
 
@@ -43,7 +58,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hornet_script::plan::{Phase, PhaseKind};
+use hornet_script::plan::{ArrivalMode, Phase, PhaseKind};
 
 /// Nanoseconds per second, as a float for the rate formulas.
 const NANOS_PER_SEC: f64 = 1e9;
@@ -109,6 +124,57 @@ impl Curve {
         }
     }
 
+    /// Due time, in nanoseconds from the phase start, of the (possibly fractional) local count `x >= 0`:
+    /// the same formulas as [`Curve::time_ns`] with a real `x`, unclamped (callers clamp it between the
+    /// times of the neighbouring whole counts). `u64::MAX` when there is no such time.
+    fn time_frac_ns(self, x: f64, duration_ns: u64) -> u64 {
+        match self {
+            Curve::Empty => u64::MAX,
+            Curve::Constant { rate } => round_ns(x * NANOS_PER_SEC / rate),
+            Curve::Ramp { r0, a } => {
+                if x <= 0.0 {
+                    return 0;
+                }
+                let disc = (r0 * r0 + 4.0 * a * x).max(0.0);
+                let denom = r0 + disc.sqrt();
+                if denom.is_nan() || denom <= 0.0 {
+                    return u64::MAX;
+                }
+                round_ns(2.0 * x / denom * NANOS_PER_SEC)
+            }
+            Curve::Even { count } => {
+                if count == 0 {
+                    return u64::MAX;
+                }
+                // floor(x·T / count), split into the exact whole part and a float remainder.
+                let whole = x.floor();
+                let frac = x - whole;
+                let k = u128::from(whole as u64);
+                let product = k * u128::from(duration_ns);
+                let (q, r) = (product / u128::from(count), product % u128::from(count));
+                let rest = (r as f64 + frac * duration_ns as f64) / count as f64;
+                u64::try_from(q).unwrap_or(u64::MAX).saturating_add(rest.floor() as u64)
+            }
+        }
+    }
+
+    /// The expected local count `N(s)` at `s_ns` nanoseconds into a phase of `duration_ns` (unclamped).
+    fn count_at_ns(self, s_ns: u64, duration_ns: u64) -> f64 {
+        let s = s_ns as f64 / NANOS_PER_SEC;
+        match self {
+            Curve::Empty => 0.0,
+            Curve::Constant { rate } => rate * s,
+            Curve::Ramp { r0, a } => s * (r0 + a * s),
+            Curve::Even { count } => {
+                if duration_ns == 0 {
+                    0.0
+                } else {
+                    count as f64 * s_ns as f64 / duration_ns as f64
+                }
+            }
+        }
+    }
+
     /// Number of arrivals of the curve in a phase of `duration_ns`: the number of `k` whose rounded due time
     /// is before the end. `estimate` is `N(T)`, the exact count up to rounding.
     fn count(self, duration_ns: u64, estimate: f64) -> u64 {
@@ -152,23 +218,39 @@ fn sane_rate(rate: f64) -> f64 {
     if rate.is_finite() && rate > 0.0 { rate } else { 0.0 }
 }
 
-/// The curve of a phase and its estimated count `N(T)`.
-fn curve_of(kind: &PhaseKind, duration_ns: u64) -> (Curve, f64) {
-    let secs = duration_ns as f64 / NANOS_PER_SEC;
-    match *kind {
-        PhaseKind::Pause => (Curve::Empty, 0.0),
-        PhaseKind::Count { count } => (Curve::Even { count }, count as f64),
-        PhaseKind::Rate { rate, ramp_to } => {
-            let r0 = sane_rate(rate);
-            let r1 = ramp_to.map_or(r0, sane_rate);
-            if r0 == r1 {
-                if r0 == 0.0 { (Curve::Empty, 0.0) } else { (Curve::Constant { rate: r0 }, r0 * secs) }
-            } else if secs > 0.0 {
-                (Curve::Ramp { r0, a: (r1 - r0) / (2.0 * secs) }, (r0 + r1) * secs / 2.0)
-            } else {
-                (Curve::Empty, 0.0)
-            }
+/// Which phases of a plan a schedule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    /// Arrivals: `Rate` and `Count` phases.
+    Arrivals,
+    /// Request-rate tokens: `RequestRate` phases, read as `Rate` phases.
+    Requests,
+}
+
+/// The curve of a phase and its estimated count `N(T)`, for `channel`.
+fn curve_of(kind: &PhaseKind, duration_ns: u64, channel: Channel) -> (Curve, f64) {
+    match (channel, kind) {
+        (Channel::Arrivals, PhaseKind::Count { count }) => (Curve::Even { count: *count }, *count as f64),
+        (Channel::Arrivals, PhaseKind::Rate { rate, ramp_to })
+        | (Channel::Requests, PhaseKind::RequestRate { rate, ramp_to }) => {
+            rate_curve(*rate, *ramp_to, duration_ns)
         }
+        // Everything else (pauses, closed-model phases, the other channel's phases) is empty.
+        _ => (Curve::Empty, 0.0),
+    }
+}
+
+/// The curve of a rate phase (`rate`, ramping to `ramp_to`) and its estimated count `N(T)`.
+fn rate_curve(rate: f64, ramp_to: Option<f64>, duration_ns: u64) -> (Curve, f64) {
+    let secs = duration_ns as f64 / NANOS_PER_SEC;
+    let r0 = sane_rate(rate);
+    let r1 = ramp_to.map_or(r0, sane_rate);
+    if r0 == r1 {
+        if r0 == 0.0 { (Curve::Empty, 0.0) } else { (Curve::Constant { rate: r0 }, r0 * secs) }
+    } else if secs > 0.0 {
+        (Curve::Ramp { r0, a: (r1 - r0) / (2.0 * secs) }, (r0 + r1) * secs / 2.0)
+    } else {
+        (Curve::Empty, 0.0)
     }
 }
 
@@ -185,6 +267,11 @@ struct PhasePlan {
     count: u64,
     /// Its arrival curve.
     curve: Curve,
+    /// The count the phase's curve reaches at its end, `min(N(T), count)`: local counts below it (and
+    /// every whole count below `count`) fall inside the phase.
+    reach: f64,
+    /// Whether the phase's arrivals are a Poisson process ([`ArrivalMode::Poisson`]).
+    poisson: bool,
 }
 
 impl PhasePlan {
@@ -199,6 +286,40 @@ impl PhasePlan {
         // near f64::MAX) inside the phase.
         let local = self.curve.time_ns(k, self.duration_ns).min(self.duration_ns.saturating_sub(1));
         self.start.saturating_add(Duration::from_nanos(local))
+    }
+
+    /// Due time, in nanoseconds from the phase start, of the real local count `x` (`0 <= x`), or `None`
+    /// when the curve does not reach `x` inside the phase (`x` lies between `N(T)` and the whole count
+    /// `count`, the rounding gap, or beyond). Whole `x` gives exactly the time of that arrival; other
+    /// `x` are clamped between the times of the whole counts around them, so the result never goes
+    /// back as `x` grows.
+    fn local_time(&self, x: f64) -> Option<u64> {
+        let count = self.count as f64;
+        if x.is_nan() || x >= count {
+            return None;
+        }
+        let last = self.duration_ns.saturating_sub(1);
+        let time = |k: u64| self.curve.time_ns(k, self.duration_ns).min(last);
+        let whole = x.floor();
+        // x < count <= u64::MAX, so the cast is exact for every x float arithmetic can tell apart.
+        let k = whole as u64;
+        if x == whole {
+            return Some(time(k));
+        }
+        let t = self.curve.time_frac_ns(x, self.duration_ns).max(time(k));
+        if k.saturating_add(1) < self.count {
+            Some(t.min(time(k + 1)))
+        } else if x < self.reach {
+            Some(t.min(last))
+        } else {
+            None
+        }
+    }
+
+    /// The expected local count `N(s)` at `s_ns` nanoseconds into the phase, clamped to `[0, count]`.
+    fn local_count(&self, s_ns: u64) -> f64 {
+        let n = self.curve.count_at_ns(s_ns, self.duration_ns);
+        if n.is_nan() { 0.0 } else { n.clamp(0.0, self.count as f64) }
     }
 }
 
@@ -216,16 +337,38 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Resolves `phases` (run back to back, in order) into a schedule.
+    /// Resolves `phases` (run back to back, in order) into the schedule of their arrivals: `Rate` and
+    /// `Count` phases have arrivals, every other kind (pauses, closed-model `Users` phases and
+    /// `RequestRate` phases) has none.
     pub fn new(phases: &[Phase]) -> Schedule {
+        Schedule::build(phases, Channel::Arrivals)
+    }
+
+    /// Resolves `phases` into the schedule of their request-rate tokens: `RequestRate { rate, ramp_to }`
+    /// phases count exactly like `Rate { rate, ramp_to }` phases do in [`Schedule::new`], and every other
+    /// kind (including `Rate` and `Count`) has none. Phase `i` of the schedule is phase `i` of the plan,
+    /// with the same offsets as in the arrival schedule.
+    pub fn requests(phases: &[Phase]) -> Schedule {
+        Schedule::build(phases, Channel::Requests)
+    }
+
+    /// The closed-model target user count of `phases` over the run; see [`Users`].
+    pub fn users(phases: &[Phase]) -> Users {
+        Users::new(phases)
+    }
+
+    /// Resolves `phases` for one channel.
+    fn build(phases: &[Phase], channel: Channel) -> Schedule {
         let mut start = Duration::ZERO;
         let mut first = 0u64;
         let mut plans = Vec::with_capacity(phases.len());
         for phase in phases {
             let duration_ns = u64::try_from(phase.duration.as_nanos()).unwrap_or(u64::MAX);
-            let (curve, estimate) = curve_of(&phase.kind, duration_ns);
+            let (curve, estimate) = curve_of(&phase.kind, duration_ns, channel);
             let count = curve.count(duration_ns, estimate);
-            plans.push(PhasePlan { start, duration_ns, first, count, curve });
+            let reach = if estimate.is_nan() { 0.0 } else { estimate.clamp(0.0, count as f64) };
+            let poisson = phase.mode == ArrivalMode::Poisson;
+            plans.push(PhasePlan { start, duration_ns, first, count, curve, reach, poisson });
             start = start.saturating_add(phase.duration);
             first = first.saturating_add(count);
         }
@@ -295,6 +438,202 @@ impl Schedule {
         let (next, step) = if n == 0 || i >= n { (self.arrivals, 1) } else { (i as u64, n as u64) };
         Arrivals { phases: Arc::clone(&self.phases), next, step, phase: 0, end: self.arrivals }
     }
+
+    /// `N(t)`: the cumulative expected number of arrivals at offset `t` from the start of the run.
+    ///
+    /// Inside phase `i` with arrivals it is `first_i + N_i(t − start_i)`, where `first_i` is
+    /// [`Schedule::phase_first_index`] and `N_i` the phase's own curve (`r·s` for a constant rate,
+    /// `r0·s + (r1 − r0)·s²/(2T)` for a ramp, `count·s/T` for a count), so arrival `k` of the uniform
+    /// schedule is due where `N` reaches `k`. In phases without arrivals, and at or after the end of the
+    /// run, it is the number of arrivals of the phases before (so it is flat there).
+    ///
+    /// `N` is non-decreasing and continuous inside each phase. At the end of a phase with arrivals it may
+    /// jump up by less than one: the phase holds `⌈N_i(T)⌉` arrivals (see the rounding rules in the
+    /// [crate docs](crate)), and the next phase's arrivals are numbered from there.
+    pub fn count_at(&self, t: Duration) -> f64 {
+        let Some(p) = self.phase_at(t).and_then(|i| self.phases.get(i)) else {
+            return self.arrivals as f64;
+        };
+        if p.count == 0 {
+            return p.first as f64;
+        }
+        let s_ns = u64::try_from(t.saturating_sub(p.start).as_nanos()).unwrap_or(u64::MAX);
+        p.first as f64 + p.local_count(s_ns)
+    }
+
+    /// The inverse of [`Schedule::count_at`]: the earliest offset `t`, inside a phase with arrivals, at
+    /// which `N(t) >= x`; `None` when `N` never reaches `x` while arrivals flow (`x` beyond the last
+    /// phase's `N`, or NaN).
+    ///
+    /// For whole `x = k` this is exactly the due time of arrival `k`:
+    /// `time_at_count(k as f64) == arrival(k).at` (same formulas, same rounding to the nanosecond), so
+    /// arrival 0 is at the start of the first phase with arrivals, and an arrival whose count is reached
+    /// exactly at the end of a phase is due at the start of the next phase with arrivals. A fractional
+    /// `x` gets the exact inverse of the phase's curve, rounded like the whole counts and clamped between
+    /// the times of the whole counts around it, so the result never decreases as `x` grows. An `x` in
+    /// the rounding gap at the end of a phase (above `N_i(T)` but below the phase's whole count) is due at
+    /// the start of the next phase with arrivals. `x <= 0` gives the start of the first phase with
+    /// arrivals.
+    pub fn time_at_count(&self, x: f64) -> Option<Duration> {
+        if x.is_nan() {
+            return None;
+        }
+        // The first phase whose global index range ends after x, then the first of those with arrivals.
+        let from = self.phases.partition_point(|p| (p.end() as f64) <= x);
+        let (i, p) = self.phases.iter().enumerate().skip(from).find(|(_, p)| p.count > 0)?;
+        let local = (x - p.first as f64).max(0.0);
+        match p.local_time(local) {
+            Some(ns) => Some(p.start.saturating_add(Duration::from_nanos(ns))),
+            None => self.phases.iter().skip(i + 1).find(|q| q.count > 0).map(|q| q.start),
+        }
+    }
+
+    /// The due time of virtual count `v` under the load warp `warp` (see [`Warp`]): the time at which
+    /// `N(t) = warp.n0 + (v − warp.v0) / warp.factor`, through [`Schedule::time_at_count`].
+    ///
+    /// - `None` means *never*: the warped count is beyond the end of the schedule, or the factor is 0 (or
+    ///   not a finite positive number) and `v >= warp.v0` (the virtual count is frozen at `v0`).
+    /// - A time before `warp.t0` (the count was due before the warp began, e.g. an arrival the caller has
+    ///   not dispatched yet when the factor rose) is returned as `warp.t0`: due now. Likewise any
+    ///   `v < warp.v0` under a factor of 0.
+    ///
+    /// With [`Warp::IDENTITY`] (and any warp rebased only with factor 1 from it at `t0 = 0`) this is
+    /// exactly `time_at_count(v)`.
+    pub fn warped_time(&self, warp: &Warp, v: f64) -> Option<Duration> {
+        if v.is_nan() {
+            return None;
+        }
+        let f = sane_factor(warp.factor);
+        let target = if f == 0.0 {
+            if v < warp.v0 {
+                return Some(warp.t0);
+            }
+            return None;
+        } else if f == 1.0 && warp.n0 == warp.v0 {
+            v
+        } else {
+            warp.n0 + (v - warp.v0) / f
+        };
+        self.time_at_count(target).map(|t| t.max(warp.t0))
+    }
+
+    /// The virtual counts of all arrivals, in order, as `(k, c, phase)`: `k` counts the arrivals from 0,
+    /// `c` is the arrival's virtual count (its due time is [`Schedule::time_at_count`]`(c)`, or
+    /// [`Schedule::warped_time`]`(warp, c)` under a load warp), and `phase` the phase whose count range
+    /// holds `c`. `c` grows strictly with `k`.
+    ///
+    /// - In a uniform phase `i` ([`ArrivalMode::Uniform`]) the counts are the whole numbers
+    ///   `first_i, first_i + 1, …` below `first_i + count_i`: the arrivals of [`Schedule::arrivals`],
+    ///   at the same times.
+    /// - In a Poisson phase ([`ArrivalMode::Poisson`]) they are `first_i + u` for the points `u` of a
+    ///   unit-rate Poisson process ([`PoissonCounts`]) below `N_i(T)`, drawn from a stream seeded by
+    ///   `seed` and the phase index (independent per phase). Mapped through the phase's curve they are an
+    ///   exact (inhomogeneous, for ramps) Poisson process of rate `r(t)`; the first point is an Exp(1)
+    ///   draw, so a Poisson phase does not always start with an arrival at its start. How many there are
+    ///   is random: [`Schedule::expected_arrivals`] stays the uniform count, which is also the expected
+    ///   one up to rounding.
+    ///
+    /// If there is no Poisson phase before it, arrival `k` has `c = k` and is arrival `k` of
+    /// [`Schedule::arrivals`]; after a Poisson phase `k` and `c` differ.
+    ///
+    /// **The sequence does not end** after the plan (unless the schedule has no arrivals at all): past
+    /// the last phase with arrivals it goes on in that phase's mode (whole numbers, or the same Poisson
+    /// stream) with `phase == self.phase_count()`, because a load factor above 1 needs more counts than
+    /// the plan has. Stop when [`Schedule::warped_time`] (or `time_at_count`) gives `None`, or take the
+    /// items with `phase < phase_count()` for the plan alone.
+    pub fn arrival_counts(&self, seed: u64) -> ArrivalCounts {
+        self.arrival_counts_striped(seed, 0, 1)
+    }
+
+    /// The items of [`Schedule::arrival_counts`] whose `k` satisfies `k % n == i`, in the same order (with
+    /// the same counts: the stripes `i = 0 … n − 1` together are exactly the full sequence). Empty when
+    /// `n == 0` or `i >= n`. Uniform phases skip to the stripe's items directly; Poisson phases draw every
+    /// point (each stripe draws the whole sequence, a few nanoseconds per point).
+    pub fn arrival_counts_striped(&self, seed: u64, i: usize, n: usize) -> ArrivalCounts {
+        let last = self.phases.iter().rposition(|p| p.count > 0);
+        let first = self.phases.iter().position(|p| p.count > 0);
+        let phase = match (first, n == 0 || i >= n) {
+            (Some(f), false) => f,
+            _ => self.phases.len(),
+        };
+        ArrivalCounts {
+            phases: Arc::clone(&self.phases),
+            seed,
+            last: last.unwrap_or(usize::MAX),
+            phase,
+            local: 0,
+            stream: None,
+            ordinal: 0,
+            stripe: i as u64,
+            stripes: (n as u64).max(1),
+        }
+    }
+}
+
+/// A load factor as used by [`Warp`] and [`Users`]: finite and positive, or else 0.
+fn sane_factor(factor: f64) -> f64 {
+    if factor.is_finite() && factor > 0.0 { factor } else { 0.0 }
+}
+
+/// A change of the load factor while running: from `t0` on, the schedule runs `factor` times as fast.
+///
+/// Arrivals are numbered by a *virtual* count `v` (the `c` of [`Schedule::arrival_counts`]; the arrival
+/// index for uniform phases). Without any change, `v = N(t)`. A warp maps `v` to the real count
+/// `N(t) = n0 + (v − v0) / factor`, so from `t0` on the virtual count grows as `factor` times the
+/// schedule's: rates are multiplied by `factor`, ramps keep their shape, and the numbering stays
+/// continuous. Each change of factor is a [`Warp::rebase`] at the time of the change;
+/// [`Schedule::warped_time`] gives the due time of a virtual count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Warp {
+    /// When the warp began (offset from the start of the run).
+    pub t0: Duration,
+    /// `N(t0)`, the schedule's count at `t0`.
+    pub n0: f64,
+    /// The virtual count at `t0`.
+    pub v0: f64,
+    /// The load factor in force from `t0` (1 is the plan as written; 0 stops arrivals).
+    pub factor: f64,
+}
+
+impl Warp {
+    /// No change: factor 1 from the start, `v = N(t)`.
+    pub const IDENTITY: Warp = Warp { t0: Duration::ZERO, n0: 0.0, v0: 0.0, factor: 1.0 };
+
+    /// The warp in force after the factor changes to `new_factor` at `now`: `t0' = now`,
+    /// `n0' = N(now)`, `v0'` = the virtual count reached at `now` under `self`
+    /// (`v0 + factor·(N(now) − n0)`), so the virtual count is continuous across the change.
+    ///
+    /// A `now` before `self.t0` is taken as `self.t0` (the warp cannot reach back). A factor that is not
+    /// a finite positive number counts as 0 (and is stored as 0).
+    pub fn rebase(&self, schedule: &Schedule, now: Duration, new_factor: f64) -> Warp {
+        let now = now.max(self.t0);
+        let n0 = schedule.count_at(now);
+        Warp { t0: now, n0, v0: self.virtual_count(n0), factor: sane_factor(new_factor) }
+    }
+
+    /// The virtual count reached at offset `t` (not before `t0`) under this warp:
+    /// `v0 + factor·(N(t) − n0)`.
+    pub fn virtual_count_at(&self, schedule: &Schedule, t: Duration) -> f64 {
+        self.virtual_count(schedule.count_at(t.max(self.t0)))
+    }
+
+    /// The virtual count at which the schedule's count is `n`.
+    fn virtual_count(&self, n: f64) -> f64 {
+        let f = sane_factor(self.factor);
+        if f == 1.0 && self.n0 == self.v0 {
+            n
+        } else if f == 0.0 {
+            self.v0
+        } else {
+            self.v0 + f * (n - self.n0)
+        }
+    }
+}
+
+impl Default for Warp {
+    fn default() -> Warp {
+        Warp::IDENTITY
+    }
 }
 
 /// Iterator over the arrivals of a [`Schedule`] (or of one stripe of it), in time order.
@@ -357,5 +696,13 @@ impl Iterator for Arrivals {
 
 impl std::iter::FusedIterator for Arrivals {}
 
+mod counts;
+mod users;
+
+pub use counts::{ArrivalCounts, PoissonCounts};
+pub use users::Users;
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_models;

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use super::*;
 
 fn phase(duration: Duration, kind: PhaseKind) -> Phase {
-    Phase { name: None, duration, kind, max_vusers: None }
+    Phase { name: None, duration, kind, max_vusers: None, mode: Default::default(), pacing: None }
 }
 
 fn rate(r: f64, secs: f64) -> Phase {
