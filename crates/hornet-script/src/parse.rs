@@ -3,11 +3,13 @@
 //! Owns which keys exist where, which Artillery keys are known but not supported (yet), the type
 //! and range of every value, the phase rules, endpoint naming, the variable scope of templates, and
 //! the "did you mean" hints. Every error points at the key or value it is about, in the file it
-//! came from. `config` sections other than phases and HTTP settings live in `parse/config.rs`;
-//! scenarios, steps and requests in `parse/flow.rs`.
+//! came from. Phases and stages (the workload models) live in `parse/workload.rs`; other `config`
+//! sections, apart from HTTP settings, in `parse/config.rs`; scenarios, steps and requests in
+//! `parse/flow.rs`.
 
 mod config;
 mod flow;
+mod workload;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use crate::LoadOptions;
 use crate::duration::{parse_duration, secs_to_duration};
 use crate::error::{ScriptError, Span};
 use crate::expr::Expr;
-use crate::plan::{EndpointId, HttpSettings, Jitter, Phase, PhaseKind, Plan};
+use crate::plan::{EndpointId, HttpSettings, Jitter, Plan};
 use crate::template::{JsonTemplate, PlaceholderKind, Template};
 use crate::yaml::{self, Entry, Node, ScalarKind, Value};
 
@@ -51,6 +53,8 @@ const CONFIG: Keys = Keys {
     known: &[
         "target",
         "phases",
+        "stages",
+        "startRate",
         "http",
         "timeout",
         "tls",
@@ -71,7 +75,29 @@ const CONFIG: Keys = Keys {
 const PHASE: Keys = Keys {
     place: "in a phase",
     home: "in a phase (an item of `config.phases`)",
-    known: &["name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "mode"],
+    known: &[
+        "name",
+        "duration",
+        "arrivalRate",
+        "rampTo",
+        "arrivalCount",
+        "pause",
+        "maxVusers",
+        "mode",
+        "users",
+        "spawnRate",
+        "rampUsers",
+        "pacing",
+        "throughput",
+        "requestRate",
+    ],
+    unsupported: &[],
+    javascript: &[],
+};
+const STAGE: Keys = Keys {
+    place: "in a stage",
+    home: "in a stage (an item of `config.stages`)",
+    known: &["name", "duration", "target", "rate", "pacing", "throughput"],
     unsupported: &[],
     javascript: &[],
 };
@@ -250,10 +276,11 @@ const EXPECT: Keys = Keys {
     unsupported: &["cdnHit", "jmespath"],
     javascript: &[],
 };
-const ALL_KEYS: [&Keys; 20] = [
+const ALL_KEYS: [&Keys; 21] = [
     &ROOT,
     &CONFIG,
     &PHASE,
+    &STAGE,
     &HTTP,
     &TLS,
     &DEFAULTS,
@@ -810,16 +837,6 @@ impl Cx<'_> {
         })
     }
 
-    fn mode(&self, node: &Node) -> Result<()> {
-        match scalar_text(node) {
-            Some("uniform") => Ok(()),
-            Some("poisson") => Err(self
-                .err(node.span, "`mode: poisson` is an Artillery feature hornet does not support yet")
-                .with_help("remove `mode`; hornet spaces arrivals evenly (`uniform`)")),
-            _ => Err(self.type_err(node, "`mode`", "`uniform` or `poisson`")),
-        }
-    }
-
     fn endpoint(&mut self, name: String) -> Result<EndpointId> {
         if let Some(&id) = self.endpoint_ids.get(&name) {
             return Ok(id);
@@ -893,17 +910,7 @@ impl Cx<'_> {
             },
         };
 
-        if let Some(e) = config.get("mode") {
-            self.mode(&e.value)?;
-        }
-        let phases = match config.get("phases") {
-            None => Vec::new(),
-            Some(e) if is_null(&e.value) => Vec::new(),
-            Some(e) => {
-                let items = self.list(&e.value, "`phases`")?;
-                items.iter().map(|p| self.phase(p)).collect::<Result<Vec<_>>>()?
-            }
-        };
+        let phases = self.workload(&config)?;
 
         let mut http = HttpSettings::default();
         let mut timeout_at = None;
@@ -1045,79 +1052,6 @@ impl Cx<'_> {
             return Err(self.err(node.span, "`timeout` must be more than 0"));
         }
         Ok(d)
-    }
-
-    fn phase(&self, node: &Node) -> Result<Phase> {
-        let map = self.map(node, "each phase", &PHASE, false)?;
-        let name = map.get("name").map(|e| self.text(&e.value, "`name`").map(str::to_string)).transpose()?;
-        if let Some(e) = map.get("mode") {
-            self.mode(&e.value)?;
-        }
-        let max_vusers = map.get("maxVusers").map(|e| self.positive(&e.value, "`maxVusers`")).transpose()?;
-        let [duration, rate, ramp, count] =
-            ["duration", "arrivalRate", "rampTo", "arrivalCount"].map(|k| map.get(k));
-
-        if let Some(pause) = map.get("pause") {
-            if let Some(other) = [duration, rate, ramp, count].into_iter().flatten().next() {
-                return Err(self
-                    .err(other.key_span, format!("a `pause` phase takes no `{}`", other.key))
-                    .with_help("a pause is just `- pause: 10`; put the load in a phase of its own"));
-            }
-            let d = self.duration(&pause.value, "`pause`")?;
-            return Ok(Phase { name, duration: d, kind: PhaseKind::Pause, max_vusers });
-        }
-
-        let (load, kind) = match (rate, count) {
-            (Some(_), Some(c)) => {
-                return Err(self
-                    .err(c.key_span, "a phase has `arrivalRate` or `arrivalCount`, not both")
-                    .with_help("split it into two phases"));
-            }
-            (None, None) => {
-                if let Some(r) = ramp {
-                    return Err(self
-                        .err(r.key_span, "`rampTo` needs an `arrivalRate` to ramp from")
-                        .with_help("add `arrivalRate: <start rate>` to this phase"));
-                }
-                return Err(self
-                    .err(map.span, "a phase needs `arrivalRate`, `arrivalCount` or `pause`")
-                    .with_help("for example `- duration: 60` with `arrivalRate: 10`"));
-            }
-            (Some(r), None) => {
-                let start = self.non_negative(&r.value, "`arrivalRate`")?;
-                let end = ramp.map(|e| self.non_negative(&e.value, "`rampTo`")).transpose()?;
-                let kind = if start == 0.0 && end.is_none_or(|e| e == 0.0) {
-                    PhaseKind::Pause
-                } else {
-                    PhaseKind::Rate { rate: start, ramp_to: end }
-                };
-                (r, kind)
-            }
-            (None, Some(c)) => {
-                if let Some(r) = ramp {
-                    return Err(self
-                        .err(r.key_span, "`rampTo` goes with `arrivalRate`, not `arrivalCount`")
-                        .with_help("use `arrivalRate` and `rampTo` to ramp the rate up or down"));
-                }
-                let n = self.whole(&c.value, "`arrivalCount`")?;
-                (c, if n == 0 { PhaseKind::Pause } else { PhaseKind::Count { count: n } })
-            }
-        };
-        let Some(duration) = duration else {
-            return Err(self
-                .err(map.span, format!("a phase with `{}` needs a `duration`", load.key))
-                .with_help("add `duration: <seconds>`, e.g. `duration: 60`"));
-        };
-        let d = self.duration(&duration.value, "`duration`")?;
-        if d.is_zero() && kind != PhaseKind::Pause {
-            return Err(self
-                .err(
-                    duration.value.span,
-                    format!("`duration` must be more than 0 in a phase with `{}`", load.key),
-                )
-                .with_help(DURATION_HELP));
-        }
-        Ok(Phase { name, duration: d, kind, max_vusers })
     }
 
     fn headers(&self, node: &Node) -> Result<Vec<(HeaderName, Template)>> {

@@ -168,8 +168,143 @@ fn zero_max_vusers() {
 }
 
 #[test]
-fn poisson_mode() {
-    assert_snapshot!(error(&with_phases("    - duration: 10\n      arrivalRate: 2\n      mode: poisson\n")));
+fn unknown_mode_with_did_you_mean() {
+    assert_snapshot!(error(&with_phases("    - duration: 10\n      arrivalRate: 2\n      mode: poison\n")));
+}
+
+#[test]
+fn unknown_config_mode_without_a_close_match() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  mode: random\n  phases: [ {duration: 1, arrivalRate: 1} ]\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn users_and_ramp_users_together() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      rampUsers: 20\n")));
+}
+
+#[test]
+fn arrival_rate_and_users_together() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      arrivalRate: 5\n      users: 20\n")));
+}
+
+#[test]
+fn pacing_and_throughput_together() {
+    assert_snapshot!(error(&with_phases(
+        "    - duration: 60\n      users: 10\n      pacing: 2s\n      throughput: 0.5\n"
+    )));
+}
+
+#[test]
+fn pacing_on_an_arrival_phase() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      arrivalRate: 5\n      pacing: 2s\n")));
+}
+
+#[test]
+fn throughput_on_a_request_rate_phase() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      requestRate: 50\n      throughput: 2\n")));
+}
+
+#[test]
+fn zero_pacing() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      pacing: 0s\n")));
+}
+
+#[test]
+fn zero_throughput() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      rampUsers: 10\n      throughput: 0\n")));
+}
+
+#[test]
+fn max_vusers_on_a_users_phase() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      maxVusers: 20\n")));
+}
+
+#[test]
+fn mode_on_a_users_phase() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      rampUsers: 10\n      mode: poisson\n")));
+}
+
+#[test]
+fn negative_spawn_rate() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      spawnRate: -2\n")));
+}
+
+#[test]
+fn zero_spawn_rate() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      spawnRate: 0\n")));
+}
+
+#[test]
+fn spawn_rate_with_ramp_users() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      rampUsers: 10\n      spawnRate: 2\n")));
+}
+
+#[test]
+fn ramp_to_with_users() {
+    assert_snapshot!(error(&with_phases("    - duration: 60\n      users: 10\n      rampTo: 20\n")));
+}
+
+#[test]
+fn users_without_duration() {
+    assert_snapshot!(error(&with_phases("    - users: 10\n")));
+}
+
+#[test]
+fn stages_and_phases_together() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  phases:\n    - { duration: 10, arrivalRate: 1 }\n  stages:\n    - { duration: 10, target: 5 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn mixed_stage_kinds() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - { duration: 10, target: 5 }\n    - { duration: 10, rate: 20 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn stage_with_target_and_rate() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - duration: 10\n      target: 5\n      rate: 20\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn stage_without_target_or_rate() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - { duration: 10, name: idle }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn stage_without_duration() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - { target: 5 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn pacing_and_throughput_in_a_stage() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - { duration: 10, target: 5, throughput: 1, pacing: 1s }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn pacing_in_a_rate_stage() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  stages:\n    - { duration: 10, rate: 5, pacing: 1s }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
+}
+
+#[test]
+fn start_rate_with_target_stages() {
+    assert_snapshot!(error(
+        "config:\n  target: http://h\n  startRate: 5\n  stages:\n    - { duration: 10, target: 5 }\nscenarios:\n  - flow: [ {think: 1} ]\n"
+    ));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use hornet_script::plan::{Body, LoopOver, Phase, PhaseKind, RequestStep, Step};
+use hornet_script::plan::{
+    ArrivalMode, Body, LoopOver, Pacing, Phase, PhaseKind, RequestStep, Step, UserRamp,
+};
 use hornet_script::template::JsonTemplate;
 use hornet_script::{LoadOptions, Plan, load_file, parse_str};
 use serde_json::json;
@@ -30,7 +32,29 @@ fn ms(n: u64) -> Duration {
 }
 
 fn phase(name: Option<&str>, secs: f64, kind: PhaseKind, max_vusers: Option<u64>) -> Phase {
-    Phase { name: name.map(str::to_string), duration: Duration::from_secs_f64(secs), kind, max_vusers }
+    Phase {
+        name: name.map(str::to_string),
+        duration: Duration::from_secs_f64(secs),
+        kind,
+        max_vusers,
+        mode: ArrivalMode::Uniform,
+        pacing: None,
+    }
+}
+
+/// A closed-model phase.
+fn users(name: Option<&str>, secs: f64, users: u64, ramp: UserRamp, pacing: Option<Pacing>) -> Phase {
+    Phase { pacing, ..phase(name, secs, PhaseKind::Users { users, ramp }, None) }
+}
+
+/// An arrival-rate phase (`ramp_to` if it ramps) with the given mode.
+fn rate(name: Option<&str>, secs: f64, rate: f64, ramp_to: Option<f64>, mode: ArrivalMode) -> Phase {
+    Phase { mode, ..phase(name, secs, PhaseKind::Rate { rate, ramp_to }, None) }
+}
+
+/// A script with `config` lines (indented by two spaces) and a trivial scenario.
+fn with_config(config: &str) -> String {
+    format!("config:\n  target: http://h\n{config}scenarios:\n  - flow: [ {{ get: {{ url: / }} }} ]\n")
 }
 
 fn render_json(t: &JsonTemplate, vars: &[(String, serde_json::Value)]) -> String {
@@ -907,4 +931,264 @@ fn the_documented_complete_example_is_valid() {
     let p = plan(yaml);
     assert_eq!(p.scenarios.len(), 2);
     assert_eq!(p.ensure.thresholds.len(), 1);
+}
+
+#[test]
+fn open_phases_take_a_mode_and_fractional_rates() {
+    let p = plan(&with_config(
+        "  phases:
+    - { duration: 10, arrivalRate: 0.2 }
+    - { duration: 10, arrivalRate: 2, rampTo: 8, mode: poisson }
+    - { duration: 10, arrivalCount: 5, mode: poisson, maxVusers: 3 }
+    - { duration: 10, arrivalRate: 4, mode: uniform }
+",
+    ));
+    assert_eq!(
+        p.phases,
+        [
+            rate(None, 10.0, 0.2, None, ArrivalMode::Uniform),
+            rate(None, 10.0, 2.0, Some(8.0), ArrivalMode::Poisson),
+            Phase { mode: ArrivalMode::Poisson, ..phase(None, 10.0, PhaseKind::Count { count: 5 }, Some(3)) },
+            rate(None, 10.0, 4.0, None, ArrivalMode::Uniform),
+        ]
+    );
+}
+
+#[test]
+fn config_mode_is_the_default_for_phases_with_arrivals() {
+    let p = plan(&with_config(
+        "  mode: poisson
+  phases:
+    - { duration: 10, arrivalRate: 2 }
+    - { duration: 10, arrivalRate: 2, mode: uniform }
+    - { duration: 10, arrivalCount: 5 }
+    - { duration: 10, requestRate: 50 }
+    - { duration: 10, users: 5 }
+    - { pause: 1 }
+    - { duration: 10, arrivalRate: 0 }
+",
+    ));
+    let modes: Vec<ArrivalMode> = p.phases.iter().map(|p| p.mode).collect();
+    use ArrivalMode::{Poisson, Uniform};
+    // Closed-model phases and pauses have no arrivals to space: always uniform.
+    assert_eq!(modes, [Poisson, Uniform, Poisson, Poisson, Uniform, Uniform, Uniform]);
+    assert_eq!(
+        plan(&with_config("  mode: uniform\n  phases: [ {duration: 1, arrivalRate: 1} ]\n")).phases[0].mode,
+        Uniform
+    );
+}
+
+#[test]
+fn closed_model_phases() {
+    let p = plan(&with_config(
+        "  phases:
+    - name: start at once
+      duration: 30s
+      users: 10
+    - name: spawn
+      duration: 1m
+      users: 50
+      spawnRate: 2.5
+      pacing: 2s
+    - name: ramp
+      duration: 120
+      rampUsers: 100
+      throughput: 0.5
+    - { duration: 10, users: 0 }
+    - { duration: 10, rampUsers: 0, pacing: 1.5 }
+    - { duration: 10, users: 4, pacing: 250ms }
+",
+    ));
+    assert_eq!(
+        p.phases,
+        [
+            users(Some("start at once"), 30.0, 10, UserRamp::Immediate, None),
+            users(
+                Some("spawn"),
+                60.0,
+                50,
+                UserRamp::SpawnRate(2.5),
+                Some(Pacing::Interval(Duration::from_secs(2)))
+            ),
+            users(Some("ramp"), 120.0, 100, UserRamp::Linear, Some(Pacing::Throughput(0.5))),
+            users(None, 10.0, 0, UserRamp::Immediate, None),
+            users(None, 10.0, 0, UserRamp::Linear, Some(Pacing::Interval(ms(1500)))),
+            users(None, 10.0, 4, UserRamp::Immediate, Some(Pacing::Interval(ms(250)))),
+        ]
+    );
+    assert_eq!(Pacing::Throughput(0.5).interval(), Duration::from_secs(2));
+}
+
+#[test]
+fn request_rate_phases_default_to_100_vusers() {
+    let p = plan(&with_config(
+        "  phases:
+    - { name: steady, duration: 30, requestRate: 200 }
+    - { duration: 1m, requestRate: 10, rampTo: 500, maxVusers: 20, mode: poisson }
+    - { duration: 5, requestRate: 0 }
+    - { duration: 5, requestRate: 0.5 }
+",
+    ));
+    let rr = |rate, ramp_to| PhaseKind::RequestRate { rate, ramp_to };
+    assert_eq!(
+        p.phases,
+        [
+            phase(Some("steady"), 30.0, rr(200.0, None), Some(100)),
+            Phase { mode: ArrivalMode::Poisson, ..phase(None, 60.0, rr(10.0, Some(500.0)), Some(20)) },
+            phase(None, 5.0, PhaseKind::Pause, None),
+            phase(None, 5.0, rr(0.5, None), Some(hornet_script::plan::DEFAULT_REQUEST_RATE_VUSERS)),
+        ]
+    );
+    assert_eq!(hornet_script::plan::DEFAULT_REQUEST_RATE_VUSERS, 100);
+}
+
+#[test]
+fn target_stages_expand_to_closed_model_phases() {
+    let p = plan(&with_config(
+        "  stages:
+    - { duration: 30s, target: 100, name: up }
+    - { duration: 2m, target: 100, pacing: 2s }
+    - { duration: 10, target: 20, throughput: 4 }
+    - { duration: 10, target: 0 }
+",
+    ));
+    assert_eq!(
+        p.phases,
+        [
+            // Each ramp starts from the previous stage's target (0 before the first).
+            users(Some("up"), 30.0, 100, UserRamp::Linear, None),
+            // The same target as before: hold.
+            users(None, 120.0, 100, UserRamp::Immediate, Some(Pacing::Interval(Duration::from_secs(2)))),
+            users(None, 10.0, 20, UserRamp::Linear, Some(Pacing::Throughput(4.0))),
+            users(None, 10.0, 0, UserRamp::Linear, None),
+        ]
+    );
+    // A first stage at 0 users holds 0.
+    let p = plan(&with_config("  stages: [ {duration: 5, target: 0}, {duration: 5, target: 3} ]\n"));
+    assert_eq!(
+        p.phases,
+        [users(None, 5.0, 0, UserRamp::Immediate, None), users(None, 5.0, 3, UserRamp::Linear, None)]
+    );
+}
+
+#[test]
+fn rate_stages_expand_to_arrival_rate_ramps() {
+    use ArrivalMode::{Poisson, Uniform};
+    let p = plan(&with_config(
+        "  stages:
+    - { duration: 30s, rate: 50, name: ramp up }
+    - { duration: 1m, rate: 50 }
+    - { duration: 10, rate: 0.5 }
+    - { duration: 10, rate: 0 }
+    - { duration: 10, rate: 0 }
+",
+    ));
+    assert_eq!(
+        p.phases,
+        [
+            rate(Some("ramp up"), 30.0, 0.0, Some(50.0), Uniform),
+            rate(None, 60.0, 50.0, None, Uniform),
+            rate(None, 10.0, 50.0, Some(0.5), Uniform),
+            rate(None, 10.0, 0.5, Some(0.0), Uniform),
+            phase(None, 10.0, PhaseKind::Pause, None),
+        ]
+    );
+    let p = plan(&with_config(
+        "  mode: poisson\n  startRate: 10\n  stages: [ {duration: 20, rate: 30}, {duration: \"1m\", rate: 10} ]\n",
+    ));
+    assert_eq!(
+        p.phases,
+        [rate(None, 20.0, 10.0, Some(30.0), Poisson), rate(None, 60.0, 30.0, Some(10.0), Poisson)]
+    );
+    let p = plan(&with_config("  startRate: 5\n  stages: [ {duration: 20, rate: 5} ]\n"));
+    assert_eq!(p.phases, [rate(None, 20.0, 5.0, None, Uniform)]);
+    assert!(plan(&with_config("  stages: []\n")).phases.is_empty(), "no stages: functional mode");
+}
+
+#[test]
+fn every_example_script_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let names: Vec<String> =
+        paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in ["demo.yaml", "soak.yaml", "spike.yaml", "step.yaml"] {
+        assert!(names.iter().any(|n| n == expected), "examples/{expected} is missing: {names:?}");
+    }
+    for path in &paths {
+        let p = match load_file(path, &LoadOptions::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{} does not load:\n{e}", path.display()),
+        };
+        assert!(!p.phases.is_empty(), "{} has no phases", path.display());
+        assert_eq!(p.target.as_deref(), Some("http://127.0.0.1:8080"), "{}", path.display());
+    }
+
+    let load = |name: &str| load_file(&dir.join(name), &LoadOptions::default()).unwrap();
+    let spike = load("spike.yaml");
+    let rates: Vec<(u64, &PhaseKind)> =
+        spike.phases.iter().map(|p| (p.duration.as_secs(), &p.kind)).collect();
+    assert!(rates.contains(&(30, &PhaseKind::Rate { rate: 200.0, ramp_to: None })), "{rates:?}");
+    assert!(rates.iter().filter(|(_, k)| **k == PhaseKind::Rate { rate: 10.0, ramp_to: None }).count() >= 2);
+
+    let step = load("step.yaml");
+    let mut held: Vec<u64> = step
+        .phases
+        .iter()
+        .filter_map(|p| match p.kind {
+            PhaseKind::Users { users, ramp: UserRamp::Immediate }
+                if p.duration == Duration::from_secs(120) =>
+            {
+                Some(users)
+            }
+            _ => None,
+        })
+        .collect();
+    held.dedup();
+    assert_eq!(held, [50, 100, 150, 200]);
+
+    let soak = load("soak.yaml");
+    assert!(
+        soak.phases.iter().any(|p| p.duration == Duration::from_secs(4 * 3600)
+            && matches!(p.kind, PhaseKind::Users { users: 300, .. })
+            && p.pacing == Some(Pacing::Interval(Duration::from_secs(5)))),
+        "{:?}",
+        soak.phases
+    );
+}
+
+#[test]
+fn the_workload_models_section_is_valid_and_shows_the_example_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/script-format.md")).unwrap();
+    let section = doc.split("\n## Workload models\n").nth(1).expect("the section exists");
+    let section = section.split("\n## ").next().unwrap();
+    let blocks: Vec<&str> =
+        section.split("```yaml\n").skip(1).map(|b| b.split("```").next().expect("a closed block")).collect();
+    assert!(blocks.len() >= 8, "{} yaml blocks", blocks.len());
+    for block in &blocks {
+        let script = if block.contains("scenarios:") {
+            block.to_string()
+        } else {
+            format!("{block}scenarios:\n  - flow: [ {{ get: {{ url: \"http://h/\" }} }} ]\n")
+        };
+        let p = match parse_str(&script, "doc.yaml", &LoadOptions::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("a block of the Workload models section does not load:\n{e}\n{block}"),
+        };
+        assert!(!p.phases.is_empty(), "{block}");
+    }
+    for name in ["spike", "step", "soak"] {
+        let file = std::fs::read_to_string(root.join(format!("examples/{name}.yaml"))).unwrap();
+        let body: Vec<&str> = file.lines().skip_while(|l| l.starts_with('#')).collect();
+        let body = body.join("\n");
+        assert!(
+            blocks.iter().any(|b| b.trim_end() == body.trim()),
+            "docs/script-format.md does not show examples/{name}.yaml as it is"
+        );
+    }
 }
