@@ -1,15 +1,18 @@
 //! The collector side: once per tick, merge the intervals of all worker threads into exact run-wide
-//! totals and the timeline; serve live snapshots; build the final [`Report`].
+//! totals and the timeline; watch the generator's health; serve live snapshots and warnings; build
+//! the final [`Report`].
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::generator::{CpuStats, LAG_WARNING_MS, Watch, is_lag_warning, run_lag_warning};
 use crate::hist::Hist;
 use crate::kinds::{EXPECT_SLOTS, ErrorKind, expect_slot_name};
 use crate::recorder::{ErrorSlots, ExpectSlots, Interval, add_code};
 use crate::report::{
-    Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, IntervalReport,
-    REQUEST_RATE, RESPONSE_TIME, Report, RunInfo, SCHEMA,
+    Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, GENERATOR_CPU,
+    GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, REQUEST_RATE, REQUESTS_DROPPED,
+    RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, SCHEMA,
 };
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 
@@ -28,6 +31,10 @@ pub struct LiveSnapshot {
     pub p95_ms: f64,
     /// 99th percentile response time during the latest tick, ms.
     pub p99_ms: f64,
+    /// 99th percentile of the corrected latency (`http.response_time.corrected`, from the intended
+    /// start) during the latest tick, ms. Equal to `p99_ms` when no request had an intended start
+    /// earlier than its actual start.
+    pub p99_corrected_ms: f64,
     /// Requests sent since the start.
     pub requests: u64,
     /// Errors since the start (all kinds).
@@ -38,6 +45,11 @@ pub struct LiveSnapshot {
     pub vus_completed: u64,
     /// VUs failed since the start.
     pub vus_failed: u64,
+    /// Request-rate tokens dropped since the start (`http.requests.dropped`).
+    pub dropped: u64,
+    /// The generator's CPU use during the latest tick (percent of all cores), as given to
+    /// [`Aggregator::record_generator`]; `None` when it was not recorded for that tick.
+    pub cpu_percent: Option<f64>,
 }
 
 /// What the report needs to know about the run besides its metrics.
@@ -70,6 +82,8 @@ struct LastTick {
     p50: f64,
     p95: f64,
     p99: f64,
+    p99_corrected: f64,
+    cpu: Option<f64>,
 }
 
 /// Merges the threads' intervals tick by tick. Cumulative counts and histograms are exact; the
@@ -83,6 +97,7 @@ pub struct Aggregator {
     active_vus: u64,
     last: LastTick,
     timeline: Timeline,
+    watch: Watch,
 }
 
 impl Aggregator {
@@ -106,12 +121,17 @@ impl Aggregator {
             active_vus: 0,
             last: LastTick::default(),
             timeline: Timeline::new(policy),
+            watch: Watch::default(),
         }
     }
 
     /// Merges the intervals of all threads for the tick ending at `elapsed` (time since the start
     /// of the run) and records the active-VU gauge at that moment. The tick's length is measured
     /// from the previous tick's `elapsed`, so rates use real time even when ticks are irregular.
+    ///
+    /// Also checks the schedule lag of the ticks of the last [`LAG_WINDOW`](crate::LAG_WINDOW):
+    /// the first time its p99 is above [`LAG_WARNING_MS`] a warning is raised (see
+    /// [`Aggregator::take_new_warnings`]).
     pub fn add_tick(&mut self, elapsed: Duration, intervals: Vec<Interval>, active_vus: u64) {
         let start = self.elapsed;
         let end = elapsed.max(start);
@@ -122,16 +142,50 @@ impl Aggregator {
         }
         let rt = tick.response_time();
         let summary = rt.summary();
+        // Only merged separately when it differs: otherwise it is the same histogram as `rt`.
+        let corrected = tick.any_corrected().then(|| tick.corrected());
         self.last = LastTick {
             rps: rate(tick.requests(), end - start),
             p50: summary.p50,
             p95: summary.p95,
             p99: summary.p99,
+            p99_corrected: corrected.as_ref().map_or(summary.p99, |c| c.summary().p99),
+            cpu: None,
         };
-        self.timeline.push(Point::from_tick(start, end, &tick, &rt, active_vus));
+        self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
+        self.timeline.push(Point::from_tick(start, end, &tick, &rt, corrected.as_ref(), active_vus));
         self.total.merge(&tick);
         self.elapsed = end;
         self.active_vus = active_vus;
+    }
+
+    /// Records the load generator's CPU use during the latest tick: process CPU time over the tick
+    /// / wall time / cores × 100 (see [`process_cpu_seconds`](crate::process_cpu_seconds)). Call it
+    /// once per tick, right after [`Aggregator::add_tick`] (before [`Aggregator::live`]); a second
+    /// call for the same tick replaces the value. Ignored before the first tick and for NaN or
+    /// infinite values; negative values count as 0.
+    ///
+    /// The value goes to the timeline (`generator.cpu`), the report (`generator`) and the live
+    /// snapshot. The first time [`CPU_WARNING_TICKS`](crate::CPU_WARNING_TICKS) consecutive ticks
+    /// are above [`CPU_WARNING_PERCENT`](crate::CPU_WARNING_PERCENT) a warning is raised; a tick
+    /// without a reading breaks the run.
+    pub fn record_generator(&mut self, cpu_percent: f64) {
+        let Some((v, seconds)) = self.watch.on_cpu(cpu_percent) else { return };
+        self.last.cpu = Some(v);
+        if let Some(p) = self.timeline.points.last_mut() {
+            p.cpu = Some(CpuStats::single(v, seconds));
+        }
+    }
+
+    /// The warnings raised since the previous call (each warning is returned once), for the live
+    /// display. Every warning raised also ends up in [`Report::warnings`].
+    pub fn take_new_warnings(&mut self) -> Vec<String> {
+        self.watch.take_new()
+    }
+
+    /// Every warning raised so far, in order.
+    pub fn warnings(&self) -> &[String] {
+        self.watch.warnings()
     }
 
     /// Figures for a live display after the latest tick.
@@ -143,11 +197,14 @@ impl Aggregator {
             p50_ms: self.last.p50,
             p95_ms: self.last.p95,
             p99_ms: self.last.p99,
+            p99_corrected_ms: self.last.p99_corrected,
             requests: self.total.requests(),
             errors: self.total.errors(),
             vus_created: self.total.vus_created(),
             vus_completed: self.total.vus_completed(),
             vus_failed: self.total.vus_failed(),
+            dropped: self.total.dropped,
+            cpu_percent: self.last.cpu,
         }
     }
 
@@ -170,12 +227,16 @@ impl Aggregator {
     }
 
     /// The report of everything merged so far. Rates divide by `meta.duration`.
+    ///
+    /// `warnings` holds every warning raised during the run plus, when the run-wide schedule-lag
+    /// p99 is above [`LAG_WARNING_MS`] and no lag warning was raised live, a run-wide one.
     pub fn report(&self, meta: RunMeta) -> Report {
         let t = &self.total;
         let duration = meta.duration;
 
         let mut counters = BTreeMap::new();
         counters.insert("http.requests".to_owned(), t.requests());
+        counters.insert(REQUESTS_DROPPED.to_owned(), t.dropped);
         counters.insert("http.responses".to_owned(), t.responses());
         counters.insert("http.downloaded_bytes".to_owned(), t.bytes_received());
         counters.insert("http.uploaded_bytes".to_owned(), t.bytes_sent());
@@ -203,6 +264,7 @@ impl Aggregator {
         counters.insert("vusers.completed".to_owned(), t.vus_completed);
         counters.insert("vusers.failed".to_owned(), t.vus_failed);
         counters.insert("vusers.skipped".to_owned(), t.vus_skipped);
+        counters.insert(ITERATIONS_LATE.to_owned(), t.iterations_late);
         let mut expects = ExpectSlots::default();
         for e in &t.endpoints {
             expects.merge(&e.expects);
@@ -224,11 +286,13 @@ impl Aggregator {
 
         // Run-wide histograms: the exact sum of the endpoints'.
         let mut rt = Hist::default();
+        let mut corrected = Hist::default();
         let mut classes: [Hist; 5] = Default::default();
         let (mut dns, mut connect, mut tls, mut wait, mut receive) =
             (Hist::default(), Hist::default(), Hist::default(), Hist::default(), Hist::default());
         for e in &t.endpoints {
             rt.merge(&e.response_time);
+            corrected.merge(&e.corrected);
             for (a, b) in classes.iter_mut().zip(&e.by_class) {
                 a.merge(b);
             }
@@ -247,6 +311,7 @@ impl Aggregator {
             }
         };
         put(RESPONSE_TIME.to_owned(), &rt, true);
+        put(RESPONSE_TIME_CORRECTED.to_owned(), &corrected, true);
         for (i, h) in classes.iter().enumerate() {
             put(format!("{RESPONSE_TIME}.{}xx", i + 1), h, false);
         }
@@ -279,12 +344,21 @@ impl Aggregator {
                 bytes_received: e.bytes_received,
                 summary: e.response_time.summary(),
                 histogram: e.response_time.encode(),
+                summary_corrected: e.corrected.summary(),
+                histogram_corrected: e.corrected.encode(),
             });
             push_errors(&mut errors, &e.errors, Some(&name));
         }
         push_errors(&mut errors, &t.unattributed, None);
 
         let intervals = self.timeline.points.iter().map(interval_report).collect();
+
+        let mut warnings = self.watch.warnings().to_vec();
+        let lag = t.lag.summary();
+        if lag.p99 > LAG_WARNING_MS && !warnings.iter().any(|w| is_lag_warning(w)) {
+            warnings.push(run_lag_warning(lag.p99));
+        }
+        let generator = self.watch.cpu().map(|c| GeneratorReport { cpu_mean: c.mean(), cpu_max: c.max });
 
         Report {
             schema: SCHEMA.to_owned(),
@@ -305,6 +379,9 @@ impl Aggregator {
             intervals,
             checks: Vec::new(),
             apdex: None,
+            any_corrected: t.any_corrected(),
+            generator,
+            warnings,
         }
     }
 }
@@ -371,6 +448,7 @@ fn interval_report(p: &Point) -> IntervalReport {
     let duration = p.end.saturating_sub(p.start);
     let mut counters = BTreeMap::new();
     counters.insert("http.requests".to_owned(), p.requests);
+    counters.insert(REQUESTS_DROPPED.to_owned(), p.dropped);
     counters.insert("http.responses".to_owned(), p.responses);
     counters.insert("http.downloaded_bytes".to_owned(), p.downloaded_bytes);
     for &(c, n) in &p.codes {
@@ -387,12 +465,20 @@ fn interval_report(p: &Point) -> IntervalReport {
     counters.insert("vusers.completed".to_owned(), p.vus_completed);
     counters.insert("vusers.failed".to_owned(), p.vus_failed);
     counters.insert("vusers.skipped".to_owned(), p.vus_skipped);
+    counters.insert(ITERATIONS_LATE.to_owned(), p.iterations_late);
     let mut rates = BTreeMap::new();
     rates.insert(REQUEST_RATE.to_owned(), rate(p.requests, duration));
     let mut summaries = BTreeMap::new();
-    summaries.insert(RESPONSE_TIME.to_owned(), p.rt_summary);
+    summaries.insert(RESPONSE_TIME.to_owned(), p.rt.summary);
+    summaries.insert(RESPONSE_TIME_CORRECTED.to_owned(), p.corrected().summary);
     let mut histograms = BTreeMap::new();
-    histograms.insert(RESPONSE_TIME.to_owned(), p.rt_histogram.clone());
+    histograms.insert(RESPONSE_TIME.to_owned(), p.rt.histogram.clone());
+    histograms.insert(RESPONSE_TIME_CORRECTED.to_owned(), p.corrected().histogram.clone());
+    let mut gauges = BTreeMap::new();
+    if let Some(c) = p.cpu {
+        gauges.insert(GENERATOR_CPU.to_owned(), c.mean());
+        gauges.insert(GENERATOR_CPU_MAX.to_owned(), c.max);
+    }
     IntervalReport {
         t_s: seconds(p.start),
         duration_s: seconds(duration),
@@ -402,5 +488,55 @@ fn interval_report(p: &Point) -> IntervalReport {
         active_vus: p.active_vus,
         active_vus_max: p.active_vus_max,
         histograms,
+        gauges,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recorder::Recorder;
+
+    fn meta() -> RunMeta {
+        RunMeta {
+            script: None,
+            target: None,
+            started_at: UNIX_EPOCH,
+            duration: Duration::from_secs(1),
+            seed: 0,
+            phases: serde_json::Value::Null,
+            interrupted: false,
+            hornet_version: "0".into(),
+            command: String::new(),
+        }
+    }
+
+    fn lags(us: u64, n: usize) -> Interval {
+        let mut r = Recorder::new(1, 1);
+        for _ in 0..n {
+            r.lag(Duration::from_micros(us));
+        }
+        r.take_interval()
+    }
+
+    /// The live check sees every tick, so a run-wide p99 above the threshold normally raised the
+    /// live warning already; lag merged without a tick (here, straight into the totals) still gets
+    /// the run-wide warning, once.
+    #[test]
+    fn run_wide_lag_warning_only_when_the_live_one_did_not_fire() {
+        let mut agg = Aggregator::new(vec!["x".into()], vec![]);
+        agg.total.merge(&lags(6_000, 10));
+        let r = agg.report(meta());
+        assert_eq!(r.warnings, [crate::generator::run_lag_warning(6.0)]);
+        assert!(agg.warnings().is_empty(), "the run-wide check does not raise a live warning");
+
+        let mut live = Aggregator::new(vec!["x".into()], vec![]);
+        live.add_tick(Duration::from_secs(1), vec![lags(6_000, 10)], 0);
+        let r = live.report(meta());
+        assert_eq!(r.warnings, [crate::generator::lag_warning(6.0)]);
+
+        let mut exact = Aggregator::new(vec!["x".into()], vec![]);
+        exact.total.merge(&lags(5_000, 10));
+        assert!(exact.report(meta()).warnings.is_empty(), "exactly 5 ms does not warn");
     }
 }

@@ -87,8 +87,17 @@ pub struct Timings {
     pub wait: Duration,
     /// First byte → last byte.
     pub receive: Duration,
-    /// Issued → last byte, connection set-up included when it happened: `http.response_time`.
+    /// Service time: issued (the moment the request was actually started) → last byte, connection
+    /// set-up included when it happened: `http.response_time`.
     pub total: Duration,
+    /// Corrected latency: the request's *intended* start → last byte, when the runner knows an
+    /// intended start (an open-model arrival's scheduled time, a paced iteration's slot on the
+    /// pacing grid, a request-rate token's time). Includes the time the request waited behind a
+    /// slow generator or a stalled server, which `total` leaves out (coordinated omission, see
+    /// `docs/metrics.md`). `None` when there is no intended start: the corrected latency is then
+    /// the service time. Recorded as `http.response_time.corrected`; a value below `total` is
+    /// raised to `total`.
+    pub corrected: Option<Duration>,
 }
 
 /// The `expect` check kinds hornet counts separately, in report order (Artillery's names, as

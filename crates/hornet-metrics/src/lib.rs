@@ -9,6 +9,7 @@
 
 pub mod aggregate;
 pub mod apdex;
+pub mod generator;
 pub mod hist;
 pub mod kinds;
 pub mod recorder;
@@ -17,8 +18,11 @@ pub mod timeline;
 
 pub use aggregate::{Aggregator, LiveSnapshot, RunMeta};
 pub use apdex::{Apdex, ApdexRating};
+pub use generator::{
+    CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,
+};
 pub use hist::{HistogramError, decode_histogram, encode_histogram};
 pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use recorder::{EndpointId, Interval, Recorder};
-pub use report::{CheckReport, EndpointExpectations, Report, ReportError, Summary};
+pub use report::{CheckReport, EndpointExpectations, GeneratorReport, Report, ReportError, Summary};
 pub use timeline::{Tier, TimelinePolicy};

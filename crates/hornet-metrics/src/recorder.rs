@@ -88,6 +88,11 @@ pub(crate) struct EndpointStats {
     pub(crate) response_time: Hist,
     /// `http.response_time` by status class, 1xx .. 5xx.
     pub(crate) by_class: [Hist; 5],
+    /// `http.response_time.corrected`: intended start → last byte (the service time when the
+    /// request had no intended start).
+    pub(crate) corrected: Hist,
+    /// True once a corrected latency differed from the service time (at µs resolution).
+    pub(crate) any_corrected: bool,
     pub(crate) dns: Hist,
     pub(crate) connect: Hist,
     pub(crate) tls: Hist,
@@ -110,6 +115,8 @@ impl EndpointStats {
         for (a, b) in self.by_class.iter_mut().zip(&o.by_class) {
             a.merge(b);
         }
+        self.corrected.merge(&o.corrected);
+        self.any_corrected |= o.any_corrected;
         self.dns.merge(&o.dns);
         self.connect.merge(&o.connect);
         self.tls.merge(&o.tls);
@@ -146,6 +153,10 @@ pub struct Interval {
     pub(crate) vus_completed: u64,
     pub(crate) vus_failed: u64,
     pub(crate) vus_skipped: u64,
+    /// `http.requests.dropped`: request-rate tokens that found no free VU.
+    pub(crate) dropped: u64,
+    /// `vusers.iterations_late`: paced iterations started after their slot.
+    pub(crate) iterations_late: u64,
     pub(crate) session_length: Hist,
     pub(crate) lag: Hist,
     /// Errors not tied to an endpoint.
@@ -180,6 +191,8 @@ impl Interval {
         self.vus_completed += other.vus_completed;
         self.vus_failed += other.vus_failed;
         self.vus_skipped += other.vus_skipped;
+        self.dropped += other.dropped;
+        self.iterations_late += other.iterations_late;
         self.session_length.merge(&other.session_length);
         self.lag.merge(&other.lag);
         self.unattributed.merge(&other.unattributed);
@@ -251,6 +264,21 @@ impl Interval {
         self.vus_skipped
     }
 
+    /// Request-rate tokens dropped because no VU was free (`http.requests.dropped`).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Paced iterations that started after their slot (`vusers.iterations_late`).
+    pub fn iterations_late(&self) -> u64 {
+        self.iterations_late
+    }
+
+    /// True if any response's corrected latency differed from its service time.
+    pub fn any_corrected(&self) -> bool {
+        self.endpoints.iter().any(|e| e.any_corrected)
+    }
+
     /// Number of response times recorded (all endpoints).
     pub fn response_time_count(&self) -> u64 {
         self.endpoints.iter().map(|e| e.response_time.count()).sum()
@@ -261,6 +289,15 @@ impl Interval {
         let mut h = Hist::default();
         for e in &self.endpoints {
             h.merge(&e.response_time);
+        }
+        h
+    }
+
+    /// The `http.response_time.corrected` histogram over all endpoints.
+    pub(crate) fn corrected(&self) -> Hist {
+        let mut h = Hist::default();
+        for e in &self.endpoints {
+            h.merge(&e.corrected);
         }
         h
     }
@@ -314,8 +351,9 @@ impl Recorder {
     }
 
     /// A response arrived: `http.responses`, `http.codes.<status>`, `http.response_time` (all and
-    /// by status class), the timing breakdown (dns/connect/tls when they happened, wait, receive)
-    /// and `http.downloaded_bytes`.
+    /// by status class), `http.response_time.corrected` (`t.corrected`, or `t.total` when `None`;
+    /// never below `t.total`), the timing breakdown (dns/connect/tls when they happened, wait,
+    /// receive) and `http.downloaded_bytes`.
     #[inline]
     pub fn response(&mut self, ep: EndpointId, status: u16, t: &Timings, bytes_received: u64) {
         let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
@@ -327,6 +365,9 @@ impl Recorder {
         if let Some(class) = status_class(status) {
             e.by_class[class].record_us(total);
         }
+        let corrected = t.corrected.map_or(total, |c| crate::hist::duration_us(c).max(total));
+        e.corrected.record_us(corrected);
+        e.any_corrected |= corrected != total;
         if let Some(d) = t.dns {
             e.dns.record(d);
         }
@@ -409,6 +450,20 @@ impl Recorder {
     #[inline]
     pub fn vu_skipped(&mut self) {
         self.current.vus_skipped += 1;
+    }
+
+    /// A request-rate token found no free VU and was dropped (`http.requests.dropped`): a request
+    /// the target rate asked for was never sent. A plain add: never allocates.
+    #[inline]
+    pub fn dropped(&mut self) {
+        self.current.dropped += 1;
+    }
+
+    /// A paced iteration started after its slot because the previous iteration overran the pacing
+    /// interval (`vusers.iterations_late`). A plain add: never allocates.
+    #[inline]
+    pub fn late_iteration(&mut self) {
+        self.current.iterations_late += 1;
     }
 
     /// Schedule lag of an arrival: actual start − intended start (`schedule.lag`).
@@ -496,6 +551,68 @@ mod tests {
         let next = r.take_interval();
         assert_eq!(next.requests(), 0);
         assert_eq!(next.endpoints.len(), 2);
+    }
+
+    #[test]
+    fn corrected_latency_defaults_to_the_service_time_and_is_kept_per_endpoint() {
+        let corrected = |total_us: u64, corrected_us: u64| Timings {
+            corrected: Some(Duration::from_micros(corrected_us)),
+            ..timings(total_us)
+        };
+        let mut r = Recorder::new(2, 1);
+        // No intended start: the corrected histogram is the service-time histogram.
+        r.response(0, 200, &timings(1_000), 0);
+        r.response(0, 500, &timings(3_000), 0);
+        let i = r.take_interval();
+        let e0 = &i.endpoints[0];
+        assert_eq!(e0.corrected.count(), 2);
+        assert_eq!(hist_fingerprint(&e0.corrected), hist_fingerprint(&e0.response_time));
+        assert!(!i.any_corrected());
+        // An intended start equal to the actual one (at µs resolution) is no correction either.
+        r.response(1, 200, &corrected(2_000, 2_000), 0);
+        r.response(
+            1,
+            200,
+            &Timings { corrected: Some(Duration::from_nanos(2_000_400)), ..timings(2_000) },
+            0,
+        );
+        assert!(!r.take_interval().any_corrected());
+
+        r.response(1, 200, &corrected(2_000, 40_000), 0);
+        r.response(1, 200, &timings(1_000), 0);
+        // Below the service time (an intended start after the actual one): raised to it.
+        r.response(0, 200, &corrected(5_000, 10), 0);
+        let j = r.take_interval();
+        assert!(j.any_corrected());
+        assert!(j.endpoints[1].any_corrected && !j.endpoints[0].any_corrected);
+        assert_eq!(j.endpoints[1].corrected.stats(), (1_000, 40_000, 41_000));
+        assert_eq!(j.endpoints[1].response_time.stats(), (1_000, 2_000, 3_000), "service time unchanged");
+        assert_eq!(j.endpoints[0].corrected.stats(), (5_000, 5_000, 5_000));
+        assert_eq!(j.corrected().count(), 3);
+        assert_eq!(j.corrected().stats(), (1_000, 40_000, 46_000));
+
+        // Merging keeps the flag and the histograms.
+        let mut merged = i.clone();
+        merged.merge(&j);
+        assert!(merged.any_corrected());
+        assert_eq!(merged.endpoints[1].corrected.count(), 2);
+        assert_eq!(merged.endpoints[0].corrected.count(), 3);
+    }
+
+    #[test]
+    fn drops_and_late_iterations_are_counted_and_merged() {
+        let mut r = Recorder::new(1, 1);
+        r.dropped();
+        r.dropped();
+        r.late_iteration();
+        let i = r.take_interval();
+        assert_eq!((i.dropped(), i.iterations_late()), (2, 1));
+        assert_eq!(i.requests(), 0, "a dropped token is not a request");
+        let next = r.take_interval();
+        assert_eq!((next.dropped(), next.iterations_late()), (0, 0));
+        let mut merged = i.clone();
+        merged.merge(&i);
+        assert_eq!((merged.dropped(), merged.iterations_late()), (4, 2));
     }
 
     #[test]
@@ -646,9 +763,11 @@ mod tests {
                 1 => r.error(None, ErrorKind::Cancelled, &"cancelled"),
                 _ => {
                     let status = [200, 200, 201, 302, 404, 500][(x >> 8) as usize % 6];
+                    let total = x % 5_000_000;
                     let t = Timings {
                         connect: x.is_multiple_of(7).then(|| Duration::from_micros(x % 900)),
-                        ..timings(x % 5_000_000)
+                        corrected: x.is_multiple_of(3).then(|| Duration::from_micros(total + x % 70_000)),
+                        ..timings(total)
                     };
                     r.response(ep, status, &t, x % 10_000);
                 }
@@ -657,6 +776,12 @@ mod tests {
                 r.vu_created((x >> 3) as usize % 2);
                 r.vu_completed(Duration::from_micros(x % 90_000_000));
                 r.lag(Duration::from_micros(x % 3_000));
+            }
+            if x.is_multiple_of(5) {
+                r.dropped();
+            }
+            if x.is_multiple_of(6) {
+                r.late_iteration();
             }
         }
         recs.iter_mut().map(Recorder::take_interval).collect()
@@ -695,8 +820,10 @@ mod tests {
             assert_eq!(ca, cb);
             assert_eq!(a.errors.counts, b.errors.counts);
             assert_eq!(a.expects, b.expects);
+            assert_eq!(a.any_corrected, b.any_corrected);
             for (ha, hb) in [
                 (&a.response_time, &b.response_time),
+                (&a.corrected, &b.corrected),
                 (&a.connect, &b.connect),
                 (&a.wait, &b.wait),
                 (&a.receive, &b.receive),
@@ -710,5 +837,9 @@ mod tests {
         assert_eq!(hist_fingerprint(&merged.session_length), hist_fingerprint(&one.session_length));
         assert_eq!(hist_fingerprint(&merged.lag), hist_fingerprint(&one.lag));
         assert_eq!(merged.response_time().summary(), one.response_time().summary());
+        assert_eq!(merged.corrected().summary(), one.corrected().summary());
+        assert!(one.any_corrected());
+        assert_eq!((merged.dropped, merged.iterations_late), (one.dropped, one.iterations_late));
+        assert!(one.dropped > 0 && one.iterations_late > 0);
     }
 }

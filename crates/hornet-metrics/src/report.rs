@@ -17,6 +17,17 @@ pub const SCHEMA: &str = "hornet-report/1";
 
 /// Metric key of the response-time histogram (issued → last byte).
 pub const RESPONSE_TIME: &str = "http.response_time";
+/// Metric key of the corrected response-time histogram (intended start → last byte; the service
+/// time for requests without an intended start).
+pub const RESPONSE_TIME_CORRECTED: &str = "http.response_time.corrected";
+/// Counter of request-rate tokens dropped because no VU was free.
+pub const REQUESTS_DROPPED: &str = "http.requests.dropped";
+/// Counter of paced iterations that started after their slot.
+pub const ITERATIONS_LATE: &str = "vusers.iterations_late";
+/// Timeline gauge: the generator's CPU use over a point (time-weighted mean, percent of all cores).
+pub const GENERATOR_CPU: &str = "generator.cpu";
+/// Timeline gauge: the highest per-tick CPU use within a point.
+pub const GENERATOR_CPU_MAX: &str = "generator.cpu_max";
 /// Metric key of the request rate (requests / measured seconds).
 pub const REQUEST_RATE: &str = "http.request_rate";
 /// Counter of `expect` checks that held (also `plugins.expect.ok.<kind>`).
@@ -49,6 +60,28 @@ pub struct Report {
     /// The apdex score, when `config.apdex` was set. Absent in older reports.
     #[serde(default)]
     pub apdex: Option<Apdex>,
+    /// True if some response's corrected latency (`http.response_time.corrected`) differed from
+    /// its service time (`http.response_time`): the summary then shows the corrected table.
+    /// Absent (false) in older reports.
+    #[serde(default)]
+    pub any_corrected: bool,
+    /// The load generator's own CPU use, when the runner measured it. Absent in older reports.
+    #[serde(default)]
+    pub generator: Option<GeneratorReport>,
+    /// Warnings about the run's trustworthiness (the generator falling behind its schedule or
+    /// saturating its CPU), each once, in the order they were raised. Absent in older reports.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The load generator's CPU use over the run: process CPU time / wall time / cores × 100, as
+/// measured by the runner once per tick.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorReport {
+    /// Mean over the ticks that have a reading, weighted by tick length, percent.
+    pub cpu_mean: f64,
+    /// Highest single-tick reading, percent.
+    pub cpu_max: f64,
 }
 
 /// The outcome of one check of the run.
@@ -165,6 +198,13 @@ pub struct EndpointReport {
     pub summary: Summary,
     /// This endpoint's `http.response_time` histogram, base64 V2+DEFLATE.
     pub histogram: String,
+    /// Summary of this endpoint's `http.response_time.corrected`. Absent (zeros) in older reports.
+    #[serde(default)]
+    pub summary_corrected: Summary,
+    /// This endpoint's `http.response_time.corrected` histogram, base64 V2+DEFLATE. Absent (an
+    /// empty string, which does not decode) in older reports.
+    #[serde(default)]
+    pub histogram_corrected: String,
 }
 
 /// `expect` results of one endpoint. Kind names are Artillery's (`statusCode`, `hasProperty`,
@@ -214,15 +254,21 @@ pub struct IntervalReport {
     pub counters: BTreeMap<String, u64>,
     /// Rates over `duration_s` (`http.request_rate`).
     pub rates: BTreeMap<String, f64>,
-    /// Summaries within the point (`http.response_time`).
+    /// Summaries within the point (`http.response_time`, `http.response_time.corrected`).
     pub summaries: BTreeMap<String, Summary>,
     /// Active VUs at the end of the point.
     pub active_vus: u64,
     /// Highest active-VU reading within the point.
     #[serde(default)]
     pub active_vus_max: u64,
-    /// Histograms within the point (`http.response_time`), base64 V2+DEFLATE.
+    /// Histograms within the point (`http.response_time`, `http.response_time.corrected`), base64
+    /// V2+DEFLATE.
     pub histograms: BTreeMap<String, String>,
+    /// Gauges over the point: `generator.cpu` (time-weighted mean CPU use, percent of all cores)
+    /// and `generator.cpu_max` (highest tick), when the runner measured CPU. Absent in older
+    /// reports.
+    #[serde(default)]
+    pub gauges: BTreeMap<String, f64>,
 }
 
 /// Why a report could not be read.

@@ -2,7 +2,9 @@
 //! on long runs while counts stay exact.
 //!
 //! Each point keeps its counters and its `http.response_time` histogram serialized (V2+DEFLATE,
-//! typically a few hundred bytes to a few KB instead of tens of KB live).
+//! typically a few hundred bytes to a few KB instead of tens of KB live), plus its
+//! `http.response_time.corrected` histogram when that differs (otherwise the two are the same
+//! histogram and only one is kept), and the generator's CPU use when it was measured.
 //!
 //! Downsampling ([`TimelinePolicy::default`]): points younger than 10 minutes keep the tick
 //! resolution (~1 s); older points are merged into 10-second points; points older than one hour
@@ -13,6 +15,7 @@
 
 use std::time::Duration;
 
+use crate::generator::CpuStats;
 use crate::hist::{Hist, decode_histogram};
 use crate::recorder::{ErrorSlots, Interval, KINDS, add_code};
 use crate::report::Summary;
@@ -59,26 +62,58 @@ pub(crate) struct Point {
     pub(crate) vus_completed: u64,
     pub(crate) vus_failed: u64,
     pub(crate) vus_skipped: u64,
+    pub(crate) dropped: u64,
+    pub(crate) iterations_late: u64,
     pub(crate) active_vus: u64,
     pub(crate) active_vus_max: u64,
-    /// Exact count, min, max and sum (µs) of the response times in the point.
-    pub(crate) rt_count: u64,
-    pub(crate) rt_min: u64,
-    pub(crate) rt_max: u64,
-    pub(crate) rt_sum: u64,
-    /// The response-time histogram, base64 V2+DEFLATE.
-    pub(crate) rt_histogram: String,
-    /// Summary of the response times, computed when the point is created or merged.
-    pub(crate) rt_summary: Summary,
+    /// `http.response_time` in the point.
+    pub(crate) rt: PointHist,
+    /// `http.response_time.corrected` in the point; `None` when it is the same as `rt` (no
+    /// corrected latency in the point differed from its service time).
+    pub(crate) corrected: Option<PointHist>,
+    /// The generator's CPU use, when measured.
+    pub(crate) cpu: Option<CpuStats>,
+}
+
+/// A histogram kept in a timeline point: serialized, with its exact statistics and summary.
+#[derive(Debug, Clone)]
+pub(crate) struct PointHist {
+    /// Exact count, min, max and sum (µs).
+    count: u64,
+    min: u64,
+    max: u64,
+    sum: u64,
+    /// The histogram, base64 V2+DEFLATE.
+    pub(crate) histogram: String,
+    /// Its summary, computed when the point is created or merged.
+    pub(crate) summary: Summary,
+}
+
+impl PointHist {
+    fn from_hist(h: &Hist) -> PointHist {
+        let (min, max, sum) = h.stats();
+        PointHist { count: h.count(), min, max, sum, histogram: h.encode(), summary: h.summary() }
+    }
+
+    /// The histogram with its exact statistics.
+    fn hist(&self) -> Hist {
+        match decode_histogram(&self.histogram) {
+            Ok(h) if self.count > 0 => Hist::from_parts(h, self.min, self.max, self.sum),
+            // Our own encoding always decodes; if it ever did not, the request counts still add up.
+            _ => Hist::default(),
+        }
+    }
 }
 
 impl Point {
-    /// A point for one tick from `start` to `end`.
+    /// A point for one tick from `start` to `end`. `corrected` is the tick's corrected histogram,
+    /// or `None` when it equals `rt`.
     pub(crate) fn from_tick(
         start: Duration,
         end: Duration,
         tick: &Interval,
         rt: &Hist,
+        corrected: Option<&Hist>,
         active: u64,
     ) -> Point {
         let mut errors = [0; KINDS];
@@ -95,7 +130,6 @@ impl Point {
             }
         }
         add_errors(&tick.unattributed);
-        let (rt_min, rt_max, rt_sum) = rt.stats();
         Point {
             start,
             end,
@@ -108,15 +142,19 @@ impl Point {
             vus_completed: tick.vus_completed,
             vus_failed: tick.vus_failed,
             vus_skipped: tick.vus_skipped,
+            dropped: tick.dropped,
+            iterations_late: tick.iterations_late,
             active_vus: active,
             active_vus_max: active,
-            rt_count: rt.count(),
-            rt_min,
-            rt_max,
-            rt_sum,
-            rt_histogram: rt.encode(),
-            rt_summary: rt.summary(),
+            rt: PointHist::from_hist(rt),
+            corrected: corrected.map(PointHist::from_hist),
+            cpu: None,
         }
+    }
+
+    /// The point's `http.response_time.corrected` (its `http.response_time` when none differed).
+    pub(crate) fn corrected(&self) -> &PointHist {
+        self.corrected.as_ref().unwrap_or(&self.rt)
     }
 
     /// Total errors in the point.
@@ -124,12 +162,25 @@ impl Point {
         self.errors.iter().sum()
     }
 
-    /// Merges consecutive points (in time order) into one. Counts add; the histogram is the exact
-    /// sum of the parts.
+    /// Merges consecutive points (in time order) into one. Counts add; the histograms are the exact
+    /// sums of the parts; CPU is the time-weighted mean and the max of the parts'.
     fn merge_run(run: Vec<Point>) -> Option<Point> {
+        if run.len() < 2 {
+            return run.into_iter().next();
+        }
+        let any_corrected = run.iter().any(|p| p.corrected.is_some());
+        let mut rt = Hist::default();
+        let mut corrected = Hist::default();
+        for p in &run {
+            if p.rt.count > 0 {
+                rt.merge(&p.rt.hist());
+            }
+            if any_corrected && p.corrected().count > 0 {
+                corrected.merge(&p.corrected().hist());
+            }
+        }
         let mut it = run.into_iter();
         let mut acc = it.next()?;
-        let mut hist: Option<Hist> = None;
         for p in it {
             acc.end = acc.end.max(p.end);
             acc.requests += p.requests;
@@ -145,29 +196,15 @@ impl Point {
             acc.vus_completed += p.vus_completed;
             acc.vus_failed += p.vus_failed;
             acc.vus_skipped += p.vus_skipped;
+            acc.dropped += p.dropped;
+            acc.iterations_late += p.iterations_late;
             acc.active_vus = p.active_vus;
             acc.active_vus_max = acc.active_vus_max.max(p.active_vus_max);
-            if p.rt_count > 0 {
-                let h = hist.get_or_insert_with(|| acc.rt_hist());
-                h.merge(&p.rt_hist());
-            }
+            acc.cpu = CpuStats::merged(acc.cpu, p.cpu);
         }
-        if let Some(h) = hist {
-            (acc.rt_min, acc.rt_max, acc.rt_sum) = h.stats();
-            acc.rt_count = h.count();
-            acc.rt_histogram = h.encode();
-            acc.rt_summary = h.summary();
-        }
+        acc.rt = PointHist::from_hist(&rt);
+        acc.corrected = any_corrected.then(|| PointHist::from_hist(&corrected));
         Some(acc)
-    }
-
-    /// The point's response-time histogram with its exact statistics.
-    fn rt_hist(&self) -> Hist {
-        match decode_histogram(&self.rt_histogram) {
-            Ok(h) if self.rt_count > 0 => Hist::from_parts(h, self.rt_min, self.rt_max, self.rt_sum),
-            // Our own encoding always decodes; if it ever did not, the request counts still add up.
-            _ => Hist::default(),
-        }
     }
 }
 

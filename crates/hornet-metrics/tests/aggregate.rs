@@ -500,3 +500,214 @@ fn checks_and_apdex_round_trip_and_older_reports_still_load() {
     assert!(old.checks.is_empty() && old.apdex.is_none());
     assert_eq!(old.endpoints[0].expectations.evaluated(), 0);
 }
+
+/// `GET /` (endpoint 0): 10 responses of 2 ms, no intended start. `POST /login` (endpoint 1):
+/// 10 responses of 3 ms whose intended start was 50 ms earlier than their actual start.
+fn corrected_workload() -> Interval {
+    let mut r = Recorder::new(2, 2);
+    for _ in 0..10 {
+        r.request_sent(0, 0);
+        r.response(0, 200, &timings(2_000), 0);
+        r.request_sent(1, 0);
+        let t = Timings { corrected: Some(Duration::from_micros(53_000)), ..timings(3_000) };
+        r.response(1, 200, &t, 0);
+    }
+    r.take_interval()
+}
+
+#[test]
+fn corrected_latency_reaches_the_report_per_endpoint_and_per_interval() {
+    let mut agg = aggregator();
+    agg.add_tick(Duration::from_secs(1), vec![corrected_workload()], 2);
+    agg.add_tick(Duration::from_secs(2), vec![requests(4)], 2);
+    let r = agg.report(meta(Duration::from_secs(2)));
+    assert!(r.any_corrected);
+
+    // Service time is unchanged; the corrected histogram holds 2 ms (no intended start) and 53 ms.
+    let service = r.summary("http.response_time").unwrap();
+    assert_eq!((service.count, service.max), (24, 3.0));
+    let corr = r.summary("http.response_time.corrected").unwrap();
+    assert_eq!((corr.count, corr.min, corr.max, corr.p50), (24, 2.0, 53.0, 2.0));
+    assert_eq!(decode_histogram(&r.aggregate.histograms["http.response_time.corrected"]).unwrap().len(), 24);
+
+    let get = &r.endpoints[0];
+    assert_eq!(get.summary_corrected, get.summary, "without an intended start, corrected = service time");
+    assert_eq!(
+        decode_histogram(&get.histogram_corrected).unwrap(),
+        decode_histogram(&get.histogram).unwrap()
+    );
+    let login = &r.endpoints[1];
+    assert_eq!((login.summary.max, login.summary.p99), (3.0, 3.0));
+    assert_eq!((login.summary_corrected.count, login.summary_corrected.min), (10, 53.0));
+    assert_eq!(login.summary_corrected.p99, 53.0);
+    assert_eq!(decode_histogram(&login.histogram_corrected).unwrap().max(), 53_023, "top of 53 ms's bucket");
+
+    // Per interval: the tick with corrections, and one without (corrected = service time).
+    let first = &r.intervals[0];
+    assert_eq!(first.summaries["http.response_time.corrected"].max, 53.0);
+    assert_eq!(first.summaries["http.response_time"].max, 3.0);
+    assert_eq!(decode_histogram(&first.histograms["http.response_time.corrected"]).unwrap().len(), 20);
+    let second = &r.intervals[1];
+    assert_eq!(second.summaries["http.response_time.corrected"], second.summaries["http.response_time"]);
+    assert_eq!(second.summaries["http.response_time.corrected"].count, 4);
+
+    // A run without any correction says so.
+    let mut plain = aggregator();
+    plain.add_tick(Duration::from_secs(1), vec![requests(5)], 1);
+    let p = plain.report(meta(Duration::from_secs(1)));
+    assert!(!p.any_corrected);
+    assert_eq!(p.summary("http.response_time.corrected"), p.summary("http.response_time"));
+}
+
+#[test]
+fn live_snapshot_has_corrected_p99_drops_and_cpu() {
+    let mut agg = aggregator();
+    let mut tick = corrected_workload();
+    let mut r = Recorder::new(2, 2);
+    r.dropped();
+    r.dropped();
+    tick.merge(&r.take_interval());
+    agg.add_tick(Duration::from_secs(1), vec![tick], 3);
+    let live = agg.live();
+    assert_eq!((live.p99_ms, live.p99_corrected_ms), (3.0, 53.0));
+    assert_eq!(live.dropped, 2);
+    assert_eq!(live.cpu_percent, None, "not recorded yet");
+    agg.record_generator(37.5);
+    assert_eq!(agg.live().cpu_percent, Some(37.5));
+
+    // The next tick: no correction, one more drop; CPU is per tick.
+    let mut r = Recorder::new(2, 2);
+    r.dropped();
+    let mut tick = requests(3);
+    tick.merge(&r.take_interval());
+    agg.add_tick(Duration::from_secs(2), vec![tick], 3);
+    let live = agg.live();
+    assert_eq!((live.p99_ms, live.p99_corrected_ms), (2.0, 2.0));
+    assert_eq!(live.dropped, 3, "dropped is a run total");
+    assert_eq!(live.cpu_percent, None, "CPU belongs to the tick it was recorded for");
+}
+
+#[test]
+fn drops_and_late_iterations_reach_the_report_and_the_timeline() {
+    let mut agg = aggregator();
+    let mut r = Recorder::new(2, 2);
+    for _ in 0..5 {
+        r.dropped();
+    }
+    r.late_iteration();
+    agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
+    let mut a = Recorder::new(2, 2);
+    let mut b = Recorder::new(2, 2);
+    a.dropped();
+    b.late_iteration();
+    b.late_iteration();
+    agg.add_tick(Duration::from_secs(2), vec![a.take_interval(), b.take_interval()], 1);
+    let rep = agg.report(meta(Duration::from_secs(2)));
+    assert_eq!(rep.counter("http.requests.dropped"), 6);
+    assert_eq!(rep.counter("vusers.iterations_late"), 3);
+    assert_eq!(rep.counter("http.requests"), 0, "dropped tokens are not requests");
+    let per_tick = |k: &str| rep.intervals.iter().map(|i| i.counters[k]).collect::<Vec<_>>();
+    assert_eq!(per_tick("http.requests.dropped"), [5, 1]);
+    assert_eq!(per_tick("vusers.iterations_late"), [1, 2]);
+
+    // Always present, as zeros.
+    let empty = aggregator().report(meta(Duration::from_secs(1)));
+    assert_eq!(empty.aggregate.counters.get("http.requests.dropped"), Some(&0));
+    assert_eq!(empty.aggregate.counters.get("vusers.iterations_late"), Some(&0));
+}
+
+#[test]
+fn downsampling_keeps_dropped_corrected_and_cpu_exact() {
+    let policy = TimelinePolicy {
+        tiers: vec![Tier { min_age: Duration::from_secs(5), width: Duration::from_secs(5) }],
+    };
+    let (e, s) = names();
+    let mut agg = Aggregator::with_timeline_policy(e, s, policy);
+    for tick in 1..=30_u64 {
+        let mut r = Recorder::new(2, 2);
+        r.dropped();
+        r.request_sent(0, 0);
+        let corrected = (tick % 3 == 0).then(|| Duration::from_millis(10 + tick));
+        r.response(0, 200, &Timings { corrected, ..timings(1_000) }, 0);
+        agg.add_tick(Duration::from_secs(tick), vec![r.take_interval()], 1);
+        if tick % 2 == 0 {
+            agg.record_generator(tick as f64);
+        }
+    }
+    let rep = agg.report(meta(Duration::from_secs(30)));
+    assert!(rep.intervals.len() < 30, "some points were merged");
+    let dropped: u64 = rep.intervals.iter().map(|i| i.counters["http.requests.dropped"]).sum();
+    assert_eq!(dropped, 30);
+    let corrected: Vec<_> =
+        rep.intervals.iter().map(|i| i.summaries["http.response_time.corrected"]).collect();
+    assert_eq!(corrected.iter().map(|s| s.count).sum::<u64>(), 30);
+    assert_eq!(corrected.iter().map(|s| s.max).fold(0.0, f64::max), 40.0);
+    for (i, c) in rep.intervals.iter().zip(&corrected) {
+        let h = decode_histogram(&i.histograms["http.response_time.corrected"]).unwrap();
+        assert_eq!(h.len(), c.count);
+        assert!(c.max >= i.summaries["http.response_time"].max);
+    }
+    // The merged point of the ticks starting in [5 s, 10 s) has the readings of the ticks ending at
+    // 6, 8 and 10 s (equal lengths): mean 8, max 10; the ticks without a reading do not count.
+    let merged = rep.intervals.iter().find(|i| i.t_s == 5.0).unwrap();
+    assert_eq!(merged.duration_s, 5.0);
+    assert_eq!(merged.gauges["generator.cpu"], 8.0);
+    assert_eq!(merged.gauges["generator.cpu_max"], 10.0);
+    // A single tick without a reading has no gauge.
+    let last = rep.intervals.last().unwrap();
+    assert_eq!(last.duration_s, 1.0);
+    assert_eq!(last.gauges["generator.cpu"], 30.0);
+    assert!(rep.intervals.iter().any(|i| i.duration_s == 1.0 && i.gauges.is_empty()));
+    let g = rep.generator.unwrap();
+    assert_eq!((g.cpu_mean, g.cpu_max), (16.0, 30.0));
+}
+
+#[test]
+fn new_fields_round_trip_and_reports_without_them_still_load() {
+    let mut agg = aggregator();
+    let mut tick = corrected_workload();
+    let mut r = Recorder::new(2, 2);
+    r.dropped();
+    r.late_iteration();
+    tick.merge(&r.take_interval());
+    agg.add_tick(Duration::from_secs(1), vec![tick], 1);
+    agg.record_generator(42.25);
+    let report = agg.report(meta(Duration::from_secs(1)));
+    assert!(report.any_corrected);
+    assert_eq!(report.generator.map(|g| (g.cpu_mean, g.cpu_max)), Some((42.25, 42.25)));
+    let mut report = report;
+    report.warnings.push("a warning".into());
+    let json = report.to_json().unwrap();
+    let back = Report::from_json(&json).unwrap();
+    assert_eq!(back, report);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["any_corrected"], true);
+    assert_eq!(v["generator"]["cpu_mean"], 42.25);
+    assert_eq!(v["warnings"][0], "a warning");
+    assert_eq!(v["endpoints"][1]["summary_corrected"]["min"], 53.0);
+    assert!(v["endpoints"][1]["histogram_corrected"].is_string());
+    assert_eq!(v["intervals"][0]["gauges"]["generator.cpu"], 42.25);
+    assert_eq!(v["aggregate"]["counters"]["http.requests.dropped"], 1);
+    assert_eq!(v["aggregate"]["counters"]["vusers.iterations_late"], 1);
+
+    // A report written before these fields existed.
+    let mut old = v.clone();
+    let top = old.as_object_mut().unwrap();
+    for k in ["any_corrected", "generator", "warnings"] {
+        top.remove(k).unwrap();
+    }
+    for e in top["endpoints"].as_array_mut().unwrap() {
+        let e = e.as_object_mut().unwrap();
+        e.remove("summary_corrected").unwrap();
+        e.remove("histogram_corrected").unwrap();
+    }
+    for i in top["intervals"].as_array_mut().unwrap() {
+        i.as_object_mut().unwrap().remove("gauges").unwrap();
+    }
+    let old = Report::from_json(&old.to_string()).unwrap();
+    assert!(!old.any_corrected && old.generator.is_none() && old.warnings.is_empty());
+    assert_eq!(old.endpoints[1].summary_corrected, Summary::default());
+    assert!(old.endpoints[1].histogram_corrected.is_empty());
+    assert!(old.intervals[0].gauges.is_empty());
+    assert_eq!(old.endpoints[1].summary, report.endpoints[1].summary);
+}

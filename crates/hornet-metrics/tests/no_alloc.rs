@@ -56,6 +56,7 @@ fn timings(us: u64) -> Timings {
         wait: Duration::from_micros(us / 2),
         receive: Duration::from_micros(us / 3),
         total: Duration::from_micros(us),
+        corrected: None,
     }
 }
 
@@ -67,7 +68,14 @@ fn steady_state_recording_does_not_allocate() {
         r.vu_created(0);
         r.lag(Duration::from_micros(n % 500));
         r.request_sent((n % 2) as u32, 200);
-        r.response((n % 2) as u32, [200, 404, 500][(n % 3) as usize], &timings(us), 1_000);
+        let mut t = timings(us);
+        // Every other response has an intended start earlier than its actual start.
+        if n.is_multiple_of(2) {
+            t.corrected = Some(Duration::from_micros(us + n % 50_000));
+        }
+        r.response((n % 2) as u32, [200, 404, 500][(n % 3) as usize], &t, 1_000);
+        r.dropped();
+        r.late_iteration();
         r.error(Some((n % 2) as u32), ErrorKind::Timeout, &"timeout");
         r.expectation(
             (n % 2) as u32,
@@ -94,6 +102,8 @@ fn steady_state_recording_does_not_allocate() {
     assert_eq!(i.requests(), 20_000);
     assert_eq!(i.expectations_ok() + i.expectations_failed(), 20_000);
     assert_eq!(i.expectations_failed(), 4_000);
+    assert_eq!((i.dropped(), i.iterations_late()), (20_000, 20_000));
+    assert!(i.any_corrected());
 
     // Expectations alone never allocate, not even the first one of an interval.
     let first = allocations(|| {
@@ -102,4 +112,15 @@ fn steady_state_recording_does_not_allocate() {
         }
     });
     assert_eq!(first, 0);
+
+    // Nor do drops and late iterations, not even the first ones of an interval.
+    let first = allocations(|| {
+        for _ in 0..100 {
+            r.dropped();
+            r.late_iteration();
+        }
+    });
+    assert_eq!(first, 0);
+    let i = r.take_interval();
+    assert_eq!((i.dropped(), i.iterations_late()), (100, 100));
 }

@@ -5,13 +5,21 @@ use std::fmt::Write as _;
 
 use comfy_table::presets::ASCII_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
-use hornet_metrics::report::{EXPECT_FAILED, EXPECT_OK, REQUEST_RATE, RESPONSE_TIME};
-use hornet_metrics::{ApdexRating, EXPECT_KINDS, Report, Summary};
+use hornet_metrics::generator::run_lag_warning;
+use hornet_metrics::report::{
+    EXPECT_FAILED, EXPECT_OK, ITERATIONS_LATE, REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME,
+    RESPONSE_TIME_CORRECTED,
+};
+use hornet_metrics::{ApdexRating, EXPECT_KINDS, Report, Summary, is_lag_warning};
 
 use crate::format;
 
-/// Schedule-lag p99 (ms) above which the summary warns that the generator itself was saturated.
-pub const LAG_WARNING_MS: f64 = 10.0;
+/// Schedule-lag p99 (ms) above which the summary warns that the generator itself was saturated
+/// (strictly above). The same threshold as the live check, [`hornet_metrics::LAG_WARNING_MS`].
+pub const LAG_WARNING_MS: f64 = hornet_metrics::LAG_WARNING_MS;
+
+/// Longest warning shown, in characters.
+const MAX_WARNING: usize = 300;
 
 /// Longest first error message shown, in characters.
 const MAX_MESSAGE: usize = 100;
@@ -31,20 +39,25 @@ const BREAKDOWN: [(&str, &str); 5] = [
     ("http.receive", "receive"),
 ];
 
-/// The end-of-run summary: header, per-endpoint table with a Total row from the aggregate, status
-/// codes, errors, expectations (when any were evaluated), virtual users, timing breakdown, schedule
-/// lag (with a warning when the generator was saturated), apdex (when computed) and finally the
-/// checks (when any), ending with the verdict line. Ends with a newline.
+/// The end-of-run summary: header, warnings (when any), per-endpoint table with a Total row from the
+/// aggregate, the latency from intended start (when it differs from the service time anywhere),
+/// status codes, errors, expectations (when any were evaluated), virtual users (with late
+/// iterations and dropped requests when any), timing breakdown, schedule lag and generator CPU,
+/// apdex (when computed) and finally the checks (when any), ending with the verdict line. Ends
+/// with a newline.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
     header(&mut out, report);
+    warnings(&mut out, report);
     endpoints(&mut out, report);
+    corrected(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
     expectations(&mut out, report);
     vusers(&mut out, report);
     breakdown(&mut out, report);
     lag(&mut out, report);
+    generator(&mut out, report);
     apdex(&mut out, report);
     checks(&mut out, report);
     out
@@ -85,6 +98,30 @@ fn header(out: &mut String, r: &Report) {
         let _ =
             writeln!(out, "  INTERRUPTED: the run was stopped early; figures cover only the part that ran.");
     }
+}
+
+/// The report's warnings, plus the run-wide schedule-lag warning when the report has no lag warning
+/// of its own (reports written before warnings existed).
+fn warnings(out: &mut String, r: &Report) {
+    let mut lines: Vec<String> = r.warnings.iter().map(|w| format::one_line(w, MAX_WARNING)).collect();
+    let lag = r.summary("schedule.lag").filter(|s| s.count > 0 && s.p99 > LAG_WARNING_MS);
+    if let Some(s) = lag
+        && !r.warnings.iter().any(|w| is_lag_warning(w))
+    {
+        lines.push(run_lag_warning(s.p99));
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    for line in lines {
+        let _ = writeln!(out, "WARNING: {line}");
+    }
+    let _ = writeln!(
+        out,
+        "  The load generator itself limited or delayed the load: give hornet more CPU or workers, \
+         or lower the load."
+    );
 }
 
 /// One row of the endpoint table.
@@ -152,6 +189,26 @@ fn endpoints(out: &mut String, r: &Report) {
     let _ = writeln!(out, "{}", table(&header, rows, 1));
 }
 
+/// The latency from intended start, when some request started later than intended.
+fn corrected(out: &mut String, r: &Report) {
+    if !r.any_corrected {
+        return;
+    }
+    let row = |name: &str, s: &Summary| {
+        let lat = |v: f64| if s.count == 0 { "-".to_owned() } else { format::ms(v) };
+        vec![format::one_line(name, MAX_NAME), lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max)]
+    };
+    let mut rows: Vec<Vec<String>> = r.endpoints.iter().map(|e| row(&e.name, &e.summary_corrected)).collect();
+    rows.push(row("Total", &r.summary(RESPONSE_TIME_CORRECTED).copied().unwrap_or_default()));
+    let _ = writeln!(out, "\nLatency from intended start (coordinated-omission corrected; ms)");
+    let _ = writeln!(
+        out,
+        "  From each request's intended start (its arrival time, pacing slot or rate token) to its last \
+         byte:\n  time spent waiting behind a slow server or a busy generator counts."
+    );
+    let _ = writeln!(out, "{}", table(&["Endpoint", "p50", "p95", "p99", "Max"], rows, 1));
+}
+
 fn status_codes(out: &mut String, r: &Report) {
     let responses = r.counter("http.responses");
     let mut codes: Vec<(u16, u64)> = r
@@ -212,6 +269,22 @@ fn vusers(out: &mut String, r: &Report) {
     let _ = writeln!(out, "  completed: {}", r.counter("vusers.completed"));
     let _ = writeln!(out, "  failed:    {}", r.counter("vusers.failed"));
     let _ = writeln!(out, "  skipped:   {} (maxVusers reached)", r.counter("vusers.skipped"));
+    let late = r.counter(ITERATIONS_LATE);
+    if late > 0 {
+        let _ = writeln!(
+            out,
+            "  late:      {late} paced iteration(s) started after their slot (the previous iteration overran \
+             the pacing)"
+        );
+    }
+    let dropped = r.counter(REQUESTS_DROPPED);
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "  dropped:   {dropped} request(s) never sent: a request-rate token found no free VU (the rate \
+             was not reached)"
+        );
+    }
     if let Some(s) = r.summary("vusers.session_length").filter(|s| s.count > 0) {
         let _ = writeln!(
             out,
@@ -254,14 +327,19 @@ fn lag(out: &mut String, r: &Report) {
         format::ms(s.max)
     );
     if s.p99 > LAG_WARNING_MS {
-        let _ = writeln!(
-            out,
-            "WARNING: schedule lag p99 is {} ms (> {LAG_WARNING_MS} ms): the load generator itself was \
-             saturated, so arrivals started late and the latency figures above are unreliable. \
-             Use more CPU or workers, or lower the load.",
-            format::ms(s.p99)
-        );
+        let _ = writeln!(out, "  (above {LAG_WARNING_MS} ms: see the warning at the top)");
     }
+}
+
+fn generator(out: &mut String, r: &Report) {
+    let Some(g) = &r.generator else { return };
+    let pct = |v: f64| if v.is_finite() { format!("{v:.1}%") } else { "-".to_owned() };
+    let _ = writeln!(
+        out,
+        "\nGenerator CPU (process CPU time / wall time / cores): mean {}, max {}",
+        pct(g.cpu_mean),
+        pct(g.cpu_max)
+    );
 }
 
 /// Position of an expectation kind in report order: the known kinds first, then others by name.

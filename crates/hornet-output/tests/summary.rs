@@ -2,7 +2,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use hornet_metrics::{Aggregator, Apdex, CheckReport, ErrorKind, Recorder, Report, RunMeta, Timings};
+use hornet_metrics::{
+    Aggregator, Apdex, CheckReport, ErrorKind, GeneratorReport, Recorder, Report, RunMeta, Timings,
+};
 use hornet_output::summary;
 
 fn timings(total_ms: u64, cold: bool) -> Timings {
@@ -13,12 +15,18 @@ fn timings(total_ms: u64, cold: bool) -> Timings {
         wait: Duration::from_micros(total_ms * 900),
         receive: Duration::from_micros(total_ms * 50),
         total: Duration::from_millis(total_ms),
+        corrected: None,
     }
 }
 
 /// 90 fast requests on `GET /` (1 ms), 10 slow ones on `POST /login` (100 ms), a few errors, over
 /// a measured 4 s, with every arrival `lag_us` late.
 fn report(lag_us: u64) -> Report {
+    report_with(lag_us, None)
+}
+
+/// [`report`], with the `POST /login` responses measured `corrected_ms` from their intended start.
+fn report_with(lag_us: u64, corrected_ms: Option<u64>) -> Report {
     let mut r = Recorder::new(2, 2);
     for n in 0..90 {
         r.vu_created(0);
@@ -38,7 +46,8 @@ fn report(lag_us: u64) -> Report {
             r.error(Some(1), ErrorKind::Timeout, &"request timed out after 100ms\n(no response)");
             r.vu_failed();
         } else {
-            r.response(1, 201, &timings(100, false), 512);
+            let t = Timings { corrected: corrected_ms.map(Duration::from_millis), ..timings(100, false) };
+            r.response(1, 201, &t, 512);
             r.expectation(1, "contentType", n != 5);
             r.vu_completed(Duration::from_millis(250));
         }
@@ -237,21 +246,138 @@ fn codes_errors_vusers_and_breakdown_sections() {
     assert!(text.is_ascii(), "{text}");
 }
 
+/// The line index of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+}
+
 #[test]
-fn lag_warning_only_above_10ms_p99() {
+fn lag_warning_above_5ms_p99_once_near_the_top() {
     let low = summary(&report(300));
     assert!(low.contains("p99 0.30 ms"), "{low}");
     assert!(!low.contains("WARNING"), "{low}");
-    let high = summary(&report(25_000));
-    assert!(high.contains("WARNING: schedule lag p99 is 25.0 ms (> 10 ms)"), "{high}");
-    assert!(high.contains("saturated"));
-    // The boundary: exactly 10 ms is not a warning, anything above is.
+
+    // Raised live by the aggregator, stored in the report, printed once before the tables.
+    let late = report(25_000);
+    assert_eq!(late.warnings.len(), 1);
+    let high = summary(&late);
+    assert!(
+        high.contains(
+            "\nWARNING: the generator is falling behind its schedule: lag p99 25.0 ms; latency figures are \
+             unreliable\n  The load generator itself limited or delayed the load: give hornet more CPU or \
+             workers, or lower the load.\n"
+        ),
+        "{high}"
+    );
+    assert_eq!(high.matches("WARNING").count(), 1, "the run-wide check does not repeat it: {high}");
+    assert!(line_of(&high, "WARNING") < line_of(&high, "Requests by endpoint"));
+    assert!(high.contains("max 25.0 ms\n  (above 5 ms: see the warning at the top)\n"), "{high}");
+
+    // A report written before warnings existed: the summary checks the run-wide p99 itself.
+    let mut old = report(25_000);
+    old.warnings.clear();
+    let text = summary(&old);
+    assert_eq!(text.matches("WARNING").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "WARNING: the generator fell behind its schedule: lag p99 25.0 ms over the whole run; latency \
+             figures are unreliable\n"
+        ),
+        "{text}"
+    );
+
+    // The boundary: exactly 5 ms is not a warning, anything above is.
     let mut r = report(300);
-    let lag = r.aggregate.summaries.get_mut("schedule.lag").unwrap();
-    lag.p99 = 10.0;
+    r.aggregate.summaries.get_mut("schedule.lag").unwrap().p99 = 5.0;
     assert!(!summary(&r).contains("WARNING"));
-    r.aggregate.summaries.get_mut("schedule.lag").unwrap().p99 = 10.001;
-    assert!(summary(&r).contains("WARNING"));
+    r.aggregate.summaries.get_mut("schedule.lag").unwrap().p99 = 5.001;
+    assert_eq!(summary(&r).matches("WARNING").count(), 1);
+}
+
+#[test]
+fn every_warning_of_the_report_is_shown_on_one_line() {
+    let mut r = report(300);
+    r.warnings = vec![
+        "the generator used 97% CPU for 10 s: it may be the bottleneck".into(),
+        "evil\nwarning\x1b[2J".into(),
+    ];
+    let text = summary(&r);
+    assert!(
+        text.contains(
+            "\nWARNING: the generator used 97% CPU for 10 s: it may be the bottleneck\nWARNING: evil warning [2J\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("The load generator itself").count(), 1);
+}
+
+/// The rows (cells without the border) of the table that follows the line containing `heading`.
+fn table_after(text: &str, heading: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(line_of(text, heading) + 1)
+        .skip_while(|l| !l.starts_with('+'))
+        .take_while(|l| l.starts_with('+') || l.starts_with('|'))
+        .filter(|l| l.starts_with('|'))
+        .map(|l| l.split('|').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect())
+        .collect()
+}
+
+#[test]
+fn corrected_table_only_when_some_request_started_late() {
+    const HEADING: &str = "Latency from intended start (coordinated-omission corrected; ms)";
+    assert!(!summary(&report(300)).contains("Latency from intended start"));
+    // An intended start equal to the actual start is no correction.
+    let same = report_with(300, Some(100));
+    assert!(!same.any_corrected);
+    assert!(!summary(&same).contains("Latency from intended start"));
+
+    let text = summary(&report_with(300, Some(250)));
+    assert!(text.contains(HEADING), "{text}");
+    assert!(line_of(&text, "Requests by endpoint") < line_of(&text, HEADING));
+    assert!(line_of(&text, HEADING) < line_of(&text, "Status codes"));
+    assert_eq!(
+        table_after(&text, HEADING),
+        [
+            ["Endpoint", "p50", "p95", "p99", "Max"],
+            ["GET /", "1.00", "1.00", "1.00", "1.00"],
+            ["POST /login", "250.0", "250.0", "250.0", "250.0"],
+            // 90 responses of 1 ms and 10 of 250 ms.
+            ["Total", "1.00", "250.0", "250.0", "250.0"],
+        ]
+    );
+    // The service-time table is unchanged.
+    assert_eq!(row(&text, "POST /login")[8], "100.0");
+}
+
+#[test]
+fn late_iterations_and_dropped_requests_only_when_non_zero() {
+    let plain = summary(&report(300));
+    assert!(!plain.contains("late:") && !plain.contains("dropped:"), "{plain}");
+    let mut r = report(300);
+    r.aggregate.counters.insert("vusers.iterations_late".into(), 3);
+    r.aggregate.counters.insert("http.requests.dropped".into(), 12);
+    let text = summary(&r);
+    assert!(
+        text.contains(
+            "  skipped:   1 (maxVusers reached)\n  late:      3 paced iteration(s) started after their slot \
+             (the previous iteration overran the pacing)\n  dropped:   12 request(s) never sent: a \
+             request-rate token found no free VU (the rate was not reached)\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn generator_cpu_when_measured() {
+    assert!(!summary(&report(300)).contains("Generator CPU"));
+    let mut r = report(300);
+    r.generator = Some(GeneratorReport { cpu_mean: 45.3, cpu_max: 97.0 });
+    let text = summary(&r);
+    assert!(
+        text.contains("\nGenerator CPU (process CPU time / wall time / cores): mean 45.3%, max 97.0%\n"),
+        "{text}"
+    );
+    assert!(line_of(&text, "Schedule lag") < line_of(&text, "Generator CPU"));
 }
 
 #[test]
@@ -283,4 +409,24 @@ fn summary_renders_the_same_from_json() {
     let r = judged();
     let back = Report::from_json(&r.to_json().unwrap()).unwrap();
     assert_eq!(summary(&back), summary(&r));
+    // With every optional section.
+    let mut r = report_with(25_000, Some(250));
+    r.generator = Some(GeneratorReport { cpu_mean: 12.5, cpu_max: 50.0 });
+    r.aggregate.counters.insert("http.requests.dropped".into(), 2);
+    let back = Report::from_json(&r.to_json().unwrap()).unwrap();
+    let text = summary(&back);
+    assert_eq!(text, summary(&r));
+    for part in ["WARNING", "Latency from intended start", "dropped:", "Generator CPU"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+}
+
+#[test]
+fn summary_snapshot_with_generator_sections() {
+    let mut r = report_with(25_000, Some(250));
+    r.generator = Some(GeneratorReport { cpu_mean: 93.4, cpu_max: 99.0 });
+    r.warnings.push("the generator used 93% CPU for 10 s: it may be the bottleneck".into());
+    r.aggregate.counters.insert("vusers.iterations_late".into(), 4);
+    r.aggregate.counters.insert("http.requests.dropped".into(), 7);
+    insta::assert_snapshot!(summary(&r));
 }
