@@ -1,8 +1,9 @@
-//! The one handle through which a running test is steered from outside: today, stopping it
-//! (Ctrl-C, SIGTERM, or a graceful stop). Rate and user changes will come through here too.
+//! The one handle through which a running test is steered from outside (terminal keys, signals,
+//! later the web UI): change the load (a factor on rates and user counts, or an absolute rate or
+//! user count), stop gracefully, or stop now.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
@@ -15,6 +16,9 @@ pub enum StopReason {
     Terminated,
     /// A check failed while running and `--abort-on-fail` was given: exit code 1.
     ChecksFailed,
+    /// The user asked for a graceful stop (`q`): no new arrivals or iterations, running VUs
+    /// finish (bounded by `gracefulStop`). Exit code 0.
+    Quit,
 }
 
 impl StopReason {
@@ -24,8 +28,46 @@ impl StopReason {
             StopReason::Interrupted => 130,
             StopReason::Terminated => 143,
             StopReason::ChecksFailed => 1,
+            StopReason::Quit => 0,
         }
     }
+
+    fn code(self) -> u8 {
+        match self {
+            StopReason::Interrupted => 1,
+            StopReason::Terminated => 2,
+            StopReason::ChecksFailed => 3,
+            StopReason::Quit => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<StopReason> {
+        Some(match code {
+            1 => StopReason::Interrupted,
+            2 => StopReason::Terminated,
+            3 => StopReason::ChecksFailed,
+            4 => StopReason::Quit,
+            _ => return None,
+        })
+    }
+
+    /// True when VUs in flight may finish (a graceful stop) rather than being cancelled at once.
+    pub fn is_graceful(self) -> bool {
+        matches!(self, StopReason::Quit)
+    }
+}
+
+/// A requested change of load, as the user expressed it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoadRequest {
+    /// Multiply the current factor (the terminal's `+` is 1.1, `-` is 1/1.1).
+    Scale(f64),
+    /// Set the factor on the plan's rates and user counts (1.0 is the plan as written).
+    Factor(f64),
+    /// Arrivals or requests per second from now on (converted to a factor on the plan's current rate).
+    Rate(f64),
+    /// Closed-model users from now on (converted to a factor on the plan's current user count).
+    Users(u64),
 }
 
 /// A cloneable, thread-safe handle to a run.
@@ -37,6 +79,8 @@ pub struct Control {
 struct Inner {
     reason: AtomicU8,
     stopped: watch::Sender<bool>,
+    requests: Mutex<Vec<LoadRequest>>,
+    factor: watch::Sender<f64>,
 }
 
 impl Default for Control {
@@ -48,35 +92,76 @@ impl Default for Control {
 impl Control {
     pub fn new() -> Control {
         let (stopped, _) = watch::channel(false);
-        Control { inner: Arc::new(Inner { reason: AtomicU8::new(0), stopped }) }
+        let (factor, _) = watch::channel(1.0);
+        Control {
+            inner: Arc::new(Inner {
+                reason: AtomicU8::new(0),
+                stopped,
+                requests: Mutex::new(Vec::new()),
+                factor,
+            }),
+        }
     }
 
-    /// Stops the run now: no new arrivals, VUs in flight are cancelled and counted, and the
-    /// report is still produced. The first reason given wins.
+    /// Stops the run. The first reason given wins, except that an immediate stop (Ctrl-C, SIGTERM)
+    /// replaces a graceful [`StopReason::Quit`] that is still waiting for VUs. Except for `Quit`,
+    /// VUs in flight are cancelled at once and counted; the report is produced either way.
     pub fn stop(&self, reason: StopReason) {
-        let code = match reason {
-            StopReason::Interrupted => 1,
-            StopReason::Terminated => 2,
-            StopReason::ChecksFailed => 3,
-        };
-        let _ = self.inner.reason.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+        let quit = StopReason::Quit.code();
+        let _ = self.inner.reason.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |current| {
+            (current == 0 || (current == quit && !reason.is_graceful())).then_some(reason.code())
+        });
         self.inner.stopped.send_replace(true);
     }
 
     /// The reason the run was stopped, if it was.
     pub fn stop_reason(&self) -> Option<StopReason> {
-        match self.inner.reason.load(Ordering::SeqCst) {
-            1 => Some(StopReason::Interrupted),
-            2 => Some(StopReason::Terminated),
-            3 => Some(StopReason::ChecksFailed),
-            _ => None,
-        }
+        StopReason::from_code(self.inner.reason.load(Ordering::SeqCst))
+    }
+
+    /// Asks for a change of load; the run applies it within a second (at its next tick).
+    pub fn request(&self, change: LoadRequest) {
+        self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner).push(change);
+    }
+
+    /// The factor currently applied to the plan's rates and user counts.
+    pub fn factor(&self) -> f64 {
+        *self.inner.factor.borrow()
     }
 
     /// A receiver that changes to `true` when the run is stopped.
     pub(crate) fn subscribe(&self) -> watch::Receiver<bool> {
         self.inner.stopped.subscribe()
     }
+
+    /// Takes the pending load requests (the run's collector applies them).
+    pub(crate) fn take_requests(&self) -> Vec<LoadRequest> {
+        std::mem::take(&mut *self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Publishes a new factor to the workers.
+    pub(crate) fn set_factor(&self, factor: f64) {
+        self.inner.factor.send_replace(factor);
+    }
+}
+
+/// Applies `requests` to `factor`. `planned_rate` and `planned_users` are the plan's figures at
+/// this moment (before any factor), used to turn absolute requests into a factor. The result
+/// stays within [0, 1000].
+pub fn apply_requests(factor: f64, requests: &[LoadRequest], planned_rate: f64, planned_users: f64) -> f64 {
+    let mut f = factor;
+    for r in requests {
+        f = match *r {
+            LoadRequest::Scale(s) if s.is_finite() && s > 0.0 => f * s,
+            LoadRequest::Factor(x) if x.is_finite() && x >= 0.0 => x,
+            LoadRequest::Rate(rate) if rate.is_finite() && rate >= 0.0 && planned_rate > 0.0 => {
+                rate / planned_rate
+            }
+            LoadRequest::Users(u) if planned_users > 0.0 => u as f64 / planned_users,
+            _ => f,
+        };
+    }
+    f.clamp(0.0, 1000.0)
 }
 
 #[cfg(test)]
@@ -94,5 +179,31 @@ mod tests {
         assert_eq!(c.stop_reason(), Some(StopReason::Terminated));
         assert!(*rx.borrow());
         assert_eq!(StopReason::Interrupted.exit_code(), 130);
+        assert_eq!(StopReason::Quit.exit_code(), 0);
+        assert!(StopReason::Quit.is_graceful() && !StopReason::Interrupted.is_graceful());
+        let c = Control::new();
+        c.stop(StopReason::Quit);
+        c.stop(StopReason::Quit);
+        assert_eq!(c.stop_reason(), Some(StopReason::Quit));
+        c.stop(StopReason::Interrupted);
+        assert_eq!(c.stop_reason(), Some(StopReason::Interrupted), "Ctrl-C after q cancels the VUs");
+    }
+
+    #[test]
+    fn load_requests_become_a_factor() {
+        let c = Control::new();
+        c.request(LoadRequest::Scale(1.1));
+        c.request(LoadRequest::Scale(1.1));
+        let reqs = c.take_requests();
+        assert!(c.take_requests().is_empty());
+        let f = apply_requests(1.0, &reqs, 100.0, 0.0);
+        assert!((f - 1.21).abs() < 1e-12);
+        assert_eq!(apply_requests(f, &[LoadRequest::Rate(50.0)], 100.0, 0.0), 0.5);
+        assert_eq!(apply_requests(1.0, &[LoadRequest::Users(30)], 0.0, 10.0), 3.0);
+        // Absolute requests without a planned figure to relate to, and nonsense, change nothing.
+        assert_eq!(apply_requests(2.0, &[LoadRequest::Rate(50.0), LoadRequest::Scale(-1.0)], 0.0, 0.0), 2.0);
+        assert_eq!(apply_requests(1.0, &[LoadRequest::Factor(1e9)], 1.0, 1.0), 1000.0);
+        c.set_factor(1.5);
+        assert_eq!(c.factor(), 1.5);
     }
 }

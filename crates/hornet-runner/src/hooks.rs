@@ -19,7 +19,7 @@ pub(crate) fn run_once(
     settings: Rc<VuSettings>,
     scope: Scope,
 ) -> Result<Scope, VuFailure> {
-    let fail = |message: String| VuFailure { message };
+    let fail = |message: String| VuFailure { message, stopped: false };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -2,14 +2,17 @@
 //! users ([`vu`]) on one single-threaded runtime per core ([`worker`]), and their metrics are
 //! merged once a second into the report ([`run`]). [`control`] steers a run from outside.
 
+mod arrivals;
 pub mod capture;
 pub mod control;
 pub mod expect;
+mod gate;
 mod hooks;
 pub mod program;
 pub mod run;
+mod users;
 pub mod vu;
 mod worker;
 
-pub use control::{Control, StopReason};
+pub use control::{Control, LoadRequest, StopReason};
 pub use run::{RunError, RunOptions, RunOutcome, Tick, Workload, draw, run};

@@ -10,12 +10,13 @@ use std::time::SystemTime;
 
 use hornet_engine::http::{ClientConfig, HttpClient};
 use hornet_metrics::{Aggregator, LiveSnapshot, Report, RunMeta};
-use hornet_schedule::{Arrival, Schedule};
-use hornet_script::plan::{PayloadOrder, Phase, PhaseKind, Plan};
+use hornet_schedule::{Schedule, Users, Warp};
+use hornet_script::plan::{ArrivalMode, PayloadOrder, Phase, PhaseKind, Plan, UserRamp};
 use serde_json::json;
+use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
-use crate::control::{Control, StopReason};
+use crate::control::{Control, StopReason, apply_requests};
 use crate::hooks;
 use crate::program::{BuildError, Program};
 use crate::vu::{Scope, VuSettings, uuid};
@@ -74,6 +75,9 @@ pub struct Tick<'a> {
     pub aggregate: &'a Aggregator,
     /// The running phase's label, if any.
     pub phase: Option<&'a str>,
+    /// Warnings raised in this tick (each is given once): the generator falling behind its
+    /// schedule or using too much CPU.
+    pub warnings: Vec<String>,
 }
 
 /// State shared by all worker threads (read-only but for the in-flight counter and budget).
@@ -100,17 +104,77 @@ pub(crate) struct Shared {
     pub vu_settings: (bool, bool),
     /// The target as a URI, for `config.defaults.cookie`.
     pub cookie_origin: Option<http::Uri>,
-    functional: bool,
+    /// The request-rate tokens (request-rate phases act as arrival rates here).
+    pub requests: Schedule,
+    /// The closed-model target user count over time.
+    pub users: Users,
+    /// The current load adjustments, published by the collector to the workers.
+    pub load: watch::Sender<Load>,
+    /// No phases: one VU runs once.
+    pub functional: bool,
+}
+
+/// Load adjustments in force: the schedules warped by the load factor, and the factor on users.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Load {
+    pub arrivals: Warp,
+    pub requests: Warp,
+    pub users: f64,
+}
+
+impl Load {
+    const PLAN: Load = Load { arrivals: Warp::IDENTITY, requests: Warp::IDENTITY, users: 1.0 };
 }
 
 impl Shared {
-    /// This worker's stripe of the arrivals (arrival k goes to thread k mod threads).
-    pub fn arrivals(&self, index: usize) -> Box<dyn Iterator<Item = Arrival> + '_> {
+    /// This worker's stripe of the arrivals (arrival k goes to thread k mod threads), as
+    /// (global index, virtual count) pairs; [`Schedule::warped_time`] turns a count into a time.
+    pub fn arrival_counts(&self, index: usize) -> Box<dyn Iterator<Item = (u64, f64)> + '_> {
         if self.functional {
-            let only = Arrival { index: 0, phase: 0, at: Duration::ZERO };
-            return Box::new(std::iter::once(only).filter(move |_| index == 0));
+            return Box::new(std::iter::once((0, 0.0)).filter(move |_| index == 0));
         }
-        Box::new(self.schedule.arrivals_striped(index, self.threads))
+        Box::new(self.schedule.arrival_counts_striped(self.seed, index, self.threads).map(|(k, c, _)| (k, c)))
+    }
+
+    /// This worker's stripe of the request tokens, as virtual counts (the caller keeps those whose
+    /// warped time falls inside the phase it serves).
+    pub fn request_counts(&self, index: usize) -> impl Iterator<Item = f64> + '_ {
+        self.requests
+            .arrival_counts_striped(self.seed ^ 0x7031_E57A_1A7E_0001, index, self.threads)
+            .map(|(_, c, _)| c)
+    }
+
+    /// The pacing interval of the closed-model phase running at `t`, if it has one.
+    pub fn pacing_at(&self, t: Duration) -> Option<Duration> {
+        let phase = self.plan.phases.get(self.schedule.phase_at(t)?)?;
+        phase.pacing.map(|p| p.interval()).filter(|d| !d.is_zero())
+    }
+
+    /// The plan's arrival-plus-request rate around `t` (per second) and its target users, before any
+    /// load factor: what absolute load requests are related to.
+    fn planned_load(&self, t: Duration) -> (f64, f64) {
+        let rate = |s: &Schedule| {
+            s.count_at(t + Duration::from_millis(500))
+                - s.count_at(t.saturating_sub(Duration::from_millis(500)))
+        };
+        (rate(&self.schedule) + rate(&self.requests), self.users.at(t))
+    }
+
+    /// Applies pending load requests at `t` (time since start): rebases the warps and publishes them.
+    fn apply_load_requests(&self, t: Duration) {
+        let requests = self.control.take_requests();
+        if requests.is_empty() {
+            return;
+        }
+        let (rate, users) = self.planned_load(t);
+        let current = self.control.factor();
+        let factor = apply_requests(current, &requests, rate, users);
+        self.load.send_modify(|l| {
+            l.arrivals = l.arrivals.rebase(&self.schedule, t, factor);
+            l.requests = l.requests.rebase(&self.requests, t, factor);
+            l.users = factor;
+        });
+        self.control.set_factor(factor);
     }
 
     /// Admits a new VU unless `max` are already in flight.
@@ -123,12 +187,13 @@ impl Shared {
         true
     }
 
-    /// Claims one closed-model iteration; false once the budget, the duration or the run is over.
+    /// Claims one iteration of a looping user; false once the run is stopping or, for `quick`,
+    /// once its request budget or duration is spent.
     pub fn take_iteration(&self) -> bool {
-        let Workload::Closed { iterations, duration, .. } = &self.workload else { return false };
         if self.control.stop_reason().is_some() {
             return false;
         }
+        let Workload::Closed { iterations, duration, .. } = &self.workload else { return true };
         if duration.is_some_and(|d| Instant::now() >= self.start + d) {
             return false;
         }
@@ -170,6 +235,31 @@ impl Shared {
         let mut scope = scope;
         scope.set("$uuid", serde_json::Value::String(id));
         scope
+    }
+}
+
+/// Measures this process's CPU use between ticks, as a share of the cores the workers use.
+struct CpuMeter {
+    cores: f64,
+    last: Option<(Duration, f64)>,
+}
+
+impl CpuMeter {
+    fn new(threads: usize) -> CpuMeter {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(threads.max(1));
+        CpuMeter {
+            cores: cores as f64,
+            last: hornet_metrics::process_cpu_seconds().map(|c| (Duration::ZERO, c)),
+        }
+    }
+
+    /// CPU percent since the previous sample, or `None` when it cannot be measured.
+    fn sample(&mut self, elapsed: Duration) -> Option<f64> {
+        let now = hornet_metrics::process_cpu_seconds()?;
+        let previous = self.last.replace((elapsed, now));
+        let (t0, c0) = previous?;
+        let wall = (elapsed - t0.min(elapsed)).as_secs_f64();
+        (wall > 0.0).then(|| (now - c0) / wall / self.cores * 100.0)
     }
 }
 
@@ -229,6 +319,28 @@ pub fn describe_phases(phases: &[Phase]) -> serde_json::Value {
                 }
                 PhaseKind::Count { count } => o["arrivalCount"] = json!(count),
                 PhaseKind::Pause => o["pause"] = json!(true),
+                PhaseKind::Users { users, ramp } => {
+                    match ramp {
+                        UserRamp::Linear => o["rampUsers"] = json!(users),
+                        UserRamp::Immediate => o["users"] = json!(users),
+                        UserRamp::SpawnRate(r) => {
+                            o["users"] = json!(users);
+                            o["spawnRate"] = json!(r);
+                        }
+                    }
+                    if let Some(p) = p.pacing {
+                        o["pacing_s"] = json!(p.interval().as_secs_f64());
+                    }
+                }
+                PhaseKind::RequestRate { rate, ramp_to } => {
+                    o["requestRate"] = json!(rate);
+                    if let Some(r) = ramp_to {
+                        o["rampTo"] = json!(r);
+                    }
+                }
+            }
+            if p.mode == ArrivalMode::Poisson {
+                o["mode"] = json!("poisson");
             }
             if let Some(m) = p.max_vusers {
                 o["maxVusers"] = json!(m);
@@ -263,7 +375,8 @@ pub fn run(
     HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
 
     let settings = (plan.expect.default_200, opts.log);
-    let vu_settings = || Rc::new(VuSettings { expect_default_200: settings.0, log: settings.1 });
+    let vu_settings =
+        || Rc::new(VuSettings { expect_default_200: settings.0, log: settings.1, replace_total: false });
     let mut globals = initial_globals(&plan, opts.seed);
     if let Some(before) = &program.before {
         let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
@@ -274,6 +387,8 @@ pub fn run(
     let cookie_origin = plan.target.as_deref().and_then(|t| t.parse::<http::Uri>().ok());
 
     let schedule = Schedule::new(&plan.phases);
+    let requests = Schedule::requests(&plan.phases);
+    let users = Schedule::users(&plan.phases);
     let functional = plan.phases.is_empty() && opts.workload == Workload::Open;
     let started_at = SystemTime::now();
     // Give the threads a moment to start so the first arrivals are not late.
@@ -296,6 +411,9 @@ pub fn run(
         globals: Arc::new(globals),
         vu_settings: settings,
         cookie_origin,
+        requests,
+        users,
+        load: watch::channel(Load::PLAN).0,
     });
 
     let (tx, rx) = channel();
@@ -327,6 +445,7 @@ pub fn run(
     let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
     let mut pending = Vec::new();
     let mut done = 0;
+    let mut cpu = CpuMeter::new(threads);
     // Collect a little after each second so the workers' intervals have arrived.
     let mut next_tick = start + Duration::from_millis(1050);
     loop {
@@ -342,9 +461,14 @@ pub fn run(
             }
             Err(RecvTimeoutError::Timeout) => {
                 let elapsed = Instant::now().saturating_duration_since(start);
+                shared.apply_load_requests(elapsed);
                 let active = shared.in_flight.load(Ordering::SeqCst);
                 agg.add_tick(elapsed, std::mem::take(&mut pending), active);
-                on_tick(Tick { live: agg.live(), aggregate: &agg, phase: phase_label(elapsed) });
+                if let Some(cpu) = cpu.sample(elapsed) {
+                    agg.record_generator(cpu);
+                }
+                let warnings = agg.take_new_warnings();
+                on_tick(Tick { live: agg.live(), aggregate: &agg, phase: phase_label(elapsed), warnings });
                 next_tick += Duration::from_secs(1);
                 if handles.iter().all(|h| h.is_finished()) && done < threads {
                     // A worker died without saying goodbye; don't wait for it forever.

@@ -18,6 +18,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::capture::{ResponseView, capture};
 use crate::expect::check;
+use crate::gate::Gate;
 use crate::program::{CompiledRequest, Op};
 
 /// Redirect hops followed when `followRedirect` is true (Artillery's default behaviour).
@@ -28,6 +29,14 @@ const MAX_REDIRECTS: u8 = 10;
 pub struct VuFailure {
     /// What went wrong, for `before`/`after` flows, which report it directly.
     pub message: String,
+    /// The VU was told to stop (its request-rate phase ended); nothing failed.
+    pub stopped: bool,
+}
+
+impl VuFailure {
+    fn new(message: String) -> VuFailure {
+        VuFailure { message, stopped: false }
+    }
 }
 
 /// A VU's variables and its random source: what templates and `ifTrue` see.
@@ -110,6 +119,9 @@ pub struct VuSettings {
     pub expect_default_200: bool,
     /// Print `log` steps (false for quiet runs).
     pub log: bool,
+    /// Report `http.response_time` itself from the intended start (`quick -r`, wrk2-style),
+    /// not only `http.response_time.corrected`.
+    pub replace_total: bool,
 }
 
 /// The state of one virtual user.
@@ -126,6 +138,8 @@ pub struct Vu {
     intended_start: Option<Instant>,
     /// An id for `log` lines.
     id: u64,
+    /// In a request-rate phase, each request waits for a token from here.
+    gate: Option<Rc<Gate>>,
 }
 
 type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
@@ -147,6 +161,7 @@ impl Vu {
             scratch: String::new(),
             intended_start: None,
             id,
+            gate: None,
         }
     }
 
@@ -160,7 +175,24 @@ impl Vu {
         self.session.set_cookie(url, name, value);
     }
 
-    /// Measure the next request's latency from `at` rather than from its issue time.
+    /// Makes every request wait for a token from `gate` (request-rate phases).
+    pub(crate) fn set_gate(&mut self, gate: Rc<Gate>) {
+        self.gate = Some(gate);
+    }
+
+    /// Waits for a request token when the VU has a gate; `Err` once the gate is closed.
+    async fn await_token(&mut self) -> Result<(), VuFailure> {
+        if let Some(gate) = &self.gate {
+            match gate.acquire().await {
+                Some(at) => self.intended_start = Some(at),
+                None => return Err(VuFailure { message: "request-rate phase ended".into(), stopped: true }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Measure the next request's latency from `at` (its intended start) as well as from its issue
+    /// time: the corrected latency.
     pub fn measure_next_from(&mut self, at: Instant) {
         self.intended_start = Some(at);
     }
@@ -171,6 +203,7 @@ impl Vu {
             for op in ops {
                 match op {
                     Op::Request(req) => {
+                        self.await_token().await?;
                         if let Some(request) = self.prepare(req)? {
                             let from = self.intended_start.take();
                             let result = self.client.send(&mut self.session, request).await;
@@ -244,23 +277,25 @@ impl Vu {
         let mut pending = Vec::new();
         for op in ops {
             let Op::Request(req) = op else { continue };
+            self.await_token().await?;
+            let from = self.intended_start.take();
             if let Some(request) = self.prepare(req)? {
                 let client = self.client.clone();
                 let handle = tokio::task::spawn_local(async move {
                     let mut session = Session::new();
                     client.send(&mut session, request).await
                 });
-                pending.push((req, handle));
+                pending.push((req, handle, from));
             }
         }
         let mut outcome = Ok(());
-        for (req, handle) in pending {
+        for (req, handle, from) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
             };
             if outcome.is_ok() {
-                outcome = self.complete(req, result, None);
+                outcome = self.complete(req, result, from);
             }
         }
         outcome
@@ -294,7 +329,7 @@ impl Vu {
             Ok(b) => b,
             Err(e) => {
                 self.recorder.borrow_mut().error(Some(e.endpoint), ErrorKind::InvalidUrl, &e.message);
-                return Err(VuFailure { message: e.message });
+                return Err(VuFailure::new(e.message));
             }
         };
         for (name, value) in &step.cookies {
@@ -326,12 +361,16 @@ impl Vu {
                 let mut rec = self.recorder.borrow_mut();
                 rec.request_sent(ep, 0);
                 rec.error(Some(ep), e.kind, &e.message);
-                return Err(VuFailure { message: e.message });
+                return Err(VuFailure::new(e.message));
             }
         };
         let mut timings = resp.timings;
         if let Some(from) = from {
-            timings.total = Instant::now().saturating_duration_since(from);
+            let corrected = Instant::now().saturating_duration_since(from).max(timings.total);
+            timings.corrected = Some(corrected);
+            if self.settings.replace_total {
+                timings.total = corrected;
+            }
         }
         {
             let mut rec = self.recorder.borrow_mut();
@@ -356,7 +395,7 @@ impl Vu {
                 }
                 Err(e) if c.strict => {
                     self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &e.message);
-                    return Err(VuFailure { message: e.message });
+                    return Err(VuFailure::new(e.message));
                 }
                 Err(_) => {}
             }

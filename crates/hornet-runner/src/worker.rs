@@ -1,8 +1,9 @@
-//! One worker thread: a single-threaded tokio runtime that starts its share of the arrivals (or
-//! closed-model users), runs their VUs as local tasks, and hands its metrics interval to the
-//! collector once a second.
+//! One worker thread: a single-threaded tokio runtime that runs its share of every workload
+//! (open-model arrivals, closed-model users, request-rate VUs) as local tasks, and hands its
+//! metrics interval to the collector once a second.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,6 +17,7 @@ use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::run::{Shared, Workload, draw};
 use crate::vu::{Vu, VuSettings, since};
+use crate::{arrivals, gate, users};
 
 /// What a worker sends to the collector.
 pub(crate) enum Msg {
@@ -25,22 +27,26 @@ pub(crate) enum Msg {
 }
 
 /// Per-thread state shared by the thread's tasks.
-struct Local {
-    shared: Arc<Shared>,
-    client: Rc<HttpClient>,
-    recorder: Rc<RefCell<Recorder>>,
-    /// VUs running on this thread.
+pub(crate) struct Local {
+    pub shared: Arc<Shared>,
+    /// This worker's index among `shared.threads`.
+    pub index: usize,
+    pub client: Rc<HttpClient>,
+    pub recorder: Rc<RefCell<Recorder>>,
+    /// VU tasks running on this thread.
     running: Cell<usize>,
     /// Signalled when `running` drops to zero.
     idle: Notify,
     /// Becomes true when the remaining VUs must stop now.
     cancel: watch::Sender<bool>,
+    /// Becomes true when looping VUs must stop at the end of their iteration (graceful stop).
+    pub retire: watch::Sender<bool>,
     settings: Rc<VuSettings>,
 }
 
 impl Local {
     /// A new VU for arrival (or user) `index`, with its variables and default cookies.
-    fn new_vu(&self, index: u64) -> Vu {
+    pub fn new_vu(&self, index: u64) -> Vu {
         let shared = &self.shared;
         let mut vu = Vu::new(
             self.client.clone(),
@@ -56,6 +62,16 @@ impl Local {
             }
         }
         vu
+    }
+
+    /// Time since the run's start.
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.shared.start)
+    }
+
+    /// True once looping VUs should stop after their current iteration.
+    pub fn retiring(&self) -> bool {
+        *self.retire.borrow()
     }
 }
 
@@ -84,15 +100,20 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
             return;
         }
     };
-    let (cancel, _) = watch::channel(false);
     let local = Rc::new(Local {
         shared: shared.clone(),
+        index,
         client,
         recorder: recorder.clone(),
         running: Cell::new(0),
         idle: Notify::new(),
-        cancel,
-        settings: Rc::new(VuSettings { expect_default_200: shared.vu_settings.0, log: shared.vu_settings.1 }),
+        cancel: watch::channel(false).0,
+        retire: watch::channel(false).0,
+        settings: Rc::new(VuSettings {
+            expect_default_200: shared.vu_settings.0,
+            log: shared.vu_settings.1,
+            replace_total: shared.latency_from_intended,
+        }),
     });
 
     // Hand the interval to the collector every second, on the run's one-second grid.
@@ -114,25 +135,30 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
     };
 
     let mut stopped = shared.control.subscribe();
-    let mut stopped_later = shared.control.subscribe();
-    let dispatch = async {
+    let drivers = async {
         match &shared.workload {
-            Workload::Open => dispatch_open(&local, index).await,
-            Workload::Closed { users, .. } => dispatch_closed(&local, index, *users).await,
+            Workload::Open => {
+                tokio::join!(arrivals::drive(&local), users::drive(&local), gate::drive(&local));
+            }
+            Workload::Closed { users, .. } => users::drive_fixed(&local, *users).await,
         }
     };
-    tokio::select! {
-        _ = dispatch => {
-            // The schedule is over: let VUs finish, for at most `graceful_stop`.
-            tokio::select! {
-                _ = wait_idle(&local) => {}
-                _ = sleep_until(Instant::now() + shared.graceful_stop) => {}
-                _ = stopped_later.wait_for(|s| *s) => {}
-            }
+    let graceful = tokio::select! {
+        _ = drivers => true,
+        _ = stopped.wait_for(|s| *s) => shared.control.stop_reason().is_some_and(|r| r.is_graceful()),
+    };
+    if graceful {
+        // No more arrivals or iterations: let running VUs finish, for at most `gracefulStop`,
+        // unless an immediate stop comes meanwhile.
+        local.retire.send_replace(true);
+        let mut stopped = shared.control.subscribe();
+        tokio::select! {
+            _ = wait_idle(&local) => {}
+            _ = sleep_until(Instant::now() + shared.graceful_stop) => {}
+            _ = stopped.wait_for(|_| shared.control.stop_reason().is_some_and(|r| !r.is_graceful())) => {}
         }
-        _ = stopped.wait_for(|s| *s) => {}
     }
-    // Whatever still runs is cancelled (and counted as such by each VU).
+    // Whatever still runs is cancelled (and counted as such).
     local.cancel.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), wait_idle(&local)).await;
     flusher.abort();
@@ -150,98 +176,50 @@ async fn wait_idle(local: &Local) {
     }
 }
 
-/// Starts this thread's stripe of the open-model schedule, each arrival at its intended time.
-async fn dispatch_open(local: &Rc<Local>, index: usize) {
-    let shared = &local.shared;
-    for arrival in shared.arrivals(index) {
-        let intended = shared.start + arrival.at;
-        sleep_until(intended).await;
-        let lag = Instant::now().saturating_duration_since(intended);
-        let max = shared.plan.phases.get(arrival.phase).and_then(|p| p.max_vusers);
-        if !shared.admit(max) {
-            local.recorder.borrow_mut().vu_skipped();
-            continue;
-        }
-        local.recorder.borrow_mut().lag(lag);
-        let scenario = shared.program.pick(draw(shared.seed, arrival.index));
-        spawn_vu(local, scenario, arrival.index, shared.latency_from_intended.then_some(intended));
-    }
-}
-
-/// Starts this thread's share of `users` closed-model users; each loops until the budget or
-/// the duration is used up.
-async fn dispatch_closed(local: &Rc<Local>, index: usize, users: u64) {
-    let shared = &local.shared;
-    let threads = shared.threads as u64;
-    let mine = (0..users).filter(|u| u % threads == index as u64);
-    for user in mine {
-        shared.in_flight.fetch_add(1, Ordering::SeqCst);
-        let local2 = local.clone();
-        local.running.set(local.running.get() + 1);
-        tokio::task::spawn_local(async move {
-            let shared = &local2.shared;
-            let mut cancel = local2.cancel.subscribe();
-            let scenario = shared.program.pick(draw(shared.seed, user));
-            let mut vu = local2.new_vu(user);
-            let ops = &shared.program.scenarios[scenario].flow;
-            let body = async {
-                while shared.take_iteration() {
-                    let began = Instant::now();
-                    local2.recorder.borrow_mut().vu_created(scenario);
-                    match vu.run(ops).await {
-                        Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
-                        Err(_) => local2.recorder.borrow_mut().vu_failed(),
-                    }
-                }
-            };
-            tokio::select! {
-                _ = body => {}
-                _ = cancel.wait_for(|c| *c) => {
-                    let mut rec = local2.recorder.borrow_mut();
-                    rec.error(None, ErrorKind::Cancelled, &"test ended while the VU was running");
-                    rec.vu_failed();
-                }
-            }
-            finish(&local2);
-        });
-    }
-    // Closed users end by themselves; the dispatcher just waits for them.
-    wait_idle(local).await;
-}
-
-fn spawn_vu(local: &Rc<Local>, scenario: usize, index: u64, intended: Option<Instant>) {
+/// Runs `task` as a VU task of this thread: counted in the active-VU gauge (the caller has already
+/// added it to `in_flight`) and cancelled, with a `cancelled` error, when the run ends.
+pub(crate) fn spawn_task<F>(local: &Rc<Local>, task: F)
+where
+    F: Future<Output = ()> + 'static,
+{
     let local2 = local.clone();
     local.running.set(local.running.get() + 1);
     tokio::task::spawn_local(async move {
-        let shared = &local2.shared;
         let mut cancel = local2.cancel.subscribe();
-        local2.recorder.borrow_mut().vu_created(scenario);
-        let began = Instant::now();
-        let mut vu = local2.new_vu(index);
-        if let Some(at) = intended {
-            vu.measure_next_from(at);
-        }
-        let ops = &shared.program.scenarios[scenario].flow;
         tokio::select! {
-            r = vu.run(ops) => match r {
-                Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
-                Err(_) => local2.recorder.borrow_mut().vu_failed(),
-            },
+            _ = task => {}
             _ = cancel.wait_for(|c| *c) => {
                 let mut rec = local2.recorder.borrow_mut();
                 rec.error(None, ErrorKind::Cancelled, &"test ended while the VU was running");
                 rec.vu_failed();
             }
         }
-        finish(&local2);
+        local2.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let n = local2.running.get().saturating_sub(1);
+        local2.running.set(n);
+        if n == 0 {
+            local2.idle.notify_waiters();
+        }
     });
 }
 
-fn finish(local: &Local) {
-    local.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-    let n = local.running.get().saturating_sub(1);
-    local.running.set(n);
-    if n == 0 {
-        local.idle.notify_waiters();
-    }
+/// Starts one open-model VU running scenario `scenario` once.
+pub(crate) fn spawn_arrival(local: &Rc<Local>, scenario: usize, index: u64, intended: Instant) {
+    let local2 = local.clone();
+    spawn_task(local, async move {
+        let shared = &local2.shared;
+        local2.recorder.borrow_mut().vu_created(scenario);
+        let began = Instant::now();
+        let mut vu = local2.new_vu(index);
+        vu.measure_next_from(intended);
+        match vu.run(&shared.program.scenarios[scenario].flow).await {
+            Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
+            Err(_) => local2.recorder.borrow_mut().vu_failed(),
+        }
+    });
+}
+
+/// Picks the scenario of looping VU `index` (closed-model users and request-rate VUs).
+pub(crate) fn pick_for_user(local: &Local, index: u64) -> usize {
+    local.shared.program.pick(draw(local.shared.seed ^ 0x0005_E125_CAFE_F00D, index))
 }

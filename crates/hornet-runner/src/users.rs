@@ -1,0 +1,154 @@
+//! The closed model: this thread's stripe of users (user i belongs to thread i mod threads), started
+//! and stopped exactly when the target user count (as scaled by load changes) crosses them. Each
+//! user loops over its scenario; with pacing, iterations start on a fixed grid and an iteration
+//! that overruns makes the next one start at once, counted as late.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::Notify;
+use tokio::time::{Duration, Instant, sleep_until};
+
+use crate::vu::since;
+use crate::worker::{Local, pick_for_user, spawn_task};
+
+/// A running user's stop switches.
+#[derive(Default)]
+struct UserCtl {
+    /// Stop at the end of the current iteration.
+    retired: Cell<bool>,
+    /// Stop now (the graceful-stop bound ran out).
+    hard_stop: Notify,
+}
+
+/// Keeps this thread's users in line with the plan's target user count until the schedule ends.
+pub(crate) async fn drive(local: &Rc<Local>) {
+    let shared = &local.shared;
+    if shared.users.peak() == 0 {
+        return;
+    }
+    let (i0, n) = (local.index as u64, shared.threads as u64);
+    let user_at = |k: usize| i0 + k as u64 * n;
+    let mut running: Vec<Rc<UserCtl>> = Vec::new();
+    let mut load = shared.load.subscribe();
+    let mut stopped = shared.control.subscribe();
+    let end = shared.schedule.total_duration();
+    loop {
+        let factor = load.borrow_and_update().users;
+        let now = local.elapsed();
+        while shared.users.active(user_at(running.len()), factor, now) {
+            running.push(start_user(local, user_at(running.len())));
+        }
+        while let Some(ctl) = running.last() {
+            if shared.users.active(user_at(running.len() - 1), factor, now) {
+                break;
+            }
+            retire(local, ctl);
+            running.pop();
+        }
+        // Sleep until the next user of this stripe starts or stops.
+        let up = shared.users.next_change(user_at(running.len()), factor, now);
+        let down =
+            running.len().checked_sub(1).and_then(|k| shared.users.next_change(user_at(k), factor, now));
+        let next = [up, down].into_iter().flatten().map(|(t, _)| t).min();
+        let next = match next {
+            Some(t) => t.max(now + Duration::from_micros(100)),
+            None if now >= end => break,
+            None => end,
+        };
+        tokio::select! {
+            _ = sleep_until(shared.start + next) => {}
+            _ = load.changed() => {}
+            _ = stopped.wait_for(|s| *s) => break,
+        }
+    }
+    for ctl in running.drain(..) {
+        retire(local, &ctl);
+    }
+}
+
+/// `hornet quick` without `-r`: `users` users loop until the request budget or duration is spent.
+pub(crate) async fn drive_fixed(local: &Rc<Local>, users: u64) {
+    let (i0, n) = (local.index as u64, local.shared.threads as u64);
+    let mut ctls = Vec::new();
+    for user in (i0..users).step_by(n as usize) {
+        ctls.push(start_user(local, user));
+    }
+    // Users end by themselves when the budget runs out; wait for that, or for a stop.
+    let mut stopped = local.shared.control.subscribe();
+    loop {
+        if ctls.iter().all(|c| Rc::strong_count(c) == 1) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            _ = stopped.wait_for(|s| *s) => break,
+        }
+    }
+}
+
+/// Asks a user to stop after its iteration; cancels it if it is still running `gracefulStop` later.
+fn retire(local: &Rc<Local>, ctl: &Rc<UserCtl>) {
+    ctl.retired.set(true);
+    let ctl = ctl.clone();
+    let grace = local.shared.graceful_stop;
+    tokio::task::spawn_local(async move {
+        tokio::time::sleep(grace).await;
+        ctl.hard_stop.notify_one();
+    });
+}
+
+fn start_user(local: &Rc<Local>, index: u64) -> Rc<UserCtl> {
+    let ctl = Rc::new(UserCtl::default());
+    local.shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let (local2, ctl2) = (local.clone(), ctl.clone());
+    spawn_task(local, async move {
+        tokio::select! {
+            _ = user_loop(&local2, index, &ctl2) => {}
+            _ = ctl2.hard_stop.notified() => {
+                let mut rec = local2.recorder.borrow_mut();
+                rec.error(None, hornet_metrics::ErrorKind::Cancelled, &"user stopped after gracefulStop");
+                rec.vu_failed();
+            }
+        }
+    });
+    ctl
+}
+
+async fn user_loop(local: &Rc<Local>, index: u64, ctl: &UserCtl) {
+    let shared = &local.shared;
+    let scenario = pick_for_user(local, index);
+    let mut vu = local.new_vu(index);
+    let ops = &shared.program.scenarios[scenario].flow;
+    // The next iteration's slot on the pacing grid.
+    let mut slot = Instant::now();
+    while !ctl.retired.get() && !local.retiring() && shared.take_iteration() {
+        let pacing = shared.pacing_at(local.elapsed());
+        if let Some(interval) = pacing {
+            let now = Instant::now();
+            if now < slot {
+                sleep_until(slot).await;
+                if ctl.retired.get() || local.retiring() {
+                    break;
+                }
+            } else if now > slot + Duration::from_millis(1) {
+                local.recorder.borrow_mut().late_iteration();
+            }
+            vu.measure_next_from(slot);
+            slot += interval;
+        }
+        let began = Instant::now();
+        local.recorder.borrow_mut().vu_created(scenario);
+        match vu.run(ops).await {
+            Ok(()) => local.recorder.borrow_mut().vu_completed(since(began)),
+            Err(_) => local.recorder.borrow_mut().vu_failed(),
+        }
+        if pacing.is_none() {
+            // Without pacing the next iteration starts at once; yield so a flow without awaits
+            // cannot starve the thread.
+            tokio::task::yield_now().await;
+            slot = Instant::now();
+        }
+    }
+}

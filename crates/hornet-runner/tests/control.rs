@@ -1,0 +1,64 @@
+//! The control API changes a running test's load: a factor on the arrival rate, applied from
+//! the moment it is requested, and a graceful stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hornet_runner::{Control, LoadRequest, RunOptions, StopReason, Workload, run};
+use hornet_target::{RunningTarget, TargetOptions};
+
+fn plan(target: &RunningTarget, yaml: &str) -> Arc<hornet_script::Plan> {
+    let opts = hornet_script::LoadOptions { target: Some(target.url()), ..Default::default() };
+    Arc::new(hornet_script::parse_str(yaml, "control.yaml", &opts).expect("valid script"))
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        seed: 1,
+        threads: 2,
+        workload: Workload::Open,
+        latency_from_intended: false,
+        command: "test".into(),
+        log: false,
+    }
+}
+
+#[test]
+fn doubling_the_factor_mid_run_doubles_the_arrival_rate_from_then_on() {
+    let t = RunningTarget::start(TargetOptions::default()).expect("target");
+    let plan = plan(
+        &t,
+        "config:\n  phases:\n    - duration: 4\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n",
+    );
+    let control = Control::new();
+    let steer = control.clone();
+    let mut ticks = 0;
+    let outcome = run(plan, options(), control, &mut |_| {
+        ticks += 1;
+        if ticks == 1 {
+            steer.request(LoadRequest::Factor(2.0));
+        }
+    })
+    .expect("run");
+    assert_eq!(outcome.stopped, None);
+    // Applied at the second tick (about 2.05 s): ~41 arrivals before, ~78 after (80 unchanged).
+    let created = outcome.report.counter("vusers.created");
+    assert!((105..=130).contains(&created), "{created} arrivals");
+}
+
+#[test]
+fn graceful_quit_lets_running_vus_finish() {
+    let t = RunningTarget::start(TargetOptions::default()).expect("target");
+    let plan = plan(
+        &t,
+        "config:\n  phases:\n    - duration: 30\n      users: 4\nscenarios:\n  - flow:\n      - get: { url: \"/delay/300\" }\n",
+    );
+    let control = Control::new();
+    let steer = control.clone();
+    let started = std::time::Instant::now();
+    let outcome = run(plan, options(), control, &mut |_| steer.stop(StopReason::Quit)).expect("run");
+    assert_eq!(outcome.stopped, Some(StopReason::Quit));
+    assert!(started.elapsed() < Duration::from_secs(5), "quit did not end the run");
+    assert_eq!(outcome.report.counter("vusers.failed"), 0, "users finished their iteration");
+    assert!(outcome.report.counter("vusers.completed") >= 4);
+}
