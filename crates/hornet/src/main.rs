@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod keys;
 mod live;
 mod signals;
 

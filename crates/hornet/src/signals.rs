@@ -23,6 +23,7 @@ pub fn install(control: Control) {
                         _ = int.recv() => {
                             interrupts += 1;
                             if interrupts > 1 {
+                                crate::keys::restore();
                                 eprintln!("\nhornet: interrupted twice, exiting without a report");
                                 std::process::exit(130);
                             }

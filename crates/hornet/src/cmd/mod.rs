@@ -48,7 +48,7 @@ pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>,
     }
     let checks = Checks::from_plan(&plan);
     let watch_checks = abort_on_fail && !checks.is_empty();
-    let mut live = Live::new(quiet);
+    let mut live = Live::new(quiet, control.clone());
     let stopper = control.clone();
     let outcome = hornet_runner::run(Arc::new(plan), opts, control, &mut |t| {
         if watch_checks {

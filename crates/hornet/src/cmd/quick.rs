@@ -87,6 +87,8 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
                     duration: Duration::from_secs_f64(n as f64 / rate),
                     kind: PhaseKind::Count { count: n },
                     max_vusers: None,
+                    mode: Default::default(),
+                    pacing: None,
                 },
                 (None, d) => {
                     let d = d.unwrap_or(Duration::from_secs(10));
@@ -95,6 +97,8 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
                         duration: d,
                         kind: PhaseKind::Rate { rate, ramp_to: None },
                         max_vusers: None,
+                        mode: Default::default(),
+                        pacing: None,
                     }
                 }
             };

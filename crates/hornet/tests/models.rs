@@ -1,0 +1,245 @@
+//! End-to-end tests of the workload models (issue "workload models"): closed-model users with
+//! ramps, pacing and throughput, request-rate targets with drops, Poisson arrivals, and latency
+//! corrected for coordinated omission. All against the embedded target on loopback.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{Case, counter, run_ok, target, with_target};
+use serde_json::Value;
+
+fn summary<'a>(report: &'a Value, name: &str) -> &'a Value {
+    &report["aggregate"]["summaries"][name]
+}
+
+fn max_active(report: &Value) -> u64 {
+    report["intervals"]
+        .as_array()
+        .map_or(0, |i| i.iter().filter_map(|p| p["active_vus"].as_u64()).max().unwrap_or(0))
+}
+
+/// Freezes the target for `ms` milliseconds, `after` from now (on a background thread).
+fn stall_later(addr: std::net::SocketAddr, after: Duration, ms: u64) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(s, "GET /stall/{ms} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf);
+        }
+    })
+}
+
+#[test]
+fn closed_model_ramps_holds_and_ramps_down() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "closed.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - name: ramp up
+      duration: 2
+      rampUsers: 20
+    - name: hold
+      duration: 3
+      users: 20
+    - name: ramp down
+      duration: 1
+      rampUsers: 0
+scenarios:
+  - flow:
+      - get: { url: "/delay/100" }
+      - think: 0.1
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(max_active(&report), 20, "20 users reached");
+    // An iteration takes about 200 ms: ramp ≈ 20 users × 1 s average, hold 20 × 3 s, ramp down
+    // ≈ 20 × 0.5 s, each at ~5 iterations/s: about 450 iterations (allow generous slack for CI).
+    let iterations = counter(&report, "vusers.completed");
+    assert!((300..=520).contains(&iterations), "{iterations} iterations");
+    assert_eq!(counter(&report, "vusers.failed"), 0, "ramp-down stops users gracefully");
+    let last = report["intervals"].as_array().and_then(|i| i.last()).map(|p| p["active_vus"].clone());
+    assert_eq!(last, Some(serde_json::json!(0)), "no VU left behind");
+}
+
+#[test]
+fn pacing_and_throughput_hold_the_iteration_rate() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "paced.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - name: paced
+      duration: 4
+      users: 5
+      pacing: 200ms
+    - name: throughput
+      duration: 3
+      users: 3
+      throughput: 10
+scenarios:
+  - flow:
+      - get: { url: "/delay/10" }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    // 5 users × 4 s / 0.2 s = 100, then 3 users × 3 s × 10/s = 90: 190 within 2 %.
+    let iterations = counter(&report, "vusers.completed");
+    assert!((186..=194).contains(&iterations), "{iterations} iterations, expected 190 ± 2%");
+    assert_eq!(counter(&report, "vusers.iterations_late"), 0);
+}
+
+#[test]
+fn request_rate_is_held_and_drops_are_counted() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "rate.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - name: steady
+      duration: 10
+      requestRate: 100
+      maxVusers: 20
+scenarios:
+  - flow:
+      - get: { url: "/json" }
+      - get: { url: "/" }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    let requests = counter(&report, "http.requests");
+    assert!((990..=1010).contains(&requests), "{requests} requests, expected 1000 ± 1%");
+    assert_eq!(counter(&report, "http.requests.dropped"), 0);
+
+    let slow = case.script(
+        "drops.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 2
+      requestRate: 50
+      maxVusers: 2
+scenarios:
+  - flow:
+      - get: { url: "/delay/200" }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &slow, &["-q"]);
+    let (sent, dropped) = (counter(&report, "http.requests"), counter(&report, "http.requests.dropped"));
+    // Two VUs can do about 10 requests/s of 200 ms each: most of the 100 tokens find nobody free.
+    assert_eq!(sent + dropped, 100, "sent {sent}, dropped {dropped}");
+    assert!(dropped >= 60, "dropped {dropped}");
+}
+
+#[test]
+fn poisson_arrivals_are_reproducible_with_a_seed() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "poisson.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 3
+      arrivalRate: 40
+      mode: poisson
+scenarios:
+  - flow:
+      - get: { url: "/" }
+"#,
+            &t,
+        ),
+    );
+    let created = |seed: &str| counter(&run_ok(&case, &script, &["-q", "--seed", seed]), "vusers.created");
+    let (a, b, c) = (created("7"), created("7"), created("8"));
+    assert_eq!(a, b, "same seed, same arrivals");
+    // 120 expected; a Poisson count has a standard deviation of about 11.
+    assert!((70..=170).contains(&a) && (70..=170).contains(&c), "{a} {c}");
+}
+
+#[test]
+fn a_server_stall_shows_in_the_corrected_latency() {
+    let t = target();
+    let case = Case::new();
+    // Paced closed-model users: while the server stalls, their next iterations fall behind the
+    // pacing grid. The service time of most requests stays low; the latency from the intended
+    // start shows the stall (coordinated omission).
+    let paced = case.script(
+        "stall.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 8
+      users: 20
+      pacing: 100ms
+scenarios:
+  - flow:
+      - get: { url: "/" }
+"#,
+            &t,
+        ),
+    );
+    let stall = stall_later(t.addr(), Duration::from_secs(3), 1000);
+    let report = run_ok(&case, &paced, &["-q"]);
+    stall.join().expect("stall thread");
+    let service = summary(&report, "http.response_time")["p99"].as_f64().unwrap_or(f64::NAN);
+    let corrected = summary(&report, "http.response_time.corrected")["p99"].as_f64().unwrap_or(f64::NAN);
+    assert!(corrected >= 500.0, "corrected p99 {corrected} ms");
+    assert!(service < corrected, "service p99 {service} ms, corrected p99 {corrected} ms");
+    assert!(counter(&report, "vusers.iterations_late") > 0);
+
+    // A request-rate run at 200/s: requests sent during the stall wait for it.
+    let rate = case.script(
+        "stall-rate.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 6
+      requestRate: 200
+      maxVusers: 400
+scenarios:
+  - flow:
+      - get: { url: "/" }
+"#,
+            &t,
+        ),
+    );
+    let stall = stall_later(t.addr(), Duration::from_secs(2), 1000);
+    let report = run_ok(&case, &rate, &["-q"]);
+    stall.join().expect("stall thread");
+    let corrected = summary(&report, "http.response_time.corrected")["p99"].as_f64().unwrap_or(f64::NAN);
+    assert!(corrected >= 500.0, "corrected p99 {corrected} ms at 200/s");
+}
