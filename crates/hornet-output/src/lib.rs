@@ -6,10 +6,15 @@
 //!
 //! [`Report`]: hornet_metrics::Report
 
+pub mod compare;
+pub mod csv;
 mod format;
+pub mod html;
 mod json;
+pub mod junit;
 mod live;
 mod summary;
+pub mod summary_json;
 
 pub use json::write_json;
 pub use live::{progress_block, status_line};

@@ -1,0 +1,780 @@
+//! Comparing two runs (`hornet compare baseline.json candidate.json [--threshold 10%]`): for every
+//! endpoint present in both reports, plus a `Total` row from the run-wide aggregate, the request
+//! rate, the error rate and the p50/p95/p99 response time (`http.response_time`, issued to last
+//! byte) of the candidate against the baseline, each judged [`Verdict::Better`],
+//! [`Verdict::Same`] or [`Verdict::Worse`].
+//!
+//! # Noise model
+//!
+//! A change is only called better or worse when it is **both** larger than the threshold **and**
+//! unlikely to be noise. Every figure is estimated with a 99 % interval (z = [`Z`] = 2.576) from
+//! the data behind it, not from the single number in the summary, and a change is *significant*
+//! only when the two runs' intervals do not overlap (the candidate's lower bound above the
+//! baseline's upper bound, or its upper bound below the baseline's lower bound). Requiring two
+//! 99 % intervals to be disjoint is a conservative test: for similar spreads it corresponds to a
+//! two-sided level well below 1 %, so comparing a few dozen figures rarely flags one by chance.
+//!
+//! * **Percentiles** (`p50`, `p95`, `p99`) use the distribution-free order-statistic interval,
+//!   computed from the serialized HdrHistogram. For percentile `p` of `n` values the rank of the
+//!   true percentile is, by the normal approximation of the binomial, within
+//!   `n·p ± z·sqrt(n·p·(1−p))`; the ranks are rounded outwards, clamped to `1..=n`, and the values
+//!   at those ranks are read from the histogram (the lower bound at the bottom of its bucket, the
+//!   upper one at the top, then both clamped to the run's exact min and max). The point estimate is
+//!   the histogram's percentile, as in the summary. The histogram's 0.1 % bucket resolution is well
+//!   inside any useful threshold.
+//! * **Request rate** (`rps`, requests / measured duration): the request count `N` is treated as
+//!   Poisson, `N ± z·sqrt(N)`, divided by the duration. Under an open model (arrival rates) the
+//!   count is set by the schedule and varies less than Poisson, so this errs on the side of "same".
+//! * **Error rate** (errors on requests / requests): a binomial proportion with the Wilson score
+//!   interval, which stays sensible at 0 % and 100 %. The Total's errors are the run's `errors`
+//!   counter minus the errors not tied to a request (a VU cancelled at the end of the run), i.e.
+//!   the sum of the endpoints' failures.
+//!
+//! The threshold is a fraction (0.10 = 10 %) of the baseline: a change is *material* when
+//! `|candidate − baseline| > threshold × baseline`. For the error rate the reported
+//! [`MetricChange::change`] is the absolute difference (0.2 = +20 percentage points), but
+//! materiality is still relative to the baseline's error rate, so any significant rise from 0 %
+//! counts (a fixed 10-point bar would let 0 % → 5 % pass unnoticed).
+//!
+//! Order of the tests, and the [`MetricChange::note`] each leaves when it decides:
+//!
+//! 1. fewer than [`MIN_SAMPLES`] (20) values in either run (latency values, or requests for the
+//!    rate and the error rate), or no measured duration for the rate → `Same`, "too few samples";
+//! 2. equal figures → `Same`, "no change";
+//! 3. `|relative change| <= threshold` → `Same`, "within the N% threshold";
+//! 4. intervals overlap → `Same`, "within noise";
+//! 5. otherwise `Better` or `Worse` by direction: lower is better for latency and the error rate,
+//!    higher for the request rate.
+//!
+//! An endpoint is `Worse` if any of its figures is worse, otherwise `Better` if any is better,
+//! otherwise `Same`; [`Comparison::worse`] is true if any endpoint (or the Total) is worse.
+//!
+//! The rendered outputs follow the rest of the crate: [`render_text`] is a plain-ASCII comfy-table,
+//! [`render_html_section`] an HTML fragment with every report-supplied string escaped.
+
+use std::collections::HashSet;
+use std::fmt::{self, Write as _};
+
+use comfy_table::presets::ASCII_FULL_CONDENSED;
+use comfy_table::{CellAlignment, Table};
+use hornet_metrics::report::RESPONSE_TIME;
+use hornet_metrics::{HistogramError, Report, Summary, decode_histogram};
+
+use crate::format;
+
+/// The default threshold: 10 %.
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+
+/// Fewest values a run must have for a figure to be judged at all.
+pub const MIN_SAMPLES: u64 = 20;
+
+/// The normal quantile of the 99 % two-sided intervals.
+pub const Z: f64 = 2.576;
+
+/// Name of the row computed from the run-wide aggregate.
+pub const TOTAL: &str = "Total";
+
+/// Longest endpoint name shown, in characters.
+const MAX_NAME: usize = 60;
+
+/// The metric names, in the order of [`EndpointComparison::changes`].
+pub const METRICS: [&str; 5] = ["rps", "error rate", "p50", "p95", "p99"];
+
+/// How two runs are compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareOptions {
+    /// Smallest relative change that counts, as a fraction (0.10 = 10 %). Finite and `>= 0`.
+    pub threshold: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions { threshold: DEFAULT_THRESHOLD }
+    }
+}
+
+impl CompareOptions {
+    /// Parses a threshold as given on the command line: `10%` (a percentage) or `0.1` (a
+    /// fraction). It must be finite and not negative.
+    pub fn parse_threshold(s: &str) -> Result<f64, CompareError> {
+        let t = s.trim();
+        let invalid = || CompareError::InvalidThreshold(s.to_owned());
+        let v = match t.strip_suffix('%') {
+            Some(pct) => pct.trim().parse::<f64>().map_err(|_| invalid())? / 100.0,
+            None => t.parse::<f64>().map_err(|_| invalid())?,
+        };
+        if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(invalid()) }
+    }
+}
+
+/// The judgement of one figure or one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Improved beyond the threshold and beyond noise.
+    Better,
+    /// No change that is both larger than the threshold and beyond noise.
+    Same,
+    /// Regressed beyond the threshold and beyond noise.
+    Worse,
+}
+
+impl Verdict {
+    /// `better`, `same` or `worse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Same => "same",
+            Verdict::Worse => "worse",
+        }
+    }
+
+    /// How the text output shows it: `better`, `same`, `WORSE`.
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Same => "same",
+            Verdict::Worse => "WORSE",
+        }
+    }
+
+    /// `Worse` if any is worse, else `Better` if any is better, else `Same`.
+    fn combine(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        let (mut better, mut worse) = (false, false);
+        for v in verdicts {
+            better |= v == Verdict::Better;
+            worse |= v == Verdict::Worse;
+        }
+        if worse {
+            Verdict::Worse
+        } else if better {
+            Verdict::Better
+        } else {
+            Verdict::Same
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One figure of one endpoint in both runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricChange {
+    /// One of [`METRICS`]: `rps`, `error rate`, `p50`, `p95`, `p99`.
+    pub name: &'static str,
+    /// The baseline's figure: requests/s, a fraction (error rate) or milliseconds.
+    pub baseline: f64,
+    /// The candidate's figure, in the same unit.
+    pub candidate: f64,
+    /// `(candidate − baseline) / baseline` (`+inf` from a baseline of 0), except for the error
+    /// rate: `candidate − baseline` (0.2 = +20 percentage points).
+    pub change: f64,
+    /// The judgement (see the module documentation).
+    pub verdict: Verdict,
+    /// Why: `too few samples (...)`, `no change`, `within the 10% threshold`, `within noise (...)`,
+    /// or the two intervals for a significant change.
+    pub note: String,
+}
+
+/// The figures of one endpoint (or of the Total).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointComparison {
+    /// The endpoint name, or [`TOTAL`].
+    pub name: String,
+    /// One change per metric, in the order of [`METRICS`].
+    pub changes: Vec<MetricChange>,
+    /// `Worse` if any change is worse, otherwise `Better` if any is better, otherwise `Same`.
+    pub verdict: Verdict,
+}
+
+/// The result of [`compare`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The endpoints present in both runs, in the baseline's order, then [`TOTAL`].
+    pub endpoints: Vec<EndpointComparison>,
+    /// Endpoints only the baseline has, in its order.
+    pub only_in_baseline: Vec<String>,
+    /// Endpoints only the candidate has, in its order.
+    pub only_in_candidate: Vec<String>,
+    /// The threshold the comparison used (a fraction).
+    pub threshold: f64,
+}
+
+impl Comparison {
+    /// True if some endpoint (or the Total) got worse: the candidate regressed.
+    pub fn worse(&self) -> bool {
+        self.endpoints.iter().any(|e| e.verdict == Verdict::Worse)
+    }
+}
+
+/// Why two reports could not be compared.
+#[derive(Debug)]
+pub enum CompareError {
+    /// The threshold is not a finite, non-negative number (as given).
+    InvalidThreshold(String),
+    /// A report has no run-wide `http.response_time` histogram.
+    MissingHistogram {
+        /// `baseline` or `candidate`.
+        run: &'static str,
+    },
+    /// A histogram of a report does not decode.
+    Histogram {
+        /// `baseline` or `candidate`.
+        run: &'static str,
+        /// The endpoint, or [`TOTAL`] for the run-wide histogram.
+        endpoint: String,
+        /// What was wrong with it.
+        source: HistogramError,
+    },
+}
+
+impl fmt::Display for CompareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompareError::InvalidThreshold(t) => {
+                write!(
+                    f,
+                    "invalid threshold {t:?}: expected a percentage (10%) or a fraction (0.1), not negative"
+                )
+            }
+            CompareError::MissingHistogram { run } => {
+                write!(f, "the {run} report has no {RESPONSE_TIME} histogram")
+            }
+            CompareError::Histogram { run, endpoint, source } => {
+                write!(f, "the {run} report's histogram of {endpoint:?} is invalid: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CompareError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CompareError::Histogram { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Compares `candidate` against `baseline`: every endpoint present in both (matched by name, in
+/// the baseline's order), then the Total from the aggregates. An error for an invalid threshold
+/// or a histogram that is missing or does not decode.
+pub fn compare(
+    baseline: &Report,
+    candidate: &Report,
+    opts: &CompareOptions,
+) -> Result<Comparison, CompareError> {
+    let t = opts.threshold;
+    if !(t.is_finite() && t >= 0.0) {
+        return Err(CompareError::InvalidThreshold(t.to_string()));
+    }
+    let mut endpoints = Vec::new();
+    let mut only_in_baseline = Vec::new();
+    let mut seen = HashSet::new();
+    for b in &baseline.endpoints {
+        if !seen.insert(b.name.as_str()) {
+            continue;
+        }
+        match candidate.endpoints.iter().find(|c| c.name == b.name) {
+            Some(c) => {
+                let base = Side::endpoint(baseline, b);
+                let cand = Side::endpoint(candidate, c);
+                endpoints.push(compare_sides(&b.name, &base, &cand, t)?);
+            }
+            None => only_in_baseline.push(b.name.clone()),
+        }
+    }
+    let mut only_in_candidate = Vec::new();
+    let mut seen_candidate = HashSet::new();
+    for c in &candidate.endpoints {
+        if seen_candidate.insert(c.name.as_str()) && !seen.contains(c.name.as_str()) {
+            only_in_candidate.push(c.name.clone());
+        }
+    }
+    let base = Side::total(baseline, "baseline")?;
+    let cand = Side::total(candidate, "candidate")?;
+    endpoints.push(compare_sides(TOTAL, &base, &cand, t)?);
+    Ok(Comparison { endpoints, only_in_baseline, only_in_candidate, threshold: t })
+}
+
+/// What one run's figures for one endpoint (or the Total) are computed from.
+struct Side<'a> {
+    requests: u64,
+    failures: u64,
+    duration_s: f64,
+    histogram: &'a str,
+    summary: Summary,
+}
+
+impl<'a> Side<'a> {
+    fn endpoint(r: &'a Report, e: &'a hornet_metrics::report::EndpointReport) -> Side<'a> {
+        Side {
+            requests: e.requests,
+            failures: e.failures,
+            duration_s: r.run.duration_s,
+            histogram: &e.histogram,
+            summary: e.summary,
+        }
+    }
+
+    fn total(r: &'a Report, run: &'static str) -> Result<Side<'a>, CompareError> {
+        let histogram =
+            r.aggregate.histograms.get(RESPONSE_TIME).ok_or(CompareError::MissingHistogram { run })?;
+        let unattributed: u64 = r.errors.iter().filter(|e| e.endpoint.is_none()).map(|e| e.count).sum();
+        Ok(Side {
+            requests: r.counter("http.requests"),
+            failures: r.counter("errors").saturating_sub(unattributed),
+            duration_s: r.run.duration_s,
+            histogram,
+            summary: r.summary(RESPONSE_TIME).copied().unwrap_or_default(),
+        })
+    }
+}
+
+/// A figure with its 99 % interval and the number of values behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Estimate {
+    value: f64,
+    lo: f64,
+    hi: f64,
+    n: u64,
+}
+
+/// How a figure is judged and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Rate,
+    ErrorRate,
+    Latency,
+}
+
+impl Kind {
+    fn of(name: &str) -> Kind {
+        match name {
+            "rps" => Kind::Rate,
+            "error rate" => Kind::ErrorRate,
+            _ => Kind::Latency,
+        }
+    }
+
+    fn higher_is_better(self) -> bool {
+        self == Kind::Rate
+    }
+
+    /// A figure with its unit.
+    fn value(self, v: f64) -> String {
+        match self {
+            Kind::Rate => format!("{}/s", format::rate(v)),
+            Kind::ErrorRate => pct(v),
+            Kind::Latency => format!("{} ms", format::ms(v)),
+        }
+    }
+
+    /// An interval with its unit.
+    fn interval(self, e: &Estimate) -> String {
+        match self {
+            Kind::Rate => format!("{}-{}/s", format::rate(e.lo), format::rate(e.hi)),
+            Kind::ErrorRate => format!("{}-{}", pct(e.lo), pct(e.hi)),
+            Kind::Latency => format!("{}-{} ms", format::ms(e.lo), format::ms(e.hi)),
+        }
+    }
+}
+
+/// A fraction as a percentage with two decimals.
+fn pct(v: f64) -> String {
+    if v.is_finite() { format!("{:.2}%", v * 100.0) } else { "-".to_owned() }
+}
+
+fn compare_sides(name: &str, b: &Side<'_>, c: &Side<'_>, t: f64) -> Result<EndpointComparison, CompareError> {
+    let mut changes = Vec::with_capacity(METRICS.len());
+    changes.push(judge("rps", rate(b), rate(c), t));
+    changes.push(judge("error rate", Some(error_rate(b)), Some(error_rate(c)), t));
+    let lb = latencies(b, name, "baseline")?;
+    let lc = latencies(c, name, "candidate")?;
+    for ((metric, eb), ec) in METRICS[2..].iter().zip(lb).zip(lc) {
+        changes.push(judge(metric, Some(eb), Some(ec), t));
+    }
+    let verdict = Verdict::combine(changes.iter().map(|c| c.verdict));
+    Ok(EndpointComparison { name: name.to_owned(), changes, verdict })
+}
+
+/// Requests per second with a Poisson interval on the count; `None` without a measured duration.
+fn rate(s: &Side<'_>) -> Option<Estimate> {
+    let d = s.duration_s;
+    if !(d.is_finite() && d > 0.0) {
+        return None;
+    }
+    let n = s.requests as f64;
+    let half = Z * n.sqrt();
+    Some(Estimate { value: n / d, lo: (n - half).max(0.0) / d, hi: (n + half) / d, n: s.requests })
+}
+
+/// The failed fraction of requests with its Wilson score interval.
+fn error_rate(s: &Side<'_>) -> Estimate {
+    let n = s.requests;
+    if n == 0 {
+        return Estimate { value: 0.0, lo: 0.0, hi: 0.0, n: 0 };
+    }
+    let nf = n as f64;
+    let p = s.failures.min(n) as f64 / nf;
+    let z2 = Z * Z;
+    let denom = 1.0 + z2 / nf;
+    let center = (p + z2 / (2.0 * nf)) / denom;
+    let half = Z / denom * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    // Exactly 0 and 1 at the edges, which rounding would miss by a hair.
+    let lo = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
+    let hi = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
+    Estimate { value: p, lo, hi, n }
+}
+
+/// p50, p95 and p99 (ms) with their order-statistic intervals, from the side's histogram.
+fn latencies(s: &Side<'_>, endpoint: &str, run: &'static str) -> Result<[Estimate; 3], CompareError> {
+    let h = decode_histogram(s.histogram).map_err(|source| CompareError::Histogram {
+        run,
+        endpoint: endpoint.to_owned(),
+        source,
+    })?;
+    let n = h.len();
+    if n == 0 {
+        return Ok([Estimate { value: 0.0, lo: 0.0, hi: 0.0, n: 0 }; 3]);
+    }
+    // The exact bounds kept beside the histogram, when the summary describes the same values.
+    let us = |ms: f64| (ms * 1000.0).round() as u64;
+    let (min, max) = if s.summary.count == n && s.summary.min <= s.summary.max {
+        (us(s.summary.min), us(s.summary.max))
+    } else {
+        (h.min(), h.max())
+    };
+    let ms = |v: u64| v.clamp(min, max) as f64 / 1000.0;
+    let nf = n as f64;
+    // The value at 1-based rank `r`: a quantile half a rank below it, so that hdrhistogram's
+    // `ceil(q·n)` lands on `r` despite rounding.
+    let at_rank = |r: f64| h.value_at_quantile((r.clamp(1.0, nf) - 0.5) / nf);
+    Ok([0.50, 0.95, 0.99].map(|p| {
+        let center = nf * p;
+        let half = Z * (nf * p * (1.0 - p)).sqrt();
+        Estimate {
+            value: ms(h.value_at_quantile(p)),
+            lo: ms(h.lowest_equivalent(at_rank((center - half).floor()))),
+            hi: ms(at_rank((center + half).ceil())),
+            n,
+        }
+    }))
+}
+
+/// `(c − b) / b`; `+inf` from 0 to something, 0 from 0 to 0.
+fn relative(b: f64, c: f64) -> f64 {
+    if b > 0.0 {
+        (c - b) / b
+    } else if c > b {
+        f64::INFINITY
+    } else {
+        0.0
+    }
+}
+
+/// Judges one figure; `None` for a figure that could not be estimated (a rate without duration).
+fn judge(name: &'static str, b: Option<Estimate>, c: Option<Estimate>, t: f64) -> MetricChange {
+    let kind = Kind::of(name);
+    let zero = Estimate { value: 0.0, lo: 0.0, hi: 0.0, n: 0 };
+    let (eb, ec) = (b.unwrap_or(zero), c.unwrap_or(zero));
+    let rel = relative(eb.value, ec.value);
+    let change = if kind == Kind::ErrorRate { ec.value - eb.value } else { rel };
+    let done = |verdict: Verdict, note: String| MetricChange {
+        name,
+        baseline: eb.value,
+        candidate: ec.value,
+        change,
+        verdict,
+        note,
+    };
+    if b.is_none() || c.is_none() {
+        return done(Verdict::Same, "too few samples (no measured duration)".to_owned());
+    }
+    if eb.n < MIN_SAMPLES || ec.n < MIN_SAMPLES {
+        return done(Verdict::Same, format!("too few samples ({} and {}, need {MIN_SAMPLES})", eb.n, ec.n));
+    }
+    if eb.value == ec.value {
+        return done(Verdict::Same, "no change".to_owned());
+    }
+    if rel.abs() <= t {
+        return done(Verdict::Same, format!("within the {} threshold", threshold_text(t)));
+    }
+    let up = ec.value > eb.value;
+    let significant = if up { ec.lo > eb.hi } else { ec.hi < eb.lo };
+    let intervals = format!("99% intervals {} and {}", kind.interval(&eb), kind.interval(&ec));
+    if !significant {
+        return done(Verdict::Same, format!("within noise: {intervals} overlap"));
+    }
+    let verdict = if up == kind.higher_is_better() { Verdict::Better } else { Verdict::Worse };
+    done(verdict, format!("beyond noise: {intervals}"))
+}
+
+/// The threshold as a percentage: `10%`, `2.5%`.
+fn threshold_text(t: f64) -> String {
+    let p = t * 100.0;
+    if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p}%") }
+}
+
+/// The change column: an arrow (`^` up, `v` down, `=` none) and the signed change.
+fn change_text(m: &MetricChange) -> String {
+    let arrow = if m.candidate > m.baseline {
+        "^"
+    } else if m.candidate < m.baseline {
+        "v"
+    } else {
+        "="
+    };
+    let amount = if !m.change.is_finite() {
+        "+inf".to_owned()
+    } else if Kind::of(m.name) == Kind::ErrorRate {
+        format!("{:+.2} pt", m.change * 100.0)
+    } else {
+        format!("{:+.1}%", m.change * 100.0)
+    };
+    format!("{arrow} {amount}")
+}
+
+/// The one-line result: how many endpoints regressed or improved.
+fn result_line(c: &Comparison) -> (Verdict, String) {
+    let names = |v: Verdict| -> Vec<String> {
+        c.endpoints.iter().filter(|e| e.verdict == v).map(|e| format::one_line(&e.name, MAX_NAME)).collect()
+    };
+    let (worse, better) = (names(Verdict::Worse), names(Verdict::Better));
+    let total = c.endpoints.len();
+    if !worse.is_empty() {
+        (Verdict::Worse, format!("WORSE: {} of {total} regressed ({})", worse.len(), worse.join(", ")))
+    } else if !better.is_empty() {
+        (Verdict::Better, format!("better: {} of {total} improved, none regressed", better.len()))
+    } else {
+        (Verdict::Same, "same: no significant change".to_owned())
+    }
+}
+
+/// The comparison as text: a table with one row per endpoint and figure (baseline, candidate,
+/// change with an arrow, verdict and why), the verdict of each endpoint, the endpoints found in
+/// only one run, and a result line. Plain ASCII; ends with a newline.
+pub fn render_text(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Comparison: candidate vs baseline (response times issued to last byte; threshold {})",
+        threshold_text(c.threshold)
+    );
+    let _ = writeln!(
+        out,
+        "  A change counts only if it exceeds the threshold and the runs' 99% intervals do not overlap."
+    );
+    let mut t = Table::new();
+    t.load_style(ASCII_FULL_CONDENSED).set_header(vec![
+        "Endpoint",
+        "Metric",
+        "Baseline",
+        "Candidate",
+        "Change",
+        "Verdict",
+        "Note",
+    ]);
+    for e in &c.endpoints {
+        for (i, m) in e.changes.iter().enumerate() {
+            let kind = Kind::of(m.name);
+            t.add_row(vec![
+                if i == 0 { format::one_line(&e.name, MAX_NAME) } else { String::new() },
+                m.name.to_owned(),
+                kind.value(m.baseline),
+                kind.value(m.candidate),
+                change_text(m),
+                m.verdict.label().to_owned(),
+                m.note.clone(),
+            ]);
+        }
+    }
+    for i in 2..5 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "\nVerdict by endpoint");
+    for e in &c.endpoints {
+        let _ = writeln!(out, "  {:<6}  {}", e.verdict.label(), format::one_line(&e.name, MAX_NAME));
+    }
+    let list =
+        |names: &[String]| names.iter().map(|n| format::one_line(n, MAX_NAME)).collect::<Vec<_>>().join(", ");
+    if !c.only_in_baseline.is_empty() || !c.only_in_candidate.is_empty() {
+        let _ = writeln!(out);
+    }
+    if !c.only_in_baseline.is_empty() {
+        let _ = writeln!(out, "Only in baseline (not compared): {}", list(&c.only_in_baseline));
+    }
+    if !c.only_in_candidate.is_empty() {
+        let _ = writeln!(out, "Only in candidate (not compared): {}", list(&c.only_in_candidate));
+    }
+    let _ = writeln!(out, "\nResult: {}", result_line(c).1);
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The comparison as an HTML fragment (a `<section class="hornet-compare">` with a small scoped
+/// stylesheet, the table, the endpoints found in only one run and the result) for the HTML report
+/// to include. Every string from the reports is escaped. Verdict cells and endpoint rows carry the
+/// classes `better`, `same` and `worse`.
+pub fn render_html_section(c: &Comparison) -> String {
+    let mut out = String::new();
+    out.push_str("<section class=\"hornet-compare\">\n");
+    out.push_str(
+        "<style>.hornet-compare table{border-collapse:collapse}\
+         .hornet-compare th,.hornet-compare td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}\
+         .hornet-compare td.num{text-align:right}\
+         .hornet-compare .worse{color:#b00020;font-weight:bold}\
+         .hornet-compare .better{color:#1b7f3b}\
+         .hornet-compare .same{color:#555}</style>\n",
+    );
+    out.push_str("<h2>Comparison with the baseline</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>Response times issued to last byte; threshold {}. A change counts only if it exceeds the \
+         threshold and the runs&#39; 99% intervals do not overlap.</p>",
+        escape(&threshold_text(c.threshold))
+    );
+    out.push_str(
+        "<table>\n<thead><tr><th>Endpoint</th><th>Metric</th><th>Baseline</th><th>Candidate</th>\
+         <th>Change</th><th>Verdict</th><th>Note</th></tr></thead>\n<tbody>\n",
+    );
+    for e in &c.endpoints {
+        let rows = e.changes.len().max(1);
+        for (i, m) in e.changes.iter().enumerate() {
+            let kind = Kind::of(m.name);
+            let _ = write!(out, "<tr class=\"endpoint-{}\">", e.verdict.as_str());
+            if i == 0 {
+                let _ = write!(
+                    out,
+                    "<th rowspan=\"{rows}\" scope=\"rowgroup\">{}<br><span class=\"{}\">{}</span></th>",
+                    escape(&e.name),
+                    e.verdict.as_str(),
+                    e.verdict.as_str()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"{}\">{}</td><td>{}</td></tr>",
+                escape(m.name),
+                escape(&kind.value(m.baseline)),
+                escape(&kind.value(m.candidate)),
+                escape(&change_text(m)),
+                m.verdict.as_str(),
+                m.verdict.as_str(),
+                escape(&m.note)
+            );
+        }
+    }
+    out.push_str("</tbody>\n</table>\n");
+    let list = |out: &mut String, title: &str, names: &[String]| {
+        if names.is_empty() {
+            return;
+        }
+        let _ = write!(out, "<p>{title}:</p>\n<ul>");
+        for n in names {
+            let _ = write!(out, "<li>{}</li>", escape(n));
+        }
+        out.push_str("</ul>\n");
+    };
+    list(&mut out, "Only in the baseline (not compared)", &c.only_in_baseline);
+    list(&mut out, "Only in the candidate (not compared)", &c.only_in_candidate);
+    let (verdict, line) = result_line(c);
+    let _ = writeln!(out, "<p class=\"result {}\">Result: {}</p>", verdict.as_str(), escape(&line));
+    out.push_str("</section>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse_as_percentages_or_fractions() {
+        assert_eq!(CompareOptions::parse_threshold("10%").unwrap(), 0.10);
+        assert_eq!(CompareOptions::parse_threshold(" 2.5 % ").unwrap(), 0.025);
+        assert_eq!(CompareOptions::parse_threshold("0.2").unwrap(), 0.2);
+        assert_eq!(CompareOptions::parse_threshold("0").unwrap(), 0.0);
+        for bad in ["", "%", "-5%", "ten", "NaN", "inf", "1e999"] {
+            assert!(CompareOptions::parse_threshold(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(CompareOptions::default().threshold, 0.10);
+        assert_eq!(threshold_text(0.1), "10%");
+        assert_eq!(threshold_text(0.025), "2.5%");
+    }
+
+    #[test]
+    fn wilson_interval_is_sane_at_the_edges() {
+        let side = |requests, failures| Side {
+            requests,
+            failures,
+            duration_s: 1.0,
+            histogram: "",
+            summary: Summary::default(),
+        };
+        let zero = error_rate(&side(2000, 0));
+        assert_eq!((zero.value, zero.lo), (0.0, 0.0));
+        // z² / (n + z²) for no failures.
+        assert!((zero.hi - Z * Z / (2000.0 + Z * Z)).abs() < 1e-12, "{zero:?}");
+        let all = error_rate(&side(100, 100));
+        assert_eq!((all.value, all.hi), (1.0, 1.0));
+        assert!(all.lo > 0.9 && all.lo < 1.0, "{all:?}");
+        let half = error_rate(&side(10_000, 5_000));
+        assert!((half.lo - (0.5 - Z * 0.005)).abs() < 1e-4 && (half.hi - (0.5 + Z * 0.005)).abs() < 1e-4);
+        // More failures than requests (several errors on one request) stays a proportion.
+        assert_eq!(error_rate(&side(50, 80)).value, 1.0);
+    }
+
+    #[test]
+    fn verdicts_combine_worst_first() {
+        use Verdict::*;
+        assert_eq!(Verdict::combine([Same, Better, Worse]), Worse);
+        assert_eq!(Verdict::combine([Same, Better, Same]), Better);
+        assert_eq!(Verdict::combine([Same, Same]), Same);
+        assert_eq!(Verdict::combine([]), Same);
+    }
+
+    #[test]
+    fn judge_steps() {
+        let e = |value: f64, lo: f64, hi: f64, n: u64| Some(Estimate { value, lo, hi, n });
+        let m = judge("p99", e(10.0, 9.0, 11.0, 10), e(50.0, 49.0, 51.0, 500), 0.1);
+        assert_eq!((m.verdict, m.note.as_str()), (Verdict::Same, "too few samples (10 and 500, need 20)"));
+        let m = judge("p99", e(10.0, 9.0, 11.0, 100), e(10.5, 10.4, 10.6, 100), 0.1);
+        assert_eq!((m.verdict, m.note.as_str()), (Verdict::Same, "within the 10% threshold"));
+        let m = judge("p99", e(10.0, 9.0, 13.0, 100), e(12.0, 11.0, 14.0, 100), 0.1);
+        assert_eq!(m.verdict, Verdict::Same);
+        assert!(m.note.starts_with("within noise"), "{}", m.note);
+        let m = judge("p99", e(10.0, 9.0, 11.0, 100), e(12.0, 11.5, 14.0, 100), 0.1);
+        assert_eq!(m.verdict, Verdict::Worse);
+        assert!((m.change - 0.2).abs() < 1e-12);
+        let m = judge("rps", e(10.0, 9.0, 11.0, 100), e(12.0, 11.5, 14.0, 100), 0.1);
+        assert_eq!(m.verdict, Verdict::Better);
+        let m = judge("error rate", e(0.0, 0.0, 0.01, 100), e(0.2, 0.1, 0.3, 100), 0.1);
+        assert_eq!((m.verdict, m.change), (Verdict::Worse, 0.2));
+        let m = judge("rps", None, e(12.0, 11.5, 14.0, 100), 0.1);
+        assert_eq!(m.verdict, Verdict::Same);
+        assert!(m.note.starts_with("too few samples"));
+    }
+}
