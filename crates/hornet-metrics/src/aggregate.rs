@@ -75,8 +75,38 @@ pub struct RunMeta {
     pub command: String,
 }
 
+/// One endpoint's figures for a live table (Locust's columns): cumulative since the start, plus
+/// its rates during the latest tick. See [`Aggregator::endpoint_rows`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointRow {
+    /// The endpoint (request) name.
+    pub name: String,
+    /// Requests sent since the start.
+    pub requests: u64,
+    /// Failed requests since the start (errors of every kind on this endpoint).
+    pub failures: u64,
+    /// Median response time since the start, ms.
+    pub median_ms: f64,
+    /// 95th percentile response time since the start, ms.
+    pub p95_ms: f64,
+    /// 99th percentile response time since the start, ms.
+    pub p99_ms: f64,
+    /// Mean response time since the start, ms.
+    pub mean_ms: f64,
+    /// Fastest response since the start, ms (0 before the first).
+    pub min_ms: f64,
+    /// Slowest response since the start, ms.
+    pub max_ms: f64,
+    /// Mean bytes received per response (0 before the first).
+    pub avg_size: f64,
+    /// Requests per second during the latest tick.
+    pub current_rps: f64,
+    /// Failures per second during the latest tick.
+    pub current_failures_per_s: f64,
+}
+
 /// Per-tick figures kept for [`Aggregator::live`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct LastTick {
     rps: f64,
     p50: f64,
@@ -84,6 +114,10 @@ struct LastTick {
     p99: f64,
     p99_corrected: f64,
     cpu: Option<f64>,
+    /// Requests and failures of each endpoint during the tick.
+    endpoints: Vec<(u64, u64)>,
+    /// Length of the tick, seconds.
+    secs: f64,
 }
 
 /// Merges the threads' intervals tick by tick. Cumulative counts and histograms are exact; the
@@ -151,6 +185,8 @@ impl Aggregator {
             p99: summary.p99,
             p99_corrected: corrected.as_ref().map_or(summary.p99, |c| c.summary().p99),
             cpu: None,
+            endpoints: tick.endpoints.iter().map(|e| (e.requests, e.errors.total())).collect(),
+            secs: (end - start).as_secs_f64(),
         };
         self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
         self.timeline.push(Point::from_tick(start, end, &tick, &rt, corrected.as_ref(), active_vus));
@@ -211,6 +247,54 @@ impl Aggregator {
     /// Everything merged so far.
     pub fn total(&self) -> &Interval {
         &self.total
+    }
+
+    /// Every endpoint's figures for a live table, in the plan's order: cumulative counts and
+    /// latency (from the exact merged histograms, without encoding them) and the rates during the
+    /// latest tick. Cheap enough to call once per tick.
+    pub fn endpoint_rows(&self) -> Vec<EndpointRow> {
+        let t = &self.total;
+        let empty = crate::recorder::EndpointStats::default();
+        let per_s = |n: u64| if self.last.secs > 0.0 { n as f64 / self.last.secs } else { 0.0 };
+        (0..self.endpoints.len().max(t.endpoints.len()))
+            .map(|i| {
+                let e = t.endpoints.get(i).unwrap_or(&empty);
+                let s = e.response_time.summary();
+                let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
+                EndpointRow {
+                    name: self.endpoint_name(i),
+                    requests: e.requests,
+                    failures: e.errors.total(),
+                    median_ms: s.p50,
+                    p95_ms: s.p95,
+                    p99_ms: s.p99,
+                    mean_ms: s.mean,
+                    min_ms: s.min,
+                    max_ms: s.max,
+                    avg_size: if e.responses > 0 {
+                        e.bytes_received as f64 / e.responses as f64
+                    } else {
+                        0.0
+                    },
+                    current_rps: per_s(tick_requests),
+                    current_failures_per_s: per_s(tick_failures),
+                }
+            })
+            .collect()
+    }
+
+    /// The errors so far, as in the report: one entry per (endpoint, kind) that happened, with
+    /// its count and first message; errors outside any request last.
+    pub fn errors(&self) -> Vec<ErrorReport> {
+        let t = &self.total;
+        let mut errors = Vec::new();
+        for (i, e) in t.endpoints.iter().enumerate() {
+            if e.errors.total() > 0 {
+                push_errors(&mut errors, &e.errors, Some(&self.endpoint_name(i)));
+            }
+        }
+        push_errors(&mut errors, &t.unattributed, None);
+        errors
     }
 
     /// Number of points currently in the timeline.
@@ -495,7 +579,7 @@ fn interval_report(p: &Point) -> IntervalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::Recorder;
+    use crate::recorder::{EndpointId, Recorder};
 
     fn meta() -> RunMeta {
         RunMeta {
@@ -538,5 +622,62 @@ mod tests {
         let mut exact = Aggregator::new(vec!["x".into()], vec![]);
         exact.total.merge(&lags(5_000, 10));
         assert!(exact.report(meta()).warnings.is_empty(), "exactly 5 ms does not warn");
+    }
+
+    fn responses(r: &mut Recorder, ep: EndpointId, n: u64, ms: u64, bytes: u64) {
+        let t = crate::kinds::Timings { total: Duration::from_millis(ms), ..Default::default() };
+        for _ in 0..n {
+            r.request_sent(ep, 10);
+            r.response(ep, 200, &t, bytes);
+        }
+    }
+
+    /// The live table's rows: cumulative figures agree with the report's, current rates are the
+    /// latest tick's.
+    #[test]
+    fn endpoint_rows_are_cumulative_with_current_rates() {
+        let mut agg = Aggregator::new(vec!["GET /a".into(), "GET /b".into()], vec![]);
+        assert_eq!(agg.endpoint_rows().len(), 2, "rows exist before the first tick");
+        assert_eq!(agg.endpoint_rows()[0].requests, 0);
+
+        let mut r = Recorder::new(2, 1);
+        responses(&mut r, 0, 10, 4, 100);
+        responses(&mut r, 1, 4, 20, 50);
+        r.error(Some(1), ErrorKind::Timeout, &"timed out after 5s");
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 3);
+
+        responses(&mut r, 0, 20, 8, 300);
+        r.error(Some(1), ErrorKind::Timeout, &"again");
+        r.error(None, ErrorKind::CaptureFailed, &"no match");
+        agg.add_tick(Duration::from_secs(3), vec![r.take_interval()], 3);
+
+        let rows = agg.endpoint_rows();
+        let report = agg.report(meta());
+        let a = &rows[0];
+        assert_eq!(a.name, "GET /a");
+        assert_eq!(a.requests, 30);
+        assert_eq!(a.failures, 0);
+        assert_eq!(a.min_ms, 4.0);
+        assert_eq!(a.max_ms, 8.0);
+        assert_eq!(a.median_ms, report.endpoints[0].summary.p50);
+        assert_eq!(a.p95_ms, report.endpoints[0].summary.p95);
+        assert_eq!(a.p99_ms, report.endpoints[0].summary.p99);
+        assert_eq!(a.mean_ms, report.endpoints[0].summary.mean);
+        assert!((a.avg_size - (10.0 * 100.0 + 20.0 * 300.0) / 30.0).abs() < 1e-9);
+        // The latest tick was 2 s long with 20 requests on /a.
+        assert!((a.current_rps - 10.0).abs() < 1e-9);
+        assert_eq!(a.current_failures_per_s, 0.0);
+        let b = &rows[1];
+        assert_eq!((b.requests, b.failures), (4, 2));
+        assert_eq!(b.current_rps, 0.0);
+        assert!((b.current_failures_per_s - 0.5).abs() < 1e-9);
+
+        let errors = agg.errors();
+        assert_eq!(errors, report.errors, "the same errors as the report");
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].endpoint.as_deref(), Some("GET /b"));
+        assert_eq!((errors[0].kind, errors[0].count), (ErrorKind::Timeout, 2));
+        assert_eq!(errors[0].first_message, "timed out after 5s");
+        assert_eq!(errors[1].endpoint, None);
     }
 }

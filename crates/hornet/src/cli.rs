@@ -25,6 +25,32 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the embedded target server on its own (for trying scripts and benchmarks).
     Target(TargetArgs),
+    /// Print the summary of a JSON report again and write other formats from it.
+    Report(ReportArgs),
+    /// Compare two JSON reports endpoint by endpoint; exit code 1 when the candidate is worse.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report written with -o.
+    pub report: PathBuf,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference run (JSON report).
+    pub baseline: PathBuf,
+    /// The run to judge (JSON report).
+    pub candidate: PathBuf,
+    /// Smallest relative change that counts as better or worse, e.g. 10% or 0.1.
+    #[arg(long, default_value = "10%")]
+    pub threshold: String,
+    /// Also write the comparison as an HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Options shared by every command that generates load.
@@ -45,6 +71,28 @@ pub struct LoadArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Show the one-line status instead of the full-screen dashboard on an interactive terminal.
+    #[arg(long)]
+    pub no_dashboard: bool,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Report files written at the end of a run (or later by `hornet report`).
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write Locust-compatible CSV files PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<String>,
+    /// Write a JUnit XML file: one test case per check and expectation kind.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a small, stable JSON summary for scripts.
+    #[arg(long = "summary-json", value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// How scripts are read: shared by `run` and `validate`.
@@ -131,6 +179,11 @@ pub struct DemoArgs {
     /// No live progress; the summary is still printed.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Show the plain status line instead of the full-screen dashboard.
+    #[arg(long)]
+    pub no_dashboard: bool,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -66,9 +66,10 @@ fn enter() -> bool {
     true
 }
 
-/// Puts the terminal back as it was, if this process changed it. Safe to call from anywhere, any
-/// number of times.
+/// Puts the terminal back as it was, if this process changed it (the key reader's mode, or the
+/// dashboard's raw mode and alternate screen). Safe to call from anywhere, any number of times.
 pub fn restore() {
+    crate::dashboard::restore_terminal();
     if let Some(saved) = SAVED.lock().unwrap_or_else(PoisonError::into_inner).take() {
         // SAFETY: `saved` came from tcgetattr on the same descriptor.
         unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved) };
@@ -76,7 +77,7 @@ pub fn restore() {
 }
 
 /// Restores the terminal before any panic message is printed, then runs the previous hook.
-fn install_panic_hook() {
+pub(crate) fn install_panic_hook() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();

@@ -1,14 +1,39 @@
-//! The live view while a test runs: a status line redrawn in place on a terminal, or a
-//! progress block every 10 seconds otherwise. On an interactive terminal the status line also
-//! takes keys (see [`crate::keys`]).
+//! The live view while a test runs: on an interactive terminal the full-screen dashboard
+//! ([`crate::dashboard`]); with `--no-dashboard`, or when only stderr is a terminal, a status line
+//! redrawn in place (which also takes keys, see [`crate::keys`]); otherwise a progress block every
+//! 10 seconds.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hornet_runner::{Control, Tick};
+use hornet_runner::{Control, RunOptions, Tick};
+use hornet_script::Plan;
 
+use crate::dashboard::{Dashboard, RunInfo};
 use crate::keys::Keys;
+
+/// Whether an interactive terminal gets the dashboard (see [`set_dashboard`]).
+static DASHBOARD: AtomicBool = AtomicBool::new(true);
+
+/// Turns the full-screen dashboard off (`--no-dashboard`) or on (the default) for the live views
+/// created from now on. Without it an interactive terminal shows the status line.
+// Called by the commands with `!args.load.no_dashboard`; the allow goes once they do.
+pub fn set_dashboard(enabled: bool) {
+    DASHBOARD.store(enabled, Ordering::SeqCst);
+}
+
+/// True when the dashboard can show: it is enabled, stdin, stdout and stderr are terminals, and
+/// `CI` is unset.
+fn dashboard_wanted(quiet: bool) -> bool {
+    !quiet
+        && DASHBOARD.load(Ordering::SeqCst)
+        && std::env::var_os("CI").is_none()
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && std::io::stdin().is_terminal()
+}
 
 /// Prints live progress to stderr.
 pub struct Live {
@@ -24,10 +49,18 @@ enum Mode {
     Quiet,
     Line,
     Blocks,
+    Dashboard(Box<Dashboard>),
 }
 
 impl Live {
     pub fn new(quiet: bool, control: Control) -> Live {
+        let screen = Screen::default();
+        if dashboard_wanted(quiet)
+            && let Some(d) = Dashboard::start(control.clone(), RunInfo::default())
+        {
+            let mode = Mode::Dashboard(Box::new(d));
+            return Live { mode, last_block: Duration::ZERO, control, screen, keys: None };
+        }
         let line = !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let mode = if quiet {
             Mode::Quiet
@@ -36,7 +69,6 @@ impl Live {
         } else {
             Mode::Blocks
         };
-        let screen = Screen::default();
         // Keys only when someone can type them: a pipe or file on stdin is left alone, and so is
         // the terminal's mode.
         let keys = if line && std::io::stdin().is_terminal() {
@@ -47,16 +79,30 @@ impl Live {
         Live { mode, last_block: Duration::ZERO, control, screen, keys }
     }
 
+    /// Tells the live view what is about to run (the script, seed, phases and planned length,
+    /// for the dashboard's header and progress bars). Optional; cheap.
+    // Called by `cmd::execute`; the allow goes once it does.
+    pub fn describe(&mut self, plan: &Plan, opts: &RunOptions) {
+        if let Mode::Dashboard(d) = &self.mode {
+            d.set_info(RunInfo::new(plan, opts));
+        }
+    }
+
     pub fn tick(&mut self, tick: Tick<'_>) {
+        if let Mode::Dashboard(d) = &self.mode {
+            // Warnings show in the dashboard, and in the summary at the end.
+            d.tick(&tick);
+            return;
+        }
         let factor = self.control.factor();
         for warning in &tick.warnings {
             match self.mode {
                 Mode::Line => self.screen.say(&format!("WARNING: {warning}")),
-                Mode::Blocks | Mode::Quiet => eprintln!("WARNING: {warning}"),
+                Mode::Blocks | Mode::Quiet | Mode::Dashboard(_) => eprintln!("WARNING: {warning}"),
             }
         }
         match self.mode {
-            Mode::Quiet => {}
+            Mode::Quiet | Mode::Dashboard(_) => {}
             Mode::Line => {
                 let mut line = hornet_output::status_line(&tick.live, tick.phase);
                 if let Some(f) = shown_factor(factor) {
@@ -77,9 +123,15 @@ impl Live {
         }
     }
 
-    /// Ends the live view: stops reading keys (restoring the terminal) and moves past the status
-    /// line.
+    /// Ends the live view: closes the dashboard, or stops reading keys (restoring the terminal)
+    /// and moves past the status line. Ticks after this (a run stopping after `--abort-on-fail`)
+    /// show on the status line.
     pub fn finish(&mut self) {
+        if let Mode::Dashboard(d) = &mut self.mode {
+            d.finish();
+            self.mode = Mode::Line;
+            return;
+        }
         if let Some(mut keys) = self.keys.take() {
             keys.stop();
         }
@@ -130,10 +182,12 @@ impl Screen {
         let _ = err.flush();
     }
 
-    /// Moves past the status line for good.
+    /// Moves past the status line for good (if one was drawn).
     fn end(&self) {
         let mut last = self.line.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[K\r\n");
+        if !last.is_empty() {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K\r\n");
+        }
         last.clear();
     }
 }

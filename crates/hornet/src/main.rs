@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod dashboard;
 mod keys;
 mod live;
 mod signals;
@@ -16,6 +17,8 @@ fn main() {
         cli::Command::Quick(a) => cmd::quick::quick(a),
         cli::Command::Demo(a) => cmd::demo::demo(a),
         cli::Command::Target(a) => cmd::target::target(a),
+        cli::Command::Report(a) => cmd::report::report(a),
+        cli::Command::Compare(a) => cmd::report::compare(a),
     };
     std::process::exit(code);
 }

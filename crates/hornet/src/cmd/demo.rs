@@ -37,7 +37,8 @@ pub fn demo(args: DemoArgs) -> i32 {
         command: command_line(),
         log: !args.quiet,
     };
-    let code = execute(plan, run, args.quiet, Some(&args.output), false);
+    crate::live::set_dashboard(!args.no_dashboard);
+    let code = execute(plan, run, args.quiet, Some(&args.output), &args.outputs, false);
     target.stop();
     code
 }

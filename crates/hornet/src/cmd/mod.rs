@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod quick;
+pub mod report;
 pub mod run;
 pub mod target;
 
@@ -13,6 +14,7 @@ use hornet_runner::{Control, RunOptions, StopReason};
 use hornet_script::Plan;
 use hornet_verdict::Checks;
 
+use crate::cli::OutputArgs;
 use crate::live::Live;
 
 /// Exit codes (docs/cli.md).
@@ -40,7 +42,14 @@ pub fn command_line() -> String {
 
 /// Runs `plan`, shows live progress, prints the summary with the checks' verdicts, writes the
 /// report; returns the exit code.
-pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>, abort_on_fail: bool) -> i32 {
+pub fn execute(
+    plan: Plan,
+    opts: RunOptions,
+    quiet: bool,
+    output: Option<&Path>,
+    outputs: &OutputArgs,
+    abort_on_fail: bool,
+) -> i32 {
     let control = Control::new();
     crate::signals::install(control.clone());
     if !quiet {
@@ -49,6 +58,7 @@ pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>,
     let checks = Checks::from_plan(&plan);
     let watch_checks = abort_on_fail && !checks.is_empty();
     let mut live = Live::new(quiet, control.clone());
+    live.describe(&plan, &opts);
     let stopper = control.clone();
     let outcome = hornet_runner::run(Arc::new(plan), opts, control, &mut |t| {
         if watch_checks {
@@ -73,6 +83,9 @@ pub fn execute(plan: Plan, opts: RunOptions, quiet: bool, output: Option<&Path>,
     verdicts.apply_to(&mut outcome.report);
     println!("{}", hornet_output::summary(&outcome.report));
     let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
+    if !report::write_outputs(&outcome.report, outputs) {
+        code = exit::FAILED;
+    }
     if let Some(path) = output {
         match hornet_output::write_json(&outcome.report, path) {
             Ok(()) => eprintln!("report written to {}", path.display()),

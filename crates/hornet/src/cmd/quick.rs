@@ -23,7 +23,8 @@ pub fn quick(args: QuickArgs) -> i32 {
                 command: command_line(),
                 log: false,
             };
-            execute(plan, run, args.load.quiet, args.load.output.as_deref(), false)
+            crate::live::set_dashboard(!args.load.no_dashboard);
+            execute(plan, run, args.load.quiet, args.load.output.as_deref(), &args.load.outputs, false)
         }
         Err(message) => {
             eprintln!("error: {message}");

@@ -51,7 +51,8 @@ pub fn run(args: RunArgs) -> i32 {
         command: command_line(),
         log: !args.load.quiet,
     };
-    execute(plan, run, args.load.quiet, args.load.output.as_deref(), args.abort_on_fail)
+    crate::live::set_dashboard(!args.load.no_dashboard);
+    execute(plan, run, args.load.quiet, args.load.output.as_deref(), &args.load.outputs, args.abort_on_fail)
 }
 
 pub fn validate(args: ValidateArgs) -> i32 {

@@ -1,0 +1,111 @@
+//! End-to-end tests of the report files (`--html`, `--csv`, `--junit`, `--summary-json`),
+//! `hornet report` and `hornet compare`, against the embedded target on loopback.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Case, hornet, run_ok, target, text, with_target};
+
+const SCRIPT: &str = r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 1
+      arrivalCount: 30
+  ensure:
+    thresholds:
+      - http.response_time.p99: 5000
+scenarios:
+  - flow:
+      - get: { url: "/delay/DELAY", name: slow }
+      - get: { url: "/delay/DELAY", name: other }
+"#;
+
+fn script(case: &Case, t: &hornet_target::RunningTarget, name: &str, delay: u32) -> std::path::PathBuf {
+    case.script(name, &with_target(SCRIPT, t).replace("DELAY", &delay.to_string()))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn run_writes_every_report_file_and_report_rewrites_them_from_json() {
+    let t = target();
+    let case = Case::new();
+    let s = script(&case, &t, "out.yaml", 5);
+    let dir = case.dir.path();
+    let prefix = dir.join("locust").display().to_string();
+    let (html, junit, summary) = (dir.join("r.html"), dir.join("r.xml"), dir.join("s.json"));
+    let report = run_ok(
+        &case,
+        &s,
+        &[
+            "-q",
+            "--html",
+            &html.display().to_string(),
+            "--csv",
+            &prefix,
+            "--junit",
+            &junit.display().to_string(),
+            "--summary-json",
+            &summary.display().to_string(),
+        ],
+    );
+    let requests = report["aggregate"]["counters"]["http.requests"].as_u64().expect("requests");
+    assert_eq!(requests, 60);
+
+    let page = read(&html);
+    assert!(
+        page.starts_with("<!doctype html") || page.starts_with("<!DOCTYPE html"),
+        "{}",
+        &page[..40.min(page.len())]
+    );
+    assert!(page.contains("slow") && page.contains("uPlot"), "the report names endpoints and inlines uPlot");
+    assert!(!page.contains("<script src="), "self-contained: no external scripts");
+
+    let stats = read(Path::new(&format!("{prefix}_stats.csv")));
+    assert!(stats.starts_with("Type,Name,Request Count,Failure Count,"), "{stats}");
+    let aggregated = stats.lines().find(|l| l.contains("Aggregated")).expect("Aggregated row");
+    assert!(aggregated.contains(",60,"), "{aggregated}");
+    assert!(Path::new(&format!("{prefix}_stats_history.csv")).exists());
+    assert!(Path::new(&format!("{prefix}_failures.csv")).exists());
+
+    let xml = read(&junit);
+    assert!(xml.contains("<testsuite") && xml.contains("http.response_time.p99"), "{xml}");
+    let summary: serde_json::Value = serde_json::from_str(&read(&summary)).expect("summary json");
+    assert_eq!(summary["requests"], 60);
+    assert_eq!(summary["passed"], true);
+
+    // The same files again, later, from the JSON report alone.
+    let html2 = dir.join("again.html");
+    let out = hornet().arg("report").arg(case.report_path()).arg("--html").arg(&html2).output().expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("slow"), "summary printed: {}", text(&out));
+    assert!(read(&html2).contains("slow"));
+}
+
+#[test]
+fn compare_is_quiet_on_the_same_target_and_fails_a_slower_one() {
+    let t = target();
+    let case = Case::new();
+    let fast = script(&case, &t, "fast.yaml", 5);
+    let slow = script(&case, &t, "slower.yaml", 60);
+    let dir = case.dir.path();
+    let run_to = |s: &Path, out: &Path| {
+        let o = hornet().arg("run").arg(s).arg("-q").arg("-o").arg(out).output().expect("run");
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    let (a, b, c) = (dir.join("a.json"), dir.join("b.json"), dir.join("c.json"));
+    run_to(&fast, &a);
+    run_to(&fast, &b);
+    run_to(&slow, &c);
+    let same = hornet().arg("compare").arg(&a).arg(&b).output().expect("compare");
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    let worse =
+        hornet().arg("compare").arg(&a).arg(&c).args(["--threshold", "10%"]).output().expect("compare");
+    assert_eq!(worse.status.code(), Some(1), "{}", text(&worse));
+    let table = String::from_utf8_lossy(&worse.stdout);
+    assert!(table.contains("slow") && table.to_lowercase().contains("worse"), "{table}");
+}
