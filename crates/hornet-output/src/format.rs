@@ -27,7 +27,7 @@ pub(crate) fn seconds(s: f64) -> String {
 }
 
 /// Milliseconds with a precision that suits the magnitude: `0.35`, `9.87`, `123.4`, `2048`.
-pub(crate) fn ms(v: f64) -> String {
+pub fn ms(v: f64) -> String {
     if !v.is_finite() {
         "-".to_owned()
     } else if v < 10.0 {

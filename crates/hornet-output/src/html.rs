@@ -20,10 +20,8 @@
 //! `?selftest` nothing of this shows. `tests/html.rs` runs it in headless Chromium.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -130,24 +128,7 @@ pub fn render_html(report: &Report) -> String {
 /// (`.<name>.<pid>.tmp`), flushed to disk, then renamed over `path`. On error the temporary file
 /// is removed and an existing file at `path` is left as it was.
 pub fn write_html(report: &Report, path: &Path) -> io::Result<()> {
-    let html = render_html(report);
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "report path has no file name"))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(html.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::json::write_atomic(path, render_html(report).as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------------

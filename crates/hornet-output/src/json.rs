@@ -14,6 +14,13 @@ use hornet_metrics::Report;
 pub fn write_json(report: &Report, path: &Path) -> io::Result<()> {
     let mut json = report.to_json().map_err(io::Error::other)?;
     json.push('\n');
+    write_atomic(path, json.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file next to it (`.<name>.<pid>.tmp`), flushed to
+/// disk, then renamed over `path`: a reader never sees a half-written file. On error the temporary
+/// file is removed and an existing file at `path` is left as it was.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "report path has no file name"))?;
@@ -23,7 +30,7 @@ pub fn write_json(report: &Report, path: &Path) -> io::Result<()> {
     let tmp = path.with_file_name(tmp_name);
     let result = File::create(&tmp)
         .and_then(|mut f| {
-            f.write_all(json.as_bytes())?;
+            f.write_all(bytes)?;
             f.sync_all()
         })
         .and_then(|()| fs::rename(&tmp, path));

@@ -16,6 +16,7 @@ mod live;
 mod summary;
 pub mod summary_json;
 
-pub use json::write_json;
+pub use format::ms as format_ms;
+pub use json::{write_atomic, write_json};
 pub use live::{progress_block, status_line};
 pub use summary::{LAG_WARNING_MS, summary};

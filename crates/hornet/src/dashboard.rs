@@ -660,18 +660,7 @@ fn clock(d: Duration) -> String {
     }
 }
 
-/// Milliseconds with a precision that suits the magnitude.
-fn ms(v: f64) -> String {
-    if !v.is_finite() {
-        "-".into()
-    } else if v < 10.0 {
-        format!("{v:.2}")
-    } else if v < 1000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.0}")
-    }
-}
+use hornet_output::format_ms as ms;
 
 /// A rate: one decimal below 100, none above.
 fn rate(v: f64) -> String {

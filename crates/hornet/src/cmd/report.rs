@@ -43,7 +43,7 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
 }
 
 fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+    hornet_output::write_atomic(path, text.as_bytes())
 }
 
 fn read_report(path: &Path) -> Result<Report, String> {
