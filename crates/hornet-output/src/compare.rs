@@ -40,6 +40,9 @@
 //!
 //! 1. fewer than [`MIN_SAMPLES`] (20) values in either run (latency values, or requests for the
 //!    rate and the error rate), or no measured duration for the rate → `Same`, "too few samples";
+//!    For a latency percentile p, also fewer than [`MIN_TAIL_SAMPLES`] (5) values beyond it in
+//!    either run, i.e. n·(1−p) < 5 (p95 needs 100 values, p99 500): a tail percentile resting on
+//!    one or two of the slowest requests says more about a scheduling hiccup than about the system;
 //! 2. equal figures → `Same`, "no change";
 //! 3. `|relative change| <= threshold` → `Same`, "within the N% threshold";
 //! 4. intervals overlap → `Same`, "within noise";
@@ -67,6 +70,19 @@ pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
 /// Fewest values a run must have for a figure to be judged at all.
 pub const MIN_SAMPLES: u64 = 20;
+
+/// Fewest values beyond a latency percentile, in each run, for that percentile to be judged.
+pub const MIN_TAIL_SAMPLES: f64 = 5.0;
+
+/// The share of values beyond a latency percentile figure (`p99` → 0.01); `None` for other figures.
+fn tail_share(name: &str) -> Option<f64> {
+    match name {
+        "p50" => Some(0.50),
+        "p95" => Some(0.05),
+        "p99" => Some(0.01),
+        _ => None,
+    }
+}
 
 /// The normal quantile of the 99 % two-sided intervals.
 pub const Z: f64 = 2.576;
@@ -497,6 +513,15 @@ fn judge(name: &'static str, b: Option<Estimate>, c: Option<Estimate>, t: f64) -
     if eb.n < MIN_SAMPLES || ec.n < MIN_SAMPLES {
         return done(Verdict::Same, format!("too few samples ({} and {}, need {MIN_SAMPLES})", eb.n, ec.n));
     }
+    if let Some(share) = tail_share(name) {
+        let need = (MIN_TAIL_SAMPLES / share).ceil() as u64;
+        if eb.n < need || ec.n < need {
+            return done(
+                Verdict::Same,
+                format!("too few samples for {name} ({} and {}, need {need})", eb.n, ec.n),
+            );
+        }
+    }
     if eb.value == ec.value {
         return done(Verdict::Same, "no change".to_owned());
     }
@@ -757,16 +782,30 @@ mod tests {
     }
 
     #[test]
+    fn tail_percentiles_need_values_beyond_them() {
+        let e = |value: f64, n: u64| Some(Estimate { value, lo: value, hi: value, n });
+        // 30 values: enough for p50, not for p99 (needs 500) — however large the change.
+        assert_eq!(judge("p50", e(6.0, 30), e(60.0, 30), 0.1).verdict, Verdict::Worse);
+        let m = judge("p99", e(6.7, 30), e(9.5, 30), 0.1);
+        assert_eq!(
+            (m.verdict, m.note.as_str()),
+            (Verdict::Same, "too few samples for p99 (30 and 30, need 500)")
+        );
+        assert_eq!(judge("p95", e(6.0, 100), e(60.0, 100), 0.1).verdict, Verdict::Worse);
+        assert_eq!(judge("p95", e(6.0, 99), e(60.0, 100), 0.1).verdict, Verdict::Same);
+    }
+
+    #[test]
     fn judge_steps() {
         let e = |value: f64, lo: f64, hi: f64, n: u64| Some(Estimate { value, lo, hi, n });
         let m = judge("p99", e(10.0, 9.0, 11.0, 10), e(50.0, 49.0, 51.0, 500), 0.1);
         assert_eq!((m.verdict, m.note.as_str()), (Verdict::Same, "too few samples (10 and 500, need 20)"));
-        let m = judge("p99", e(10.0, 9.0, 11.0, 100), e(10.5, 10.4, 10.6, 100), 0.1);
+        let m = judge("p50", e(10.0, 9.0, 11.0, 100), e(10.5, 10.4, 10.6, 100), 0.1);
         assert_eq!((m.verdict, m.note.as_str()), (Verdict::Same, "within the 10% threshold"));
-        let m = judge("p99", e(10.0, 9.0, 13.0, 100), e(12.0, 11.0, 14.0, 100), 0.1);
+        let m = judge("p50", e(10.0, 9.0, 13.0, 100), e(12.0, 11.0, 14.0, 100), 0.1);
         assert_eq!(m.verdict, Verdict::Same);
         assert!(m.note.starts_with("within noise"), "{}", m.note);
-        let m = judge("p99", e(10.0, 9.0, 11.0, 100), e(12.0, 11.5, 14.0, 100), 0.1);
+        let m = judge("p50", e(10.0, 9.0, 11.0, 100), e(12.0, 11.5, 14.0, 100), 0.1);
         assert_eq!(m.verdict, Verdict::Worse);
         assert!((m.change - 0.2).abs() < 1e-12);
         let m = judge("rps", e(10.0, 9.0, 11.0, 100), e(12.0, 11.5, 14.0, 100), 0.1);

@@ -235,13 +235,14 @@ fn samples_of_the_same_distribution_are_same() {
 
 #[test]
 fn a_large_change_on_few_values_is_noise() {
-    // p99 from 60 values: its interval spans the top few values, which differ a lot between samples.
+    // p99 from 60 values rests on the slowest value or two, which differ a lot between samples: it
+    // is not judged at all (5 values beyond p99 take 500 values).
     let b = report(&[ep("GET /", lognormal(1, 60))], 10);
     let c = report(&[ep("GET /", scaled(&lognormal(2, 60), 1.3))], 10);
     let m = metric(endpoint(&cmp(&b, &c), "GET /"), "p99").clone();
     assert!(m.change.abs() > 0.1, "{m:#?}");
     assert_eq!(m.verdict, Verdict::Same, "{m:#?}");
-    assert!(m.note.starts_with("within noise: 99% intervals") && m.note.ends_with("overlap"), "{m:#?}");
+    assert_eq!(m.note, "too few samples for p99 (60 and 60, need 500)", "{m:#?}");
 }
 
 #[test]
