@@ -456,6 +456,7 @@ impl Aggregator {
                 seed: meta.seed,
                 phases: meta.phases,
                 interrupted: meta.interrupted,
+                host: None,
             },
             aggregate: Aggregate { counters, rates, summaries, histograms },
             endpoints,

@@ -118,6 +118,9 @@ pub struct RunInfo {
     pub phases: serde_json::Value,
     /// True if the run was stopped early (SIGINT/SIGTERM); the figures cover the part that ran.
     pub interrupted: bool,
+    /// Name of the machine that generated the load, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// Run-wide metrics, keyed by metric name (`docs/metrics.md`).

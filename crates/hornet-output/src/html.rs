@@ -592,6 +592,9 @@ fn header(out: &mut String, r: &Report) {
     item("Duration", esc(&format::seconds(run.duration_s)));
     item("Seed", run.seed.to_string());
     item("hornet", esc(&r.hornet_version));
+    if let Some(host) = &run.host {
+        item("Generator host", esc(host));
+    }
     item("Interrupted", if run.interrupted { "<b class=\"bad\">yes</b>".into() } else { "no".into() });
     item("Command", format!("<code>{}</code>", esc(&run.command)));
     out.push_str("</dl>\n");

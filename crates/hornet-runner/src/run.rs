@@ -238,6 +238,15 @@ impl Shared {
     }
 }
 
+/// The name of this machine (Linux: the kernel's hostname; elsewhere the `HOSTNAME` variable).
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
 /// Measures this process's CPU use between ticks, as a share of the cores the workers use.
 struct CpuMeter {
     cores: f64,
@@ -510,7 +519,9 @@ pub fn run(
         hornet_version: env!("CARGO_PKG_VERSION").to_string(),
         command: opts.command,
     };
-    Ok(RunOutcome { report: agg.report(meta), stopped })
+    let mut report = agg.report(meta);
+    report.run.host = hostname();
+    Ok(RunOutcome { report, stopped })
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ fn run_writes_every_report_file_and_report_rewrites_them_from_json() {
     );
     assert!(page.contains("slow") && page.contains("uPlot"), "the report names endpoints and inlines uPlot");
     assert!(!page.contains("<script src="), "self-contained: no external scripts");
+    assert!(page.contains("Generator host"), "the report names the generating machine");
 
     let stats = read(Path::new(&format!("{prefix}_stats.csv")));
     assert!(stats.starts_with("Type,Name,Request Count,Failure Count,"), "{stats}");
