@@ -308,6 +308,11 @@ impl Report {
         serde_json::to_string_pretty(self)
     }
 
+    /// Responses by status code (the `http.codes.<code>` counters), sorted by code.
+    pub fn status_codes(&self) -> Vec<(u16, u64)> {
+        status_codes(&self.aggregate.counters)
+    }
+
     /// A run-wide counter, 0 when absent.
     pub fn counter(&self, key: &str) -> u64 {
         self.aggregate.counters.get(key).copied().unwrap_or(0)
@@ -345,5 +350,35 @@ impl Report {
             .get(RESPONSE_TIME)
             .ok_or(HistogramError::Format("the report has no http.response_time histogram"))?;
         Ok(Apdex::from_histogram(&decode_histogram(b64)?, threshold_ms))
+    }
+}
+
+/// The `http.codes.<code>` entries of a counter map (run-wide or one interval's), sorted by code.
+pub fn status_codes(counters: &BTreeMap<String, u64>) -> Vec<(u16, u64)> {
+    let mut codes: Vec<(u16, u64)> = counters
+        .iter()
+        .filter_map(|(k, &n)| Some((k.strip_prefix("http.codes.")?.parse().ok()?, n)))
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_are_the_code_counters_in_numeric_order() {
+        let counters: BTreeMap<String, u64> = [
+            ("http.codes.503", 2),
+            ("http.codes.1000", 1),
+            ("http.codes.200", 7),
+            ("http.codes.x", 9),
+            ("http.requests", 10),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(status_codes(&counters), [(200, 7), (503, 2), (1000, 1)]);
     }
 }

@@ -366,10 +366,7 @@ fn timeline_data(r: &Report, charts: &mut Vec<ChartSlot>) -> Map<String, Value> 
     // Responses per second by status class, for the classes that occurred.
     let mut classes: BTreeMap<u8, Vec<f64>> = BTreeMap::new();
     for (i, p) in pts.iter().enumerate() {
-        for (k, &n) in &p.counters {
-            let Some(code) = k.strip_prefix("http.codes.").and_then(|c| c.parse::<u16>().ok()) else {
-                continue;
-            };
+        for (code, n) in hornet_metrics::report::status_codes(&p.counters) {
             let class = u8::try_from((code / 100).min(9)).unwrap_or(9);
             let v = classes.entry(class).or_insert_with(|| vec![0.0; pts.len()]);
             v[i] += per_sec(n, p.duration_s);
@@ -978,17 +975,11 @@ fn endpoints(out: &mut String, r: &Report) {
 fn status_codes(out: &mut String, r: &Report) {
     out.push_str("<section id=\"codes\">\n<h2>Status codes</h2>\n");
     let responses = r.counter("http.responses");
-    let mut codes: Vec<(u16, u64)> = r
-        .aggregate
-        .counters
-        .iter()
-        .filter_map(|(k, &n)| Some((k.strip_prefix("http.codes.")?.parse().ok()?, n)))
-        .collect();
+    let codes = r.status_codes();
     if codes.is_empty() {
         out.push_str("<p class=\"note\">No response was received.</p>\n</section>\n");
         return;
     }
-    codes.sort_unstable();
     out.push_str(
         "<div class=\"scroll\"><table class=\"num sortable\" id=\"codes-table\"><thead><tr><th>Code</th><th>Count</th>\
          <th>Share</th><th data-type=\"text\">By endpoint</th></tr></thead>\n<tbody>\n",

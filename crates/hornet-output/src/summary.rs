@@ -211,16 +211,10 @@ fn corrected(out: &mut String, r: &Report) {
 
 fn status_codes(out: &mut String, r: &Report) {
     let responses = r.counter("http.responses");
-    let mut codes: Vec<(u16, u64)> = r
-        .aggregate
-        .counters
-        .iter()
-        .filter_map(|(k, &n)| Some((k.strip_prefix("http.codes.")?.parse().ok()?, n)))
-        .collect();
+    let codes = r.status_codes();
     if codes.is_empty() {
         return;
     }
-    codes.sort_unstable();
     let rows =
         codes.into_iter().map(|(c, n)| vec![c.to_string(), n.to_string(), format::percent(n, responses)]);
     let _ = writeln!(out, "\nStatus codes");
