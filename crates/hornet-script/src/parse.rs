@@ -21,7 +21,7 @@ use crate::LoadOptions;
 use crate::duration::{parse_duration, secs_to_duration};
 use crate::error::{ScriptError, Span};
 use crate::expr::Expr;
-use crate::plan::{EndpointId, HttpSettings, Jitter, Plan};
+use crate::plan::{EndpointId, Expect, HttpSettings, Jitter, Plan};
 use crate::template::{JsonTemplate, PlaceholderKind, Template};
 use crate::yaml::{self, Entry, Node, ScalarKind, Value};
 
@@ -262,17 +262,7 @@ const CAPTURE: Keys = Keys {
 const EXPECT: Keys = Keys {
     place: "in `expect`",
     home: "in a request's `expect` list",
-    known: &[
-        "statusCode",
-        "notStatusCode",
-        "contentType",
-        "hasProperty",
-        "notHasProperty",
-        "equals",
-        "hasHeader",
-        "headerEquals",
-        "matchesRegexp",
-    ],
+    known: &Expect::KINDS,
     unsupported: &["cdnHit", "jmespath"],
     javascript: &[],
 };

@@ -452,6 +452,19 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// Every kind's name as written in scripts, in the order of the variants.
+    pub const KINDS: [&'static str; 9] = [
+        "statusCode",
+        "notStatusCode",
+        "contentType",
+        "hasProperty",
+        "notHasProperty",
+        "equals",
+        "hasHeader",
+        "headerEquals",
+        "matchesRegexp",
+    ];
+
     /// The kind's name as written in scripts (`statusCode`), for metrics and messages.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -493,4 +506,29 @@ pub enum FormPart {
         /// `contentType`, default `application/octet-stream`.
         content_type: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_expect_kind_is_listed_in_variant_order() {
+        let t = || crate::template::Template::literal("x");
+        let h = || http::HeaderName::from_static("x");
+        let re = || regex::Regex::new("x").unwrap();
+        let all = [
+            Expect::StatusCode(vec![]),
+            Expect::NotStatusCode(vec![]),
+            Expect::ContentType(t()),
+            Expect::HasProperty(String::new()),
+            Expect::NotHasProperty(String::new()),
+            Expect::Equals(vec![]),
+            Expect::HasHeader(h()),
+            Expect::HeaderEquals(h(), t()),
+            Expect::MatchesRegexp(re()),
+        ];
+        let kinds: Vec<&str> = all.iter().map(Expect::kind).collect();
+        assert_eq!(kinds, Expect::KINDS);
+    }
 }
