@@ -91,7 +91,6 @@ pub(crate) struct Shared {
     pub threads: usize,
     pub client_config: ClientConfig,
     pub graceful_stop: Duration,
-    pub latency_from_intended: bool,
     pub control: Control,
     /// VUs in flight across all threads (the active-VU gauge; checked against `maxVusers`).
     pub in_flight: AtomicU64,
@@ -100,8 +99,8 @@ pub(crate) struct Shared {
     /// Variables every VU starts with: `config.variables`, whole payloads, what `before` captured,
     /// and the run-wide built-ins.
     pub globals: Arc<HashMap<String, serde_json::Value>>,
-    /// Settings every VU shares (turned into an `Rc` per thread).
-    pub vu_settings: (bool, bool),
+    /// Settings every VU of the load shares (put in an `Rc` per thread).
+    pub vu_settings: VuSettings,
     /// The target as a URI, for `config.defaults.cookie`.
     pub cookie_origin: Option<http::Uri>,
     /// The request-rate tokens (request-rate phases act as arrival rates here).
@@ -383,9 +382,13 @@ pub fn run(
     };
     HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
 
-    let settings = (plan.expect.default_200, opts.log);
-    let vu_settings =
-        || Rc::new(VuSettings { expect_default_200: settings.0, log: settings.1, replace_total: false });
+    let settings = VuSettings {
+        expect_default_200: plan.expect.default_200,
+        log: opts.log,
+        replace_total: opts.latency_from_intended,
+    };
+    // `before` and `after` are not load: their latency is never measured from a schedule.
+    let vu_settings = || Rc::new(VuSettings { replace_total: false, ..settings });
     let mut globals = initial_globals(&plan, opts.seed);
     if let Some(before) = &program.before {
         let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
@@ -412,7 +415,6 @@ pub fn run(
         threads,
         client_config,
         graceful_stop: plan.graceful_stop,
-        latency_from_intended: opts.latency_from_intended,
         control: control.clone(),
         in_flight: AtomicU64::new(0),
         iterations: AtomicU64::new(0),

@@ -114,6 +114,7 @@ pub fn uuid(scope: &Scope) -> String {
 }
 
 /// Settings every VU of a run shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VuSettings {
     /// `expectDefault200`: a request without `expect` must answer 200.
     pub expect_default_200: bool,

@@ -109,11 +109,7 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
         idle: Notify::new(),
         cancel: watch::channel(false).0,
         retire: watch::channel(false).0,
-        settings: Rc::new(VuSettings {
-            expect_default_200: shared.vu_settings.0,
-            log: shared.vu_settings.1,
-            replace_total: shared.latency_from_intended,
-        }),
+        settings: Rc::new(shared.vu_settings),
     });
 
     // Hand the interval to the collector every second, on the run's one-second grid.
