@@ -226,30 +226,19 @@ impl Vu {
     }
 
     async fn run_loop(&mut self, over: &LoopOver, body: &[Op]) -> Result<(), VuFailure> {
-        let items: Vec<Value> = match over {
-            LoopOver::Count(n) => {
-                let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
-                let mut result = Ok(());
-                for i in 0..*n {
-                    self.scope.set("$loopCount", Value::from(i + 1));
-                    self.scope.set("$loopElement", Value::from(i));
-                    result = self.run(body).await;
-                    if result.is_err() {
-                        break;
-                    }
-                }
-                self.restore_loop(outer);
-                return result;
-            }
-            LoopOver::Values(values) => values.clone(),
+        // `$loopElement` is the index for a counted loop, the element otherwise.
+        let items: Box<dyn Iterator<Item = Value> + '_> = match over {
+            LoopOver::Count(n) => Box::new((0..*n).map(Value::from)),
+            LoopOver::Values(values) => Box::new(values.iter().cloned()),
+            // The variable may change inside the loop: iterate over the array as it was.
             LoopOver::Variable(name) => match self.scope.get(name) {
-                Some(Value::Array(items)) => items.clone(),
-                _ => Vec::new(),
+                Some(Value::Array(items)) => Box::new(items.clone().into_iter()),
+                _ => Box::new(std::iter::empty()),
             },
         };
         let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
         let mut result = Ok(());
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, item) in items.enumerate() {
             self.scope.set("$loopCount", Value::from(i as u64 + 1));
             self.scope.set("$loopElement", item);
             result = self.run(body).await;
