@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::vu::since;
-use crate::worker::{Local, pick_for_user, spawn_task};
+use crate::worker::{Local, pick_for_user, spawn_task, wait_idle};
 
 /// A running user's stop switches.
 #[derive(Default)]
@@ -71,20 +71,14 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 /// `hornet quick` without `-r`: `users` users loop until the request budget or duration is spent.
 pub(crate) async fn drive_fixed(local: &Rc<Local>, users: u64) {
     let (i0, n) = (local.index as u64, local.shared.threads as u64);
-    let mut ctls = Vec::new();
     for user in (i0..users).step_by(n as usize) {
-        ctls.push(start_user(local, user));
+        start_user(local, user);
     }
     // Users end by themselves when the budget runs out; wait for that, or for a stop.
     let mut stopped = local.shared.control.subscribe();
-    loop {
-        if ctls.iter().all(|c| Rc::strong_count(c) == 1) {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            _ = stopped.wait_for(|s| *s) => break,
-        }
+    tokio::select! {
+        _ = wait_idle(local) => {}
+        _ = stopped.wait_for(|s| *s) => {}
     }
 }
 

@@ -162,7 +162,8 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
     let _ = tx.send(Msg::Done(last));
 }
 
-async fn wait_idle(local: &Local) {
+/// Waits until no VU task of this thread is running.
+pub(crate) async fn wait_idle(local: &Local) {
     loop {
         let notified = local.idle.notified();
         if local.running.get() == 0 {
