@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use tokio::time::{Instant, sleep_until};
+use hornet_timer::Timer;
+use tokio::time::Instant;
 
 use crate::run::draw;
 use crate::worker::{Local, spawn_arrival};
@@ -13,6 +14,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
     let mut stopped = shared.control.subscribe();
+    let mut timer = Timer::new();
     for (index, count) in shared.arrival_counts(local.index) {
         // Wait for the arrival's due time, recomputing it whenever the load factor changes.
         let intended = loop {
@@ -27,7 +29,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
             };
             let sleep = async {
                 match due {
-                    Some(t) => sleep_until(shared.start + t).await,
+                    Some(t) => timer.sleep_until(shared.start + t).await,
                     None => std::future::pending().await,
                 }
             };

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 use hornet_script::plan::PhaseKind;
+use hornet_timer::Timer;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until};
 
@@ -84,6 +85,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 async fn issue_tokens(local: &Rc<Local>, gate: &Gate, start: Instant, end: Instant) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
+    let mut timer = Timer::new();
     // Let the VUs just spawned reach the gate before the first token is due.
     tokio::task::yield_now().await;
     for count in shared.request_counts(local.index) {
@@ -101,8 +103,8 @@ async fn issue_tokens(local: &Rc<Local>, gate: &Gate, start: Instant, end: Insta
             };
             let sleep = async {
                 match due {
-                    Some(t) => sleep_until(shared.start + t).await,
-                    None => sleep_until(end).await,
+                    Some(t) => timer.sleep_until(shared.start + t).await,
+                    None => timer.sleep_until(end).await,
                 }
             };
             tokio::select! {

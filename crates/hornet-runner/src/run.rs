@@ -379,6 +379,7 @@ pub fn run(
         timeout: plan.http.timeout,
         insecure: plan.http.insecure,
         pool: plan.http.pool.map(|p| p.div_ceil(threads).max(1)),
+        source_addresses: plan.http.source_addresses.clone(),
     };
     HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
 

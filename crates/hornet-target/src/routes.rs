@@ -274,7 +274,8 @@ pub(crate) async fn handle(
             respond(StatusCode::OK, JSON, TargetBody::full(Bytes::from_static(JSON_BODY.as_bytes())))
         }
         Route::Delay(Some(wait)) => {
-            tokio::time::sleep(wait).await;
+            // A timerfd, not tokio's millisecond wheel: /delay/10 takes 10 ms, not up to 11.
+            hornet_timer::Timer::new().sleep_until(tokio::time::Instant::now() + wait).await;
             text(StatusCode::OK, "ok\n")
         }
         Route::Status(Some(status)) => status_response(status),

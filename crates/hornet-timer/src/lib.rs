@@ -1,0 +1,147 @@
+//! Sub-millisecond sleeps: for the schedule drivers (arrivals and request-rate tokens) and the
+//! embedded target's fixed delays.
+//!
+//! tokio's timer wheel has a resolution of one millisecond, so an arrival due at 10.2 ms fires at
+//! 11 ms or later: the schedule lag of every arrival is up to a millisecond on an idle machine.
+//! [`Timer`] instead arms a Linux `timerfd` (the kernel's high-resolution timers, woken through the
+//! same epoll as the sockets) for each wait, so an arrival starts within a few tens of
+//! microseconds of its due time without spinning. A due time already passed returns at once,
+//! without a system call, so dense schedules cost nothing extra.
+//!
+//! Elsewhere (or when a timerfd cannot be created) it falls back to tokio's timer.
+
+use tokio::time::Instant;
+
+/// A reusable sleep for one task (each schedule driver owns one).
+pub struct Timer {
+    #[cfg(target_os = "linux")]
+    fd: Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer::new()
+    }
+}
+
+impl Timer {
+    /// A timer; on Linux backed by a timerfd when one can be created. Call it inside a tokio
+    /// runtime with I/O enabled (the timerfd is registered with the runtime's reactor).
+    pub fn new() -> Timer {
+        Timer {
+            #[cfg(target_os = "linux")]
+            // SAFETY: `fd` is a freshly created timerfd that the AsyncFd owns and closes only
+            // after deregistering it.
+            fd: linux::timerfd().and_then(|fd| unsafe { tokio::io::unix::AsyncFd::register(fd) }.ok()),
+        }
+    }
+
+    /// Waits until `deadline`. Cancel-safe: dropping the future leaves the timer reusable.
+    pub async fn sleep_until(&mut self, deadline: Instant) {
+        let now = Instant::now();
+        if deadline <= now {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.fd {
+            use std::os::fd::AsRawFd;
+            if linux::arm(fd.as_raw_fd(), deadline - now) {
+                loop {
+                    let Ok(mut ready) = fd.readable().await else { break };
+                    // Reading clears the expiration count; a spurious wake-up reads nothing.
+                    let expired = linux::drain(fd.as_raw_fd());
+                    ready.clear_ready();
+                    if expired || Instant::now() >= deadline {
+                        return;
+                    }
+                }
+            }
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+    use std::time::Duration;
+
+    /// A non-blocking, close-on-exec monotonic timerfd.
+    pub(super) fn timerfd() -> Option<OwnedFd> {
+        // SAFETY: plain system call; a non-negative return is a new descriptor we own.
+        let fd =
+            unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        // SAFETY: `fd` was just created and is owned by nobody else.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Arms the one-shot timer to expire after `after` (relative). False if the call failed.
+    pub(super) fn arm(fd: RawFd, after: Duration) -> bool {
+        // A zero it_value would disarm the timer instead of firing it.
+        let after = after.max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs().min(i64::MAX as u64) as libc::time_t,
+                tv_nsec: libc::c_long::from(after.subsec_nanos() as i32),
+            },
+        };
+        // SAFETY: `fd` is a live timerfd and `spec` a valid itimerspec; the old value is not asked for.
+        unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) == 0 }
+    }
+
+    /// Reads the expiration count; true if the timer expired since it was last read.
+    pub(super) fn drain(fd: RawFd) -> bool {
+        let mut count = 0u64;
+        // SAFETY: reads at most 8 bytes into a u64 that lives for the call.
+        let n = unsafe { libc::read(fd, (&raw mut count).cast(), std::mem::size_of::<u64>()) };
+        n == 8 && count > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    #[test]
+    fn sleeps_until_the_deadline_and_not_before() {
+        runtime().block_on(async {
+            let mut t = Timer::new();
+            for ms in [1u64, 3, 2] {
+                let deadline = Instant::now() + Duration::from_millis(ms);
+                t.sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline, "woke before the deadline");
+            }
+        });
+    }
+
+    #[test]
+    fn a_past_deadline_returns_at_once_and_the_timer_stays_usable() {
+        runtime().block_on(async {
+            let mut t = Timer::new();
+            t.sleep_until(Instant::now() - Duration::from_millis(5)).await;
+            // Cancel a wait half-way, then wait again on the same timer.
+            let far = Instant::now() + Duration::from_secs(60);
+            let cancelled = tokio::time::timeout(Duration::from_millis(2), t.sleep_until(far)).await;
+            assert!(cancelled.is_err(), "a 60 s sleep finished within 2 ms");
+            let deadline = Instant::now() + Duration::from_millis(2);
+            tokio::time::timeout(Duration::from_secs(5), t.sleep_until(deadline))
+                .await
+                .expect("the re-armed timer fired");
+            assert!(Instant::now() >= deadline);
+        });
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_uses_a_timerfd() {
+        runtime().block_on(async {
+            assert!(Timer::new().fd.is_some());
+        });
+    }
+}
