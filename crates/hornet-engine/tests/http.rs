@@ -33,8 +33,13 @@ async fn run<F: Future<Output = ()>>(f: F) {
 }
 
 fn client(timeout_ms: u64, insecure: bool, pool: Option<usize>) -> HttpClient {
-    HttpClient::new(&ClientConfig { timeout: Duration::from_millis(timeout_ms), insecure, pool })
-        .expect("client")
+    HttpClient::new(&ClientConfig {
+        timeout: Duration::from_millis(timeout_ms),
+        insecure,
+        pool,
+        source_addresses: Vec::new(),
+    })
+    .expect("client")
 }
 
 fn get(url: &str) -> Request {
@@ -537,4 +542,49 @@ mod tls {
         })
         .await;
     }
+}
+
+/// Connections bind to the configured source addresses in turn: four sessions (one connection
+/// each) arrive from 127.0.0.2, 127.0.0.3, 127.0.0.2, 127.0.0.3.
+#[tokio::test]
+async fn connections_bind_to_the_source_addresses_in_turn() {
+    run(async {
+        let (l, addr) = listener().await;
+        let peers = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let seen = peers.clone();
+        tokio::task::spawn_local(async move {
+            while let Ok((mut s, peer)) = l.accept().await {
+                seen.borrow_mut().push(peer.ip());
+                tokio::task::spawn_local(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+                });
+            }
+        });
+        let sources: Vec<std::net::IpAddr> = vec![
+            "127.0.0.2".parse().expect("ip"),
+            "127.0.0.3".parse().expect("ip"),
+            "::1".parse().expect("ip"),
+        ];
+        let client = HttpClient::new(&ClientConfig {
+            timeout: Duration::from_secs(5),
+            insecure: false,
+            pool: None,
+            source_addresses: sources,
+        })
+        .expect("client");
+        for _ in 0..4 {
+            let res =
+                client.send(&mut Session::new(), get(&format!("http://{addr}/"))).await.expect("response");
+            assert_eq!(res.status, 200);
+        }
+        let want: Vec<std::net::IpAddr> = ["127.0.0.2", "127.0.0.3", "127.0.0.2", "127.0.0.3"]
+            .iter()
+            .map(|s| s.parse().expect("ip"))
+            .collect();
+        // The IPv6 source is skipped for an IPv4 destination.
+        assert_eq!(*peers.borrow(), want);
+    })
+    .await;
 }

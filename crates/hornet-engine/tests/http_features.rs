@@ -35,7 +35,13 @@ async fn run<F: Future<Output = ()>>(f: F) {
 }
 
 fn client(pool: Option<usize>) -> HttpClient {
-    HttpClient::new(&ClientConfig { timeout: Duration::from_secs(5), insecure: false, pool }).expect("client")
+    HttpClient::new(&ClientConfig {
+        timeout: Duration::from_secs(5),
+        insecure: false,
+        pool,
+        source_addresses: Vec::new(),
+    })
+    .expect("client")
 }
 
 fn uri(s: &str) -> Uri {
@@ -432,6 +438,7 @@ mod redirects {
                 timeout: Duration::from_millis(90),
                 insecure: false,
                 pool: None,
+                source_addresses: Vec::new(),
             })
             .expect("client");
             // Each hop takes 60 ms: the chain cannot finish in 90 ms.

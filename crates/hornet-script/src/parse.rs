@@ -104,7 +104,7 @@ const STAGE: Keys = Keys {
 const HTTP: Keys = Keys {
     place: "in `config.http`",
     home: "under `config.http`",
-    known: &["timeout", "pool", "defaults"],
+    known: &["timeout", "pool", "defaults", "sourceAddresses"],
     unsupported: &["maxSockets", "extendedMetrics", "distributedTracing", "cookieJarOptions"],
     javascript: &[],
 };
@@ -618,6 +618,28 @@ impl Cx<'_> {
         self.err(map.span, format!("missing required key `{key}` {}", keys.place))
     }
 
+    /// `config.http.sourceAddresses`: a list of IP addresses (one address alone is allowed).
+    fn source_addresses(&self, node: &Node) -> Result<Vec<std::net::IpAddr>> {
+        let items = match &node.value {
+            Value::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(node),
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let text = self.text(item, "an entry of `sourceAddresses`")?;
+            let ip = text.trim().parse().map_err(|_| {
+                self.err(item.span, format!("`{text}` is not an IP address")).with_help(
+                    "list local addresses such as 127.0.0.2 or ::1; connections bind to them in turn",
+                )
+            })?;
+            out.push(ip);
+        }
+        if out.is_empty() {
+            return Err(self.err(node.span, "`sourceAddresses` is empty"));
+        }
+        Ok(out)
+    }
+
     fn list<'n>(&self, node: &'n Node, what: &str) -> Result<&'n [Node]> {
         match &node.value {
             Value::Seq(items) => Ok(items),
@@ -915,6 +937,9 @@ impl Cx<'_> {
                 let n = self.positive(&p.value, "`pool`")?;
                 http.pool =
                     Some(usize::try_from(n).map_err(|_| self.err(p.value.span, "`pool` is too large"))?);
+            }
+            if let Some(s) = map.get("sourceAddresses") {
+                http.source_addresses = self.source_addresses(&s.value)?;
             }
             http_defaults = map.get("defaults");
         }

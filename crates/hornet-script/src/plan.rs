@@ -139,11 +139,19 @@ pub struct HttpSettings {
     pub pool: Option<usize>,
     /// Accept invalid or self-signed TLS certificates (`-k`).
     pub insecure: bool,
+    /// `sourceAddresses`: local addresses that new connections bind to, in turn (empty: the
+    /// system's choice). Each address has its own ~28,000 ephemeral ports towards one target.
+    pub source_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { timeout: Duration::from_secs(10), pool: None, insecure: false }
+        HttpSettings {
+            timeout: Duration::from_secs(10),
+            pool: None,
+            insecure: false,
+            source_addresses: Vec::new(),
+        }
     }
 }
 

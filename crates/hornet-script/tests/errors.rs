@@ -937,3 +937,10 @@ fn capture_into_a_builtin_name() {
         "      - get:\n          url: /x\n          capture: { json: $.id, as: $uuid }\n"
     )));
 }
+
+#[test]
+fn source_address_that_is_not_an_ip() {
+    assert_snapshot!(error(
+        "config:\n  target: http://localhost:8080\n  http:\n    sourceAddresses: [127.0.0.2, localhost]\nscenarios:\n  - flow:\n      - get: { url: / }\n"
+    ));
+}

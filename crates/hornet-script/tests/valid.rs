@@ -83,6 +83,7 @@ config:
   http:
     timeout: "2.5s"
     pool: 8
+    sourceAddresses: [127.0.0.2, "127.0.0.3", "::1"]
   tls:
     rejectUnauthorized: false
   defaults:
@@ -149,6 +150,8 @@ fn full_script_builds_the_expected_plan() {
     );
     assert_eq!(p.http.timeout, ms(2500));
     assert_eq!(p.http.pool, Some(8));
+    let sources: Vec<String> = p.http.source_addresses.iter().map(|a| a.to_string()).collect();
+    assert_eq!(sources, ["127.0.0.2", "127.0.0.3", "::1"]);
     assert!(p.http.insecure);
     let headers: Vec<(&str, &str)> =
         p.default_headers.iter().map(|(n, t)| (n.as_str(), t.source())).collect();

@@ -11,6 +11,7 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
+    raise_fd_limit();
     let code = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
         cli::Command::Validate(a) => cmd::run::validate(a),
@@ -21,4 +22,17 @@ fn main() {
         cli::Command::Compare(a) => cmd::report::compare(a),
     };
     std::process::exit(code);
+}
+
+/// Raises the soft limit on open files to the hard limit: each virtual user's connection is a file
+/// descriptor, and the usual soft limit of 1,024 would cap a run at about a thousand connections.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit read and write one rlimit struct that lives for the call.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }

@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
@@ -160,6 +160,29 @@ impl Sender {
     }
 }
 
+/// Asks the kernel to pick the local port at `connect` rather than at `bind` (Linux
+/// `IP_BIND_ADDRESS_NO_PORT`), so each source address can reuse ports across destinations.
+fn bind_address_no_port(socket: &TcpSocket) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let one: libc::c_int = 1;
+        // SAFETY: sets an int socket option on a live socket; failure is harmless (ports are then
+        // chosen at bind time).
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&raw const one).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = socket;
+}
+
 /// Adds `d` to a phase that may not have happened yet.
 fn add(phase: &mut Option<Duration>, d: Duration) {
     *phase = Some(phase.unwrap_or_default() + d);
@@ -184,12 +207,39 @@ pub(crate) struct Connector {
     tls: TlsConnector,
     h1: http1::Builder,
     h2: http2::Builder<LocalExec>,
+    /// Local addresses to bind new connections to, in turn, and the turn.
+    sources: std::rc::Rc<[IpAddr]>,
+    next_source: std::rc::Rc<std::cell::Cell<usize>>,
 }
 
 impl Connector {
-    pub(crate) fn new(insecure: bool) -> Result<Connector, rustls::Error> {
+    pub(crate) fn new(insecure: bool, sources: Vec<IpAddr>) -> Result<Connector, rustls::Error> {
         let tls = TlsConnector::from(tls::client_config(insecure)?);
-        Ok(Connector { tls, h1: http1::Builder::new(), h2: http2::Builder::new(LocalExec) })
+        Ok(Connector {
+            tls,
+            h1: http1::Builder::new(),
+            h2: http2::Builder::new(LocalExec),
+            sources: sources.into(),
+            next_source: Default::default(),
+        })
+    }
+
+    /// Connects to `addr`, from the next source address of the same family when some are set.
+    async fn connect(&self, addr: SocketAddr) -> std::io::Result<TcpStream> {
+        let family = |ip: &&IpAddr| ip.is_ipv4() == addr.is_ipv4();
+        let count = self.sources.iter().filter(family).count();
+        if count == 0 {
+            return TcpStream::connect(addr).await;
+        }
+        let turn = self.next_source.get();
+        self.next_source.set(turn.wrapping_add(1));
+        let Some(&source) = self.sources.iter().filter(family).nth(turn % count) else {
+            return TcpStream::connect(addr).await;
+        };
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        bind_address_no_port(&socket);
+        socket.bind(SocketAddr::new(source, 0))?;
+        socket.connect(addr).await
     }
 
     /// Opens a connection to `target`, adding dns, connect and tls times to `t` (a request that
@@ -202,8 +252,7 @@ impl Connector {
             Ok(ip) => {
                 let addr = SocketAddr::new(ip, target.port);
                 let t0 = Instant::now();
-                let tcp =
-                    TcpStream::connect(addr).await.map_err(|e| error::from_io(&e, Phase::Connect, &addr))?;
+                let tcp = self.connect(addr).await.map_err(|e| error::from_io(&e, Phase::Connect, &addr))?;
                 add(&mut t.connect, t0.elapsed());
                 tcp
             }
@@ -217,7 +266,7 @@ impl Connector {
                 let mut last = None;
                 let mut stream = None;
                 for addr in addrs {
-                    match TcpStream::connect(addr).await {
+                    match self.connect(addr).await {
                         Ok(s) => {
                             stream = Some(s);
                             break;

@@ -54,6 +54,9 @@ pub struct ClientConfig {
     /// When `Some(n)`, VUs share up to `n` connections per origin on this thread instead of
     /// each keeping its own.
     pub pool: Option<usize>,
+    /// Local addresses new connections bind to, in turn (empty: the system chooses). Lets one
+    /// process hold more connections to one target than a single address has ephemeral ports.
+    pub source_addresses: Vec<std::net::IpAddr>,
 }
 
 /// The HTTP engine of one worker thread, shared by that thread's VUs (`Rc<HttpClient>`): the TLS
@@ -234,7 +237,7 @@ impl HttpClient {
             return Err(EngineError::EmptyPool);
         }
         Ok(HttpClient {
-            connector: Connector::new(cfg.insecure)?,
+            connector: Connector::new(cfg.insecure, cfg.source_addresses.clone())?,
             timeout: cfg.timeout,
             pool: cfg.pool.map(Pool::new),
         })

@@ -117,7 +117,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         source: None,
         target: None,
         phases,
-        http: HttpSettings { timeout, pool, insecure: args.load.insecure },
+        http: HttpSettings { timeout, pool, insecure: args.load.insecure, source_addresses: Vec::new() },
         default_headers: vec![],
         variables: vec![],
         graceful_stop: timeout,
