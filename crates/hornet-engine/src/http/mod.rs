@@ -373,7 +373,9 @@ impl HttpClient {
             }
             // The server closed it while idle: open a new one below.
         }
-        let mut conn = self.connector.open(target, t).await?;
+        // Boxed: opening a connection (TCP, TLS, handshake) is a large future but a rare one; inline it
+        // would make every request's future (and each move of it) several kilobytes larger.
+        let mut conn = Box::pin(self.connector.open(target, t)).await?;
         conn.ready().await.map_err(|e| error::from_hyper(&e, target))?;
         Ok((Lease::Own(conn), false))
     }
