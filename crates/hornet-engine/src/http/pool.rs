@@ -5,8 +5,9 @@
 //! uses a connection, taking an idle one or opening a new one only when none is idle, so the
 //! number of connections never exceeds `n`; a request that finds no permit waits in line.
 //! Opening any connection takes a permit, so at most `n` are set up at once. An HTTP/2 connection
-//! carries concurrent streams: once one is up, requests use it without a permit (and waiters that
-//! get a permit find it and give the permit back), so it does not hold one while it lives.
+//! carries concurrent streams, so it does not hold a permit while it lives: up to `n` HTTP/2
+//! connections are opened (each while holding a permit) and requests are spread over them in turn,
+//! like h2load's `-c n -m streams`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,6 +32,22 @@ struct OriginPool {
     permits: Arc<Semaphore>,
     idle: Vec<Conn>,
     shared: Vec<SharedH2>,
+    /// Connections being opened right now (they may turn out to be HTTP/2).
+    opening: usize,
+    /// The shared connection the next HTTP/2 request uses.
+    turn: usize,
+}
+
+/// A connection being opened; uncounted when dropped.
+struct Opening<'a> {
+    pool: &'a Pool,
+    origin: Origin,
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.pool.count_opening(&self.origin, false);
+    }
 }
 
 /// Per-origin pools of one thread.
@@ -79,13 +96,32 @@ impl Pool {
         self.max
     }
 
-    /// A live shared HTTP/2 connection to `target`, dropping closed ones on the way.
+    /// A live shared HTTP/2 connection to `target`, the next in turn, dropping closed ones on the
+    /// way; `None` while more may be opened (fewer than `max` are up or being opened).
     fn shared(&self, target: &Target<'_>) -> Option<PoolLease> {
         let mut origins = self.origins.borrow_mut();
         let entry = origins.iter_mut().find(|o| o.origin.matches(target))?;
         entry.shared.retain(|s| !s.sender.is_closed());
-        let s = entry.shared.first()?;
+        if entry.shared.is_empty() || entry.shared.len() + entry.opening < self.max {
+            return None;
+        }
+        entry.turn = (entry.turn + 1) % entry.shared.len();
+        let s = &entry.shared[entry.turn];
         Some(PoolLease::H2 { sender: s.sender.clone(), guard: s.guard.clone() })
+    }
+
+    /// Counts a connection being opened to `origin` until the returned guard is dropped (also
+    /// when the request is cancelled mid-open).
+    fn opening(&self, origin: Origin) -> Opening<'_> {
+        self.count_opening(&origin, true);
+        Opening { pool: self, origin }
+    }
+
+    fn count_opening(&self, origin: &Origin, up: bool) {
+        let mut origins = self.origins.borrow_mut();
+        if let Some(entry) = origins.iter_mut().find(|o| o.origin.same(origin)) {
+            entry.opening = if up { entry.opening + 1 } else { entry.opening.saturating_sub(1) };
+        }
     }
 
     /// The permits of `target`'s origin, creating its entry on first use.
@@ -100,6 +136,8 @@ impl Pool {
             permits: permits.clone(),
             idle: Vec::new(),
             shared: Vec::new(),
+            opening: 0,
+            turn: 0,
         });
         permits
     }
@@ -135,7 +173,10 @@ impl Pool {
                 return Ok((PoolLease::H1 { conn, permit }, true));
             }
         }
-        let mut conn = Box::pin(connector.open(target, t)).await?;
+        let opening = self.opening(Origin::of(target));
+        let opened = Box::pin(connector.open(target, t)).await;
+        drop(opening);
+        let mut conn = opened?;
         if !conn.is_h2() {
             // A fresh HTTP/1.1 connection becomes ready once its task has run.
             if let Err(e) = conn.ready().await {
