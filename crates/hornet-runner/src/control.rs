@@ -126,6 +126,11 @@ impl Control {
         self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner).push(change);
     }
 
+    /// True when `self` and `other` are handles to the same run.
+    pub fn same_run(&self, other: &Control) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Asks for the statistics to be reset (Locust's "Reset stats"); the run's collector applies it
     /// at its next tick with [`hornet_metrics::Aggregator::reset_stats`], which documents what is
     /// cleared and what is kept.
