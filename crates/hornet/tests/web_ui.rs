@@ -371,3 +371,97 @@ fn loopback_ui_refuses_foreign_hosts_and_origins() {
     assert_eq!(js.status, 200);
     assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
 }
+
+/// What the browser test needs, or why it cannot run: node, Chromium, and the e2e folder's
+/// node_modules (`npm ci` there).
+fn browser_tools() -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf), String> {
+    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hornet-ui/e2e");
+    let on_path = |name: &str| {
+        std::env::var_os("PATH")
+            .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists()))
+    };
+    let node = on_path("node").ok_or("`node` is not on PATH (apt-get install nodejs npm)")?;
+    let chromium = ["/usr/bin/chromium"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .or_else(|| on_path("chromium"))
+        .ok_or("Chromium is not installed (apt-get install chromium)")?;
+    if !e2e.join("node_modules/playwright-core/package.json").exists() {
+        return Err(format!(
+            "{}/node_modules is missing (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts there)",
+            e2e.display()
+        ));
+    }
+    Ok((node, chromium, e2e))
+}
+
+/// Screenshots and downloads of the browser test: `target/test-output/ui/`.
+fn ui_output_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("test-output").join("ui");
+    std::fs::create_dir_all(&dir).expect("create the output folder");
+    dir
+}
+
+/// The page in headless Chromium (Playwright, `crates/hornet-ui/e2e/ui.mjs`): start at 20/s, the
+/// table fills and the RPS chart draws, a change to 60/s shows in the achieved RPS within 5 s,
+/// Stop, and the statistics CSV downloads with Locust's header. Skipped (with the reason) when the
+/// tools are missing, unless `CI` is set.
+#[test]
+fn ui_in_a_real_browser() {
+    let (node, chromium, e2e) = match browser_tools() {
+        Ok(t) => t,
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set and the browser test cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped ui_in_a_real_browser: {why}");
+            return;
+        }
+    };
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let s = Served::start(&["ui", script.to_str().expect("utf-8 path"), "--ui-addr", "127.0.0.1:0"]);
+    let out_dir = ui_output_dir();
+    let mut child = std::process::Command::new(node)
+        .arg(e2e.join("ui.mjs"))
+        .current_dir(&e2e)
+        .env("HORNET_UI_URL", format!("http://{}/", s.addr))
+        .env("CHROMIUM", chromium)
+        .env("OUT_DIR", &out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the browser test did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut stdout);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    eprintln!("{stderr}{stdout}");
+    let result: Value =
+        stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    assert!(status.success() && result["ok"] == true, "browser test failed: {result}\n{stderr}");
+    let follow = result["rps_follow_ms"].as_u64().unwrap_or(u64::MAX);
+    assert!(follow <= 5_000, "the RPS followed the change in {follow} ms");
+    assert!(out_dir.join("charts.png").exists());
+}
