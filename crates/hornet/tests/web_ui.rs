@@ -465,3 +465,38 @@ fn ui_in_a_real_browser() {
     assert!(follow <= 5_000, "the RPS followed the change in {follow} ms");
     assert!(out_dir.join("charts.png").exists());
 }
+
+/// A closed-model Start takes user counts (not rates), and Ctrl-C during a UI run still writes the
+/// report and exits with 130.
+#[test]
+fn ui_users_start_and_ctrl_c_during_a_run() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let report = case.report_path();
+    let mut s = Served::start(&[
+        "ui",
+        script.to_str().expect("utf-8 path"),
+        "--ui-addr",
+        "127.0.0.1:0",
+        "-o",
+        report.to_str().expect("utf-8 path"),
+    ]);
+    let a = s.addr;
+    assert_eq!(post(a, "/api/start", r#"{"users": 2, "ramp_s": 1}"#).status, 202);
+    let snap = stats_until(a, Duration::from_secs(10), "users running", |v| {
+        v["state"] == "running" && v["total"]["requests"].as_u64().unwrap_or(0) > 0
+    });
+    assert_eq!(snap["load"], "2 users, ramp 1 s");
+    let state = get(a, "/api/state").json();
+    assert_eq!(state["can_set"], serde_json::json!({ "rate": false, "users": true }));
+    assert_eq!(post(a, "/api/load", r#"{"rate": 10}"#).status, 400);
+    assert_eq!(post(a, "/api/load", r#"{"users": 4}"#).status, 202);
+    assert_eq!(post(a, "/api/load", r#"{"factor": "x"}"#).status, 400);
+    s.interrupt();
+    let (code, _) = s.wait(Duration::from_secs(15));
+    assert_eq!(code, Some(130));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("JSON");
+    assert_eq!(written["run"]["interrupted"], true);
+}
