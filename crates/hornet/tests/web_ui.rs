@@ -500,3 +500,57 @@ fn ui_users_start_and_ctrl_c_during_a_run() {
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("JSON");
     assert_eq!(written["run"]["interrupted"], true);
 }
+
+/// `--ui-linger` keeps serving after the scripted run: final figures, then a new Start.
+#[test]
+fn run_with_ui_linger_keeps_serving() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let mut s = Served::start(&[
+        "run",
+        script.to_str().expect("utf-8 path"),
+        "--ui",
+        "--ui-linger",
+        "--ui-addr",
+        "127.0.0.1:0",
+    ]);
+    let done =
+        stats_until(s.addr, Duration::from_secs(20), "the scripted run ending", |v| v["state"] == "stopped");
+    assert_eq!(done["final"], true);
+    assert_eq!(post(s.addr, "/api/start", r#"{"rate": 5, "duration_s": 1}"#).status, 202);
+    stats_until(s.addr, Duration::from_secs(20), "the second run ending", |v| {
+        v["state"] == "stopped" && v["run"] == 2
+    });
+    s.interrupt();
+    let (code, _) = s.wait(Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+}
+
+/// With 1,000 endpoint names the API shows the busiest 100 and folds the rest, and stays quick.
+#[test]
+fn a_thousand_endpoints_are_folded_in_the_api() {
+    let t = target();
+    let case = Case::new();
+    let mut yaml = with_target(
+        "config:\n  target: TARGET\n  phases:\n    - duration: 2\n      arrivalRate: 1\nscenarios:\n  - flow:\n",
+        &t,
+    );
+    for i in 0..1000 {
+        yaml.push_str(&format!("      - get: {{ url: \"/\", name: \"ep {i:04}\" }}\n"));
+    }
+    let script = case.script("many.yaml", &yaml);
+    let s = Served::start(&["ui", script.to_str().expect("utf-8 path"), "--ui-addr", "127.0.0.1:0"]);
+    assert_eq!(post(s.addr, "/api/start", "{}").status, 202);
+    let snap = stats_until(s.addr, Duration::from_secs(30), "requests on many endpoints", |v| {
+        v["total"]["requests"].as_u64().unwrap_or(0) >= 200
+    });
+    assert_eq!(snap["endpoints"], 1000);
+    assert_eq!(snap["stats"].as_array().map(Vec::len), Some(100));
+    assert_eq!(snap["other"]["endpoints"], 900);
+    let begun = Instant::now();
+    let r = get(s.addr, "/api/stats");
+    assert_eq!(r.status, 200);
+    assert!(begun.elapsed() < Duration::from_millis(500), "GET /api/stats took {:?}", begun.elapsed());
+    assert!(r.body.len() < 128 * 1024, "{} bytes", r.body.len());
+}
