@@ -381,7 +381,12 @@ impl Hub {
         i.report = None;
         i.report_wanted = false;
         i.next_checks = None;
-        i.checks_json = Value::Null;
+        // Without checks there is nothing to evaluate: say so at once.
+        i.checks_json = if i.checks.is_empty() {
+            json!({ "items": [], "apdex": Value::Null, "evaluated_at_s": 0.0, "final": false })
+        } else {
+            Value::Null
+        };
         i.message = None;
         drop(i);
         self.publish_idle();
