@@ -790,3 +790,47 @@ fn checks_value(report: &Report, at: Option<Duration>) -> Value {
         "final": at.is_none(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_halves_when_full_and_keeps_the_whole_run() {
+        let mut h = History::default();
+        for k in 0..(HISTORY_CAP as u64 * 3) {
+            h.push([k as f64, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0]);
+        }
+        assert!(h.t.len() <= HISTORY_CAP, "{}", h.t.len());
+        assert!(h.step >= 2);
+        assert_eq!(h.t.first(), Some(&0.0), "the start of the run stays");
+        let last = h.t.last().copied().unwrap_or_default();
+        assert!(last >= (HISTORY_CAP * 3) as f64 - 1.0 - h.step as f64, "the end too: {last}");
+        assert!(h.t.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(h.rps.len(), h.t.len());
+    }
+
+    #[test]
+    fn the_session_states_gate_the_controls() {
+        let hub = Hub::new(SessionInfo::default());
+        assert_eq!(hub.state(), RunState::Ready);
+        assert_eq!(hub.stop().map_err(|e| e.status), Err(409));
+        assert_eq!(hub.reset().map_err(|e| e.status), Err(409));
+        assert_eq!(hub.load(br#"{"factor": 2}"#).map_err(|e| e.status), Err(409));
+        let start = StartRequest::parse(br#"{"rate": 5}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(hub.start(start), Ok(1));
+        assert_eq!(hub.start(start).map_err(|e| e.status), Err(409));
+        let taken = hub.wait_start(Duration::from_millis(10)).unwrap_or_else(|| panic!("queued"));
+        assert!(hub.wait_start(Duration::from_millis(10)).is_none(), "taken once");
+        // The UI steers the control it made, even before the run has started.
+        assert!(hub.load(br#"{"rate": 9}"#).is_ok());
+        assert_eq!(hub.load(br#"{"users": 9}"#).map_err(|e| e.status), Err(400));
+        hub.run_failed("the before flow failed");
+        assert_eq!(hub.state(), RunState::Ready);
+        assert_eq!(hub.state_json()["message"], "the before flow failed");
+        assert_eq!(hub.start(start), Ok(2));
+        assert!(hub.stop().is_ok());
+        assert_eq!(hub.state(), RunState::Stopping);
+        assert!(taken.control.stop_reason().is_none(), "the first run's control is not touched");
+    }
+}
