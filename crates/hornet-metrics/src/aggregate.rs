@@ -87,6 +87,8 @@ pub struct EndpointRow {
     pub failures: u64,
     /// Median response time since the start, ms.
     pub median_ms: f64,
+    /// 90th percentile response time since the start, ms.
+    pub p90_ms: f64,
     /// 95th percentile response time since the start, ms.
     pub p95_ms: f64,
     /// 99th percentile response time since the start, ms.
@@ -132,6 +134,25 @@ pub struct Aggregator {
     last: LastTick,
     timeline: Timeline,
     watch: Watch,
+    /// Every endpoint's response times merged since the start (or the latest reset): the totals
+    /// row of a live table, without merging every endpoint's histogram on each call.
+    all_rt: Hist,
+    /// When the statistics were last reset (time since the start of the run), if they were.
+    reset_at: Option<Duration>,
+}
+
+/// A live table of endpoints that stays small with many endpoint names: see
+/// [`Aggregator::endpoint_table`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointTable {
+    /// The endpoints with the most requests (ties in the plan's order), at most the limit asked for.
+    pub rows: Vec<EndpointRow>,
+    /// The other endpoints folded into one row, with how many they are. Its counts, rates, mean,
+    /// min, max and size are exact; its percentiles are 0 (not computed: that would mean merging
+    /// every folded endpoint's histogram each time).
+    pub other: Option<(usize, EndpointRow)>,
+    /// All endpoints together; percentiles from the run-wide response-time histogram.
+    pub total: EndpointRow,
 }
 
 impl Aggregator {
@@ -156,6 +177,8 @@ impl Aggregator {
             last: LastTick::default(),
             timeline: Timeline::new(policy),
             watch: Watch::default(),
+            all_rt: Hist::default(),
+            reset_at: None,
         }
     }
 
@@ -190,6 +213,7 @@ impl Aggregator {
         };
         self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
         self.timeline.push(Point::from_tick(start, end, &tick, &rt, corrected.as_ref(), active_vus));
+        self.all_rt.merge(&rt);
         self.total.merge(&tick);
         self.elapsed = end;
         self.active_vus = active_vus;
@@ -266,6 +290,7 @@ impl Aggregator {
                     requests: e.requests,
                     failures: e.errors.total(),
                     median_ms: s.p50,
+                    p90_ms: s.p90,
                     p95_ms: s.p95,
                     p99_ms: s.p99,
                     mean_ms: s.mean,
@@ -281,6 +306,119 @@ impl Aggregator {
                 }
             })
             .collect()
+    }
+
+    /// Clears the cumulative statistics (Locust's "Reset stats"): every count, histogram and error
+    /// since the start of the run, so that tables, checks and the report cover the time since now.
+    /// Kept: the timeline (charts and the per-interval history stay whole), the latest tick's
+    /// current rates, the active-VU gauge, the elapsed time, the generator's health watch and its
+    /// warnings. The report's run-wide rates then divide by the time since the reset, and it
+    /// carries a warning saying when the reset happened.
+    pub fn reset_stats(&mut self) {
+        self.total = Interval::new(self.endpoints.len(), self.scenarios.len());
+        self.all_rt = Hist::default();
+        self.reset_at = Some(self.elapsed);
+    }
+
+    /// When the statistics were last reset (time since the start of the run), if they were.
+    pub fn reset_at(&self) -> Option<Duration> {
+        self.reset_at
+    }
+
+    /// The 99th percentile of the schedule lag since the start (or the latest reset), ms.
+    pub fn lag_p99_ms(&self) -> f64 {
+        self.total.lag.summary().p99
+    }
+
+    /// Like [`Aggregator::endpoint_rows`], but only the `limit` endpoints with the most requests get
+    /// a row of their own (so only their percentiles are computed); the others are folded into one
+    /// row. The cost is per call, whatever the request rate: the counts of every endpoint, plus
+    /// percentiles for at most `limit` endpoints and the totals.
+    pub fn endpoint_table(&self, limit: usize) -> EndpointTable {
+        let t = &self.total;
+        let empty = crate::recorder::EndpointStats::default();
+        let secs = self.last.secs;
+        let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+        let n = self.endpoints.len().max(t.endpoints.len());
+        let mut order: Vec<usize> = (0..n).collect();
+        let requests = |i: usize| t.endpoints.get(i).map_or(0, |e| e.requests);
+        // Stable: ties keep the plan's order.
+        order.sort_by_key(|&i| std::cmp::Reverse(requests(i)));
+        let mut total = EndpointRow { name: "Aggregated".to_owned(), ..EndpointRow::default() };
+        let mut total_responses = 0u64;
+        let mut other = EndpointRow::default();
+        let (mut other_min, mut other_max, mut other_sum, mut other_count, mut other_responses) =
+            (u64::MAX, 0u64, 0u64, 0u64, 0u64);
+        let mut rows = Vec::with_capacity(limit.min(n));
+        let mut folded = 0;
+        for (rank, &i) in order.iter().enumerate() {
+            let e = t.endpoints.get(i).unwrap_or(&empty);
+            let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
+            let (min, max, sum) = e.response_time.stats();
+            let count = e.response_time.count();
+            total.requests += e.requests;
+            total.failures += e.errors.total();
+            total.avg_size += e.bytes_received as f64;
+            total_responses += e.responses;
+            total.current_rps += per_s(tick_requests);
+            total.current_failures_per_s += per_s(tick_failures);
+            if rank < limit {
+                let s = e.response_time.summary();
+                rows.push(EndpointRow {
+                    name: self.endpoint_name(i),
+                    requests: e.requests,
+                    failures: e.errors.total(),
+                    median_ms: s.p50,
+                    p90_ms: s.p90,
+                    p95_ms: s.p95,
+                    p99_ms: s.p99,
+                    mean_ms: s.mean,
+                    min_ms: s.min,
+                    max_ms: s.max,
+                    avg_size: if e.responses > 0 {
+                        e.bytes_received as f64 / e.responses as f64
+                    } else {
+                        0.0
+                    },
+                    current_rps: per_s(tick_requests),
+                    current_failures_per_s: per_s(tick_failures),
+                });
+                continue;
+            }
+            folded += 1;
+            other.requests += e.requests;
+            other.failures += e.errors.total();
+            other.avg_size += e.bytes_received as f64;
+            other_responses += e.responses;
+            other.current_rps += per_s(tick_requests);
+            other.current_failures_per_s += per_s(tick_failures);
+            if count > 0 {
+                other_min = other_min.min(min);
+                other_max = other_max.max(max);
+                other_sum = other_sum.saturating_add(sum);
+                other_count += count;
+            }
+        }
+        let s = self.all_rt.summary();
+        total.median_ms = s.p50;
+        total.p90_ms = s.p90;
+        total.p95_ms = s.p95;
+        total.p99_ms = s.p99;
+        total.mean_ms = s.mean;
+        total.min_ms = s.min;
+        total.max_ms = s.max;
+        total.avg_size = if total_responses > 0 { total.avg_size / total_responses as f64 } else { 0.0 };
+        let other = (folded > 0).then(|| {
+            other.name = format!("other ({folded} endpoints)");
+            other.avg_size = if other_responses > 0 { other.avg_size / other_responses as f64 } else { 0.0 };
+            if other_count > 0 {
+                other.min_ms = crate::hist::us_to_ms(other_min);
+                other.max_ms = crate::hist::us_to_ms(other_max);
+                other.mean_ms = (other_sum as f64 / other_count as f64).round() / 1000.0;
+            }
+            (folded, other)
+        });
+        EndpointTable { rows, other, total }
     }
 
     /// The errors so far, as in the report: one entry per (endpoint, kind) that happened, with
@@ -365,8 +503,10 @@ impl Aggregator {
             }
         }
 
+        // After a reset the totals cover the time since it.
+        let counted = duration.saturating_sub(self.reset_at.unwrap_or_default());
         let mut rates = BTreeMap::new();
-        rates.insert(REQUEST_RATE.to_owned(), rate(t.requests(), duration));
+        rates.insert(REQUEST_RATE.to_owned(), rate(t.requests(), counted));
 
         // Run-wide histograms: the exact sum of the endpoints'.
         let mut rt = Hist::default();
@@ -441,6 +581,13 @@ impl Aggregator {
         let lag = t.lag.summary();
         if lag.p99 > LAG_WARNING_MS && !warnings.iter().any(|w| is_lag_warning(w)) {
             warnings.push(run_lag_warning(lag.p99));
+        }
+        if let Some(at) = self.reset_at {
+            warnings.push(format!(
+                "statistics were reset at {:.1} s: totals, percentiles and errors cover the last {:.1} s; the intervals cover the whole run",
+                at.as_secs_f64(),
+                counted.as_secs_f64()
+            ));
         }
         let generator = self.watch.cpu().map(|c| GeneratorReport { cpu_mean: c.mean(), cpu_max: c.max });
 
@@ -680,5 +827,56 @@ mod tests {
         assert_eq!((errors[0].kind, errors[0].count), (ErrorKind::Timeout, 2));
         assert_eq!(errors[0].first_message, "timed out after 5s");
         assert_eq!(errors[1].endpoint, None);
+    }
+
+    /// The table keeps the busiest endpoints, folds the rest with exact counts, and totals all.
+    #[test]
+    fn endpoint_table_folds_beyond_the_limit() {
+        let names: Vec<String> = (0..5).map(|i| format!("GET /{i}")).collect();
+        let mut agg = Aggregator::new(names, vec![]);
+        let mut r = Recorder::new(5, 1);
+        for (ep, n) in [(0, 1), (1, 5), (2, 3), (3, 2), (4, 4)] {
+            responses(&mut r, ep, n, 10 * (ep as u64 + 1), 100);
+        }
+        r.error(Some(0), ErrorKind::Timeout, &"slow");
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
+        let t = agg.endpoint_table(2);
+        assert_eq!(t.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["GET /1", "GET /4"]);
+        assert_eq!(t.rows[0].p90_ms, 20.0);
+        let (k, other) = t.other.clone().expect("three endpoints folded");
+        assert_eq!(k, 3);
+        assert_eq!(other.name, "other (3 endpoints)");
+        assert_eq!((other.requests, other.failures), (6, 1));
+        assert_eq!((other.min_ms, other.max_ms), (10.0, 40.0));
+        assert!((other.current_rps - 6.0).abs() < 1e-9);
+        assert_eq!(t.total.requests, 15);
+        assert_eq!(t.total.min_ms, 10.0);
+        assert_eq!(t.total.max_ms, 50.0);
+        assert_eq!(t.total.median_ms, agg.report(meta()).aggregate.summaries[RESPONSE_TIME].p50);
+        assert!(agg.endpoint_table(10).other.is_none());
+    }
+
+    /// A reset clears the totals but not the timeline; the report's rate divides by the time since.
+    #[test]
+    fn reset_clears_totals_and_keeps_the_timeline() {
+        let mut agg = Aggregator::new(vec!["GET /a".into()], vec![]);
+        let mut r = Recorder::new(1, 1);
+        responses(&mut r, 0, 10, 5, 10);
+        r.error(Some(0), ErrorKind::Timeout, &"slow");
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 2);
+        agg.reset_stats();
+        assert_eq!(agg.reset_at(), Some(Duration::from_secs(1)));
+        assert_eq!(agg.live().requests, 0);
+        assert!(agg.errors().is_empty());
+        assert_eq!(agg.endpoint_table(10).total.requests, 0);
+        responses(&mut r, 0, 6, 5, 10);
+        agg.add_tick(Duration::from_secs(3), vec![r.take_interval()], 2);
+        assert_eq!(agg.timeline_len(), 2, "the timeline is kept");
+        let mut m = meta();
+        m.duration = Duration::from_secs(3);
+        let report = agg.report(m);
+        assert_eq!(report.aggregate.counters["http.requests"], 6);
+        assert_eq!(report.aggregate.rates[REQUEST_RATE], 3.0, "6 requests over the 2 s since the reset");
+        assert!(report.warnings.iter().any(|w| w.contains("reset at 1.0 s")));
     }
 }

@@ -16,7 +16,7 @@ pub mod recorder;
 pub mod report;
 pub mod timeline;
 
-pub use aggregate::{Aggregator, LiveSnapshot, RunMeta};
+pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot, RunMeta};
 pub use apdex::{Apdex, ApdexRating};
 pub use generator::{
     CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,

@@ -36,11 +36,11 @@ use serde_json::{Map, Value};
 use crate::format;
 
 /// uPlot 1.6.32, minified (MIT, see `assets/uPlot.LICENSE`).
-const UPLOT_JS: &str = include_str!("../assets/uPlot.iife.min.js");
+pub const UPLOT_JS: &str = include_str!("../assets/uPlot.iife.min.js");
 /// uPlot's stylesheet.
-const UPLOT_CSS: &str = include_str!("../assets/uPlot.min.css");
+pub const UPLOT_CSS: &str = include_str!("../assets/uPlot.min.css");
 /// uPlot's license, repeated in the page next to the library.
-const UPLOT_LICENSE: &str = include_str!("../assets/uPlot.LICENSE");
+pub const UPLOT_LICENSE: &str = include_str!("../assets/uPlot.LICENSE");
 /// The report's own stylesheet.
 const REPORT_CSS: &str = include_str!("../assets/report.css");
 /// The report's own script: draws the charts, sorts the tables, runs the self-check.

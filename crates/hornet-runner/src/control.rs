@@ -1,8 +1,8 @@
 //! The one handle through which a running test is steered from outside (terminal keys, signals,
 //! later the web UI): change the load (a factor on rates and user counts, or an absolute rate or
-//! user count), stop gracefully, or stop now.
+//! user count), reset the statistics, stop gracefully, or stop now.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
@@ -81,6 +81,7 @@ struct Inner {
     stopped: watch::Sender<bool>,
     requests: Mutex<Vec<LoadRequest>>,
     factor: watch::Sender<f64>,
+    reset: AtomicBool,
 }
 
 impl Default for Control {
@@ -99,6 +100,7 @@ impl Control {
                 stopped,
                 requests: Mutex::new(Vec::new()),
                 factor,
+                reset: AtomicBool::new(false),
             }),
         }
     }
@@ -122,6 +124,23 @@ impl Control {
     /// Asks for a change of load; the run applies it within a second (at its next tick).
     pub fn request(&self, change: LoadRequest) {
         self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner).push(change);
+    }
+
+    /// True when `self` and `other` are handles to the same run.
+    pub fn same_run(&self, other: &Control) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Asks for the statistics to be reset (Locust's "Reset stats"); the run's collector applies it
+    /// at its next tick with [`hornet_metrics::Aggregator::reset_stats`], which documents what is
+    /// cleared and what is kept.
+    pub fn reset_stats(&self) {
+        self.inner.reset.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes a pending reset request (the run's collector applies it).
+    pub(crate) fn take_reset(&self) -> bool {
+        self.inner.reset.swap(false, Ordering::SeqCst)
     }
 
     /// The factor currently applied to the plan's rates and user counts.
@@ -205,5 +224,14 @@ mod tests {
         assert_eq!(apply_requests(1.0, &[LoadRequest::Factor(1e9)], 1.0, 1.0), 1000.0);
         c.set_factor(1.5);
         assert_eq!(c.factor(), 1.5);
+    }
+
+    #[test]
+    fn a_reset_request_is_taken_once() {
+        let c = Control::new();
+        assert!(!c.take_reset());
+        c.clone().reset_stats();
+        assert!(c.take_reset());
+        assert!(!c.take_reset());
     }
 }

@@ -479,6 +479,9 @@ pub fn run(
                 if let Some(cpu) = cpu.sample(elapsed) {
                     agg.record_generator(cpu);
                 }
+                if control.take_reset() {
+                    agg.reset_stats();
+                }
                 let warnings = agg.take_new_warnings();
                 on_tick(Tick { live: agg.live(), aggregate: &agg, phase: phase_label(elapsed), warnings });
                 next_tick += Duration::from_secs(1);

@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a test script.
     Run(RunArgs),
+    /// Serve the live web UI for a script and wait for Start (runs until Ctrl-C).
+    Ui(UiArgs),
     /// Check a script without sending anything.
     Validate(ValidateArgs),
     /// A one-off test of one URL, like oha or hey.
@@ -125,6 +127,36 @@ pub struct RunArgs {
     /// Stop as soon as a threshold or condition has failed (exit code 1).
     #[arg(long)]
     pub abort_on_fail: bool,
+    /// Serve the live web UI while the test runs (see docs/web-ui.md).
+    #[arg(long)]
+    pub ui: bool,
+    /// With --ui: keep serving after the run (final figures, downloads, a new Start) until Ctrl-C.
+    #[arg(long, requires = "ui")]
+    pub ui_linger: bool,
+    #[command(flatten)]
+    pub web: WebArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Where the web UI listens and who may use it.
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Address of the web UI (port 0 picks a free port; the URL is printed to stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8089")]
+    pub ui_addr: SocketAddr,
+    /// Token every web UI request must carry (`Authorization: Bearer T`, or `/?token=T` once);
+    /// required for a non-loopback --ui-addr.
+    #[arg(long, value_name = "TOKEN", env = "HORNET_UI_TOKEN", hide_env_values = true)]
+    pub ui_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    #[command(flatten)]
+    pub script: ScriptArgs,
+    #[command(flatten)]
+    pub web: WebArgs,
     #[command(flatten)]
     pub load: LoadArgs,
 }

@@ -14,6 +14,7 @@ fn main() {
     raise_fd_limit();
     let code = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
+        cli::Command::Ui(a) => cmd::ui::ui(a),
         cli::Command::Validate(a) => cmd::run::validate(a),
         cli::Command::Quick(a) => cmd::quick::quick(a),
         cli::Command::Demo(a) => cmd::demo::demo(a),

@@ -1,9 +1,51 @@
 //! Turns SIGINT and SIGTERM into a graceful stop of the run; a second SIGINT exits at once.
+//!
+//! One listener serves the whole process; [`install`] points it at the current run's control, so a
+//! process that runs several tests (`hornet ui`) steers whichever is running, and [`received`] tells
+//! it a signal came while nothing ran.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
 
 use hornet_runner::{Control, StopReason};
 
-/// Listens for signals on a small background thread for as long as the process lives.
+/// The run that signals stop, if any.
+static TARGET: Mutex<Option<Control>> = Mutex::new(None);
+/// The exit code of the first signal received (130 or 143), 0 before.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+static LISTENER: Once = Once::new();
+
+/// The exit code of the first SIGINT (130) or SIGTERM (143) received, if one was.
+pub fn received() -> Option<i32> {
+    Some(RECEIVED.load(Ordering::SeqCst)).filter(|&c| c != 0)
+}
+
+/// Points the signal listener at `control` (a run), or at nothing (`None`: between runs), starting
+/// the listener the first time.
+pub fn target(control: Option<Control>) {
+    *TARGET.lock().unwrap_or_else(PoisonError::into_inner) = control;
+    LISTENER.call_once(listen);
+}
+
+fn signalled(reason: StopReason) -> bool {
+    let _ = RECEIVED.compare_exchange(0, reason.exit_code(), Ordering::SeqCst, Ordering::SeqCst);
+    let target = TARGET.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    match target {
+        Some(c) => {
+            c.stop(reason);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Listens for signals on a small background thread for as long as the process lives, stopping
+/// `control`.
 pub fn install(control: Control) {
+    target(Some(control));
+}
+
+fn listen() {
     let spawned = std::thread::Builder::new().name("hornet-signals".into()).spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
             return;
@@ -27,11 +69,14 @@ pub fn install(control: Control) {
                                 eprintln!("\nhornet: interrupted twice, exiting without a report");
                                 std::process::exit(130);
                             }
-                            eprintln!("\nhornet: interrupted; stopping VUs and writing the report (Ctrl-C again to quit now)");
-                            control.stop(StopReason::Interrupted);
+                            if signalled(StopReason::Interrupted) {
+                                eprintln!("\nhornet: interrupted; stopping VUs and writing the report (Ctrl-C again to quit now)");
+                            } else {
+                                eprintln!("\nhornet: interrupted");
+                            }
                         }
                         _ = term.recv() => {
-                            control.stop(StopReason::Terminated);
+                            signalled(StopReason::Terminated);
                         }
                     }
                 }
@@ -39,7 +84,7 @@ pub fn install(control: Control) {
             #[cfg(not(unix))]
             {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    control.stop(StopReason::Interrupted);
+                    signalled(StopReason::Interrupted);
                 }
             }
         });

@@ -5,6 +5,7 @@ pub mod quick;
 pub mod report;
 pub mod run;
 pub mod target;
+pub mod ui;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -50,13 +51,48 @@ pub fn execute(
     outputs: &OutputArgs,
     abort_on_fail: bool,
 ) -> i32 {
-    let control = Control::new();
+    execute_with(plan, opts, quiet, output, outputs, abort_on_fail, None)
+}
+
+/// A run shown in the web UI: the hub it feeds, and the control a Start from the UI made.
+pub struct UiRun<'a> {
+    pub hub: &'a hornet_ui::Hub,
+    pub control: Option<Control>,
+}
+
+/// [`execute`], also feeding the web UI when `ui` is given: the run's start, a snapshot per tick
+/// (from the collector's `on_tick`), and its final report or the error that kept it from starting.
+pub fn execute_with(
+    plan: Plan,
+    opts: RunOptions,
+    quiet: bool,
+    output: Option<&Path>,
+    outputs: &OutputArgs,
+    abort_on_fail: bool,
+    ui: Option<UiRun<'_>>,
+) -> i32 {
+    let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
         eprintln!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
     }
     let checks = Checks::from_plan(&plan);
     let watch_checks = abort_on_fail && !checks.is_empty();
+    let hub = ui.map(|u| u.hub);
+    if let Some(hub) = hub {
+        let meta = RunMeta {
+            script: plan.source.as_ref().map(|p| p.display().to_string()),
+            target: plan.target.clone(),
+            started_at: std::time::SystemTime::now(),
+            duration: std::time::Duration::ZERO,
+            seed: opts.seed,
+            phases: hornet_runner::run::describe_phases(&plan.phases),
+            interrupted: false,
+            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: opts.command.clone(),
+        };
+        hub.run_started(&control, &plan, meta, checks.clone());
+    }
     let mut live = Live::new(quiet, control.clone());
     live.describe(&plan, &opts);
     let stopper = control.clone();
@@ -69,6 +105,9 @@ pub fn execute(
                 stopper.stop(StopReason::ChecksFailed);
             }
         }
+        if let Some(hub) = hub {
+            hub.on_tick(&t);
+        }
         live.tick(t)
     });
     live.finish();
@@ -76,11 +115,17 @@ pub fn execute(
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(hub) = hub {
+                hub.run_failed(&e.to_string());
+            }
             return exit::USAGE;
         }
     };
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
     verdicts.apply_to(&mut outcome.report);
+    if let Some(hub) = hub {
+        hub.run_finished(&outcome.report);
+    }
     println!("{}", hornet_output::summary(&outcome.report));
     let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
     if !report::write_outputs(&outcome.report, outputs) {

@@ -7,7 +7,7 @@ use super::{command_line, execute, exit, fresh_seed};
 use crate::cli::{RunArgs, ScriptArgs, ValidateArgs};
 
 /// Loads the scripts with the command-line overrides; prints the error and returns `None` on failure.
-fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
+pub(crate) fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
     let mut variables = Vec::new();
     for v in &args.vars {
         let Some((name, value)) = v.split_once('=') else {
@@ -43,6 +43,9 @@ fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
 
 pub fn run(args: RunArgs) -> i32 {
     let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
+    if args.ui {
+        return super::ui::serve(plan, &args.load, &args.web, true, args.ui_linger, args.abort_on_fail);
+    }
     let run = RunOptions {
         seed: args.load.seed.unwrap_or_else(fresh_seed),
         threads: args.load.threads,

@@ -1,0 +1,836 @@
+//! The state the web server shares with the command that runs tests: the run's [`Control`], the
+//! latest snapshot (JSON, built once per tick on the collector thread), the chart history, the
+//! queued Start, and reports built on request.
+//!
+//! The collector calls [`Hub::on_tick`] once a second; handlers only read what it left here, so
+//! the cost of the UI is per tick (at most [`TABLE_LIMIT`] endpoints get percentiles), whatever the
+//! request rate, and nothing in the UI ever touches the workers.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use hornet_metrics::RunMeta;
+use hornet_metrics::aggregate::{EndpointRow, EndpointTable};
+use hornet_metrics::report::{ErrorReport, RESPONSE_TIME, Report};
+use hornet_runner::{Control, LoadRequest, StopReason, Tick};
+use hornet_script::Plan;
+use hornet_verdict::Checks;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::plan::{Model, StartRequest};
+
+/// Endpoints shown with their own row; the others are folded into one "other" row.
+pub const TABLE_LIMIT: usize = 100;
+/// Failure groups listed; the rest are counted.
+pub const FAILURES_LIMIT: usize = 100;
+/// Chart points kept; when full, every other point is dropped (so the whole run stays, coarser).
+pub const HISTORY_CAP: usize = 21_600;
+/// Live checks (and live reports) never use more than about 1/this of the collector's time: after
+/// a report that took `d` to build, the next is built no sooner than `d × this` later.
+const CHECKS_BUDGET: u32 = 50;
+
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// No run yet; waiting for Start.
+    Ready,
+    /// Start accepted; the run is being set up.
+    Starting,
+    Running,
+    /// Stop asked for; VUs in flight are finishing.
+    Stopping,
+    /// The run ended; its final figures and downloads stay until the next Start.
+    Stopped,
+}
+
+/// What the page shows about the session besides the run.
+#[derive(Debug, Clone, Default)]
+pub struct SessionInfo {
+    pub script: Option<String>,
+    pub target: Option<String>,
+    /// This machine's name (the Workers tab).
+    pub host: String,
+    /// Worker threads of the engine.
+    pub threads: usize,
+    /// The script's phases, as in the report (`run.phases`).
+    pub phases: Value,
+    /// What load changes the script's phases understand.
+    pub scripted: Model,
+}
+
+/// A Start taken from the queue by the command that runs tests.
+pub struct Start {
+    pub request: StartRequest,
+    /// The run's control: the UI already steers it (load, stop) while the run is set up.
+    pub control: Control,
+}
+
+/// An error for an API caller: an HTTP status and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into() }
+    }
+}
+
+/// Columnar chart history of the current run.
+#[derive(Debug, Clone, Default, Serialize)]
+struct History {
+    t: Vec<f64>,
+    rps: Vec<f64>,
+    fails: Vec<f64>,
+    p50: Vec<f64>,
+    p95: Vec<f64>,
+    p99: Vec<f64>,
+    vus: Vec<f64>,
+    /// How many ticks each point stands for (1, then 2, 4, ... after halvings).
+    step: u64,
+    #[serde(skip)]
+    skip: u64,
+}
+
+impl History {
+    fn push(&mut self, p: [f64; 7]) {
+        self.step = self.step.max(1);
+        self.skip += 1;
+        if self.skip < self.step {
+            return;
+        }
+        self.skip = 0;
+        if self.t.len() >= HISTORY_CAP {
+            for v in [
+                &mut self.t,
+                &mut self.rps,
+                &mut self.fails,
+                &mut self.p50,
+                &mut self.p95,
+                &mut self.p99,
+                &mut self.vus,
+            ] {
+                let mut i = 0;
+                v.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+            }
+            self.step *= 2;
+        }
+        for (v, x) in [
+            &mut self.t,
+            &mut self.rps,
+            &mut self.fails,
+            &mut self.p50,
+            &mut self.p95,
+            &mut self.p99,
+            &mut self.vus,
+        ]
+        .into_iter()
+        .zip(p)
+        {
+            v.push(x);
+        }
+    }
+}
+
+struct Inner {
+    state: RunState,
+    /// Number of the current (or latest) run, from 1.
+    run: u64,
+    control: Option<Control>,
+    model: Model,
+    /// What the current run does: "as scripted", "50/s", "10 users".
+    load: String,
+    pending: Option<Start>,
+    meta: Option<RunMeta>,
+    checks: Checks,
+    history: History,
+    /// Latest report (live or final) and its generation.
+    report: Option<Arc<Report>>,
+    generation: u64,
+    report_wanted: bool,
+    next_checks: Option<Instant>,
+    checks_json: Value,
+    message: Option<String>,
+    /// The previous snapshot's cost, µs (shown on the Workers tab).
+    snapshot_us: u64,
+}
+
+/// Shared between the server (handlers) and the command running the tests (see the module doc).
+pub struct Hub {
+    info: SessionInfo,
+    inner: Mutex<Inner>,
+    started: Condvar,
+    snapshot: watch::Sender<Arc<str>>,
+    reports: watch::Sender<u64>,
+}
+
+impl Hub {
+    pub fn new(info: SessionInfo) -> Arc<Hub> {
+        let hub = Arc::new(Hub {
+            info,
+            inner: Mutex::new(Inner {
+                state: RunState::Ready,
+                run: 0,
+                control: None,
+                model: Model::default(),
+                load: String::new(),
+                pending: None,
+                meta: None,
+                checks: Checks::default(),
+                history: History::default(),
+                report: None,
+                generation: 0,
+                report_wanted: false,
+                next_checks: None,
+                checks_json: Value::Null,
+                message: None,
+                snapshot_us: 0,
+            }),
+            started: Condvar::new(),
+            snapshot: watch::channel(Arc::from("{}")).0,
+            reports: watch::channel(0).0,
+        });
+        hub.publish_idle();
+        hub
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The latest snapshot (JSON).
+    pub fn snapshot(&self) -> Arc<str> {
+        self.snapshot.borrow().clone()
+    }
+
+    /// A receiver of snapshots (one per tick, plus one on each change of state).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<str>> {
+        self.snapshot.subscribe()
+    }
+
+    /// The session's state.
+    pub fn state(&self) -> RunState {
+        self.lock().state
+    }
+
+    /// `GET /api/state`.
+    pub fn state_json(&self) -> Value {
+        let i = self.lock();
+        json!({
+            "state": i.state,
+            "run": i.run,
+            "load": i.load,
+            "factor": i.control.as_ref().map(Control::factor),
+            "can_start": matches!(i.state, RunState::Ready | RunState::Stopped),
+            "can_set": { "rate": i.model.rate, "users": i.model.users },
+            "scripted": { "rate": self.info.scripted.rate, "users": self.info.scripted.users, "phases": self.info.phases },
+            "script": self.info.script,
+            "target": self.info.target,
+            "host": self.info.host,
+            "threads": self.info.threads,
+            "message": i.message,
+            "table_limit": TABLE_LIMIT,
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    /// `GET /api/history`: the chart points of the current run.
+    pub fn history_json(&self) -> Value {
+        let i = self.lock();
+        let mut v = serde_json::to_value(&i.history).unwrap_or(Value::Null);
+        v["run"] = json!(i.run);
+        v
+    }
+
+    /// `POST /api/start`: queues a Start for the command running tests ([`Hub::wait_start`]).
+    pub fn start(&self, request: StartRequest) -> Result<u64, ApiError> {
+        let mut i = self.lock();
+        if !matches!(i.state, RunState::Ready | RunState::Stopped) {
+            return Err(ApiError::new(409, format!("a run is {}", state_word(i.state))));
+        }
+        let control = Control::new();
+        i.run += 1;
+        i.state = RunState::Starting;
+        i.control = Some(control.clone());
+        i.model = Model::of_start(&request, self.info.scripted);
+        i.load = describe(&request);
+        i.message = None;
+        i.history = History::default();
+        i.report = None;
+        i.pending = Some(Start { request, control });
+        let run = i.run;
+        drop(i);
+        self.started.notify_all();
+        self.publish_idle();
+        Ok(run)
+    }
+
+    /// Waits up to `timeout` for a Start (see [`Hub::start`]).
+    pub fn wait_start(&self, timeout: Duration) -> Option<Start> {
+        let i = self.lock();
+        let (mut i, _) = self
+            .started
+            .wait_timeout_while(i, timeout, |i| i.pending.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        i.pending.take()
+    }
+
+    /// `POST /api/load`.
+    pub fn load(&self, body: &[u8]) -> Result<Value, ApiError> {
+        let i = self.lock();
+        let control = match (&i.control, i.state) {
+            (Some(c), RunState::Starting | RunState::Running) => c.clone(),
+            _ => {
+                return Err(ApiError::new(
+                    409,
+                    format!("no run to change: the session is {}", state_word(i.state)),
+                ));
+            }
+        };
+        let request = crate::plan::parse_load(body, i.model).map_err(|m| ApiError::new(400, m))?;
+        drop(i);
+        control.request(request);
+        let what = match request {
+            LoadRequest::Rate(r) => json!({ "rate": r }),
+            LoadRequest::Users(u) => json!({ "users": u }),
+            LoadRequest::Factor(f) | LoadRequest::Scale(f) => json!({ "factor": f }),
+        };
+        Ok(json!({ "accepted": what, "applied_within_s": 1 }))
+    }
+
+    /// `POST /api/stop`: a graceful stop (like the terminal's `q`).
+    pub fn stop(&self) -> Result<(), ApiError> {
+        let mut i = self.lock();
+        match (&i.control, i.state) {
+            (Some(c), RunState::Starting | RunState::Running) => c.stop(StopReason::Quit),
+            _ => {
+                return Err(ApiError::new(
+                    409,
+                    format!("no run to stop: the session is {}", state_word(i.state)),
+                ));
+            }
+        }
+        i.state = RunState::Stopping;
+        drop(i);
+        self.restate();
+        Ok(())
+    }
+
+    /// `POST /api/reset`.
+    pub fn reset(&self) -> Result<(), ApiError> {
+        let i = self.lock();
+        match (&i.control, i.state) {
+            (Some(c), RunState::Starting | RunState::Running) => c.reset_stats(),
+            _ => {
+                return Err(ApiError::new(
+                    409,
+                    format!("no run to reset: the session is {}", state_word(i.state)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A report of the current run for a download: the final one once the run ended, else one built
+    /// from the current aggregate at the next tick (waits at most `timeout`).
+    pub async fn report(&self, timeout: Duration) -> Result<Arc<Report>, ApiError> {
+        let mut rx = self.reports.subscribe();
+        let generation = {
+            let mut i = self.lock();
+            match i.state {
+                RunState::Ready => return Err(ApiError::new(409, "no run yet: start one first")),
+                RunState::Stopped => {
+                    return i.report.clone().ok_or_else(|| ApiError::new(409, "the run produced no report"));
+                }
+                RunState::Starting | RunState::Running | RunState::Stopping => {}
+            }
+            i.report_wanted = true;
+            i.generation
+        };
+        let waited = tokio::time::timeout(timeout, rx.wait_for(|g| *g > generation)).await;
+        if !matches!(waited, Ok(Ok(_))) {
+            return Err(ApiError::new(503, "the report was not ready in time; try again"));
+        }
+        self.lock().report.clone().ok_or_else(|| ApiError::new(503, "no report yet; try again"))
+    }
+
+    /// The run started (by a Start from the UI, or `hornet run --ui`): `control` steers it.
+    pub fn run_started(&self, control: &Control, plan: &Plan, meta: RunMeta, checks: Checks) {
+        let mut i = self.lock();
+        let ours = i.control.as_ref().is_some_and(|c| same(c, control)) && i.state == RunState::Starting;
+        if !ours {
+            i.run += 1;
+            i.load = "as scripted".into();
+            i.history = History::default();
+            i.model = Model::of(plan);
+            i.control = Some(control.clone());
+        }
+        if i.state != RunState::Stopping {
+            i.state = RunState::Running;
+        }
+        i.meta = Some(meta);
+        i.checks = checks;
+        i.report = None;
+        i.report_wanted = false;
+        i.next_checks = None;
+        // Without checks there is nothing to evaluate: say so at once.
+        i.checks_json = if i.checks.is_empty() {
+            json!({ "items": [], "apdex": Value::Null, "evaluated_at_s": 0.0, "final": false })
+        } else {
+            Value::Null
+        };
+        i.message = None;
+        drop(i);
+        self.publish_idle();
+    }
+
+    /// Once per tick, on the collector thread: builds the snapshot, and a report when checks are
+    /// due or a download waits for one.
+    pub fn on_tick(&self, t: &Tick<'_>) {
+        let begun = Instant::now();
+        let agg = t.aggregate;
+        let (want_report, checks, meta, run) = {
+            let i = self.lock();
+            let due = !i.checks.is_empty() && i.next_checks.is_none_or(|n| begun >= n);
+            (i.report_wanted || due, i.checks.clone(), i.meta.clone(), i.run)
+        };
+        let mut built = None;
+        let mut checks_json = None;
+        if want_report && let Some(mut meta) = meta {
+            meta.duration = t.live.elapsed;
+            let mut report = agg.report(meta);
+            report.run.host = Some(self.info.host.clone()).filter(|h| !h.is_empty());
+            let verdicts = hornet_verdict::evaluate(&checks, &report);
+            verdicts.apply_to(&mut report);
+            checks_json = Some(checks_value(&report, Some(t.live.elapsed)));
+            built = Some(Arc::new(report));
+        }
+        let report_cost = begun.elapsed();
+
+        let table = Table::live(&agg.endpoint_table(TABLE_LIMIT));
+        let failures = failures_value(&agg.errors());
+        let live = &t.live;
+        let fails = table.total.current_failures_per_s;
+        let point = [
+            live.elapsed.as_secs_f64(),
+            live.rps,
+            fails,
+            live.p50_ms,
+            live.p95_ms,
+            live.p99_ms,
+            live.active_vus as f64,
+        ];
+
+        let counted = live.elapsed.saturating_sub(agg.reset_at().unwrap_or_default()).as_secs_f64();
+        let total_rps = if counted > 0.0 { table.total.requests as f64 / counted } else { 0.0 };
+
+        let mut i = self.lock();
+        if i.run != run {
+            return;
+        }
+        if let Some(c) = checks_json {
+            i.checks_json = c;
+            i.next_checks = Some(Instant::now() + (report_cost * CHECKS_BUDGET).max(Duration::from_secs(1)));
+        }
+        if let Some(r) = built {
+            i.report = Some(r);
+            i.report_wanted = false;
+            i.generation += 1;
+        }
+        if i.state == RunState::Running && i.control.as_ref().is_some_and(|c| c.stop_reason().is_some()) {
+            i.state = RunState::Stopping;
+        }
+        i.history.push(point);
+        let state = i.state;
+        let snapshot = json!({
+            "run": i.run,
+            "state": state,
+            "load": i.load,
+            "factor": i.control.as_ref().map(Control::factor),
+            "elapsed_s": live.elapsed.as_secs_f64(),
+            "phase": t.phase,
+            "user_count": live.active_vus,
+            "current_rps": live.rps,
+            "current_fail_per_s": fails,
+            "total_rps": total_rps,
+            "total_rps": total_rps,
+            "fail_ratio": ratio(table.total.failures, table.total.requests),
+            "current_response_time_ms": { "p50": live.p50_ms, "p95": live.p95_ms, "p99": live.p99_ms },
+            "stats": table.rows,
+            "other": table.other.as_ref().map(|(k, r)| json!({ "endpoints": k, "row": r })),
+            "total": table.total,
+            "endpoints": table.endpoints,
+            "failures": failures,
+            "checks": i.checks_json,
+            "workers": [{
+                "host": self.info.host,
+                "state": state,
+                "threads": self.info.threads,
+                "rps": live.rps,
+                "cpu_percent": live.cpu_percent,
+                "schedule_lag_p99_ms": agg.lag_p99_ms(),
+                "snapshot_ms": i.snapshot_us as f64 / 1000.0,
+            }],
+            "point": point,
+            "warnings": agg.warnings(),
+            "reset_at_s": agg.reset_at().map(|d| d.as_secs_f64()),
+            "final": false,
+        });
+        let generation = i.generation;
+        i.snapshot_us = u64::try_from(begun.elapsed().as_micros()).unwrap_or(u64::MAX);
+        drop(i);
+        self.snapshot.send_replace(Arc::from(snapshot.to_string()));
+        self.reports.send_replace(generation);
+    }
+
+    /// The run ended with `report` (verdicts applied): its final figures replace the live ones.
+    pub fn run_finished(&self, report: &Report) {
+        let report = Arc::new(report.clone());
+        let mut i = self.lock();
+        i.state = RunState::Stopped;
+        i.control = None;
+        i.pending = None;
+        i.report = Some(report.clone());
+        i.generation += 1;
+        let generation = i.generation;
+        let table = Table::final_(&report);
+        let total_rt = report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default();
+        let secs = report.run.duration_s;
+        let snapshot = json!({
+            "run": i.run,
+            "state": RunState::Stopped,
+            "load": i.load,
+            "factor": Value::Null,
+            "elapsed_s": secs,
+            "phase": Value::Null,
+            "user_count": 0,
+            "current_rps": 0.0,
+            "current_fail_per_s": 0.0,
+            "total_rps": if secs > 0.0 { table.total.requests as f64 / secs } else { 0.0 },
+            "fail_ratio": ratio(table.total.failures, table.total.requests),
+            "current_response_time_ms": { "p50": total_rt.p50, "p95": total_rt.p95, "p99": total_rt.p99 },
+            "stats": table.rows,
+            "other": table.other.as_ref().map(|(k, r)| json!({ "endpoints": k, "row": r })),
+            "total": table.total,
+            "endpoints": table.endpoints,
+            "failures": failures_value(&report.errors),
+            "checks": checks_value(&report, None),
+            "workers": [{
+                "host": self.info.host,
+                "state": RunState::Stopped,
+                "threads": self.info.threads,
+                "rps": 0.0,
+                "cpu_percent": report.generator.map(|g| g.cpu_mean),
+                "schedule_lag_p99_ms": report.aggregate.summaries.get("schedule.lag").map(|s| s.p99),
+                "snapshot_ms": Value::Null,
+            }],
+            "point": Value::Null,
+            "warnings": report.warnings,
+            "reset_at_s": Value::Null,
+            "final": true,
+        });
+        drop(i);
+        self.snapshot.send_replace(Arc::from(snapshot.to_string()));
+        self.reports.send_replace(generation);
+    }
+
+    /// The run could not start (a bad request in the script, the `before` flow failed, ...).
+    pub fn run_failed(&self, message: &str) {
+        let mut i = self.lock();
+        i.state = if i.report.is_some() { RunState::Stopped } else { RunState::Ready };
+        i.control = None;
+        i.pending = None;
+        i.message = Some(message.to_owned());
+        drop(i);
+        self.publish_idle();
+        self.reports.send_modify(|g| *g += 1);
+    }
+
+    /// Publishes a snapshot with the new state and otherwise empty figures (no run yet), or
+    /// updates the state of the latest snapshot.
+    fn publish_idle(&self) {
+        let i = self.lock();
+        let snapshot = json!({
+            "run": i.run,
+            "state": i.state,
+            "load": i.load,
+            "message": i.message,
+            "stats": [],
+            "other": Value::Null,
+            "total": Row::default(),
+            "endpoints": 0,
+            "failures": { "groups": [], "folded": 0 },
+            "checks": Value::Null,
+            "workers": [{ "host": self.info.host, "state": i.state, "threads": self.info.threads }],
+            "point": Value::Null,
+            "warnings": [],
+            "final": false,
+        });
+        drop(i);
+        self.snapshot.send_replace(Arc::from(snapshot.to_string()));
+    }
+
+    /// Rewrites the state in the latest snapshot (after Stop), so the page sees it at once.
+    fn restate(&self) {
+        let state = self.lock().state;
+        let current = self.snapshot();
+        if let Ok(mut v) = serde_json::from_str::<Value>(&current) {
+            v["state"] = json!(state);
+            if let Some(w) = v["workers"].get_mut(0) {
+                w["state"] = json!(state);
+            }
+            self.snapshot.send_replace(Arc::from(v.to_string()));
+        }
+    }
+}
+
+/// True when `a` and `b` steer the same run.
+fn same(a: &Control, b: &Control) -> bool {
+    a.same_run(b)
+}
+
+fn state_word(s: RunState) -> &'static str {
+    match s {
+        RunState::Ready => "ready (no run yet)",
+        RunState::Starting => "starting",
+        RunState::Running => "running",
+        RunState::Stopping => "stopping",
+        RunState::Stopped => "stopped",
+    }
+}
+
+fn describe(r: &StartRequest) -> String {
+    use crate::plan::StartLoad;
+    let ramp = if r.ramp.is_zero() { String::new() } else { format!(", ramp {:.0} s", r.ramp.as_secs_f64()) };
+    let dur = r.duration.map(|d| format!(", for {:.0} s", d.as_secs_f64())).unwrap_or_default();
+    match r.load {
+        StartLoad::Scripted => "as scripted".into(),
+        StartLoad::Rate(x) => format!("{x}/s{ramp}{dur}"),
+        StartLoad::Users(u) => format!("{u} users{ramp}{dur}"),
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b > 0 { a as f64 / b as f64 } else { 0.0 }
+}
+
+/// One row of the Statistics tab (Locust's columns).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Row {
+    /// The method when the name starts with one, else `""`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub avg_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub avg_size: f64,
+    pub current_rps: f64,
+    pub current_failures_per_s: f64,
+}
+
+const METHODS: [&str; 9] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
+
+fn split_name(full: &str) -> (String, String) {
+    match full.split_once(' ') {
+        Some((m, rest)) if METHODS.contains(&m) => (m.to_owned(), rest.to_owned()),
+        _ => (String::new(), full.to_owned()),
+    }
+}
+
+impl Row {
+    fn from_live(r: &EndpointRow) -> Row {
+        let (kind, name) = split_name(&r.name);
+        Row {
+            kind,
+            name,
+            requests: r.requests,
+            failures: r.failures,
+            median_ms: r.median_ms,
+            p90_ms: r.p90_ms,
+            p99_ms: r.p99_ms,
+            avg_ms: r.mean_ms,
+            min_ms: r.min_ms,
+            max_ms: r.max_ms,
+            avg_size: r.avg_size,
+            current_rps: r.current_rps,
+            current_failures_per_s: r.current_failures_per_s,
+        }
+    }
+}
+
+struct Table {
+    rows: Vec<Row>,
+    other: Option<(usize, Row)>,
+    total: Row,
+    endpoints: usize,
+}
+
+impl Table {
+    fn live(t: &EndpointTable) -> Table {
+        let mut total = Row::from_live(&t.total);
+        total.name = "Aggregated".into();
+        Table {
+            rows: t.rows.iter().map(Row::from_live).collect(),
+            other: t.other.as_ref().map(|(k, r)| (*k, Row::from_live(r))),
+            total,
+            endpoints: t.rows.len() + t.other.as_ref().map_or(0, |(k, _)| *k),
+        }
+    }
+
+    fn final_(report: &Report) -> Table {
+        let mut order: Vec<usize> = (0..report.endpoints.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(report.endpoints[i].requests));
+        let mut rows = Vec::new();
+        let mut other = Row::default();
+        let (mut count, mut sum_ms, mut folded, mut responses, mut bytes) = (0u64, 0.0, 0usize, 0u64, 0u64);
+        let (mut min, mut max) = (f64::INFINITY, 0.0f64);
+        for (rank, &idx) in order.iter().enumerate() {
+            let e = &report.endpoints[idx];
+            let s = &e.summary;
+            if rank < TABLE_LIMIT {
+                let (kind, name) = split_name(&e.name);
+                rows.push(Row {
+                    kind,
+                    name,
+                    requests: e.requests,
+                    failures: e.failures,
+                    median_ms: s.p50,
+                    p90_ms: s.p90,
+                    p99_ms: s.p99,
+                    avg_ms: s.mean,
+                    min_ms: s.min,
+                    max_ms: s.max,
+                    avg_size: if e.responses > 0 {
+                        e.bytes_received as f64 / e.responses as f64
+                    } else {
+                        0.0
+                    },
+                    current_rps: 0.0,
+                    current_failures_per_s: 0.0,
+                });
+                continue;
+            }
+            folded += 1;
+            other.requests += e.requests;
+            other.failures += e.failures;
+            responses += e.responses;
+            bytes += e.bytes_received;
+            if s.count > 0 {
+                count += s.count;
+                sum_ms += s.mean * s.count as f64;
+                min = min.min(s.min);
+                max = max.max(s.max);
+            }
+        }
+        let other = (folded > 0).then(|| {
+            other.name = format!("other ({folded} endpoints)");
+            if count > 0 {
+                other.avg_ms = sum_ms / count as f64;
+                other.min_ms = min;
+                other.max_ms = max;
+            }
+            other.avg_size = if responses > 0 { bytes as f64 / responses as f64 } else { 0.0 };
+            (folded, other)
+        });
+        let s = report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default();
+        let requests: u64 = report.endpoints.iter().map(|e| e.requests).sum();
+        let all_responses: u64 = report.endpoints.iter().map(|e| e.responses).sum();
+        let all_bytes: u64 = report.endpoints.iter().map(|e| e.bytes_received).sum();
+        let total = Row {
+            kind: String::new(),
+            name: "Aggregated".into(),
+            requests,
+            failures: report.endpoints.iter().map(|e| e.failures).sum(),
+            median_ms: s.p50,
+            p90_ms: s.p90,
+            p99_ms: s.p99,
+            avg_ms: s.mean,
+            min_ms: s.min,
+            max_ms: s.max,
+            avg_size: if all_responses > 0 { all_bytes as f64 / all_responses as f64 } else { 0.0 },
+            current_rps: 0.0,
+            current_failures_per_s: 0.0,
+        };
+        Table { rows, other, total, endpoints: report.endpoints.len() }
+    }
+}
+
+/// The Failures tab: groups by (endpoint, kind) with the first message, most frequent first.
+fn failures_value(errors: &[ErrorReport]) -> Value {
+    let mut sorted: Vec<&ErrorReport> = errors.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.count));
+    let groups: Vec<Value> = sorted
+        .iter()
+        .take(FAILURES_LIMIT)
+        .map(|e| json!({ "endpoint": e.endpoint, "kind": e.kind, "message": e.first_message, "count": e.count }))
+        .collect();
+    json!({ "groups": groups, "folded": sorted.len().saturating_sub(FAILURES_LIMIT) })
+}
+
+/// The Checks tab: the verdicts stored in `report`.
+fn checks_value(report: &Report, at: Option<Duration>) -> Value {
+    json!({
+        "items": report.checks,
+        "apdex": report.apdex,
+        "evaluated_at_s": at.map_or(report.run.duration_s, |d| d.as_secs_f64()),
+        "final": at.is_none(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_halves_when_full_and_keeps_the_whole_run() {
+        let mut h = History::default();
+        for k in 0..(HISTORY_CAP as u64 * 3) {
+            h.push([k as f64, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0]);
+        }
+        assert!(h.t.len() <= HISTORY_CAP, "{}", h.t.len());
+        assert!(h.step >= 2);
+        assert_eq!(h.t.first(), Some(&0.0), "the start of the run stays");
+        let last = h.t.last().copied().unwrap_or_default();
+        assert!(last >= (HISTORY_CAP * 3) as f64 - 1.0 - h.step as f64, "the end too: {last}");
+        assert!(h.t.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(h.rps.len(), h.t.len());
+    }
+
+    #[test]
+    fn the_session_states_gate_the_controls() {
+        let hub = Hub::new(SessionInfo::default());
+        assert_eq!(hub.state(), RunState::Ready);
+        assert_eq!(hub.stop().map_err(|e| e.status), Err(409));
+        assert_eq!(hub.reset().map_err(|e| e.status), Err(409));
+        assert_eq!(hub.load(br#"{"factor": 2}"#).map_err(|e| e.status), Err(409));
+        let start = StartRequest::parse(br#"{"rate": 5}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(hub.start(start), Ok(1));
+        assert_eq!(hub.start(start).map_err(|e| e.status), Err(409));
+        let taken = hub.wait_start(Duration::from_millis(10)).unwrap_or_else(|| panic!("queued"));
+        assert!(hub.wait_start(Duration::from_millis(10)).is_none(), "taken once");
+        // The UI steers the control it made, even before the run has started.
+        assert!(hub.load(br#"{"rate": 9}"#).is_ok());
+        assert_eq!(hub.load(br#"{"users": 9}"#).map_err(|e| e.status), Err(400));
+        hub.run_failed("the before flow failed");
+        assert_eq!(hub.state(), RunState::Ready);
+        assert_eq!(hub.state_json()["message"], "the before flow failed");
+        assert_eq!(hub.start(start), Ok(2));
+        assert!(hub.stop().is_ok());
+        assert_eq!(hub.state(), RunState::Stopping);
+        assert!(taken.control.stop_reason().is_none(), "the first run's control is not touched");
+    }
+}

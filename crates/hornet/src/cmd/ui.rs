@@ -1,0 +1,104 @@
+//! `hornet ui` and `hornet run --ui`: serve the web UI (crate `hornet-ui`) and run the tests it
+//! starts, one at a time, until Ctrl-C.
+
+use std::time::Duration;
+
+use hornet_runner::{RunOptions, Workload};
+use hornet_script::Plan;
+use hornet_ui::{Hub, Model, SessionInfo, Ui, UiConfig};
+
+use super::{UiRun, command_line, execute_with, exit, fresh_seed};
+use crate::cli::{LoadArgs, UiArgs, WebArgs};
+
+/// `hornet ui SCRIPT`: serve and wait for Start.
+pub fn ui(args: UiArgs) -> i32 {
+    let Some(plan) = super::run::load(&args.script, args.load.insecure) else { return exit::USAGE };
+    serve(plan, &args.load, &args.web, false, true, false)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Serves the UI for `plan`. With `autostart` the script runs at once as written; without
+/// `linger` the process ends after that run (with its exit code). Otherwise each Start from the UI
+/// runs (reports written as after `hornet run`), until Ctrl-C: then the exit code is that of the
+/// latest run (0 if none ran; 130 when Ctrl-C interrupted a run).
+pub fn serve(
+    plan: Plan,
+    load: &LoadArgs,
+    web: &WebArgs,
+    autostart: bool,
+    linger: bool,
+    abort_on_fail: bool,
+) -> i32 {
+    if let Err(e) = hornet_runner::program::Program::compile(&plan) {
+        let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
+        eprintln!("error: request `{name}`: {}", e.message);
+        return exit::USAGE;
+    }
+    let threads = if load.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        load.threads
+    };
+    let info = SessionInfo {
+        script: plan.source.as_ref().map(|p| p.display().to_string()),
+        target: plan.target.clone(),
+        host: hostname(),
+        threads,
+        phases: hornet_runner::run::describe_phases(&plan.phases),
+        scripted: Model::of(&plan),
+    };
+    let hub = Hub::new(info);
+    let ui = match Ui::start(UiConfig { addr: web.ui_addr, token: web.ui_token.clone() }, hub.clone()) {
+        Ok(ui) => ui,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!("hornet: web UI at {}", ui.url());
+    crate::live::set_dashboard(!load.no_dashboard);
+    crate::signals::target(None);
+    let options = || RunOptions {
+        seed: load.seed.unwrap_or_else(fresh_seed),
+        threads: load.threads,
+        workload: Workload::Open,
+        latency_from_intended: false,
+        command: command_line(),
+        log: !load.quiet,
+    };
+    let run = |plan: Plan, control| {
+        let ui = UiRun { hub: &hub, control };
+        let code = execute_with(
+            plan,
+            options(),
+            load.quiet,
+            load.output.as_deref(),
+            &load.outputs,
+            abort_on_fail,
+            Some(ui),
+        );
+        crate::signals::target(None);
+        code
+    };
+    let mut code = exit::OK;
+    if autostart {
+        code = run(plan.clone(), None);
+        if !linger || crate::signals::received().is_some() {
+            return code;
+        }
+        eprintln!("hornet: the run ended; the web UI stays at {} until Ctrl-C", ui.url());
+    }
+    while crate::signals::received().is_none() {
+        let Some(start) = hub.wait_start(Duration::from_millis(200)) else { continue };
+        code = run(start.request.plan(&plan), Some(start.control));
+    }
+    drop(ui);
+    code
+}
