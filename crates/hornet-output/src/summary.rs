@@ -266,7 +266,12 @@ fn corrected(out: &mut String, r: &Report) {
         let lat = |v: f64| if s.count == 0 { "-".to_owned() } else { format::ms(v) };
         vec![format::one_line(name, MAX_NAME), lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max)]
     };
-    let mut rows: Vec<Vec<String>> = r.endpoints.iter().map(|e| row(&e.name, &e.summary_corrected)).collect();
+    let mut rows: Vec<Vec<String>> = r
+        .endpoints
+        .iter()
+        .filter(|e| e.protocol == Protocol::Http)
+        .map(|e| row(&e.name, &e.summary_corrected))
+        .collect();
     rows.push(row("Total", &r.summary(RESPONSE_TIME_CORRECTED).copied().unwrap_or_default()));
     let _ = writeln!(out, "\nLatency from intended start (coordinated-omission corrected; ms)");
     let _ = writeln!(
