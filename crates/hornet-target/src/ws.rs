@@ -29,7 +29,8 @@ const BROADCAST_BACKLOG: usize = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     /// Sends every message back, after `delay`.
-    Echo { delay: Duration },
+    /// With `drop_after`, the connection is dropped (no close frame) after that many echoes.
+    Echo { delay: Duration, drop_after: Option<u64> },
     /// Sends every message to every client connected to `/ws/broadcast` (the sender included).
     Broadcast,
     /// Sends `{"type":"tick","n":k}` every `every`, from k = 1.
@@ -56,7 +57,7 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Endpoint> {
     match path {
         "/ws/echo" => {
             let ms = param("delay_ms").unwrap_or(0).min(MAX_ECHO_DELAY_MS);
-            Some(Endpoint::Echo { delay: Duration::from_millis(ms) })
+            Some(Endpoint::Echo { delay: Duration::from_millis(ms), drop_after: param("drop_after") })
         }
         "/ws/broadcast" => Some(Endpoint::Broadcast),
         "/ws/ticker" => {
@@ -112,7 +113,7 @@ pub(crate) fn upgrade(mut req: Request<Incoming>, endpoint: Endpoint, hub: Arc<H
         let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
         match endpoint {
-            Endpoint::Echo { delay } => echo(ws, delay).await,
+            Endpoint::Echo { delay, drop_after } => echo(ws, delay, drop_after).await,
             Endpoint::Broadcast => {
                 let rx = subscription.unwrap_or_else(|| hub.tx.subscribe());
                 broadcast_to_all(ws, &hub, rx).await;
@@ -135,10 +136,15 @@ pub(crate) fn upgrade(mut req: Request<Incoming>, endpoint: Endpoint, hub: Arc<H
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-/// Sends back every text and binary message; ends when the client closes or the connection fails.
-async fn echo(mut ws: Ws, delay: Duration) {
+/// Sends back every text and binary message; ends when the client closes or the connection fails,
+/// or, after `drop_after` echoes, by dropping the connection without a close frame.
+async fn echo(mut ws: Ws, delay: Duration, drop_after: Option<u64>) {
+    let mut echoed = 0;
     // Bounded by the client: each iteration consumes one message.
     while let Some(Ok(msg)) = ws.next().await {
+        if drop_after.is_some_and(|n| echoed >= n) {
+            return;
+        }
         match msg {
             Message::Text(_) | Message::Binary(_) => {
                 if !delay.is_zero() {
@@ -147,6 +153,7 @@ async fn echo(mut ws: Ws, delay: Duration) {
                 if ws.send(msg).await.is_err() {
                     return;
                 }
+                echoed += 1;
             }
             Message::Close(_) => return,
             _ => {}

@@ -286,3 +286,32 @@ fn outputs_show_websocket_sections() {
     );
     assert!(r["endpoints"][0].get("protocol").is_none(), "HTTP endpoints carry no protocol field");
 }
+
+/// A connection dropped without a close frame is an abnormal close (code 1006) and fails the VU.
+#[test]
+fn dropped_connection_is_an_abnormal_close() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "ws.yaml",
+        &ws(
+            r#"
+config:
+  target: "WSTARGET"
+  phases: [ { duration: 1, arrivalCount: 1 } ]
+scenarios:
+  - flow:
+      - connect: "/ws/echo?drop_after=1"
+      - send: { payload: one, match: { regexp: one, value: one } }
+      - send: { payload: two, match: { regexp: two, value: two }, name: second }
+"#,
+            &t,
+        ),
+    );
+    let (out, r) = run_script(&case, &script, &[]);
+    let r = r.expect("report");
+    assert_eq!(counter(&r, "errors.abnormal-close"), 1, "{}", text(&out));
+    assert_eq!(counter(&r, "websocket.close.1006"), 1);
+    assert_eq!(counter(&r, "vusers.failed"), 1);
+    assert_eq!(endpoint(&r, "second")["errors"]["abnormal-close"], 1);
+}
