@@ -214,10 +214,10 @@ mod tests {
 
     #[test]
     fn routes_and_parameters() {
-        assert_eq!(route("/ws/echo", None), Some(Endpoint::Echo { delay: Duration::ZERO }));
+        assert_eq!(route("/ws/echo", None), Some(Endpoint::Echo { delay: Duration::ZERO, drop_after: None }));
         assert_eq!(
-            route("/ws/echo", Some("delay_ms=50")),
-            Some(Endpoint::Echo { delay: Duration::from_millis(50) })
+            route("/ws/echo", Some("delay_ms=50&drop_after=2")),
+            Some(Endpoint::Echo { delay: Duration::from_millis(50), drop_after: Some(2) })
         );
         assert_eq!(
             route("/ws/ticker", Some("ms=0")),
