@@ -229,7 +229,10 @@ impl Vu {
                         self.await_token().await?;
                         if let Some(request) = self.prepare(req)? {
                             let from = self.intended_start.take();
-                            let result = self.client.send(&mut self.session, request).await;
+                            // Boxed: the send future is ~10 KB, and inline it would make every
+                            // `run` future (one per loop nesting level, per VU) that large, whatever
+                            // the flow's steps (docs/benchmarks.md, WebSocket section).
+                            let result = Box::pin(self.client.send(&mut self.session, request)).await;
                             self.complete(req, result, from)?;
                         }
                     }
