@@ -67,7 +67,7 @@ ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
 ANY  /redirect/{n}  302 to /redirect/{n-1}; /redirect/0 answers 200
 GET  /gzip          the /json body, gzip-compressed (content-encoding: gzip)
 GET  /html          a small HTML page (links with class \"item\", a hidden csrf input)
-WS   /ws/echo       echoes each message (?delay_ms=N delays it; ?drop_after=N drops the connection after N; ?require_token=1)
+WS   /ws/echo       echoes each message (?delay_ms=N, ?drop_after=N, ?require_token=1, ?require_cookie=NAME)
 WS   /ws/broadcast  every message goes to every connected client
 WS   /ws/ticker     sends {\"type\":\"tick\",\"n\":k} every ?ms=100 milliseconds
 "

@@ -83,8 +83,18 @@ fn has_bearer_token(req: &Request<Incoming>) -> bool {
         .is_some_and(|t| !t.trim().is_empty())
 }
 
+/// True when a `cookie` header has a cookie called `name`.
+fn has_cookie(req: &Request<Incoming>, name: &str) -> bool {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|line| line.split(';').any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name)))
+}
+
 /// Answers an upgrade request for `endpoint`: 101 and a task serving the connection, or 400 (not
-/// an upgrade) / 401 (`require_token=1` without a bearer token).
+/// an upgrade) / 401 (`require_token=1` without a bearer token, `require_cookie=NAME` without that
+/// cookie).
 pub(crate) fn upgrade(mut req: Request<Incoming>, endpoint: Endpoint, hub: Arc<Hub>) -> Response<TargetBody> {
     let header = |name: http::HeaderName| {
         req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase)
@@ -98,6 +108,11 @@ pub(crate) fn upgrade(mut req: Request<Incoming>, endpoint: Endpoint, hub: Arc<H
         req.uri().query().and_then(|q| crate::routes::query_param(q, "require_token")) == Some("1");
     if wants_token && !has_bearer_token(&req) {
         return plain(StatusCode::UNAUTHORIZED, "a bearer token is required\n");
+    }
+    if let Some(name) = req.uri().query().and_then(|q| crate::routes::query_param(q, "require_cookie"))
+        && !has_cookie(&req, name)
+    {
+        return plain(StatusCode::UNAUTHORIZED, "a cookie is required\n");
     }
     let subprotocol = req
         .headers()

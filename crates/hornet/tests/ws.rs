@@ -315,3 +315,44 @@ scenarios:
     assert_eq!(counter(&r, "vusers.failed"), 1);
     assert_eq!(endpoint(&r, "second")["errors"]["abnormal-close"], 1);
 }
+
+/// The VU's cookie jar goes with the upgrade request (the login's session cookie opens
+/// `require_cookie=session`); subprotocols are offered and accepted; binary messages round-trip.
+#[test]
+fn cookies_subprotocols_and_binary_messages() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "ws.yaml",
+        &ws(
+            r#"
+config:
+  target: "TARGET"
+  ws: { subprotocols: [json, chat] }
+  phases: [ { duration: 1, arrivalCount: 2 } ]
+scenarios:
+  - flow:
+      - post: { url: /login, json: { username: u, password: p } }
+      - connect: "/ws/echo?require_cookie=session"
+      - sendBytes: { hex: "00ff41", match: { regexp: "A", value: "A" }, name: bytes }
+      - send: { payload: '{"k": [1, 2]}', capture: { json: "$.k[1]", as: k }, name: json }
+      - log: "k={{ k }}"
+"#,
+            &t,
+        ),
+    );
+    let r = run_ok(&case, &script, &[]);
+    assert_eq!(counter(&r, "errors"), 0, "{r}");
+    assert_eq!(counter(&r, "websocket.connections"), 2);
+    assert_eq!(counter(&r, "websocket.bytes_sent"), 2 * (3 + 13));
+    assert_eq!(endpoint(&r, "bytes")["responses"], 2);
+
+    // Without the login, there is no cookie and the upgrade is refused.
+    let script = case.script(
+        "no-cookie.yaml",
+        &ws("config:\n  target: TARGET\nscenarios:\n  - flow:\n      - connect: \"/ws/echo?require_cookie=session\"\n", &t),
+    );
+    let (_, r) = run_script(&case, &script, &[]);
+    let r = r.expect("report");
+    assert_eq!(r["errors"][0]["first_message"], "handshake refused: 401 Unauthorized");
+}
