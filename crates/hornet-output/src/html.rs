@@ -426,6 +426,25 @@ fn timeline_data(r: &Report, charts: &mut Vec<ChartSlot>) -> Map<String, Value> 
         });
     }
 
+    // WebSocket messages per second and round-trip p99, when the run had WebSocket traffic.
+    if pts.iter().any(|p| p.counters.keys().any(|k| k.starts_with("websocket."))) {
+        let mut w = Map::new();
+        w.insert("sent".into(), col(&|p| num(per_sec(counter(p, "websocket.messages_sent"), p.duration_s))));
+        w.insert(
+            "received".into(),
+            col(&|p| num(per_sec(counter(p, "websocket.messages_received"), p.duration_s))),
+        );
+        w.insert("rtt99".into(), lat(WS_RTT, |s| s.p99));
+        m.insert("ws".into(), Value::Object(w));
+        charts.push(ChartSlot {
+            key: "ws",
+            title: "WebSocket messages per second",
+            note: "Messages sent and received (all of them), and the p99 round-trip time of the sends that \
+                   waited for a reply, on the right axis (ms)."
+                .into(),
+        });
+    }
+
     m.insert("vus".into(), col(&|p| Value::from(p.active_vus)));
     m.insert("vusMax".into(), col(&|p| Value::from(p.active_vus_max.max(p.active_vus))));
     charts.push(ChartSlot {
