@@ -8,11 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::generator::{CpuStats, LAG_WARNING_MS, Watch, is_lag_warning, run_lag_warning};
 use crate::hist::Hist;
 use crate::kinds::{EXPECT_SLOTS, ErrorKind, expect_slot_name};
-use crate::recorder::{ErrorSlots, ExpectSlots, Interval, add_code};
+use crate::recorder::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats, add_code};
 use crate::report::{
     Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, GENERATOR_CPU,
-    GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, REQUEST_RATE, REQUESTS_DROPPED,
-    RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, SCHEMA,
+    GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, Protocol, REQUEST_RATE,
+    REQUESTS_DROPPED, RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, SCHEMA, WS_CONNECT_TIME,
+    WS_RTT,
 };
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 
@@ -81,6 +82,8 @@ pub struct RunMeta {
 pub struct EndpointRow {
     /// The endpoint (request) name.
     pub name: String,
+    /// HTTP request or WebSocket step (then the times are connect, round-trip or wait times).
+    pub protocol: Protocol,
     /// Requests sent since the start.
     pub requests: u64,
     /// Failed requests since the start (errors of every kind on this endpoint).
@@ -127,6 +130,8 @@ struct LastTick {
 #[derive(Debug, Clone)]
 pub struct Aggregator {
     endpoints: Vec<String>,
+    /// The protocol of each endpoint (HTTP when not set).
+    protocols: Vec<Protocol>,
     scenarios: Vec<String>,
     total: Interval,
     elapsed: Duration,
@@ -170,6 +175,7 @@ impl Aggregator {
         let total = Interval::new(endpoints.len(), scenarios.len());
         Aggregator {
             endpoints,
+            protocols: Vec::new(),
             scenarios,
             total,
             elapsed: Duration::ZERO,
@@ -180,6 +186,38 @@ impl Aggregator {
             all_rt: Hist::default(),
             reset_at: None,
         }
+    }
+
+    /// Sets the protocol of each endpoint (index for index with the names given to
+    /// [`Aggregator::new`]); endpoints without one are HTTP. WebSocket endpoints are kept out of
+    /// the `http.*` totals and reported under `websocket.*`.
+    pub fn set_protocols(&mut self, protocols: Vec<Protocol>) {
+        self.protocols = protocols;
+    }
+
+    fn protocol(&self, i: usize) -> Protocol {
+        self.protocols.get(i).copied().unwrap_or_default()
+    }
+
+    /// True when the run has WebSocket endpoints or recorded WebSocket traffic.
+    fn has_ws(&self) -> bool {
+        self.total.ws.is_some() || self.protocols.contains(&Protocol::Ws)
+    }
+
+    /// Endpoint `i`'s figures in `t`: its WebSocket stats for a WebSocket endpoint, else its HTTP
+    /// stats; the errors are always the endpoint's.
+    fn stats_of<'a>(
+        &self,
+        t: &'a Interval,
+        i: usize,
+        empty: &'a EndpointStats,
+    ) -> (&'a EndpointStats, &'a ErrorSlots) {
+        let errors = t.endpoints.get(i).map_or(&empty.errors, |e| &e.errors);
+        let data = match self.protocol(i) {
+            Protocol::Http => t.endpoints.get(i),
+            Protocol::Ws => t.ws.as_ref().and_then(|w| w.endpoints.get(i)),
+        };
+        (data.unwrap_or(empty), errors)
     }
 
     /// Merges the intervals of all threads for the tick ending at `elapsed` (time since the start
@@ -208,7 +246,15 @@ impl Aggregator {
             p99: summary.p99,
             p99_corrected: corrected.as_ref().map_or(summary.p99, |c| c.summary().p99),
             cpu: None,
-            endpoints: tick.endpoints.iter().map(|e| (e.requests, e.errors.total())).collect(),
+            endpoints: {
+                let empty = EndpointStats::default();
+                (0..tick.endpoints.len())
+                    .map(|i| {
+                        let (e, errors) = self.stats_of(&tick, i, &empty);
+                        (e.requests, errors.total())
+                    })
+                    .collect()
+            },
             secs: (end - start).as_secs_f64(),
         };
         self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
@@ -282,13 +328,14 @@ impl Aggregator {
         let per_s = |n: u64| if self.last.secs > 0.0 { n as f64 / self.last.secs } else { 0.0 };
         (0..self.endpoints.len().max(t.endpoints.len()))
             .map(|i| {
-                let e = t.endpoints.get(i).unwrap_or(&empty);
+                let (e, errors) = self.stats_of(t, i, &empty);
                 let s = e.response_time.summary();
                 let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
                 EndpointRow {
                     name: self.endpoint_name(i),
+                    protocol: self.protocol(i),
                     requests: e.requests,
-                    failures: e.errors.total(),
+                    failures: errors.total(),
                     median_ms: s.p50,
                     p90_ms: s.p90,
                     p95_ms: s.p95,
@@ -366,6 +413,7 @@ impl Aggregator {
                 let s = e.response_time.summary();
                 rows.push(EndpointRow {
                     name: self.endpoint_name(i),
+                    protocol: self.protocol(i),
                     requests: e.requests,
                     failures: e.errors.total(),
                     median_ms: s.p50,
@@ -507,6 +555,13 @@ impl Aggregator {
         let counted = duration.saturating_sub(self.reset_at.unwrap_or_default());
         let mut rates = BTreeMap::new();
         rates.insert(REQUEST_RATE.to_owned(), rate(t.requests(), counted));
+        let no_ws = WsStats::default();
+        let ws = self.has_ws().then(|| t.ws.as_deref().unwrap_or(&no_ws));
+        if let Some(ws) = ws {
+            ws_counters(ws, &mut counters);
+            rates.insert("websocket.send_rate".to_owned(), rate(ws.messages_sent, counted));
+            rates.insert("websocket.receive_rate".to_owned(), rate(ws.messages_received, counted));
+        }
 
         // Run-wide histograms: the exact sum of the endpoints'.
         let mut rt = Hist::default();
@@ -546,23 +601,28 @@ impl Aggregator {
         put("http.receive".to_owned(), &receive, true);
         put("vusers.session_length".to_owned(), &t.session_length, true);
         put("schedule.lag".to_owned(), &t.lag, true);
+        if let Some(ws) = ws {
+            put(WS_CONNECT_TIME.to_owned(), &ws.connect_time, true);
+            put(WS_RTT.to_owned(), &ws.rtt, true);
+        }
 
         let endpoint_count = self.endpoints.len().max(t.endpoints.len());
         let mut endpoints = Vec::with_capacity(endpoint_count);
         let mut errors = Vec::new();
         let empty = crate::recorder::EndpointStats::default();
         for i in 0..endpoint_count {
-            let e = t.endpoints.get(i).unwrap_or(&empty);
+            let (e, errors_of) = self.stats_of(t, i, &empty);
             let name = self.endpoint_name(i);
             let mut codes: Vec<_> = e.codes.clone();
             codes.sort_unstable();
             endpoints.push(EndpointReport {
                 name: name.clone(),
+                protocol: self.protocol(i),
                 requests: e.requests,
                 responses: e.responses,
-                failures: e.errors.total(),
+                failures: errors_of.total(),
                 codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
-                errors: kind_counts(&e.errors),
+                errors: kind_counts(errors_of),
                 expectations: endpoint_expectations(&e.expects),
                 bytes_sent: e.bytes_sent,
                 bytes_received: e.bytes_received,
@@ -571,7 +631,7 @@ impl Aggregator {
                 summary_corrected: e.corrected.summary(),
                 histogram_corrected: e.corrected.encode(),
             });
-            push_errors(&mut errors, &e.errors, Some(&name));
+            push_errors(&mut errors, errors_of, Some(&name));
         }
         push_errors(&mut errors, &t.unattributed, None);
 
@@ -615,6 +675,18 @@ impl Aggregator {
             generator,
             warnings,
         }
+    }
+}
+
+/// The run-wide `websocket.*` counters.
+fn ws_counters(ws: &WsStats, counters: &mut BTreeMap<String, u64>) {
+    counters.insert("websocket.connections".to_owned(), ws.connections);
+    counters.insert("websocket.messages_sent".to_owned(), ws.messages_sent);
+    counters.insert("websocket.messages_received".to_owned(), ws.messages_received);
+    counters.insert("websocket.bytes_sent".to_owned(), ws.bytes_sent);
+    counters.insert("websocket.bytes_received".to_owned(), ws.bytes_received);
+    for &(code, n) in &ws.close_codes {
+        counters.insert(format!("websocket.close.{code}"), n);
     }
 }
 
@@ -706,6 +778,17 @@ fn interval_report(p: &Point) -> IntervalReport {
     let mut histograms = BTreeMap::new();
     histograms.insert(RESPONSE_TIME.to_owned(), p.rt.histogram.clone());
     histograms.insert(RESPONSE_TIME_CORRECTED.to_owned(), p.corrected().histogram.clone());
+    if let Some(ws) = &p.ws {
+        counters.insert("websocket.messages_sent".to_owned(), ws.messages_sent);
+        counters.insert("websocket.messages_received".to_owned(), ws.messages_received);
+        counters.insert("websocket.bytes_sent".to_owned(), ws.bytes_sent);
+        counters.insert("websocket.bytes_received".to_owned(), ws.bytes_received);
+        counters.insert("websocket.connections".to_owned(), ws.connections);
+        rates.insert("websocket.send_rate".to_owned(), rate(ws.messages_sent, duration));
+        rates.insert("websocket.receive_rate".to_owned(), rate(ws.messages_received, duration));
+        summaries.insert(WS_RTT.to_owned(), ws.rtt.summary);
+        histograms.insert(WS_RTT.to_owned(), ws.rtt.histogram.clone());
+    }
     let mut gauges = BTreeMap::new();
     if let Some(c) = p.cpu {
         gauges.insert(GENERATOR_CPU.to_owned(), c.mean());

@@ -28,11 +28,15 @@ pub enum ErrorKind {
     ExpectationFailed,
     /// The VU was still running when the test ended or was interrupted.
     Cancelled,
+    /// A WebSocket server answered the upgrade request with something other than 101.
+    HandshakeRefused,
+    /// A WebSocket connection dropped without a close frame (close code 1006).
+    AbnormalClose,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectReset,
@@ -43,6 +47,8 @@ impl ErrorKind {
         ErrorKind::CaptureFailed,
         ErrorKind::ExpectationFailed,
         ErrorKind::Cancelled,
+        ErrorKind::HandshakeRefused,
+        ErrorKind::AbnormalClose,
     ];
 
     /// The kebab-case name used in reports and summaries (`connect-refused`).
@@ -58,6 +64,8 @@ impl ErrorKind {
             ErrorKind::CaptureFailed => "capture-failed",
             ErrorKind::ExpectationFailed => "expectation-failed",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::HandshakeRefused => "handshake-refused",
+            ErrorKind::AbnormalClose => "abnormal-close",
         }
     }
 

@@ -24,5 +24,7 @@ pub use generator::{
 pub use hist::{HistogramError, decode_histogram, encode_histogram};
 pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use recorder::{EndpointId, Interval, Recorder};
-pub use report::{CheckReport, EndpointExpectations, GeneratorReport, Report, ReportError, Summary};
+pub use report::{
+    CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, Summary,
+};
 pub use timeline::{Tier, TimelinePolicy};

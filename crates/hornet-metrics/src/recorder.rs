@@ -143,6 +143,63 @@ pub(crate) fn status_class(status: u16) -> Option<usize> {
     }
 }
 
+/// The WebSocket figures of an interval. Allocated on the interval's first WebSocket event, so an
+/// HTTP-only run never has one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WsStats {
+    /// Per WebSocket endpoint (index = endpoint id): `requests` counts steps started (connection
+    /// attempts, sends that wait, waits), `responses` the ones that got what they waited for,
+    /// `response_time` the connect time, round-trip time or time waited. Errors stay in the
+    /// interval's endpoint slots, like HTTP errors.
+    pub(crate) endpoints: Vec<EndpointStats>,
+    /// `websocket.connections`: connections opened.
+    pub(crate) connections: u64,
+    /// `websocket.messages_sent`.
+    pub(crate) messages_sent: u64,
+    /// `websocket.messages_received`.
+    pub(crate) messages_received: u64,
+    /// `websocket.bytes_sent`: payload bytes of the messages sent.
+    pub(crate) bytes_sent: u64,
+    /// `websocket.bytes_received`: payload bytes of the messages received.
+    pub(crate) bytes_received: u64,
+    /// `websocket.close.<code>`: connections ended, by close code (1006: dropped without one).
+    pub(crate) close_codes: Vec<(u16, u64)>,
+    /// `websocket.connect_time`: TCP connect + TLS + upgrade handshake.
+    pub(crate) connect_time: Hist,
+    /// `websocket.rtt`: send → reply, over every `send` that waits for a reply.
+    pub(crate) rtt: Hist,
+}
+
+impl WsStats {
+    fn merge(&mut self, o: &WsStats) {
+        if self.endpoints.len() < o.endpoints.len() {
+            self.endpoints.resize_with(o.endpoints.len(), EndpointStats::default);
+        }
+        for (a, b) in self.endpoints.iter_mut().zip(&o.endpoints) {
+            a.merge(b);
+        }
+        self.connections += o.connections;
+        self.messages_sent += o.messages_sent;
+        self.messages_received += o.messages_received;
+        self.bytes_sent += o.bytes_sent;
+        self.bytes_received += o.bytes_received;
+        for &(code, n) in &o.close_codes {
+            add_code(&mut self.close_codes, code, n);
+        }
+        self.connect_time.merge(&o.connect_time);
+        self.rtt.merge(&o.rtt);
+    }
+
+    /// The stats of WebSocket endpoint slot `i`, growing the list if needed.
+    #[inline]
+    fn endpoint_mut(&mut self, i: usize) -> &mut EndpointStats {
+        if i >= self.endpoints.len() {
+            self.endpoints.resize_with(i + 1, EndpointStats::default);
+        }
+        &mut self.endpoints[i]
+    }
+}
+
 /// Everything recorded by one thread (or, once merged, by several) during one interval.
 /// Counts are exact and histograms merge exactly.
 #[derive(Debug, Clone, Default)]
@@ -161,6 +218,8 @@ pub struct Interval {
     pub(crate) lag: Hist,
     /// Errors not tied to an endpoint.
     pub(crate) unattributed: ErrorSlots,
+    /// WebSocket figures, once there are any.
+    pub(crate) ws: Option<Box<WsStats>>,
 }
 
 impl Interval {
@@ -196,6 +255,19 @@ impl Interval {
         self.session_length.merge(&other.session_length);
         self.lag.merge(&other.lag);
         self.unattributed.merge(&other.unattributed);
+        if let Some(o) = &other.ws {
+            self.ws.get_or_insert_default().merge(o);
+        }
+    }
+
+    /// Messages sent over WebSocket connections (`websocket.messages_sent`).
+    pub fn ws_messages_sent(&self) -> u64 {
+        self.ws.as_ref().map_or(0, |w| w.messages_sent)
+    }
+
+    /// Messages received over WebSocket connections (`websocket.messages_received`).
+    pub fn ws_messages_received(&self) -> u64 {
+        self.ws.as_ref().map_or(0, |w| w.messages_received)
     }
 
     /// Requests sent (`http.requests`).
@@ -470,6 +542,82 @@ impl Recorder {
     #[inline]
     pub fn lag(&mut self, lag: Duration) {
         self.current.lag.record(lag);
+    }
+
+    /// The interval's WebSocket section, created (once per interval) on first use.
+    #[inline]
+    fn ws(&mut self) -> &mut WsStats {
+        let endpoints = self.endpoints;
+        self.current.ws.get_or_insert_with(|| {
+            Box::new(WsStats { endpoints: vec![EndpointStats::default(); endpoints], ..WsStats::default() })
+        })
+    }
+
+    /// A WebSocket step of endpoint `ep` started: a connection attempt, a `send` that waits for a
+    /// reply, or a `wait`.
+    #[inline]
+    pub fn ws_step_started(&mut self, ep: EndpointId) {
+        let i = slot(ep as usize, self.endpoints);
+        self.ws().endpoint_mut(i).requests += 1;
+    }
+
+    /// A connection of endpoint `ep` opened after `connect_time` (TCP + TLS + upgrade):
+    /// `websocket.connections`, `websocket.connect_time`, and the endpoint's response time.
+    #[inline]
+    pub fn ws_connected(&mut self, ep: EndpointId, connect_time: Duration) {
+        let i = slot(ep as usize, self.endpoints);
+        let ws = self.ws();
+        ws.connections += 1;
+        ws.connect_time.record(connect_time);
+        let e = ws.endpoint_mut(i);
+        e.responses += 1;
+        e.response_time.record(connect_time);
+    }
+
+    /// A message of `bytes` payload bytes was sent (`websocket.messages_sent`, `.bytes_sent`).
+    #[inline]
+    pub fn ws_message_sent(&mut self, bytes: u64) {
+        let ws = self.ws();
+        ws.messages_sent += 1;
+        ws.bytes_sent += bytes;
+    }
+
+    /// A message of `bytes` payload bytes arrived (`websocket.messages_received`, `.bytes_received`).
+    #[inline]
+    pub fn ws_message_received(&mut self, bytes: u64) {
+        let ws = self.ws();
+        ws.messages_received += 1;
+        ws.bytes_received += bytes;
+    }
+
+    /// The reply to a `send` of endpoint `ep` arrived `rtt` after the send began: the endpoint's
+    /// response time and `websocket.rtt`. `sent` and `received` are the two messages' payload bytes.
+    #[inline]
+    pub fn ws_reply(&mut self, ep: EndpointId, rtt: Duration, sent: u64, received: u64) {
+        let i = slot(ep as usize, self.endpoints);
+        let ws = self.ws();
+        ws.rtt.record(rtt);
+        let e = ws.endpoint_mut(i);
+        e.responses += 1;
+        e.bytes_sent += sent;
+        e.bytes_received += received;
+        e.response_time.record(rtt);
+    }
+
+    /// A `wait` of endpoint `ep` got its message after `waited`; `received` payload bytes.
+    #[inline]
+    pub fn ws_waited(&mut self, ep: EndpointId, waited: Duration, received: u64) {
+        let i = slot(ep as usize, self.endpoints);
+        let e = self.ws().endpoint_mut(i);
+        e.responses += 1;
+        e.bytes_received += received;
+        e.response_time.record(waited);
+    }
+
+    /// A connection ended with close code `code` (1006 when it dropped without a close frame).
+    #[inline]
+    pub fn ws_closed(&mut self, code: u16) {
+        add_code(&mut self.ws().close_codes, code, 1);
     }
 
     /// Swaps the current interval for an empty one and returns the full one (double buffer).

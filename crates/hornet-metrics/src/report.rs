@@ -35,6 +35,37 @@ pub const EXPECT_OK: &str = "plugins.expect.ok";
 /// Counter of `expect` checks that failed (also `plugins.expect.failed.<kind>`).
 pub const EXPECT_FAILED: &str = "plugins.expect.failed";
 
+/// Metric key of the WebSocket connect-time histogram (TCP + TLS + upgrade).
+pub const WS_CONNECT_TIME: &str = "websocket.connect_time";
+/// Metric key of the WebSocket round-trip histogram (a `send` to its reply).
+pub const WS_RTT: &str = "websocket.rtt";
+
+/// Which protocol an endpoint measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP requests: `http.*` metrics.
+    #[default]
+    Http,
+    /// WebSocket steps (`connect`, `send` with a reply, `wait`): `websocket.*` metrics.
+    Ws,
+}
+
+impl Protocol {
+    /// True for [`Protocol::Http`] (the field is left out of the JSON then).
+    pub fn is_http(&self) -> bool {
+        *self == Protocol::Http
+    }
+
+    /// The request type shown in tables (`HTTP`/`WS`; Locust shows non-HTTP types this way).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Protocol::Http => "HTTP",
+            Protocol::Ws => "WS",
+        }
+    }
+}
+
 /// A complete run report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -179,6 +210,11 @@ impl Summary {
 pub struct EndpointReport {
     /// The request name (explicit `name`, or method + URL template).
     pub name: String,
+    /// `ws` for a WebSocket step: then `requests` counts steps started (connection attempts,
+    /// sends that wait for a reply, waits), `responses` those that got what they waited for, and
+    /// `summary`/`histogram` hold the connect time, round-trip time or time waited. Absent for HTTP.
+    #[serde(default, skip_serializing_if = "Protocol::is_http")]
+    pub protocol: Protocol,
     /// Requests sent.
     pub requests: u64,
     /// Responses received (any status).

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::generator::CpuStats;
 use crate::hist::{Hist, decode_histogram};
-use crate::recorder::{ErrorSlots, Interval, KINDS, add_code};
+use crate::recorder::{ErrorSlots, Interval, KINDS, WsStats, add_code};
 use crate::report::Summary;
 
 /// One downsampling step: points older than `min_age` are merged into points `width` long.
@@ -73,6 +73,42 @@ pub(crate) struct Point {
     pub(crate) corrected: Option<PointHist>,
     /// The generator's CPU use, when measured.
     pub(crate) cpu: Option<CpuStats>,
+    /// WebSocket figures, when the point has any.
+    pub(crate) ws: Option<WsPoint>,
+}
+
+/// The WebSocket figures of a timeline point.
+#[derive(Debug, Clone)]
+pub(crate) struct WsPoint {
+    pub(crate) connections: u64,
+    pub(crate) messages_sent: u64,
+    pub(crate) messages_received: u64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) bytes_received: u64,
+    /// `websocket.rtt` in the point.
+    pub(crate) rtt: PointHist,
+}
+
+impl WsPoint {
+    fn from_stats(w: &WsStats) -> WsPoint {
+        WsPoint {
+            connections: w.connections,
+            messages_sent: w.messages_sent,
+            messages_received: w.messages_received,
+            bytes_sent: w.bytes_sent,
+            bytes_received: w.bytes_received,
+            rtt: PointHist::from_hist(&w.rtt),
+        }
+    }
+
+    /// Adds the counters of `o` (the histogram is merged by the caller).
+    fn add_counts(&mut self, o: &WsPoint) {
+        self.connections += o.connections;
+        self.messages_sent += o.messages_sent;
+        self.messages_received += o.messages_received;
+        self.bytes_sent += o.bytes_sent;
+        self.bytes_received += o.bytes_received;
+    }
 }
 
 /// A histogram kept in a timeline point: serialized, with its exact statistics and summary.
@@ -149,6 +185,7 @@ impl Point {
             rt: PointHist::from_hist(rt),
             corrected: corrected.map(PointHist::from_hist),
             cpu: None,
+            ws: tick.ws.as_deref().map(WsPoint::from_stats),
         }
     }
 
@@ -179,9 +216,20 @@ impl Point {
                 corrected.merge(&p.corrected().hist());
             }
         }
+        let mut ws_rtt = Hist::default();
+        for w in run.iter().filter_map(|p| p.ws.as_ref()) {
+            if w.rtt.count > 0 {
+                ws_rtt.merge(&w.rtt.hist());
+            }
+        }
         let mut it = run.into_iter();
         let mut acc = it.next()?;
         for p in it {
+            match (&mut acc.ws, &p.ws) {
+                (Some(a), Some(b)) => a.add_counts(b),
+                (None, Some(b)) => acc.ws = Some(b.clone()),
+                _ => {}
+            }
             acc.end = acc.end.max(p.end);
             acc.requests += p.requests;
             acc.responses += p.responses;
@@ -204,6 +252,9 @@ impl Point {
         }
         acc.rt = PointHist::from_hist(&rt);
         acc.corrected = any_corrected.then(|| PointHist::from_hist(&corrected));
+        if let Some(w) = &mut acc.ws {
+            w.rtt = PointHist::from_hist(&ws_rtt);
+        }
         Some(acc)
     }
 }

@@ -711,3 +711,71 @@ fn new_fields_round_trip_and_reports_without_them_still_load() {
     assert!(old.intervals[0].gauges.is_empty());
     assert_eq!(old.endpoints[1].summary, report.endpoints[1].summary);
 }
+
+/// WebSocket figures merge exactly across threads and ticks, stay out of the `http.*` totals, and
+/// an HTTP-only run has no `websocket.*` key at all.
+#[test]
+fn websocket_metrics_merge_exactly_and_stay_apart_from_http() {
+    use hornet_metrics::Protocol;
+    let names = vec!["GET /".to_string(), "WS connect /ws".to_string(), "echo".to_string()];
+    let mut agg = Aggregator::new(names.clone(), vec!["s".into()]);
+    agg.set_protocols(vec![Protocol::Http, Protocol::Ws, Protocol::Ws]);
+    let thread = |rtt_ms: u64| {
+        let mut r = Recorder::new(3, 1);
+        r.request_sent(0, 50);
+        r.response(0, 200, &timings(2_000), 100);
+        r.ws_step_started(1);
+        r.ws_connected(1, Duration::from_millis(3));
+        for _ in 0..10 {
+            r.ws_step_started(2);
+            r.ws_message_sent(5);
+            r.ws_message_received(7);
+            r.ws_reply(2, Duration::from_millis(rtt_ms), 5, 7);
+        }
+        r.ws_message_received(1);
+        r.ws_closed(1000);
+        r.error(Some(2), ErrorKind::Timeout, &"no reply within 1s");
+        r.take_interval()
+    };
+    agg.add_tick(Duration::from_secs(1), vec![thread(10), thread(20)], 2);
+    agg.add_tick(Duration::from_secs(2), vec![thread(30)], 1);
+    let r = agg.report(meta(Duration::from_secs(2)));
+    let c = &r.aggregate.counters;
+    assert_eq!(c["http.requests"], 3);
+    assert_eq!(c["http.responses"], 3);
+    assert_eq!(c["websocket.messages_sent"], 30);
+    assert_eq!(c["websocket.messages_received"], 33);
+    assert_eq!(c["websocket.bytes_sent"], 150);
+    assert_eq!(c["websocket.bytes_received"], 213);
+    assert_eq!(c["websocket.connections"], 3);
+    assert_eq!(c["websocket.close.1000"], 3);
+    assert_eq!(c["errors.timeout"], 3);
+    assert_eq!(r.aggregate.rates["websocket.send_rate"], 15.0);
+    let rtt = r.aggregate.summaries["websocket.rtt"];
+    assert_eq!((rtt.count, rtt.min, rtt.max), (30, 10.0, 30.0));
+    assert_eq!(r.aggregate.summaries["http.response_time"].count, 3, "only HTTP responses");
+    assert_eq!(r.aggregate.summaries["websocket.connect_time"].count, 3);
+    let echo = &r.endpoints[2];
+    assert_eq!((echo.protocol, echo.requests, echo.responses, echo.failures), (Protocol::Ws, 30, 30, 3));
+    assert_eq!(echo.summary.count, 30);
+    assert_eq!(r.endpoints[1].summary.count, 3, "connect times");
+    assert_eq!((r.endpoints[0].protocol, r.endpoints[0].requests), (Protocol::Http, 3));
+    let rows = agg.endpoint_rows();
+    assert_eq!((rows[2].protocol, rows[2].requests, rows[2].failures), (Protocol::Ws, 30, 3));
+    // The timeline has the WebSocket counters of each point.
+    assert_eq!(r.intervals[0].counters["websocket.messages_sent"], 20);
+    assert_eq!(r.intervals[1].summaries["websocket.rtt"].count, 10);
+    let json = serde_json::to_value(&r).unwrap_or_default();
+    assert_eq!(json["endpoints"][1]["protocol"], "ws");
+    assert!(json["endpoints"][0].get("protocol").is_none());
+
+    let mut http_only = aggregator();
+    let mut rec = Recorder::new(2, 2);
+    rec.request_sent(0, 10);
+    rec.response(0, 200, &timings(1_000), 10);
+    http_only.add_tick(Duration::from_secs(1), vec![rec.take_interval()], 1);
+    let r = http_only.report(meta(Duration::from_secs(1)));
+    let json = serde_json::to_string(&r).unwrap_or_default();
+    assert!(!json.contains("websocket"), "{json}");
+    assert!(!json.contains("\"protocol\""));
+}

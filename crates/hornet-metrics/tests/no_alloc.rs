@@ -124,3 +124,34 @@ fn steady_state_recording_does_not_allocate() {
     let i = r.take_interval();
     assert_eq!((i.dropped(), i.iterations_late()), (100, 100));
 }
+
+#[test]
+fn websocket_recording_does_not_allocate_per_message() {
+    let mut r = Recorder::new(3, 1);
+    let record = |r: &mut Recorder, n: u64| {
+        let ep = (n % 3) as u32;
+        r.ws_step_started(ep);
+        r.ws_message_sent(10 + n % 100);
+        r.ws_message_received(20 + n % 100);
+        r.ws_reply(ep, Duration::from_micros(100 + n * 7_919 % 900_000), 10, 20);
+        r.ws_waited(ep, Duration::from_micros(50 + n % 1_000), 20);
+        r.ws_connected(ep, Duration::from_micros(300 + n % 1_000));
+        r.ws_closed([1000, 1006][(n % 2) as usize]);
+    };
+    // The interval's WebSocket section, its histograms and close-code slots: first values only.
+    let warm_up = allocations(|| {
+        for n in 0..1_000 {
+            record(&mut r, n);
+        }
+    });
+    assert!(warm_up > 0);
+    let steady = allocations(|| {
+        for n in 1_000..20_000 {
+            record(&mut r, n);
+        }
+    });
+    assert_eq!(steady, 0, "allocations on the WebSocket message path");
+    let i = r.take_interval();
+    assert_eq!((i.ws_messages_sent(), i.ws_messages_received()), (20_000, 20_000));
+    assert_eq!(i.requests(), 0, "WebSocket steps are not HTTP requests");
+}

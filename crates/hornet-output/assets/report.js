@@ -124,6 +124,14 @@
       }
       return [data, timeOpts(ser, [yAxis("ms")], { y: { range: zeroBased } })];
     },
+    ws: function () {
+      var W = TL.ws;
+      return [[TL.t, W.sent, W.received, W.rtt99], timeOpts(
+        [series("sent/s", COLORS.blue, "/s"), series("received/s", COLORS.green, "/s"),
+         series("rtt p99", COLORS.red, " ms", { scale: "ms" })],
+        [yAxis("messages/s"), yAxis("ms", "ms", 1)],
+        { y: { range: zeroBased }, ms: { range: zeroBased } })];
+    },
     vus: function () {
       return [[TL.t, TL.vus, TL.vusMax], timeOpts(
         [series("active", COLORS.blue, "", { fill: "rgba(37,99,235,0.08)", value: function (u, v) { return v == null ? "-" : String(v); } }),

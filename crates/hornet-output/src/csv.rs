@@ -48,7 +48,7 @@ use std::path::PathBuf;
 
 use hdrhistogram::Histogram;
 use hornet_metrics::report::{REQUEST_RATE, RESPONSE_TIME};
-use hornet_metrics::{Report, Summary, decode_histogram};
+use hornet_metrics::{Protocol, Report, Summary, decode_histogram};
 
 /// The percentiles of Locust's `PERCENTILES_TO_REPORT`, as quantiles and as column names.
 const PERCENTILES: [(f64, &str); 11] = [
@@ -240,7 +240,10 @@ fn stats(report: &Report) -> io::Result<String> {
     let header = STATS_COLUMNS.iter().copied().chain(PERCENTILES.iter().map(|&(_, c)| c));
     w.write_record(header).map_err(csv_err)?;
     for e in &report.endpoints {
-        let (method, name) = split_method(&e.name);
+        let (method, name) = match e.protocol {
+            Protocol::Http => split_method(&e.name),
+            Protocol::Ws => ("WS", e.name.as_str()),
+        };
         let pct = percentile_cells(&e.summary, Some(&e.histogram), &format!("endpoint `{}`", e.name))?;
         let row = stats_row(
             method,
@@ -412,7 +415,12 @@ fn failures(report: &Report) -> io::Result<String> {
     let mut w = writer();
     w.write_record(FAILURES_COLUMNS).map_err(csv_err)?;
     for e in &report.errors {
-        let (method, name) = e.endpoint.as_deref().map_or(("", ""), split_method);
+        let is_ws =
+            |name: &str| report.endpoints.iter().any(|x| x.name == name && x.protocol == Protocol::Ws);
+        let (method, name) = match e.endpoint.as_deref() {
+            Some(name) if is_ws(name) => ("WS", name),
+            other => other.map_or(("", ""), split_method),
+        };
         let error = format!("{}: {}", e.kind, e.first_message);
         w.write_record([method, name, &error, &e.count.to_string(), "", ""]).map_err(csv_err)?;
     }

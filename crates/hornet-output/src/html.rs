@@ -30,7 +30,10 @@ use hornet_metrics::report::{
     EXPECT_FAILED, EXPECT_OK, GENERATOR_CPU, GENERATOR_CPU_MAX, ITERATIONS_LATE, IntervalReport,
     REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME, RESPONSE_TIME_CORRECTED,
 };
-use hornet_metrics::{ApdexRating, EXPECT_KINDS, Report, Summary, decode_histogram, is_lag_warning};
+use hornet_metrics::report::{WS_CONNECT_TIME, WS_RTT};
+use hornet_metrics::{
+    ApdexRating, EXPECT_KINDS, Protocol, Report, Summary, decode_histogram, is_lag_warning,
+};
 use serde_json::{Map, Value};
 
 use crate::format;
@@ -107,6 +110,7 @@ pub fn render_html(report: &Report) -> String {
     distribution(&mut out, report, &view);
     breakdown(&mut out, report);
     endpoints(&mut out, report);
+    websocket(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
     expectations(&mut out, report);
@@ -270,6 +274,8 @@ struct View {
     distribution_charts: Vec<ChartSlot>,
     /// The percentile table under the latency distribution chart.
     percentiles: Option<PercentileTable>,
+    /// The run had WebSocket steps (the report has a WebSocket section).
+    websocket: bool,
 }
 
 /// Latency at [`TABLE_PERCENTILES`] (those the sample count supports), service and corrected.
@@ -326,7 +332,8 @@ impl View {
             m.insert("warnMs".into(), num(hornet_metrics::LAG_WARNING_MS));
             data.insert("lagdist".into(), Value::Object(m));
         }
-        View { data: Value::Object(data), timeline_charts, distribution_charts, percentiles }
+        let websocket = r.summary(WS_RTT).is_some();
+        View { data: Value::Object(data), timeline_charts, distribution_charts, percentiles, websocket }
     }
 }
 
@@ -416,6 +423,25 @@ fn timeline_data(r: &Report, charts: &mut Vec<ChartSlot>) -> Map<String, Value> 
                  entry to hide it."
                     .into()
             },
+        });
+    }
+
+    // WebSocket messages per second and round-trip p99, when the run had WebSocket traffic.
+    if pts.iter().any(|p| p.counters.keys().any(|k| k.starts_with("websocket."))) {
+        let mut w = Map::new();
+        w.insert("sent".into(), col(&|p| num(per_sec(counter(p, "websocket.messages_sent"), p.duration_s))));
+        w.insert(
+            "received".into(),
+            col(&|p| num(per_sec(counter(p, "websocket.messages_received"), p.duration_s))),
+        );
+        w.insert("rtt99".into(), lat(WS_RTT, |s| s.p99));
+        m.insert("ws".into(), Value::Object(w));
+        charts.push(ChartSlot {
+            key: "ws",
+            title: "WebSocket messages per second",
+            note: "Messages sent and received (all of them), and the p99 round-trip time of the sends that \
+                   waited for a reply, on the right axis (ms)."
+                .into(),
         });
     }
 
@@ -558,6 +584,9 @@ fn nav(out: &mut String, v: &View) {
         link("distribution", "Distribution");
     }
     link("endpoints", "Endpoints");
+    if v.websocket {
+        link("websocket", "WebSocket");
+    }
     link("codes", "Status codes");
     link("errors", "Errors");
     link("vusers", "Users &amp; generator");
@@ -918,7 +947,7 @@ fn endpoints(out: &mut String, r: &Report) {
          <th>Min</th><th>Median</th><th>p90</th><th>p95</th><th>p99</th><th>Max</th><th>Mean</th><th>Avg size</th>\
          </tr></thead>\n<tbody>\n",
     );
-    for e in &r.endpoints {
+    for e in r.endpoints.iter().filter(|e| e.protocol == Protocol::Http) {
         endpoint_row(
             out,
             &e.name,
@@ -962,7 +991,7 @@ fn endpoints(out: &mut String, r: &Report) {
             }
             out.push_str("</tr>\n");
         };
-        for e in &r.endpoints {
+        for e in r.endpoints.iter().filter(|e| e.protocol == Protocol::Http) {
             row(out, &e.name, &e.summary_corrected);
         }
         out.push_str("</tbody>\n<tfoot>\n");
@@ -970,6 +999,56 @@ fn endpoints(out: &mut String, r: &Report) {
         out.push_str("</tfoot></table></div>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The WebSocket section, when the run had WebSocket steps: connection and message figures, then
+/// one row per step that waits and the run-wide connect-time and round-trip rows.
+fn websocket(out: &mut String, r: &Report) {
+    let Some(rtt) = r.summary(WS_RTT).copied() else { return };
+    let secs = r.run.duration_s;
+    let size = |bytes: u64, responses: u64| (responses > 0).then(|| bytes as f64 / responses as f64);
+    let closes: Vec<String> = r
+        .aggregate
+        .counters
+        .iter()
+        .filter_map(|(k, n)| {
+            k.strip_prefix("websocket.close.").map(|code| format!("{} × {}", esc(code), int(*n)))
+        })
+        .collect();
+    let (sent, received) = (r.counter("websocket.messages_sent"), r.counter("websocket.messages_received"));
+    let _ = write!(
+        out,
+        "<section id=\"websocket\">\n<h2>WebSocket</h2>\n<p class=\"note\">Times in ms: connect (TCP + TLS + \
+         upgrade), send to reply, or time waited. Every message received is counted, whether a step waited for it or \
+         not.</p>\n<p>{} connections opened; closed by code: {}.<br>{} messages sent ({}/s, {}), {} received ({}/s, {}).</p>\n\
+         <div class=\"scroll\"><table class=\"num sortable\" id=\"websocket-table\"><thead><tr><th data-type=\"text\">Step</th>\
+         <th>Count</th><th>Failures</th><th>Fail %</th><th>per s</th><th>Min</th><th>Median</th><th>p90</th><th>p95</th>\
+         <th>p99</th><th>Max</th><th>Mean</th><th>Avg size</th></tr></thead>\n<tbody>\n",
+        int(r.counter("websocket.connections")),
+        if closes.is_empty() { "-".to_owned() } else { closes.join(", ") },
+        int(sent),
+        format::rate(per_sec(sent, secs)),
+        esc(&format::bytes(r.counter("websocket.bytes_sent") as f64)),
+        int(received),
+        format::rate(per_sec(received, secs)),
+        esc(&format::bytes(r.counter("websocket.bytes_received") as f64)),
+    );
+    for e in r.endpoints.iter().filter(|e| e.protocol == Protocol::Ws) {
+        endpoint_row(
+            out,
+            &e.name,
+            e.requests,
+            e.failures,
+            per_sec(e.requests, secs),
+            &e.summary,
+            size(e.bytes_received, e.responses),
+        );
+    }
+    out.push_str("</tbody>\n<tfoot>\n");
+    let connect = r.summary(WS_CONNECT_TIME).copied().unwrap_or_default();
+    endpoint_row(out, WS_CONNECT_TIME, connect.count, 0, per_sec(connect.count, secs), &connect, None);
+    endpoint_row(out, WS_RTT, rtt.count, 0, per_sec(rtt.count, secs), &rtt, None);
+    out.push_str("</tfoot></table></div>\n</section>\n");
 }
 
 fn status_codes(out: &mut String, r: &Report) {

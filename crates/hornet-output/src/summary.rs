@@ -10,7 +10,8 @@ use hornet_metrics::report::{
     EXPECT_FAILED, EXPECT_OK, ITERATIONS_LATE, REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME,
     RESPONSE_TIME_CORRECTED,
 };
-use hornet_metrics::{ApdexRating, EXPECT_KINDS, Report, Summary, is_lag_warning};
+use hornet_metrics::report::{WS_CONNECT_TIME, WS_RTT};
+use hornet_metrics::{ApdexRating, EXPECT_KINDS, Protocol, Report, Summary, is_lag_warning};
 
 use crate::format;
 
@@ -50,6 +51,7 @@ pub fn summary(report: &Report) -> String {
     header(&mut out, report);
     warnings(&mut out, report);
     endpoints(&mut out, report);
+    websocket(&mut out, report);
     corrected(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
@@ -155,11 +157,17 @@ fn avg_size(bytes: u64, responses: u64) -> String {
 }
 
 fn endpoints(out: &mut String, r: &Report) {
+    let http = |e: &&hornet_metrics::report::EndpointReport| e.protocol == Protocol::Http;
+    if !r.endpoints.iter().any(|e| http(&e)) && r.endpoints.iter().any(|e| e.protocol == Protocol::Ws) {
+        // A WebSocket-only run: its steps are shown in the WebSocket section.
+        return;
+    }
     let secs = r.run.duration_s;
     let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
     let mut rows: Vec<Vec<String>> = r
         .endpoints
         .iter()
+        .filter(http)
         .map(|e| {
             endpoint_row(
                 &e.name,
@@ -189,6 +197,66 @@ fn endpoints(out: &mut String, r: &Report) {
     let _ = writeln!(out, "{}", table(&header, rows, 1));
 }
 
+/// The WebSocket section, when the run had WebSocket steps: connections and close codes, messages
+/// and bytes both ways, then one row per step that waits (connect, send with a reply, wait) and
+/// the run-wide connect-time and round-trip rows.
+fn websocket(out: &mut String, r: &Report) {
+    let Some(rtt) = r.summary(WS_RTT).copied() else { return };
+    let secs = r.run.duration_s;
+    let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    let closes: Vec<String> = r
+        .aggregate
+        .counters
+        .iter()
+        .filter_map(|(k, n)| k.strip_prefix("websocket.close.").map(|code| format!("{code} x{n}")))
+        .collect();
+    let closes = if closes.is_empty() { "-".to_owned() } else { closes.join(", ") };
+    let (sent, received) = (r.counter("websocket.messages_sent"), r.counter("websocket.messages_received"));
+    let _ = writeln!(out, "\nWebSocket (times in ms: connect, send to reply, or wait)");
+    let _ = writeln!(
+        out,
+        "  connections: {} opened; closed by code: {closes}",
+        r.counter("websocket.connections")
+    );
+    let _ = writeln!(
+        out,
+        "  messages:    {sent} sent ({}/s), {received} received ({}/s); {} sent, {} received",
+        format::rate(per_sec(sent)),
+        format::rate(per_sec(received)),
+        format::bytes(r.counter("websocket.bytes_sent") as f64),
+        format::bytes(r.counter("websocket.bytes_received") as f64),
+    );
+    let mut rows: Vec<Vec<String>> = r
+        .endpoints
+        .iter()
+        .filter(|e| e.protocol == Protocol::Ws)
+        .map(|e| {
+            endpoint_row(
+                &e.name,
+                e.requests,
+                e.failures,
+                per_sec(e.requests),
+                &e.summary,
+                avg_size(e.bytes_received, e.responses),
+            )
+        })
+        .collect();
+    let connect = r.summary(WS_CONNECT_TIME).copied().unwrap_or_default();
+    rows.push(endpoint_row(
+        WS_CONNECT_TIME,
+        connect.count,
+        0,
+        per_sec(connect.count),
+        &connect,
+        "-".to_owned(),
+    ));
+    rows.push(endpoint_row(WS_RTT, rtt.count, 0, per_sec(rtt.count), &rtt, "-".to_owned()));
+    let header = [
+        "Step", "Count", "Failures", "per s", "Min", "Median", "p90", "p95", "p99", "Max", "Mean", "Avg size",
+    ];
+    let _ = writeln!(out, "{}", table(&header, rows, 1));
+}
+
 /// The latency from intended start, when some request started later than intended.
 fn corrected(out: &mut String, r: &Report) {
     if !r.any_corrected {
@@ -198,7 +266,12 @@ fn corrected(out: &mut String, r: &Report) {
         let lat = |v: f64| if s.count == 0 { "-".to_owned() } else { format::ms(v) };
         vec![format::one_line(name, MAX_NAME), lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max)]
     };
-    let mut rows: Vec<Vec<String>> = r.endpoints.iter().map(|e| row(&e.name, &e.summary_corrected)).collect();
+    let mut rows: Vec<Vec<String>> = r
+        .endpoints
+        .iter()
+        .filter(|e| e.protocol == Protocol::Http)
+        .map(|e| row(&e.name, &e.summary_corrected))
+        .collect();
     rows.push(row("Total", &r.summary(RESPONSE_TIME_CORRECTED).copied().unwrap_or_default()));
     let _ = writeln!(out, "\nLatency from intended start (coordinated-omission corrected; ms)");
     let _ = writeln!(

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use hornet_metrics::{
-    Aggregator, CheckReport, ErrorKind, Recorder, Report, RunMeta, TimelinePolicy, Timings,
+    Aggregator, CheckReport, ErrorKind, Protocol, Recorder, Report, RunMeta, TimelinePolicy, Timings,
 };
 use hornet_output::html::{render_html, write_html};
 use serde_json::Value;
@@ -338,6 +338,46 @@ fn dead() -> Report {
     agg.report(meta(20, false))
 }
 
+/// 10 ticks of a WebSocket run mixed with an HTTP login: the WebSocket section and chart.
+fn websocket() -> Report {
+    let mut agg = Aggregator::new(
+        vec!["POST /login".into(), "WS connect /ws/echo".into(), "echo <id>".into()],
+        vec!["s".into()],
+    );
+    agg.set_protocols(vec![Protocol::Http, Protocol::Ws, Protocol::Ws]);
+    let mut r = Recorder::new(3, 1);
+    for tick in 0..10u64 {
+        r.vu_created(0);
+        r.request_sent(0, 100);
+        r.response(0, 200, &Timings { total: Duration::from_millis(3), ..Timings::default() }, 60);
+        r.ws_step_started(1);
+        r.ws_connected(1, Duration::from_micros(700 + tick * 10));
+        for n in 0..20 {
+            r.ws_step_started(2);
+            r.ws_message_sent(30);
+            r.ws_message_received(30);
+            r.ws_reply(2, Duration::from_micros(200 + n * 50 + tick), 30, 30);
+        }
+        r.ws_closed(1000);
+        r.vu_completed(Duration::from_secs(1));
+        agg.add_tick(Duration::from_secs(tick + 1), vec![r.take_interval()], 1);
+    }
+    agg.report(meta(10, false))
+}
+
+#[test]
+fn websocket_runs_have_their_section_and_chart_and_http_tables_stay_http() {
+    let html = render_html(&websocket());
+    assert!(html.contains("<section id=\"websocket\">"));
+    assert!(html.contains("echo &lt;id&gt;"), "step names are escaped");
+    assert!(chart_keys(&html).contains(&"ws".to_string()));
+    let endpoints = &html[html.find("id=\"endpoint-table\"").unwrap_or(0)
+        ..html.find("<section id=\"websocket\">").unwrap_or(0)];
+    assert!(endpoints.contains("POST /login") && !endpoints.contains("echo &lt;id&gt;"));
+    let plain = render_html(&run(3, 2, TimelinePolicy::default()));
+    assert!(!plain.contains("id=\"websocket\"") && !chart_keys(&plain).contains(&"ws".to_string()));
+}
+
 #[test]
 fn a_run_without_responses_has_no_latency_charts() {
     let html = render_html(&dead());
@@ -519,6 +559,7 @@ fn the_page_draws_every_chart_in_a_browser() {
         ("tiny", run(1, 1, TimelinePolicy::default())),
         ("dead", dead()),
         ("empty", empty()),
+        ("websocket", websocket()),
     ];
     for (name, report) in pages {
         let path = dir.join(format!("{name}.html"));

@@ -137,7 +137,7 @@ fn spawn_rate_vu(local: &Rc<Local>, gate: &Rc<Gate>, index: u64) {
         while !local2.retiring() {
             let began = Instant::now();
             local2.recorder.borrow_mut().vu_created(scenario);
-            match vu.run(ops).await {
+            match vu.run_flow(ops).await {
                 Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
                 Err(f) if f.stopped => break,
                 Err(_) => local2.recorder.borrow_mut().vu_failed(),

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use hornet_engine::http::{ClientConfig, HttpClient};
+use hornet_engine::ws::WsClient;
 use hornet_metrics::Recorder;
 use tokio::task::LocalSet;
 
@@ -24,12 +25,14 @@ pub(crate) fn run_once(
         .enable_all()
         .build()
         .map_err(|e| fail(format!("could not start a runtime: {e}")))?;
+    let client_config = client;
     let client = Rc::new(HttpClient::new(client).map_err(|e| fail(e.to_string()))?);
     // These requests are not part of the load: their metrics are not reported.
     let recorder = Rc::new(RefCell::new(Recorder::new(endpoints, 0)));
-    let mut vu = Vu::new(client, recorder, settings, scope, 0);
+    let ws = Rc::new(WsClient::new(client_config.insecure).map_err(|e| fail(e.to_string()))?);
+    let mut vu = Vu::new(client, ws, recorder, settings, scope, 0);
     LocalSet::new().block_on(&runtime, async {
-        vu.run(ops).await?;
+        vu.run_flow(ops).await?;
         Ok(vu.into_scope())
     })
 }

@@ -13,6 +13,7 @@ pub mod run;
 mod users;
 pub mod vu;
 mod worker;
+mod ws_program;
 
 pub use control::{Control, LoadRequest, StopReason};
 pub use run::{RunError, RunOptions, RunOutcome, Tick, Workload, draw, run};

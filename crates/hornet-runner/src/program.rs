@@ -6,6 +6,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bytes::Bytes;
 use hornet_script::plan::{Body, EndpointId, FormPart, LoopOver, Plan, RequestStep, Step, Think};
+
+pub use crate::ws_program::{CompiledConnect, PayloadSpec, WsOp};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Uri};
@@ -43,6 +45,7 @@ pub enum Op {
     Loop { over: LoopOver, body: Vec<Op> },
     Log(Template),
     Parallel(Vec<Op>),
+    Ws(Box<WsOp>),
 }
 
 /// A request with its static parts rendered.
@@ -94,24 +97,30 @@ pub struct BuiltRequest {
     pub body: Bytes,
 }
 
-const AGENT: &str = concat!("hornet/", env!("CARGO_PKG_VERSION"));
+pub(crate) const AGENT: &str = concat!("hornet/", env!("CARGO_PKG_VERSION"));
 
 impl Program {
     /// Compiles every scenario of `plan`. A URL that is fully static and does not parse is an
     /// error here, before any traffic.
     pub fn compile(plan: &Plan) -> Result<Program, BuildError> {
-        let base: Option<Arc<str>> = plan.target.as_deref().map(|t| Arc::from(t.trim_end_matches('/')));
+        // HTTP requests go to the target with an http(s) scheme (a ws:// target means http://).
+        let base: Option<Arc<str>> =
+            plan.target.as_deref().map(|t| Arc::from(hornet_script::http_scheme(t).trim_end_matches('/')));
+        let ws = crate::ws_program::WsCompiler::new(plan)?;
         let mut scenarios = Vec::with_capacity(plan.scenarios.len());
         let mut cumulative_weights = Vec::with_capacity(plan.scenarios.len());
         let mut total = 0u64;
         for s in &plan.scenarios {
             total += u64::from(s.weight);
             cumulative_weights.push(total);
-            scenarios
-                .push(CompiledScenario { name: s.name.clone(), flow: compile_steps(plan, &base, &s.flow)? });
+            scenarios.push(CompiledScenario {
+                name: s.name.clone(),
+                flow: compile_steps(plan, &base, &ws, &s.flow)?,
+            });
         }
-        let flow =
-            |f: &Option<Vec<Step>>| f.as_ref().map(|steps| compile_steps(plan, &base, steps)).transpose();
+        let flow = |f: &Option<Vec<Step>>| {
+            f.as_ref().map(|steps| compile_steps(plan, &base, &ws, steps)).transpose()
+        };
         Ok(Program { scenarios, before: flow(&plan.before)?, after: flow(&plan.after)?, cumulative_weights })
     }
 
@@ -126,7 +135,12 @@ impl Program {
     }
 }
 
-fn compile_steps(plan: &Plan, base: &Option<Arc<str>>, steps: &[Step]) -> Result<Vec<Op>, BuildError> {
+fn compile_steps(
+    plan: &Plan,
+    base: &Option<Arc<str>>,
+    ws: &crate::ws_program::WsCompiler,
+    steps: &[Step],
+) -> Result<Vec<Op>, BuildError> {
     steps
         .iter()
         .map(|step| {
@@ -134,10 +148,11 @@ fn compile_steps(plan: &Plan, base: &Option<Arc<str>>, steps: &[Step]) -> Result
                 Step::Request(r) => Op::Request(Box::new(compile_request(plan, base, r)?)),
                 Step::Think(t) => Op::Think(*t),
                 Step::Loop { over, steps } => {
-                    Op::Loop { over: over.clone(), body: compile_steps(plan, base, steps)? }
+                    Op::Loop { over: over.clone(), body: compile_steps(plan, base, ws, steps)? }
                 }
                 Step::Log(t) => Op::Log(t.clone()),
-                Step::Parallel(steps) => Op::Parallel(compile_steps(plan, base, steps)?),
+                Step::Parallel(steps) => Op::Parallel(compile_steps(plan, base, ws, steps)?),
+                Step::Ws(step) => Op::Ws(Box::new(ws.compile(step)?)),
             })
         })
         .collect()

@@ -397,7 +397,8 @@ pub fn run(
             .map_err(|f| RunError::Before(f.message))?;
         globals = scope.into_vars();
     }
-    let cookie_origin = plan.target.as_deref().and_then(|t| t.parse::<http::Uri>().ok());
+    let cookie_origin =
+        plan.target.as_deref().and_then(|t| hornet_script::http_scheme(t).parse::<http::Uri>().ok());
 
     let schedule = Schedule::new(&plan.phases);
     let requests = Schedule::requests(&plan.phases);
@@ -455,6 +456,7 @@ pub fn run(
 
     let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
+    agg.set_protocols(plan.endpoint_protocols.iter().map(|p| metric_protocol(*p)).collect());
     let mut pending = Vec::new();
     let mut done = 0;
     let mut cpu = CpuMeter::new(threads);
@@ -528,6 +530,14 @@ pub fn run(
     let mut report = agg.report(meta);
     report.run.host = hostname();
     Ok(RunOutcome { report, stopped })
+}
+
+/// The report's protocol of a plan endpoint.
+fn metric_protocol(p: hornet_script::plan::Protocol) -> hornet_metrics::Protocol {
+    match p {
+        hornet_script::plan::Protocol::Http => hornet_metrics::Protocol::Http,
+        hornet_script::plan::Protocol::WebSocket => hornet_metrics::Protocol::Ws,
+    }
 }
 
 #[cfg(test)]

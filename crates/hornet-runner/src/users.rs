@@ -134,7 +134,7 @@ async fn user_loop(local: &Rc<Local>, index: u64, ctl: &UserCtl) {
         }
         let began = Instant::now();
         local.recorder.borrow_mut().vu_created(scenario);
-        match vu.run(ops).await {
+        match vu.run_flow(ops).await {
             Ok(()) => local.recorder.borrow_mut().vu_completed(since(began)),
             Err(_) => local.recorder.borrow_mut().vu_failed(),
         }

@@ -1,6 +1,8 @@
 //! One virtual user: runs a scenario's steps in order with its own variables, cookie jar and
 //! connection; renders requests, applies captures and expectations, and stops at the first
-//! failed request or failed strict capture.
+//! failed request or failed strict capture. WebSocket steps run in [`ws`].
+
+mod ws;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -10,6 +12,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use hornet_engine::http::{HttpClient, Request, Response, Session};
+use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Recorder};
 use hornet_script::plan::{Jitter, LoopOver, Think};
 use hornet_script::template::Vars;
@@ -19,7 +22,7 @@ use tokio::time::{Duration, Instant};
 use crate::capture::{ResponseView, capture};
 use crate::expect::check;
 use crate::gate::Gate;
-use crate::program::{CompiledRequest, Op};
+use crate::program::{CompiledConnect, CompiledRequest, Op};
 
 /// Redirect hops followed when `followRedirect` is true (Artillery's default behaviour).
 const MAX_REDIRECTS: u8 = 10;
@@ -151,6 +154,12 @@ pub struct Vu {
     id: u64,
     /// In a request-rate phase, each request waits for a token from here.
     gate: Option<Rc<Gate>>,
+    /// The thread's WebSocket engine.
+    ws_client: Rc<WsClient>,
+    /// The open WebSocket connection, if any (one per VU at a time).
+    ws: Option<ws::OpenWs>,
+    /// The connection last opened, reopened by a WebSocket step that finds none open.
+    last_connect: Option<std::sync::Arc<CompiledConnect>>,
 }
 
 type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
@@ -158,12 +167,16 @@ type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
 impl Vu {
     pub fn new(
         client: Rc<HttpClient>,
+        ws_client: Rc<WsClient>,
         recorder: Rc<RefCell<Recorder>>,
         settings: Rc<VuSettings>,
         scope: Scope,
         id: u64,
     ) -> Vu {
         Vu {
+            ws_client,
+            ws: None,
+            last_connect: None,
             client,
             recorder,
             settings,
@@ -208,6 +221,15 @@ impl Vu {
         self.intended_start = Some(at);
     }
 
+    /// Runs a whole flow once, then closes the VU's WebSocket connection (code 1000) if one is
+    /// open.
+    pub async fn run_flow(&mut self, ops: &[Op]) -> Result<(), VuFailure> {
+        let result = self.run(ops).await;
+        self.close_ws(1000).await;
+        self.last_connect = None;
+        result
+    }
+
     /// Runs `ops` once.
     pub fn run<'a>(&'a mut self, ops: &'a [Op]) -> OpsFuture<'a> {
         Box::pin(async move {
@@ -217,11 +239,22 @@ impl Vu {
                         self.await_token().await?;
                         if let Some(request) = self.prepare(req)? {
                             let from = self.intended_start.take();
-                            let result = self.client.send(&mut self.session, request).await;
+                            // Boxed: the send future is ~10 KB, and inline it would make every
+                            // `run` future (one per loop nesting level, per VU) that large, whatever
+                            // the flow's steps (docs/benchmarks.md, WebSocket section).
+                            let result = Box::pin(self.client.send(&mut self.session, request)).await;
                             self.complete(req, result, from)?;
                         }
                     }
-                    Op::Think(t) => tokio::time::sleep(self.think_time(t)).await,
+                    Op::Think(t) => {
+                        let d = self.think_time(t);
+                        if self.ws_open() {
+                            self.think_reading(d).await;
+                        } else {
+                            tokio::time::sleep(d).await;
+                        }
+                    }
+                    Op::Ws(op) => self.run_ws(op).await?,
                     Op::Loop { over, body } => self.run_loop(over, body).await?,
                     Op::Log(t) => {
                         if self.settings.log {

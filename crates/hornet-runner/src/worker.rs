@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 
 use hornet_engine::http::HttpClient;
+use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Interval, Recorder};
 use tokio::sync::{Notify, watch};
 use tokio::task::LocalSet;
@@ -32,6 +33,7 @@ pub(crate) struct Local {
     /// This worker's index among `shared.threads`.
     pub index: usize,
     pub client: Rc<HttpClient>,
+    pub ws_client: Rc<WsClient>,
     pub recorder: Rc<RefCell<Recorder>>,
     /// VU tasks running on this thread.
     running: Cell<usize>,
@@ -50,6 +52,7 @@ impl Local {
         let shared = &self.shared;
         let mut vu = Vu::new(
             self.client.clone(),
+            self.ws_client.clone(),
             self.recorder.clone(),
             self.settings.clone(),
             shared.scope_for(index),
@@ -100,10 +103,19 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
             return;
         }
     };
+    let ws_client = match WsClient::new(shared.client_config.insecure) {
+        Ok(c) => Rc::new(c),
+        Err(e) => {
+            eprintln!("hornet: worker {index} could not set up its WebSocket client: {e}");
+            let _ = tx.send(Msg::Done(recorder.borrow_mut().take_interval()));
+            return;
+        }
+    };
     let local = Rc::new(Local {
         shared: shared.clone(),
         index,
         client,
+        ws_client,
         recorder: recorder.clone(),
         running: Cell::new(0),
         idle: Notify::new(),
@@ -209,7 +221,7 @@ pub(crate) fn spawn_arrival(local: &Rc<Local>, scenario: usize, index: u64, inte
         let began = Instant::now();
         let mut vu = local2.new_vu(index);
         vu.measure_next_from(intended);
-        match vu.run(&shared.program.scenarios[scenario].flow).await {
+        match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
             Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
             Err(_) => local2.recorder.borrow_mut().vu_failed(),
         }

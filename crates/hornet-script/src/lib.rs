@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use duration::parse_duration;
 pub use error::ScriptError;
+pub use parse::{http_scheme, ws_scheme};
 pub use plan::Plan;
 
 /// Command-line settings that override or select parts of the script.

@@ -10,6 +10,9 @@
 mod config;
 mod flow;
 mod workload;
+mod ws;
+
+pub use ws::{http_scheme, ws_scheme};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use crate::LoadOptions;
 use crate::duration::{parse_duration, secs_to_duration};
 use crate::error::{ScriptError, Span};
 use crate::expr::Expr;
-use crate::plan::{EndpointId, Expect, HttpSettings, Jitter, Plan};
+use crate::plan::{EndpointId, Expect, HttpSettings, Jitter, Plan, Protocol};
 use crate::template::{JsonTemplate, PlaceholderKind, Template};
 use crate::yaml::{self, Entry, Node, ScalarKind, Value};
 
@@ -68,8 +71,9 @@ const CONFIG: Keys = Keys {
         "apdex",
         "expect",
         "environments",
+        "ws",
     ],
-    unsupported: &["ws", "engines", "includeFiles", "socketio", "statsInterval", "bundling"],
+    unsupported: &["engines", "includeFiles", "socketio", "statsInterval", "bundling"],
     javascript: &["processor"],
 };
 const PHASE: Keys = Keys {
@@ -205,8 +209,25 @@ const STEP: Keys = Keys {
     place: "in a step",
     home: "in a flow step",
     known: &[
-        "get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel",
-        "count", "over", "jitter",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "think",
+        "loop",
+        "log",
+        "parallel",
+        "count",
+        "over",
+        "jitter",
+        "connect",
+        "send",
+        "sendBytes",
+        "wait",
+        "close",
     ],
     unsupported: &[],
     javascript: &["function", "whileTrue"],
@@ -266,7 +287,49 @@ const EXPECT: Keys = Keys {
     unsupported: &["cdnHit", "jmespath"],
     javascript: &[],
 };
-const ALL_KEYS: [&Keys; 21] = [
+const WS_CONFIG: Keys = Keys {
+    place: "in `config.ws`",
+    home: "under `config.ws`",
+    known: &["subprotocols", "headers", "timeout"],
+    unsupported: &["proxy"],
+    javascript: &[],
+};
+const WS_CONNECT: Keys = Keys {
+    place: "in `connect`",
+    home: "under a `connect` step",
+    known: &["target", "url", "headers", "subprotocols", "name"],
+    unsupported: &["proxy"],
+    javascript: &["function"],
+};
+const WS_SEND: Keys = Keys {
+    place: "in `send`",
+    home: "under a `send` step",
+    known: &["payload", "capture", "match", "name", "timeout"],
+    unsupported: &[],
+    javascript: &[],
+};
+const WS_SEND_BYTES: Keys = Keys {
+    place: "in `sendBytes`",
+    home: "under a `sendBytes` step",
+    known: &["base64", "hex", "capture", "match", "name", "timeout"],
+    unsupported: &[],
+    javascript: &[],
+};
+const WS_WAIT: Keys = Keys {
+    place: "in `wait`",
+    home: "under a `wait` step",
+    known: &["match", "regexp", "capture", "name", "timeout"],
+    unsupported: &[],
+    javascript: &[],
+};
+const WS_CLOSE: Keys = Keys {
+    place: "in `close`",
+    home: "under a `close` step",
+    known: &["code"],
+    unsupported: &[],
+    javascript: &[],
+};
+const ALL_KEYS: [&Keys; 27] = [
     &ROOT,
     &CONFIG,
     &PHASE,
@@ -288,6 +351,12 @@ const ALL_KEYS: [&Keys; 21] = [
     &FORM_PART,
     &CAPTURE,
     &EXPECT,
+    &WS_CONFIG,
+    &WS_CONNECT,
+    &WS_SEND,
+    &WS_SEND_BYTES,
+    &WS_WAIT,
+    &WS_CLOSE,
 ];
 
 /// The `$` variables the runner provides to templates.
@@ -346,6 +415,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
     let mut cx = Cx {
         sources: &sources,
         endpoints: Vec::new(),
+        endpoint_protocols: Vec::new(),
         endpoint_ids: HashMap::new(),
         relative_url: None,
         scope: Vec::new(),
@@ -419,6 +489,8 @@ fn capture_names(root: &Node) -> Vec<String> {
 struct Cx<'a> {
     sources: &'a [Source],
     endpoints: Vec<String>,
+    /// The protocol of each endpoint, index for index with `endpoints`.
+    endpoint_protocols: Vec<Protocol>,
     endpoint_ids: HashMap<String, EndpointId>,
     /// The first request URL that is relative to the target, with its span.
     relative_url: Option<(String, Span)>,
@@ -849,13 +921,24 @@ impl Cx<'_> {
         })
     }
 
-    fn endpoint(&mut self, name: String) -> Result<EndpointId> {
+    /// The endpoint named `name`, registered on first use. One name cannot be both an HTTP request
+    /// and a WebSocket step (their metrics differ); `span` is where to point if it is.
+    fn endpoint_of(&mut self, name: String, protocol: Protocol, span: Span) -> Result<EndpointId> {
         if let Some(&id) = self.endpoint_ids.get(&name) {
+            if self.endpoint_protocols.get(id as usize).is_some_and(|p| *p != protocol) {
+                return Err(self
+                    .err(
+                        span,
+                        format!("the name `{name}` is used by an HTTP request and by a WebSocket step"),
+                    )
+                    .with_help("give one of them another `name`: their metrics are different"));
+            }
             return Ok(id);
         }
         let id = EndpointId::try_from(self.endpoints.len())
             .map_err(|_| self.general("too many distinct request names"))?;
         self.endpoints.push(name.clone());
+        self.endpoint_protocols.push(protocol);
         self.endpoint_ids.insert(name, id);
         Ok(id)
     }
@@ -1013,9 +1096,25 @@ impl Cx<'_> {
             None => Duration::from_secs(30),
         };
 
-        let before = top.get("before").map(|e| self.before_after(e)).transpose()?;
-        let after = top.get("after").map(|e| self.before_after(e)).transpose()?;
+        let mut ws = self.ws_settings(config.get("ws"))?;
+        let mut before = top.get("before").map(|e| self.before_after(e)).transpose()?;
+        let mut after = top.get("after").map(|e| self.before_after(e)).transpose()?;
         let mut scenarios = self.scenarios(scenarios_entry)?;
+        let flows =
+            before.iter_mut().chain(after.iter_mut()).chain(scenarios.iter_mut().map(|s| &mut s.flow));
+        let mut needs_connection = false;
+        for flow in flows {
+            ws::fill_timeouts(flow, ws.timeout);
+            needs_connection |= ws::first_ws_step_needs_connection(flow) == Some(true);
+        }
+        if needs_connection {
+            let Some(t) = &target else {
+                return Err(self
+                    .err(scenarios_entry.key_span, "a WebSocket step runs before any `connect`, but there is no `config.target` to connect to")
+                    .with_help("add a `connect: \"ws://host/path\"` step first, or set `config.target` (or pass -t)"));
+            };
+            ws.implicit_connect = Some(self.implicit_connect(t, scenarios_entry.key_span)?);
+        }
 
         if target.is_none()
             && let Some((url, span)) = self.relative_url.take()
@@ -1023,7 +1122,7 @@ impl Cx<'_> {
             return Err(self
                     .err(span, format!("the URL `{url}` is relative, but there is no `config.target`"))
                     .with_help(
-                        "set `config.target` (or pass -t), or write an absolute URL starting with http:// or https://",
+                        "set `config.target` (or pass -t), or write an absolute URL starting with http:// or https:// (ws:// or wss:// for `connect`)",
                     ));
         }
 
@@ -1039,6 +1138,8 @@ impl Cx<'_> {
             graceful_stop,
             scenarios,
             endpoints: std::mem::take(&mut self.endpoints),
+            endpoint_protocols: std::mem::take(&mut self.endpoint_protocols),
+            ws,
             before,
             after,
             payloads,
@@ -1189,7 +1290,7 @@ fn unsupported_help(keys: &Keys, key: &str) -> Option<String> {
         ("in `config.http`", "extendedMetrics") => {
             "remove it; hornet always reports DNS, connect and TLS times when it opens a connection"
         }
-        ("in `config`", "ws") => "WebSocket scenarios are not supported yet; remove `ws`",
+        ("in `config.ws`", "proxy") | ("in `connect`", "proxy") => "hornet connects directly; remove `proxy`",
         ("in a capture", "xpath") => "capture from HTML with `selector` (a CSS selector) instead",
         ("in `expect`", "cdnHit") => "check the CDN's header with `hasHeader` or `headerEquals` instead",
         ("in `expect`", "jmespath") => {
@@ -1203,9 +1304,9 @@ fn unsupported_help(keys: &Keys, key: &str) -> Option<String> {
 /// Checks a target URL; on error, a message and an optional hint.
 fn check_target(raw: &str) -> std::result::Result<String, (String, Option<String>)> {
     let t = raw.trim();
-    if !(t.starts_with("http://") || t.starts_with("https://")) {
+    if !["http://", "https://", "ws://", "wss://"].iter().any(|s| t.starts_with(s)) {
         return Err((
-            format!("`{t}` does not start with http:// or https://"),
+            format!("`{t}` does not start with http://, https://, ws:// or wss://"),
             Some("write the scheme, e.g. `http://localhost:8080`".to_string()),
         ));
     }
@@ -1241,8 +1342,10 @@ mod tests {
     fn target_checks() {
         assert_eq!(check_target(" http://h:1/base "), Ok("http://h:1/base".to_string()));
         assert!(check_target("https://example.com").is_ok());
-        assert!(check_target("ftp://h").unwrap_err().0.contains("http:// or https://"));
-        assert!(check_target("localhost:8080").unwrap_err().0.contains("http:// or https://"));
+        assert!(check_target("ws://h:1/ws").is_ok());
+        assert!(check_target("wss://h").is_ok());
+        assert!(check_target("ftp://h").unwrap_err().0.contains("http://, https://, ws:// or wss://"));
+        assert!(check_target("localhost:8080").unwrap_err().0.contains("http://, https://, ws:// or wss://"));
         assert!(check_target("http://h/?a=1").unwrap_err().0.contains("query"));
         assert!(check_target("http://").is_err());
     }

@@ -328,13 +328,6 @@ fn unsupported_http_key_with_hint() {
 }
 
 #[test]
-fn unsupported_engine() {
-    assert_snapshot!(error(
-        "config: {target: 'http://h'}\nscenarios:\n  - engine: ws\n    flow:\n      - send: hi\n"
-    ));
-}
-
-#[test]
 fn function_step_is_javascript() {
     assert_snapshot!(error(&with_flow("      - get: { url: / }\n      - function: setToken\n")));
 }

@@ -1,11 +1,14 @@
 //! hornet-target: the embedded HTTP/1.1 test target used by `hornet target`, `hornet demo`, integration
 //! tests and benchmarks.
 //!
-//! It owns the server loop ([`serve`]), a self-contained server on its own thread and runtime
-//! ([`RunningTarget`]) and the endpoints listed by [`endpoints_help`]. It binds loopback by default.
+//! It owns the server loop ([`serve`], [`serve_tls`]), a self-contained server on its own thread and
+//! runtime ([`RunningTarget`]), TLS with a self-signed certificate made at start ([`tls_acceptor`]),
+//! and the endpoints listed by [`endpoints_help`], WebSocket ones included. It binds loopback by
+//! default.
 
 mod body;
 mod routes;
+mod ws;
 
 use std::future::Future;
 use std::io;
@@ -64,6 +67,9 @@ ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
 ANY  /redirect/{n}  302 to /redirect/{n-1}; /redirect/0 answers 200
 GET  /gzip          the /json body, gzip-compressed (content-encoding: gzip)
 GET  /html          a small HTML page (links with class \"item\", a hidden csrf input)
+WS   /ws/echo       echoes each message (?delay_ms=N, ?drop_after=N, ?require_token=1, ?require_cookie=NAME)
+WS   /ws/broadcast  every message goes to every connected client
+WS   /ws/ticker     sends {\"type\":\"tick\",\"n\":k} every ?ms=100 milliseconds
 "
 }
 
@@ -74,6 +80,34 @@ GET  /html          a small HTML page (links with class \"item\", a hidden csrf 
 /// the remaining connections and returns. Failed accepts are retried after a short pause, so this only
 /// returns once `shutdown` has resolved.
 pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+    serve_tls(listener, shutdown, None).await
+}
+
+/// A TLS acceptor with a self-signed certificate for `localhost` and `127.0.0.1`, made now
+/// (rustls with aws-lc-rs; ALPN `http/1.1`). Clients must skip verification (`--insecure`).
+pub fn tls_acceptor() -> io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let other = |e: &dyn std::fmt::Display| io::Error::other(e.to_string());
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(|e| other(&e))?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| other(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .map_err(|e| other(&e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Like [`serve`], over TLS when `tls` is given (https:// and wss://).
+pub async fn serve_tls(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> io::Result<()> {
     let state = Arc::new(State::new());
     let (stop_tx, stop_rx) = watch::channel(());
     let mut http = http1::Builder::new();
@@ -95,16 +129,14 @@ pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) ->
                 // Best effort: responses are small, so don't let Nagle delay them.
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
-                let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
-                let connection = http.serve_connection(TokioIo::new(stream), service);
-                let mut stop = stop_rx.clone();
+                let (http, stop, tls) = (http.clone(), stop_rx.clone(), tls.clone());
                 connections.spawn(async move {
-                    let mut connection = std::pin::pin!(connection);
-                    tokio::select! {
-                        _ = connection.as_mut() => {}
-                        _ = stop.changed() => {
-                            connection.as_mut().graceful_shutdown();
-                            let _ = connection.await;
+                    match tls {
+                        None => serve_connection(&http, TokioIo::new(stream), state, stop).await,
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_connection(&http, TokioIo::new(stream), state, stop).await;
+                            }
                         }
                     }
                 });
@@ -121,6 +153,24 @@ pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) ->
     Ok(())
 }
 
+/// Serves one connection (with upgrades, for the WebSocket endpoints) until it ends or `stop`
+/// changes, then lets it finish its current request.
+async fn serve_connection<I>(http: &http1::Builder, io: I, state: Arc<State>, mut stop: watch::Receiver<()>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+    let connection = http.serve_connection(io, service).with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
 /// A target running on its own thread with its own runtime; used by `demo` and tests.
 ///
 /// Dropping it stops it like [`RunningTarget::stop`].
@@ -132,6 +182,8 @@ pub struct RunningTarget {
     stop_tx: Option<oneshot::Sender<()>>,
     /// The server thread; taken when joined.
     thread: Option<JoinHandle<()>>,
+    /// Serving https:// and wss:// (a self-signed certificate).
+    tls: bool,
 }
 
 impl RunningTarget {
@@ -139,6 +191,17 @@ impl RunningTarget {
     ///
     /// Binding happens before this returns, so [`addr`](Self::addr) is known and accepts connections.
     pub fn start(opts: TargetOptions) -> io::Result<RunningTarget> {
+        RunningTarget::start_with(opts, None)
+    }
+
+    /// Like [`RunningTarget::start`], serving TLS with a self-signed certificate made now (see
+    /// [`tls_acceptor`]); [`url`](Self::url) is then `https://...`.
+    pub fn start_tls(opts: TargetOptions) -> io::Result<RunningTarget> {
+        RunningTarget::start_with(opts, Some(tls_acceptor()?))
+    }
+
+    fn start_with(opts: TargetOptions, tls: Option<tokio_rustls::TlsAcceptor>) -> io::Result<RunningTarget> {
+        let is_tls = tls.is_some();
         let runtime = if opts.threads <= 1 {
             tokio::runtime::Builder::new_current_thread()
         } else {
@@ -158,13 +221,14 @@ impl RunningTarget {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("hornet-target".to_owned()).spawn(move || {
             // serve only fails on errors it retries; nothing to report here.
-            let _ = runtime.block_on(serve(listener, async {
+            let stop = async {
                 // A dropped sender also means stop.
                 let _ = stop_rx.await;
-            }));
+            };
+            let _ = runtime.block_on(serve_tls(listener, stop, tls));
             runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
         })?;
-        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread) })
+        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread), tls: is_tls })
     }
 
     /// The bound address (with the actual port when port 0 was asked for).
@@ -172,9 +236,16 @@ impl RunningTarget {
         self.addr
     }
 
-    /// Base URL of the target, such as `http://127.0.0.1:8080`.
+    /// Base URL of the target, such as `http://127.0.0.1:8080` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Base WebSocket URL of the target, such as `ws://127.0.0.1:8080` (`wss://` with TLS).
+    pub fn ws_url(&self) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, lets in-flight requests finish briefly, and returns once the server thread has

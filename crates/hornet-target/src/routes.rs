@@ -88,12 +88,14 @@ pub(crate) struct State {
     epoch: Instant,
     /// Nanoseconds after `epoch` until which responses are held back; 0 when no stall is pending.
     stalled_until: AtomicU64,
+    /// The `/ws/broadcast` clients' channel.
+    hub: Arc<crate::ws::Hub>,
 }
 
 impl State {
     /// Fresh state with no stall.
     pub(crate) fn new() -> Self {
-        Self { epoch: Instant::now(), stalled_until: AtomicU64::new(0) }
+        Self { epoch: Instant::now(), stalled_until: AtomicU64::new(0), hub: Arc::new(crate::ws::Hub::new()) }
     }
 
     /// Holds back every response until `wait` from now (a longer pending stall wins).
@@ -208,7 +210,7 @@ fn flaky_p(query: Option<&str>) -> f64 {
 }
 
 /// The raw value of the first `name=value` pair called `name` (split on `&` and `=`, no decoding).
-fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (key == name).then_some(value)
@@ -268,6 +270,9 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     state: Arc<State>,
 ) -> Result<Response<TargetBody>, Infallible> {
+    if let Some(endpoint) = crate::ws::route(req.uri().path(), req.uri().query()) {
+        return Ok(crate::ws::upgrade(req, endpoint, state.hub.clone()));
+    }
     let response = match Route::parse(req.uri().path(), req.uri().query()) {
         Route::Root => text(StatusCode::OK, ROOT_BODY),
         Route::Json => {

@@ -392,10 +392,13 @@ fn endpoints_help_lists_every_endpoint() {
         "/redirect/",
         "/gzip",
         "/html",
+        "/ws/echo",
+        "/ws/broadcast",
+        "/ws/ticker",
     ] {
         assert!(help.contains(path), "{path}");
     }
-    assert_eq!(help.lines().count(), 14);
+    assert_eq!(help.lines().count(), 17);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use hornet_metrics::RunMeta;
 use hornet_metrics::aggregate::{EndpointRow, EndpointTable};
-use hornet_metrics::report::{ErrorReport, RESPONSE_TIME, Report};
+use hornet_metrics::report::{ErrorReport, Protocol, RESPONSE_TIME, Report};
 use hornet_runner::{Control, LoadRequest, StopReason, Tick};
 use hornet_script::Plan;
 use hornet_verdict::Checks;
@@ -644,7 +644,12 @@ pub struct Row {
 
 const METHODS: [&str; 9] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
 
-fn split_name(full: &str) -> (String, String) {
+/// Locust's Type and Name columns: the method of an HTTP endpoint named `METHOD /path`, or `WS` for
+/// a WebSocket step.
+fn split_name(full: &str, protocol: Protocol) -> (String, String) {
+    if protocol == Protocol::Ws {
+        return ("WS".to_owned(), full.to_owned());
+    }
     match full.split_once(' ') {
         Some((m, rest)) if METHODS.contains(&m) => (m.to_owned(), rest.to_owned()),
         _ => (String::new(), full.to_owned()),
@@ -653,7 +658,7 @@ fn split_name(full: &str) -> (String, String) {
 
 impl Row {
     fn from_live(r: &EndpointRow) -> Row {
-        let (kind, name) = split_name(&r.name);
+        let (kind, name) = split_name(&r.name, r.protocol);
         Row {
             kind,
             name,
@@ -702,7 +707,7 @@ impl Table {
             let e = &report.endpoints[idx];
             let s = &e.summary;
             if rank < TABLE_LIMIT {
-                let (kind, name) = split_name(&e.name);
+                let (kind, name) = split_name(&e.name, e.protocol);
                 rows.push(Row {
                     kind,
                     name,
@@ -794,6 +799,13 @@ fn checks_value(report: &Report, at: Option<Duration>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_column_is_the_method_or_ws() {
+        assert_eq!(split_name("GET /items", Protocol::Http), ("GET".into(), "/items".into()));
+        assert_eq!(split_name("list items", Protocol::Http), (String::new(), "list items".into()));
+        assert_eq!(split_name("WS send hello", Protocol::Ws), ("WS".into(), "WS send hello".into()));
+    }
 
     #[test]
     fn history_halves_when_full_and_keeps_the_whole_run() {

@@ -1,6 +1,6 @@
 //! Resolving a metric name, as written in `ensure` thresholds and conditions, to a number.
 
-use hornet_metrics::report::{EXPECT_FAILED, EXPECT_OK, RESPONSE_TIME};
+use hornet_metrics::report::{EXPECT_FAILED, EXPECT_OK, RESPONSE_TIME, WS_RTT};
 use hornet_metrics::{Apdex, EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Report, Summary};
 
 /// The aggregation suffixes a histogram name takes (`http.response_time.p95`).
@@ -55,6 +55,9 @@ fn zero_when_absent(name: &str) -> bool {
     if let Some(code) = name.strip_prefix("http.codes.") {
         return code.len() == 3 && code.parse::<u16>().is_ok_and(|c| (100..=599).contains(&c));
     }
+    if let Some(code) = name.strip_prefix("websocket.close.") {
+        return code.len() == 4 && code.parse::<u16>().is_ok_and(|c| (1000..=4999).contains(&c));
+    }
     let kind = name
         .strip_prefix(EXPECT_OK)
         .or_else(|| name.strip_prefix(EXPECT_FAILED))
@@ -88,6 +91,7 @@ pub(crate) fn resolve(report: &Report, apdex: Option<&Apdex>, name: &str) -> Res
         }
         let endpoint = base
             .strip_prefix(RESPONSE_TIME)
+            .or_else(|| base.strip_prefix(WS_RTT))
             .and_then(|rest| rest.strip_prefix('.'))
             .or_else(|| base.strip_prefix(ARTILLERY_BY_ENDPOINT));
         if let Some(endpoint) = endpoint {

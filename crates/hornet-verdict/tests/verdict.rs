@@ -445,3 +445,27 @@ scenarios:
     assert_eq!(a.rating, ApdexRating::Poor);
     assert!(v.failed());
 }
+
+/// `websocket.rtt.p99` and a step's own `websocket.rtt.<name>.<aggregation>` are usable in checks;
+/// an unseen close code counts as 0.
+#[test]
+fn websocket_metrics_resolve() {
+    let mut r = Recorder::new(1, 1);
+    r.ws_step_started(0);
+    r.ws_message_sent(4);
+    r.ws_message_received(4);
+    r.ws_reply(0, Duration::from_millis(1), 4, 4);
+    r.ws_closed(1000);
+    let mut agg = Aggregator::new(vec!["echo id".into()], vec!["s".into()]);
+    agg.set_protocols(vec![hornet_metrics::Protocol::Ws]);
+    agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 0);
+    let report = agg.report(meta());
+    assert_eq!(metric(&report, "websocket.rtt.p99"), Some(1.0));
+    assert_eq!(metric(&report, "websocket.rtt.echo id.max"), Some(1.0));
+    assert_eq!(metric(&report, "websocket.messages_received"), Some(1.0));
+    assert_eq!(metric(&report, "websocket.close.1000"), Some(1.0));
+    assert_eq!(metric(&report, "websocket.close.1006"), Some(0.0));
+    let v = evaluate(&checks(vec![threshold("websocket.rtt.p99", 0.5)], vec![]), &report);
+    assert!(!only(&v).ok);
+    assert_eq!(only(&v).detail, "websocket.rtt.p99 was 1");
+}

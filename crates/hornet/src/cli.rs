@@ -226,4 +226,8 @@ pub struct TargetArgs {
     /// Server threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Serve https:// and wss:// with a self-signed certificate made at start (clients need
+    /// --insecure or `config.tls.rejectUnauthorized: false`).
+    #[arg(long)]
+    pub tls: bool,
 }

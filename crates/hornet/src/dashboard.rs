@@ -177,6 +177,11 @@ fn collect_methods(steps: &[Step], methods: &mut [Option<String>], conflicting: 
                 }
             }
             Step::Loop { steps, .. } | Step::Parallel(steps) => collect_methods(steps, methods, conflicting),
+            Step::Ws(ws) => {
+                if let Some(slot) = ws.endpoint().and_then(|id| methods.get_mut(id as usize)) {
+                    *slot = Some("WS".to_owned());
+                }
+            }
             Step::Think(_) | Step::Log(_) => {}
         }
     }

@@ -178,6 +178,8 @@ fn label(kind: ErrorKind) -> &'static str {
         ErrorKind::CaptureFailed => "capture failed",
         ErrorKind::ExpectationFailed => "expectation failed",
         ErrorKind::Cancelled => "cancelled",
+        ErrorKind::HandshakeRefused => "handshake refused",
+        ErrorKind::AbnormalClose => "abnormal close",
     }
 }
 

@@ -35,6 +35,7 @@ use error::Failure;
 use pool::{Pool, PoolLease};
 
 pub use error::{EngineError, RequestError};
+pub(crate) use tls::{client_config as tls_client_config, server_name as tls_server_name};
 
 /// The `accept-encoding` sent when [`Request::decompress`] is set and the request has none.
 pub const ACCEPT_ENCODING_VALUE: &str = "gzip, deflate, br";

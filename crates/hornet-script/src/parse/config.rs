@@ -12,7 +12,7 @@ use super::{
 use super::{CONFIG, Cx, backquoted};
 use crate::error::{ScriptError, Span};
 use crate::plan::{
-    Condition, Ensure, ExpectSettings, Jitter, Payload, PayloadOrder, Plan, Scenario, Step, Threshold,
+    Condition, Ensure, ExpectSettings, Jitter, Payload, PayloadOrder, Plan, Scenario, Step, Threshold, WsStep,
 };
 use crate::template::Template;
 use crate::yaml::{Entry, Node, ScalarKind, Value};
@@ -588,11 +588,24 @@ pub(super) fn prune_endpoints(plan: &mut Plan) {
             match step {
                 Step::Request(r) => f(&mut r.endpoint),
                 Step::Loop { steps, .. } | Step::Parallel(steps) => visit(steps, f),
+                Step::Ws(ws) => match &mut **ws {
+                    WsStep::Connect(c) => f(&mut c.endpoint),
+                    WsStep::Send(s) => {
+                        if let Some(r) = &mut s.reply {
+                            f(&mut r.endpoint);
+                        }
+                    }
+                    WsStep::Wait(w) => f(&mut w.endpoint),
+                    WsStep::Close(_) => {}
+                },
                 Step::Think(_) | Step::Log(_) => {}
             }
         }
     }
     fn visit_all(plan: &mut Plan, f: &mut dyn FnMut(&mut u32)) {
+        if let Some(id) = &mut plan.ws.implicit_connect {
+            f(id);
+        }
         for flow in plan.before.iter_mut().chain(plan.after.iter_mut()) {
             visit(flow, f);
         }
@@ -608,13 +621,17 @@ pub(super) fn prune_endpoints(plan: &mut Plan) {
     });
     let mut renumber = vec![0u32; plan.endpoints.len()];
     let mut kept = Vec::new();
+    let mut protocols = Vec::new();
+    let old_protocols = std::mem::take(&mut plan.endpoint_protocols);
     for (i, name) in std::mem::take(&mut plan.endpoints).into_iter().enumerate() {
         if used[i] {
             renumber[i] = u32::try_from(kept.len()).unwrap_or(u32::MAX);
             kept.push(name);
+            protocols.push(old_protocols.get(i).copied().unwrap_or_default());
         }
     }
     plan.endpoints = kept;
+    plan.endpoint_protocols = protocols;
     visit_all(plan, &mut |id| *id = renumber.get(*id as usize).copied().unwrap_or(*id));
 }
 

@@ -15,8 +15,24 @@ use crate::template::Template;
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
 /// The step keys that are actions; a step has exactly one.
-const ACTIONS: [&str; 11] =
-    ["get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel"];
+const ACTIONS: [&str; 16] = [
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "think",
+    "loop",
+    "log",
+    "parallel",
+    "connect",
+    "send",
+    "sendBytes",
+    "wait",
+    "close",
+];
 
 /// The keys that hold a request body; a request has at most one.
 const BODIES: [&str; 4] = ["json", "body", "form", "formData"];
@@ -56,22 +72,14 @@ impl Cx<'_> {
             None => 1,
         };
         if let Some(e) = map.get("engine") {
+            // A flow may mix HTTP and WebSocket steps whatever its engine: the steps say which.
             let engine = self.text(&e.value, "`engine`")?;
-            match engine {
-                "http" => {}
-                "ws" | "websocket" => {
-                    return Err(self
-                        .err(
-                            e.value.span,
-                            format!("`engine: {engine}` is an Artillery feature hornet does not support yet"),
-                        )
-                        .with_help("hornet runs `http` scenarios only for now; remove `engine`"));
-                }
-                other => {
-                    return Err(self
-                        .err(e.value.span, format!("the `{other}` engine is not supported by hornet"))
-                        .with_help("hornet runs `http` scenarios; remove `engine` or set it to `http`"));
-                }
+            if !matches!(engine, "http" | "ws" | "websocket") {
+                return Err(self
+                    .err(e.value.span, format!("the `{engine}` engine is not supported by hornet"))
+                    .with_help(
+                        "hornet runs `http` and `ws` scenarios; remove `engine` or set it to `http` or `ws`",
+                    ));
             }
         }
         let flow = map.get("flow").ok_or_else(|| {
@@ -169,6 +177,7 @@ impl Cx<'_> {
                 }
                 Ok(Step::Parallel(steps))
             }
+            key if super::ws::WS_ACTIONS.contains(&key) => self.ws_step(&map, action),
             method => Ok(Step::Request(Box::new(self.request(method, action)?))),
         }
     }
@@ -266,7 +275,7 @@ impl Cx<'_> {
             Some(e) => self.name(&e.value, "`name`")?.to_string(),
             None => format!("{} {source}", method.to_ascii_uppercase()),
         };
-        let endpoint = self.endpoint(name)?;
+        let endpoint = self.endpoint_of(name, crate::plan::Protocol::Http, action.key_span)?;
         let headers = match map.get("headers") {
             Some(e) => self.headers(&e.value)?,
             None => Vec::new(),
@@ -359,7 +368,7 @@ impl Cx<'_> {
     }
 
     /// The items of a list, or the value itself when it is not a list (null: nothing).
-    fn one_or_list<'n>(&self, node: &'n Node) -> Vec<&'n Node> {
+    pub(super) fn one_or_list<'n>(&self, node: &'n Node) -> Vec<&'n Node> {
         match &node.value {
             Value::Seq(items) => items.iter().collect(),
             _ if is_null(node) => Vec::new(),
@@ -468,7 +477,7 @@ impl Cx<'_> {
     }
 
     /// One `capture` (or, with `is_match`, one `match`).
-    fn capture(&self, node: &Node, is_match: bool) -> Result<Capture> {
+    pub(super) fn capture(&self, node: &Node, is_match: bool) -> Result<Capture> {
         let what = if is_match { "each `match`" } else { "each capture" };
         let map = self.map(node, what, &CAPTURE, false).map_err(|e| {
             if e.help.is_none() {
@@ -625,7 +634,7 @@ impl Cx<'_> {
     }
 
     /// Compiles a regular expression; a syntax error points at the bad part of the string.
-    fn regex(&self, node: &Node, what: &str, flags: Flags) -> Result<Regex> {
+    pub(super) fn regex(&self, node: &Node, what: &str, flags: Flags) -> Result<Regex> {
         let text = self.text(node, what)?;
         let built = regex::RegexBuilder::new(text)
             .case_insensitive(flags.case_insensitive)
@@ -773,7 +782,7 @@ impl Cx<'_> {
 
 /// Regular-expression flags.
 #[derive(Debug, Clone, Copy, Default)]
-struct Flags {
+pub(super) struct Flags {
     case_insensitive: bool,
     multi_line: bool,
     dot_all: bool,

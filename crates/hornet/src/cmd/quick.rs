@@ -127,6 +127,8 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             flow: vec![Step::Request(Box::new(request))],
         }],
         endpoints: vec![format!("{method} {}", args.url)],
+        endpoint_protocols: vec![Default::default()],
+        ws: Default::default(),
         before: None,
         after: None,
         payloads: vec![],

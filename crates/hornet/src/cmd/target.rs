@@ -6,8 +6,9 @@ use super::exit;
 use crate::cli::TargetArgs;
 
 pub fn target(args: TargetArgs) -> i32 {
-    let running = match RunningTarget::start(TargetOptions { addr: args.addr, threads: args.threads.max(1) })
-    {
+    let opts = TargetOptions { addr: args.addr, threads: args.threads.max(1) };
+    let started = if args.tls { RunningTarget::start_tls(opts) } else { RunningTarget::start(opts) };
+    let running = match started {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: could not listen on {}: {e}", args.addr);
