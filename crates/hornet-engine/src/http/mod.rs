@@ -403,7 +403,9 @@ impl HttpClient {
             }
             // The server closed it while idle: open a new one below.
         }
-        let mut conn = self.connector.open(target, t).await?;
+        // Boxed: opening (DNS, TLS, hyper handshakes) is a large future that would otherwise make
+        // every request's future, and each move of it, that much larger.
+        let mut conn = Box::pin(self.connector.open(target, t)).await?;
         conn.ready().await.map_err(|e| error::from_hyper(&e, target))?;
         Ok((Lease::Own(conn), false))
     }

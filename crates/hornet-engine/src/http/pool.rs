@@ -123,7 +123,8 @@ impl Pool {
                 return Ok((PoolLease::H1 { conn, permit }, true));
             }
         }
-        let mut conn = connector.open(target, t).await?;
+        // Boxed, as in `HttpClient::checkout`: keeps the request future small.
+        let mut conn = Box::pin(connector.open(target, t)).await?;
         if !conn.is_h2() {
             // A fresh HTTP/1.1 connection becomes ready once its task has run.
             if let Err(e) = conn.ready().await {
