@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::io;
+use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -295,14 +296,15 @@ impl H1Conn {
     /// Parses the buffered bytes as a response head, recording header ranges; `None` when
     /// incomplete.
     fn parse(&mut self) -> Result<Option<Parsed>, H1Error> {
-        let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         match parse_into(&self.rbuf, &mut stack, &mut self.ranges) {
             Err(httparse::Error::TooManyHeaders) => {}
             other => return other.map_err(parse_error),
         }
         // Every header line takes at least 3 bytes, which bounds the count.
         for n in [1024, MAX_HEAD / 3 + 1] {
-            let mut heap = vec![httparse::EMPTY_HEADER; n];
+            let mut heap: Vec<MaybeUninit<httparse::Header<'_>>> = Vec::with_capacity(n);
+            heap.resize_with(n, MaybeUninit::uninit);
             match parse_into(&self.rbuf, &mut heap, &mut self.ranges) {
                 Err(httparse::Error::TooManyHeaders) => {}
                 other => return other.map_err(parse_error),
@@ -521,11 +523,13 @@ impl H1Conn {
 /// byte ranges of the headers' names and values in `ranges`.
 fn parse_into<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
     ranges: &mut Vec<[usize; 4]>,
 ) -> Result<Option<Parsed>, httparse::Error> {
-    let mut resp = httparse::Response::new(headers);
-    let len = match resp.parse(buf)? {
+    let mut resp = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, buf, headers)?
+    {
         httparse::Status::Partial => return Ok(None),
         httparse::Status::Complete(len) => len,
     };
@@ -653,16 +657,16 @@ mod tests {
     #[test]
     fn parse_records_ranges_and_asks_for_more() {
         let mut ranges = Vec::new();
-        let mut hs = [httparse::EMPTY_HEADER; 4];
+        let mut hs = [const { MaybeUninit::uninit() }; 4];
         assert!(matches!(parse_into(b"HTTP/1.1 200 OK\r\nA: b", &mut hs, &mut ranges), Ok(None)));
         let buf = b"HTTP/1.0 404 Nope\r\nServer: x\r\nEmpty:\r\n\r\nbody";
-        let mut hs = [httparse::EMPTY_HEADER; 4];
+        let mut hs = [const { MaybeUninit::uninit() }; 4];
         let p = parse_into(buf, &mut hs, &mut ranges).expect("parse").expect("complete");
         assert_eq!((p.len, p.code, p.minor), (buf.len() - 4, 404, 0));
         assert_eq!(&buf[ranges[0][0]..ranges[0][1]], b"Server");
         assert_eq!(&buf[ranges[0][2]..ranges[0][3]], b"x");
         assert_eq!(ranges[1][2], ranges[1][3]);
-        let mut hs = [httparse::EMPTY_HEADER; 1];
+        let mut hs = [const { MaybeUninit::uninit() }; 1];
         assert!(matches!(parse_into(buf, &mut hs, &mut ranges), Err(httparse::Error::TooManyHeaders)));
     }
 }
