@@ -331,8 +331,9 @@ impl HttpClient {
             // A redirect's body is read (so the connection can be reused) but never kept.
             let keep = keep_body && next.is_none();
             let read = match (incoming, lease.route()) {
+                // Boxed, like hyper's send: the lean path's future stays small.
                 (HeadBody::Hyper(incoming), _) => {
-                    read_body(incoming, keep).await.map_err(|e| error::from_hyper(&e, &target))
+                    Box::pin(read_body(incoming, keep)).await.map_err(|e| error::from_hyper(&e, &target))
                 }
                 (HeadBody::Lean, Route::Lean(conn, _)) => {
                     conn.read_body(keep).await.map_err(|e| e.failure(&target))
@@ -451,13 +452,13 @@ impl HttpClient {
                     let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), Some(host));
                     *bytes_sent += request_size(&req, x.body.len());
-                    Self::attempt_hyper(sender.send_request(req), target, retry, t).await
+                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
                 }
                 Route::H2(sender) => {
                     let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), None);
                     *bytes_sent += request_size(&req, x.body.len());
-                    Self::attempt_hyper(sender.send_request(req), target, retry, t).await
+                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
                 }
             };
             match attempt {
