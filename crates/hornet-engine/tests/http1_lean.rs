@@ -454,6 +454,43 @@ async fn pooled_stale_keep_alive_is_retried_transparently() {
 }
 
 #[tokio::test]
+async fn pooled_connections_closed_while_idle_are_all_replaced() {
+    run(async {
+        // Answers one request per connection and closes it.
+        let (addr, accepts) = server(|mut p| async move {
+            if p.request().await.is_some() {
+                p.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            }
+        })
+        .await;
+        let client = std::rc::Rc::new(client(5_000, Some(3)));
+        let url = format!("http://{addr}/");
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let (client, req) = (client.clone(), get(&url));
+            tasks.push(tokio::task::spawn_local(async move { client.send(&mut Session::new(), req).await }));
+        }
+        for task in tasks {
+            task.await.expect("task").expect("first round");
+        }
+        assert_eq!(accepts.load(Ordering::SeqCst), 3);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Three idle connections, all closed by the server: none is used, none is retried on.
+        let resp = client.send(&mut Session::new(), get(&url)).await.expect("after idle close");
+        assert_eq!(resp.body.as_deref(), Some(&b"ok"[..]));
+        assert!(resp.timings.connect.is_some());
+        assert_eq!(resp.bytes_sent, client_bytes(&addr), "sent once, not retried");
+        assert_eq!(accepts.load(Ordering::SeqCst), 4);
+    })
+    .await;
+}
+
+/// Size of the engine's GET / to `addr` with no headers.
+fn client_bytes(addr: &SocketAddr) -> u64 {
+    format!("GET / HTTP/1.1\r\nhost: {addr}\r\n\r\n").len() as u64
+}
+
+#[tokio::test]
 async fn a_request_cancelled_mid_response_does_not_leave_its_connection_in_the_pool() {
     run(async {
         let (addr, accepts) = server(|mut p| async move {

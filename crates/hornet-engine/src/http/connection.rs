@@ -156,12 +156,12 @@ pub(crate) struct Conn {
 
 impl Conn {
     /// True when the connection task has ended (the server closed it, or it failed), or a lean
-    /// connection may not carry another request.
+    /// connection may not carry another request (see [`H1Conn::idle_and_open`]).
     pub(crate) fn is_closed(&self) -> bool {
         match &self.sender {
             Sender::H1(s) => s.is_closed(),
             Sender::H2(s) => s.is_closed(),
-            Sender::Lean(c) => !c.reusable(),
+            Sender::Lean(c) => !c.idle_and_open(),
         }
     }
 

@@ -160,6 +160,17 @@ impl H1Conn {
         self.keep_alive && !self.busy
     }
 
+    /// True when an idle connection looks usable: reusable, and nothing (EOF, a reset, bytes
+    /// nobody asked for) arrived since its last response. Costs no system call unless the socket
+    /// was signalled readable since (tokio clears readiness after a short read).
+    pub(crate) fn idle_and_open(&self) -> bool {
+        if !self.reusable() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.io.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// Renders a request as hyper's http1 client would write it: request line with the
     /// origin-form target, `host` unless the headers have one, the headers, `content-length` for
     /// a non-empty body unless given (a given `transfer-encoding` makes the body one chunk
