@@ -39,6 +39,8 @@ const INLINE_BODY: usize = 16 * 1024;
 const STACK_HEADERS: usize = 64;
 /// The most a kept body with a `content-length` reserves at once (a length is not trusted).
 const MAX_RESERVE: usize = 1024 * 1024;
+/// A kept body larger than this takes the read buffer with it; the connection starts a new one.
+const KEEP_BUF_LIMIT: usize = 64 * 1024;
 
 /// How the body of the current response is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -425,7 +427,12 @@ impl H1Conn {
                     Err(e) => return Err(H1Error::Io(e)),
                 }
             }
-            return Ok((Some(self.rbuf.split_to(want).freeze()), n));
+            let body = self.rbuf.split_to(want).freeze();
+            if want > KEEP_BUF_LIMIT && self.rbuf.is_empty() {
+                // Leave the large buffer to the body alone, so the connection does not keep it.
+                self.rbuf = BytesMut::new();
+            }
+            return Ok((Some(body), n));
         }
         let mut left = n;
         loop {
