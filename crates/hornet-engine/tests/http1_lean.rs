@@ -404,6 +404,52 @@ async fn many_headers_are_all_kept() {
 }
 
 #[tokio::test]
+async fn header_names_are_right_when_they_change_between_responses() {
+    run(async {
+        let (addr, accepts) = server(|mut p| async move {
+            let responses: [&[u8]; 4] = [
+                b"HTTP/1.1 200 OK\r\nX-A: 1\r\nServer: s\r\ncontent-length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nServer: s\r\nX-B: 2\r\ncontent-length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nx-a: 3\r\nServer: t\r\ncontent-length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nX-A: 4\r\ncontent-length: 0\r\nX-C: 5\r\n\r\n",
+            ];
+            for response in responses {
+                if p.request().await.is_none() {
+                    return;
+                }
+                p.send(response).await;
+            }
+        })
+        .await;
+        let client = client(5_000, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/");
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let resp = client.send(&mut session, get(&url)).await.expect("send");
+            let mut pairs: Vec<String> = resp
+                .headers
+                .iter()
+                .map(|(n, v)| format!("{}={}", n.as_str(), v.to_str().unwrap_or("?")))
+                .collect();
+            pairs.sort();
+            seen.push(pairs.join(","));
+        }
+        assert_eq!(
+            seen,
+            [
+                "content-length=0,server=s,x-a=1",
+                "content-length=0,server=s,x-b=2",
+                "content-length=0,server=t,x-a=3",
+                "content-length=0,x-a=4,x-c=5",
+            ]
+        );
+        assert_eq!(accepts.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn reset_mid_chunked_body_is_connect_reset() {
     run(async {
         let (addr, _) = server(|mut p| async move {

@@ -37,6 +37,8 @@ const MAX_TRAILERS: usize = 64 * 1024;
 const INLINE_BODY: usize = 16 * 1024;
 /// Headers parsed without a heap allocation.
 const STACK_HEADERS: usize = 64;
+/// Header names remembered by position per connection.
+const NAME_CACHE: usize = 32;
 /// The most a kept body with a `content-length` reserves at once (a length is not trusted).
 const MAX_RESERVE: usize = 1024 * 1024;
 /// A kept body larger than this takes the read buffer with it; the connection starts a new one.
@@ -120,6 +122,9 @@ pub(crate) struct H1Conn {
     rbuf: BytesMut,
     /// Byte ranges (name start, name end, value start, value end) of the parsed headers.
     ranges: Vec<[usize; 4]>,
+    /// The header names of the last responses by position, as received and parsed: a server
+    /// sends the same names in the same order, and reusing them skips `HeaderName::from_bytes`.
+    names: Vec<(Box<[u8]>, HeaderName)>,
     framing: Framing,
     keep_alive: bool,
     /// A request was written and its response not yet read to its end.
@@ -151,6 +156,7 @@ impl H1Conn {
             body_apart: false,
             rbuf: BytesMut::with_capacity(READ_BUF),
             ranges: Vec::new(),
+            names: Vec::new(),
             framing: Framing::Empty,
             keep_alive: true,
             busy: false,
@@ -345,11 +351,22 @@ impl H1Conn {
         let mut encoded = false;
         let mut close = false;
         let mut keep_alive = false;
-        for &[n0, n1, v0, v1] in &self.ranges {
-            let name = head
-                .get(n0..n1)
-                .and_then(|n| HeaderName::from_bytes(n).ok())
-                .ok_or(H1Error::Protocol("invalid response header name"))?;
+        for (i, &[n0, n1, v0, v1]) in self.ranges.iter().enumerate() {
+            let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
+            let name = match self.names.get(i) {
+                Some((seen, name)) if **seen == *raw => name.clone(),
+                _ => {
+                    let name = HeaderName::from_bytes(raw)
+                        .map_err(|_| H1Error::Protocol("invalid response header name"))?;
+                    let entry = (Box::from(raw), name.clone());
+                    if i < self.names.len() {
+                        self.names[i] = entry;
+                    } else if i < NAME_CACHE {
+                        self.names.push(entry);
+                    }
+                    name
+                }
+            };
             if v0 > v1 || v1 > head.len() {
                 return Err(H1Error::Protocol("invalid response header value"));
             }
