@@ -1,6 +1,7 @@
 //! Opening and holding one HTTP connection: DNS, TCP connect, TLS handshake and the hyper
 //! HTTP/1.1 or HTTP/2 handshake, each phase timed; the connection task runs on the thread's
-//! `LocalSet` and is aborted when the [`Conn`] holding it is dropped.
+//! `LocalSet` and is aborted when the [`Conn`] holding it is dropped. Plain `http://` connections
+//! skip hyper: they are lean [`H1Conn`]s driven by the request itself (no task).
 
 use std::fmt;
 use std::future::Future;
@@ -11,7 +12,6 @@ use bytes::Bytes;
 use hornet_metrics::{ErrorKind, Timings};
 use http::{HeaderValue, Uri};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use super::error::{self, Failure, Phase};
+use super::h1::H1Conn;
 use super::tls;
 
 /// The body type the engine sends: one in-memory buffer, never copied.
@@ -50,16 +51,29 @@ impl<'a> Target<'a> {
             }
             None => return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without scheme: {uri}"))),
         };
-        let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
+        // Split by hand: `Uri::host` and `Uri::port_u16` each search the authority again, which
+        // showed in profiles of the request path. Same results for the URIs `http` accepts.
+        let Some(authority) = uri.authority().map(|a| a.as_str()) else {
             return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without host: {uri}")));
         };
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let authority = match authority.bytes().rposition(|b| b == b'@') {
+            Some(at) => &authority[at + 1..],
+            None => authority,
+        };
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(rest) => match rest.find(']') {
+                Some(end) => (&rest[..end], rest[end + 1..].strip_prefix(':')),
+                None => (rest, None),
+            },
+            None => match authority.bytes().position(|b| b == b':') {
+                Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
+                None => (authority, None),
+            },
+        };
         if host.is_empty() {
             return Err(Failure::new(ErrorKind::InvalidUrl, format!("url without host: {uri}")));
         }
-        let authority = authority.as_str();
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let port = port.and_then(|p| p.parse::<u16>().ok()).unwrap_or(if https { 443 } else { 80 });
         Ok(Target { https, host, port, authority })
     }
 }
@@ -98,13 +112,16 @@ impl Origin {
     }
 }
 
-/// Aborts the spawned hyper connection task when dropped, which closes the socket.
+/// Aborts the spawned hyper connection task when dropped, which closes the socket (a lean
+/// connection has no task).
 #[derive(Debug)]
-pub(crate) struct TaskGuard(JoinHandle<()>);
+pub(crate) struct TaskGuard(Option<JoinHandle<()>>);
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 
@@ -113,6 +130,18 @@ impl Drop for TaskGuard {
 pub(crate) enum Sender {
     H1(http1::SendRequest<ReqBody>),
     H2(http2::SendRequest<ReqBody>),
+    /// A plain-TCP HTTP/1.1 connection without hyper.
+    Lean(Box<H1Conn>),
+}
+
+/// How a request goes out on a leased connection.
+pub(crate) enum Route<'a> {
+    /// The lean HTTP/1.1 path, with the connection's `Host` value.
+    Lean(&'a mut H1Conn, &'a HeaderValue),
+    /// hyper's HTTP/1.1 client, with the connection's `Host` value.
+    H1(&'a mut http1::SendRequest<ReqBody>, &'a HeaderValue),
+    /// hyper's HTTP/2 client.
+    H2(&'a mut http2::SendRequest<ReqBody>),
 }
 
 /// An open connection to one origin.
@@ -126,11 +155,23 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// True when the connection task has ended (the server closed it, or it failed).
+    /// True when the connection task has ended (the server closed it, or it failed), or a lean
+    /// connection may not carry another request (see [`H1Conn::idle_and_open`]).
     pub(crate) fn is_closed(&self) -> bool {
         match &self.sender {
             Sender::H1(s) => s.is_closed(),
             Sender::H2(s) => s.is_closed(),
+            Sender::Lean(c) => !c.idle_and_open(),
+        }
+    }
+
+    /// False when the connection must not be kept after its last exchange (a lean connection
+    /// whose response closed it, or that was left mid-exchange); hyper connections close
+    /// themselves and are then seen as closed at checkout.
+    pub(crate) fn reusable(&self) -> bool {
+        match &self.sender {
+            Sender::Lean(c) => c.reusable(),
+            Sender::H1(_) | Sender::H2(_) => true,
         }
     }
 
@@ -139,23 +180,20 @@ impl Conn {
         match &mut self.sender {
             Sender::H1(s) => s.ready().await,
             Sender::H2(s) => s.ready().await,
+            Sender::Lean(_) => Ok(()),
         }
     }
 
     pub(crate) fn is_h2(&self) -> bool {
         matches!(self.sender, Sender::H2(_))
     }
-}
 
-impl Sender {
-    /// Hands a request to hyper; resolves with the response head.
-    pub(crate) async fn send(
-        &mut self,
-        req: http::Request<ReqBody>,
-    ) -> Result<http::Response<Incoming>, hyper::Error> {
-        match self {
-            Sender::H1(s) => s.send_request(req).await,
-            Sender::H2(s) => s.send_request(req).await,
+    /// How the next request goes out on this connection.
+    pub(crate) fn route(&mut self) -> Route<'_> {
+        match &mut self.sender {
+            Sender::Lean(c) => Route::Lean(c, &self.host_header),
+            Sender::H1(s) => Route::H1(s, &self.host_header),
+            Sender::H2(s) => Route::H2(s),
         }
     }
 }
@@ -292,8 +330,8 @@ impl Connector {
         let _ = tcp.set_nodelay(true);
         let origin = Origin::of(target);
         if !target.https {
-            let (sender, guard) = self.handshake(tcp, false, target).await?;
-            return Ok(Conn { origin, sender, host_header, guard });
+            let sender = Sender::Lean(Box::new(H1Conn::new(tcp)));
+            return Ok(Conn { origin, sender, host_header, guard: TaskGuard(None) });
         }
         let name = tls::server_name(target.host).ok_or_else(|| {
             Failure::new(ErrorKind::InvalidUrl, format!("invalid tls server name {:?}", target.host))
@@ -317,13 +355,13 @@ impl Connector {
             let task = tokio::task::spawn_local(async move {
                 let _ = conn.await;
             });
-            Ok((Sender::H2(sender), TaskGuard(task)))
+            Ok((Sender::H2(sender), TaskGuard(Some(task))))
         } else {
             let (sender, conn) = self.h1.handshake(io).await.map_err(|e| error::from_hyper(&e, target))?;
             let task = tokio::task::spawn_local(async move {
                 let _ = conn.await;
             });
-            Ok((Sender::H1(sender), TaskGuard(task)))
+            Ok((Sender::H1(sender), TaskGuard(Some(task))))
         }
     }
 }
@@ -346,6 +384,8 @@ mod tests {
         assert_eq!(parse("HTTP://h:8080/"), Ok((false, "h".into(), 8080, "h:8080".into())));
         assert_eq!(parse("http://[::1]:9/"), Ok((false, "::1".into(), 9, "[::1]:9".into())));
         assert_eq!(parse("http://user:pw@h:1/"), Ok((false, "h".into(), 1, "h:1".into())));
+        assert_eq!(parse("http://u@[::1]/"), Ok((false, "::1".into(), 80, "[::1]".into())));
+        assert_eq!(parse("http://h:/"), Ok((false, "h".into(), 80, "h:".into())));
     }
 
     #[test]

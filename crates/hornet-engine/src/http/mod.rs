@@ -1,5 +1,8 @@
-//! The HTTP client engine: sends one request over HTTP/1.1 or HTTP/2 (hyper's low-level
-//! `client::conn` API on connections it opens itself) and measures each phase (design.md §3).
+//! The HTTP client engine: sends one request over HTTP/1.1 or HTTP/2 and measures each phase
+//! (design.md §3). Plain `http://` requests take the lean HTTP/1.1 path of [`h1`] (pre-rendered
+//! request, `httparse`, reused buffers; design.md §7); `https://` ones use hyper's low-level
+//! `client::conn` API (HTTP/2 or HTTP/1.1 as ALPN decides), in both cases on connections the
+//! engine opens itself.
 //!
 //! An [`HttpClient`] exists once per worker thread and is shared by that thread's virtual users;
 //! each virtual user keeps its connections in its own [`Session`] (one keep-alive connection per
@@ -16,6 +19,7 @@ mod connection;
 mod cookies;
 mod decode;
 mod error;
+mod h1;
 mod pool;
 mod redirect;
 mod tls;
@@ -25,11 +29,11 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use hornet_metrics::{ErrorKind, Timings};
 use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST, LOCATION};
-use http::{HeaderMap, HeaderValue, Method, Uri};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
 
-use connection::{Conn, Connector, ReqBody, Target};
+use connection::{Conn, Connector, ReqBody, Route, Target};
 use cookies::Jar;
 use error::Failure;
 use pool::{Pool, PoolLease};
@@ -200,18 +204,11 @@ enum Lease {
 }
 
 impl Lease {
-    async fn send(&mut self, req: http::Request<ReqBody>) -> Result<http::Response<Incoming>, hyper::Error> {
+    /// How the request goes out on the leased connection.
+    fn route(&mut self) -> Route<'_> {
         match self {
-            Lease::Own(conn) => conn.sender.send(req).await,
-            Lease::Pool(lease) => lease.send(req).await,
-        }
-    }
-
-    /// The `Host` value to add for HTTP/1.1; `None` on HTTP/2 (`:authority` comes from the URI).
-    fn host_header(&self) -> Option<&HeaderValue> {
-        match self {
-            Lease::Own(conn) => (!conn.is_h2()).then_some(&conn.host_header),
-            Lease::Pool(lease) => lease.host_header(),
+            Lease::Own(conn) => conn.route(),
+            Lease::Pool(lease) => lease.route(),
         }
     }
 }
@@ -225,10 +222,33 @@ struct Progress {
 
 /// A response head on a leased connection, its body still to read.
 struct Head {
-    parts: http::response::Parts,
-    body: Incoming,
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    body: HeadBody,
     lease: Lease,
     first_byte: Instant,
+}
+
+/// Where the body of a [`Head`] comes from.
+enum HeadBody {
+    Hyper(Incoming),
+    /// The lean connection of the lease reads it.
+    Lean,
+}
+
+/// How one attempt to send a request ended.
+enum Attempt {
+    Head {
+        status: StatusCode,
+        version: Version,
+        headers: HeaderMap,
+        body: HeadBody,
+        first_byte: Instant,
+    },
+    /// Failed before any response byte on what may be a stale keep-alive connection.
+    Stale,
+    Failed(Failure),
 }
 
 impl HttpClient {
@@ -300,22 +320,33 @@ impl HttpClient {
             let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(&mut headers) };
             session.jar.apply(&p.uri, &mut hop_headers);
             let x = Exchange { method: &method, uri: &p.uri, body: &body };
-            let Head { parts, body: incoming, lease, first_byte } =
+            let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } =
                 self.head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent).await?;
-            session.jar.store_response(&p.uri, &parts.headers);
-            let status = parts.status.as_u16();
+            session.jar.store_response(&p.uri, &resp_headers);
+            let status = status.as_u16();
             let next = if may_follow && redirect::is_redirect(status) {
-                parts.headers.get(LOCATION).and_then(|l| redirect::resolve(&p.uri, l))
+                resp_headers.get(LOCATION).and_then(|l| redirect::resolve(&p.uri, l))
             } else {
                 None
             };
             // A redirect's body is read (so the connection can be reused) but never kept.
-            let (kept, len) = match read_body(incoming, keep_body && next.is_none()).await {
+            let keep = keep_body && next.is_none();
+            let read = match (incoming, lease.route()) {
+                // Boxed, like hyper's send: the lean path's future stays small.
+                (HeadBody::Hyper(incoming), _) => {
+                    Box::pin(read_body(incoming, keep)).await.map_err(|e| error::from_hyper(&e, &target))
+                }
+                (HeadBody::Lean, Route::Lean(conn, _)) => {
+                    conn.read_body(keep).await.map_err(|e| e.failure(&target))
+                }
+                (HeadBody::Lean, _) => Err(error::protocol(&target, "response body lost its connection")),
+            };
+            let (kept, len) = match read {
                 Ok(body) => body,
-                Err(e) => {
+                Err(failure) => {
                     self.discard(lease);
                     p.timings.receive = first_byte.elapsed();
-                    return Err(error::from_hyper(&e, &target));
+                    return Err(failure);
                 }
             };
             let last_byte = Instant::now();
@@ -338,19 +369,19 @@ impl HttpClient {
             }
             let body = match kept {
                 Some(raw) if decompress => Some(
-                    decode::decode(&parts.headers, raw, decode::MAX_DECODED)
+                    decode::decode(&resp_headers, raw, decode::MAX_DECODED)
                         .map_err(|detail| error::protocol(&target, &detail))?,
                 ),
                 kept => kept,
             };
             return Ok(Response {
                 status,
-                headers: parts.headers,
+                headers: resp_headers,
                 body,
                 body_len,
                 bytes_sent,
                 timings: p.timings,
-                version: parts.version,
+                version,
                 redirects,
             });
         }
@@ -374,16 +405,17 @@ impl HttpClient {
             }
             // The server closed it while idle: open a new one below.
         }
-        // Boxed: opening a connection (TCP, TLS, handshake) is a large future but a rare one; inline it
-        // would make every request's future (and each move of it) several kilobytes larger.
+        // Boxed: opening (DNS, TLS, hyper handshakes) is a large future that would otherwise make
+        // every request's future, and each move of it, that much larger.
         let mut conn = Box::pin(self.connector.open(target, t)).await?;
         conn.ready().await.map_err(|e| error::from_hyper(&e, target))?;
         Ok((Lease::Own(conn), false))
     }
 
-    /// Returns a connection after a complete response.
+    /// Returns a connection after a complete response (dropping one the response closed).
     fn checkin(&self, session: &mut Session, lease: Lease) {
         match (lease, &self.pool) {
+            (Lease::Own(conn), _) if !conn.reusable() => {}
             (Lease::Own(conn), _) => session.conns.push(conn),
             (Lease::Pool(lease), Some(pool)) => pool.checkin(lease),
             (Lease::Pool(_), None) => {}
@@ -412,27 +444,106 @@ impl HttpClient {
         loop {
             let (mut lease, reused) = self.checkout(session, target, t).await?;
             let retry = may_retry && reused;
-            // Keep a copy of the headers only when a retry may need them.
-            let headers = if retry { headers.clone() } else { std::mem::take(&mut headers) };
-            let req = build_request(x.method.clone(), x.uri, headers, x.body.clone(), lease.host_header());
-            *bytes_sent += request_size(&req, x.body.len());
-            let ready = Instant::now();
-            match lease.send(req).await {
-                Ok(head) => {
-                    let first_byte = Instant::now();
-                    t.wait = first_byte - ready;
-                    let (parts, body) = head.into_parts();
-                    return Ok(Head { parts, body, lease, first_byte });
+            let attempt = match lease.route() {
+                Route::Lean(conn, host) => {
+                    Self::attempt_lean(conn, host, target, x, &headers, retry, t, bytes_sent).await
                 }
-                Err(e) => {
+                Route::H1(sender, host) => {
+                    // Keep a copy of the headers only when a retry may need them.
+                    let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), Some(host));
+                    *bytes_sent += request_size(&req, x.body.len());
+                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
+                }
+                Route::H2(sender) => {
+                    let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), None);
+                    *bytes_sent += request_size(&req, x.body.len());
+                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
+                }
+            };
+            match attempt {
+                Attempt::Head { status, version, headers, body, first_byte } => {
+                    return Ok(Head { status, version, headers, body, lease, first_byte });
+                }
+                Attempt::Stale => {
                     self.discard(lease);
-                    if retry && error::is_stale_connection(&e) {
-                        may_retry = false;
-                        continue;
-                    }
-                    t.wait = ready.elapsed();
-                    return Err(error::from_hyper(&e, target));
+                    may_retry = false;
                 }
+                Attempt::Failed(failure) => {
+                    self.discard(lease);
+                    return Err(failure);
+                }
+            }
+        }
+    }
+
+    /// One attempt on the lean HTTP/1.1 path: render and write the request, read the response
+    /// head. Sets `t.wait` (first byte − written); adds to `bytes_sent`.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt_lean(
+        conn: &mut h1::H1Conn,
+        host: &HeaderValue,
+        target: &Target<'_>,
+        x: &Exchange<'_>,
+        headers: &HeaderMap,
+        retry: bool,
+        t: &mut Timings,
+        bytes_sent: &mut u64,
+    ) -> Attempt {
+        *bytes_sent += conn.render(x.method, x.uri, headers, host, x.body);
+        let written = match conn.write(x.body).await {
+            Ok(written) => written,
+            Err(e) if retry && e.is_stale() => return Attempt::Stale,
+            Err(e) => {
+                t.wait = Duration::ZERO;
+                return Attempt::Failed(e.failure(target));
+            }
+        };
+        match conn.read_head(*x.method == Method::HEAD).await {
+            Ok(head) => {
+                t.wait = head.first_byte.saturating_duration_since(written);
+                Attempt::Head {
+                    status: head.status,
+                    version: head.version,
+                    headers: head.headers,
+                    body: HeadBody::Lean,
+                    first_byte: head.first_byte,
+                }
+            }
+            Err(e) if retry && e.is_stale() => Attempt::Stale,
+            Err(e) => {
+                t.wait = written.elapsed();
+                Attempt::Failed(e.failure(target))
+            }
+        }
+    }
+
+    /// One attempt through hyper: `send` is the request handed to hyper. Sets `t.wait`.
+    async fn attempt_hyper(
+        send: impl std::future::Future<Output = Result<http::Response<Incoming>, hyper::Error>>,
+        target: &Target<'_>,
+        retry: bool,
+        t: &mut Timings,
+    ) -> Attempt {
+        let ready = Instant::now();
+        match send.await {
+            Ok(head) => {
+                let first_byte = Instant::now();
+                t.wait = first_byte - ready;
+                let (parts, body) = head.into_parts();
+                Attempt::Head {
+                    status: parts.status,
+                    version: parts.version,
+                    headers: parts.headers,
+                    body: HeadBody::Hyper(body),
+                    first_byte,
+                }
+            }
+            Err(e) if retry && error::is_stale_connection(&e) => Attempt::Stale,
+            Err(e) => {
+                t.wait = ready.elapsed();
+                Attempt::Failed(error::from_hyper(&e, target))
             }
         }
     }

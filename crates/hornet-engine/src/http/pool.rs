@@ -14,10 +14,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use hornet_metrics::{ErrorKind, Timings};
-use http::HeaderValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::connection::{Conn, Connector, Origin, ReqBody, Sender, Target, TaskGuard};
+use super::connection::{Conn, Connector, Origin, ReqBody, Route, Sender, Target, TaskGuard};
 use super::error::Failure;
 
 /// A shared HTTP/2 connection of the pool.
@@ -65,22 +64,11 @@ pub(crate) enum PoolLease {
 }
 
 impl PoolLease {
-    /// Hands a request to hyper.
-    pub(crate) async fn send(
-        &mut self,
-        req: http::Request<ReqBody>,
-    ) -> Result<http::Response<hyper::body::Incoming>, hyper::Error> {
+    /// How the request goes out on the leased connection.
+    pub(crate) fn route(&mut self) -> Route<'_> {
         match self {
-            PoolLease::H1 { conn, .. } => conn.sender.send(req).await,
-            PoolLease::H2 { sender, .. } => sender.send_request(req).await,
-        }
-    }
-
-    /// The `Host` header value for HTTP/1.1 requests (`None` for HTTP/2).
-    pub(crate) fn host_header(&self) -> Option<&HeaderValue> {
-        match self {
-            PoolLease::H1 { conn, .. } => Some(&conn.host_header),
-            PoolLease::H2 { .. } => None,
+            PoolLease::H1 { conn, .. } => conn.route(),
+            PoolLease::H2 { sender, .. } => Route::H2(sender),
         }
     }
 }
@@ -173,6 +161,7 @@ impl Pool {
                 return Ok((PoolLease::H1 { conn, permit }, true));
             }
         }
+        // Boxed, as in `HttpClient::checkout`: keeps the request future small.
         let opening = self.opening(Origin::of(target));
         let opened = Box::pin(connector.open(target, t)).await;
         drop(opening);
@@ -193,22 +182,26 @@ impl Pool {
                     entry.shared.push(SharedH2 { sender: sender.clone(), guard: guard.clone() });
                 }
                 drop(origins);
-                // Wakes the next waiter, which will find this connection and share it.
+                // Wakes the next waiter: it opens another connection while fewer than `max` are up,
+                // or shares one of them.
                 drop(permit);
                 Ok((PoolLease::H2 { sender, guard }, false))
             }
             // `is_h2` said otherwise; keep the connection as an exclusive one.
-            Sender::H1(s) => Ok((
-                PoolLease::H1 { conn: Conn { origin, sender: Sender::H1(s), host_header, guard }, permit },
-                false,
-            )),
+            sender => {
+                Ok((PoolLease::H1 { conn: Conn { origin, sender, host_header, guard }, permit }, false))
+            }
         }
     }
 
     /// Returns a connection after a complete response: an HTTP/1.1 connection goes back to the idle
-    /// list before its permit is released, so the next waiter finds it.
+    /// list before its permit is released, so the next waiter finds it (or, when the response
+    /// closed it, is dropped, and the waiter opens a new one).
     pub(crate) fn checkin(&self, lease: PoolLease) {
         if let PoolLease::H1 { conn, permit } = lease {
+            if !conn.reusable() {
+                return;
+            }
             let mut origins = self.origins.borrow_mut();
             if let Some(entry) = origins.iter_mut().find(|o| o.origin.same(&conn.origin)) {
                 entry.idle.push(conn);

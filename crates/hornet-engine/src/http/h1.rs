@@ -1,0 +1,707 @@
+//! The lean HTTP/1.1 client connection used for plain `http://` origins instead of hyper's http1
+//! client (design.md §7): the request is rendered into a per-connection buffer and written with
+//! one `write_all`, the response head is parsed with `httparse` out of a per-connection read
+//! buffer, and the body is framed (RFC 9112 §6.3: none, `content-length`, `chunked` or until
+//! EOF), counted and, when asked, kept as a `Bytes` split off the read buffer.
+//!
+//! Owns [`H1Conn`] (the socket, its buffers and whether it may carry another request) and
+//! [`H1Error`] (how an exchange failed: before any response byte, which may be a stale
+//! keep-alive, after it, or a protocol violation). Connection set-up, pooling, redirects,
+//! cookies, timeouts and error messages stay with the rest of the engine.
+
+use std::fmt;
+use std::io;
+use std::mem::MaybeUninit;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::error::{self, Failure, Phase};
+
+/// Initial (and usual) size of the read buffer.
+const READ_BUF: usize = 8 * 1024;
+/// A read is attempted only with at least this much free room in the buffer.
+const MIN_READ_ROOM: usize = 4 * 1024;
+/// Largest response head (status line and headers).
+const MAX_HEAD: usize = 64 * 1024;
+/// Largest chunk-size line, extensions included.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+/// Largest trailer section of a chunked body.
+const MAX_TRAILERS: usize = 64 * 1024;
+/// Bodies up to this size are copied behind the head and written with it; larger ones are
+/// written from their own buffer.
+const INLINE_BODY: usize = 16 * 1024;
+/// Headers parsed without a heap allocation.
+const STACK_HEADERS: usize = 64;
+/// Header names remembered by position per connection.
+const NAME_CACHE: usize = 32;
+/// The most a kept body with a `content-length` reserves at once (a length is not trusted).
+const MAX_RESERVE: usize = 1024 * 1024;
+/// A kept body larger than this takes the read buffer with it; the connection starts a new one.
+const KEEP_BUF_LIMIT: usize = 64 * 1024;
+
+/// How the body of the current response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    Eof,
+}
+
+/// A response head read by [`H1Conn::read_head`].
+pub(crate) struct ResponseHead {
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    /// When the first bytes of the response arrived.
+    pub(crate) first_byte: Instant,
+}
+
+/// How an exchange on an [`H1Conn`] failed.
+#[derive(Debug)]
+pub(crate) enum H1Error {
+    /// Writing failed, or the connection failed or was closed before any response byte arrived.
+    BeforeResponse(io::Error),
+    /// The connection failed or was closed after response bytes arrived.
+    Io(io::Error),
+    /// The response is not valid HTTP/1.1.
+    Protocol(&'static str),
+}
+
+impl H1Error {
+    /// True when, on a reused connection, the server most likely never saw the request (stale
+    /// keep-alive): mirrors `error::is_stale_connection`.
+    pub(crate) fn is_stale(&self) -> bool {
+        match self {
+            H1Error::BeforeResponse(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::NotConnected
+            ),
+            _ => false,
+        }
+    }
+
+    /// The classified failure, described at `place`.
+    pub(crate) fn failure(&self, place: &dyn fmt::Display) -> Failure {
+        match self {
+            H1Error::BeforeResponse(e) | H1Error::Io(e) => error::from_io(e, Phase::Request, place),
+            H1Error::Protocol(detail) => error::protocol(place, detail),
+        }
+    }
+}
+
+fn closed(detail: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, detail)
+}
+
+/// One plain-TCP HTTP/1.1 connection with its reused buffers. A request is [`render`]ed, then
+/// [`write`]n; [`read_head`] and [`read_body`] read its response. It may carry another request
+/// only when [`reusable`]: the last response was read to its end, allowed keep-alive and was not
+/// followed by unexpected bytes. A connection dropped mid-exchange is simply closed.
+///
+/// [`render`]: H1Conn::render
+/// [`write`]: H1Conn::write
+/// [`read_head`]: H1Conn::read_head
+/// [`read_body`]: H1Conn::read_body
+/// [`reusable`]: H1Conn::reusable
+pub(crate) struct H1Conn {
+    io: TcpStream,
+    /// The rendered request head (and a small body).
+    wbuf: Vec<u8>,
+    /// Whether the body goes out after `wbuf` from its own buffer.
+    body_apart: bool,
+    rbuf: BytesMut,
+    /// Byte ranges (name start, name end, value start, value end) of the parsed headers.
+    ranges: Vec<[usize; 4]>,
+    /// The header names of the last responses by position, as received and parsed: a server
+    /// sends the same names in the same order, and reusing them skips `HeaderName::from_bytes`.
+    names: Vec<(Box<[u8]>, HeaderName)>,
+    framing: Framing,
+    keep_alive: bool,
+    /// A request was written and its response not yet read to its end.
+    busy: bool,
+}
+
+impl fmt::Debug for H1Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("H1Conn")
+            .field("peer", &self.io.peer_addr().ok())
+            .field("keep_alive", &self.keep_alive)
+            .field("busy", &self.busy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parsed facts of a complete response head.
+struct Parsed {
+    len: usize,
+    code: u16,
+    minor: u8,
+}
+
+impl H1Conn {
+    pub(crate) fn new(io: TcpStream) -> H1Conn {
+        H1Conn {
+            io,
+            wbuf: Vec::with_capacity(512),
+            body_apart: false,
+            rbuf: BytesMut::with_capacity(READ_BUF),
+            ranges: Vec::new(),
+            names: Vec::new(),
+            framing: Framing::Empty,
+            keep_alive: true,
+            busy: false,
+        }
+    }
+
+    /// True when the connection may carry another request.
+    pub(crate) fn reusable(&self) -> bool {
+        self.keep_alive && !self.busy
+    }
+
+    /// True when an idle connection looks usable: reusable, and nothing (EOF, a reset, bytes
+    /// nobody asked for) arrived since its last response. Costs no system call unless the socket
+    /// was signalled readable since (tokio clears readiness after a short read).
+    pub(crate) fn idle_and_open(&self) -> bool {
+        if !self.reusable() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.io.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Renders a request as hyper's http1 client would write it: request line with the
+    /// origin-form target, `host` unless the headers have one, the headers, `content-length` for
+    /// a non-empty body unless given (a given `transfer-encoding` makes the body one chunk
+    /// instead), blank line. Returns the request's size on the wire, body included.
+    pub(crate) fn render(
+        &mut self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        host: &HeaderValue,
+        body: &[u8],
+    ) -> u64 {
+        let w = &mut self.wbuf;
+        w.clear();
+        w.extend_from_slice(method.as_str().as_bytes());
+        w.push(b' ');
+        match uri.path_and_query() {
+            Some(pq) => {
+                w.extend_from_slice(pq.path().as_bytes());
+                if let Some(q) = pq.query() {
+                    w.push(b'?');
+                    w.extend_from_slice(q.as_bytes());
+                }
+            }
+            None => w.push(b'/'),
+        }
+        w.extend_from_slice(b" HTTP/1.1\r\n");
+        if !headers.contains_key(HOST) {
+            push_header(w, b"host", host.as_bytes());
+        }
+        let chunked = !body.is_empty() && headers.contains_key(TRANSFER_ENCODING);
+        for (name, value) in headers {
+            // hyper drops a transfer-encoding without body, and a content-length with one.
+            if (body.is_empty() && name == TRANSFER_ENCODING) || (chunked && name == CONTENT_LENGTH) {
+                continue;
+            }
+            push_header(w, name.as_str().as_bytes(), value.as_bytes());
+        }
+        if chunked {
+            let last = headers.get_all(TRANSFER_ENCODING).iter().next_back();
+            if !last.is_some_and(|v| ends_in_chunked(v.as_bytes())) {
+                push_header(w, b"transfer-encoding", b"chunked");
+            }
+            w.extend_from_slice(b"\r\n");
+            push_hex(w, body.len() as u64);
+            w.extend_from_slice(b"\r\n");
+            w.extend_from_slice(body);
+            w.extend_from_slice(b"\r\n0\r\n\r\n");
+            self.body_apart = false;
+            return w.len() as u64;
+        }
+        if !body.is_empty() && !headers.contains_key(CONTENT_LENGTH) {
+            w.extend_from_slice(b"content-length: ");
+            push_decimal(w, body.len() as u64);
+            w.extend_from_slice(b"\r\n");
+        }
+        w.extend_from_slice(b"\r\n");
+        self.body_apart = body.len() > INLINE_BODY;
+        if !self.body_apart {
+            w.extend_from_slice(body);
+        }
+        (w.len() + if self.body_apart { body.len() } else { 0 }) as u64
+    }
+
+    /// Writes the rendered request (`body` is the one given to `render`); returns when it was
+    /// written.
+    pub(crate) async fn write(&mut self, body: &[u8]) -> Result<Instant, H1Error> {
+        self.busy = true;
+        self.io.write_all(&self.wbuf).await.map_err(H1Error::BeforeResponse)?;
+        if self.body_apart {
+            self.io.write_all(body).await.map_err(H1Error::BeforeResponse)?;
+        }
+        Ok(Instant::now())
+    }
+
+    /// Reads more bytes into the read buffer, making room first; 0 at EOF.
+    async fn fill(&mut self) -> io::Result<usize> {
+        if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_ROOM {
+            self.rbuf.reserve(READ_BUF);
+        }
+        self.io.read_buf(&mut self.rbuf).await
+    }
+
+    /// Reads more bytes of a response whose first bytes arrived; EOF is an error.
+    async fn more(&mut self) -> Result<(), H1Error> {
+        match self.fill().await {
+            Ok(0) => Err(H1Error::Io(closed("connection closed before the response was complete"))),
+            Ok(_) => Ok(()),
+            Err(e) => Err(H1Error::Io(e)),
+        }
+    }
+
+    /// Reads the final response head (interim 1xx responses are skipped) of the request just
+    /// written; `head_request` says the request's method was HEAD (the response has no body).
+    pub(crate) async fn read_head(&mut self, head_request: bool) -> Result<ResponseHead, H1Error> {
+        let mut first_byte = None;
+        let mut need = self.rbuf.is_empty();
+        loop {
+            if need {
+                match self.fill().await {
+                    Ok(0) if first_byte.is_none() => {
+                        return Err(H1Error::BeforeResponse(closed("connection closed before the response")));
+                    }
+                    Ok(0) => {
+                        return Err(H1Error::Io(closed(
+                            "connection closed before the response head was complete",
+                        )));
+                    }
+                    Ok(_) => {}
+                    Err(e) if first_byte.is_none() => return Err(H1Error::BeforeResponse(e)),
+                    Err(e) => return Err(H1Error::Io(e)),
+                }
+            }
+            let first = *first_byte.get_or_insert_with(Instant::now);
+            let Some(parsed) = self.parse()? else {
+                if self.rbuf.len() > MAX_HEAD {
+                    return Err(H1Error::Protocol("response head larger than 64 KB"));
+                }
+                need = true;
+                continue;
+            };
+            if parsed.len > MAX_HEAD {
+                return Err(H1Error::Protocol("response head larger than 64 KB"));
+            }
+            if (100..200).contains(&parsed.code) && parsed.code != 101 {
+                self.rbuf.advance(parsed.len);
+                need = self.rbuf.is_empty();
+                continue;
+            }
+            return self.finish_head(&parsed, head_request, first);
+        }
+    }
+
+    /// Parses the buffered bytes as a response head, recording header ranges; `None` when
+    /// incomplete.
+    fn parse(&mut self) -> Result<Option<Parsed>, H1Error> {
+        let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+        match parse_into(&self.rbuf, &mut stack, &mut self.ranges) {
+            Err(httparse::Error::TooManyHeaders) => {}
+            other => return other.map_err(parse_error),
+        }
+        // Every header line takes at least 3 bytes, which bounds the count.
+        for n in [1024, MAX_HEAD / 3 + 1] {
+            let mut heap: Vec<MaybeUninit<httparse::Header<'_>>> = Vec::with_capacity(n);
+            heap.resize_with(n, MaybeUninit::uninit);
+            match parse_into(&self.rbuf, &mut heap, &mut self.ranges) {
+                Err(httparse::Error::TooManyHeaders) => {}
+                other => return other.map_err(parse_error),
+            }
+        }
+        Err(H1Error::Protocol("response head larger than 64 KB"))
+    }
+
+    /// Builds the head of a parsed final response and decides its body's framing and whether
+    /// the connection stays open after it.
+    fn finish_head(
+        &mut self,
+        parsed: &Parsed,
+        head_request: bool,
+        first_byte: Instant,
+    ) -> Result<ResponseHead, H1Error> {
+        let status =
+            StatusCode::from_u16(parsed.code).map_err(|_| H1Error::Protocol("invalid status code"))?;
+        let version = if parsed.minor == 0 { Version::HTTP_10 } else { Version::HTTP_11 };
+        let head = self.rbuf.split_to(parsed.len).freeze();
+        let mut headers = HeaderMap::try_with_capacity(self.ranges.len())
+            .map_err(|_| H1Error::Protocol("too many response headers"))?;
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        let mut encoded = false;
+        let mut close = false;
+        let mut keep_alive = false;
+        for (i, &[n0, n1, v0, v1]) in self.ranges.iter().enumerate() {
+            let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
+            let name = match self.names.get(i) {
+                Some((seen, name)) if **seen == *raw => name.clone(),
+                _ => {
+                    let name = HeaderName::from_bytes(raw)
+                        .map_err(|_| H1Error::Protocol("invalid response header name"))?;
+                    let entry = (Box::from(raw), name.clone());
+                    if i < self.names.len() {
+                        self.names[i] = entry;
+                    } else if i < NAME_CACHE {
+                        self.names.push(entry);
+                    }
+                    name
+                }
+            };
+            if v0 > v1 || v1 > head.len() {
+                return Err(H1Error::Protocol("invalid response header value"));
+            }
+            let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+                .map_err(|_| H1Error::Protocol("invalid response header value"))?;
+            if name == CONTENT_LENGTH {
+                let n = parse_content_length(value.as_bytes())
+                    .ok_or(H1Error::Protocol("invalid content-length"))?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(H1Error::Protocol("conflicting content-length headers"));
+                }
+                length = Some(n);
+            } else if name == TRANSFER_ENCODING {
+                encoded = true;
+                chunked = ends_in_chunked(value.as_bytes());
+            } else if name == CONNECTION {
+                for token in value.as_bytes().split(|&b| b == b',') {
+                    let token = token.trim_ascii();
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            }
+            headers.try_append(name, value).map_err(|_| H1Error::Protocol("too many response headers"))?;
+        }
+        self.keep_alive = !close && (parsed.minor != 0 || keep_alive);
+        let code = parsed.code;
+        self.framing = if head_request || code < 200 || code == 204 || code == 304 {
+            Framing::Empty
+        } else if encoded {
+            if chunked { Framing::Chunked } else { Framing::Eof }
+        } else {
+            match length {
+                Some(0) => Framing::Empty,
+                Some(n) => Framing::Length(n),
+                None => Framing::Eof,
+            }
+        };
+        if code == 101 || self.framing == Framing::Eof {
+            self.keep_alive = false;
+        }
+        Ok(ResponseHead { status, version, headers, first_byte })
+    }
+
+    /// Reads the body of the response whose head was just read; returns it when `keep`, and the
+    /// number of body bytes after transfer decoding.
+    pub(crate) async fn read_body(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+        let out = match self.framing {
+            Framing::Empty => (keep.then(Bytes::new), 0),
+            Framing::Length(n) => self.read_length(n, keep).await?,
+            Framing::Chunked => self.read_chunked(keep).await?,
+            Framing::Eof => self.read_to_eof(keep).await?,
+        };
+        self.busy = false;
+        if !self.rbuf.is_empty() {
+            // Bytes nobody asked for: the connection's state is unknown.
+            self.keep_alive = false;
+        }
+        Ok(out)
+    }
+
+    async fn read_length(&mut self, n: u64, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+        if keep {
+            let want = usize::try_from(n).map_err(|_| H1Error::Protocol("content-length too large"))?;
+            while self.rbuf.len() < want {
+                let missing = want - self.rbuf.len();
+                let room = self.rbuf.capacity() - self.rbuf.len();
+                if room < missing.min(MIN_READ_ROOM) {
+                    self.rbuf.reserve(missing.min(MAX_RESERVE));
+                }
+                match self.io.read_buf(&mut self.rbuf).await {
+                    Ok(0) => {
+                        return Err(H1Error::Io(closed("connection closed before the body was complete")));
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(H1Error::Io(e)),
+                }
+            }
+            let body = self.rbuf.split_to(want).freeze();
+            if want > KEEP_BUF_LIMIT && self.rbuf.is_empty() {
+                // Leave the large buffer to the body alone, so the connection does not keep it.
+                self.rbuf = BytesMut::new();
+            }
+            return Ok((Some(body), n));
+        }
+        let mut left = n;
+        loop {
+            let take = left.min(self.rbuf.len() as u64);
+            self.rbuf.advance(take as usize);
+            left -= take;
+            if left == 0 {
+                return Ok((None, n));
+            }
+            self.more().await?;
+        }
+    }
+
+    async fn read_chunked(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+        let mut kept = keep.then(BytesMut::new);
+        let mut len = 0u64;
+        loop {
+            let size = loop {
+                if self.rbuf.first().is_some_and(|b| !b.is_ascii_hexdigit()) {
+                    return Err(H1Error::Protocol("invalid chunk size"));
+                }
+                match httparse::parse_chunk_size(&self.rbuf) {
+                    Ok(httparse::Status::Complete((used, size))) => {
+                        self.rbuf.advance(used);
+                        break size;
+                    }
+                    Ok(httparse::Status::Partial) if self.rbuf.len() > MAX_CHUNK_LINE => {
+                        return Err(H1Error::Protocol("chunk size line too long"));
+                    }
+                    Ok(httparse::Status::Partial) => self.more().await?,
+                    Err(_) => return Err(H1Error::Protocol("invalid chunk size")),
+                }
+            };
+            if size == 0 {
+                break;
+            }
+            let mut left = size;
+            loop {
+                let take = left.min(self.rbuf.len() as u64) as usize;
+                if let Some(k) = kept.as_mut() {
+                    k.extend_from_slice(&self.rbuf[..take]);
+                }
+                self.rbuf.advance(take);
+                left -= take as u64;
+                len += take as u64;
+                if left == 0 {
+                    break;
+                }
+                self.more().await?;
+            }
+            while self.rbuf.len() < 2 {
+                self.more().await?;
+            }
+            if &self.rbuf[..2] != b"\r\n" {
+                return Err(H1Error::Protocol("invalid chunk terminator"));
+            }
+            self.rbuf.advance(2);
+        }
+        // Trailer fields, then the blank line that ends the body.
+        let mut trailers = 0usize;
+        loop {
+            match self.rbuf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    trailers += i + 1;
+                    if trailers > MAX_TRAILERS {
+                        return Err(H1Error::Protocol("chunked trailers larger than 64 KB"));
+                    }
+                    let blank = i == 0 || (i == 1 && self.rbuf[0] == b'\r');
+                    self.rbuf.advance(i + 1);
+                    if blank {
+                        break;
+                    }
+                }
+                None if trailers + self.rbuf.len() > MAX_TRAILERS => {
+                    return Err(H1Error::Protocol("chunked trailers larger than 64 KB"));
+                }
+                None => self.more().await?,
+            }
+        }
+        Ok((kept.map(BytesMut::freeze), len))
+    }
+
+    async fn read_to_eof(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+        let mut len = 0u64;
+        loop {
+            if !keep {
+                len += self.rbuf.len() as u64;
+                self.rbuf.clear();
+            }
+            match self.fill().await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(H1Error::Io(e)),
+            }
+        }
+        if keep {
+            let body = self.rbuf.split().freeze();
+            let len = body.len() as u64;
+            return Ok((Some(body), len));
+        }
+        Ok((None, len))
+    }
+}
+
+/// Parses `buf` as a response head with room for `headers.len()` headers; on success records the
+/// byte ranges of the headers' names and values in `ranges`.
+fn parse_into<'b>(
+    buf: &'b [u8],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
+    ranges: &mut Vec<[usize; 4]>,
+) -> Result<Option<Parsed>, httparse::Error> {
+    let mut resp = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, buf, headers)?
+    {
+        httparse::Status::Partial => return Ok(None),
+        httparse::Status::Complete(len) => len,
+    };
+    let base = buf.as_ptr() as usize;
+    // A slice's position in `buf`, or an empty range when it is empty and lies elsewhere.
+    let range = |s: &[u8]| {
+        (s.as_ptr() as usize)
+            .checked_sub(base)
+            .filter(|start| start + s.len() <= len)
+            .map_or([0, 0], |start| [start, start + s.len()])
+    };
+    ranges.clear();
+    for h in resp.headers.iter() {
+        let [n0, n1] = range(h.name.as_bytes());
+        let [v0, v1] = range(h.value);
+        ranges.push([n0, n1, v0, v1]);
+    }
+    Ok(Some(Parsed { len, code: resp.code.unwrap_or(0), minor: resp.version.unwrap_or(1) }))
+}
+
+fn parse_error(e: httparse::Error) -> H1Error {
+    H1Error::Protocol(match e {
+        httparse::Error::Status => "invalid response status",
+        httparse::Error::Version => "invalid response status line (not HTTP/1.x)",
+        httparse::Error::HeaderName => "invalid response header name",
+        httparse::Error::HeaderValue => "invalid response header value",
+        httparse::Error::TooManyHeaders => "too many response headers",
+        _ => "invalid response head",
+    })
+}
+
+/// A `content-length` value: digits, or a list of equal digit strings.
+fn parse_content_length(v: &[u8]) -> Option<u64> {
+    let mut out: Option<u64> = None;
+    for part in v.split(|&b| b == b',') {
+        let part = part.trim_ascii();
+        if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = part.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        if out.is_some_and(|o| o != n) {
+            return None;
+        }
+        out = Some(n);
+    }
+    out
+}
+
+/// True when a `transfer-encoding` value's last coding is `chunked`.
+fn ends_in_chunked(v: &[u8]) -> bool {
+    v.rsplit(|&b| b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+fn push_header(w: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    w.extend_from_slice(name);
+    w.extend_from_slice(b": ");
+    w.extend_from_slice(value);
+    w.extend_from_slice(b"\r\n");
+}
+
+fn push_decimal(w: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    w.extend_from_slice(&digits[i..]);
+}
+
+fn push_hex(w: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 16];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b"0123456789abcdef"[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    w.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_values() {
+        assert_eq!(parse_content_length(b"42"), Some(42));
+        assert_eq!(parse_content_length(b"7, 7"), Some(7));
+        assert_eq!(parse_content_length(b"7, 8"), None);
+        assert_eq!(parse_content_length(b"-1"), None);
+        assert_eq!(parse_content_length(b""), None);
+        assert_eq!(parse_content_length(b"99999999999999999999"), None);
+        assert_eq!(parse_content_length(b"+5"), None);
+    }
+
+    #[test]
+    fn chunked_is_the_last_coding() {
+        assert!(ends_in_chunked(b"chunked"));
+        assert!(ends_in_chunked(b"gzip, Chunked "));
+        assert!(!ends_in_chunked(b"chunked, gzip"));
+        assert!(!ends_in_chunked(b"gzip"));
+    }
+
+    #[test]
+    fn numbers_render() {
+        let mut w = Vec::new();
+        push_decimal(&mut w, 0);
+        w.push(b' ');
+        push_decimal(&mut w, 1234567890);
+        w.push(b' ');
+        push_hex(&mut w, 0);
+        w.push(b' ');
+        push_hex(&mut w, 0x1f2e);
+        assert_eq!(w, b"0 1234567890 0 1f2e");
+    }
+
+    #[test]
+    fn parse_records_ranges_and_asks_for_more() {
+        let mut ranges = Vec::new();
+        let mut hs = [const { MaybeUninit::uninit() }; 4];
+        assert!(matches!(parse_into(b"HTTP/1.1 200 OK\r\nA: b", &mut hs, &mut ranges), Ok(None)));
+        let buf = b"HTTP/1.0 404 Nope\r\nServer: x\r\nEmpty:\r\n\r\nbody";
+        let mut hs = [const { MaybeUninit::uninit() }; 4];
+        let p = parse_into(buf, &mut hs, &mut ranges).expect("parse").expect("complete");
+        assert_eq!((p.len, p.code, p.minor), (buf.len() - 4, 404, 0));
+        assert_eq!(&buf[ranges[0][0]..ranges[0][1]], b"Server");
+        assert_eq!(&buf[ranges[0][2]..ranges[0][3]], b"x");
+        assert_eq!(ranges[1][2], ranges[1][3]);
+        let mut hs = [const { MaybeUninit::uninit() }; 1];
+        assert!(matches!(parse_into(buf, &mut hs, &mut ranges), Err(httparse::Error::TooManyHeaders)));
+    }
+}
