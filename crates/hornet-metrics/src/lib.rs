@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod recorder;
 pub mod report;
 pub mod timeline;
+pub mod wire;
 
 pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot, RunMeta};
 pub use apdex::{Apdex, ApdexRating};
@@ -26,3 +27,4 @@ pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use recorder::{EndpointId, Interval, Recorder};
 pub use report::{CheckReport, EndpointExpectations, GeneratorReport, Report, ReportError, Summary};
 pub use timeline::{Tier, TimelinePolicy};
+pub use wire::{WireEndpoint, WireErrors, WireHist, WireInterval};
