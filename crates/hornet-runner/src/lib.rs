@@ -14,5 +14,8 @@ mod users;
 pub mod vu;
 mod worker;
 
-pub use control::{Control, LoadRequest, StopReason};
-pub use run::{RunError, RunOptions, RunOutcome, Tick, Workload, draw, run};
+pub use control::{Control, LoadRequest, StopReason, Takeover};
+pub use run::{
+    Part, PartTick, RunError, RunOptions, RunOutcome, Tick, Workload, draw, run, run_after, run_before,
+    run_part,
+};
