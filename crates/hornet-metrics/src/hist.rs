@@ -154,6 +154,11 @@ impl Hist {
         self.h.as_ref()
     }
 
+    /// The histogram, if any value was recorded or merged in (for the wire codec).
+    pub(crate) fn histogram_ref(&self) -> Option<&Histogram<u64>> {
+        self.h.as_ref()
+    }
+
     /// Adds everything recorded in `other` to `self`, exactly.
     pub(crate) fn merge(&mut self, other: &Hist) {
         let Some(src) = other.h.as_ref() else { return };

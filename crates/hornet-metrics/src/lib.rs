@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod recorder;
 pub mod report;
 pub mod timeline;
+pub mod wire;
 
 pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot, RunMeta};
 pub use apdex::{Apdex, ApdexRating};
@@ -28,3 +29,4 @@ pub use report::{
     CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, Summary,
 };
 pub use timeline::{Tier, TimelinePolicy};
+pub use wire::{WireEndpoint, WireErrors, WireHist, WireInterval};

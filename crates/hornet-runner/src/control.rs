@@ -76,7 +76,20 @@ pub struct Control {
     inner: Arc<Inner>,
 }
 
+/// In a distributed run with the `redistribute` policy: this worker also runs the arrivals of a lost
+/// worker's segment due from `from` on that fall to it when dealt round robin over `survivors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Takeover {
+    /// The lost worker's segment index.
+    pub lost: usize,
+    /// From when (time since the start of the run).
+    pub from: std::time::Duration,
+    /// The segment indices of the workers sharing the lost segment, in order.
+    pub survivors: Vec<usize>,
+}
+
 struct Inner {
+    takeovers: watch::Sender<Vec<Takeover>>,
     reason: AtomicU8,
     stopped: watch::Sender<bool>,
     requests: Mutex<Vec<LoadRequest>>,
@@ -96,6 +109,7 @@ impl Control {
         let (factor, _) = watch::channel(1.0);
         Control {
             inner: Arc::new(Inner {
+                takeovers: watch::channel(Vec::new()).0,
                 reason: AtomicU8::new(0),
                 stopped,
                 requests: Mutex::new(Vec::new()),
@@ -139,11 +153,20 @@ impl Control {
     }
 
     /// Takes a pending reset request (the run's collector applies it).
-    pub(crate) fn take_reset(&self) -> bool {
+    pub fn take_reset(&self) -> bool {
         self.inner.reset.swap(false, Ordering::SeqCst)
     }
 
     /// The factor currently applied to the plan's rates and user counts.
+    /// Adds a takeover (see [`Takeover`]); only a part of a distributed run acts on it.
+    pub fn take_over(&self, lost: usize, from: std::time::Duration, survivors: Vec<usize>) {
+        self.inner.takeovers.send_modify(|list| list.push(Takeover { lost, from, survivors }));
+    }
+
+    pub(crate) fn subscribe_takeovers(&self) -> watch::Receiver<Vec<Takeover>> {
+        self.inner.takeovers.subscribe()
+    }
+
     pub fn factor(&self) -> f64 {
         *self.inner.factor.borrow()
     }
@@ -154,12 +177,12 @@ impl Control {
     }
 
     /// Takes the pending load requests (the run's collector applies them).
-    pub(crate) fn take_requests(&self) -> Vec<LoadRequest> {
+    pub fn take_requests(&self) -> Vec<LoadRequest> {
         std::mem::take(&mut *self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Publishes a new factor to the workers.
-    pub(crate) fn set_factor(&self, factor: f64) {
+    pub fn set_factor(&self, factor: f64) {
         self.inner.factor.send_replace(factor);
     }
 }

@@ -69,8 +69,8 @@ pub(crate) async fn drive(local: &Rc<Local>) {
         }
         let gate = Rc::new(Gate::default());
         let vus = phase.max_vusers.unwrap_or(DEFAULT_RATE_VUS);
-        let (i0, n) = (local.index as u64, shared.threads as u64);
-        for user in (i0..vus).step_by(n as usize) {
+        let mine: Vec<u64> = shared.items_below(local.index, vus).collect();
+        for user in mine {
             spawn_rate_vu(local, &gate, p as u64 * 1_000_000_007 + user);
         }
         tokio::select! {

@@ -15,5 +15,8 @@ pub mod vu;
 mod worker;
 mod ws_program;
 
-pub use control::{Control, LoadRequest, StopReason};
-pub use run::{RunError, RunOptions, RunOutcome, Tick, Workload, draw, run};
+pub use control::{Control, LoadRequest, StopReason, Takeover};
+pub use run::{
+    Part, PartTick, RunError, RunOptions, RunOutcome, Tick, Workload, draw, run, run_after, run_before,
+    run_part,
+};

@@ -1,5 +1,9 @@
 //! Orchestration of one run: compiles the plan, starts one worker thread per core, collects their
 //! metrics once a second into the aggregate, and produces the report.
+//!
+//! In a distributed run each worker process runs one [`Part`] of the plan ([`run_part`]): only the
+//! arrivals, request tokens and users of its execution segment, from a common start time, with the
+//! variables `before` produced on the controller, handing each second's merged interval to the caller.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -9,8 +13,8 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::SystemTime;
 
 use hornet_engine::http::{ClientConfig, HttpClient};
-use hornet_metrics::{Aggregator, LiveSnapshot, Report, RunMeta};
-use hornet_schedule::{Schedule, Users, Warp};
+use hornet_metrics::{Aggregator, Interval, LiveSnapshot, Report, RunMeta};
+use hornet_schedule::{Schedule, SegmentCounts, Segments, Users, Warp};
 use hornet_script::plan::{ArrivalMode, PayloadOrder, Phase, PhaseKind, Plan, UserRamp};
 use serde_json::json;
 use tokio::sync::watch;
@@ -48,6 +52,38 @@ pub struct RunOptions {
     pub log: bool,
 }
 
+/// One worker's part of a distributed run.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The run's execution segments.
+    pub segments: Segments,
+    /// This worker's segment (index into `segments`).
+    pub index: usize,
+    /// The common start, on the wall clock (converted to this machine's monotonic clock once, before
+    /// the run). `None`: now. A start more than a minute away is taken as a minute away.
+    pub start_at: Option<SystemTime>,
+    /// What `before` produced on the controller (the run's global variables). `before` and `after`
+    /// never run in a part: the controller runs them once.
+    pub globals: HashMap<String, serde_json::Value>,
+    /// Receives each tick's merged interval and, at the end, the last one.
+    pub intervals: std::sync::mpsc::Sender<PartTick>,
+}
+
+/// One second of a part's metrics, for the controller.
+#[derive(Debug)]
+pub struct PartTick {
+    /// Time since the common start.
+    pub elapsed: Duration,
+    /// Everything this worker recorded since the previous tick, merged.
+    pub interval: Interval,
+    /// VUs in flight in this worker.
+    pub active_vus: u64,
+    /// CPU use of this worker process (percent of the cores its threads use), when measured.
+    pub cpu: Option<f64>,
+    /// True for the last interval of the run.
+    pub last: bool,
+}
+
 /// The result of a run.
 pub struct RunOutcome {
     pub report: Report,
@@ -66,6 +102,9 @@ pub enum RunError {
     Threads(std::io::Error),
     #[error("the `before` flow failed: {0}")]
     Before(String),
+    /// A distributed run could not start or go on (workers refused the plan, all were lost, ...).
+    #[error("{0}")]
+    Cluster(String),
 }
 
 /// What the live view is told once a second.
@@ -111,6 +150,8 @@ pub(crate) struct Shared {
     pub load: watch::Sender<Load>,
     /// No phases: one VU runs once.
     pub functional: bool,
+    /// In a distributed run: the segments and this worker's index.
+    pub part: Option<(Segments, usize)>,
 }
 
 /// Load adjustments in force: the schedules warped by the load factor, and the factor on users.
@@ -130,17 +171,46 @@ impl Shared {
     /// (global index, virtual count) pairs; [`Schedule::warped_time`] turns a count into a time.
     pub fn arrival_counts(&self, index: usize) -> Box<dyn Iterator<Item = (u64, f64)> + '_> {
         if self.functional {
-            return Box::new(std::iter::once((0, 0.0)).filter(move |_| index == 0));
+            let first = self.part.as_ref().is_none_or(|(s, w)| s.owner(0) == *w);
+            return Box::new(std::iter::once((0, 0.0)).filter(move |_| index == 0 && first));
+        }
+        if let Some((segments, w)) = &self.part {
+            let all = self.schedule.arrival_counts(self.seed);
+            return Box::new(
+                SegmentCounts::new(all, segments.clone(), *w, index, self.threads).map(|(k, c, _)| (k, c)),
+            );
         }
         Box::new(self.schedule.arrival_counts_striped(self.seed, index, self.threads).map(|(k, c, _)| (k, c)))
     }
 
+    /// The global index of thread `thread`'s `k`-th item of a numbered set (closed-model users,
+    /// request-rate VUs): `thread + k·threads` in a single-machine run; in a part, the worker's
+    /// items (by its execution segment) striped over its threads. `u64::MAX` when there is none.
+    pub fn item_at(&self, thread: usize, k: u64) -> u64 {
+        let n = self.threads as u64;
+        let m = k.saturating_mul(n).saturating_add(thread as u64);
+        match &self.part {
+            None => m,
+            Some((segments, w)) => segments.nth(*w, m).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Thread `thread`'s items among `0 … total − 1` (see [`Shared::item_at`]).
+    pub fn items_below(&self, thread: usize, total: u64) -> impl Iterator<Item = u64> + '_ {
+        (0..).map(move |k| self.item_at(thread, k)).take_while(move |&i| i < total)
+    }
+
     /// This worker's stripe of the request tokens, as virtual counts (the caller keeps those whose
     /// warped time falls inside the phase it serves).
-    pub fn request_counts(&self, index: usize) -> impl Iterator<Item = f64> + '_ {
-        self.requests
-            .arrival_counts_striped(self.seed ^ 0x7031_E57A_1A7E_0001, index, self.threads)
-            .map(|(_, c, _)| c)
+    pub fn request_counts(&self, index: usize) -> Box<dyn Iterator<Item = f64> + '_> {
+        let seed = self.seed ^ 0x7031_E57A_1A7E_0001;
+        if let Some((segments, w)) = &self.part {
+            let all = self.requests.arrival_counts(seed);
+            return Box::new(
+                SegmentCounts::new(all, segments.clone(), *w, index, self.threads).map(|(_, c, _)| c),
+            );
+        }
+        Box::new(self.requests.arrival_counts_striped(seed, index, self.threads).map(|(_, c, _)| c))
     }
 
     /// The pacing interval of the closed-model phase running at `t`, if it has one.
@@ -178,6 +248,11 @@ impl Shared {
 
     /// Admits a new VU unless `max` are already in flight.
     pub fn admit(&self, max: Option<u64>) -> bool {
+        // In a part, the bound is split like everything else: this worker's share of it.
+        let max = match &self.part {
+            Some((segments, w)) => max.map(|m| segments.count_below(*w, m)),
+            None => max,
+        };
         let before = self.in_flight.fetch_add(1, Ordering::SeqCst);
         if max.is_some_and(|m| before >= m) {
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -366,6 +441,65 @@ pub fn run(
     control: Control,
     on_tick: &mut dyn FnMut(Tick<'_>),
 ) -> Result<RunOutcome, RunError> {
+    run_part(plan, opts, None, control, on_tick)
+}
+
+/// Runs `before` once (outside the load) and returns the variables every VU starts from: what a
+/// controller sends its workers. Returns the initial variables when the plan has no `before`.
+pub fn run_before(plan: &Plan, seed: u64, log: bool) -> Result<HashMap<String, serde_json::Value>, RunError> {
+    let program = compile(plan)?;
+    let (client_config, settings) = setup(plan, 1, log, false);
+    let mut globals = initial_globals(plan, seed);
+    if let Some(before) = &program.before {
+        let scope = Scope::new(globals.clone(), draw(seed, u64::MAX));
+        let vu = Rc::new(VuSettings { replace_total: false, ..settings });
+        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope)
+            .map_err(|f| RunError::Before(f.message))?;
+        globals = scope.into_vars();
+    }
+    Ok(globals)
+}
+
+/// Runs `after` once with `globals` (a controller does this when its workers are done); a failure
+/// is printed.
+pub fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value>, seed: u64, log: bool) {
+    let Ok(program) = compile(plan) else { return };
+    let Some(after) = &program.after else { return };
+    let (client_config, settings) = setup(plan, 1, log, false);
+    let scope = Scope::new(globals.clone(), draw(seed, u64::MAX - 1));
+    let vu = Rc::new(VuSettings { replace_total: false, ..settings });
+    if let Err(f) = hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope) {
+        eprintln!("hornet: the `after` flow failed: {}", f.message);
+    }
+}
+
+fn compile(plan: &Plan) -> Result<Program, RunError> {
+    Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
+        name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
+        message,
+    })
+}
+
+fn setup(plan: &Plan, threads: usize, log: bool, from_intended: bool) -> (ClientConfig, VuSettings) {
+    let client_config = ClientConfig {
+        timeout: plan.http.timeout,
+        insecure: plan.http.insecure,
+        pool: plan.http.pool.map(|p| p.div_ceil(threads).max(1)),
+        source_addresses: plan.http.source_addresses.clone(),
+    };
+    let settings =
+        VuSettings { expect_default_200: plan.expect.default_200, log, replace_total: from_intended };
+    (client_config, settings)
+}
+
+/// [`run`], or with `part`, one worker's part of a distributed run.
+pub fn run_part(
+    plan: Arc<Plan>,
+    opts: RunOptions,
+    part: Option<Part>,
+    control: Control,
+    on_tick: &mut dyn FnMut(Tick<'_>),
+) -> Result<RunOutcome, RunError> {
     let program = Program::compile(&plan).map_err(|BuildError { endpoint, message }| RunError::Build {
         name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
         message,
@@ -391,7 +525,15 @@ pub fn run(
     // `before` and `after` are not load: their latency is never measured from a schedule.
     let vu_settings = || Rc::new(VuSettings { replace_total: false, ..settings });
     let mut globals = initial_globals(&plan, opts.seed);
-    if let Some(before) = &program.before {
+    let in_part = part.is_some();
+    let (part_segments, part_tx, start_at) = match part {
+        Some(p) => {
+            globals = p.globals;
+            (Some((p.segments, p.index)), Some(p.intervals), p.start_at)
+        }
+        None => (None, None, None),
+    };
+    if let (Some(before), false) = (&program.before, in_part) {
         let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
         let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu_settings(), scope)
             .map_err(|f| RunError::Before(f.message))?;
@@ -405,8 +547,15 @@ pub fn run(
     let users = Schedule::users(&plan.phases);
     let functional = plan.phases.is_empty() && opts.workload == Workload::Open;
     let started_at = SystemTime::now();
-    // Give the threads a moment to start so the first arrivals are not late.
-    let start = Instant::now() + Duration::from_millis(20);
+    // Give the threads a moment to start so the first arrivals are not late; a part starts at the
+    // common start time.
+    let start = match start_at {
+        Some(at) => {
+            let ahead = at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            Instant::now() + ahead.min(Duration::from_secs(60))
+        }
+        None => Instant::now() + Duration::from_millis(20),
+    };
     let shared = Arc::new(Shared {
         plan: plan.clone(),
         program,
@@ -427,6 +576,7 @@ pub fn run(
         requests,
         users,
         load: watch::channel(Load::PLAN).0,
+        part: part_segments,
     });
 
     let (tx, rx) = channel();
@@ -454,9 +604,7 @@ pub fn run(
         shared.schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str)
     };
 
-    let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-    let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
-    agg.set_protocols(plan.endpoint_protocols.iter().map(|p| metric_protocol(*p)).collect());
+    let mut agg = aggregator_for(&plan);
     let mut pending = Vec::new();
     let mut done = 0;
     let mut cpu = CpuMeter::new(threads);
@@ -477,8 +625,11 @@ pub fn run(
                 let elapsed = Instant::now().saturating_duration_since(start);
                 shared.apply_load_requests(elapsed);
                 let active = shared.in_flight.load(Ordering::SeqCst);
-                agg.add_tick(elapsed, std::mem::take(&mut pending), active);
-                if let Some(cpu) = cpu.sample(elapsed) {
+                let cpu_now = cpu.sample(elapsed);
+                let batch =
+                    export(&part_tx, &plan, std::mem::take(&mut pending), elapsed, active, cpu_now, false);
+                agg.add_tick(elapsed, batch, active);
+                if let Some(cpu) = cpu_now {
                     agg.record_generator(cpu);
                 }
                 if control.take_reset() {
@@ -501,13 +652,14 @@ pub fn run(
         }
     }
     let elapsed = Instant::now().saturating_duration_since(start);
+    let pending = export(&part_tx, &plan, pending, elapsed, 0, None, true);
     agg.add_tick(elapsed, pending, 0);
     for h in handles {
         if h.join().is_err() {
             eprintln!("hornet: a worker thread panicked; its last second of metrics may be missing");
         }
     }
-    if let (Some(after), None) = (&shared.program.after, control.stop_reason()) {
+    if let (Some(after), None, false) = (&shared.program.after, control.stop_reason(), in_part) {
         let scope = Scope::new((*shared.globals).clone(), draw(opts.seed, u64::MAX - 1));
         if let Err(f) =
             hooks::run_once(after, &shared.client_config, plan.endpoints.len(), vu_settings(), scope)
@@ -532,12 +684,41 @@ pub fn run(
     Ok(RunOutcome { report, stopped })
 }
 
+/// The aggregator of a plan's metrics: its endpoints (with their protocols) and scenarios. The
+/// controller of a distributed run merges its workers' intervals into one of these.
+pub fn aggregator_for(plan: &Plan) -> Aggregator {
+    let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
+    let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
+    agg.set_protocols(plan.endpoint_protocols.iter().map(|p| metric_protocol(*p)).collect());
+    agg
+}
+
 /// The report's protocol of a plan endpoint.
 fn metric_protocol(p: hornet_script::plan::Protocol) -> hornet_metrics::Protocol {
     match p {
         hornet_script::plan::Protocol::Http => hornet_metrics::Protocol::Http,
         hornet_script::plan::Protocol::WebSocket => hornet_metrics::Protocol::Ws,
     }
+}
+
+/// In a part, merges a tick's intervals into one and sends a copy to the controller's side; returns
+/// what the local aggregate gets.
+fn export(
+    tx: &Option<std::sync::mpsc::Sender<PartTick>>,
+    plan: &Plan,
+    pending: Vec<Interval>,
+    elapsed: Duration,
+    active_vus: u64,
+    cpu: Option<f64>,
+    last: bool,
+) -> Vec<Interval> {
+    let Some(tx) = tx else { return pending };
+    let mut merged = Interval::new(plan.endpoints.len(), plan.scenarios.len());
+    for iv in &pending {
+        merged.merge(iv);
+    }
+    let _ = tx.send(PartTick { elapsed, interval: merged.clone(), active_vus, cpu, last });
+    vec![merged]
 }
 
 #[cfg(test)]

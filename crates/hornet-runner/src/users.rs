@@ -28,8 +28,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
     if shared.users.peak() == 0 {
         return;
     }
-    let (i0, n) = (local.index as u64, shared.threads as u64);
-    let user_at = |k: usize| i0 + k as u64 * n;
+    let user_at = |k: usize| shared.item_at(local.index, k as u64);
     let mut running: Vec<Rc<UserCtl>> = Vec::new();
     let mut load = shared.load.subscribe();
     let mut stopped = shared.control.subscribe();
@@ -70,8 +69,8 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 
 /// `hornet quick` without `-r`: `users` users loop until the request budget or duration is spent.
 pub(crate) async fn drive_fixed(local: &Rc<Local>, users: u64) {
-    let (i0, n) = (local.index as u64, local.shared.threads as u64);
-    for user in (i0..users).step_by(n as usize) {
+    let items: Vec<u64> = local.shared.items_below(local.index, users).collect();
+    for user in items {
         start_user(local, user);
     }
     // Users end by themselves when the budget runs out; wait for that, or for a stop.

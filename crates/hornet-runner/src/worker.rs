@@ -146,7 +146,12 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
     let drivers = async {
         match &shared.workload {
             Workload::Open => {
-                tokio::join!(arrivals::drive(&local), users::drive(&local), gate::drive(&local));
+                tokio::join!(
+                    arrivals::drive(&local),
+                    arrivals::drive_takeovers(&local),
+                    users::drive(&local),
+                    gate::drive(&local)
+                );
             }
             Workload::Closed { users, .. } => users::drive_fixed(&local, *users).await,
         }

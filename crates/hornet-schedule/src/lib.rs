@@ -697,12 +697,16 @@ impl Iterator for Arrivals {
 impl std::iter::FusedIterator for Arrivals {}
 
 mod counts;
+mod segment;
 mod users;
 
 pub use counts::{ArrivalCounts, PoissonCounts};
+pub use segment::{MAX_CYCLE, SegmentCounts, SegmentError, Segments};
 pub use users::Users;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_models;
+#[cfg(test)]
+mod tests_segment;

@@ -79,6 +79,20 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Result<Plan, ScriptE
     Ok(plan)
 }
 
+/// Parses scripts held in memory, as `(name, text, dir)` with relative paths resolved against `dir`,
+/// deep-merged like [`load_files`]; [`Plan::source`] is set to the first name. A distributed worker
+/// builds the controller's plan this way from the script texts it was sent.
+pub fn load_sources(
+    sources: Vec<(String, String, PathBuf)>,
+    opts: &LoadOptions,
+) -> Result<Plan, ScriptError> {
+    let first = sources.first().map(|(name, _, _)| PathBuf::from(name));
+    let sources = sources.into_iter().map(|(name, text, dir)| parse::Source { name, text, dir }).collect();
+    let mut plan = parse::build(sources, opts)?;
+    plan.source = first;
+    Ok(plan)
+}
+
 /// Parses a script held in memory; `file_name` is only used in error messages, and relative paths
 /// in the script are resolved against the current directory. [`Plan::source`] is left `None`.
 pub fn parse_str(source: &str, file_name: &str, opts: &LoadOptions) -> Result<Plan, ScriptError> {

@@ -31,6 +31,54 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two JSON reports endpoint by endpoint; exit code 1 when the candidate is worse.
     Compare(CompareArgs),
+    /// Run a test across several `hornet worker` processes (see docs/distributed.md).
+    Controller(ControllerArgs),
+    /// Generate one share of a controller's test.
+    Worker(WorkerArgs),
+}
+
+/// The shared token of a cluster: `--token-file`, else `HORNET_CLUSTER_TOKEN`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// File holding the shared cluster token (required when the controller listens beyond loopback).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ControllerArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// How many workers to wait for before starting.
+    #[arg(long, value_name = "N")]
+    pub workers: usize,
+    /// Where workers connect.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// How long to wait for the workers to join, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub join_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The controller, host:port.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub controller: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// Worker threads (default: the controller's --threads, else one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Where the plan's relative paths (CSV payloads) resolve when the controller's directory does
+    /// not exist on this machine.
+    #[arg(long, value_name = "DIR")]
+    pub script_dir: Option<PathBuf>,
+    /// How long to keep trying to reach the controller, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub connect_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +185,12 @@ pub struct RunArgs {
     pub web: WebArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Split the test over N worker processes of this binary on this machine (a local cluster).
+    #[arg(long, value_name = "N")]
+    pub local_workers: Option<usize>,
+    /// In a distributed run, what to do when a worker is lost: continue, redistribute or abort.
+    #[arg(long, value_name = "POLICY", default_value = "continue")]
+    pub on_worker_loss: hornet_cluster::LossPolicy,
 }
 
 /// Where the web UI listens and who may use it.

@@ -21,6 +21,8 @@ fn main() {
         cli::Command::Target(a) => cmd::target::target(a),
         cli::Command::Report(a) => cmd::report::report(a),
         cli::Command::Compare(a) => cmd::report::compare(a),
+        cli::Command::Controller(a) => cmd::cluster::controller(a),
+        cli::Command::Worker(a) => cmd::cluster::worker(a),
     };
     std::process::exit(code);
 }

@@ -1,5 +1,6 @@
 //! The commands, and the run-and-report sequence they share.
 
+pub mod cluster;
 pub mod demo;
 pub mod quick;
 pub mod report;
@@ -96,7 +97,7 @@ pub fn execute_with(
     let mut live = Live::new(quiet, control.clone());
     live.describe(&plan, &opts);
     let stopper = control.clone();
-    let outcome = hornet_runner::run(Arc::new(plan), opts, control, &mut |t| {
+    let outcome = cluster::run(Arc::new(plan), opts, control, &mut |t| {
         if watch_checks {
             let report = t.aggregate.report(placeholder_meta(t.live.elapsed));
             if let Some(which) = hornet_verdict::should_abort(&checks, &report, t.live.elapsed) {

@@ -8,6 +8,11 @@ use crate::cli::{RunArgs, ScriptArgs, ValidateArgs};
 
 /// Loads the scripts with the command-line overrides; prints the error and returns `None` on failure.
 pub(crate) fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
+    load_with_options(args, insecure).map(|(plan, _)| plan)
+}
+
+/// [`load`], also returning the load options (a controller sends them to its workers).
+pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Plan, LoadOptions)> {
     let mut variables = Vec::new();
     for v in &args.vars {
         let Some((name, value)) = v.split_once('=') else {
@@ -38,10 +43,15 @@ pub(crate) fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
         overrides,
         scenario_names: args.scenario_names.clone(),
     };
-    hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()
+    let plan =
+        hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
+    Some((plan, opts))
 }
 
 pub fn run(args: RunArgs) -> i32 {
+    if let Some(n) = args.local_workers {
+        return super::cluster::local(args, n);
+    }
     let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
     if args.ui {
         return super::ui::serve(plan, &args.load, &args.web, true, args.ui_linger, args.abort_on_fail);

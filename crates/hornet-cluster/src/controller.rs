@@ -1,0 +1,599 @@
+//! The controller: listens for workers, authenticates them, hands each its execution segment of the
+//! plan, starts them on a common wall-clock instant, forwards the run's [`Control`] (load factor,
+//! stop), merges the workers' per-second intervals into one [`hornet_metrics::Aggregator`] (exact: histograms merge,
+//! counters add), and handles lost workers by the [`LossPolicy`].
+//!
+//! The run loop mirrors the single-machine collector: one tick a second calls `on_tick` with the merged
+//! figures, so the live view, the web UI, `--abort-on-fail` and the reports work unchanged.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use hornet_metrics::{Interval, RunMeta};
+use hornet_runner::control::apply_requests;
+use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick};
+use hornet_schedule::{Schedule, Segments};
+use hornet_script::Plan;
+use tokio::io::BufReader;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use crate::auth;
+use crate::plan::PlanSource;
+use crate::protocol::{Msg, PROTOCOL, PlanMsg, read_msg, write_msg};
+use crate::{HEARTBEAT, LOST_AFTER};
+
+/// What the controller does when a worker is lost mid-run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LossPolicy {
+    /// Go on without its share; the report says how much load was not delivered.
+    #[default]
+    Continue,
+    /// The remaining workers take over its remaining arrivals.
+    Redistribute,
+    /// Stop the run; exit code 1.
+    Abort,
+}
+
+impl std::str::FromStr for LossPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LossPolicy, String> {
+        match s {
+            "continue" => Ok(LossPolicy::Continue),
+            "redistribute" => Ok(LossPolicy::Redistribute),
+            "abort" => Ok(LossPolicy::Abort),
+            _ => Err(format!("`{s}`: expected continue, redistribute or abort")),
+        }
+    }
+}
+
+/// Settings of a controller.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Where workers connect.
+    pub listen: SocketAddr,
+    /// The shared token (required beyond loopback; checked by the caller).
+    pub token: Option<String>,
+    /// How many workers to wait for.
+    pub workers: usize,
+    pub on_loss: LossPolicy,
+    /// Print joins and losses to stderr.
+    pub verbose: bool,
+}
+
+/// One worker as shown on the web UI's Workers tab.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WorkerStatus {
+    pub index: usize,
+    pub address: String,
+    pub host: String,
+    /// `connected`, `running`, `done` or `lost`.
+    pub state: String,
+    /// Its share of the load (its segment's length).
+    pub share: f64,
+    /// Requests in its latest second.
+    pub rps: f64,
+    /// Its CPU use, percent of the cores its threads use.
+    pub cpu: Option<f64>,
+    /// Largest schedule lag in its latest second, ms.
+    pub lag_ms: f64,
+    pub active_vus: u64,
+}
+
+/// Something a connection task reports to the run loop.
+enum Event {
+    Joined { id: usize, addr: String, host: String, tx: UnboundedSender<Msg> },
+    Msg { id: usize, msg: Msg },
+    Closed { id: usize, why: String },
+}
+
+struct Conn {
+    id: usize,
+    addr: String,
+    host: String,
+    tx: UnboundedSender<Msg>,
+    last_seen: Instant,
+    done: bool,
+    lost: bool,
+}
+
+/// A listening controller and the workers that joined it.
+pub struct Cluster {
+    runtime: tokio::runtime::Runtime,
+    addr: SocketAddr,
+    events: Receiver<Event>,
+    conns: Vec<Conn>,
+    opts: ClusterOptions,
+    status: Arc<Mutex<Vec<WorkerStatus>>>,
+}
+
+impl Cluster {
+    /// Binds the listener and starts accepting workers in the background.
+    pub fn listen(opts: ClusterOptions) -> std::io::Result<Cluster> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let std_listener = std::net::TcpListener::bind(opts.listen)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (tx, events) = channel();
+        let token = opts.token.clone().unwrap_or_default();
+        let wanted = opts.workers;
+        let verbose = opts.verbose;
+        runtime.spawn(async move {
+            let Ok(listener) = TcpListener::from_std(std_listener) else { return };
+            let mut next_id = 0usize;
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else { continue };
+                let _ = stream.set_nodelay(true);
+                let id = next_id;
+                next_id += 1;
+                tokio::spawn(serve(stream, peer, id, wanted, token.clone(), tx.clone(), verbose));
+            }
+        });
+        Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts, status: Arc::default() })
+    }
+
+    /// The address workers connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The workers, for the web UI's Workers tab (updated once a second during a run).
+    pub fn status(&self) -> Arc<Mutex<Vec<WorkerStatus>>> {
+        self.status.clone()
+    }
+
+    /// Waits until the wanted number of workers have joined (and authenticated), for at most
+    /// `timeout`.
+    pub fn wait_for_workers(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        while self.conns.len() < self.opts.workers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Event::Joined { id, addr, host, tx }) => {
+                    if self.opts.verbose {
+                        eprintln!(
+                            "hornet: worker {}/{} joined from {addr} ({host})",
+                            self.conns.len() + 1,
+                            self.opts.workers
+                        );
+                    }
+                    self.conns.push(Conn {
+                        id,
+                        addr,
+                        host,
+                        tx,
+                        last_seen: Instant::now(),
+                        done: false,
+                        lost: false,
+                    });
+                }
+                Ok(Event::Closed { id, why }) => {
+                    if let Some(i) = self.conns.iter().position(|c| c.id == id) {
+                        let c = self.conns.remove(i);
+                        eprintln!("hornet: worker {} left before the start: {why}", c.addr);
+                    }
+                }
+                Ok(Event::Msg { .. }) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "only {} of {} workers joined within {} s",
+                        self.conns.len(),
+                        self.opts.workers,
+                        timeout.as_secs()
+                    ));
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err("the listener stopped".into()),
+            }
+        }
+        self.publish_status(&[], &HashMap::new());
+        Ok(())
+    }
+
+    fn publish_status(&self, shares: &[f64], stats: &HashMap<usize, WorkerStatus>) {
+        let list = self
+            .conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut s = stats.get(&i).cloned().unwrap_or(WorkerStatus {
+                    index: i,
+                    address: c.addr.clone(),
+                    host: c.host.clone(),
+                    state: "connected".into(),
+                    share: shares.get(i).copied().unwrap_or(0.0),
+                    rps: 0.0,
+                    cpu: None,
+                    lag_ms: 0.0,
+                    active_vus: 0,
+                });
+                s.state = if c.lost {
+                    "lost"
+                } else if c.done {
+                    "done"
+                } else if stats.contains_key(&i) {
+                    "running"
+                } else {
+                    "connected"
+                }
+                .into();
+                s
+            })
+            .collect();
+        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = list;
+    }
+
+    fn broadcast(&self, msg: &Msg) {
+        for c in self.conns.iter().filter(|c| !c.lost) {
+            let _ = c.tx.send(msg.clone());
+        }
+    }
+
+    /// Runs `plan` across the joined workers; the same contract as [`hornet_runner::run`].
+    pub fn run(
+        &mut self,
+        plan: Arc<Plan>,
+        source: &PlanSource,
+        opts: RunOptions,
+        control: Control,
+        on_tick: &mut dyn FnMut(Tick<'_>),
+    ) -> Result<RunOutcome, RunError> {
+        let _guard = self.runtime.enter();
+        let n = self.conns.len();
+        if n == 0 || self.conns.iter().any(|c| c.lost || c.done) {
+            return Err(RunError::Cluster("no workers are connected (a cluster runs one test)".into()));
+        }
+        let globals = hornet_runner::run_before(&plan, opts.seed, opts.log)?;
+        let weights = vec![1u32; n];
+        let segments = Segments::new(&weights).map_err(|e| RunError::Cluster(e.to_string()))?;
+        let shares: Vec<f64> = (0..n).map(|i| segments.share(i)).collect();
+        let hash = source.hash(&plan);
+        for (i, c) in self.conns.iter().enumerate() {
+            let msg = PlanMsg {
+                version: env!("CARGO_PKG_VERSION").into(),
+                hash: hash.clone(),
+                scripts: source.scripts.clone(),
+                options: source.options.clone(),
+                seed: opts.seed,
+                threads: opts.threads,
+                weights: weights.clone(),
+                index: i,
+                globals: globals.clone().into_iter().collect(),
+                log: opts.log,
+            };
+            let _ = c.tx.send(Msg::Plan(Box::new(msg)));
+        }
+        // Every worker builds the plan and reports its hash.
+        let mut ready = vec![false; n];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ready.iter().any(|r| !r) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let failure = match self.events.recv_timeout(left) {
+                Ok(Event::Msg { id, msg }) => {
+                    let Some(i) = self.conns.iter().position(|c| c.id == id) else { continue };
+                    self.conns[i].last_seen = Instant::now();
+                    match msg {
+                        Msg::Ready { hash: h } if h == hash => {
+                            ready[i] = true;
+                            None
+                        }
+                        Msg::Ready { hash: h } => {
+                            let reason = format!(
+                                "plan hash mismatch: the worker built {h}, the controller {hash} (its hornet \
+                                 version, scripts or CSV payload files differ)"
+                            );
+                            let _ = self.conns[i].tx.send(Msg::Refused { reason: reason.clone() });
+                            Some(format!("worker {} refused: {reason}", self.conns[i].addr))
+                        }
+                        Msg::Error { message } => {
+                            Some(format!("worker {} could not build the plan: {message}", self.conns[i].addr))
+                        }
+                        _ => None,
+                    }
+                }
+                Ok(Event::Closed { id, why }) => Some(format!("worker #{id} left before the start: {why}")),
+                Ok(Event::Joined { tx, .. }) => {
+                    let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
+                    None
+                }
+                Err(_) => Some("not every worker was ready within 30 s".into()),
+            };
+            if let Some(f) = failure {
+                self.broadcast(&Msg::Control { factor: None, stop: Some("now".into()) });
+                return Err(RunError::Cluster(f));
+            }
+        }
+
+        // A common start a little in the future, on the wall clock.
+        let lead = Duration::from_millis(1500);
+        let start_wall = SystemTime::now() + lead;
+        let start = Instant::now() + lead;
+        let start_ms = start_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        self.broadcast(&Msg::Start { start_at_unix_ms: start_ms });
+
+        let schedule = Schedule::new(&plan.phases);
+        let requests = Schedule::requests(&plan.phases);
+        let users = Schedule::users(&plan.phases);
+        let total_arrivals = schedule.expected_arrivals();
+        let labels: Vec<String> = plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect();
+        let mut agg = hornet_runner::run::aggregator_for(&plan);
+        let mut pending: Vec<Interval> = Vec::new();
+        let mut stats: HashMap<usize, WorkerStatus> = HashMap::new();
+        let mut active: Vec<u64> = vec![0; n];
+        let mut cpus: Vec<Option<f64>> = vec![None; n];
+        let mut notes: Vec<String> = Vec::new();
+        let mut forwarded_stop = false;
+        let mut aborted = false;
+        let mut next_tick = start + Duration::from_millis(1250);
+        let started_at = SystemTime::now() + lead;
+        loop {
+            if self.conns.iter().all(|c| c.done || c.lost) {
+                break;
+            }
+            let now = Instant::now();
+            let event = self.events.recv_timeout(next_tick.saturating_duration_since(now));
+            let elapsed = Instant::now().saturating_duration_since(start);
+            match event {
+                Ok(Event::Msg { id, msg }) => {
+                    let Some(i) = self.conns.iter().position(|c| c.id == id) else { continue };
+                    self.conns[i].last_seen = Instant::now();
+                    if let Msg::Metrics { interval, active_vus, cpu, last, .. } = msg {
+                        match Interval::from_wire(&interval) {
+                            Ok(iv) => {
+                                let c = &self.conns[i];
+                                stats.insert(
+                                    i,
+                                    WorkerStatus {
+                                        index: i,
+                                        address: c.addr.clone(),
+                                        host: c.host.clone(),
+                                        state: "running".into(),
+                                        share: shares[i],
+                                        rps: iv.requests() as f64,
+                                        cpu,
+                                        lag_ms: interval.lag.as_ref().map_or(0.0, |h| h.max as f64 / 1000.0),
+                                        active_vus,
+                                    },
+                                );
+                                pending.push(iv);
+                            }
+                            Err(e) => {
+                                eprintln!("hornet: worker {}: bad metrics ignored: {e}", self.conns[i].addr)
+                            }
+                        }
+                        active[i] = active_vus;
+                        cpus[i] = cpu.or(cpus[i]);
+                        if last {
+                            self.conns[i].done = true;
+                            active[i] = 0;
+                        }
+                    } else if let Msg::Done = msg {
+                        self.conns[i].done = true;
+                    }
+                }
+                Ok(Event::Closed { id, why }) => {
+                    if let Some(i) = self.conns.iter().position(|c| c.id == id)
+                        && !self.conns[i].done
+                        && !self.conns[i].lost
+                    {
+                        let note =
+                            self.lose(i, elapsed, &why, &segments, &schedule, total_arrivals, &control);
+                        aborted |= self.opts.on_loss == LossPolicy::Abort;
+                        active[i] = 0;
+                        notes.push(note);
+                    }
+                }
+                Ok(Event::Joined { tx, .. }) => {
+                    let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    // Silent workers are lost.
+                    #[allow(clippy::needless_range_loop)]
+                    for i in 0..self.conns.len() {
+                        let c = &self.conns[i];
+                        if !c.done && !c.lost && c.last_seen.elapsed() >= LOST_AFTER {
+                            let why = format!("no message for {} s", LOST_AFTER.as_secs());
+                            let note =
+                                self.lose(i, elapsed, &why, &segments, &schedule, total_arrivals, &control);
+                            aborted |= self.opts.on_loss == LossPolicy::Abort;
+                            active[i] = 0;
+                            notes.push(note);
+                        }
+                    }
+                    // Load changes from the terminal or the web UI become one factor for everyone.
+                    let reqs = control.take_requests();
+                    if !reqs.is_empty() {
+                        let window = |s: &Schedule| {
+                            s.count_at(elapsed + Duration::from_millis(500))
+                                - s.count_at(elapsed.saturating_sub(Duration::from_millis(500)))
+                        };
+                        let rate = window(&schedule) + window(&requests);
+                        let factor = apply_requests(control.factor(), &reqs, rate, users.at(elapsed));
+                        control.set_factor(factor);
+                        self.broadcast(&Msg::Control { factor: Some(factor), stop: None });
+                    }
+                    if control.take_reset() {
+                        agg.reset_stats();
+                    }
+                    agg.add_tick(elapsed, std::mem::take(&mut pending), active.iter().sum());
+                    let measured: Vec<f64> = cpus.iter().flatten().copied().collect();
+                    if !measured.is_empty() {
+                        agg.record_generator(measured.iter().copied().fold(0.0, f64::max));
+                    }
+                    self.publish_status(&shares, &stats);
+                    let warnings = agg.take_new_warnings();
+                    let phase = schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str);
+                    on_tick(Tick { live: agg.live(), aggregate: &agg, phase, warnings });
+                    next_tick += Duration::from_secs(1);
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if !forwarded_stop && let Some(reason) = control.stop_reason() {
+                forwarded_stop = true;
+                let how = if reason.is_graceful() { "graceful" } else { "now" };
+                self.broadcast(&Msg::Control { factor: None, stop: Some(how.into()) });
+            }
+        }
+        let elapsed = Instant::now().saturating_duration_since(start);
+        agg.add_tick(elapsed, pending, 0);
+        self.publish_status(&shares, &stats);
+        if control.stop_reason().is_none() && !aborted {
+            hornet_runner::run_after(&plan, &globals, opts.seed, opts.log);
+        }
+        let stopped = control.stop_reason();
+        let meta = RunMeta {
+            script: plan.source.as_ref().map(|p| p.display().to_string()),
+            target: plan.target.clone(),
+            started_at,
+            duration: elapsed,
+            seed: opts.seed,
+            phases: hornet_runner::run::describe_phases(&plan.phases),
+            interrupted: stopped.is_some(),
+            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: opts.command,
+        };
+        let mut report = agg.report(meta);
+        report.run.host = Some(format!("controller + {n} workers"));
+        report.warnings.extend(notes);
+        Ok(RunOutcome { report, stopped })
+    }
+
+    /// Marks worker `i` lost at `elapsed`, applies the policy, and returns the note for the report.
+    #[allow(clippy::too_many_arguments)]
+    fn lose(
+        &mut self,
+        i: usize,
+        elapsed: Duration,
+        why: &str,
+        segments: &Segments,
+        schedule: &Schedule,
+        total: u64,
+        control: &Control,
+    ) -> String {
+        self.conns[i].lost = true;
+        let addr = self.conns[i].addr.clone();
+        // Planned arrivals of its segment from the loss on (at the plan's rate, before any factor).
+        let from = schedule.count_at(elapsed).ceil().min(total as f64) as u64;
+        let missing = segments.count_below(i, total) - segments.count_below(i, from);
+        let secs = elapsed.as_secs_f64();
+        let survivors: Vec<usize> =
+            (0..self.conns.len()).filter(|&j| !self.conns[j].lost && !self.conns[j].done).collect();
+        let note = match self.opts.on_loss {
+            LossPolicy::Continue => format!(
+                "worker {i} ({addr}) was lost at {secs:.1} s ({why}); the run went on without its share: \
+                 {missing} planned arrivals of its segment after the loss were not delivered"
+            ),
+            LossPolicy::Abort => {
+                control.stop(StopReason::ChecksFailed);
+                format!(
+                    "worker {i} ({addr}) was lost at {secs:.1} s ({why}); the run was aborted \
+                     (--on-worker-loss abort); {missing} planned arrivals of its segment were not delivered"
+                )
+            }
+            LossPolicy::Redistribute if survivors.is_empty() => format!(
+                "worker {i} ({addr}) was lost at {secs:.1} s ({why}) and no worker was left to take over: \
+                 {missing} planned arrivals of its segment were not delivered"
+            ),
+            LossPolicy::Redistribute => {
+                let from_ms = elapsed.as_millis() as u64;
+                for &j in &survivors {
+                    let _ = self.conns[j].tx.send(Msg::Takeover {
+                        lost: i,
+                        from_ms,
+                        survivors: survivors.clone(),
+                    });
+                }
+                format!(
+                    "worker {i} ({addr}) was lost at {secs:.1} s ({why}); its remaining {missing} planned \
+                     arrivals were redistributed over the {} remaining workers",
+                    survivors.len()
+                )
+            }
+        };
+        eprintln!("hornet: {note}");
+        note
+    }
+}
+
+/// One worker connection: the handshake, then a writer (messages and heartbeats) and a reader
+/// feeding the run loop.
+async fn serve(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    id: usize,
+    wanted: usize,
+    token: String,
+    events: Sender<Event>,
+    verbose: bool,
+) {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let ours = env!("CARGO_PKG_VERSION");
+    let c_nonce = auth::nonce();
+    if write_msg(&mut w, &Msg::Challenge { nonce: c_nonce.clone(), version: ours.into(), protocol: PROTOCOL })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let hello = tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await;
+    let Ok(Ok(Some(Msg::Hello { version, protocol, nonce, mac, host, .. }))) = hello else {
+        if verbose {
+            eprintln!("hornet: refused a connection from {peer}: no valid hello");
+        }
+        return;
+    };
+    let refuse = if version != ours || protocol != PROTOCOL {
+        Some(format!(
+            "version mismatch: the worker runs hornet {version} (protocol {protocol}), the controller hornet {ours} \
+             (protocol {PROTOCOL}); run the same version on every machine"
+        ))
+    } else if !auth::same(&mac, &auth::worker_mac(&token, &c_nonce, &nonce)) {
+        Some("wrong token: the worker's HMAC does not match the controller's token".to_string())
+    } else if id >= wanted.saturating_mul(4).max(64) {
+        Some("too many connections".to_string())
+    } else {
+        None
+    };
+    if let Some(reason) = refuse {
+        eprintln!("hornet: refused worker {peer}: {reason}");
+        let _ = write_msg(&mut w, &Msg::Refused { reason }).await;
+        return;
+    }
+    let welcome = Msg::Welcome { mac: auth::controller_mac(&token, &c_nonce, &nonce), index: id };
+    if write_msg(&mut w, &welcome).await.is_err() {
+        return;
+    }
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    if events.send(Event::Joined { id, addr: peer.to_string(), host, tx }).is_err() {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        loop {
+            let msg = tokio::select! {
+                m = rx.recv() => match m { Some(m) => m, None => break },
+                _ = beat.tick() => Msg::Heartbeat,
+            };
+            let refused = matches!(msg, Msg::Refused { .. });
+            if write_msg(&mut w, &msg).await.is_err() || refused {
+                break;
+            }
+        }
+    });
+    let why = loop {
+        match read_msg(&mut r).await {
+            Ok(Some(msg)) => {
+                if events.send(Event::Msg { id, msg }).is_err() {
+                    break "controller finished".to_string();
+                }
+            }
+            Ok(None) => break "connection closed".to_string(),
+            Err(e) => break e.to_string(),
+        }
+    };
+    writer.abort();
+    let _ = events.send(Event::Closed { id, why });
+}

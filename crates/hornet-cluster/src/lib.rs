@@ -1,0 +1,27 @@
+//! Distributed runs: one controller and several workers split one plan by execution segments
+//! (design.md §5, docs/distributed.md).
+//!
+//! - [`protocol`]: the messages (JSON, one per line over TCP) and their framing.
+//! - [`auth`]: the mutual HMAC-SHA256 challenge on a shared token, and the plan hash.
+//! - [`plan`]: what travels as the plan (script texts and load options) and how a worker rebuilds it.
+//! - [`controller`]: accepts workers, hands out segments, starts them together, forwards control,
+//!   merges their per-second intervals into one aggregate and one report, and handles lost workers.
+//! - [`worker`]: connects, proves and checks the token, runs its part, streams metrics, and stops its
+//!   load when the controller goes away.
+
+pub mod auth;
+pub mod controller;
+pub mod plan;
+pub mod protocol;
+pub mod worker;
+
+pub use controller::{Cluster, ClusterOptions, LossPolicy, WorkerStatus};
+pub use plan::PlanSource;
+pub use worker::{WorkerOptions, run_worker};
+
+/// How long without any message before a peer counts as gone.
+pub const LOST_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often each side sends a heartbeat.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
+/// A worker stops its load when it has not heard from the controller for this long.
+pub const ORPHAN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);

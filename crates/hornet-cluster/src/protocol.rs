@@ -1,0 +1,155 @@
+//! The wire protocol: one JSON object per line (UTF-8, `\n`-terminated) over one TCP connection
+//! that the worker opens to the controller. Every message has a `"type"`; the full schema with an
+//! example of each message is in docs/distributed.md.
+//!
+//! Order: controller `challenge` → worker `hello` → controller `welcome` (or `refused`) →
+//! controller `plan` → worker `ready` (or `error`) → controller `start` → worker `metrics` once a
+//! second, both sides `heartbeat` once a second, controller `control` / `takeover` at any time →
+//! worker `metrics` with `last: true` then `done`.
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+
+use hornet_metrics::WireInterval;
+
+/// Version of this protocol; both sides must agree (and on the hornet version).
+pub const PROTOCOL: u32 = 1;
+
+/// Longest line accepted (a plan with large scripts, or a second of metrics with many endpoints).
+pub const MAX_LINE: u64 = 64 << 20;
+
+/// One script file of the plan: its name (path on the controller), text and directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptText {
+    pub name: String,
+    pub text: String,
+    /// The directory relative paths were resolved against on the controller.
+    pub dir: String,
+}
+
+/// The command-line options that shape the plan (`-t`, `-k`, `-e`, `--var`, `--overrides`,
+/// `--scenario-name`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireLoadOptions {
+    pub target: Option<String>,
+    pub insecure: bool,
+    pub environment: Option<String>,
+    pub variables: Vec<(String, serde_json::Value)>,
+    pub overrides: Option<serde_json::Value>,
+    pub scenario_names: Vec<String>,
+}
+
+/// The plan hand-off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanMsg {
+    /// hornet version of the controller.
+    pub version: String,
+    /// SHA-256 (hex) over the version, the scripts, the options and the payload rows.
+    pub hash: String,
+    pub scripts: Vec<ScriptText>,
+    pub options: WireLoadOptions,
+    pub seed: u64,
+    /// Worker threads (0: one per core of the worker).
+    pub threads: usize,
+    /// Execution segments: every worker's weight, and this worker's index.
+    pub weights: Vec<u32>,
+    pub index: usize,
+    /// What `before` produced on the controller.
+    pub globals: serde_json::Map<String, serde_json::Value>,
+    /// Print `log` steps.
+    pub log: bool,
+}
+
+/// Every message of the protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Msg {
+    /// Controller → worker, first: a fresh random nonce (hex).
+    Challenge { nonce: String, version: String, protocol: u32 },
+    /// Worker → controller: its nonce and `HMAC(token, "hornet-worker" ‖ controller nonce ‖ worker nonce)`.
+    Hello { version: String, protocol: u32, nonce: String, mac: String, host: String, threads: usize },
+    /// Controller → worker: `HMAC(token, "hornet-controller" ‖ worker nonce ‖ controller nonce)`.
+    Welcome { mac: String, index: usize },
+    /// Either side: why the connection is refused (then it is closed).
+    Refused { reason: String },
+    /// Controller → worker.
+    Plan(Box<PlanMsg>),
+    /// Worker → controller: the plan was built; the hash it computed.
+    Ready { hash: String },
+    /// Worker → controller: the plan could not be built or run.
+    Error { message: String },
+    /// Controller → worker: start at this wall-clock instant (ms since the Unix epoch).
+    Start { start_at_unix_ms: u64 },
+    /// Controller → worker: a new load factor, and/or stop (`"graceful"` or `"now"`).
+    Control { factor: Option<f64>, stop: Option<String> },
+    /// Controller → worker: also run the arrivals of segment `lost` due from `from_ms` (ms since
+    /// start) that fall to this worker when they are dealt round robin over `survivors`.
+    Takeover { lost: usize, from_ms: u64, survivors: Vec<usize> },
+    /// Both ways, once a second.
+    Heartbeat,
+    /// Worker → controller: one second of metrics.
+    Metrics { elapsed_ms: u64, interval: Box<WireInterval>, active_vus: u64, cpu: Option<f64>, last: bool },
+    /// Worker → controller: the part is finished.
+    Done,
+}
+
+/// Why a message could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("connection error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("message longer than {MAX_LINE} bytes")]
+    TooLong,
+    #[error("invalid message: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Reads one message; `Ok(None)` at the end of the stream.
+pub async fn read_msg<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Option<Msg>, ReadError> {
+    let mut buf = Vec::new();
+    let n = tokio::io::AsyncReadExt::take(&mut *reader, MAX_LINE).read_until(b'\n', &mut buf).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if !buf.ends_with(b"\n") {
+        if n as u64 >= MAX_LINE {
+            return Err(ReadError::TooLong);
+        }
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_slice(&buf)?))
+}
+
+/// Writes one message and flushes.
+pub async fn write_msg<W: AsyncWrite + Unpin>(writer: &mut W, msg: &Msg) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    writer.write_all(&line).await?;
+    writer.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn messages_round_trip_and_oversized_lines_are_refused() {
+        let msgs = vec![
+            Msg::Challenge { nonce: "ab".into(), version: "0.1.0".into(), protocol: PROTOCOL },
+            Msg::Control { factor: Some(1.5), stop: None },
+            Msg::Heartbeat,
+            Msg::Done,
+        ];
+        let mut out = Vec::new();
+        for m in &msgs {
+            write_msg(&mut out, m).await.unwrap();
+        }
+        let mut reader = tokio::io::BufReader::new(out.as_slice());
+        for m in &msgs {
+            assert_eq!(read_msg(&mut reader).await.unwrap().as_ref(), Some(m));
+        }
+        assert!(read_msg(&mut reader).await.unwrap().is_none());
+        let mut bad = tokio::io::BufReader::new(&b"{\"type\":\"nope\"}\n"[..]);
+        assert!(matches!(read_msg(&mut bad).await, Err(ReadError::Json(_))));
+    }
+}

@@ -1,0 +1,338 @@
+//! The worker: connects to the controller, proves it knows the token and checks that the controller
+//! does too (it never runs a plan from an unauthenticated controller), builds the plan it is sent,
+//! runs its execution segment from the common start, streams one interval a second, and stops its
+//! load as soon as the controller goes away (connection closed, or silent for [`ORPHAN_AFTER`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use hornet_runner::{Control, LoadRequest, Part, PartTick, RunOptions, StopReason, Workload};
+use hornet_schedule::Segments;
+use tokio::io::BufReader;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::auth;
+use crate::plan::PlanSource;
+use crate::protocol::{Msg, PROTOCOL, PlanMsg, read_msg, write_msg};
+use crate::{HEARTBEAT, ORPHAN_AFTER};
+
+/// Exit codes of `hornet worker`.
+pub mod exit {
+    /// The part ran to its end.
+    pub const OK: i32 = 0;
+    /// Something failed (connection, plan).
+    pub const FAILED: i32 = 1;
+    /// Refused: wrong token, version mismatch, or a controller that does not know the token.
+    pub const REFUSED: i32 = 2;
+    /// The controller went away; the load was stopped.
+    pub const ORPHANED: i32 = 3;
+}
+
+/// Settings of a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// `host:port` of the controller.
+    pub controller: String,
+    /// The shared token (empty when none).
+    pub token: Option<String>,
+    /// Worker threads (0: the controller's setting, else one per core).
+    pub threads: usize,
+    /// Where relative paths of the plan (CSV payloads) resolve when the controller's directory does
+    /// not exist here.
+    pub script_dir: Option<PathBuf>,
+    /// How long to keep trying to connect.
+    pub connect_timeout: Duration,
+}
+
+fn say(msg: &str) {
+    eprintln!("hornet worker: {msg}");
+}
+
+/// Runs one worker session; returns the exit code.
+pub fn run_worker(opts: WorkerOptions) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            say(&format!("could not start a runtime: {e}"));
+            return exit::FAILED;
+        }
+    };
+    runtime.block_on(session(opts))
+}
+
+async fn connect(opts: &WorkerOptions) -> Option<TcpStream> {
+    let deadline = Instant::now() + opts.connect_timeout;
+    loop {
+        match TcpStream::connect(&opts.controller).await {
+            Ok(s) => return Some(s),
+            Err(e) if Instant::now() >= deadline => {
+                say(&format!("cannot connect to the controller at {}: {e}", opts.controller));
+                return None;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn session(opts: WorkerOptions) -> i32 {
+    let Some(stream) = connect(&opts).await else { return exit::FAILED };
+    let _ = stream.set_nodelay(true);
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let token = opts.token.clone().unwrap_or_default();
+    let ours = env!("CARGO_PKG_VERSION");
+
+    // Handshake: the controller's nonce, our proof, its proof.
+    let first = tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await;
+    let Ok(Ok(Some(Msg::Challenge { nonce: c_nonce, version, protocol }))) = first else {
+        say(&format!("{} did not greet like a hornet controller", opts.controller));
+        return exit::FAILED;
+    };
+    if version != ours || protocol != PROTOCOL {
+        say(&format!(
+            "version mismatch: the controller runs hornet {version} (protocol {protocol}), this worker hornet {ours} \
+             (protocol {PROTOCOL})"
+        ));
+    }
+    let w_nonce = auth::nonce();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let hello = Msg::Hello {
+        version: ours.into(),
+        protocol: PROTOCOL,
+        nonce: w_nonce.clone(),
+        mac: auth::worker_mac(&token, &c_nonce, &w_nonce),
+        host,
+        threads: opts.threads,
+    };
+    if write_msg(&mut w, &hello).await.is_err() {
+        say("the controller closed the connection");
+        return exit::FAILED;
+    }
+    match tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await {
+        Ok(Ok(Some(Msg::Welcome { mac, .. }))) => {
+            if !auth::same(&mac, &auth::controller_mac(&token, &c_nonce, &w_nonce)) {
+                say(&format!(
+                    "the controller at {} does not know the token (its HMAC does not match); not running its plan",
+                    opts.controller
+                ));
+                return exit::REFUSED;
+            }
+        }
+        Ok(Ok(Some(Msg::Refused { reason }))) => {
+            say(&format!("refused by the controller: {reason}"));
+            return exit::REFUSED;
+        }
+        _ => {
+            say("the controller closed the connection during the handshake");
+            return exit::FAILED;
+        }
+    }
+    say(&format!("connected to {}; waiting for the plan", opts.controller));
+    serve(opts, r, w).await
+}
+
+/// A running part: its control, the metrics coming out of it, and its thread.
+struct Running {
+    control: Control,
+    thread: std::thread::JoinHandle<()>,
+}
+
+async fn serve(
+    opts: WorkerOptions,
+    mut r: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    mut w: OwnedWriteHalf,
+) -> i32 {
+    let mut plan: Option<(Arc<hornet_script::Plan>, Box<PlanMsg>)> = None;
+    let mut running: Option<Running> = None;
+    let (mtx, mut mrx) = unbounded_channel::<Option<PartTick>>();
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    loop {
+        tokio::select! {
+            got = tokio::time::timeout(ORPHAN_AFTER, read_msg(&mut r)) => {
+                let msg = match got {
+                    Ok(Ok(Some(m))) => m,
+                    other => {
+                        let why = match other {
+                            Err(_) => format!("no message for {} s", ORPHAN_AFTER.as_secs()),
+                            Ok(Err(e)) => e.to_string(),
+                            _ => "connection closed".to_string(),
+                        };
+                        return orphaned(running, &why);
+                    }
+                };
+                match msg {
+                    Msg::Plan(p) => {
+                        if p.version != env!("CARGO_PKG_VERSION") {
+                            let message = format!("version mismatch: plan from hornet {}, this worker hornet {}", p.version, env!("CARGO_PKG_VERSION"));
+                            say(&message);
+                            let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                            return exit::REFUSED;
+                        }
+                        let source = PlanSource { scripts: p.scripts.clone(), options: p.options.clone() };
+                        match source.build(opts.script_dir.as_deref()) {
+                            Ok(built) => {
+                                let hash = source.hash(&built);
+                                if hash != p.hash {
+                                    say(&format!("this worker's plan hash {hash} differs from the controller's {}", p.hash));
+                                }
+                                let _ = write_msg(&mut w, &Msg::Ready { hash }).await;
+                                plan = Some((Arc::new(built), p));
+                            }
+                            Err(e) => {
+                                let message = e.to_string();
+                                say(&format!("cannot build the plan: {message}"));
+                                let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                                return exit::FAILED;
+                            }
+                        }
+                    }
+                    Msg::Start { start_at_unix_ms } => {
+                        let Some((built, p)) = plan.take() else { continue };
+                        match start(&opts, built, &p, start_at_unix_ms, mtx.clone()) {
+                            Ok(run) => running = Some(run),
+                            Err(message) => {
+                                say(&message);
+                                let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                                return exit::FAILED;
+                            }
+                        }
+                    }
+                    Msg::Control { factor, stop } => {
+                        if let Some(run) = &running {
+                            if let Some(f) = factor {
+                                run.control.request(LoadRequest::Factor(f));
+                            }
+                            match stop.as_deref() {
+                                Some("graceful") => run.control.stop(StopReason::Quit),
+                                Some(_) => run.control.stop(StopReason::Interrupted),
+                                None => {}
+                            }
+                        } else if stop.is_some() {
+                            say("the controller called the run off");
+                            return exit::FAILED;
+                        }
+                    }
+                    Msg::Takeover { lost, from_ms, survivors } => {
+                        if let Some(run) = &running {
+                            run.control.take_over(lost, Duration::from_millis(from_ms), survivors);
+                        }
+                    }
+                    Msg::Refused { reason } => {
+                        say(&format!("refused by the controller: {reason}"));
+                        if let Some(run) = &running {
+                            run.control.stop(StopReason::Interrupted);
+                        }
+                        return exit::REFUSED;
+                    }
+                    _ => {}
+                }
+            }
+            tick = mrx.recv(), if running.is_some() => {
+                match tick.flatten() {
+                    Some(t) => {
+                        let msg = Msg::Metrics {
+                            elapsed_ms: t.elapsed.as_millis() as u64,
+                            interval: Box::new(t.interval.to_wire()),
+                            active_vus: t.active_vus,
+                            cpu: t.cpu,
+                            last: t.last,
+                        };
+                        if write_msg(&mut w, &msg).await.is_err() {
+                            return orphaned(running, "connection closed");
+                        }
+                    }
+                    None => {
+                        // The part is over: say so and wait for the controller to hang up.
+                        if let Some(run) = running.take() {
+                            let _ = run.thread.join();
+                        }
+                        let _ = write_msg(&mut w, &Msg::Done).await;
+                        say("part finished");
+                        return exit::OK;
+                    }
+                }
+            }
+            _ = beat.tick() => {
+                if write_msg(&mut w, &Msg::Heartbeat).await.is_err() {
+                    return orphaned(running, "connection closed");
+                }
+            }
+        }
+    }
+}
+
+/// Starts the part on its own thread; its intervals go to `tx` (then `None` when it is over).
+fn start(
+    opts: &WorkerOptions,
+    plan: Arc<hornet_script::Plan>,
+    p: &PlanMsg,
+    start_at_unix_ms: u64,
+    tx: tokio::sync::mpsc::UnboundedSender<Option<PartTick>>,
+) -> Result<Running, String> {
+    let segments = Segments::new(&p.weights).map_err(|e| e.to_string())?;
+    if p.index >= segments.len() {
+        return Err(format!("segment {} of {} does not exist", p.index, segments.len()));
+    }
+    let control = Control::new();
+    let (itx, irx) = std::sync::mpsc::channel::<PartTick>();
+    let part = Part {
+        segments,
+        index: p.index,
+        start_at: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(start_at_unix_ms)),
+        globals: p.globals.clone().into_iter().collect(),
+        intervals: itx,
+    };
+    let run_opts = RunOptions {
+        seed: p.seed,
+        threads: if opts.threads > 0 { opts.threads } else { p.threads },
+        workload: Workload::Open,
+        latency_from_intended: false,
+        command: format!("hornet worker (segment {} of {})", p.index, p.weights.len()),
+        log: p.log,
+    };
+    let ctl = control.clone();
+    let bridge_tx = tx.clone();
+    // Forward the part's ticks to the async side; `None` once the run is over.
+    let bridge = std::thread::Builder::new()
+        .name("hornet-part-bridge".into())
+        .spawn(move || {
+            while let Ok(t) = irx.recv() {
+                if bridge_tx.send(Some(t)).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let thread = std::thread::Builder::new()
+        .name("hornet-part".into())
+        .spawn(move || {
+            if let Err(e) = hornet_runner::run_part(plan, run_opts, Some(part), ctl, &mut |_| {}) {
+                say(&format!("the part failed: {e}"));
+            }
+            // The run dropped its sender: the bridge passes the last tick on and ends.
+            let _ = bridge.join();
+            let _ = tx.send(None);
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(Running { control, thread })
+}
+
+/// The controller is gone: stop the load now and wait (briefly) for the part to wind down.
+fn orphaned(running: Option<Running>, why: &str) -> i32 {
+    let Some(run) = running else {
+        say(&format!("lost the controller ({why})"));
+        return exit::ORPHANED;
+    };
+    say(&format!("lost the controller ({why}); stopping the load"));
+    run.control.stop(StopReason::Interrupted);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !run.thread.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    exit::ORPHANED
+}

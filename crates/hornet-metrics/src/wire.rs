@@ -1,0 +1,324 @@
+//! A serde form of [`Interval`] for sending one second of metrics between processes (distributed runs:
+//! each worker sends its merged per-second interval to the controller, which merges them exactly).
+//!
+//! Counters travel as numbers; every histogram travels as HdrHistogram V2+DEFLATE in base64 (the same
+//! encoding as the report) with its exact min, max and sum beside it, so that `from_wire(to_wire(x))`
+//! merges to exactly the same figures as `x`. An empty histogram travels as `null`. Decoding validates
+//! untrusted input ([`decode_histogram`]'s size caps; lists longer than the recorder allows are refused).
+
+use serde::{Deserialize, Serialize};
+
+use crate::hist::{Hist, HistogramError, decode_histogram, encode_histogram};
+use crate::recorder::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
+
+/// Most endpoints, scenarios or status codes one wire interval may carry.
+const MAX_ITEMS: usize = 1 << 16;
+
+/// A histogram on the wire: base64 V2+DEFLATE plus the exact statistics (µs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireHist {
+    /// The histogram, base64 V2+DEFLATE.
+    pub h: String,
+    /// Exact smallest value.
+    pub min: u64,
+    /// Exact largest value.
+    pub max: u64,
+    /// Exact sum of the values.
+    pub sum: u64,
+}
+
+/// Error counts by kind (in [`crate::ErrorKind::ALL`] order) with the first message of each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireErrors {
+    /// Counts by kind.
+    pub counts: Vec<u64>,
+    /// First message by kind.
+    pub first: Vec<Option<String>>,
+}
+
+/// One endpoint's second on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireEndpoint {
+    pub requests: u64,
+    pub responses: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// `(status, count)` pairs.
+    pub codes: Vec<(u16, u64)>,
+    pub errors: WireErrors,
+    pub expect_ok: Vec<u64>,
+    pub expect_failed: Vec<u64>,
+    pub response_time: Option<WireHist>,
+    /// 1xx .. 5xx.
+    pub by_class: Vec<Option<WireHist>>,
+    pub corrected: Option<WireHist>,
+    pub any_corrected: bool,
+    pub dns: Option<WireHist>,
+    pub connect: Option<WireHist>,
+    pub tls: Option<WireHist>,
+    pub wait: Option<WireHist>,
+    pub receive: Option<WireHist>,
+}
+
+/// One [`Interval`] on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireInterval {
+    pub endpoints: Vec<WireEndpoint>,
+    /// `vusers.created` by scenario.
+    pub created: Vec<u64>,
+    pub vus_completed: u64,
+    pub vus_failed: u64,
+    pub vus_skipped: u64,
+    pub dropped: u64,
+    pub iterations_late: u64,
+    pub session_length: Option<WireHist>,
+    pub lag: Option<WireHist>,
+    pub unattributed: WireErrors,
+    /// The WebSocket section, when the second had WebSocket traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws: Option<WireWs>,
+}
+
+/// The WebSocket section of an interval on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireWs {
+    pub endpoints: Vec<WireEndpoint>,
+    pub connections: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// `(close code, count)` pairs.
+    pub close_codes: Vec<(u16, u64)>,
+    pub connect_time: Option<WireHist>,
+    pub rtt: Option<WireHist>,
+}
+
+fn hist_out(h: &Hist) -> Option<WireHist> {
+    if h.count() == 0 {
+        return None;
+    }
+    let (min, max, sum) = h.stats();
+    let encoded = encode_histogram(h.histogram_ref()?).ok()?;
+    Some(WireHist { h: encoded, min, max, sum })
+}
+
+fn hist_in(w: Option<&WireHist>) -> Result<Hist, HistogramError> {
+    match w {
+        None => Ok(Hist::default()),
+        Some(w) => Ok(Hist::from_parts(decode_histogram(&w.h)?, w.min, w.max, w.sum)),
+    }
+}
+
+fn errors_out(e: &ErrorSlots) -> WireErrors {
+    WireErrors {
+        counts: e.counts.to_vec(),
+        first: e.first.iter().map(|m| m.as_deref().map(str::to_string)).collect(),
+    }
+}
+
+fn errors_in(w: &WireErrors) -> ErrorSlots {
+    let mut e = ErrorSlots::default();
+    for (slot, n) in e.counts.iter_mut().zip(&w.counts) {
+        *slot = *n;
+    }
+    for (slot, m) in e.first.iter_mut().zip(&w.first) {
+        *slot = m.as_deref().map(Box::from);
+    }
+    e
+}
+
+fn too_many(what: &'static str, n: usize) -> Result<(), HistogramError> {
+    if n > MAX_ITEMS { Err(HistogramError::Format(what)) } else { Ok(()) }
+}
+
+fn endpoint_out(e: &EndpointStats) -> WireEndpoint {
+    WireEndpoint {
+        requests: e.requests,
+        responses: e.responses,
+        bytes_sent: e.bytes_sent,
+        bytes_received: e.bytes_received,
+        codes: e.codes.clone(),
+        errors: errors_out(&e.errors),
+        expect_ok: e.expects.ok.to_vec(),
+        expect_failed: e.expects.failed.to_vec(),
+        response_time: hist_out(&e.response_time),
+        by_class: e.by_class.iter().map(hist_out).collect(),
+        corrected: hist_out(&e.corrected),
+        any_corrected: e.any_corrected,
+        dns: hist_out(&e.dns),
+        connect: hist_out(&e.connect),
+        tls: hist_out(&e.tls),
+        wait: hist_out(&e.wait),
+        receive: hist_out(&e.receive),
+    }
+}
+
+fn endpoint_in(e: &WireEndpoint) -> Result<EndpointStats, HistogramError> {
+    too_many("too many status codes", e.codes.len())?;
+    let mut expects = ExpectSlots::default();
+    for (slot, n) in expects.ok.iter_mut().zip(&e.expect_ok) {
+        *slot = *n;
+    }
+    for (slot, n) in expects.failed.iter_mut().zip(&e.expect_failed) {
+        *slot = *n;
+    }
+    let mut by_class: [Hist; 5] = Default::default();
+    for (slot, h) in by_class.iter_mut().zip(&e.by_class) {
+        *slot = hist_in(h.as_ref())?;
+    }
+    Ok(EndpointStats {
+        requests: e.requests,
+        responses: e.responses,
+        bytes_sent: e.bytes_sent,
+        bytes_received: e.bytes_received,
+        codes: e.codes.clone(),
+        errors: errors_in(&e.errors),
+        expects,
+        response_time: hist_in(e.response_time.as_ref())?,
+        by_class,
+        corrected: hist_in(e.corrected.as_ref())?,
+        any_corrected: e.any_corrected,
+        dns: hist_in(e.dns.as_ref())?,
+        connect: hist_in(e.connect.as_ref())?,
+        tls: hist_in(e.tls.as_ref())?,
+        wait: hist_in(e.wait.as_ref())?,
+        receive: hist_in(e.receive.as_ref())?,
+    })
+}
+
+fn ws_out(w: &WsStats) -> WireWs {
+    WireWs {
+        endpoints: w.endpoints.iter().map(endpoint_out).collect(),
+        connections: w.connections,
+        messages_sent: w.messages_sent,
+        messages_received: w.messages_received,
+        bytes_sent: w.bytes_sent,
+        bytes_received: w.bytes_received,
+        close_codes: w.close_codes.clone(),
+        connect_time: hist_out(&w.connect_time),
+        rtt: hist_out(&w.rtt),
+    }
+}
+
+fn ws_in(w: &WireWs) -> Result<WsStats, HistogramError> {
+    too_many("too many WebSocket endpoints", w.endpoints.len())?;
+    too_many("too many close codes", w.close_codes.len())?;
+    Ok(WsStats {
+        endpoints: w.endpoints.iter().map(endpoint_in).collect::<Result<_, _>>()?,
+        connections: w.connections,
+        messages_sent: w.messages_sent,
+        messages_received: w.messages_received,
+        bytes_sent: w.bytes_sent,
+        bytes_received: w.bytes_received,
+        close_codes: w.close_codes.clone(),
+        connect_time: hist_in(w.connect_time.as_ref())?,
+        rtt: hist_in(w.rtt.as_ref())?,
+    })
+}
+
+impl Interval {
+    /// The interval in its wire form.
+    pub fn to_wire(&self) -> WireInterval {
+        WireInterval {
+            endpoints: self.endpoints.iter().map(endpoint_out).collect(),
+            created: self.created.clone(),
+            vus_completed: self.vus_completed,
+            vus_failed: self.vus_failed,
+            vus_skipped: self.vus_skipped,
+            dropped: self.dropped,
+            iterations_late: self.iterations_late,
+            session_length: hist_out(&self.session_length),
+            lag: hist_out(&self.lag),
+            unattributed: errors_out(&self.unattributed),
+            ws: self.ws.as_deref().map(ws_out),
+        }
+    }
+
+    /// Rebuilds an interval from its wire form (untrusted input: bad histograms and oversized lists are
+    /// errors, never panics).
+    pub fn from_wire(w: &WireInterval) -> Result<Interval, HistogramError> {
+        too_many("too many endpoints", w.endpoints.len())?;
+        too_many("too many scenarios", w.created.len())?;
+        Ok(Interval {
+            endpoints: w.endpoints.iter().map(endpoint_in).collect::<Result<_, _>>()?,
+            created: w.created.clone(),
+            vus_completed: w.vus_completed,
+            vus_failed: w.vus_failed,
+            vus_skipped: w.vus_skipped,
+            dropped: w.dropped,
+            iterations_late: w.iterations_late,
+            session_length: hist_in(w.session_length.as_ref())?,
+            lag: hist_in(w.lag.as_ref())?,
+            unattributed: errors_in(&w.unattributed),
+            ws: w.ws.as_ref().map(ws_in).transpose()?.map(Box::new),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{Aggregator, ErrorKind, Recorder};
+
+    fn sample(seed: u64) -> Interval {
+        let mut r = Recorder::new(3, 2);
+        for i in 0..500u64 {
+            let us = (i * 7919 + seed * 31) % 90_000 + 100;
+            r.vu_created(usize::from(i % 2 == 0));
+            r.lag(Duration::from_micros(us / 10));
+            r.request_sent((i % 3) as u32, 120);
+            let t = crate::Timings { total: Duration::from_micros(us), ..Default::default() };
+            r.response((i % 3) as u32, if i % 11 == 0 { 503 } else { 200 }, &t, 512);
+        }
+        r.error(Some(1), ErrorKind::Timeout, &"timed out after 10 s");
+        // WebSocket traffic on endpoint 2: a connection, messages both ways, a reply, a close.
+        r.ws_step_started(2);
+        r.ws_connected(2, Duration::from_micros(800 + seed));
+        r.ws_message_sent(10);
+        r.ws_message_received(12);
+        r.ws_reply(2, Duration::from_micros(1_500 + seed), 10, 12);
+        r.ws_closed(1000);
+        r.take_interval()
+    }
+
+    #[test]
+    fn an_interval_survives_the_wire_and_merges_exactly() {
+        let (a, b) = (sample(1), sample(2));
+        let json = serde_json::to_string(&a.to_wire()).unwrap();
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
+        assert_eq!(back.to_wire(), a.to_wire());
+        // Merging decoded intervals gives the same report as merging the originals.
+        let names: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+        let mut direct = Aggregator::new(names.clone(), vec!["s0".into(), "s1".into()]);
+        direct.add_tick(Duration::from_secs(1), vec![a.clone(), b.clone()], 0);
+        let mut wired = Aggregator::new(names, vec!["s0".into(), "s1".into()]);
+        let b2 = Interval::from_wire(&b.to_wire()).unwrap();
+        wired.add_tick(Duration::from_secs(1), vec![back, b2], 0);
+        let (x, y) = (direct.live(), wired.live());
+        assert_eq!(format!("{x:?}"), format!("{y:?}"));
+        assert_eq!(a.requests(), 500);
+        assert_eq!((back_ws(&a), a.ws_messages_sent()), (1, 1));
+        assert_eq!(a.errors_of(ErrorKind::Timeout), 1);
+    }
+
+    /// Messages received, after a trip over the wire.
+    fn back_ws(iv: &Interval) -> u64 {
+        let json = serde_json::to_string(&iv.to_wire()).unwrap();
+        Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap().ws_messages_received()
+    }
+
+    #[test]
+    fn bad_wire_input_is_an_error() {
+        let mut w = sample(3).to_wire();
+        w.endpoints[0].response_time = Some(WireHist { h: "not base64!".into(), min: 0, max: 0, sum: 0 });
+        assert!(Interval::from_wire(&w).is_err());
+        let w = WireInterval { created: vec![0; MAX_ITEMS + 1], ..Default::default() };
+        assert!(Interval::from_wire(&w).is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! `hornet controller`, `hornet worker` and `hornet run --local-workers N`.
+//!
+//! A controller process holds one [`Cluster`] (the joined workers and the plan source they are sent).
+//! While it is installed, [`run`] sends a run to the cluster instead of the local engine, so the live
+//! view, the web UI, `--abort-on-fail`, the summary and every report go through the same code as a
+//! single-machine run.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hornet_cluster::{Cluster, ClusterOptions, PlanSource, WorkerOptions};
+use hornet_runner::{Control, RunError, RunOptions, RunOutcome, Tick};
+use hornet_script::Plan;
+
+use super::exit;
+use crate::cli::{ControllerArgs, RunArgs, TokenArgs, WorkerArgs};
+
+/// The process's cluster, when it is a controller.
+static CLUSTER: Mutex<Option<(Cluster, PlanSource)>> = Mutex::new(None);
+
+/// Environment variable that may hold the token instead of `--token-file`.
+const TOKEN_ENV: &str = "HORNET_CLUSTER_TOKEN";
+
+/// Runs `plan` on the installed cluster, or on this machine.
+pub fn run(
+    plan: Arc<Plan>,
+    opts: RunOptions,
+    control: Control,
+    on_tick: &mut dyn FnMut(Tick<'_>),
+) -> Result<RunOutcome, RunError> {
+    let mut guard = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
+    match guard.as_mut() {
+        Some((cluster, source)) => cluster.run(plan, source, opts, control, on_tick),
+        None => {
+            drop(guard);
+            hornet_runner::run(plan, opts, control, on_tick)
+        }
+    }
+}
+
+/// The token from `--token-file` or the environment; `Err` with the message when the file is unreadable.
+fn token(args: &TokenArgs) -> Result<Option<String>, String> {
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let t = text.trim().to_string();
+        if t.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        return Ok(Some(t));
+    }
+    Ok(std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
+}
+
+/// Sets up the cluster for `args.run`, waits for the workers, and runs the test on them.
+fn control_run(
+    args: RunArgs,
+    opts: ClusterOptions,
+    join_timeout: Duration,
+    local: Option<&mut Vec<Child>>,
+) -> i32 {
+    let Some((_, load_opts)) = super::run::load_with_options(&args.script, args.load.insecure) else {
+        return exit::USAGE;
+    };
+    let source = match PlanSource::read(&args.script.scripts, &load_opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let workers = opts.workers;
+    let mut cluster = match Cluster::listen(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot listen for workers: {e}");
+            return exit::USAGE;
+        }
+    };
+    let addr = cluster.local_addr();
+    if let Some(local) = local {
+        let exe = match std::env::current_exe() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: cannot find this program to start local workers: {e}");
+                return exit::USAGE;
+            }
+        };
+        let token = cluster_token_for_local();
+        for i in 0..workers {
+            let mut cmd = Command::new(&exe);
+            cmd.arg("worker")
+                .arg("--controller")
+                .arg(addr.to_string())
+                .env(TOKEN_ENV, &token)
+                .stdin(Stdio::null());
+            if args.load.threads > 0 {
+                cmd.arg("--threads").arg(args.load.threads.to_string());
+            }
+            match cmd.spawn() {
+                Ok(child) => {
+                    if !args.load.quiet {
+                        eprintln!("hornet: local worker {} started (pid {})", i + 1, child.id());
+                    }
+                    local.push(child);
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start a local worker: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+    } else {
+        eprintln!("hornet: waiting for {workers} workers on {addr}");
+    }
+    if let Err(e) = cluster.wait_for_workers(join_timeout) {
+        eprintln!("error: {e}");
+        return exit::USAGE;
+    }
+    *CLUSTER.lock().unwrap_or_else(PoisonError::into_inner) = Some((cluster, source));
+    let code = super::run::run(RunArgs { local_workers: None, ..args });
+    // Dropping the cluster closes the connections: workers that are still up stop at once.
+    CLUSTER.lock().unwrap_or_else(PoisonError::into_inner).take();
+    code
+}
+
+/// The token local workers and their controller share (fresh per run).
+fn cluster_token_for_local() -> String {
+    LOCAL_TOKEN.get_or_init(hornet_cluster::auth::nonce).clone()
+}
+
+static LOCAL_TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// `hornet controller`.
+pub fn controller(args: ControllerArgs) -> i32 {
+    let token = match token(&args.token) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if token.is_none() && !args.listen.ip().is_loopback() {
+        eprintln!(
+            "error: --listen {} is beyond loopback: a shared token is required (--token-file FILE or \
+             {TOKEN_ENV})",
+            args.listen
+        );
+        return exit::USAGE;
+    }
+    if args.workers == 0 {
+        eprintln!("error: --workers must be at least 1");
+        return exit::USAGE;
+    }
+    let opts = ClusterOptions {
+        listen: args.listen,
+        token,
+        workers: args.workers,
+        on_loss: args.run.on_worker_loss,
+        verbose: !args.run.load.quiet,
+    };
+    control_run(args.run, opts, Duration::from_secs(args.join_timeout), None)
+}
+
+/// `hornet run --local-workers N`: a controller on a loopback port with N worker processes.
+pub fn local(args: RunArgs, n: usize) -> i32 {
+    if n == 0 {
+        eprintln!("error: --local-workers must be at least 1");
+        return exit::USAGE;
+    }
+    let opts = ClusterOptions {
+        listen: ([127, 0, 0, 1], 0).into(),
+        token: Some(cluster_token_for_local()),
+        workers: n,
+        on_loss: args.on_worker_loss,
+        verbose: !args.load.quiet,
+    };
+    let mut children = Vec::with_capacity(n);
+    let code = control_run(args, opts, Duration::from_secs(60), Some(&mut children));
+    // The workers end with the run; make sure none outlives it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for mut child in children {
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+    code
+}
+
+/// `hornet worker`.
+pub fn worker(args: WorkerArgs) -> i32 {
+    let token = match token(&args.token) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    hornet_cluster::run_worker(WorkerOptions {
+        controller: args.controller,
+        token,
+        threads: args.threads,
+        script_dir: args.script_dir,
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+    })
+}

@@ -1,0 +1,335 @@
+//! End-to-end tests of distributed runs on 127.0.0.1: exact splits against the single-machine run,
+//! merged percentiles, lost workers under each policy, a lost controller, and refused peers.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const SCRIPT: &str = r#"
+config:
+  target: TARGET
+  phases:
+    - duration: 2
+      arrivalCount: 41
+    - duration: 2
+      arrivalRate: 29
+scenarios:
+  - name: main
+    flow:
+      - get:
+          url: "/"
+      - get:
+          url: "/json"
+"#;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Spawns a process with its stderr read line by line on a thread.
+fn spawn(mut cmd: std::process::Command) -> (Child, Receiver<String>) {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn hornet");
+    let err = child.stderr.take().expect("stderr");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Waits for a line containing `needle`, for at most `limit`; returns it and when it came.
+fn wait_line(
+    rx: &Receiver<String>,
+    needle: &str,
+    limit: Duration,
+    seen: &mut Vec<String>,
+) -> Option<(String, Instant)> {
+    let deadline = Instant::now() + limit;
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        seen.push(line.clone());
+        if line.contains(needle) {
+            return Some((line, Instant::now()));
+        }
+    }
+    None
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn three_local_workers_deliver_exactly_the_single_machine_run_with_exact_merged_percentiles() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let single = run_ok(&case, &script, &["-q", "--seed", "11"]);
+    let dist = run_ok(&case, &script, &["-q", "--seed", "11", "--local-workers", "3"]);
+    // 41 + 2·29 arrivals, two requests each.
+    for name in ["vusers.created", "vusers.completed", "http.requests", "http.responses"] {
+        assert_eq!(counter(&dist, name), counter(&single, name), "{name}");
+    }
+    assert_eq!(counter(&dist, "vusers.created"), 99);
+    assert_eq!(counter(&dist, "http.requests"), 198);
+    assert_eq!(dist["run"]["host"], "controller + 3 workers");
+    // Percentiles come from the merged histogram: decode it and compare.
+    let summary = &dist["aggregate"]["summaries"]["http.response_time"];
+    let encoded = dist["aggregate"]["histograms"]["http.response_time"].as_str().expect("histogram");
+    let h = hornet_metrics::decode_histogram(encoded).expect("decode");
+    assert_eq!(h.len(), 198);
+    let (min, max) = (summary["min"].as_f64().unwrap(), summary["max"].as_f64().unwrap());
+    for (key, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
+        let from_hist = (h.value_at_quantile(q) as f64 / 1000.0).clamp(min, max);
+        let reported = summary[key].as_f64().unwrap();
+        assert!((from_hist - reported).abs() <= 0.002 + reported * 0.001, "{key}: {from_hist} vs {reported}");
+    }
+}
+
+/// A controller on a free port plus `n` worker processes; returns them and the controller's report path.
+fn cluster(
+    case: &Case,
+    script: &Path,
+    policy: &str,
+    n: usize,
+    extra: &[&str],
+) -> ((Child, Receiver<String>), Vec<Child>) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut c = hornet();
+    c.args(["controller"]).arg(script).args([
+        "--workers",
+        &n.to_string(),
+        "--listen",
+        &addr,
+        "-q",
+        "--seed",
+        "3",
+    ]);
+    c.args(["--on-worker-loss", policy, "-o"]).arg(case.report_path()).args(extra);
+    let controller = spawn(c);
+    let workers = (0..n)
+        .map(|_| {
+            hornet()
+                .args(["worker", "--controller", &addr, "--threads", "1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn worker")
+        })
+        .collect();
+    (controller, workers)
+}
+
+const LONG: &str = r#"
+config:
+  target: TARGET
+  phases:
+    - duration: 8
+      arrivalRate: 30
+scenarios:
+  - flow:
+      - get:
+          url: "/"
+"#;
+
+/// Kills worker 1 three seconds into the run; returns the controller's exit code, the seconds from the
+/// kill to the loss message, and the report.
+fn kill_one(policy: &str) -> (Option<i32>, f64, Value, Vec<String>) {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("long.yaml", &with_target(LONG, &t));
+    let ((mut controller, rx), mut workers) = cluster(&case, &script, policy, 3, &[]);
+    let mut seen = Vec::new();
+    // The workers join within a few hundred ms and the run starts 1.5 s later; kill about 3 s into it.
+    std::thread::sleep(Duration::from_millis(4500));
+    let killed = Instant::now();
+    kill(&mut workers[1]);
+    let (_, when) = wait_line(&rx, "was lost at", Duration::from_secs(10), &mut seen)
+        .unwrap_or_else(|| panic!("no loss reported: {seen:?}"));
+    let detection = when.duration_since(killed).as_secs_f64();
+    let code = wait_exit(&mut controller, Duration::from_secs(30));
+    for w in &mut workers {
+        if wait_exit(w, Duration::from_secs(5)).is_none() {
+            kill(w);
+        }
+    }
+    if code.is_none() {
+        kill(&mut controller);
+    }
+    while let Ok(l) = rx.try_recv() {
+        seen.push(l);
+    }
+    let report = std::fs::read_to_string(case.report_path()).ok().and_then(|s| serde_json::from_str(&s).ok());
+    (code, detection, report.unwrap_or(Value::Null), seen)
+}
+
+#[test]
+fn a_killed_worker_is_detected_and_the_run_goes_on_without_its_share() {
+    let (code, detection, report, seen) = kill_one("continue");
+    assert_eq!(code, Some(0), "{seen:?}");
+    assert!(detection < 5.0, "detected after {detection} s");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("was lost at") && warnings.contains("not delivered"), "{warnings}");
+    let created = counter(&report, "vusers.created");
+    // 240 planned; worker 1's 80 minus what it ran in its first ~3 s are missing.
+    assert!((160..240).contains(&created), "{created}");
+}
+
+#[test]
+fn with_abort_a_lost_worker_stops_the_run_with_exit_code_1() {
+    let (code, detection, report, seen) = kill_one("abort");
+    assert_eq!(code, Some(1), "{seen:?}");
+    assert!(detection < 5.0, "detected after {detection} s");
+    assert!(report["warnings"].to_string().contains("aborted"), "{}", report["warnings"]);
+    assert!(counter(&report, "vusers.created") < 200);
+}
+
+#[test]
+fn with_redistribute_the_survivors_deliver_close_to_the_plan() {
+    let (code, detection, report, seen) = kill_one("redistribute");
+    assert_eq!(code, Some(0), "{seen:?}");
+    assert!(detection < 5.0, "detected after {detection} s");
+    assert!(report["warnings"].to_string().contains("redistributed"), "{}", report["warnings"]);
+    let created = counter(&report, "vusers.created");
+    assert!((228..=240).contains(&created), "{created} of 240 planned");
+}
+
+#[test]
+fn workers_stop_within_5_s_when_the_controller_is_killed() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("long.yaml", &with_target(LONG, &t));
+    let ((mut controller, _rx), mut workers) = cluster(&case, &script, "continue", 2, &[]);
+    std::thread::sleep(Duration::from_millis(3500));
+    kill(&mut controller);
+    let killed = Instant::now();
+    for w in &mut workers {
+        let code = wait_exit(w, Duration::from_secs(5));
+        if code.is_none() {
+            kill(w);
+        }
+        assert_eq!(code, Some(3), "worker still running {:?} after the controller died", killed.elapsed());
+    }
+}
+
+#[test]
+fn a_wrong_token_is_refused_with_a_clear_message() {
+    let case = Case::new();
+    let script = case.script("s.yaml", &SCRIPT.replace("TARGET", "http://127.0.0.1:9"));
+    let good = case.script("good.token", "right-token\n");
+    let bad = case.script("bad.token", "wrong-token\n");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut c = hornet();
+    c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "4"]);
+    c.arg("--token-file").arg(&good);
+    let (mut controller, rx) = spawn(c);
+    let out =
+        hornet().args(["worker", "--controller", &addr, "--token-file"]).arg(&bad).output().expect("worker");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("refused by the controller: wrong token"), "{}", text(&out));
+    let mut seen = Vec::new();
+    assert!(wait_line(&rx, "wrong token", Duration::from_secs(5), &mut seen).is_some(), "{seen:?}");
+    assert_eq!(wait_exit(&mut controller, Duration::from_secs(10)), Some(2), "no worker joined: usage error");
+}
+
+#[test]
+fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused() {
+    // A fake controller that does not know the token: the worker refuses its welcome.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let fake = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let challenge = r#"{"type":"challenge","nonce":"00","version":"9.9.9","protocol":1}"#;
+        writeln!(s, "{challenge}").expect("write");
+        let mut hello = String::new();
+        BufReader::new(s.try_clone().expect("clone")).read_line(&mut hello).expect("hello");
+        writeln!(s, r#"{{"type":"welcome","mac":"{}","index":0}}"#, "ab".repeat(32)).expect("write");
+        hello
+    });
+    let token = Case::new();
+    let tf = token.script("t", "secret");
+    let out =
+        hornet().args(["worker", "--controller", &addr, "--token-file"]).arg(&tf).output().expect("worker");
+    let hello = fake.join().expect("fake controller");
+    assert!(!hello.contains("secret"), "the token never travels: {hello}");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains("version mismatch: the controller runs hornet 9.9.9"), "{msg}");
+    assert!(msg.contains("does not know the token"), "{msg}");
+
+    // A worker of another version, with the right token, is refused by a real controller.
+    let case = Case::new();
+    let script = case.script("s.yaml", &SCRIPT.replace("TARGET", "http://127.0.0.1:9"));
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "3"]);
+    let (mut controller, rx) = spawn(c);
+    let mut stream = (0..100)
+        .find_map(|_| {
+            std::net::TcpStream::connect(&addr).ok().or_else(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                None
+            })
+        })
+        .expect("connect");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("challenge");
+    let challenge: Value = serde_json::from_str(&line).expect("json");
+    let c_nonce = challenge["nonce"].as_str().expect("nonce");
+    let mac = hornet_cluster::auth::worker_mac("", c_nonce, "11");
+    writeln!(
+        stream,
+        r#"{{"type":"hello","version":"9.9.9","protocol":1,"nonce":"11","mac":"{mac}","host":"x","threads":1}}"#
+    )
+    .expect("hello");
+    line.clear();
+    reader.read_line(&mut line).expect("reply");
+    assert!(line.contains("refused") && line.contains("version mismatch"), "{line}");
+    let mut seen = Vec::new();
+    assert!(wait_line(&rx, "version mismatch", Duration::from_secs(5), &mut seen).is_some(), "{seen:?}");
+    let _ = wait_exit(&mut controller, Duration::from_secs(10)).or_else(|| {
+        kill(&mut controller);
+        None
+    });
+}
+
+#[test]
+fn listening_beyond_loopback_needs_a_token() {
+    let case = Case::new();
+    let script = case.script("s.yaml", &SCRIPT.replace("TARGET", "http://127.0.0.1:9"));
+    let out = hornet()
+        .args(["controller"])
+        .arg(&script)
+        .args(["--workers", "2", "--listen", "0.0.0.0:0"])
+        .env_remove("HORNET_CLUSTER_TOKEN")
+        .output()
+        .expect("controller");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("a shared token is required"), "{}", text(&out));
+}
