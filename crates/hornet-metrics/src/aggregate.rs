@@ -325,34 +325,39 @@ impl Aggregator {
     pub fn endpoint_rows(&self) -> Vec<EndpointRow> {
         let t = &self.total;
         let empty = crate::recorder::EndpointStats::default();
-        let per_s = |n: u64| if self.last.secs > 0.0 { n as f64 / self.last.secs } else { 0.0 };
         (0..self.endpoints.len().max(t.endpoints.len()))
             .map(|i| {
                 let (e, errors) = self.stats_of(t, i, &empty);
-                let s = e.response_time.summary();
-                let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
-                EndpointRow {
-                    name: self.endpoint_name(i),
-                    protocol: self.protocol(i),
-                    requests: e.requests,
-                    failures: errors.total(),
-                    median_ms: s.p50,
-                    p90_ms: s.p90,
-                    p95_ms: s.p95,
-                    p99_ms: s.p99,
-                    mean_ms: s.mean,
-                    min_ms: s.min,
-                    max_ms: s.max,
-                    avg_size: if e.responses > 0 {
-                        e.bytes_received as f64 / e.responses as f64
-                    } else {
-                        0.0
-                    },
-                    current_rps: per_s(tick_requests),
-                    current_failures_per_s: per_s(tick_failures),
-                }
+                self.row(i, e, errors)
             })
             .collect()
+    }
+
+    /// Endpoint `i`'s table row: its cumulative figures (`e`, `errors`) and the latest tick's rates.
+    fn row(&self, i: usize, e: &EndpointStats, errors: &ErrorSlots) -> EndpointRow {
+        let s = e.response_time.summary();
+        let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
+        EndpointRow {
+            name: self.endpoint_name(i),
+            protocol: self.protocol(i),
+            requests: e.requests,
+            failures: errors.total(),
+            median_ms: s.p50,
+            p90_ms: s.p90,
+            p95_ms: s.p95,
+            p99_ms: s.p99,
+            mean_ms: s.mean,
+            min_ms: s.min,
+            max_ms: s.max,
+            avg_size: if e.responses > 0 { e.bytes_received as f64 / e.responses as f64 } else { 0.0 },
+            current_rps: self.per_second(tick_requests),
+            current_failures_per_s: self.per_second(tick_failures),
+        }
+    }
+
+    /// `n` events of the latest tick, per second.
+    fn per_second(&self, n: u64) -> f64 {
+        if self.last.secs > 0.0 { n as f64 / self.last.secs } else { 0.0 }
     }
 
     /// Clears the cumulative statistics (Locust's "Reset stats"): every count, histogram and error
@@ -384,11 +389,11 @@ impl Aggregator {
     pub fn endpoint_table(&self, limit: usize) -> EndpointTable {
         let t = &self.total;
         let empty = crate::recorder::EndpointStats::default();
-        let secs = self.last.secs;
-        let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+        let per_s = |n: u64| self.per_second(n);
         let n = self.endpoints.len().max(t.endpoints.len());
         let mut order: Vec<usize> = (0..n).collect();
-        let requests = |i: usize| t.endpoints.get(i).map_or(0, |e| e.requests);
+        // WebSocket endpoints keep their figures in the interval's WebSocket section.
+        let requests = |i: usize| self.stats_of(t, i, &empty).0.requests;
         // Stable: ties keep the plan's order.
         order.sort_by_key(|&i| std::cmp::Reverse(requests(i)));
         let mut total = EndpointRow { name: "Aggregated".to_owned(), ..EndpointRow::default() };
@@ -399,43 +404,23 @@ impl Aggregator {
         let mut rows = Vec::with_capacity(limit.min(n));
         let mut folded = 0;
         for (rank, &i) in order.iter().enumerate() {
-            let e = t.endpoints.get(i).unwrap_or(&empty);
+            let (e, errors) = self.stats_of(t, i, &empty);
             let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
             let (min, max, sum) = e.response_time.stats();
             let count = e.response_time.count();
             total.requests += e.requests;
-            total.failures += e.errors.total();
+            total.failures += errors.total();
             total.avg_size += e.bytes_received as f64;
             total_responses += e.responses;
             total.current_rps += per_s(tick_requests);
             total.current_failures_per_s += per_s(tick_failures);
             if rank < limit {
-                let s = e.response_time.summary();
-                rows.push(EndpointRow {
-                    name: self.endpoint_name(i),
-                    protocol: self.protocol(i),
-                    requests: e.requests,
-                    failures: e.errors.total(),
-                    median_ms: s.p50,
-                    p90_ms: s.p90,
-                    p95_ms: s.p95,
-                    p99_ms: s.p99,
-                    mean_ms: s.mean,
-                    min_ms: s.min,
-                    max_ms: s.max,
-                    avg_size: if e.responses > 0 {
-                        e.bytes_received as f64 / e.responses as f64
-                    } else {
-                        0.0
-                    },
-                    current_rps: per_s(tick_requests),
-                    current_failures_per_s: per_s(tick_failures),
-                });
+                rows.push(self.row(i, e, errors));
                 continue;
             }
             folded += 1;
             other.requests += e.requests;
-            other.failures += e.errors.total();
+            other.failures += errors.total();
             other.avg_size += e.bytes_received as f64;
             other_responses += e.responses;
             other.current_rps += per_s(tick_requests);
@@ -937,6 +922,26 @@ mod tests {
         assert_eq!(t.total.max_ms, 50.0);
         assert_eq!(t.total.median_ms, agg.report(meta()).aggregate.summaries[RESPONSE_TIME].p50);
         assert!(agg.endpoint_table(10).other.is_none());
+    }
+
+    /// A WebSocket endpoint's row shows the figures kept in the interval's WebSocket section.
+    #[test]
+    fn endpoint_table_shows_websocket_rows() {
+        let mut agg = Aggregator::new(vec!["GET /a".into(), "WS send ping".into()], vec![]);
+        agg.set_protocols(vec![Protocol::Http, Protocol::Ws]);
+        let mut r = Recorder::new(2, 1);
+        responses(&mut r, 0, 2, 5, 10);
+        for _ in 0..3 {
+            r.ws_step_started(1);
+            r.ws_reply(1, Duration::from_millis(4), 4, 4);
+        }
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
+        let t = agg.endpoint_table(10);
+        let ws = t.rows.iter().find(|row| row.name == "WS send ping").expect("a WS row");
+        assert_eq!((ws.protocol, ws.requests), (Protocol::Ws, 3));
+        assert_eq!(ws.median_ms, 4.0);
+        assert_eq!(t.rows[0].name, "WS send ping", "sorted by requests, WebSocket ones included");
+        assert_eq!(agg.endpoint_rows()[1].requests, 3);
     }
 
     /// A reset clears the totals but not the timeline; the report's rate divides by the time since.
