@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use hornet_metrics::{Interval, RunMeta};
+use hornet_metrics::Interval;
 use hornet_runner::control::apply_requests;
 use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick};
 use hornet_schedule::{Schedule, Segments};
@@ -443,17 +443,14 @@ impl Cluster {
             hornet_runner::run_after(&plan, &globals, opts.seed, opts.log);
         }
         let stopped = control.stop_reason();
-        let meta = RunMeta {
-            script: plan.source.as_ref().map(|p| p.display().to_string()),
-            target: plan.target.clone(),
+        let meta = hornet_runner::run::run_meta(
+            &plan,
+            opts.seed,
+            opts.command,
             started_at,
-            duration: elapsed,
-            seed: opts.seed,
-            phases: hornet_runner::run::describe_phases(&plan.phases),
-            interrupted: stopped.is_some(),
-            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
-            command: opts.command,
-        };
+            elapsed,
+            stopped.is_some(),
+        );
         let mut report = agg.report(meta);
         report.run.host = Some(format!("controller + {n} workers"));
         report.warnings.extend(notes);

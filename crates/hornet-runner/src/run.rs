@@ -668,20 +668,33 @@ pub fn run_part(
         }
     }
     let stopped = control.stop_reason();
-    let meta = RunMeta {
-        script: plan.source.as_ref().map(|p| p.display().to_string()),
-        target: plan.target.clone(),
-        started_at,
-        duration: elapsed,
-        seed: opts.seed,
-        phases: describe_phases(&plan.phases),
-        interrupted: stopped.is_some(),
-        hornet_version: env!("CARGO_PKG_VERSION").to_string(),
-        command: opts.command,
-    };
+    let meta = run_meta(&plan, opts.seed, opts.command, started_at, elapsed, stopped.is_some());
     let mut report = agg.report(meta);
     report.run.host = hostname();
     Ok(RunOutcome { report, stopped })
+}
+
+/// The report's description of a run of `plan` (by this process, or by a controller and its
+/// workers).
+pub fn run_meta(
+    plan: &Plan,
+    seed: u64,
+    command: String,
+    started_at: SystemTime,
+    duration: Duration,
+    interrupted: bool,
+) -> RunMeta {
+    RunMeta {
+        script: plan.source.as_ref().map(|p| p.display().to_string()),
+        target: plan.target.clone(),
+        started_at,
+        duration,
+        seed,
+        phases: describe_phases(&plan.phases),
+        interrupted,
+        hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+        command,
+    }
 }
 
 /// The aggregator of a plan's metrics: its endpoints (with their protocols) and scenarios. The
