@@ -22,10 +22,11 @@ use tokio::net::TcpStream;
 
 use super::error::{self, Failure, Phase};
 
-/// Initial (and usual) size of the read buffer.
-const READ_BUF: usize = 8 * 1024;
+/// Initial (and usual) size of the read buffer: it lives as long as the connection, so it is most
+/// of an idle keep-alive VU's memory (4 KiB: a typical response head and small body fit).
+const READ_BUF: usize = 4 * 1024;
 /// A read is attempted only with at least this much free room in the buffer.
-const MIN_READ_ROOM: usize = 4 * 1024;
+const MIN_READ_ROOM: usize = 2 * 1024;
 /// Largest response head (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
 /// Largest chunk-size line, extensions included.
