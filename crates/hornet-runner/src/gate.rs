@@ -85,7 +85,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 async fn issue_tokens(local: &Rc<Local>, gate: &Gate, start: Instant, end: Instant) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
-    let mut timer = Timer::coalescing(crate::arrivals::SCHEDULE_STEP, shared.start);
+    let mut timer = Timer::coalescing(crate::arrivals::SCHEDULE_GAP);
     // Let the VUs just spawned reach the gate before the first token is due.
     tokio::task::yield_now().await;
     for count in shared.request_counts(local.index) {
