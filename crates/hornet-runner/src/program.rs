@@ -158,6 +158,31 @@ fn compile_steps(
         .collect()
 }
 
+/// Headers rendered once (static values) and headers rendered per request (templates): the
+/// `defaults` the step's `own` headers do not override, then its own, plus hornet's `user-agent`
+/// unless one is set. Shared by HTTP requests and WebSocket upgrades.
+pub(crate) fn split_headers(
+    defaults: &[(HeaderName, Template)],
+    own: &[(HeaderName, Template)],
+) -> Result<(HeaderMap, Vec<(HeaderName, Template)>), String> {
+    let mut static_headers = HeaderMap::new();
+    let mut dynamic_headers = Vec::new();
+    let overridden = |name: &HeaderName| own.iter().any(|(n, _)| n == name);
+    for (name, value) in defaults.iter().filter(|(n, _)| !overridden(n)).chain(own) {
+        if value.is_static() {
+            let v = HeaderValue::from_str(value.source())
+                .map_err(|_| format!("header `{name}` has a value that is not valid in HTTP"))?;
+            static_headers.append(name.clone(), v);
+        } else {
+            dynamic_headers.push((name.clone(), value.clone()));
+        }
+    }
+    if !static_headers.contains_key(USER_AGENT) && !dynamic_headers.iter().any(|(n, _)| n == USER_AGENT) {
+        static_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    }
+    Ok((static_headers, dynamic_headers))
+}
+
 fn compile_request(
     plan: &Plan,
     base: &Option<Arc<str>>,
@@ -172,24 +197,10 @@ fn compile_request(
         UrlSpec::Dynamic { base: base.clone(), path: r.url.clone(), qs: r.qs.clone() }
     };
 
-    let mut static_headers = HeaderMap::new();
-    let mut dynamic_headers = Vec::new();
-    let overridden = |name: &HeaderName| r.headers.iter().any(|(n, _)| n == name);
-    let defaults = plan.default_headers.iter().filter(|(n, _)| !overridden(n));
-    for (name, value) in defaults.chain(r.headers.iter()) {
-        if value.is_static() {
-            let v = HeaderValue::from_str(value.source())
-                .map_err(|_| err(format!("header `{name}` has a value that is not valid in HTTP")))?;
-            static_headers.append(name.clone(), v);
-        } else {
-            dynamic_headers.push((name.clone(), value.clone()));
-        }
-    }
+    let (mut static_headers, dynamic_headers) =
+        split_headers(&plan.default_headers, &r.headers).map_err(err)?;
     let has =
         |h: &HeaderMap, n: &HeaderName| h.contains_key(n) || dynamic_headers.iter().any(|(d, _)| d == n);
-    if !has(&static_headers, &USER_AGENT) {
-        static_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
-    }
     let mut content_type = |value: &'static str| {
         if !has(&static_headers, &CONTENT_TYPE) {
             static_headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));

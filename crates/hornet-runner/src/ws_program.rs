@@ -13,9 +13,9 @@ use hornet_script::plan::{EndpointId, Plan, WsConnect, WsReply, WsStep, WsWait};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use hornet_script::ws_scheme;
 use http::Uri;
-use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::program::{AGENT, BuildError};
+use crate::program::{BuildError, split_headers};
 
 /// A compiled WebSocket step.
 #[derive(Debug)]
@@ -146,22 +146,7 @@ impl WsCompiler {
         } else {
             ConnectUrl::Dynamic { base: self.base.clone(), path: spec.url.clone() }
         };
-        let mut static_headers = HeaderMap::new();
-        let mut dynamic_headers = Vec::new();
-        let overridden = |name: &HeaderName| spec.headers.iter().any(|(n, _)| n == name);
-        let defaults = self.headers.iter().filter(|(n, _)| !overridden(n));
-        for (name, value) in defaults.chain(spec.headers.iter()) {
-            if value.is_static() {
-                let v = HeaderValue::from_str(value.source())
-                    .map_err(|_| err(format!("header `{name}` has a value that is not valid in HTTP")))?;
-                static_headers.append(name.clone(), v);
-            } else {
-                dynamic_headers.push((name.clone(), value.clone()));
-            }
-        }
-        if !static_headers.contains_key(USER_AGENT) && !dynamic_headers.iter().any(|(n, _)| n == USER_AGENT) {
-            static_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
-        }
+        let (static_headers, dynamic_headers) = split_headers(&self.headers, &spec.headers).map_err(err)?;
         Ok(CompiledConnect {
             endpoint: spec.endpoint,
             url,
