@@ -156,18 +156,11 @@ fn avg_size(bytes: u64, responses: u64) -> String {
     if responses == 0 { "-".to_owned() } else { format::bytes(bytes as f64 / responses as f64) }
 }
 
-fn endpoints(out: &mut String, r: &Report) {
-    let http = |e: &&hornet_metrics::report::EndpointReport| e.protocol == Protocol::Http;
-    if !r.endpoints.iter().any(|e| http(&e)) && r.endpoints.iter().any(|e| e.protocol == Protocol::Ws) {
-        // A WebSocket-only run: its steps are shown in the WebSocket section.
-        return;
-    }
-    let secs = r.run.duration_s;
-    let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
-    let mut rows: Vec<Vec<String>> = r
-        .endpoints
+/// One table row per endpoint of `protocol`, in script order.
+fn protocol_rows(r: &Report, protocol: Protocol, per_sec: impl Fn(u64) -> f64) -> Vec<Vec<String>> {
+    r.endpoints
         .iter()
-        .filter(http)
+        .filter(|e| e.protocol == protocol)
         .map(|e| {
             endpoint_row(
                 &e.name,
@@ -178,7 +171,18 @@ fn endpoints(out: &mut String, r: &Report) {
                 avg_size(e.bytes_received, e.responses),
             )
         })
-        .collect();
+        .collect()
+}
+
+fn endpoints(out: &mut String, r: &Report) {
+    let http = |e: &&hornet_metrics::report::EndpointReport| e.protocol == Protocol::Http;
+    if !r.endpoints.iter().any(|e| http(&e)) && r.endpoints.iter().any(|e| e.protocol == Protocol::Ws) {
+        // A WebSocket-only run: its steps are shown in the WebSocket section.
+        return;
+    }
+    let secs = r.run.duration_s;
+    let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    let mut rows = protocol_rows(r, Protocol::Http, per_sec);
     // The Total row comes from the aggregate (merged histograms, all errors), not from the rows.
     let total = r.summary(RESPONSE_TIME).copied().unwrap_or_default();
     rows.push(endpoint_row(
@@ -226,21 +230,7 @@ fn websocket(out: &mut String, r: &Report) {
         format::bytes(r.counter("websocket.bytes_sent") as f64),
         format::bytes(r.counter("websocket.bytes_received") as f64),
     );
-    let mut rows: Vec<Vec<String>> = r
-        .endpoints
-        .iter()
-        .filter(|e| e.protocol == Protocol::Ws)
-        .map(|e| {
-            endpoint_row(
-                &e.name,
-                e.requests,
-                e.failures,
-                per_sec(e.requests),
-                &e.summary,
-                avg_size(e.bytes_received, e.responses),
-            )
-        })
-        .collect();
+    let mut rows = protocol_rows(r, Protocol::Ws, per_sec);
     let connect = r.summary(WS_CONNECT_TIME).copied().unwrap_or_default();
     rows.push(endpoint_row(
         WS_CONNECT_TIME,
