@@ -98,32 +98,9 @@ struct History {
 }
 
 impl History {
-    fn push(&mut self, p: [f64; 7]) {
-        self.step = self.step.max(1);
-        self.skip += 1;
-        if self.skip < self.step {
-            return;
-        }
-        self.skip = 0;
-        if self.t.len() >= HISTORY_CAP {
-            for v in [
-                &mut self.t,
-                &mut self.rps,
-                &mut self.fails,
-                &mut self.p50,
-                &mut self.p95,
-                &mut self.p99,
-                &mut self.vus,
-            ] {
-                let mut i = 0;
-                v.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-            }
-            self.step *= 2;
-        }
-        for (v, x) in [
+    /// The series, in the order of a pushed point.
+    fn series(&mut self) -> [&mut Vec<f64>; 7] {
+        [
             &mut self.t,
             &mut self.rps,
             &mut self.fails,
@@ -132,9 +109,26 @@ impl History {
             &mut self.p99,
             &mut self.vus,
         ]
-        .into_iter()
-        .zip(p)
-        {
+    }
+
+    fn push(&mut self, p: [f64; 7]) {
+        self.step = self.step.max(1);
+        self.skip += 1;
+        if self.skip < self.step {
+            return;
+        }
+        self.skip = 0;
+        if self.t.len() >= HISTORY_CAP {
+            for v in self.series() {
+                let mut i = 0;
+                v.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+            }
+            self.step *= 2;
+        }
+        for (v, x) in self.series().into_iter().zip(p) {
             v.push(x);
         }
     }
