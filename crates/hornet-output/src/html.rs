@@ -895,6 +895,26 @@ fn breakdown(out: &mut String, r: &Report) {
     out.push_str("</div>\n</section>\n");
 }
 
+/// Mean body size per response, when there were responses.
+fn size(bytes: u64, responses: u64) -> Option<f64> {
+    (responses > 0).then(|| bytes as f64 / responses as f64)
+}
+
+/// One table row per endpoint of `protocol`, in script order.
+fn protocol_rows(out: &mut String, r: &Report, protocol: Protocol, secs: f64) {
+    for e in r.endpoints.iter().filter(|e| e.protocol == protocol) {
+        endpoint_row(
+            out,
+            &e.name,
+            e.requests,
+            e.failures,
+            per_sec(e.requests, secs),
+            &e.summary,
+            size(e.bytes_received, e.responses),
+        );
+    }
+}
+
 /// One row of the endpoint table.
 fn endpoint_row(
     out: &mut String,
@@ -939,7 +959,6 @@ fn endpoint_row(
 
 fn endpoints(out: &mut String, r: &Report) {
     let secs = r.run.duration_s;
-    let size = |bytes: u64, responses: u64| (responses > 0).then(|| bytes as f64 / responses as f64);
     out.push_str(
         "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Times in ms, issued to last byte. \
          Click a column header to sort.</p>\n<div class=\"scroll\"><table class=\"num sortable\" id=\"endpoint-table\">\
@@ -947,17 +966,7 @@ fn endpoints(out: &mut String, r: &Report) {
          <th>Min</th><th>Median</th><th>p90</th><th>p95</th><th>p99</th><th>Max</th><th>Mean</th><th>Avg size</th>\
          </tr></thead>\n<tbody>\n",
     );
-    for e in r.endpoints.iter().filter(|e| e.protocol == Protocol::Http) {
-        endpoint_row(
-            out,
-            &e.name,
-            e.requests,
-            e.failures,
-            per_sec(e.requests, secs),
-            &e.summary,
-            size(e.bytes_received, e.responses),
-        );
-    }
+    protocol_rows(out, r, Protocol::Http, secs);
     out.push_str("</tbody>\n<tfoot>\n");
     let total = r.summary(RESPONSE_TIME).copied().unwrap_or_default();
     endpoint_row(
@@ -1006,7 +1015,6 @@ fn endpoints(out: &mut String, r: &Report) {
 fn websocket(out: &mut String, r: &Report) {
     let Some(rtt) = r.summary(WS_RTT).copied() else { return };
     let secs = r.run.duration_s;
-    let size = |bytes: u64, responses: u64| (responses > 0).then(|| bytes as f64 / responses as f64);
     let closes: Vec<String> = r
         .aggregate
         .counters
@@ -1033,17 +1041,7 @@ fn websocket(out: &mut String, r: &Report) {
         format::rate(per_sec(received, secs)),
         esc(&format::bytes(r.counter("websocket.bytes_received") as f64)),
     );
-    for e in r.endpoints.iter().filter(|e| e.protocol == Protocol::Ws) {
-        endpoint_row(
-            out,
-            &e.name,
-            e.requests,
-            e.failures,
-            per_sec(e.requests, secs),
-            &e.summary,
-            size(e.bytes_received, e.responses),
-        );
-    }
+    protocol_rows(out, r, Protocol::Ws, secs);
     out.push_str("</tbody>\n<tfoot>\n");
     let connect = r.summary(WS_CONNECT_TIME).copied().unwrap_or_default();
     endpoint_row(out, WS_CONNECT_TIME, connect.count, 0, per_sec(connect.count, secs), &connect, None);
