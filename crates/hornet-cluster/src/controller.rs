@@ -14,17 +14,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hornet_metrics::Interval;
 use hornet_runner::control::apply_requests;
-use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick};
+use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick, WorkerStatus};
 use hornet_schedule::{Schedule, Segments};
 use hornet_script::Plan;
-use tokio::io::BufReader;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_rustls::TlsAcceptor;
 
 use crate::auth;
 use crate::plan::PlanSource;
-use crate::protocol::{Msg, PROTOCOL, PlanMsg, read_msg, write_msg};
-use crate::{HEARTBEAT, LOST_AFTER};
+use crate::protocol::{Msg, PROTOCOL, PlanMsg};
+use crate::transport::{self, Session};
+use crate::{HEARTBEAT, LOST_AFTER, MAX_WEIGHT};
 
 /// What the controller does when a worker is lost mid-run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,10 +52,12 @@ impl std::str::FromStr for LossPolicy {
 }
 
 /// Settings of a controller.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClusterOptions {
     /// Where workers connect.
     pub listen: SocketAddr,
+    /// Serve the workers over TLS ([`transport::server_tls`]).
+    pub tls: Option<TlsAcceptor>,
     /// The shared token (required beyond loopback; checked by the caller).
     pub token: Option<String>,
     /// How many workers to wait for.
@@ -64,28 +67,9 @@ pub struct ClusterOptions {
     pub verbose: bool,
 }
 
-/// One worker as shown on the web UI's Workers tab.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct WorkerStatus {
-    pub index: usize,
-    pub address: String,
-    pub host: String,
-    /// `connected`, `running`, `done` or `lost`.
-    pub state: String,
-    /// Its share of the load (its segment's length).
-    pub share: f64,
-    /// Requests in its latest second.
-    pub rps: f64,
-    /// Its CPU use, percent of the cores its threads use.
-    pub cpu: Option<f64>,
-    /// Largest schedule lag in its latest second, ms.
-    pub lag_ms: f64,
-    pub active_vus: u64,
-}
-
 /// Something a connection task reports to the run loop.
 enum Event {
-    Joined { id: usize, addr: String, host: String, tx: UnboundedSender<Msg> },
+    Joined { id: usize, addr: String, host: String, weight: u32, tx: UnboundedSender<Msg> },
     Msg { id: usize, msg: Msg },
     Closed { id: usize, why: String },
 }
@@ -94,6 +78,7 @@ struct Conn {
     id: usize,
     addr: String,
     host: String,
+    weight: u32,
     tx: UnboundedSender<Msg>,
     last_seen: Instant,
     done: bool,
@@ -121,15 +106,27 @@ impl Cluster {
         let token = opts.token.clone().unwrap_or_default();
         let wanted = opts.workers;
         let verbose = opts.verbose;
+        let tls = opts.tls.clone();
         runtime.spawn(async move {
             let Ok(listener) = TcpListener::from_std(std_listener) else { return };
-            let mut next_id = 0usize;
+            let next_id = std::sync::atomic::AtomicUsize::new(0);
+            let on_session: Arc<dyn Fn(Session) + Send + Sync> = Arc::new(move |session| {
+                let id = next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::spawn(serve(session, id, wanted, token.clone(), tx.clone(), verbose));
+            });
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { continue };
-                let _ = stream.set_nodelay(true);
-                let id = next_id;
-                next_id += 1;
-                tokio::spawn(serve(stream, peer, id, wanted, token.clone(), tx.clone(), verbose));
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        tokio::spawn(transport::serve_connection(
+                            stream,
+                            peer,
+                            tls.clone(),
+                            on_session.clone(),
+                        ));
+                    }
+                    // Out of descriptors, say: try again shortly rather than spin.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
             }
         });
         Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts, status: Arc::default() })
@@ -152,10 +149,10 @@ impl Cluster {
         while self.conns.len() < self.opts.workers {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
-                Ok(Event::Joined { id, addr, host, tx }) => {
+                Ok(Event::Joined { id, addr, host, weight, tx }) => {
                     if self.opts.verbose {
                         eprintln!(
-                            "hornet: worker {}/{} joined from {addr} ({host})",
+                            "hornet: worker {}/{} joined from {addr} ({host}, weight {weight})",
                             self.conns.len() + 1,
                             self.opts.workers
                         );
@@ -164,6 +161,7 @@ impl Cluster {
                         id,
                         addr,
                         host,
+                        weight,
                         tx,
                         last_seen: Instant::now(),
                         done: false,
@@ -192,8 +190,9 @@ impl Cluster {
         Ok(())
     }
 
-    fn publish_status(&self, shares: &[f64], stats: &HashMap<usize, WorkerStatus>) {
-        let list = self
+    /// Updates the workers' list from the latest figures (`stats`, by worker) and returns it.
+    fn publish_status(&self, shares: &[f64], stats: &HashMap<usize, WorkerStatus>) -> Vec<WorkerStatus> {
+        let list: Vec<WorkerStatus> = self
             .conns
             .iter()
             .enumerate()
@@ -202,12 +201,14 @@ impl Cluster {
                     index: i,
                     address: c.addr.clone(),
                     host: c.host.clone(),
-                    state: "connected".into(),
+                    state: String::new(),
+                    weight: c.weight,
                     share: shares.get(i).copied().unwrap_or(0.0),
-                    rps: 0.0,
-                    cpu: None,
-                    lag_ms: 0.0,
                     active_vus: 0,
+                    rps: 0.0,
+                    requests: 0,
+                    cpu: None,
+                    lag_p99_ms: 0.0,
                 });
                 s.state = if c.lost {
                     "lost"
@@ -219,10 +220,15 @@ impl Cluster {
                     "connected"
                 }
                 .into();
+                if c.lost || c.done {
+                    s.rps = 0.0;
+                    s.active_vus = 0;
+                }
                 s
             })
             .collect();
-        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = list;
+        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = list.clone();
+        list
     }
 
     fn broadcast(&self, msg: &Msg) {
@@ -246,7 +252,7 @@ impl Cluster {
             return Err(RunError::Cluster("no workers are connected (a cluster runs one test)".into()));
         }
         let globals = hornet_runner::run_before(&plan, opts.seed, opts.log)?;
-        let weights = vec![1u32; n];
+        let weights: Vec<u32> = self.conns.iter().map(|c| c.weight).collect();
         let segments = Segments::new(&weights).map_err(|e| RunError::Cluster(e.to_string()))?;
         let shares: Vec<f64> = (0..n).map(|i| segments.share(i)).collect();
         let hash = source.hash(&plan);
@@ -343,6 +349,7 @@ impl Cluster {
                         match Interval::from_wire(&interval) {
                             Ok(iv) => {
                                 let c = &self.conns[i];
+                                let before = stats.get(&i).map_or(0, |s| s.requests);
                                 stats.insert(
                                     i,
                                     WorkerStatus {
@@ -350,11 +357,13 @@ impl Cluster {
                                         address: c.addr.clone(),
                                         host: c.host.clone(),
                                         state: "running".into(),
+                                        weight: c.weight,
                                         share: shares[i],
-                                        rps: iv.requests() as f64,
-                                        cpu,
-                                        lag_ms: interval.lag.as_ref().map_or(0.0, |h| h.max as f64 / 1000.0),
                                         active_vus,
+                                        rps: iv.requests() as f64,
+                                        requests: before + iv.requests(),
+                                        cpu,
+                                        lag_p99_ms: iv.lag_p99_ms(),
                                     },
                                 );
                                 pending.push(iv);
@@ -422,10 +431,10 @@ impl Cluster {
                     if !measured.is_empty() {
                         agg.record_generator(measured.iter().copied().fold(0.0, f64::max));
                     }
-                    self.publish_status(&shares, &stats);
+                    let workers = self.publish_status(&shares, &stats);
                     let warnings = agg.take_new_warnings();
                     let phase = schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str);
-                    on_tick(Tick { live: agg.live(), aggregate: &agg, phase, warnings });
+                    on_tick(Tick { live: agg.live(), aggregate: &agg, phase, warnings, workers: &workers });
                     next_tick += Duration::from_secs(1);
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -438,7 +447,7 @@ impl Cluster {
         }
         let elapsed = Instant::now().saturating_duration_since(start);
         agg.add_tick(elapsed, pending, 0);
-        self.publish_status(&shares, &stats);
+        let workers = self.publish_status(&shares, &stats);
         if control.stop_reason().is_none() && !aborted {
             hornet_runner::run_after(&plan, &globals, opts.seed, opts.log);
         }
@@ -454,6 +463,7 @@ impl Cluster {
         let mut report = agg.report(meta);
         report.run.host = Some(format!("controller + {n} workers"));
         report.warnings.extend(notes);
+        report.workers = workers;
         Ok(RunOutcome { report, stopped })
     }
 
@@ -514,29 +524,27 @@ impl Cluster {
     }
 }
 
-/// One worker connection: the handshake, then a writer (messages and heartbeats) and a reader
-/// feeding the run loop.
+/// One worker session: the handshake, then a writer (messages and heartbeats) and a reader feeding
+/// the run loop.
 async fn serve(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
+    session: Session,
     id: usize,
     wanted: usize,
     token: String,
     events: Sender<Event>,
     verbose: bool,
 ) {
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
+    let Session { peer, reader: mut r, writer: w } = session;
     let ours = env!("CARGO_PKG_VERSION");
     let c_nonce = auth::nonce();
-    if write_msg(&mut w, &Msg::Challenge { nonce: c_nonce.clone(), version: ours.into(), protocol: PROTOCOL })
+    if w.send(&Msg::Challenge { nonce: c_nonce.clone(), version: ours.into(), protocol: PROTOCOL })
         .await
         .is_err()
     {
         return;
     }
-    let hello = tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await;
-    let Ok(Ok(Some(Msg::Hello { version, protocol, nonce, mac, host, .. }))) = hello else {
+    let hello = tokio::time::timeout(Duration::from_secs(10), r.recv()).await;
+    let Ok(Ok(Some(Msg::Hello { version, protocol, nonce, mac, host, weight, .. }))) = hello else {
         if verbose {
             eprintln!("hornet: refused a connection from {peer}: no valid hello");
         }
@@ -549,6 +557,8 @@ async fn serve(
         ))
     } else if !auth::same(&mac, &auth::worker_mac(&token, &c_nonce, &nonce)) {
         Some("wrong token: the worker's HMAC does not match the controller's token".to_string())
+    } else if !(1..=MAX_WEIGHT).contains(&weight) {
+        Some(format!("weight {weight} is out of range: give 1 to {MAX_WEIGHT}"))
     } else if id >= wanted.saturating_mul(4).max(64) {
         Some("too many connections".to_string())
     } else {
@@ -556,15 +566,15 @@ async fn serve(
     };
     if let Some(reason) = refuse {
         eprintln!("hornet: refused worker {peer}: {reason}");
-        let _ = write_msg(&mut w, &Msg::Refused { reason }).await;
+        let _ = w.send(&Msg::Refused { reason }).await;
         return;
     }
     let welcome = Msg::Welcome { mac: auth::controller_mac(&token, &c_nonce, &nonce), index: id };
-    if write_msg(&mut w, &welcome).await.is_err() {
+    if w.send(&welcome).await.is_err() {
         return;
     }
     let (tx, mut rx) = unbounded_channel::<Msg>();
-    if events.send(Event::Joined { id, addr: peer.to_string(), host, tx }).is_err() {
+    if events.send(Event::Joined { id, addr: peer.to_string(), host, weight, tx }).is_err() {
         return;
     }
     let writer = tokio::spawn(async move {
@@ -575,13 +585,13 @@ async fn serve(
                 _ = beat.tick() => Msg::Heartbeat,
             };
             let refused = matches!(msg, Msg::Refused { .. });
-            if write_msg(&mut w, &msg).await.is_err() || refused {
+            if w.send(&msg).await.is_err() || refused {
                 break;
             }
         }
     });
     let why = loop {
-        match read_msg(&mut r).await {
+        match r.recv().await {
             Ok(Some(msg)) => {
                 if events.send(Event::Msg { id, msg }).is_err() {
                     break "controller finished".to_string();

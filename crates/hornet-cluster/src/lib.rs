@@ -1,7 +1,8 @@
 //! Distributed runs: one controller and several workers split one plan by execution segments
 //! (design.md §5, docs/distributed.md).
 //!
-//! - [`protocol`]: the messages (JSON, one per line over TCP) and their framing.
+//! - [`protocol`]: the messages (JSON, one per line).
+//! - [`transport`]: the HTTP/2 session stream (optionally over TLS) that carries them.
 //! - [`auth`]: the mutual HMAC-SHA256 challenge on a shared token, and the plan hash.
 //! - [`plan`]: what travels as the plan (script texts and load options) and how a worker rebuilds it.
 //! - [`controller`]: accepts workers, hands out segments, starts them together, forwards control,
@@ -13,12 +14,17 @@ pub mod auth;
 pub mod controller;
 pub mod plan;
 pub mod protocol;
+pub mod transport;
 pub mod worker;
 
-pub use controller::{Cluster, ClusterOptions, LossPolicy, WorkerStatus};
+pub use controller::{Cluster, ClusterOptions, LossPolicy};
+pub use hornet_runner::WorkerStatus;
 pub use plan::PlanSource;
 pub use worker::{WorkerOptions, run_worker};
 
+/// The largest `--weight` of a worker (the weights of a run must add up to at most
+/// [`hornet_schedule::MAX_CYCLE`]).
+pub const MAX_WEIGHT: u32 = 1024;
 /// How long without any message before a peer counts as gone.
 pub const LOST_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often each side sends a heartbeat.

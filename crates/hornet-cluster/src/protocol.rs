@@ -1,16 +1,15 @@
-//! The wire protocol: one JSON object per line (UTF-8, `\n`-terminated) over one TCP connection
-//! that the worker opens to the controller. Every message has a `"type"`; the full schema with an
-//! example of each message is in docs/distributed.md.
+//! The wire protocol: one JSON object per line (UTF-8, `\n`-terminated) in each direction of the
+//! HTTP/2 session stream that the worker opens to the controller ([`crate::transport`]). Every
+//! message has a `"type"`; the full schema with an example of each message is in
+//! docs/distributed.md.
 //!
 //! Order: controller `challenge` → worker `hello` → controller `welcome` (or `refused`) →
 //! controller `plan` → worker `ready` (or `error`) → controller `start` → worker `metrics` once a
 //! second, both sides `heartbeat` once a second, controller `control` / `takeover` at any time →
 //! worker `metrics` with `last: true` then `done`.
 
-use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-
 use hornet_metrics::WireInterval;
+use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; both sides must agree (and on the hornet version).
 pub const PROTOCOL: u32 = 1;
@@ -60,6 +59,10 @@ pub struct PlanMsg {
     pub log: bool,
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// Every message of the protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -67,7 +70,17 @@ pub enum Msg {
     /// Controller → worker, first: a fresh random nonce (hex).
     Challenge { nonce: String, version: String, protocol: u32 },
     /// Worker → controller: its nonce and `HMAC(token, "hornet-worker" ‖ controller nonce ‖ worker nonce)`.
-    Hello { version: String, protocol: u32, nonce: String, mac: String, host: String, threads: usize },
+    Hello {
+        version: String,
+        protocol: u32,
+        nonce: String,
+        mac: String,
+        host: String,
+        threads: usize,
+        /// Its share of the load relative to the others (`--weight`; 1 when absent).
+        #[serde(default = "one")]
+        weight: u32,
+    },
     /// Controller → worker: `HMAC(token, "hornet-controller" ‖ worker nonce ‖ controller nonce)`.
     Welcome { mac: String, index: usize },
     /// Either side: why the connection is refused (then it is closed).
@@ -102,54 +115,4 @@ pub enum ReadError {
     TooLong,
     #[error("invalid message: {0}")]
     Json(#[from] serde_json::Error),
-}
-
-/// Reads one message; `Ok(None)` at the end of the stream.
-pub async fn read_msg<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Option<Msg>, ReadError> {
-    let mut buf = Vec::new();
-    let n = tokio::io::AsyncReadExt::take(&mut *reader, MAX_LINE).read_until(b'\n', &mut buf).await?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if !buf.ends_with(b"\n") {
-        if n as u64 >= MAX_LINE {
-            return Err(ReadError::TooLong);
-        }
-        return Ok(None);
-    }
-    Ok(Some(serde_json::from_slice(&buf)?))
-}
-
-/// Writes one message and flushes.
-pub async fn write_msg<W: AsyncWrite + Unpin>(writer: &mut W, msg: &Msg) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    writer.write_all(&line).await?;
-    writer.flush().await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn messages_round_trip_and_oversized_lines_are_refused() {
-        let msgs = vec![
-            Msg::Challenge { nonce: "ab".into(), version: "0.1.0".into(), protocol: PROTOCOL },
-            Msg::Control { factor: Some(1.5), stop: None },
-            Msg::Heartbeat,
-            Msg::Done,
-        ];
-        let mut out = Vec::new();
-        for m in &msgs {
-            write_msg(&mut out, m).await.unwrap();
-        }
-        let mut reader = tokio::io::BufReader::new(out.as_slice());
-        for m in &msgs {
-            assert_eq!(read_msg(&mut reader).await.unwrap().as_ref(), Some(m));
-        }
-        assert!(read_msg(&mut reader).await.unwrap().is_none());
-        let mut bad = tokio::io::BufReader::new(&b"{\"type\":\"nope\"}\n"[..]);
-        assert!(matches!(read_msg(&mut bad).await, Err(ReadError::Json(_))));
-    }
 }

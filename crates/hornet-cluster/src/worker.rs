@@ -9,14 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hornet_runner::{Control, LoadRequest, Part, PartTick, RunOptions, StopReason, Workload};
 use hornet_schedule::Segments;
-use tokio::io::BufReader;
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc::unbounded_channel;
+use tokio_rustls::TlsConnector;
 
 use crate::auth;
 use crate::plan::PlanSource;
-use crate::protocol::{Msg, PROTOCOL, PlanMsg, read_msg, write_msg};
+use crate::protocol::{Msg, PROTOCOL, PlanMsg};
+use crate::transport::{self, MsgReader, MsgWriter};
 use crate::{HEARTBEAT, ORPHAN_AFTER};
 
 /// Exit codes of `hornet worker`.
@@ -32,14 +31,20 @@ pub mod exit {
 }
 
 /// Settings of a worker.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WorkerOptions {
     /// `host:port` of the controller.
     pub controller: String,
+    /// Connect over TLS ([`transport::client_tls`]).
+    pub tls: Option<TlsConnector>,
+    /// The name the controller's certificate must carry (default: the host of `controller`).
+    pub tls_server_name: Option<String>,
     /// The shared token (empty when none).
     pub token: Option<String>,
     /// Worker threads (0: the controller's setting, else one per core).
     pub threads: usize,
+    /// This worker's share of the load relative to the others (1 by default).
+    pub weight: u32,
     /// Where relative paths of the plan (CSV payloads) resolve when the controller's directory does
     /// not exist here.
     pub script_dir: Option<PathBuf>,
@@ -63,12 +68,12 @@ pub fn run_worker(opts: WorkerOptions) -> i32 {
     runtime.block_on(session(opts))
 }
 
-async fn connect(opts: &WorkerOptions) -> Option<TcpStream> {
+async fn connect(opts: &WorkerOptions) -> Option<(MsgReader, MsgWriter)> {
     let deadline = Instant::now() + opts.connect_timeout;
     loop {
-        match TcpStream::connect(&opts.controller).await {
+        match transport::connect(&opts.controller, opts.tls.as_ref(), opts.tls_server_name.as_deref()).await {
             Ok(s) => return Some(s),
-            Err(e) if Instant::now() >= deadline => {
+            Err(e) if Instant::now() >= deadline || e.kind() == std::io::ErrorKind::InvalidData => {
                 say(&format!("cannot connect to the controller at {}: {e}", opts.controller));
                 return None;
             }
@@ -78,15 +83,12 @@ async fn connect(opts: &WorkerOptions) -> Option<TcpStream> {
 }
 
 async fn session(opts: WorkerOptions) -> i32 {
-    let Some(stream) = connect(&opts).await else { return exit::FAILED };
-    let _ = stream.set_nodelay(true);
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
+    let Some((mut r, w)) = connect(&opts).await else { return exit::FAILED };
     let token = opts.token.clone().unwrap_or_default();
     let ours = env!("CARGO_PKG_VERSION");
 
     // Handshake: the controller's nonce, our proof, its proof.
-    let first = tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await;
+    let first = tokio::time::timeout(Duration::from_secs(10), r.recv()).await;
     let Ok(Ok(Some(Msg::Challenge { nonce: c_nonce, version, protocol }))) = first else {
         say(&format!("{} did not greet like a hornet controller", opts.controller));
         return exit::FAILED;
@@ -108,12 +110,13 @@ async fn session(opts: WorkerOptions) -> i32 {
         mac: auth::worker_mac(&token, &c_nonce, &w_nonce),
         host,
         threads: opts.threads,
+        weight: opts.weight,
     };
-    if write_msg(&mut w, &hello).await.is_err() {
+    if w.send(&hello).await.is_err() {
         say("the controller closed the connection");
         return exit::FAILED;
     }
-    match tokio::time::timeout(Duration::from_secs(10), read_msg(&mut r)).await {
+    match tokio::time::timeout(Duration::from_secs(10), r.recv()).await {
         Ok(Ok(Some(Msg::Welcome { mac, .. }))) => {
             if !auth::same(&mac, &auth::controller_mac(&token, &c_nonce, &w_nonce)) {
                 say(&format!(
@@ -142,18 +145,14 @@ struct Running {
     thread: std::thread::JoinHandle<()>,
 }
 
-async fn serve(
-    opts: WorkerOptions,
-    mut r: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    mut w: OwnedWriteHalf,
-) -> i32 {
+async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     let mut plan: Option<(Arc<hornet_script::Plan>, Box<PlanMsg>)> = None;
     let mut running: Option<Running> = None;
     let (mtx, mut mrx) = unbounded_channel::<Option<PartTick>>();
     let mut beat = tokio::time::interval(HEARTBEAT);
     loop {
         tokio::select! {
-            got = tokio::time::timeout(ORPHAN_AFTER, read_msg(&mut r)) => {
+            got = tokio::time::timeout(ORPHAN_AFTER, r.recv()) => {
                 let msg = match got {
                     Ok(Ok(Some(m))) => m,
                     other => {
@@ -170,7 +169,7 @@ async fn serve(
                         if p.version != env!("CARGO_PKG_VERSION") {
                             let message = format!("version mismatch: plan from hornet {}, this worker hornet {}", p.version, env!("CARGO_PKG_VERSION"));
                             say(&message);
-                            let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                            let _ = w.send(&Msg::Error { message }).await;
                             return exit::REFUSED;
                         }
                         let source = PlanSource { scripts: p.scripts.clone(), options: p.options.clone() };
@@ -180,13 +179,13 @@ async fn serve(
                                 if hash != p.hash {
                                     say(&format!("this worker's plan hash {hash} differs from the controller's {}", p.hash));
                                 }
-                                let _ = write_msg(&mut w, &Msg::Ready { hash }).await;
+                                let _ = w.send(&Msg::Ready { hash }).await;
                                 plan = Some((Arc::new(built), p));
                             }
                             Err(e) => {
                                 let message = e.to_string();
                                 say(&format!("cannot build the plan: {message}"));
-                                let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                                let _ = w.send(&Msg::Error { message }).await;
                                 return exit::FAILED;
                             }
                         }
@@ -197,7 +196,7 @@ async fn serve(
                             Ok(run) => running = Some(run),
                             Err(message) => {
                                 say(&message);
-                                let _ = write_msg(&mut w, &Msg::Error { message }).await;
+                                let _ = w.send(&Msg::Error { message }).await;
                                 return exit::FAILED;
                             }
                         }
@@ -242,7 +241,7 @@ async fn serve(
                             cpu: t.cpu,
                             last: t.last,
                         };
-                        if write_msg(&mut w, &msg).await.is_err() {
+                        if w.send(&msg).await.is_err() {
                             return orphaned(running, "connection closed");
                         }
                     }
@@ -251,14 +250,14 @@ async fn serve(
                         if let Some(run) = running.take() {
                             let _ = run.thread.join();
                         }
-                        let _ = write_msg(&mut w, &Msg::Done).await;
+                        let _ = w.send(&Msg::Done).await;
                         say("part finished");
                         return exit::OK;
                     }
                 }
             }
             _ = beat.tick() => {
-                if write_msg(&mut w, &Msg::Heartbeat).await.is_err() {
+                if w.send(&Msg::Heartbeat).await.is_err() {
                     return orphaned(running, "connection closed");
                 }
             }

@@ -659,6 +659,7 @@ impl Aggregator {
             any_corrected: t.any_corrected(),
             generator,
             warnings,
+            workers: Vec::new(),
         }
     }
 }

@@ -270,6 +270,11 @@ impl Interval {
         self.ws.as_ref().map_or(0, |w| w.messages_received)
     }
 
+    /// The 99th percentile of the schedule lag in this interval, ms.
+    pub fn lag_p99_ms(&self) -> f64 {
+        self.lag.summary().p99
+    }
+
     /// Requests sent (`http.requests`).
     pub fn requests(&self) -> u64 {
         self.endpoints.iter().map(|e| e.requests).sum()

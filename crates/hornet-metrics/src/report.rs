@@ -103,6 +103,33 @@ pub struct Report {
     /// saturating its CPU), each once, in the order they were raised. Absent in older reports.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The worker processes of a distributed run, as they ended (empty, and absent from the JSON,
+    /// for a run on one machine).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerStatus>,
+}
+
+/// One worker process of a distributed run: the web UI's Workers tab, and the report's `workers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStatus {
+    pub index: usize,
+    /// Where it connected from.
+    pub address: String,
+    /// Its host name.
+    pub host: String,
+    /// `connected`, `running`, `done` or `lost`.
+    pub state: String,
+    /// Its weight, and its share of the load (its execution segment's length).
+    pub weight: u32,
+    pub share: f64,
+    /// Its active VUs, its requests in its latest second, and all its requests so far.
+    pub active_vus: u64,
+    pub rps: f64,
+    pub requests: u64,
+    /// Its CPU use, percent of the cores its threads use.
+    pub cpu: Option<f64>,
+    /// The 99th percentile of its schedule lag in its latest second, ms.
+    pub lag_p99_ms: f64,
 }
 
 /// The load generator's CPU use over the run: process CPU time / wall time / cores × 100, as

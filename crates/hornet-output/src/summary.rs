@@ -60,6 +60,7 @@ pub fn summary(report: &Report) -> String {
     breakdown(&mut out, report);
     lag(&mut out, report);
     generator(&mut out, report);
+    workers(&mut out, report);
     apdex(&mut out, report);
     checks(&mut out, report);
     out
@@ -386,6 +387,31 @@ fn lag(out: &mut String, r: &Report) {
     if s.p99 > LAG_WARNING_MS {
         let _ = writeln!(out, "  (above {LAG_WARNING_MS} ms: see the warning at the top)");
     }
+}
+
+/// The workers of a distributed run: who ran which share, and how it ended.
+fn workers(out: &mut String, r: &Report) {
+    if r.workers.is_empty() {
+        return;
+    }
+    let rows = r
+        .workers
+        .iter()
+        .map(|w| {
+            let name =
+                if w.host.is_empty() { w.address.clone() } else { format!("{} ({})", w.host, w.address) };
+            vec![
+                w.index.to_string(),
+                format::one_line(&name, 80),
+                w.state.clone(),
+                format!("{:.1}%", w.share * 100.0),
+                w.requests.to_string(),
+                w.cpu.map_or_else(|| "-".to_owned(), |c| format!("{c:.1}%")),
+            ]
+        })
+        .collect();
+    let _ = writeln!(out, "\nWorkers (each ran its share of the load; CPU of its latest second)");
+    let _ = writeln!(out, "{}", table(&["#", "Worker", "State", "Share", "Requests", "CPU"], rows, 3));
 }
 
 fn generator(out: &mut String, r: &Report) {

@@ -381,6 +381,31 @@ fn generator_cpu_when_measured() {
 }
 
 #[test]
+fn the_workers_of_a_distributed_run_are_listed_with_their_shares_and_states() {
+    assert!(!summary(&report(300)).contains("Workers"));
+    let mut r = report(300);
+    let worker =
+        |index: usize, state: &str, share: f64, requests: u64| hornet_metrics::report::WorkerStatus {
+            index,
+            address: format!("127.0.0.1:{}", 5000 + index),
+            host: "load1".into(),
+            state: state.into(),
+            weight: 1,
+            share,
+            active_vus: 0,
+            rps: 0.0,
+            requests,
+            cpu: Some(12.5),
+            lag_p99_ms: 0.1,
+        };
+    r.workers = vec![worker(0, "done", 0.75, 225), worker(1, "lost", 0.25, 40)];
+    let text = summary(&r);
+    assert!(text.contains("\nWorkers (each ran its share"), "{text}");
+    assert!(text.contains("| 0 | load1 (127.0.0.1:5000) | done  | 75.0% |      225 | 12.5% |"), "{text}");
+    assert!(text.contains("| 1 | load1 (127.0.0.1:5001) | lost  | 25.0% |       40 | 12.5% |"), "{text}");
+}
+
+#[test]
 fn interrupted_and_empty_runs() {
     let mut r = report(300);
     r.run.interrupted = true;

@@ -16,6 +16,7 @@ mod worker;
 mod ws_program;
 
 pub use control::{Control, LoadRequest, StopReason, Takeover};
+pub use hornet_metrics::report::WorkerStatus;
 pub use run::{
     Part, PartTick, RunError, RunOptions, RunOutcome, Tick, Workload, draw, run, run_after, run_before,
     run_part,

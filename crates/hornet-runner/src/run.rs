@@ -13,6 +13,7 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::SystemTime;
 
 use hornet_engine::http::{ClientConfig, HttpClient};
+use hornet_metrics::report::WorkerStatus;
 use hornet_metrics::{Aggregator, Interval, LiveSnapshot, Report, RunMeta};
 use hornet_schedule::{Schedule, SegmentCounts, Segments, Users, Warp};
 use hornet_script::plan::{ArrivalMode, PayloadOrder, Phase, PhaseKind, Plan, UserRamp};
@@ -117,6 +118,8 @@ pub struct Tick<'a> {
     /// Warnings raised in this tick (each is given once): the generator falling behind its
     /// schedule or using too much CPU.
     pub warnings: Vec<String>,
+    /// The worker processes of a distributed run (empty for a run on this machine).
+    pub workers: &'a [WorkerStatus],
 }
 
 /// State shared by all worker threads (read-only but for the in-flight counter and budget).
@@ -636,7 +639,13 @@ pub fn run_part(
                     agg.reset_stats();
                 }
                 let warnings = agg.take_new_warnings();
-                on_tick(Tick { live: agg.live(), aggregate: &agg, phase: phase_label(elapsed), warnings });
+                on_tick(Tick {
+                    live: agg.live(),
+                    aggregate: &agg,
+                    phase: phase_label(elapsed),
+                    warnings,
+                    workers: &[],
+                });
                 next_tick += Duration::from_secs(1);
                 if handles.iter().all(|h| h.is_finished()) && done < threads {
                     // A worker died without saying goodbye; don't wait for it forever.

@@ -161,7 +161,9 @@
     $("checks-note").textContent = note;
   }
   function renderWorkers(s) {
-    fill("workers-table", s.workers || [], (w) => [el("td", w.host), el("td", w.state), el("td", int(w.threads)), el("td", num(w.rps, 1)), el("td", num(w.cpu_percent, 1)), el("td", num(w.schedule_lag_p99_ms, 2))]);
+    const rows = s.workers || [];
+    fill("workers-table", rows, (w) => [el("td", w.address ? `${w.name} (${w.address})` : w.name), el("td", w.state), el("td", num(100 * w.share, 1) + " %"), el("td", int(w.users)), el("td", num(w.rps, 1)), el("td", int(w.requests)), el("td", num(w.cpu_percent, 1)), el("td", num(w.lag_p99_ms, 2))]);
+    $("workers-note").textContent = rows.length > 1 || (rows[0] && rows[0].address) ? `${rows.length} workers; each runs its share (execution segment) of the load. RPS, users, CPU and lag are from its latest second.` : "This machine's engine. A distributed run (hornet controller, --local-workers) lists each worker here.";
   }
   function renderHeader(s) {
     $("s-state").textContent = s.state + (s.final ? " (final figures)" : "");

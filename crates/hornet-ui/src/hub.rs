@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hornet_metrics::RunMeta;
 use hornet_metrics::aggregate::{EndpointRow, EndpointTable};
 use hornet_metrics::report::{ErrorReport, Protocol, RESPONSE_TIME, Report};
-use hornet_runner::{Control, LoadRequest, StopReason, Tick};
+use hornet_runner::{Control, LoadRequest, StopReason, Tick, WorkerStatus};
 use hornet_script::Plan;
 use hornet_verdict::Checks;
 use serde::Serialize;
@@ -455,7 +455,6 @@ impl Hub {
             "current_rps": live.rps,
             "current_fail_per_s": fails,
             "total_rps": total_rps,
-            "total_rps": total_rps,
             "fail_ratio": ratio(table.total.failures, table.total.requests),
             "current_response_time_ms": { "p50": live.p50_ms, "p95": live.p95_ms, "p99": live.p99_ms },
             "stats": table.rows,
@@ -464,15 +463,12 @@ impl Hub {
             "endpoints": table.endpoints,
             "failures": failures,
             "checks": i.checks_json,
-            "workers": [{
-                "host": self.info.host,
-                "state": state,
-                "threads": self.info.threads,
-                "rps": live.rps,
-                "cpu_percent": live.cpu_percent,
-                "schedule_lag_p99_ms": agg.lag_p99_ms(),
-                "snapshot_ms": i.snapshot_us as f64 / 1000.0,
-            }],
+            "workers": if t.workers.is_empty() {
+                json!([self.local_row(state, live.active_vus, live.rps, table.total.requests, live.cpu_percent, Some(agg.lag_p99_ms()))])
+            } else {
+                Value::Array(t.workers.iter().map(worker_row).collect())
+            },
+            "snapshot_ms": i.snapshot_us as f64 / 1000.0,
             "point": point,
             "warnings": agg.warnings(),
             "reset_at_s": agg.reset_at().map(|d| d.as_secs_f64()),
@@ -517,15 +513,18 @@ impl Hub {
             "endpoints": table.endpoints,
             "failures": failures_value(&report.errors),
             "checks": checks_value(&report, None),
-            "workers": [{
-                "host": self.info.host,
-                "state": RunState::Stopped,
-                "threads": self.info.threads,
-                "rps": 0.0,
-                "cpu_percent": report.generator.map(|g| g.cpu_mean),
-                "schedule_lag_p99_ms": report.aggregate.summaries.get("schedule.lag").map(|s| s.p99),
-                "snapshot_ms": Value::Null,
-            }],
+            "workers": if report.workers.is_empty() {
+                json!([self.local_row(
+                    RunState::Stopped,
+                    0,
+                    0.0,
+                    table.total.requests,
+                    report.generator.map(|g| g.cpu_mean),
+                    report.aggregate.summaries.get("schedule.lag").map(|s| s.p99),
+                )])
+            } else {
+                Value::Array(report.workers.iter().map(worker_row).collect())
+            },
             "point": Value::Null,
             "warnings": report.warnings,
             "reset_at_s": Value::Null,
@@ -548,6 +547,31 @@ impl Hub {
         self.reports.send_modify(|g| *g += 1);
     }
 
+    /// The Workers tab's one row for a run on this machine (its own engine).
+    fn local_row(
+        &self,
+        state: RunState,
+        users: u64,
+        rps: f64,
+        requests: u64,
+        cpu: Option<f64>,
+        lag_p99_ms: Option<f64>,
+    ) -> Value {
+        json!({
+            "name": self.info.host,
+            "address": Value::Null,
+            "state": state,
+            "weight": 1,
+            "share": 1.0,
+            "threads": self.info.threads,
+            "users": users,
+            "rps": rps,
+            "requests": requests,
+            "cpu_percent": cpu,
+            "lag_p99_ms": lag_p99_ms,
+        })
+    }
+
     /// Publishes a snapshot with the new state and otherwise empty figures (no run yet), or
     /// updates the state of the latest snapshot.
     fn publish_idle(&self) {
@@ -563,7 +587,7 @@ impl Hub {
             "endpoints": 0,
             "failures": { "groups": [], "folded": 0 },
             "checks": Value::Null,
-            "workers": [{ "host": self.info.host, "state": i.state, "threads": self.info.threads }],
+            "workers": [self.local_row(i.state, 0, 0.0, 0, None, None)],
             "point": Value::Null,
             "warnings": [],
             "final": false,
@@ -578,12 +602,30 @@ impl Hub {
         let current = self.snapshot();
         if let Ok(mut v) = serde_json::from_str::<Value>(&current) {
             v["state"] = json!(state);
-            if let Some(w) = v["workers"].get_mut(0) {
+            // Only the local engine's row follows the run state; workers report their own.
+            if let Some(w) = v["workers"].get_mut(0).filter(|w| w["address"].is_null()) {
                 w["state"] = json!(state);
             }
             self.snapshot.send_replace(Arc::from(v.to_string()));
         }
     }
+}
+
+/// A row of the Workers tab for a worker process of a distributed run.
+fn worker_row(w: &WorkerStatus) -> Value {
+    json!({
+        "name": if w.host.is_empty() { &w.address } else { &w.host },
+        "address": w.address,
+        "state": w.state,
+        "weight": w.weight,
+        "share": w.share,
+        "threads": Value::Null,
+        "users": w.active_vus,
+        "rps": w.rps,
+        "requests": w.requests,
+        "cpu_percent": w.cpu,
+        "lag_p99_ms": w.lag_p99_ms,
+    })
 }
 
 /// True when `a` and `b` steer the same run.

@@ -54,7 +54,13 @@ fn measure(per_tick: usize, ticks: u32, with_checks: bool) -> (Duration, Value) 
         }
         agg.add_tick(Duration::from_secs(u64::from(tick)), vec![rec.take_interval()], 10);
         let began = Instant::now();
-        hub.on_tick(&Tick { live: agg.live(), aggregate: &agg, phase: Some("p"), warnings: Vec::new() });
+        hub.on_tick(&Tick {
+            live: agg.live(),
+            aggregate: &agg,
+            phase: Some("p"),
+            warnings: Vec::new(),
+            workers: &[],
+        });
         spent += began.elapsed();
     }
     let snapshot: Value = serde_json::from_str(&hub.snapshot()).unwrap_or_else(|e| panic!("{e}"));

@@ -57,6 +57,12 @@ pub struct ControllerArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub token: TokenArgs,
+    /// Serve the workers over TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// How long to wait for the workers to join, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub join_timeout: u64,
@@ -69,9 +75,24 @@ pub struct WorkerArgs {
     pub controller: String,
     #[command(flatten)]
     pub token: TokenArgs,
+    /// Connect over TLS, trusting the public web PKI roots.
+    #[arg(long)]
+    pub tls: bool,
+    /// Connect over TLS, trusting the CA certificates in this PEM file (the controller's own
+    /// certificate when it is self-signed).
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// The name the controller's certificate must carry, when it differs from the host of
+    /// --controller.
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
     /// Worker threads (default: the controller's --threads, else one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// This worker's share of the load relative to the other workers: a worker of weight 2 runs
+    /// twice the arrivals, users and request rate of one of weight 1.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(hornet_cluster::MAX_WEIGHT)))]
+    pub weight: u32,
     /// Where the plan's relative paths (CSV payloads) resolve when the controller's directory does
     /// not exist on this machine.
     #[arg(long, value_name = "DIR")]

@@ -1147,7 +1147,13 @@ mod tests {
         responses(&mut r, 1, 30, 3);
         r.error(Some(0), ErrorKind::Timeout, &"request timed out after 5s");
         agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 7);
-        view.update(&Tick { live: agg.live(), aggregate: &agg, phase: Some("warm up"), warnings: vec![] });
+        view.update(&Tick {
+            live: agg.live(),
+            aggregate: &agg,
+            phase: Some("warm up"),
+            warnings: vec![],
+            workers: &[],
+        });
         responses(&mut r, 1, 12, 4);
         r.error(Some(1), ErrorKind::ConnectReset, &"connection reset by peer\n\x1b[31mred");
         agg.add_tick(Duration::from_secs(2), vec![r.take_interval()], 7);
@@ -1156,6 +1162,7 @@ mod tests {
             aggregate: &agg,
             phase: Some("warm up"),
             warnings: vec!["the generator is falling behind".into()],
+            workers: &[],
         });
         (agg, view)
     }
@@ -1274,7 +1281,7 @@ mod tests {
         }
         agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
         let mut view = View::new(RunInfo::default());
-        view.update(&Tick { live: agg.live(), aggregate: &agg, phase: None, warnings: vec![] });
+        view.update(&Tick { live: agg.live(), aggregate: &agg, phase: None, warnings: vec![], workers: &[] });
         let screen = draw(&view, 120, 30);
         let more = line_with(&screen, "more");
         let shown = screen.iter().filter(|l| l.contains("/page/")).count();
@@ -1316,7 +1323,13 @@ mod tests {
         let (agg, _) = setup();
         let mut view = View::new(RunInfo::default());
         for _ in 0..HISTORY + 10 {
-            view.update(&Tick { live: agg.live(), aggregate: &agg, phase: None, warnings: vec![] });
+            view.update(&Tick {
+                live: agg.live(),
+                aggregate: &agg,
+                phase: None,
+                warnings: vec![],
+                workers: &[],
+            });
         }
         assert_eq!(view.history.len(), HISTORY);
         for i in 0..PANEL_LINES + 5 {

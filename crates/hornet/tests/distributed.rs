@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -96,6 +96,16 @@ fn three_local_workers_deliver_exactly_the_single_machine_run_with_exact_merged_
     assert_eq!(counter(&dist, "vusers.created"), 99);
     assert_eq!(counter(&dist, "http.requests"), 198);
     assert_eq!(dist["run"]["host"], "controller + 3 workers");
+    // The report lists the workers: a third each, their requests adding up to the total.
+    let workers = dist["workers"].as_array().expect("workers in the report");
+    assert_eq!(workers.len(), 3);
+    assert!(
+        workers
+            .iter()
+            .all(|w| w["state"] == "done" && (w["share"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9)
+    );
+    assert_eq!(workers.iter().map(|w| w["requests"].as_u64().unwrap()).sum::<u64>(), 198);
+    assert!(single.get("workers").is_none(), "a run on one machine has no workers list");
     // Percentiles come from the merged histogram: decode it and compare.
     let summary = &dist["aggregate"]["summaries"]["http.response_time"];
     let encoded = dist["aggregate"]["histograms"]["http.response_time"].as_str().expect("histogram");
@@ -257,26 +267,45 @@ fn a_wrong_token_is_refused_with_a_clear_message() {
     assert_eq!(wait_exit(&mut controller, Duration::from_secs(10)), Some(2), "no worker joined: usage error");
 }
 
+/// A runtime for the fake peers below, which speak the real transport.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime")
+}
+
 #[test]
 fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused() {
+    use hornet_cluster::protocol::Msg;
+    use hornet_cluster::transport::{self, Session};
+
     // A fake controller that does not know the token: the worker refuses its welcome.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let rt = runtime();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let fake = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().expect("accept");
-        let challenge = r#"{"type":"challenge","nonce":"00","version":"9.9.9","protocol":1}"#;
-        writeln!(s, "{challenge}").expect("write");
-        let mut hello = String::new();
-        BufReader::new(s.try_clone().expect("clone")).read_line(&mut hello).expect("hello");
-        writeln!(s, r#"{{"type":"welcome","mac":"{}","index":0}}"#, "ab".repeat(32)).expect("write");
-        hello
+    let fake = rt.spawn(async move {
+        let (stream, peer) = listener.accept().await.expect("accept");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let on: std::sync::Arc<dyn Fn(Session) + Send + Sync> = std::sync::Arc::new(move |s| {
+            let _ = tx.send(s);
+        });
+        tokio::spawn(transport::serve_connection(stream, peer, None, on));
+        let mut s = rx.recv().await.expect("session");
+        let challenge = Msg::Challenge { nonce: "00".into(), version: "9.9.9".into(), protocol: 1 };
+        s.writer.send(&challenge).await.expect("challenge");
+        let hello = s.reader.recv().await.expect("hello").expect("hello");
+        s.writer.send(&Msg::Welcome { mac: "ab".repeat(32), index: 0 }).await.expect("welcome");
+        // Keep the stream open until the worker hangs up.
+        while let Ok(Some(_)) = s.reader.recv().await {}
+        serde_json::to_string(&hello).expect("json")
     });
     let token = Case::new();
     let tf = token.script("t", "secret");
     let out =
         hornet().args(["worker", "--controller", &addr, "--token-file"]).arg(&tf).output().expect("worker");
-    let hello = fake.join().expect("fake controller");
-    assert!(!hello.contains("secret"), "the token never travels: {hello}");
+    let hello = rt.block_on(fake).expect("fake controller");
+    assert!(
+        hello.contains("\"type\":\"hello\"") && !hello.contains("secret"),
+        "the token never travels: {hello}"
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let msg = text(&out);
     assert!(msg.contains("version mismatch: the controller runs hornet 9.9.9"), "{msg}");
@@ -289,34 +318,100 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
     let mut c = hornet();
     c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "3"]);
     let (mut controller, rx) = spawn(c);
-    let mut stream = (0..100)
-        .find_map(|_| {
-            std::net::TcpStream::connect(&addr).ok().or_else(|| {
-                std::thread::sleep(Duration::from_millis(50));
-                None
-            })
-        })
-        .expect("connect");
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("challenge");
-    let challenge: Value = serde_json::from_str(&line).expect("json");
-    let c_nonce = challenge["nonce"].as_str().expect("nonce");
-    let mac = hornet_cluster::auth::worker_mac("", c_nonce, "11");
-    writeln!(
-        stream,
-        r#"{{"type":"hello","version":"9.9.9","protocol":1,"nonce":"11","mac":"{mac}","host":"x","threads":1}}"#
-    )
-    .expect("hello");
-    line.clear();
-    reader.read_line(&mut line).expect("reply");
-    assert!(line.contains("refused") && line.contains("version mismatch"), "{line}");
+    let reply = rt.block_on(async {
+        let (mut r, w) = loop {
+            match transport::connect(&addr, None, None).await {
+                Ok(s) => break s,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let Some(Msg::Challenge { nonce, .. }) = r.recv().await.expect("challenge") else {
+            panic!("no challenge")
+        };
+        let mac = hornet_cluster::auth::worker_mac("", &nonce, "11");
+        let hello = Msg::Hello {
+            version: "9.9.9".into(),
+            protocol: 1,
+            nonce: "11".into(),
+            mac,
+            host: "x".into(),
+            threads: 1,
+            weight: 1,
+        };
+        w.send(&hello).await.expect("hello");
+        r.recv().await.expect("reply")
+    });
+    let Some(Msg::Refused { reason }) = reply else { panic!("not refused: {reply:?}") };
+    assert!(reason.contains("version mismatch"), "{reason}");
     let mut seen = Vec::new();
     assert!(wait_line(&rx, "version mismatch", Duration::from_secs(5), &mut seen).is_some(), "{seen:?}");
     let _ = wait_exit(&mut controller, Duration::from_secs(10)).or_else(|| {
         kill(&mut controller);
         None
     });
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
+fn self_signed() -> (String, String) {
+    let c = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("certificate");
+    (c.cert.pem(), c.signing_key.serialize_pem())
+}
+
+#[test]
+fn workers_join_over_tls_and_a_worker_without_the_right_trust_is_turned_away() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let (cert, key) = self_signed();
+    let (cert_file, key_file) = (case.script("cert.pem", &cert), case.script("key.pem", &key));
+    let other_ca = case.script("other.pem", &self_signed().0);
+    let token = case.script("t", "tls-token");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.args(["controller"]).arg(&script).args([
+        "--workers",
+        "1",
+        "--listen",
+        &addr,
+        "-q",
+        "--join-timeout",
+        "60",
+    ]);
+    c.arg("--tls-cert").arg(&cert_file).arg("--tls-key").arg(&key_file).arg("--token-file").arg(&token);
+    c.arg("-o").arg(case.report_path());
+    let (mut controller, _rx) = spawn(c);
+    let worker = |extra: &[&std::ffi::OsStr]| {
+        let started = Instant::now();
+        let out = hornet()
+            .args(["worker", "--controller", &addr, "--threads", "1", "--connect-timeout", "20"])
+            .arg("--token-file")
+            .arg(&token)
+            .args(extra)
+            .output()
+            .expect("worker");
+        (out, started.elapsed())
+    };
+    // Plain HTTP/2 against a TLS controller: a clear failure at once, not 20 s of retries.
+    let (out, took) = worker(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--tls"), "{}", text(&out));
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    // TLS trusting another certificate: the controller is not trusted.
+    let (out, _) = worker(&["--tls-ca".as_ref(), other_ca.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("TLS handshake failed") && text(&out).contains("certificate"),
+        "{}",
+        text(&out)
+    );
+    // Trusting the controller's certificate: the run goes through, encrypted.
+    let (out, _) = worker(&["--tls-ca".as_ref(), cert_file.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(wait_exit(&mut controller, Duration::from_secs(30)), Some(0));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    assert_eq!(counter(&report, "http.requests"), 198);
 }
 
 #[test]

@@ -554,3 +554,68 @@ fn a_thousand_endpoints_are_folded_in_the_api() {
     assert!(begun.elapsed() < Duration::from_millis(500), "GET /api/stats took {:?}", begun.elapsed());
     assert!(r.body.len() < 128 * 1024, "{} bytes", r.body.len());
 }
+
+/// A controller with the UI lists its workers on the Workers tab: their shares by weight, states and
+/// exact request counts.
+#[test]
+fn the_workers_tab_lists_the_workers_of_a_distributed_run() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "s.yaml",
+        &with_target(
+            "config:\n  target: TARGET\n  phases:\n    - duration: 3\n      arrivalCount: 400\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n",
+            &t,
+        ),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let addr = format!("127.0.0.1:{port}");
+    // Workers first: they keep trying until the controller listens.
+    let workers: Vec<Child> = [3, 1]
+        .iter()
+        .map(|w: &u32| {
+            hornet()
+                .args(["worker", "--controller", &addr, "--threads", "1", "--weight", &w.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn worker")
+        })
+        .collect();
+    let s = Served::start(&[
+        "controller",
+        script.to_str().expect("utf-8 path"),
+        "--workers",
+        "2",
+        "--listen",
+        &addr,
+        "-q",
+        "--ui",
+        "--ui-linger",
+        "--ui-addr",
+        "127.0.0.1:0",
+    ]);
+    let running = stats_until(s.addr, Duration::from_secs(15), "both workers running", |v| {
+        v["workers"].as_array().is_some_and(|w| w.len() == 2 && w.iter().all(|w| w["state"] == "running"))
+    });
+    for w in running["workers"].as_array().expect("workers") {
+        assert!(w["address"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{w}");
+    }
+    let done = stats_until(s.addr, Duration::from_secs(20), "the run ending", |v| v["state"] == "stopped");
+    let rows = done["workers"].as_array().expect("workers");
+    let by_weight =
+        |weight: u64| rows.iter().find(|w| w["weight"] == weight).expect("a worker of that weight");
+    let (big, small) = (by_weight(3), by_weight(1));
+    assert_eq!(big["share"], 0.75, "{big}");
+    assert_eq!(small["share"], 0.25, "{small}");
+    // 400 arrivals split 3:1, exactly.
+    assert_eq!(big["requests"], 300, "{big}");
+    assert_eq!(small["requests"], 100, "{small}");
+    assert!(rows.iter().all(|w| w["state"] == "done"), "{rows:?}");
+    assert_eq!(done["total"]["requests"], 400);
+    drop(s);
+    for mut w in workers {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+}

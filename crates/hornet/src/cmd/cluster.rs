@@ -153,8 +153,19 @@ pub fn controller(args: ControllerArgs) -> i32 {
         eprintln!("error: --workers must be at least 1");
         return exit::USAGE;
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match hornet_cluster::transport::server_tls(cert, key) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+        _ => None,
+    };
     let opts = ClusterOptions {
         listen: args.listen,
+        tls,
         token,
         workers: args.workers,
         on_loss: args.run.on_worker_loss,
@@ -171,6 +182,7 @@ pub fn local(args: RunArgs, n: usize) -> i32 {
     }
     let opts = ClusterOptions {
         listen: ([127, 0, 0, 1], 0).into(),
+        tls: None,
         token: Some(cluster_token_for_local()),
         workers: n,
         on_loss: args.on_worker_loss,
@@ -201,10 +213,24 @@ pub fn worker(args: WorkerArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    let tls = if args.tls || args.tls_ca.is_some() {
+        match hornet_cluster::transport::client_tls(args.tls_ca.as_deref()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    } else {
+        None
+    };
     hornet_cluster::run_worker(WorkerOptions {
         controller: args.controller,
+        tls,
+        tls_server_name: args.tls_server_name,
         token,
         threads: args.threads,
+        weight: args.weight,
         script_dir: args.script_dir,
         connect_timeout: Duration::from_secs(args.connect_timeout),
     })
