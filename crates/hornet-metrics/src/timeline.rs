@@ -6,12 +6,15 @@
 //! `http.response_time.corrected` histogram when that differs (otherwise the two are the same
 //! histogram and only one is kept), and the generator's CPU use when it was measured.
 //!
-//! Downsampling ([`TimelinePolicy::default`]): points younger than 10 minutes keep the tick
+//! Downsampling ([`TimelinePolicy::default`]): points younger than 2 minutes keep the tick
 //! resolution (~1 s); older points are merged into 10-second points; points older than one hour
 //! into 60-second points. A point belongs to the bucket `floor(start / width)`; a bucket is merged
 //! once it is complete (a later point exists in a later bucket) and its last point is older than
 //! the tier's age. Merging adds counts and histograms exactly, so totals never change.
-//! Bound: ~600 + 300 + 60 per further hour points, i.e. ~2 300 points for a 24-hour run.
+//! Bound: ~120 + 350 + 60 per further hour points, i.e. ~1 850 points for a 24-hour run. A point
+//! takes about 2 KB (two serialized histograms and their summaries), so the short full-resolution
+//! window keeps a long run's memory nearly flat: about 0.2 KB per second of test after the first
+//! two minutes (measured in bench/ workload 6).
 
 use std::time::Duration;
 
@@ -37,11 +40,11 @@ pub struct TimelinePolicy {
 }
 
 impl Default for TimelinePolicy {
-    /// Tick resolution for the last 10 min, 10-s points up to 1 h, 60-s points beyond.
+    /// Tick resolution for the last 2 min, 10-s points up to 1 h, 60-s points beyond.
     fn default() -> Self {
         TimelinePolicy {
             tiers: vec![
-                Tier { min_age: Duration::from_secs(600), width: Duration::from_secs(10) },
+                Tier { min_age: Duration::from_secs(120), width: Duration::from_secs(10) },
                 Tier { min_age: Duration::from_secs(3600), width: Duration::from_secs(60) },
             ],
         }

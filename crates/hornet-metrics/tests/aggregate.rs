@@ -364,15 +364,15 @@ fn default_downsampling_keeps_counts_exact_and_bounds_points() {
     let (agg, elapsed, sent) = long_run(TimelinePolicy::default(), 7_200);
     let r = agg.report(meta(elapsed));
     check_timeline(&r, elapsed, sent);
-    // ~600 one-second points, ~300 ten-second points, ~60 one-minute points.
+    // ~120 one-second points, ~348 ten-second points, ~60 one-minute points.
     let n = r.intervals.len();
-    assert!((900..=980).contains(&n), "{n} points");
+    assert!((510..=560).contains(&n), "{n} points");
     let widths =
         |lo: f64, hi: f64| r.intervals.iter().filter(|i| i.duration_s >= lo && i.duration_s < hi).count();
     assert!(widths(50.0, 70.0) >= 55, "one-minute points in the first hour");
-    assert!(widths(8.0, 12.5) >= 280, "ten-second points between 10 min and 1 h ago");
-    let recent = r.intervals.iter().filter(|i| i.t_s >= elapsed.as_secs_f64() - 600.0).count();
-    assert!(recent >= 590 && r.intervals.iter().rev().take(590).all(|i| i.duration_s <= 1.25));
+    assert!(widths(8.0, 12.5) >= 330, "ten-second points between 2 min and 1 h ago");
+    let recent = r.intervals.iter().filter(|i| i.t_s >= elapsed.as_secs_f64() - 120.0).count();
+    assert!(recent >= 115 && r.intervals.iter().rev().take(115).all(|i| i.duration_s <= 1.25));
 }
 
 #[test]
