@@ -149,7 +149,7 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
                 tokio::join!(
                     arrivals::drive(&local),
                     arrivals::drive_takeovers(&local),
-                    users::drive(&local),
+                    users::drive(&local, |k| shared.item_at(local.index, k)),
                     gate::drive(&local)
                 );
             }
