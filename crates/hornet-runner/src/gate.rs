@@ -12,6 +12,8 @@ use hornet_timer::Timer;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant, sleep_until};
 
+use crate::run::Shared;
+use crate::takeover::Deal;
 use crate::vu::since;
 use crate::worker::{Local, pick_for_user, spawn_task};
 
@@ -53,11 +55,34 @@ impl Gate {
     }
 }
 
+/// Whether the plan has a request-rate phase.
+pub(crate) fn has_phases(shared: &Shared) -> bool {
+    shared.plan.phases.iter().any(|p| matches!(p.kind, PhaseKind::RequestRate { .. }))
+}
+
 /// Runs every request-rate phase of the plan in turn, with this thread's VUs and tokens.
 pub(crate) async fn drive(local: &Rc<Local>) {
     let shared = &local.shared;
     let vus = |total| shared.items_below(local.index, total).collect();
     drive_phases(local, None, vus, || shared.request_counts(local.index)).await;
+}
+
+/// Runs this thread's share of a lost segment's request-rate phases ([`crate::takeover`]): the lost
+/// segment's tokens due from the loss on (of a phase already running, only those), and to serve them
+/// its share of each phase's VUs, both dealt over the survivors' threads, on a gate of their own.
+///
+/// The survivors' own VUs would not do: there are only as many as their own tokens need (their
+/// segments' parts of `maxVusers`), and a token that finds no VU waiting is dropped. With the lost
+/// segment's tokens on top, they would drop tokens whenever requests take longer than the gap between
+/// tokens allows, where the planned run, with the lost worker's VUs, would not.
+pub(crate) async fn drive_takeover(local: &Rc<Local>, deal: &Deal) {
+    let shared = &local.shared;
+    let vus = |total| deal.items_below(total).collect();
+    let tokens = || {
+        let all = shared.requests.arrival_counts(shared.request_seed());
+        deal.counts(&shared.requests, all).map(|(_, c)| c)
+    };
+    drive_phases(local, Some(deal.from()), vus, tokens).await;
 }
 
 /// Runs the request-rate phases in turn (only those still running at `after`, when given): at each

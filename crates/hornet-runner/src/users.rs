@@ -24,9 +24,9 @@ struct UserCtl {
 
 /// Keeps a set of users in line with the plan's target user count (as scaled by the load factor)
 /// until the schedule ends or the run stops. `user_at(k)` is the global index of the set's `k`-th user
-/// (`u64::MAX` past its last), such as this thread's stripe of the run's users. It must increase with
-/// `k`: users stop from the highest index down, so the set's active users are always its first ones,
-/// started and retired as a stack.
+/// (`u64::MAX` past its last): this thread's stripe of the run's users, or its share of a lost
+/// segment's ([`crate::takeover`]). It must increase with `k`: users stop from the highest index down,
+/// so the set's active users are always its first ones, started and retired as a stack.
 pub(crate) async fn drive(local: &Rc<Local>, user_at: impl Fn(u64) -> u64) {
     let shared = &local.shared;
     if shared.users.peak() == 0 {
