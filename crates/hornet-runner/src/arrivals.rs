@@ -22,56 +22,9 @@ pub(crate) async fn drive(local: &Rc<Local>) {
     drive_items(local, items).await;
 }
 
-/// In a part of a distributed run: also drives the arrivals of lost workers' segments this worker is
-/// asked to take over ([`crate::control::Takeover`]), until the schedule ends or the run stops.
-pub(crate) async fn drive_takeovers(local: &Rc<Local>) {
-    let shared = &local.shared;
-    let Some((segments, me)) = shared.part.clone() else { return };
-    let mut list = shared.control.subscribe_takeovers();
-    let mut stopped = shared.control.subscribe();
-    let end = shared.start + shared.schedule.total_duration();
-    let mut seen = 0;
-    let mut tasks = Vec::new();
-    loop {
-        let takeovers = list.borrow_and_update().clone();
-        for t in takeovers.iter().skip(seen) {
-            let Some(rank) = t.survivors.iter().position(|&s| s == me) else { continue };
-            let stripes = (t.survivors.len() * shared.threads) as u64;
-            let stripe = (rank * shared.threads + local.index) as u64;
-            let schedule = shared.schedule.clone();
-            let (lost, from) = (t.lost, t.from);
-            let owner = segments.clone();
-            let mut ordinal = 0u64;
-            let phases = shared.schedule.phase_count();
-            let items = shared
-                .schedule
-                .arrival_counts(shared.seed)
-                .take_while(move |&(_, _, phase)| phase < phases)
-                .filter(move |&(k, c, _)| {
-                    owner.owner(k) == lost && schedule.time_at_count(c).is_some_and(|at| at >= from)
-                })
-                .filter(move |_| {
-                    ordinal += 1;
-                    (ordinal - 1) % stripes == stripe
-                })
-                .map(|(k, c, _)| (k, c));
-            let local = local.clone();
-            tasks.push(tokio::task::spawn_local(async move { drive_items(&local, items).await }));
-        }
-        seen = takeovers.len();
-        tokio::select! {
-            changed = list.changed() => if changed.is_err() { break },
-            _ = tokio::time::sleep_until(end) => break,
-            _ = stopped.wait_for(|s| *s) => break,
-        }
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// Dispatches the given (global index, virtual count) items at their due times.
-async fn drive_items(local: &Rc<Local>, items: impl Iterator<Item = (u64, f64)>) {
+/// Dispatches the given (global index, virtual count) items at their due times (this thread's own
+/// stripe, or its share of a lost segment's: [`crate::takeover`]).
+pub(crate) async fn drive_items(local: &Rc<Local>, items: impl Iterator<Item = (u64, f64)>) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
     let mut stopped = shared.control.subscribe();

@@ -76,8 +76,9 @@ pub struct Control {
     inner: Arc<Inner>,
 }
 
-/// In a distributed run with the `redistribute` policy: this worker also runs the arrivals of a lost
-/// worker's segment due from `from` on that fall to it when dealt round robin over `survivors`.
+/// In a distributed run with the `redistribute` policy: this worker also runs the part of a lost
+/// worker's segment from `from` on (its arrivals, closed-model users, request-rate tokens and VUs)
+/// that falls to it when dealt round robin over `survivors` and their threads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Takeover {
     /// The lost worker's segment index.

@@ -10,8 +10,10 @@ use std::sync::atomic::Ordering;
 use hornet_script::plan::PhaseKind;
 use hornet_timer::Timer;
 use tokio::sync::oneshot;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Duration, Instant, sleep_until};
 
+use crate::run::Shared;
+use crate::takeover::Deal;
 use crate::vu::since;
 use crate::worker::{Local, pick_for_user, spawn_task};
 
@@ -53,14 +55,55 @@ impl Gate {
     }
 }
 
-/// Runs every request-rate phase of the plan in turn.
+/// Whether the plan has a request-rate phase.
+pub(crate) fn has_phases(shared: &Shared) -> bool {
+    shared.plan.phases.iter().any(|p| matches!(p.kind, PhaseKind::RequestRate { .. }))
+}
+
+/// Runs every request-rate phase of the plan in turn, with this thread's VUs and tokens.
 pub(crate) async fn drive(local: &Rc<Local>) {
+    let shared = &local.shared;
+    let vus = |total| shared.items_below(local.index, total).collect();
+    drive_phases(local, None, vus, || shared.request_counts(local.index)).await;
+}
+
+/// Runs this thread's share of a lost segment's request-rate phases ([`crate::takeover`]): the lost
+/// segment's tokens due from the loss on (of a phase already running, only those), and to serve them
+/// its share of each phase's VUs, both dealt over the survivors' threads, on a gate of their own.
+///
+/// The survivors' own VUs would not do: there are only as many as their own tokens need (their
+/// segments' parts of `maxVusers`), and a token that finds no VU waiting is dropped. With the lost
+/// segment's tokens on top, they would drop tokens whenever requests take longer than the gap between
+/// tokens allows, where the planned run, with the lost worker's VUs, would not.
+pub(crate) async fn drive_takeover(local: &Rc<Local>, deal: &Deal) {
+    let shared = &local.shared;
+    let vus = |total| deal.items_below(total).collect();
+    let tokens = || {
+        let all = shared.requests.arrival_counts(shared.request_seed());
+        deal.counts(&shared.requests, all).map(|(_, c)| c)
+    };
+    drive_phases(local, Some(deal.from()), vus, tokens).await;
+}
+
+/// Runs the request-rate phases in turn (only those still running at `after`, when given): at each
+/// phase's start, spawns the VUs `vus(maxVusers)` (global indices among the phase's VUs) and offers
+/// them the tokens of `tokens()` that fall inside the phase.
+async fn drive_phases<T: Iterator<Item = f64>>(
+    local: &Rc<Local>,
+    after: Option<Duration>,
+    vus: impl Fn(u64) -> Vec<u64>,
+    tokens: impl Fn() -> T,
+) {
     let shared = &local.shared;
     for (p, phase) in shared.plan.phases.iter().enumerate() {
         if !matches!(phase.kind, PhaseKind::RequestRate { .. }) {
             continue;
         }
-        let start = shared.start + shared.schedule.phase_start(p);
+        let offset = shared.schedule.phase_start(p);
+        if after.is_some_and(|t| offset + phase.duration <= t) {
+            continue;
+        }
+        let start = shared.start + offset;
         let end = start + phase.duration;
         let mut stopped = shared.control.subscribe();
         tokio::select! {
@@ -68,27 +111,31 @@ pub(crate) async fn drive(local: &Rc<Local>) {
             _ = stopped.wait_for(|s| *s) => return,
         }
         let gate = Rc::new(Gate::default());
-        let vus = phase.max_vusers.unwrap_or(DEFAULT_RATE_VUS);
-        let mine: Vec<u64> = shared.items_below(local.index, vus).collect();
-        for user in mine {
+        for user in vus(phase.max_vusers.unwrap_or(DEFAULT_RATE_VUS)) {
             spawn_rate_vu(local, &gate, p as u64 * 1_000_000_007 + user);
         }
         tokio::select! {
-            _ = issue_tokens(local, &gate, start, end) => {}
+            _ = issue_tokens(local, &gate, start, end, tokens()) => {}
             _ = stopped.wait_for(|s| *s) => {}
         }
         gate.close();
     }
 }
 
-/// Offers this thread's stripe of the phase's tokens at their due times.
-async fn issue_tokens(local: &Rc<Local>, gate: &Gate, start: Instant, end: Instant) {
+/// Offers the tokens of `counts` (virtual counts) that fall inside the phase at their due times.
+async fn issue_tokens(
+    local: &Rc<Local>,
+    gate: &Gate,
+    start: Instant,
+    end: Instant,
+    counts: impl Iterator<Item = f64>,
+) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
     let mut timer = Timer::coalescing(crate::arrivals::SCHEDULE_GAP);
     // Let the VUs just spawned reach the gate before the first token is due.
     tokio::task::yield_now().await;
-    for count in shared.request_counts(local.index) {
+    for count in counts {
         // Tokens of earlier request-rate phases are not this phase's.
         let warp = load.borrow().requests;
         if shared.requests.warped_time(&warp, count).is_some_and(|t| shared.start + t < start) {

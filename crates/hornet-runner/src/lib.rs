@@ -10,6 +10,7 @@ mod gate;
 mod hooks;
 pub mod program;
 pub mod run;
+mod takeover;
 mod users;
 pub mod vu;
 mod worker;

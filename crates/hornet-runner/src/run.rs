@@ -206,7 +206,7 @@ impl Shared {
     /// This worker's stripe of the request tokens, as virtual counts (the caller keeps those whose
     /// warped time falls inside the phase it serves).
     pub fn request_counts(&self, index: usize) -> Box<dyn Iterator<Item = f64> + '_> {
-        let seed = self.seed ^ 0x7031_E57A_1A7E_0001;
+        let seed = self.request_seed();
         if let Some((segments, w)) = &self.part {
             let all = self.requests.arrival_counts(seed);
             return Box::new(
@@ -214,6 +214,11 @@ impl Shared {
             );
         }
         Box::new(self.requests.arrival_counts_striped(seed, index, self.threads).map(|(_, c, _)| c))
+    }
+
+    /// The seed of the request tokens' sequence (Poisson request-rate phases draw from it).
+    pub fn request_seed(&self) -> u64 {
+        self.seed ^ 0x7031_E57A_1A7E_0001
     }
 
     /// The pacing interval of the closed-model phase running at `t`, if it has one.

@@ -22,13 +22,16 @@ struct UserCtl {
     hard_stop: Notify,
 }
 
-/// Keeps this thread's users in line with the plan's target user count until the schedule ends.
-pub(crate) async fn drive(local: &Rc<Local>) {
+/// Keeps a set of users in line with the plan's target user count (as scaled by the load factor)
+/// until the schedule ends or the run stops. `user_at(k)` is the global index of the set's `k`-th user
+/// (`u64::MAX` past its last): this thread's stripe of the run's users, or its share of a lost
+/// segment's ([`crate::takeover`]). It must increase with `k`: users stop from the highest index down,
+/// so the set's active users are always its first ones, started and retired as a stack.
+pub(crate) async fn drive(local: &Rc<Local>, user_at: impl Fn(u64) -> u64) {
     let shared = &local.shared;
     if shared.users.peak() == 0 {
         return;
     }
-    let user_at = |k: usize| shared.item_at(local.index, k as u64);
     let mut running: Vec<Rc<UserCtl>> = Vec::new();
     let mut load = shared.load.subscribe();
     let mut stopped = shared.control.subscribe();
@@ -36,20 +39,21 @@ pub(crate) async fn drive(local: &Rc<Local>) {
     loop {
         let factor = load.borrow_and_update().users;
         let now = local.elapsed();
-        while shared.users.active(user_at(running.len()), factor, now) {
-            running.push(start_user(local, user_at(running.len())));
+        while shared.users.active(user_at(running.len() as u64), factor, now) {
+            running.push(start_user(local, user_at(running.len() as u64)));
         }
         while let Some(ctl) = running.last() {
-            if shared.users.active(user_at(running.len() - 1), factor, now) {
+            if shared.users.active(user_at(running.len() as u64 - 1), factor, now) {
                 break;
             }
             retire(local, ctl);
             running.pop();
         }
         // Sleep until the next user of this stripe starts or stops.
-        let up = shared.users.next_change(user_at(running.len()), factor, now);
-        let down =
-            running.len().checked_sub(1).and_then(|k| shared.users.next_change(user_at(k), factor, now));
+        let up = shared.users.next_change(user_at(running.len() as u64), factor, now);
+        let down = (running.len() as u64)
+            .checked_sub(1)
+            .and_then(|k| shared.users.next_change(user_at(k), factor, now));
         let next = [up, down].into_iter().flatten().map(|(t, _)| t).min();
         let next = match next {
             Some(t) => t.max(now + Duration::from_micros(100)),

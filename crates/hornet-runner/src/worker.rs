@@ -18,7 +18,7 @@ use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::run::{Shared, Workload, draw};
 use crate::vu::{Vu, VuSettings, since};
-use crate::{arrivals, gate, users};
+use crate::{arrivals, gate, takeover, users};
 
 /// What a worker sends to the collector.
 pub(crate) enum Msg {
@@ -148,8 +148,8 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
             Workload::Open => {
                 tokio::join!(
                     arrivals::drive(&local),
-                    arrivals::drive_takeovers(&local),
-                    users::drive(&local),
+                    takeover::drive(&local),
+                    users::drive(&local, |k| shared.item_at(local.index, k)),
                     gate::drive(&local)
                 );
             }

@@ -166,12 +166,40 @@ scenarios:
           url: "/"
 "#;
 
-/// Kills worker 1 three seconds into the run; returns the controller's exit code, the seconds from the
-/// kill to the loss message, and the report.
-fn kill_one(policy: &str) -> (Option<i32>, f64, Value, Vec<String>) {
+/// 30 closed-model users for 8 s, each iteration about 100 ms.
+const USERS: &str = r#"
+config:
+  target: TARGET
+  phases:
+    - duration: 8
+      users: 30
+scenarios:
+  - flow:
+      - get:
+          url: "/delay/50"
+      - think: 0.05
+"#;
+
+/// 60 requests per second for 8 s (480 planned), with 30 VUs.
+const RATE: &str = r#"
+config:
+  target: TARGET
+  phases:
+    - duration: 8
+      requestRate: 60
+      maxVusers: 30
+scenarios:
+  - flow:
+      - get:
+          url: "/"
+"#;
+
+/// Runs `script` on a controller and 3 workers and kills worker 1 three seconds into the run; returns
+/// the controller's exit code, the seconds from the kill to the loss message, and the report.
+fn kill_one(script: &str, policy: &str) -> (Option<i32>, f64, Value, Vec<String>) {
     let t = target();
     let case = Case::new();
-    let script = case.script("long.yaml", &with_target(LONG, &t));
+    let script = case.script("script.yaml", &with_target(script, &t));
     let ((mut controller, rx), mut workers) = cluster(&case, &script, policy, 3, &[]);
     let mut seen = Vec::new();
     // The workers join within a few hundred ms and the run starts 1.5 s later; kill about 3 s into it.
@@ -199,7 +227,7 @@ fn kill_one(policy: &str) -> (Option<i32>, f64, Value, Vec<String>) {
 
 #[test]
 fn a_killed_worker_is_detected_and_the_run_goes_on_without_its_share() {
-    let (code, detection, report, seen) = kill_one("continue");
+    let (code, detection, report, seen) = kill_one(LONG, "continue");
     assert_eq!(code, Some(0), "{seen:?}");
     assert!(detection < 5.0, "detected after {detection} s");
     let warnings = report["warnings"].to_string();
@@ -211,7 +239,7 @@ fn a_killed_worker_is_detected_and_the_run_goes_on_without_its_share() {
 
 #[test]
 fn with_abort_a_lost_worker_stops_the_run_with_exit_code_1() {
-    let (code, detection, report, seen) = kill_one("abort");
+    let (code, detection, report, seen) = kill_one(LONG, "abort");
     assert_eq!(code, Some(1), "{seen:?}");
     assert!(detection < 5.0, "detected after {detection} s");
     assert!(report["warnings"].to_string().contains("aborted"), "{}", report["warnings"]);
@@ -220,12 +248,66 @@ fn with_abort_a_lost_worker_stops_the_run_with_exit_code_1() {
 
 #[test]
 fn with_redistribute_the_survivors_deliver_close_to_the_plan() {
-    let (code, detection, report, seen) = kill_one("redistribute");
+    let (code, detection, report, seen) = kill_one(LONG, "redistribute");
     assert_eq!(code, Some(0), "{seen:?}");
     assert!(detection < 5.0, "detected after {detection} s");
     assert!(report["warnings"].to_string().contains("redistributed"), "{}", report["warnings"]);
     let created = counter(&report, "vusers.created");
     assert!((228..=240).contains(&created), "{created} of 240 planned");
+}
+
+/// [`kill_one`] under `redistribute` and under `continue`, side by side; checks that both runs went
+/// on after the loss and returns their reports.
+fn kill_one_both_ways(script: &str) -> (Value, Value) {
+    let (redistributed, continued) = std::thread::scope(|s| {
+        let r = s.spawn(|| kill_one(script, "redistribute"));
+        let c = s.spawn(|| kill_one(script, "continue"));
+        (r.join().expect("redistribute run"), c.join().expect("continue run"))
+    });
+    for (code, detection, report, seen) in [&redistributed, &continued] {
+        assert_eq!(*code, Some(0), "{seen:?}");
+        assert!(*detection < 5.0, "detected after {detection} s");
+        assert!(report["warnings"].to_string().contains("was lost at"), "{}", report["warnings"]);
+    }
+    (redistributed.2, continued.2)
+}
+
+/// The active VUs of the timeline points starting between 5 and 7 s (the loss is at about 3 s, the
+/// schedule ends at 8 s).
+fn late_active_vus(report: &Value) -> Vec<u64> {
+    let points = report["intervals"].as_array().map(Vec::as_slice).unwrap_or_default();
+    points
+        .iter()
+        .filter(|p| p["t_s"].as_f64().is_some_and(|t| (5.0..7.0).contains(&t)))
+        .filter_map(|p| p["active_vus"].as_u64())
+        .collect()
+}
+
+#[test]
+fn with_redistribute_the_survivors_run_the_lost_workers_users() {
+    let (redistributed, continued) = kill_one_both_ways(USERS);
+    // The killed worker ran 10 of the 30 users: under `continue` 20 are left, under `redistribute`
+    // the two survivors run its 10 as well, from the loss to the end.
+    let (r, c) = (late_active_vus(&redistributed), late_active_vus(&continued));
+    assert!(!r.is_empty() && r.iter().all(|&n| n == 30), "redistribute: {r:?} active, 30 planned");
+    assert!(!c.is_empty() && c.iter().all(|&n| n == 20), "continue: {c:?} active");
+}
+
+#[test]
+fn with_redistribute_the_survivors_issue_the_lost_workers_request_tokens() {
+    let (redistributed, continued) = kill_one_both_ways(RATE);
+    let (r, c) = (counter(&redistributed, "http.requests"), counter(&continued, "http.requests"));
+    let dropped = counter(&redistributed, "http.requests.dropped");
+    // 480 planned. The killed worker's share is 20/s; what it sent in its last second before the kill
+    // never reaches the report, so up to about 20 are missing even when the survivors take over at
+    // once. Had they also sent its tokens due before the loss, there would be some 50 too many.
+    assert!((450..=480).contains(&r), "redistribute: {r} requests of 480 planned ({dropped} dropped)");
+    // Under `continue` its ~5 s after the loss are missing as well: about 100 more.
+    assert!(c <= 400, "continue: {c} requests of 480 planned");
+    // The survivors run the lost worker's 10 of the 30 VUs (`maxVusers`) besides their own.
+    let (r, c) = (late_active_vus(&redistributed), late_active_vus(&continued));
+    assert!(!r.is_empty() && r.iter().all(|&n| n == 30), "redistribute: {r:?} VUs, 30 planned");
+    assert!(!c.is_empty() && c.iter().all(|&n| n == 20), "continue: {c:?} VUs");
 }
 
 #[test]
