@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use hornet_metrics::Interval;
 use hornet_runner::control::apply_requests;
 use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick, WorkerStatus};
-use hornet_schedule::{Schedule, Segments};
+use hornet_schedule::{Schedule, Segments, Users};
 use hornet_script::Plan;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -319,10 +319,13 @@ impl Cluster {
         let start_ms = start_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         self.broadcast(&Msg::Start { start_at_unix_ms: start_ms });
 
-        let schedule = Schedule::new(&plan.phases);
-        let requests = Schedule::requests(&plan.phases);
-        let users = Schedule::users(&plan.phases);
-        let total_arrivals = schedule.expected_arrivals();
+        let planned = Planned {
+            segments: segments.clone(),
+            arrivals: Schedule::new(&plan.phases),
+            requests: Schedule::requests(&plan.phases),
+            users: Schedule::users(&plan.phases),
+        };
+        let (schedule, requests, users) = (&planned.arrivals, &planned.requests, &planned.users);
         let labels: Vec<String> = plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect();
         let mut agg = hornet_runner::run::aggregator_for(&plan);
         let mut pending: Vec<Interval> = Vec::new();
@@ -387,8 +390,7 @@ impl Cluster {
                         && !self.conns[i].done
                         && !self.conns[i].lost
                     {
-                        let note =
-                            self.lose(i, elapsed, &why, &segments, &schedule, total_arrivals, &control);
+                        let note = self.lose(i, elapsed, &why, &planned, &control);
                         aborted |= self.opts.on_loss == LossPolicy::Abort;
                         active[i] = 0;
                         notes.push(note);
@@ -404,8 +406,7 @@ impl Cluster {
                         let c = &self.conns[i];
                         if !c.done && !c.lost && c.last_seen.elapsed() >= LOST_AFTER {
                             let why = format!("no message for {} s", LOST_AFTER.as_secs());
-                            let note =
-                                self.lose(i, elapsed, &why, &segments, &schedule, total_arrivals, &control);
+                            let note = self.lose(i, elapsed, &why, &planned, &control);
                             aborted |= self.opts.on_loss == LossPolicy::Abort;
                             active[i] = 0;
                             notes.push(note);
@@ -418,7 +419,7 @@ impl Cluster {
                             s.count_at(elapsed + Duration::from_millis(500))
                                 - s.count_at(elapsed.saturating_sub(Duration::from_millis(500)))
                         };
-                        let rate = window(&schedule) + window(&requests);
+                        let rate = window(schedule) + window(requests);
                         let factor = apply_requests(control.factor(), &reqs, rate, users.at(elapsed));
                         control.set_factor(factor);
                         self.broadcast(&Msg::Control { factor: Some(factor), stop: None });
@@ -468,40 +469,28 @@ impl Cluster {
     }
 
     /// Marks worker `i` lost at `elapsed`, applies the policy, and returns the note for the report.
-    #[allow(clippy::too_many_arguments)]
-    fn lose(
-        &mut self,
-        i: usize,
-        elapsed: Duration,
-        why: &str,
-        segments: &Segments,
-        schedule: &Schedule,
-        total: u64,
-        control: &Control,
-    ) -> String {
+    fn lose(&mut self, i: usize, elapsed: Duration, why: &str, plan: &Planned, control: &Control) -> String {
         self.conns[i].lost = true;
         let addr = self.conns[i].addr.clone();
-        // Planned arrivals of its segment from the loss on (at the plan's rate, before any factor).
-        let from = schedule.count_at(elapsed).ceil().min(total as f64) as u64;
-        let missing = segments.count_below(i, total) - segments.count_below(i, from);
+        let missing = plan.remaining(i, elapsed);
         let secs = elapsed.as_secs_f64();
         let survivors: Vec<usize> =
             (0..self.conns.len()).filter(|&j| !self.conns[j].lost && !self.conns[j].done).collect();
         let note = match self.opts.on_loss {
             LossPolicy::Continue => format!(
                 "worker {i} ({addr}) was lost at {secs:.1} s ({why}); the run went on without its share: \
-                 {missing} planned arrivals of its segment after the loss were not delivered"
+                 {missing} of its segment after the loss were not delivered"
             ),
             LossPolicy::Abort => {
                 control.stop(StopReason::ChecksFailed);
                 format!(
                     "worker {i} ({addr}) was lost at {secs:.1} s ({why}); the run was aborted \
-                     (--on-worker-loss abort); {missing} planned arrivals of its segment were not delivered"
+                     (--on-worker-loss abort); {missing} of its segment were not delivered"
                 )
             }
             LossPolicy::Redistribute if survivors.is_empty() => format!(
                 "worker {i} ({addr}) was lost at {secs:.1} s ({why}) and no worker was left to take over: \
-                 {missing} planned arrivals of its segment were not delivered"
+                 {missing} of its segment were not delivered"
             ),
             LossPolicy::Redistribute => {
                 let from_ms = elapsed.as_millis() as u64;
@@ -513,14 +502,48 @@ impl Cluster {
                     });
                 }
                 format!(
-                    "worker {i} ({addr}) was lost at {secs:.1} s ({why}); its remaining {missing} planned \
-                     arrivals were redistributed over the {} remaining workers",
+                    "worker {i} ({addr}) was lost at {secs:.1} s ({why}); its remaining share ({missing}) was \
+                     redistributed over the {} remaining workers",
                     survivors.len()
                 )
             }
         };
         eprintln!("hornet: {note}");
         note
+    }
+}
+
+/// The plan's load and its split, for telling how much of a lost worker's share remained.
+struct Planned {
+    segments: Segments,
+    arrivals: Schedule,
+    requests: Schedule,
+    users: Users,
+}
+
+impl Planned {
+    /// What segment `i` still had to do at `t` (at the plan's rates, before any load factor): its
+    /// arrivals and request-rate tokens due from `t`, and its closed-model users running at `t`.
+    fn remaining(&self, i: usize, t: Duration) -> String {
+        let due_from = |s: &Schedule| {
+            let total = s.expected_arrivals();
+            let from = s.count_at(t).ceil().min(total as f64) as u64;
+            self.segments.count_below(i, total) - self.segments.count_below(i, from)
+        };
+        let users = self.segments.count_below(i, self.users.at(t).round().max(0.0) as u64);
+        let parts: Vec<String> = [
+            (due_from(&self.arrivals), "planned arrivals"),
+            (due_from(&self.requests), "planned requests of request-rate phases"),
+            (users, "running users"),
+        ]
+        .into_iter()
+        .filter(|&(n, _)| n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        match parts.len() {
+            0 => "no planned load".to_owned(),
+            _ => parts.join(", "),
+        }
     }
 }
 

@@ -291,6 +291,11 @@ fn with_redistribute_the_survivors_run_the_lost_workers_users() {
     let (r, c) = (late_active_vus(&redistributed), late_active_vus(&continued));
     assert!(!r.is_empty() && r.iter().all(|&n| n == 30), "redistribute: {r:?} active, 30 planned");
     assert!(!c.is_empty() && c.iter().all(|&n| n == 20), "continue: {c:?} active");
+    // The loss notes say what remained: its 10 running users.
+    let notes = continued["warnings"].to_string();
+    assert!(notes.contains("10 running users of its segment after the loss were not delivered"), "{notes}");
+    let notes = redistributed["warnings"].to_string();
+    assert!(notes.contains("its remaining share (10 running users) was redistributed"), "{notes}");
 }
 
 #[test]
@@ -299,15 +304,20 @@ fn with_redistribute_the_survivors_issue_the_lost_workers_request_tokens() {
     let (r, c) = (counter(&redistributed, "http.requests"), counter(&continued, "http.requests"));
     let dropped = counter(&redistributed, "http.requests.dropped");
     // 480 planned. The killed worker's share is 20/s; what it sent in its last second before the kill
-    // never reaches the report, so up to about 20 are missing even when the survivors take over at
-    // once. Had they also sent its tokens due before the loss, there would be some 50 too many.
-    assert!((450..=480).contains(&r), "redistribute: {r} requests of 480 planned ({dropped} dropped)");
-    // Under `continue` its ~5 s after the loss are missing as well: about 100 more.
+    // never reaches the report, and its tokens between the kill and its detection are not re-issued,
+    // so some 20 to 50 are missing even when the survivors take over (464 alone, 434 with the other
+    // tests of this file running on 2 cores). Had they also sent its tokens due before the loss,
+    // there would be some 50 too many.
+    assert!(r <= 480, "redistribute: {r} requests of 480 planned ({dropped} dropped)");
+    // Under `continue` its ~5 s after the loss are missing as well: about 100 more (measured 360).
     assert!(c <= 400, "continue: {c} requests of 480 planned");
+    assert!(r >= c + 50, "redistribute: {r} requests, continue: {c}; the survivors took over too little");
     // The survivors run the lost worker's 10 of the 30 VUs (`maxVusers`) besides their own.
     let (r, c) = (late_active_vus(&redistributed), late_active_vus(&continued));
     assert!(!r.is_empty() && r.iter().all(|&n| n == 30), "redistribute: {r:?} VUs, 30 planned");
     assert!(!c.is_empty() && c.iter().all(|&n| n == 20), "continue: {c:?} VUs");
+    let notes = continued["warnings"].to_string();
+    assert!(notes.contains("planned requests of request-rate phases"), "{notes}");
 }
 
 #[test]
