@@ -150,20 +150,22 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     let mut running: Option<Running> = None;
     let (mtx, mut mrx) = unbounded_channel::<Option<PartTick>>();
     let mut beat = tokio::time::interval(HEARTBEAT);
+    // The controller heartbeats every second: silence this long means it is gone. (A timeout around
+    // each read would restart with every heartbeat this side sends, and never fire.)
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            got = tokio::time::timeout(ORPHAN_AFTER, r.recv()) => {
+            () = tokio::time::sleep_until(last_heard + ORPHAN_AFTER) => {
+                return orphaned(running, &format!("no message for {} s", ORPHAN_AFTER.as_secs()));
+            }
+            // `recv` is cancel-safe: a message cut short by another branch is finished next time.
+            got = r.recv() => {
                 let msg = match got {
-                    Ok(Ok(Some(m))) => m,
-                    other => {
-                        let why = match other {
-                            Err(_) => format!("no message for {} s", ORPHAN_AFTER.as_secs()),
-                            Ok(Err(e)) => e.to_string(),
-                            _ => "connection closed".to_string(),
-                        };
-                        return orphaned(running, &why);
-                    }
+                    Ok(Some(m)) => m,
+                    Ok(None) => return orphaned(running, "connection closed"),
+                    Err(e) => return orphaned(running, &e.to_string()),
                 };
+                last_heard = tokio::time::Instant::now();
                 match msg {
                     Msg::Plan(p) => {
                         if p.version != env!("CARGO_PKG_VERSION") {

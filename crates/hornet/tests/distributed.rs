@@ -443,6 +443,64 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
     });
 }
 
+#[test]
+fn a_worker_stops_when_its_controller_falls_silent_without_closing() {
+    use hornet_cluster::protocol::Msg;
+    use hornet_cluster::transport::{self, Session};
+    // A controller that knows the token, welcomes the worker, then says nothing (a network partition
+    // keeps the connection open): the worker gives up within ORPHAN_AFTER (3 s).
+    let rt = runtime();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    rt.spawn(async move {
+        let (stream, peer) = listener.accept().await.expect("accept");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let on: std::sync::Arc<dyn Fn(Session) + Send + Sync> = std::sync::Arc::new(move |s| {
+            let _ = tx.send(s);
+        });
+        tokio::spawn(transport::serve_connection(stream, peer, None, on));
+        let mut s = rx.recv().await.expect("session");
+        let version = env!("CARGO_PKG_VERSION").to_string();
+        let challenge =
+            Msg::Challenge { nonce: "c0".into(), version, protocol: hornet_cluster::protocol::PROTOCOL };
+        s.writer.send(&challenge).await.expect("challenge");
+        let Some(Msg::Hello { nonce, .. }) = s.reader.recv().await.expect("hello") else {
+            panic!("no hello")
+        };
+        let mac = hornet_cluster::auth::controller_mac("quiet", "c0", &nonce);
+        s.writer.send(&Msg::Welcome { mac, index: 0 }).await.expect("welcome");
+        // Read what the worker sends (its heartbeats), answer nothing, keep the stream open.
+        tokio::select! {
+            _ = async { while let Ok(Some(_)) = s.reader.recv().await {} } => {}
+            _ = done_rx => {}
+        }
+    });
+    let case = Case::new();
+    let tf = case.script("t", "quiet");
+    let started = Instant::now();
+    let mut worker = hornet()
+        .args(["worker", "--controller", &addr, "--token-file"])
+        .arg(&tf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("worker");
+    let code = wait_exit(&mut worker, Duration::from_secs(10));
+    let took = started.elapsed();
+    if code.is_none() {
+        kill(&mut worker);
+    }
+    let _ = done_tx.send(());
+    let mut err = String::new();
+    if let Some(mut e) = worker.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    assert_eq!(code, Some(3), "the worker kept waiting on a silent controller: {err}");
+    assert!(err.contains("no message for 3 s"), "{err}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
 /// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
 fn self_signed() -> (String, String) {
     let c = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
