@@ -612,3 +612,49 @@ async fn requests_go_out_in_http11_wire_form() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn skip_headers_keeps_framing_and_the_engines_headers_only() {
+    run(async {
+        const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nX-Custom: 1\r\nSet-Cookie: sid=abc; Path=/\r\n\
+            Content-Encoding: identity\r\nContent-Length: 2\r\nServer: test\r\nConnection: close\r\n\r\nok";
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let (addr, accepts) = server(move |mut p| {
+            let log = log.clone();
+            async move {
+                if let Some(r) = p.request().await {
+                    log.lock().unwrap().push(String::from_utf8_lossy(&r).to_ascii_lowercase());
+                    p.send(RESPONSE).await;
+                }
+            }
+        })
+        .await;
+        let client = client(5_000, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/");
+        let skipping = |url: &str| Request { skip_headers: true, ..get(url) };
+        let resp = client.send(&mut session, skipping(&url)).await.expect("send");
+        assert_eq!(resp.body.as_deref(), Some(&b"ok"[..]), "content-length still frames the body");
+        let mut names: Vec<&str> = resp.headers.keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["content-encoding", "set-cookie"]);
+        assert_eq!(session.connections(), 0, "connection: close is still honoured");
+        // The cookie went to the jar: the next request carries it.
+        client.send(&mut session, skipping(&url)).await.expect("second");
+        assert_eq!(accepts.load(Ordering::SeqCst), 2);
+        let second = seen.lock().unwrap()[1].clone();
+        assert!(second.contains("cookie: sid=abc"), "{second}");
+        // Without the flag every header is there.
+        let all = client.send(&mut session, get(&url)).await.expect("third");
+        assert_eq!(all.headers.len(), 6);
+
+        // Chunked framing is read without the map too.
+        let (addr, _) = answering(CHUNKED).await;
+        let resp =
+            client.send(&mut Session::new(), skipping(&format!("http://{addr}/"))).await.expect("chunked");
+        assert_eq!(resp.body.as_deref(), Some(&b"hello 0123456789abcdef"[..]));
+        assert!(resp.headers.is_empty());
+    })
+    .await;
+}

@@ -377,6 +377,7 @@ impl Vu {
             keep_body: step.needs_body(),
             follow_redirects: if step.follow_redirect { MAX_REDIRECTS } else { 0 },
             decompress: step.decompress,
+            skip_headers: !step.needs_headers(),
         }))
     }
 

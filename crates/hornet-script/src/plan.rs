@@ -491,6 +491,12 @@ impl RequestStep {
                 matches!(e, Expect::HasProperty(_) | Expect::NotHasProperty(_) | Expect::MatchesRegexp(_))
             })
     }
+
+    /// True when the response's headers may be read after it arrives (any capture or expectation;
+    /// the engine keeps the ones it acts on itself: redirects, content coding, cookies).
+    pub fn needs_headers(&self) -> bool {
+        !self.captures.is_empty() || !self.expects.is_empty()
+    }
 }
 
 /// One capture (or Artillery `match`).

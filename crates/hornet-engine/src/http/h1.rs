@@ -15,7 +15,9 @@ use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, HOST, LOCATION, SET_COOKIE, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -274,7 +276,12 @@ impl H1Conn {
 
     /// Reads the final response head (interim 1xx responses are skipped) of the request just
     /// written; `head_request` says the request's method was HEAD (the response has no body).
-    pub(crate) async fn read_head(&mut self, head_request: bool) -> Result<ResponseHead, H1Error> {
+    /// With `skip_headers`, the head's header map holds only [`ENGINE_HEADERS`].
+    pub(crate) async fn read_head(
+        &mut self,
+        head_request: bool,
+        skip_headers: bool,
+    ) -> Result<ResponseHead, H1Error> {
         let mut first_byte = None;
         let mut need = self.rbuf.is_empty();
         loop {
@@ -309,7 +316,7 @@ impl H1Conn {
                 need = self.rbuf.is_empty();
                 continue;
             }
-            return self.finish_head(&parsed, head_request, first);
+            return self.finish_head(&parsed, head_request, skip_headers, first);
         }
     }
 
@@ -339,14 +346,19 @@ impl H1Conn {
         &mut self,
         parsed: &Parsed,
         head_request: bool,
+        skip_headers: bool,
         first_byte: Instant,
     ) -> Result<ResponseHead, H1Error> {
         let status =
             StatusCode::from_u16(parsed.code).map_err(|_| H1Error::Protocol("invalid status code"))?;
         let version = if parsed.minor == 0 { Version::HTTP_10 } else { Version::HTTP_11 };
         let head = self.rbuf.split_to(parsed.len).freeze();
-        let mut headers = HeaderMap::try_with_capacity(self.ranges.len())
-            .map_err(|_| H1Error::Protocol("too many response headers"))?;
+        let mut headers = if skip_headers {
+            HeaderMap::new()
+        } else {
+            HeaderMap::try_with_capacity(self.ranges.len())
+                .map_err(|_| H1Error::Protocol("too many response headers"))?
+        };
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut encoded = false;
@@ -354,6 +366,31 @@ impl H1Conn {
         let mut keep_alive = false;
         for (i, &[n0, n1, v0, v1]) in self.ranges.iter().enumerate() {
             let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
+            if v0 > v1 || v1 > head.len() {
+                return Err(H1Error::Protocol("invalid response header value"));
+            }
+            if skip_headers {
+                // Only framing is read; the map gets the headers the engine itself acts on.
+                let is = |name: &HeaderName| raw.eq_ignore_ascii_case(name.as_str().as_bytes());
+                let value = &head[v0..v1];
+                if is(&CONTENT_LENGTH) {
+                    let n = parse_content_length(value).ok_or(H1Error::Protocol("invalid content-length"))?;
+                    if length.is_some_and(|l| l != n) {
+                        return Err(H1Error::Protocol("conflicting content-length headers"));
+                    }
+                    length = Some(n);
+                } else if is(&TRANSFER_ENCODING) {
+                    encoded = true;
+                    chunked = ends_in_chunked(value);
+                } else if is(&CONNECTION) {
+                    connection_tokens(value, &mut close, &mut keep_alive);
+                } else if let Some(name) = ENGINE_HEADERS.iter().find(|n| is(n)) {
+                    let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+                        .map_err(|_| H1Error::Protocol("invalid response header value"))?;
+                    headers.append(name.clone(), value);
+                }
+                continue;
+            }
             let name = match self.names.get(i) {
                 Some((seen, name)) if **seen == *raw => name.clone(),
                 _ => {
@@ -368,9 +405,6 @@ impl H1Conn {
                     name
                 }
             };
-            if v0 > v1 || v1 > head.len() {
-                return Err(H1Error::Protocol("invalid response header value"));
-            }
             let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
                 .map_err(|_| H1Error::Protocol("invalid response header value"))?;
             if name == CONTENT_LENGTH {
@@ -384,11 +418,7 @@ impl H1Conn {
                 encoded = true;
                 chunked = ends_in_chunked(value.as_bytes());
             } else if name == CONNECTION {
-                for token in value.as_bytes().split(|&b| b == b',') {
-                    let token = token.trim_ascii();
-                    close |= token.eq_ignore_ascii_case(b"close");
-                    keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-                }
+                connection_tokens(value.as_bytes(), &mut close, &mut keep_alive);
             }
             headers.try_append(name, value).map_err(|_| H1Error::Protocol("too many response headers"))?;
         }
@@ -615,6 +645,19 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
 }
 
 /// True when a `transfer-encoding` value's last coding is `chunked`.
+/// The headers the engine acts on itself, kept even with [`crate::http::Request::skip_headers`]:
+/// redirects, content decoding and the cookie jar.
+const ENGINE_HEADERS: [HeaderName; 3] = [LOCATION, CONTENT_ENCODING, SET_COOKIE];
+
+/// Notes `close` and `keep-alive` tokens of a `connection` header value.
+fn connection_tokens(v: &[u8], close: &mut bool, keep_alive: &mut bool) {
+    for token in v.split(|&b| b == b',') {
+        let token = token.trim_ascii();
+        *close |= token.eq_ignore_ascii_case(b"close");
+        *keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+    }
+}
+
 fn ends_in_chunked(v: &[u8]) -> bool {
     v.rsplit(|&b| b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
 }

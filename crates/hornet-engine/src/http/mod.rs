@@ -159,6 +159,10 @@ pub struct Request {
     /// a corrupt one, or one that decodes to more than [`MAX_DECODED_BODY`], is an
     /// [`ErrorKind::Protocol`] error. Response headers are left as received.
     pub decompress: bool,
+    /// Fill `Response::headers` only with the headers the engine acts on itself (`location`,
+    /// `content-encoding`, `set-cookie`): for a caller that never reads the others, this saves
+    /// building a header map per response. Only the lean HTTP/1.1 path skips; others keep all.
+    pub skip_headers: bool,
 }
 
 impl Request {
@@ -305,8 +309,16 @@ impl HttpClient {
         start: Instant,
         p: &mut Progress,
     ) -> Result<Response, Failure> {
-        let Request { mut method, uri: _, mut headers, mut body, keep_body, follow_redirects, decompress } =
-            req;
+        let Request {
+            mut method,
+            uri: _,
+            mut headers,
+            mut body,
+            keep_body,
+            follow_redirects,
+            decompress,
+            skip_headers,
+        } = req;
         if decompress && !headers.contains_key(ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPT_ENCODING_VALUE));
         }
@@ -319,7 +331,7 @@ impl HttpClient {
             // Keep the request's headers only when a further hop may need them.
             let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(&mut headers) };
             session.jar.apply(&p.uri, &mut hop_headers);
-            let x = Exchange { method: &method, uri: &p.uri, body: &body };
+            let x = Exchange { method: &method, uri: &p.uri, body: &body, skip_headers };
             let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } =
                 self.head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent).await?;
             session.jar.store_response(&p.uri, &resp_headers);
@@ -500,7 +512,7 @@ impl HttpClient {
                 return Attempt::Failed(e.failure(target));
             }
         };
-        match conn.read_head(*x.method == Method::HEAD).await {
+        match conn.read_head(*x.method == Method::HEAD, x.skip_headers).await {
             Ok(head) => {
                 t.wait = head.first_byte.saturating_duration_since(written);
                 Attempt::Head {
@@ -554,6 +566,8 @@ struct Exchange<'a> {
     method: &'a Method,
     uri: &'a Uri,
     body: &'a Bytes,
+    /// See [`Request::skip_headers`].
+    skip_headers: bool,
 }
 
 /// Builds the hyper request. `host` is `Some` for HTTP/1.1: the target is then written in origin
