@@ -364,23 +364,29 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime")
 }
 
+/// A fake controller's side: the first session opened on the first connection to `listener`.
+async fn first_session(listener: tokio::net::TcpListener) -> hornet_cluster::transport::Session {
+    use hornet_cluster::transport::{self, Session};
+    let (stream, peer) = listener.accept().await.expect("accept");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let on: std::sync::Arc<dyn Fn(Session) + Send + Sync> = std::sync::Arc::new(move |s| {
+        let _ = tx.send(s);
+    });
+    tokio::spawn(transport::serve_connection(stream, peer, None, on));
+    rx.recv().await.expect("session")
+}
+
 #[test]
 fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused() {
     use hornet_cluster::protocol::Msg;
-    use hornet_cluster::transport::{self, Session};
+    use hornet_cluster::transport;
 
     // A fake controller that does not know the token: the worker refuses its welcome.
     let rt = runtime();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let fake = rt.spawn(async move {
-        let (stream, peer) = listener.accept().await.expect("accept");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let on: std::sync::Arc<dyn Fn(Session) + Send + Sync> = std::sync::Arc::new(move |s| {
-            let _ = tx.send(s);
-        });
-        tokio::spawn(transport::serve_connection(stream, peer, None, on));
-        let mut s = rx.recv().await.expect("session");
+        let mut s = first_session(listener).await;
         let challenge = Msg::Challenge { nonce: "00".into(), version: "9.9.9".into(), protocol: 1 };
         s.writer.send(&challenge).await.expect("challenge");
         let hello = s.reader.recv().await.expect("hello").expect("hello");
@@ -446,7 +452,6 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
 #[test]
 fn a_worker_stops_when_its_controller_falls_silent_without_closing() {
     use hornet_cluster::protocol::Msg;
-    use hornet_cluster::transport::{self, Session};
     // A controller that knows the token, welcomes the worker, then says nothing (a network partition
     // keeps the connection open): the worker gives up within ORPHAN_AFTER (3 s).
     let rt = runtime();
@@ -454,13 +459,7 @@ fn a_worker_stops_when_its_controller_falls_silent_without_closing() {
     let addr = listener.local_addr().expect("addr").to_string();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     rt.spawn(async move {
-        let (stream, peer) = listener.accept().await.expect("accept");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let on: std::sync::Arc<dyn Fn(Session) + Send + Sync> = std::sync::Arc::new(move |s| {
-            let _ = tx.send(s);
-        });
-        tokio::spawn(transport::serve_connection(stream, peer, None, on));
-        let mut s = rx.recv().await.expect("session");
+        let mut s = first_session(listener).await;
         let version = env!("CARGO_PKG_VERSION").to_string();
         let challenge =
             Msg::Challenge { nonce: "c0".into(), version, protocol: hornet_cluster::protocol::PROTOCOL };
