@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use hornet_metrics::Interval;
@@ -92,7 +92,6 @@ pub struct Cluster {
     events: Receiver<Event>,
     conns: Vec<Conn>,
     opts: ClusterOptions,
-    status: Arc<Mutex<Vec<WorkerStatus>>>,
 }
 
 impl Cluster {
@@ -129,17 +128,12 @@ impl Cluster {
                 }
             }
         });
-        Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts, status: Arc::default() })
+        Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts })
     }
 
     /// The address workers connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
-    }
-
-    /// The workers, for the web UI's Workers tab (updated once a second during a run).
-    pub fn status(&self) -> Arc<Mutex<Vec<WorkerStatus>>> {
-        self.status.clone()
     }
 
     /// Waits until the wanted number of workers have joined (and authenticated), for at most
@@ -186,14 +180,12 @@ impl Cluster {
                 Err(RecvTimeoutError::Disconnected) => return Err("the listener stopped".into()),
             }
         }
-        self.publish_status(&[], &HashMap::new());
         Ok(())
     }
 
-    /// Updates the workers' list from the latest figures (`stats`, by worker) and returns it.
-    fn publish_status(&self, shares: &[f64], stats: &HashMap<usize, WorkerStatus>) -> Vec<WorkerStatus> {
-        let list: Vec<WorkerStatus> = self
-            .conns
+    /// The workers' list from the latest figures (`stats`, by worker), for the tick and the report.
+    fn worker_list(&self, shares: &[f64], stats: &HashMap<usize, WorkerStatus>) -> Vec<WorkerStatus> {
+        self.conns
             .iter()
             .enumerate()
             .map(|(i, c)| {
@@ -226,9 +218,7 @@ impl Cluster {
                 }
                 s
             })
-            .collect();
-        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = list.clone();
-        list
+            .collect()
     }
 
     fn broadcast(&self, msg: &Msg) {
@@ -432,7 +422,7 @@ impl Cluster {
                     if !measured.is_empty() {
                         agg.record_generator(measured.iter().copied().fold(0.0, f64::max));
                     }
-                    let workers = self.publish_status(&shares, &stats);
+                    let workers = self.worker_list(&shares, &stats);
                     let warnings = agg.take_new_warnings();
                     let phase = schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str);
                     on_tick(Tick { live: agg.live(), aggregate: &agg, phase, warnings, workers: &workers });
@@ -448,7 +438,7 @@ impl Cluster {
         }
         let elapsed = Instant::now().saturating_duration_since(start);
         agg.add_tick(elapsed, pending, 0);
-        let workers = self.publish_status(&shares, &stats);
+        let workers = self.worker_list(&shares, &stats);
         if control.stop_reason().is_none() && !aborted {
             hornet_runner::run_after(&plan, &globals, opts.seed, opts.log);
         }
@@ -616,8 +606,13 @@ async fn serve(
     let why = loop {
         match r.recv().await {
             Ok(Some(msg)) => {
+                // The worker's last message: closing the stream tells it everything it sent arrived.
+                let last = matches!(msg, Msg::Done | Msg::Error { .. });
                 if events.send(Event::Msg { id, msg }).is_err() {
                     break "controller finished".to_string();
+                }
+                if last {
+                    break "finished".to_string();
                 }
             }
             Ok(None) => break "connection closed".to_string(),

@@ -171,8 +171,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                         if p.version != env!("CARGO_PKG_VERSION") {
                             let message = format!("version mismatch: plan from hornet {}, this worker hornet {}", p.version, env!("CARGO_PKG_VERSION"));
                             say(&message);
-                            let _ = w.send(&Msg::Error { message }).await;
-                            return exit::REFUSED;
+                            return hang_up(r, w, Msg::Error { message }, exit::REFUSED).await;
                         }
                         let source = PlanSource { scripts: p.scripts.clone(), options: p.options.clone() };
                         match source.build(opts.script_dir.as_deref()) {
@@ -187,8 +186,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             Err(e) => {
                                 let message = e.to_string();
                                 say(&format!("cannot build the plan: {message}"));
-                                let _ = w.send(&Msg::Error { message }).await;
-                                return exit::FAILED;
+                                return hang_up(r, w, Msg::Error { message }, exit::FAILED).await;
                             }
                         }
                     }
@@ -198,8 +196,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             Ok(run) => running = Some(run),
                             Err(message) => {
                                 say(&message);
-                                let _ = w.send(&Msg::Error { message }).await;
-                                return exit::FAILED;
+                                return hang_up(r, w, Msg::Error { message }, exit::FAILED).await;
                             }
                         }
                     }
@@ -252,9 +249,9 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                         if let Some(run) = running.take() {
                             let _ = run.thread.join();
                         }
-                        let _ = w.send(&Msg::Done).await;
+                        let code = hang_up(r, w, Msg::Done, exit::OK).await;
                         say("part finished");
-                        return exit::OK;
+                        return code;
                     }
                 }
             }
@@ -266,6 +263,19 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
         }
     }
 }
+
+/// Sends the session's last message, then waits (at most [`HANG_UP`]) for the controller to close the
+/// stream, which it does once it has read that message: messages are only queued by
+/// [`MsgWriter::send`], so exiting at once could lose them (the last second of metrics, `done`).
+async fn hang_up(mut r: MsgReader, w: MsgWriter, last: Msg, code: i32) -> i32 {
+    let _ = w.send(&last).await;
+    drop(w);
+    let _ = tokio::time::timeout(HANG_UP, async { while let Ok(Some(_)) = r.recv().await {} }).await;
+    code
+}
+
+/// How long a finishing worker waits for the controller to acknowledge its last message.
+const HANG_UP: Duration = Duration::from_secs(5);
 
 /// Starts the part on its own thread; its intervals go to `tx` (then `None` when it is over).
 fn start(
