@@ -96,6 +96,14 @@ try {
   await page.click("#tab-stats");
   await page.screenshot({ path: join(out, "stopped.png"), fullPage: true });
 
+  step("the workers tab: this machine's engine, its whole share");
+  await page.click("#tab-workers");
+  const row = await page.textContent("#workers-table tbody tr");
+  if (!row || !row.includes("100.0 %")) throw new Error(`workers row: ${row}`);
+  const workersNote = await page.textContent("#workers-note");
+  if (!workersNote.includes("This machine's engine")) throw new Error(`workers note: ${workersNote}`);
+  await page.screenshot({ path: join(out, "workers.png"), fullPage: true });
+
   step("download the statistics CSV");
   await page.click("#tab-download");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("text=Statistics CSV (Locust format)")]);
