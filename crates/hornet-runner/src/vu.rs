@@ -14,7 +14,7 @@ use bytes::Bytes;
 use hornet_engine::http::{HttpClient, Request, Response, Session};
 use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Recorder};
-use hornet_script::plan::{Jitter, LoopOver, Think};
+use hornet_script::plan::{Capture, EndpointId, Jitter, LoopOver, Think};
 use hornet_script::template::Vars;
 use serde_json::Value;
 use tokio::time::{Duration, Instant};
@@ -381,6 +381,32 @@ impl Vu {
         }))
     }
 
+    /// Runs `captures` on a response (or a WebSocket message) in order, setting the named variables;
+    /// a failed strict capture is counted and fails the VU.
+    pub(crate) fn run_captures(
+        &mut self,
+        ep: EndpointId,
+        captures: &[Capture],
+        view: &ResponseView<'_>,
+    ) -> Result<(), VuFailure> {
+        for c in captures {
+            let draw = self.scope.next_u64();
+            match capture(c, view, &self.scope, &mut move || draw) {
+                Ok(value) => {
+                    if let Some(name) = &c.name {
+                        self.scope.set(name, value);
+                    }
+                }
+                Err(e) if c.strict => {
+                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &e.message);
+                    return Err(VuFailure::new(e.message));
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Records the outcome of a request, then runs its captures and expectations.
     fn complete(
         &mut self,
@@ -418,22 +444,7 @@ impl Vu {
         let empty = Bytes::new();
         let body = resp.body.as_ref().unwrap_or(&empty);
         let view = ResponseView::new(resp.status, &resp.headers, body);
-        for c in &step.captures {
-            let draw = self.scope.next_u64();
-            let mut random = move || draw;
-            match capture(c, &view, &self.scope, &mut random) {
-                Ok(value) => {
-                    if let Some(name) = &c.name {
-                        self.scope.set(name, value);
-                    }
-                }
-                Err(e) if c.strict => {
-                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &e.message);
-                    return Err(VuFailure::new(e.message));
-                }
-                Err(_) => {}
-            }
-        }
+        self.run_captures(ep, &step.captures, &view)?;
         if step.expects.is_empty() {
             if self.settings.expect_default_200 {
                 let ok = resp.status == 200;

@@ -191,23 +191,7 @@ impl Vu {
         data: &Bytes,
     ) -> Result<(), VuFailure> {
         let headers = http::HeaderMap::new();
-        let view = ResponseView::new(0, &headers, data);
-        for c in captures {
-            let draw = self.scope.next_u64();
-            match capture(c, &view, &self.scope, &mut move || draw) {
-                Ok(value) => {
-                    if let Some(name) = &c.name {
-                        self.scope.set(name, value);
-                    }
-                }
-                Err(e) if c.strict => {
-                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &e.message);
-                    return Err(VuFailure::new(e.message));
-                }
-                Err(_) => {}
-            }
-        }
-        Ok(())
+        self.run_captures(ep, captures, &ResponseView::new(0, &headers, data))
     }
 
     /// Counts and drops the messages already received (at most [`MAX_DRAINED`]), without waiting.
