@@ -183,6 +183,25 @@ pub(crate) fn split_headers(
     Ok((static_headers, dynamic_headers))
 }
 
+/// The headers of one request or upgrade: the static ones of [`split_headers`] plus the templated
+/// ones rendered with `vars`.
+pub(crate) fn render_headers(
+    static_headers: &HeaderMap,
+    dynamic_headers: &[(HeaderName, Template)],
+    vars: &(impl Vars + ?Sized),
+    scratch: &mut String,
+) -> Result<HeaderMap, String> {
+    let mut headers = static_headers.clone();
+    for (name, value) in dynamic_headers {
+        scratch.clear();
+        value.render_into(vars, scratch);
+        let v = HeaderValue::from_str(scratch)
+            .map_err(|_| format!("header `{name}` rendered to a value that is not valid in HTTP"))?;
+        headers.append(name.clone(), v);
+    }
+    Ok(headers)
+}
+
 fn compile_request(
     plan: &Plan,
     base: &Option<Arc<str>>,
@@ -349,14 +368,8 @@ impl CompiledRequest {
                 parse_uri(scratch).map_err(err)?
             }
         };
-        let mut headers = self.static_headers.clone();
-        for (name, value) in &self.dynamic_headers {
-            scratch.clear();
-            value.render_into(vars, scratch);
-            let v = HeaderValue::from_str(scratch)
-                .map_err(|_| err(format!("header `{name}` rendered to a value that is not valid in HTTP")))?;
-            headers.append(name.clone(), v);
-        }
+        let mut headers =
+            render_headers(&self.static_headers, &self.dynamic_headers, vars, scratch).map_err(err)?;
         let body = match &self.body {
             BodySpec::Empty => Bytes::new(),
             BodySpec::Static(b) => b.clone(),

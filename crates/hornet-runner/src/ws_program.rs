@@ -13,9 +13,9 @@ use hornet_script::plan::{EndpointId, Plan, WsConnect, WsReply, WsStep, WsWait};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use hornet_script::ws_scheme;
 use http::Uri;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName};
 
-use crate::program::{BuildError, split_headers};
+use crate::program::{BuildError, render_headers, split_headers};
 
 /// A compiled WebSocket step.
 #[derive(Debug)]
@@ -189,14 +189,8 @@ impl CompiledConnect {
                 parse_ws_uri(scratch).map_err(err)?
             }
         };
-        let mut headers = self.static_headers.clone();
-        for (name, value) in &self.dynamic_headers {
-            scratch.clear();
-            value.render_into(vars, scratch);
-            let v = HeaderValue::from_str(scratch)
-                .map_err(|_| err(format!("header `{name}` rendered to a value that is not valid in HTTP")))?;
-            headers.append(name.clone(), v);
-        }
+        let headers =
+            render_headers(&self.static_headers, &self.dynamic_headers, vars, scratch).map_err(err)?;
         Ok((uri, headers))
     }
 }
