@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use hornet_script::{LoadOptions, Plan, ScriptError};
 
-use crate::protocol::{ScriptText, WireLoadOptions};
+use crate::protocol::ScriptText;
 
 /// The plan as sent to workers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSource {
     pub scripts: Vec<ScriptText>,
-    pub options: WireLoadOptions,
+    pub options: LoadOptions,
 }
 
 impl PlanSource {
@@ -31,28 +31,7 @@ impl PlanSource {
                 dir: dir.display().to_string(),
             });
         }
-        let options = WireLoadOptions {
-            target: opts.target.clone(),
-            insecure: opts.insecure,
-            environment: opts.environment.clone(),
-            variables: opts.variables.clone(),
-            overrides: opts.overrides.clone(),
-            scenario_names: opts.scenario_names.clone(),
-        };
-        Ok(PlanSource { scripts, options })
-    }
-
-    /// The load options.
-    pub fn load_options(&self) -> LoadOptions {
-        let o = &self.options;
-        LoadOptions {
-            target: o.target.clone(),
-            insecure: o.insecure,
-            environment: o.environment.clone(),
-            variables: o.variables.clone(),
-            overrides: o.overrides.clone(),
-            scenario_names: o.scenario_names.clone(),
-        }
+        Ok(PlanSource { scripts, options: opts.clone() })
     }
 
     /// Builds the plan. Relative paths (CSV payloads) resolve against the controller's directory when
@@ -68,7 +47,7 @@ impl PlanSource {
                 (s.name.clone(), s.text.clone(), dir)
             })
             .collect();
-        hornet_script::load_sources(sources, &self.load_options())
+        hornet_script::load_sources(sources, &self.options)
     }
 
     /// SHA-256 (hex) over the hornet version, the scripts, the options and the payload rows of `plan`.

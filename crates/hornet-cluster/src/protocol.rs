@@ -26,18 +26,6 @@ pub struct ScriptText {
     pub dir: String,
 }
 
-/// The command-line options that shape the plan (`-t`, `-k`, `-e`, `--var`, `--overrides`,
-/// `--scenario-name`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WireLoadOptions {
-    pub target: Option<String>,
-    pub insecure: bool,
-    pub environment: Option<String>,
-    pub variables: Vec<(String, serde_json::Value)>,
-    pub overrides: Option<serde_json::Value>,
-    pub scenario_names: Vec<String>,
-}
-
 /// The plan hand-off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanMsg {
@@ -46,7 +34,9 @@ pub struct PlanMsg {
     /// SHA-256 (hex) over the version, the scripts, the options and the payload rows.
     pub hash: String,
     pub scripts: Vec<ScriptText>,
-    pub options: WireLoadOptions,
+    /// The command-line options that shape the plan (`-t`, `-k`, `-e`, `--var`, `--overrides`,
+    /// `--scenario-name`).
+    pub options: hornet_script::LoadOptions,
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).
     pub threads: usize,

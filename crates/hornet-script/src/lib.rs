@@ -26,8 +26,8 @@ pub use plan::Plan;
 /// Command-line settings that override or select parts of the script.
 ///
 /// They apply in this order, after the script files are merged: `environment`, then `overrides`,
-/// then `variables`, then `target`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// then `variables`, then `target`. Serializable: a distributed run sends them to its workers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoadOptions {
     /// `-t`: replaces `config.target` (which is then not checked at all).
     pub target: Option<String>,
