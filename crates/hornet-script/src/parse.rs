@@ -205,30 +205,32 @@ const SCENARIO: Keys = Keys {
     unsupported: &[],
     javascript: &["beforeScenario", "afterScenario", "beforeRequest", "afterResponse", "onError"],
 };
+/// `a` then `b`, for building one constant key list from others (`C` must be `A + B`).
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; C] {
+    assert!(A + B == C, "concat: the lengths do not add up");
+    let mut out = [""; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
+
+/// Every key of a step: its action, and the options of `loop` and `think`.
+const STEP_KEYS: [&str; 19] =
+    concat(concat::<11, 3, 14>(flow::FLOW_ACTIONS, ["count", "over", "jitter"]), ws::WS_ACTIONS);
 const STEP: Keys = Keys {
     place: "in a step",
     home: "in a flow step",
-    known: &[
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "think",
-        "loop",
-        "log",
-        "parallel",
-        "count",
-        "over",
-        "jitter",
-        "connect",
-        "send",
-        "sendBytes",
-        "wait",
-        "close",
-    ],
+    known: &STEP_KEYS,
     unsupported: &[],
     javascript: &["function", "whileTrue"],
 };

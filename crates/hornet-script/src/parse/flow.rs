@@ -14,25 +14,12 @@ use crate::plan::{
 use crate::template::Template;
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
+/// The step keys that are HTTP or flow actions.
+pub(super) const FLOW_ACTIONS: [&str; 11] =
+    ["get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel"];
+
 /// The step keys that are actions; a step has exactly one.
-const ACTIONS: [&str; 16] = [
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "head",
-    "options",
-    "think",
-    "loop",
-    "log",
-    "parallel",
-    "connect",
-    "send",
-    "sendBytes",
-    "wait",
-    "close",
-];
+const ACTIONS: [&str; 16] = super::concat(FLOW_ACTIONS, super::ws::WS_ACTIONS);
 
 /// The keys that hold a request body; a request has at most one.
 const BODIES: [&str; 4] = ["json", "body", "form", "formData"];
