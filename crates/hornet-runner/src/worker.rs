@@ -3,6 +3,7 @@
 //! metrics interval to the collector once a second.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use hornet_engine::http::HttpClient;
 use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Interval, Recorder};
 use tokio::sync::{Notify, watch};
-use tokio::task::LocalSet;
+use tokio::task::{AbortHandle, LocalSet};
 use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::run::{Shared, Workload, draw};
@@ -39,8 +40,10 @@ pub(crate) struct Local {
     running: Cell<usize>,
     /// Signalled when `running` drops to zero.
     idle: Notify,
-    /// Becomes true when the remaining VUs must stop now.
-    cancel: watch::Sender<bool>,
+    /// The running VU tasks, by [`TaskId`]: how they are cancelled. Aborting a task costs nothing
+    /// while it runs, where a cancel signal raced against it would be polled at every wake-up.
+    tasks: RefCell<HashMap<TaskId, AbortHandle>>,
+    next_task: Cell<TaskId>,
     /// Becomes true when looping VUs must stop at the end of their iteration (graceful stop).
     pub retire: watch::Sender<bool>,
     settings: Rc<VuSettings>,
@@ -119,7 +122,8 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
         recorder: recorder.clone(),
         running: Cell::new(0),
         idle: Notify::new(),
-        cancel: watch::channel(false).0,
+        tasks: RefCell::new(HashMap::new()),
+        next_task: Cell::new(0),
         retire: watch::channel(false).0,
         settings: Rc::new(shared.vu_settings),
     });
@@ -172,7 +176,10 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
         }
     }
     // Whatever still runs is cancelled (and counted as such).
-    local.cancel.send_replace(true);
+    let running: Vec<TaskId> = local.tasks.borrow().keys().copied().collect();
+    for id in running {
+        cancel_task(&local, id, "test ended while the VU was running");
+    }
     let _ = tokio::time::timeout(Duration::from_secs(5), wait_idle(&local)).await;
     flusher.abort();
     let last = recorder.borrow_mut().take_interval();
@@ -190,31 +197,57 @@ pub(crate) async fn wait_idle(local: &Local) {
     }
 }
 
+/// Identifies a running VU task of a thread (see [`cancel_task`]).
+pub(crate) type TaskId = u64;
+
 /// Runs `task` as a VU task of this thread: counted in the active-VU gauge (the caller has already
 /// added it to `in_flight`) and cancelled, with a `cancelled` error, when the run ends.
-pub(crate) fn spawn_task<F>(local: &Rc<Local>, task: F)
+pub(crate) fn spawn_task<F>(local: &Rc<Local>, task: F) -> TaskId
 where
     F: Future<Output = ()> + 'static,
 {
-    let local2 = local.clone();
+    let id = local.next_task.get();
+    local.next_task.set(id + 1);
     local.running.set(local.running.get() + 1);
-    tokio::task::spawn_local(async move {
-        let mut cancel = local2.cancel.subscribe();
-        tokio::select! {
-            _ = task => {}
-            _ = cancel.wait_for(|c| *c) => {
-                let mut rec = local2.recorder.borrow_mut();
-                rec.error(None, ErrorKind::Cancelled, &"test ended while the VU was running");
-                rec.vu_failed();
-            }
-        }
-        local2.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let n = local2.running.get().saturating_sub(1);
-        local2.running.set(n);
-        if n == 0 {
-            local2.idle.notify_waiters();
-        }
+    // Dropped when the task ends or is aborted: either way the task stops counting.
+    let guard = TaskGuard { local: local.clone(), id };
+    let handle = tokio::task::spawn_local(async move {
+        let _guard = guard;
+        task.await;
     });
+    local.tasks.borrow_mut().insert(id, handle.abort_handle());
+    id
+}
+
+/// Cancels VU task `id` if it is still running, counting a `cancelled` error with `why` and a
+/// failed VU. The task's future is dropped (its connections closed) when the runtime next runs.
+pub(crate) fn cancel_task(local: &Local, id: TaskId, why: &'static str) {
+    let Some(handle) = local.tasks.borrow_mut().remove(&id) else { return };
+    {
+        let mut rec = local.recorder.borrow_mut();
+        rec.error(None, ErrorKind::Cancelled, &why);
+        rec.vu_failed();
+    }
+    handle.abort();
+}
+
+/// A VU task's place in its thread's counts, given up when the task's future is dropped.
+struct TaskGuard {
+    local: Rc<Local>,
+    id: TaskId,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let local = &self.local;
+        local.tasks.borrow_mut().remove(&self.id);
+        local.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let n = local.running.get().saturating_sub(1);
+        local.running.set(n);
+        if n == 0 {
+            local.idle.notify_waiters();
+        }
+    }
 }
 
 /// Starts one open-model VU running scenario `scenario` once.

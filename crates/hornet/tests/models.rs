@@ -243,3 +243,128 @@ scenarios:
     let corrected = summary(&report, "http.response_time.corrected")["p99"].as_f64().unwrap_or(f64::NAN);
     assert!(corrected >= 500.0, "corrected p99 {corrected} ms at 200/s");
 }
+
+/// The kind and first message of the report's only error group.
+fn only_error(report: &Value) -> (String, String) {
+    let errors = report["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "one error group: {errors:?}");
+    let e = &errors[0];
+    (e["kind"].as_str().unwrap_or("").to_owned(), e["first_message"].as_str().unwrap_or("").to_owned())
+}
+
+#[test]
+fn users_still_busy_after_graceful_stop_are_cancelled_and_counted() {
+    let t = target();
+    let case = Case::new();
+    // Two users, retired at 1 s (the target drops to 0) in the middle of an 8-second request; the
+    // test goes on to 4 s. They get `gracefulStop` (1 s) to finish, then are cancelled.
+    let script = case.script(
+        "retire.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  gracefulStop: 1s
+  phases:
+    - duration: 1
+      users: 2
+    - duration: 3
+      users: 0
+scenarios:
+  - flow:
+      - get: { url: "/delay/8000" }
+"#,
+            &t,
+        ),
+    );
+    let began = std::time::Instant::now();
+    let report = run_ok(&case, &script, &["-q"]);
+    assert!(began.elapsed() < Duration::from_secs(7), "the run did not wait for the 8-second requests");
+    assert_eq!(counter(&report, "errors.cancelled"), 2);
+    assert_eq!(counter(&report, "vusers.failed"), 2);
+    assert_eq!(counter(&report, "vusers.completed"), 0);
+    assert_eq!(only_error(&report), ("cancelled".into(), "user stopped after gracefulStop".into()));
+    // Cancelled at about 2 s: no VU is active in the intervals after that.
+    let active: Vec<u64> = report["intervals"]
+        .as_array()
+        .map_or(vec![], |i| i.iter().filter_map(|p| p["active_vus"].as_u64()).collect());
+    assert!(active.len() >= 3, "{active:?}");
+    assert_eq!(active[active.len() - 2..], [0, 0], "users gone before the end of the test: {active:?}");
+}
+
+#[test]
+fn arrivals_still_running_at_the_end_are_cancelled_and_counted() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "end.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  gracefulStop: 1s
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - flow:
+      - get: { url: "/delay/8000" }
+"#,
+            &t,
+        ),
+    );
+    let began = std::time::Instant::now();
+    let report = run_ok(&case, &script, &["-q"]);
+    assert!(began.elapsed() < Duration::from_secs(7), "the run did not wait for the 8-second requests");
+    assert_eq!(counter(&report, "vusers.created"), 3);
+    assert_eq!(counter(&report, "errors.cancelled"), 3);
+    assert_eq!(counter(&report, "vusers.failed"), 3);
+    assert_eq!(only_error(&report), ("cancelled".into(), "test ended while the VU was running".into()));
+    let last = report["intervals"].as_array().and_then(|i| i.last()).map(|p| p["active_vus"].clone());
+    assert_eq!(last, Some(serde_json::json!(0)), "no VU left behind");
+}
+
+#[test]
+fn a_flow_that_never_waits_does_not_starve_the_thread() {
+    // Users whose iterations never wait on anything would spin forever on the worker thread if
+    // they never yielded, and the run (whose end is a timer on the same thread) would never end.
+    let case = Case::new();
+    let script = case.script(
+        "busy.yaml",
+        r#"
+config:
+  target: "http://127.0.0.1:9"
+  phases:
+    - duration: 1
+      users: 2
+scenarios:
+  - flow:
+      - log: "no request here"
+"#,
+    );
+    let mut child = common::hornet()
+        .args(["run", "-q", "--threads", "1", "-o"])
+        .arg(case.report_path())
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run hornet");
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if began.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.is_some_and(|s| s.success()), "the run ends by itself: {status:?}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    assert!(counter(&report, "vusers.completed") > 1000, "{}", counter(&report, "vusers.completed"));
+    assert_eq!(counter(&report, "vusers.failed"), 0);
+}
