@@ -254,7 +254,9 @@ impl Vu {
                             tokio::time::sleep(d).await;
                         }
                     }
-                    Op::Ws(op) => self.run_ws(op).await?,
+                    // Boxed, like `send`: a WebSocket step's future is ~3.4 KB, and inline it
+                    // would make every `run` future that large, HTTP-only flows' too.
+                    Op::Ws(op) => Box::pin(self.run_ws(op)).await?,
                     Op::Loop { over, body } => self.run_loop(over, body).await?,
                     Op::Log(t) => {
                         if self.settings.log {
