@@ -276,7 +276,8 @@ impl H1Conn {
 
     /// Reads the final response head (interim 1xx responses are skipped) of the request just
     /// written; `head_request` says the request's method was HEAD (the response has no body).
-    /// With `skip_headers`, the head's header map holds only [`ENGINE_HEADERS`].
+    /// With `skip_headers`, the head's header map holds only the headers the engine acts on itself
+    /// (`location`, `content-encoding`, `set-cookie`).
     pub(crate) async fn read_head(
         &mut self,
         head_request: bool,
@@ -371,23 +372,27 @@ impl H1Conn {
             }
             if skip_headers {
                 // Only framing is read; the map gets the headers the engine itself acts on.
-                let is = |name: &HeaderName| raw.eq_ignore_ascii_case(name.as_str().as_bytes());
                 let value = &head[v0..v1];
-                if is(&CONTENT_LENGTH) {
-                    let n = parse_content_length(value).ok_or(H1Error::Protocol("invalid content-length"))?;
-                    if length.is_some_and(|l| l != n) {
-                        return Err(H1Error::Protocol("conflicting content-length headers"));
+                match known(raw) {
+                    Known::ContentLength => {
+                        let n =
+                            parse_content_length(value).ok_or(H1Error::Protocol("invalid content-length"))?;
+                        if length.is_some_and(|l| l != n) {
+                            return Err(H1Error::Protocol("conflicting content-length headers"));
+                        }
+                        length = Some(n);
                     }
-                    length = Some(n);
-                } else if is(&TRANSFER_ENCODING) {
-                    encoded = true;
-                    chunked = ends_in_chunked(value);
-                } else if is(&CONNECTION) {
-                    connection_tokens(value, &mut close, &mut keep_alive);
-                } else if let Some(name) = ENGINE_HEADERS.iter().find(|n| is(n)) {
-                    let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
-                        .map_err(|_| H1Error::Protocol("invalid response header value"))?;
-                    headers.append(name.clone(), value);
+                    Known::TransferEncoding => {
+                        encoded = true;
+                        chunked = ends_in_chunked(value);
+                    }
+                    Known::Connection => connection_tokens(value, &mut close, &mut keep_alive),
+                    Known::Engine(name) => {
+                        let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+                            .map_err(|_| H1Error::Protocol("invalid response header value"))?;
+                        headers.append(name, value);
+                    }
+                    Known::Other => {}
                 }
                 continue;
             }
@@ -644,10 +649,31 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
     out
 }
 
-/// True when a `transfer-encoding` value's last coding is `chunked`.
-/// The headers the engine acts on itself, kept even with [`crate::http::Request::skip_headers`]:
-/// redirects, content decoding and the cookie jar.
-const ENGINE_HEADERS: [HeaderName; 3] = [LOCATION, CONTENT_ENCODING, SET_COOKIE];
+/// What the skip-headers path of [`H1Conn::finish_head`] does with a response header.
+#[derive(Debug, PartialEq)]
+enum Known {
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    /// One the engine acts on itself, kept even with [`crate::http::Request::skip_headers`]:
+    /// redirects, content decoding and the cookie jar.
+    Engine(HeaderName),
+    Other,
+}
+
+/// Classifies a raw header name, comparing only with the names of its length.
+fn known(raw: &[u8]) -> Known {
+    let is = |name: &[u8]| raw.eq_ignore_ascii_case(name);
+    match raw.len() {
+        8 if is(b"location") => Known::Engine(LOCATION),
+        10 if is(b"connection") => Known::Connection,
+        10 if is(b"set-cookie") => Known::Engine(SET_COOKIE),
+        14 if is(b"content-length") => Known::ContentLength,
+        16 if is(b"content-encoding") => Known::Engine(CONTENT_ENCODING),
+        17 if is(b"transfer-encoding") => Known::TransferEncoding,
+        _ => Known::Other,
+    }
+}
 
 /// Notes `close` and `keep-alive` tokens of a `connection` header value.
 fn connection_tokens(v: &[u8], close: &mut bool, keep_alive: &mut bool) {
@@ -658,6 +684,7 @@ fn connection_tokens(v: &[u8], close: &mut bool, keep_alive: &mut bool) {
     }
 }
 
+/// True when a `transfer-encoding` value's last coding is `chunked`.
 fn ends_in_chunked(v: &[u8]) -> bool {
     v.rsplit(|&b| b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
 }
@@ -700,6 +727,22 @@ fn push_hex(w: &mut Vec<u8>, mut v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_the_skip_path_knows() {
+        assert_eq!(known(b"Content-Length"), Known::ContentLength);
+        assert_eq!(known(b"TRANSFER-ENCODING"), Known::TransferEncoding);
+        assert_eq!(known(b"connection"), Known::Connection);
+        assert_eq!(known(b"Set-Cookie"), Known::Engine(SET_COOKIE));
+        assert_eq!(known(b"location"), Known::Engine(LOCATION));
+        assert_eq!(known(b"Content-Encoding"), Known::Engine(CONTENT_ENCODING));
+        // Same lengths as known names, different names.
+        assert_eq!(known(b"x-powered"), Known::Other);
+        assert_eq!(known(b"keep-alive"), Known::Other);
+        assert_eq!(known(b"content-type"), Known::Other);
+        assert_eq!(known(b"content-lengths"), Known::Other);
+        assert_eq!(known(b""), Known::Other);
+    }
 
     #[test]
     fn content_length_values() {
