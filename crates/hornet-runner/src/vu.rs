@@ -225,7 +225,10 @@ impl Vu {
     /// open.
     pub async fn run_flow(&mut self, ops: &[Op]) -> Result<(), VuFailure> {
         let result = self.run(ops).await;
-        self.close_ws(1000).await;
+        if self.ws_open() {
+            // Boxed: inline, closing a WebSocket would be most of every VU task's future.
+            Box::pin(self.close_ws(1000)).await;
+        }
         self.last_connect = None;
         result
     }
