@@ -7,7 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hornet_engine::http::{ClientConfig, HttpClient, Request, Session};
@@ -655,6 +655,51 @@ async fn skip_headers_keeps_framing_and_the_engines_headers_only() {
             client.send(&mut Session::new(), skipping(&format!("http://{addr}/"))).await.expect("chunked");
         assert_eq!(resp.body.as_deref(), Some(&b"hello 0123456789abcdef"[..]));
         assert!(resp.headers.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_request_of_a_session_gets_the_whole_timeout_from_its_own_start() {
+    // A session keeps its timer between requests and moves it to each request's deadline: a
+    // request that starts late in the previous deadline still gets its whole timeout, and one
+    // after a timeout is timed again.
+    run(async {
+        let (addr, _) = server(|mut p| async move {
+            while let Some(r) = p.request().await {
+                let delay = if r.starts_with(b"GET /slow") { 150 } else { 0 };
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                p.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            }
+        })
+        .await;
+        let client = client(250, None);
+        let mut session = Session::new();
+        let slow = format!("http://{addr}/slow");
+        // Three 150-ms requests in a row: 450 ms in all, each within its own 250 ms.
+        for i in 0..3 {
+            let resp = client.send(&mut session, get(&slow)).await;
+            assert_eq!(resp.expect("within its timeout").status, 200, "request {i}");
+        }
+        let (addr2, _) = server(|mut p| async move {
+            // Reads requests and never answers.
+            while p.request().await.is_some() {}
+        })
+        .await;
+        let never = format!("http://{addr2}/");
+        let t0 = Instant::now();
+        let err = client.send(&mut session, get(&never)).await.expect_err("times out");
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        let waited = t0.elapsed();
+        assert!(waited >= Duration::from_millis(250) && waited < Duration::from_millis(1000), "{waited:?}");
+        // After a timeout the timer is set again for the next request.
+        let t0 = Instant::now();
+        let err = client.send(&mut session, get(&never)).await.expect_err("times out again");
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        let waited = t0.elapsed();
+        assert!(waited >= Duration::from_millis(250) && waited < Duration::from_millis(1000), "{waited:?}");
+        let resp = client.send(&mut session, get(&slow)).await.expect("and a normal request after it");
+        assert_eq!(resp.status, 200);
     })
     .await;
 }

@@ -24,6 +24,9 @@ mod pool;
 mod redirect;
 mod tls;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -32,6 +35,7 @@ use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
+use tokio::time::Sleep;
 
 use connection::{Conn, Connector, ReqBody, Route, Target};
 use cookies::Jar;
@@ -89,6 +93,10 @@ impl std::fmt::Debug for HttpClient {
 pub struct Session {
     conns: Vec<Conn>,
     jar: Jar,
+    /// The request timer, kept from one request to the next: moving it to a later deadline only
+    /// extends its entry in tokio's timer wheel, where a timer per request is registered in the
+    /// wheel and removed from it each time.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Session {
@@ -281,7 +289,22 @@ impl HttpClient {
         let mut req = req;
         let mut progress = Progress { uri: std::mem::take(&mut req.uri), timings: Timings::default() };
         let deadline = tokio::time::Instant::from_std(start) + self.timeout;
-        let result = tokio::time::timeout_at(deadline, self.chain(session, req, start, &mut progress)).await;
+        let mut timer = match session.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
+        let result = {
+            let mut chain = std::pin::pin!(self.chain(session, req, start, &mut progress));
+            std::future::poll_fn(|cx| match chain.as_mut().poll(cx) {
+                Poll::Ready(result) => Poll::Ready(Ok(result)),
+                Poll::Pending => timer.as_mut().poll(cx).map(Err),
+            })
+            .await
+        };
+        session.timer = Some(timer);
         let mut timings = progress.timings;
         match result {
             Ok(Ok(response)) => Ok(response),
