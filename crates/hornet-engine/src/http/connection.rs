@@ -235,7 +235,14 @@ where
     F: Future + 'static,
 {
     fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
+        // hyper's HTTP/2 client spawns a task per request, whose future is over a kilobyte;
+        // tokio moves a task's future several times while spawning it, so a large one is boxed
+        // first and the moves are of a pointer.
+        if size_of::<F>() > 256 {
+            tokio::task::spawn_local(Box::pin(fut));
+        } else {
+            tokio::task::spawn_local(fut);
+        }
     }
 }
 
