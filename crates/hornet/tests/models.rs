@@ -252,38 +252,34 @@ fn only_error(report: &Value) -> (String, String) {
     (e["kind"].as_str().unwrap_or("").to_owned(), e["first_message"].as_str().unwrap_or("").to_owned())
 }
 
-#[test]
-fn users_still_busy_after_graceful_stop_are_cancelled_and_counted() {
+/// Runs `phases` (YAML list items) with `gracefulStop: 1s` and a flow of one 8-second request, whose
+/// `vus` VUs are all cancelled: checks that the run did not wait for them and that each is counted
+/// once as a cancelled error with `why` and a failed VU. Returns the report.
+fn run_with_cancelled_vus(phases: &str, vus: u64, why: &str) -> Value {
     let t = target();
     let case = Case::new();
-    // Two users, retired at 1 s (the target drops to 0) in the middle of an 8-second request; the
-    // test goes on to 4 s. They get `gracefulStop` (1 s) to finish, then are cancelled.
-    let script = case.script(
-        "retire.yaml",
-        &with_target(
-            r#"
-config:
-  target: "TARGET"
-  gracefulStop: 1s
-  phases:
-    - duration: 1
-      users: 2
-    - duration: 3
-      users: 0
-scenarios:
-  - flow:
-      - get: { url: "/delay/8000" }
-"#,
-            &t,
-        ),
+    let yaml = format!(
+        "config:\n  target: \"TARGET\"\n  gracefulStop: 1s\n  phases:\n{phases}scenarios:\n  - flow:\n      \
+         - get: {{ url: \"/delay/8000\" }}\n"
     );
+    let script = case.script("cancel.yaml", &with_target(&yaml, &t));
     let began = std::time::Instant::now();
     let report = run_ok(&case, &script, &["-q"]);
     assert!(began.elapsed() < Duration::from_secs(7), "the run did not wait for the 8-second requests");
-    assert_eq!(counter(&report, "errors.cancelled"), 2);
-    assert_eq!(counter(&report, "vusers.failed"), 2);
+    assert_eq!(counter(&report, "vusers.created"), vus);
+    assert_eq!(counter(&report, "errors.cancelled"), vus);
+    assert_eq!(counter(&report, "vusers.failed"), vus);
     assert_eq!(counter(&report, "vusers.completed"), 0);
-    assert_eq!(only_error(&report), ("cancelled".into(), "user stopped after gracefulStop".into()));
+    assert_eq!(only_error(&report), ("cancelled".into(), why.into()));
+    report
+}
+
+#[test]
+fn users_still_busy_after_graceful_stop_are_cancelled_and_counted() {
+    // Two users, retired at 1 s (the target drops to 0) in the middle of an 8-second request; the
+    // test goes on to 4 s. They get `gracefulStop` (1 s) to finish, then are cancelled.
+    let phases = "    - duration: 1\n      users: 2\n    - duration: 3\n      users: 0\n";
+    let report = run_with_cancelled_vus(phases, 2, "user stopped after gracefulStop");
     // Cancelled at about 2 s: no VU is active in the intervals after that.
     let active: Vec<u64> = report["intervals"]
         .as_array()
@@ -294,32 +290,8 @@ scenarios:
 
 #[test]
 fn arrivals_still_running_at_the_end_are_cancelled_and_counted() {
-    let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "end.yaml",
-        &with_target(
-            r#"
-config:
-  target: "TARGET"
-  gracefulStop: 1s
-  phases:
-    - duration: 1
-      arrivalCount: 3
-scenarios:
-  - flow:
-      - get: { url: "/delay/8000" }
-"#,
-            &t,
-        ),
-    );
-    let began = std::time::Instant::now();
-    let report = run_ok(&case, &script, &["-q"]);
-    assert!(began.elapsed() < Duration::from_secs(7), "the run did not wait for the 8-second requests");
-    assert_eq!(counter(&report, "vusers.created"), 3);
-    assert_eq!(counter(&report, "errors.cancelled"), 3);
-    assert_eq!(counter(&report, "vusers.failed"), 3);
-    assert_eq!(only_error(&report), ("cancelled".into(), "test ended while the VU was running".into()));
+    let phases = "    - duration: 1\n      arrivalCount: 3\n";
+    let report = run_with_cancelled_vus(phases, 3, "test ended while the VU was running");
     let last = report["intervals"].as_array().and_then(|i| i.last()).map(|p| p["active_vus"].clone());
     assert_eq!(last, Some(serde_json::json!(0)), "no VU left behind");
 }
