@@ -15,9 +15,7 @@ use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{
-    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, HOST, LOCATION, SET_COOKIE, TRANSFER_ENCODING,
-};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, HOST, LOCATION, SET_COOKIE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -360,11 +358,7 @@ impl H1Conn {
             HeaderMap::try_with_capacity(self.ranges.len())
                 .map_err(|_| H1Error::Protocol("too many response headers"))?
         };
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        let mut encoded = false;
-        let mut close = false;
-        let mut keep_alive = false;
+        let mut framing = FramingHeaders::default();
         for (i, &[n0, n1, v0, v1]) in self.ranges.iter().enumerate() {
             let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
             if v0 > v1 || v1 > head.len() {
@@ -372,27 +366,12 @@ impl H1Conn {
             }
             if skip_headers {
                 // Only framing is read; the map gets the headers the engine itself acts on.
-                let value = &head[v0..v1];
-                match known(raw) {
-                    Known::ContentLength => {
-                        let n =
-                            parse_content_length(value).ok_or(H1Error::Protocol("invalid content-length"))?;
-                        if length.is_some_and(|l| l != n) {
-                            return Err(H1Error::Protocol("conflicting content-length headers"));
-                        }
-                        length = Some(n);
-                    }
-                    Known::TransferEncoding => {
-                        encoded = true;
-                        chunked = ends_in_chunked(value);
-                    }
-                    Known::Connection => connection_tokens(value, &mut close, &mut keep_alive),
-                    Known::Engine(name) => {
-                        let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
-                            .map_err(|_| H1Error::Protocol("invalid response header value"))?;
-                        headers.append(name, value);
-                    }
-                    Known::Other => {}
+                let kind = known(raw);
+                framing.note(&kind, &head[v0..v1])?;
+                if let Known::Engine(name) = kind {
+                    let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+                        .map_err(|_| H1Error::Protocol("invalid response header value"))?;
+                    headers.append(name, value);
                 }
                 continue;
             }
@@ -412,29 +391,17 @@ impl H1Conn {
             };
             let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
                 .map_err(|_| H1Error::Protocol("invalid response header value"))?;
-            if name == CONTENT_LENGTH {
-                let n = parse_content_length(value.as_bytes())
-                    .ok_or(H1Error::Protocol("invalid content-length"))?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(H1Error::Protocol("conflicting content-length headers"));
-                }
-                length = Some(n);
-            } else if name == TRANSFER_ENCODING {
-                encoded = true;
-                chunked = ends_in_chunked(value.as_bytes());
-            } else if name == CONNECTION {
-                connection_tokens(value.as_bytes(), &mut close, &mut keep_alive);
-            }
+            framing.note(&known(raw), value.as_bytes())?;
             headers.try_append(name, value).map_err(|_| H1Error::Protocol("too many response headers"))?;
         }
-        self.keep_alive = !close && (parsed.minor != 0 || keep_alive);
+        self.keep_alive = !framing.close && (parsed.minor != 0 || framing.keep_alive);
         let code = parsed.code;
         self.framing = if head_request || code < 200 || code == 204 || code == 304 {
             Framing::Empty
-        } else if encoded {
-            if chunked { Framing::Chunked } else { Framing::Eof }
+        } else if framing.encoded {
+            if framing.chunked { Framing::Chunked } else { Framing::Eof }
         } else {
-            match length {
+            match framing.length {
                 Some(0) => Framing::Empty,
                 Some(n) => Framing::Length(n),
                 None => Framing::Eof,
@@ -649,7 +616,7 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
     out
 }
 
-/// What the skip-headers path of [`H1Conn::finish_head`] does with a response header.
+/// What [`H1Conn::finish_head`] makes of a response header's name.
 #[derive(Debug, PartialEq)]
 enum Known {
     ContentLength,
@@ -661,7 +628,44 @@ enum Known {
     Other,
 }
 
+/// What a response head's framing headers say, header by header.
+#[derive(Debug, Default)]
+struct FramingHeaders {
+    length: Option<u64>,
+    /// A `transfer-encoding` header was present.
+    encoded: bool,
+    /// Its last coding is `chunked`.
+    chunked: bool,
+    close: bool,
+    keep_alive: bool,
+}
+
+impl FramingHeaders {
+    /// Takes in header `kind` (see [`known`]) with `value`. Inlined (as is `known`): called for
+    /// every header of every response, and out of line they cost 180 instructions per response.
+    #[inline(always)]
+    fn note(&mut self, kind: &Known, value: &[u8]) -> Result<(), H1Error> {
+        match kind {
+            Known::ContentLength => {
+                let n = parse_content_length(value).ok_or(H1Error::Protocol("invalid content-length"))?;
+                if self.length.is_some_and(|l| l != n) {
+                    return Err(H1Error::Protocol("conflicting content-length headers"));
+                }
+                self.length = Some(n);
+            }
+            Known::TransferEncoding => {
+                self.encoded = true;
+                self.chunked = ends_in_chunked(value);
+            }
+            Known::Connection => connection_tokens(value, &mut self.close, &mut self.keep_alive),
+            Known::Engine(_) | Known::Other => {}
+        }
+        Ok(())
+    }
+}
+
 /// Classifies a raw header name, comparing only with the names of its length.
+#[inline(always)]
 fn known(raw: &[u8]) -> Known {
     let is = |name: &[u8]| raw.eq_ignore_ascii_case(name);
     match raw.len() {
