@@ -1,5 +1,5 @@
 //! Distributed runs: one controller and several workers split one plan by execution segments
-//! (design.md §5, docs/distributed.md).
+//! (docs/design.md §5, docs/distributed.md).
 //!
 //! - [`protocol`]: the messages (JSON, one per line).
 //! - [`transport`]: the HTTP/2 session stream (optionally over TLS) that carries them.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Why a request or a VU failed (design.md §6). Counted by endpoint, with the first message kept.
+/// Why a request or a VU failed (docs/design.md §6). Counted by endpoint, with the first message kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
@@ -81,7 +81,7 @@ impl std::fmt::Display for ErrorKind {
     }
 }
 
-/// Timings of one request (design.md §3). Phases that did not happen (a reused connection has no
+/// Timings of one request (docs/design.md §3). Phases that did not happen (a reused connection has no
 /// dns, connect or tls) are `None`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timings {

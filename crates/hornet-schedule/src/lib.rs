@@ -5,7 +5,7 @@
 //! schedule at 50,000 arrivals per second is a handful of numbers, and every due time is computed
 //! directly from its index (never by adding up gaps, so errors do not accumulate).
 //!
-//! # The math (design.md §1)
+//! # The math (docs/design.md §1)
 //!
 //! A phase of duration `T` has a rate curve `r(t)` on `[0, T)` and a cumulative count
 //! `N(t) = ∫₀ᵗ r(s) ds`. Arrival `k` (`k = 0, 1, 2, …`, local to the phase) is due at the time `t_k`

@@ -1,5 +1,5 @@
 //! Execution segments: how a distributed run splits one schedule over several worker processes without
-//! multiplying it (design.md §5).
+//! multiplying it (docs/design.md §5).
 //!
 //! The controller gives each worker an integer *weight* (1 by default). With `D` the sum of the weights,
 //! worker `i` owns the segment `[a_i, b_i)` of `[0, 1)` with `a_i = Σ_{j<i} w_j / D` and

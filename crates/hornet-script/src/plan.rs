@@ -221,7 +221,7 @@ pub const DEFAULT_REQUEST_RATE_VUSERS: u64 = 100;
 /// How arrivals are spaced in time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ArrivalMode {
-    /// Exactly as the rate says (design.md §1).
+    /// Exactly as the rate says (docs/design.md §1).
     #[default]
     Uniform,
     /// A Poisson process with the same mean rate, seeded by `--seed`.

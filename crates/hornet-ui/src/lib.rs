@@ -1,4 +1,4 @@
-//! hornet's live web UI (issue #7), like Locust's: a page with Statistics, Charts, Failures,
+//! hornet's live web UI, like Locust's: a page with Statistics, Charts, Failures,
 //! Checks, Workers and Download tabs, controls to start, steer, stop and reset a run, and the JSON
 //! API they use (documented in `docs/web-ui.md`), which scripts can drive with curl.
 //!

@@ -1,4 +1,4 @@
-//! Errors of the HTTP engine and their classification into [`ErrorKind`]s (design.md §6).
+//! Errors of the HTTP engine and their classification into [`ErrorKind`]s (docs/design.md §6).
 //!
 //! Owns [`EngineError`] (building a client failed), [`RequestError`] (one request failed, with the
 //! timings measured until then) and the mapping from io / TLS / hyper / h2 errors to error kinds.

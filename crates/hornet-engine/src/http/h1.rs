@@ -1,5 +1,5 @@
 //! The lean HTTP/1.1 client connection used for plain `http://` origins instead of hyper's http1
-//! client (design.md §7): the request is rendered into a per-connection buffer and written with
+//! client (docs/design.md §7): the request is rendered into a per-connection buffer and written with
 //! one `write_all`, the response head is parsed with `httparse` out of a per-connection read
 //! buffer, and the body is framed (RFC 9112 §6.3: none, `content-length`, `chunked` or until
 //! EOF), counted and, when asked, kept as a `Bytes` split off the read buffer.

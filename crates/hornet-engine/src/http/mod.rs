@@ -1,6 +1,6 @@
 //! The HTTP client engine: sends one request over HTTP/1.1 or HTTP/2 and measures each phase
-//! (design.md §3). Plain `http://` requests take the lean HTTP/1.1 path of [`h1`] (pre-rendered
-//! request, `httparse`, reused buffers; design.md §7); `https://` ones use hyper's low-level
+//! (docs/design.md §3). Plain `http://` requests take the lean HTTP/1.1 path of [`h1`] (pre-rendered
+//! request, `httparse`, reused buffers; docs/design.md §7); `https://` ones use hyper's low-level
 //! `client::conn` API (HTTP/2 or HTTP/1.1 as ALPN decides), in both cases on connections the
 //! engine opens itself.
 //!
