@@ -1,0 +1,349 @@
+//! Processors as Artillery users write them: each hook signature sync and async, errors with
+//! their JavaScript stacks, the budget interrupt, load-time refusals and syntax errors.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use hornet_js::{
+    Emitted, HookFailure, Processor, ProcessorOptions, RequestBody, RequestParams, ResponseData,
+};
+use serde_json::{Value, json};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn load(dir: &Path, name: &str) -> Processor {
+    Processor::load(&dir.join(name), ProcessorOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn vars(pairs: &[(&str, Value)]) -> HashMap<String, Value> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn request() -> RequestParams {
+    RequestParams {
+        url: "http://127.0.0.1:1/items".into(),
+        method: "POST".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        json: Some(json!({"a": 1})),
+        ..RequestParams::default()
+    }
+}
+
+const HOOKS: &str = r#"
+const crypto = require('crypto');
+let calls = 0;
+module.exports = {
+  setUser(context, events, done) {
+    calls += 1;
+    context.vars.user = 'u-' + context.vars.id;
+    context.vars.calls = calls;
+    done();
+  },
+  async setUserLater(context, events) {
+    await new Promise((r) => setTimeout(r, 20));
+    context.vars.later = context.vars.id * 2;
+  },
+  sign(req, context, events, next) {
+    const body = JSON.stringify(req.json);
+    req.headers['x-signature'] = crypto.createHmac('sha256', 'k').update(body).digest('hex');
+    req.headers['x-user'] = context.vars.user;
+    req.url = req.url + '?signed=1';
+    return next();
+  },
+  async signAsync(req, context) {
+    await null;
+    req.body = Buffer.from('raw-' + context.vars.id);
+    delete req.json;
+  },
+  parse(req, res, context, events, next) {
+    const body = JSON.parse(res.body);
+    context.vars.total = body.total;
+    events.emit('histogram', 'body.total', body.total);
+    events.emit('counter', 'status.' + res.statusCode, 1);
+    events.emit('rate', 'parsed');
+    context.vars.contentType = res.headers['content-type'];
+    context.vars.wait = res.timings.phases.wait;
+    setTimeout(next, 5);
+  },
+  parseAsync(req, res, context, events) {
+    return Promise.resolve().then(() => { context.vars.status = res.statusCode; });
+  },
+  onErr(err, req, context, events, next) {
+    context.vars.seen = err.message + ' on ' + req.url;
+    next();
+  },
+  keepGoing(context, next) { next(context.vars.n < 3); },
+  async keepGoingAsync(context) { return context.vars.n < 3; },
+  returnsTrue(context) { return true; },
+};
+"#;
+
+#[tokio::test]
+async fn step_hooks_read_and_write_the_vus_variables_sync_and_async() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", HOOKS);
+    let processor = load(dir.path(), "p.js");
+    assert!(processor.has_function("setUser"));
+    assert!(!processor.has_function("calls"));
+    let vu = processor.new_vu("uid-1", Some("main"), 1).unwrap();
+    let mut v = vars(&[("id", json!(21))]);
+    processor.call_step(&vu, "setUser", &mut v).await.unwrap();
+    assert_eq!(v["user"], json!("u-21"));
+    assert_eq!(v["calls"], json!(1));
+    processor.call_step(&vu, "setUserLater", &mut v).await.unwrap();
+    assert_eq!(v["later"], json!(42));
+    // Module state is shared by every VU of the thread, as one Node module is in Artillery.
+    let other = processor.new_vu("uid-2", Some("main"), 2).unwrap();
+    let mut w = vars(&[("id", json!(1))]);
+    processor.call_step(&other, "setUser", &mut w).await.unwrap();
+    assert_eq!(w["calls"], json!(2));
+    assert_eq!(w["user"], json!("u-1"));
+    assert!(!w.contains_key("later"), "each VU has its own variables");
+}
+
+#[tokio::test]
+async fn before_request_changes_apply_to_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", HOOKS);
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[("id", json!(7)), ("user", json!("alice"))]);
+    let mut req = request();
+    processor.before_request(&vu, "sign", &mut req, &mut v).await.unwrap();
+    let expected =
+        hex(&ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"k"), br#"{"a":1}"#));
+    let header = |name: &str| req.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(header("x-signature"), Some(expected));
+    assert_eq!(header("x-user").as_deref(), Some("alice"));
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(req.url, "http://127.0.0.1:1/items?signed=1");
+
+    let mut req = request();
+    processor.before_request(&vu, "signAsync", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.body, Some(RequestBody::Bytes(b"raw-7".to_vec())));
+    assert_eq!(req.json, None);
+}
+
+fn hex(bytes: &impl AsRef<[u8]>) -> String {
+    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn after_response_sees_the_response_and_emits_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", HOOKS);
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    let response = ResponseData {
+        status: 201,
+        headers: &headers,
+        body: br#"{"total": 12.5}"#,
+        url: "http://127.0.0.1:1/items",
+        phases: &[("wait", 3.0), ("total", 4.0)],
+    };
+    let mut v = vars(&[]);
+    let mut req = request();
+    processor.after_response(&vu, "parse", &mut req, response, &mut v).await.unwrap();
+    assert_eq!(v["total"], json!(12.5));
+    assert_eq!(v["contentType"], json!("application/json"));
+    assert_eq!(v["wait"], json!(3));
+    assert_eq!(
+        processor.take_emitted(),
+        vec![
+            Emitted::Histogram { name: "body.total".into(), value: 12.5 },
+            Emitted::Counter { name: "status.201".into(), value: 1.0 },
+            Emitted::Rate { name: "parsed".into() },
+        ]
+    );
+    assert!(processor.take_emitted().is_empty());
+    processor.after_response(&vu, "parseAsync", &mut req, response, &mut v).await.unwrap();
+    assert_eq!(v["status"], json!(201));
+}
+
+#[tokio::test]
+async fn on_error_and_conditions_get_their_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", HOOKS);
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[("n", json!(1))]);
+    let mut req = request();
+    processor.on_error(&vu, "onErr", "ECONNREFUSED", &mut req, &mut v).await.unwrap();
+    assert_eq!(v["seen"], json!("ECONNREFUSED on http://127.0.0.1:1/items"));
+    assert!(processor.condition(&vu, "keepGoing", &mut v).await.unwrap());
+    assert!(processor.condition(&vu, "keepGoingAsync", &mut v).await.unwrap());
+    assert!(processor.condition(&vu, "returnsTrue", &mut v).await.unwrap());
+    v.insert("n".into(), json!(5));
+    assert!(!processor.condition(&vu, "keepGoing", &mut v).await.unwrap());
+    assert!(!processor.condition(&vu, "keepGoingAsync", &mut v).await.unwrap());
+}
+
+#[tokio::test]
+async fn errors_carry_the_message_and_the_javascript_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.js",
+        "module.exports.viaDone = function (context, events, done) {\n  done(new Error('login failed'));\n};\n\
+         module.exports.throws = function (context, events, done) {\n  null.x;\n};\n\
+         module.exports.rejects = async function (context) {\n  await null;\n  throw new TypeError('bad token');\n};\n\
+         module.exports.hangs = function (context, events, done) {};\n",
+    );
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    let file = dir.path().join("p.js").display().to_string();
+
+    let e = processor.call_step(&vu, "viaDone", &mut v).await.unwrap_err();
+    assert_eq!((e.failure, e.message.as_str()), (HookFailure::Failed, "login failed"));
+    assert!(e.location().unwrap().starts_with(&format!("{file}:2:")), "{e:?}");
+
+    let e = processor.call_step(&vu, "throws", &mut v).await.unwrap_err();
+    assert!(e.message.contains("TypeError: cannot read property 'x' of null"), "{e:?}");
+    assert!(e.location().unwrap().starts_with(&format!("{file}:5:")), "{e:?}");
+
+    let e = processor.call_step(&vu, "rejects", &mut v).await.unwrap_err();
+    assert_eq!(e.message, "TypeError: bad token");
+    assert!(e.location().unwrap().starts_with(&format!("{file}:9:")), "{e:?}");
+    assert!(e.to_string().contains("processor function 'rejects': TypeError: bad token (at "), "{e}");
+
+    let e = processor.call_step(&vu, "hangs", &mut v).await.unwrap_err();
+    assert_eq!(e.failure, HookFailure::NeverSettled);
+    let e = processor.call_step(&vu, "nope", &mut v).await.unwrap_err();
+    assert_eq!(e.failure, HookFailure::Missing);
+}
+
+#[tokio::test]
+async fn a_call_over_its_budget_is_interrupted_and_the_runtime_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.js",
+        "exports.spin = (c, e, done) => { for (;;) {} };\n\
+         exports.spinLater = async (c) => { await new Promise((r) => setTimeout(r, 1)); for (;;) {} };\n\
+         exports.waitTooLong = (c, e, done) => { setTimeout(done, 60000); };\n\
+         exports.ok = (c, e, done) => { c.vars.ok = true; done(); };\n",
+    );
+    let options = ProcessorOptions { budget: Duration::from_millis(200), ..ProcessorOptions::default() };
+    let processor = Processor::load(&dir.path().join("p.js"), options).unwrap();
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    for name in ["spin", "spinLater", "waitTooLong"] {
+        let e = processor.call_step(&vu, name, &mut v).await.unwrap_err();
+        assert_eq!(e.failure, HookFailure::Budget, "{name}: {e:?}");
+        assert!(e.to_string().contains("budget of 200ms"), "{e}");
+    }
+    processor.call_step(&vu, "ok", &mut v).await.unwrap();
+    assert_eq!(v["ok"], json!(true));
+}
+
+#[test]
+fn a_syntax_error_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", "module.exports = {\n  f() {\n    let x = ;\n  }\n};\n");
+    let e = Processor::load(&dir.path().join("p.js"), ProcessorOptions::default()).err().unwrap();
+    assert_eq!(e.file, dir.path().join("p.js").display().to_string());
+    assert_eq!(e.position, Some((3, 13)), "{e}");
+    assert!(e.message.contains("unexpected token"), "{e}");
+}
+
+#[test]
+fn a_module_that_cannot_work_is_refused_at_load_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", "const lib = require('./lib');\nmodule.exports = {};\n");
+    write(
+        dir.path(),
+        "lib.js",
+        "// helper\nfunction run() {\n  return require('child_process').execSync('ls');\n}\n",
+    );
+    let e = Processor::load(&dir.path().join("p.js"), ProcessorOptions::default()).err().unwrap();
+    assert_eq!(e.file, dir.path().join("lib.js").display().to_string(), "{e}");
+    assert_eq!(e.position, Some((3, 18)), "{e}");
+    assert!(e.message.contains("module 'child_process' cannot be used"), "{e}");
+
+    write(dir.path(), "q.js", "const http = require('node:http');\n");
+    let e = Processor::load(&dir.path().join("q.js"), ProcessorOptions::default()).err().unwrap();
+    assert_eq!(e.position, Some((1, 22)), "{e}");
+    assert!(e.to_string().contains("q.js:1:22: module 'http' cannot be used"), "{e}");
+
+    write(dir.path(), "r.js", "require('./addon.node');\n");
+    write(dir.path(), "addon.node", "");
+    let e = Processor::load(&dir.path().join("r.js"), ProcessorOptions::default()).err().unwrap();
+    assert!(e.message.contains("native addon"), "{e}");
+    assert_eq!(e.position.map(|p| p.0), Some(1), "{e}");
+
+    write(dir.path(), "s.js", "require('left-pad');\n");
+    let e = Processor::load(&dir.path().join("s.js"), ProcessorOptions::default()).err().unwrap();
+    assert!(e.message.contains("cannot find module 'left-pad'"), "{e}");
+}
+
+#[tokio::test]
+async fn relative_files_json_and_node_modules_packages_load() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "node_modules/greeter/package.json", r#"{"name":"greeter","main":"lib/index.js"}"#);
+    write(
+        dir.path(),
+        "node_modules/greeter/lib/index.js",
+        "const pad = require('padder');\nexports.greet = (n) => 'hello ' + pad(n);\n",
+    );
+    write(
+        dir.path(),
+        "node_modules/padder/package.json",
+        r#"{"exports":{".":{"require":"./cjs.js","import":"./esm.mjs"}}}"#,
+    );
+    write(dir.path(), "node_modules/padder/cjs.js", "module.exports = (s) => '[' + s + ']';\n");
+    write(dir.path(), "data/users.json", r#"[{"name":"ann"},{"name":"bob"}]"#);
+    write(
+        dir.path(),
+        "lib/names.js",
+        "const users = require('../data/users.json');\nmodule.exports = users.map((u) => u.name);\n",
+    );
+    write(
+        dir.path(),
+        "p.js",
+        "const names = require('./lib/names');\nconst { greet } = require('greeter');\n\
+         exports.f = (context, events, done) => { context.vars.out = names.map(greet).join(','); done(); };\n",
+    );
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    processor.call_step(&vu, "f", &mut v).await.unwrap();
+    assert_eq!(v["out"], json!("hello [ann],hello [bob]"));
+}
+
+#[tokio::test]
+async fn an_es_module_processor_imports_builtins_packages_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "node_modules/padder/package.json", r#"{"main":"index.js"}"#);
+    write(dir.path(), "node_modules/padder/index.js", "module.exports = { pad: (s) => '<' + s + '>' };\n");
+    write(dir.path(), "util.mjs", "export const twice = (s) => s + s;\n");
+    write(
+        dir.path(),
+        "p.mjs",
+        "import { createHash } from 'node:crypto';\nimport padder, { pad } from 'padder';\nimport { twice } from './util.mjs';\n\
+         const ready = await Promise.resolve('ready');\n\
+         export function f(context, events, done) {\n  context.vars.h = createHash('md5').update('abc').digest('hex');\n  \
+         context.vars.p = pad(twice('x')) + padder.pad('y') + ready;\n  done();\n}\n\
+         export async function g(context) { throw new Error('from esm'); }\n",
+    );
+    let processor = load(dir.path(), "p.mjs");
+    assert_eq!(processor.function_names(), vec!["f", "g"]);
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    processor.call_step(&vu, "f", &mut v).await.unwrap();
+    assert_eq!(v["h"], json!("900150983cd24fb0d6963f7d28e17f72"));
+    assert_eq!(v["p"], json!("<xx><y>ready"));
+    let e = processor.call_step(&vu, "g", &mut v).await.unwrap_err();
+    assert!(e.location().unwrap().contains("p.mjs:10:"), "{e:?}");
+
+    write(dir.path(), "bad.mjs", "import net from 'net';\nexport const x = 1;\n");
+    let e = Processor::load(&dir.path().join("bad.mjs"), ProcessorOptions::default()).err().unwrap();
+    assert_eq!(e.position, Some((1, 17)), "{e}");
+}
