@@ -706,7 +706,3 @@ pub use users::Users;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_models;
-#[cfg(test)]
-mod tests_segment;

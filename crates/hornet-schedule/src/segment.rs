@@ -8,7 +8,7 @@
 //! at each step every worker's credit grows by its weight, the worker with the largest credit (the
 //! lowest index on ties) takes the step and pays `D`. Arrival `k` belongs to the owner of step `k mod D`.
 //!
-//! Properties (tested in `tests_segment.rs`):
+//! Properties (tested in `tests/segment.rs`):
 //!
 //! - **Exact union.** Every `k` has exactly one owner, so the workers' arrivals together are exactly the
 //!   single-machine schedule: the same indices at the same times, and any count split this way

@@ -3,48 +3,12 @@
 
 use std::time::Duration;
 
-use hornet_script::plan::{ArrivalMode, UserRamp};
+use hornet_script::plan::UserRamp;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::*;
-
-fn phase(duration: Duration, kind: PhaseKind) -> Phase {
-    Phase { name: None, duration, kind, max_vusers: None, mode: ArrivalMode::Uniform, pacing: None }
-}
-
-fn secs_f(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
-fn rate(r: f64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Rate { rate: r, ramp_to: None })
-}
-
-fn ramp(r0: f64, r1: f64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Rate { rate: r0, ramp_to: Some(r1) })
-}
-
-fn count(n: u64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Count { count: n })
-}
-
-fn pause(s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Pause)
-}
-
-fn req(r0: f64, r1: Option<f64>, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::RequestRate { rate: r0, ramp_to: r1 })
-}
-
-fn users(n: u64, ramp: UserRamp, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Users { users: n, ramp })
-}
-
-fn poisson(mut p: Phase) -> Phase {
-    p.mode = ArrivalMode::Poisson;
-    p
-}
+use super::support::{count, pause, phase, poisson, ramp, random_phases, rate, req, secs_f, users};
+use crate::*;
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -205,18 +169,7 @@ fn count_and_time_are_inverse_on_a_table() {
 fn count_and_time_are_inverse_on_random_configs() {
     let mut rng = SmallRng::seed_from_u64(0xC0FFEE);
     for _ in 0..200 {
-        let n = rng.random_range(1..5);
-        let phases: Vec<Phase> = (0..n)
-            .map(|_| {
-                let t = rng.random_range(0.0..20.0);
-                match rng.random_range(0..4) {
-                    0 => rate(rng.random_range(0.0..200.0), t),
-                    1 => ramp(rng.random_range(0.0..100.0), rng.random_range(0.0..100.0), t),
-                    2 => count(rng.random_range(0..500), t),
-                    _ => pause(t),
-                }
-            })
-            .collect();
+        let phases = random_phases(&mut rng);
         check_count_inverse(&phases, &mut rng);
     }
 }

@@ -6,26 +6,11 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use support::{count, pause, phase, ramp, random_phases, rate};
 
-fn phase(duration: Duration, kind: PhaseKind) -> Phase {
-    Phase { name: None, duration, kind, max_vusers: None, mode: Default::default(), pacing: None }
-}
-
-fn rate(r: f64, secs: f64) -> Phase {
-    phase(Duration::from_secs_f64(secs), PhaseKind::Rate { rate: r, ramp_to: None })
-}
-
-fn ramp(r0: f64, r1: f64, secs: f64) -> Phase {
-    phase(Duration::from_secs_f64(secs), PhaseKind::Rate { rate: r0, ramp_to: Some(r1) })
-}
-
-fn count(n: u64, secs: f64) -> Phase {
-    phase(Duration::from_secs_f64(secs), PhaseKind::Count { count: n })
-}
-
-fn pause(secs: f64) -> Phase {
-    phase(Duration::from_secs_f64(secs), PhaseKind::Pause)
-}
+mod models;
+mod segment;
+mod support;
 
 /// Collects with an explicit loop, so the count does not go through the `count` shortcut of `Arrivals`.
 fn collect(it: Arrivals) -> Vec<Arrival> {
@@ -349,18 +334,7 @@ fn expected_arrivals_matches_iteration_on_a_table() {
 fn expected_arrivals_matches_iteration_on_random_configs() {
     let mut rng = SmallRng::seed_from_u64(0x5eed_c0de);
     for _ in 0..300 {
-        let n = rng.random_range(1..5);
-        let phases: Vec<Phase> = (0..n)
-            .map(|_| {
-                let t = rng.random_range(0.0..20.0);
-                match rng.random_range(0..4) {
-                    0 => rate(rng.random_range(0.0..200.0), t),
-                    1 => ramp(rng.random_range(0.0..100.0), rng.random_range(0.0..100.0), t),
-                    2 => count(rng.random_range(0..500), t),
-                    _ => pause(t),
-                }
-            })
-            .collect();
+        let phases = random_phases(&mut rng);
         check_consistent(&phases);
     }
     // Integer rates over integer seconds land exactly on the boundary: exactly r·T arrivals.

@@ -4,17 +4,10 @@ use std::time::Duration;
 
 use hornet_script::plan::{ArrivalMode, Phase, PhaseKind};
 
-use super::*;
+use crate::*;
 
 fn phase(secs: f64, kind: PhaseKind) -> Phase {
-    Phase {
-        name: None,
-        duration: Duration::from_secs_f64(secs),
-        kind,
-        max_vusers: None,
-        mode: ArrivalMode::Uniform,
-        pacing: None,
-    }
+    super::support::phase(Duration::from_secs_f64(secs), kind)
 }
 
 /// A plan with a constant phase, a ramp, a count, a pause and a Poisson phase.
