@@ -3,7 +3,6 @@
 //! with a self-signed certificate for TLS and HTTP/2.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -11,46 +10,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hornet_engine::http::{ClientConfig, HttpClient, Request, Session};
+use hornet_engine::http::{ClientConfig, HttpClient, Session};
 use hornet_metrics::ErrorKind;
-use http::{Method, Uri};
+use http::Method;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::LocalSet;
 
-/// Bound on every test.
-const TEST_LIMIT: Duration = Duration::from_secs(20);
-
-/// Runs a test body inside a `LocalSet` (the engine spawns connection tasks locally), bounded.
-async fn run<F: Future<Output = ()>>(f: F) {
-    LocalSet::new()
-        .run_until(async { tokio::time::timeout(TEST_LIMIT, f).await.expect("test timed out") })
-        .await;
-}
-
-fn client(timeout_ms: u64, insecure: bool, pool: Option<usize>) -> HttpClient {
-    HttpClient::new(&ClientConfig {
-        timeout: Duration::from_millis(timeout_ms),
-        insecure,
-        pool,
-        source_addresses: Vec::new(),
-    })
-    .expect("client")
-}
-
-fn get(url: &str) -> Request {
-    Request { keep_body: true, ..Request::new(Method::GET, url.parse::<Uri>().expect("uri")) }
-}
-
-async fn listener() -> (TcpListener, SocketAddr) {
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = l.local_addr().expect("addr");
-    (l, addr)
-}
+mod support;
+use support::{client, get, hyper_server, listener, raw_server, read_head, run};
 
 /// The hyper test service: `/hello`, `/echo` (returns the request body), `/big` (100 000 bytes
 /// in 10 chunks), `/slow` (answers after 50 ms).
@@ -72,55 +42,11 @@ async fn service(req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<B
     Ok(hyper::Response::new(Full::new(out)))
 }
 
-/// Spawns an HTTP/1.1 hyper server; returns its address and a counter of accepted connections.
+/// Spawns an HTTP/1.1 hyper server with [`service`]; returns its address and a counter of accepted
+/// connections.
 async fn http_server() -> (SocketAddr, Arc<AtomicUsize>) {
-    let (l, addr) = listener().await;
-    let accepts = Arc::new(AtomicUsize::new(0));
-    let count = accepts.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = l.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(service))
-                    .await;
-            });
-        }
-    });
-    (addr, accepts)
-}
-
-/// Reads until the end of a request head (the tests' requests have no body). False on EOF.
-async fn read_head(stream: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            return true;
-        }
-    }
-}
-
-/// Spawns a raw TCP server running `handler` on each accepted connection.
-async fn raw_server<H, F>(handler: H) -> (SocketAddr, Arc<AtomicUsize>)
-where
-    H: Fn(TcpStream) -> F + Send + 'static,
-    F: Future<Output = ()> + Send + 'static,
-{
-    let (l, addr) = listener().await;
-    let accepts = Arc::new(AtomicUsize::new(0));
-    let count = accepts.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = l.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(handler(stream));
-        }
-    });
-    (addr, accepts)
+    let (addr, served) = hyper_server(service).await;
+    (addr, served.connections)
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
@@ -438,30 +364,24 @@ mod tls {
             .expect("server config");
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let (l, addr) = listener().await;
-        let accepts = Arc::new(AtomicUsize::new(0));
-        let count = accepts.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = l.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(stream).await else { return };
-                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let io = TokioIo::new(tls);
-                    if h2 {
-                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                            .serve_connection(io, service_fn(service))
-                            .await;
-                    } else {
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(io, service_fn(service))
-                            .await;
-                    }
-                });
+        raw_server(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                let io = TokioIo::new(tls);
+                if h2 {
+                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(io, service_fn(service))
+                        .await;
+                } else {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service_fn(service))
+                        .await;
+                }
             }
-        });
-        (addr, accepts)
+        })
+        .await
     }
 
     #[tokio::test]

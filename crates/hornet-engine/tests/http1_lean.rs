@@ -3,120 +3,21 @@
 //! close-delimited, none), interim responses, connection reuse and closing, malformed responses,
 //! resets, stale keep-alive and what goes on the wire.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hornet_engine::http::{ClientConfig, HttpClient, Request, Session};
+use hornet_engine::http::{HttpClient, Request, Session};
 use hornet_metrics::ErrorKind;
-use http::{HeaderValue, Method, Uri};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::LocalSet;
+use http::{HeaderValue, Method};
 
-const TEST_LIMIT: Duration = Duration::from_secs(20);
-
-async fn run<F: Future<Output = ()>>(f: F) {
-    LocalSet::new()
-        .run_until(async { tokio::time::timeout(TEST_LIMIT, f).await.expect("test timed out") })
-        .await;
-}
+mod support;
+use support::{answering, get, peer_server as server, request as req, run};
 
 fn client(timeout_ms: u64, pool: Option<usize>) -> HttpClient {
-    HttpClient::new(&ClientConfig {
-        timeout: Duration::from_millis(timeout_ms),
-        insecure: false,
-        pool,
-        source_addresses: Vec::new(),
-    })
-    .expect("client")
-}
-
-fn req(method: Method, url: &str, keep_body: bool) -> Request {
-    Request { keep_body, ..Request::new(method, url.parse::<Uri>().expect("uri")) }
-}
-
-fn get(url: &str) -> Request {
-    req(Method::GET, url, true)
-}
-
-/// The server side of one connection: reads whole requests (head and content-length body).
-struct Peer {
-    s: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Peer {
-    /// The next request's bytes, or `None` at EOF or error.
-    async fn request(&mut self) -> Option<Vec<u8>> {
-        loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
-                let body = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                let total = end + 4 + body;
-                if self.buf.len() >= total {
-                    return Some(self.buf.drain(..total).collect());
-                }
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            match self.s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        let _ = self.s.write_all(bytes).await;
-    }
-
-    /// Writes `bytes` in pieces of `piece` bytes, pausing between them so they arrive apart.
-    async fn dribble(&mut self, bytes: &[u8], piece: usize) {
-        for part in bytes.chunks(piece) {
-            if self.s.write_all(part).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-}
-
-/// Spawns a raw server running `handler` on each accepted connection; returns its address and a
-/// counter of accepted connections.
-async fn server<H, F>(handler: H) -> (SocketAddr, Arc<AtomicUsize>)
-where
-    H: Fn(Peer) -> F + Send + 'static,
-    F: Future<Output = ()> + Send + 'static,
-{
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = l.local_addr().expect("addr");
-    let accepts = Arc::new(AtomicUsize::new(0));
-    let count = accepts.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            let _ = s.set_nodelay(true);
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(handler(Peer { s, buf: Vec::new() }));
-        }
-    });
-    (addr, accepts)
-}
-
-/// A server answering every request on a connection with `response`.
-async fn answering(response: &'static [u8]) -> (SocketAddr, Arc<AtomicUsize>) {
-    server(move |mut p| async move {
-        while p.request().await.is_some() {
-            p.send(response).await;
-        }
-    })
-    .await
+    support::client(timeout_ms, false, pool)
 }
 
 fn pattern(n: usize) -> Vec<u8> {

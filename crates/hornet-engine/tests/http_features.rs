@@ -2,7 +2,6 @@
 //! redirects and response decompression, against a hyper server on 127.0.0.1:0.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -14,42 +13,17 @@ use bytes::Bytes;
 use hornet_engine::http::{ClientConfig, HttpClient, Request, Session};
 use hornet_metrics::ErrorKind;
 use http::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, LOCATION};
-use http::{HeaderValue, Method, StatusCode, Uri};
+use http::{HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::task::LocalSet;
 
-/// Bound on every test.
-const TEST_LIMIT: Duration = Duration::from_secs(20);
+mod support;
+use support::{get, hyper_server, run, uri};
 
 const TEXT: &[u8] = b"compressible text, compressible text, compressible text, compressible text";
 
-/// Runs a test body inside a `LocalSet` (the engine spawns connection tasks locally), bounded.
-async fn run<F: Future<Output = ()>>(f: F) {
-    LocalSet::new()
-        .run_until(async { tokio::time::timeout(TEST_LIMIT, f).await.expect("test timed out") })
-        .await;
-}
-
 fn client(pool: Option<usize>) -> HttpClient {
-    HttpClient::new(&ClientConfig {
-        timeout: Duration::from_secs(5),
-        insecure: false,
-        pool,
-        source_addresses: Vec::new(),
-    })
-    .expect("client")
-}
-
-fn uri(s: &str) -> Uri {
-    s.parse::<Uri>().expect("uri")
-}
-
-fn get(url: &str) -> Request {
-    Request { keep_body: true, ..Request::new(Method::GET, uri(url)) }
+    support::client(5_000, false, pool)
 }
 
 fn text(body: &Option<Bytes>) -> String {
@@ -154,25 +128,8 @@ async fn service(req: hyper::Request<Incoming>) -> Result<Resp, Infallible> {
 
 /// Spawns the HTTP/1.1 test server; returns its address and a counter of requests served.
 async fn server() -> (SocketAddr, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = l.local_addr().expect("addr");
-    let requests = Arc::new(AtomicUsize::new(0));
-    let count = requests.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = l.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    service(req)
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (addr, requests)
+    let (addr, served) = hyper_server(service).await;
+    (addr, served.requests)
 }
 
 mod cookies {
