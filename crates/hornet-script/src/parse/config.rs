@@ -552,7 +552,7 @@ fn cast(value: String) -> serde_json::Value {
         "false" => return serde_json::Value::Bool(false),
         _ => {}
     }
-    if is_number(&value) {
+    if crate::number::is_json_number(&value) {
         if let Ok(i) = value.parse::<i64>() {
             return serde_json::Value::from(i);
         }
@@ -561,24 +561,6 @@ fn cast(value: String) -> serde_json::Value {
         }
     }
     serde_json::Value::String(value)
-}
-
-/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`
-fn is_number(s: &str) -> bool {
-    let s = s.strip_prefix('-').unwrap_or(s);
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (int, frac) = match mantissa.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (mantissa, None),
-    };
-    digits(int)
-        && (int == "0" || !int.starts_with('0'))
-        && frac.is_none_or(digits)
-        && exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)))
 }
 
 /// Drops the endpoints no remaining step uses (after `--scenario-name`) and renumbers the rest.
