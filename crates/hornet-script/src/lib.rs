@@ -13,6 +13,7 @@ mod error;
 pub mod expr;
 mod parse;
 pub mod plan;
+pub mod rng;
 pub mod template;
 mod yaml;
 

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use hornet_script::expr::{Expr, truthy};
-use hornet_script::template::SplitMix64;
+use hornet_script::rng::SplitMix64;
 use serde_json::{Value, json};
 
 fn compile(src: &str) -> Expr {

@@ -5,8 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use hornet_script::rng::SplitMix64;
 use hornet_script::template::{
-    JsonTemplate, MAX_RANDOM_STRING, PlaceholderKind, SplitMix64, Template, TemplateError, Vars,
+    JsonTemplate, MAX_RANDOM_STRING, PlaceholderKind, Template, TemplateError, Vars,
 };
 use serde_json::{Value, json};
 
