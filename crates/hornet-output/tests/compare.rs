@@ -69,16 +69,12 @@ fn report(endpoints: &[Ep], secs: u64) -> Report {
     })
 }
 
-/// SplitMix64: a tiny deterministic generator, so the test needs no RNG crate.
+/// A deterministic generator (hornet's seeded SplitMix64), so the figures are the same every run.
 struct Rng(u64);
 
 impl Rng {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        hornet_script::rng::next(&mut self.0)
     }
 
     /// Uniform in (0, 1].

@@ -386,14 +386,9 @@ fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_json::Value>
     vars
 }
 
-/// A reproducible random draw for item `k` of a run seeded with `seed` (SplitMix64), independent
-/// of how arrivals are spread over threads.
-pub fn draw(seed: u64, k: u64) -> u64 {
-    let mut z = seed.wrapping_add(k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// A reproducible random draw for item `k` of a run seeded with `seed`, independent of how
+/// arrivals are spread over threads.
+pub use hornet_script::rng::draw;
 
 /// Describes the phases for the report.
 pub fn describe_phases(phases: &[Phase]) -> serde_json::Value {

@@ -4,7 +4,7 @@
 
 mod ws;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +15,7 @@ use hornet_engine::http::{HttpClient, Request, Response, Session};
 use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Recorder};
 use hornet_script::plan::{Capture, EndpointId, Jitter, LoopOver, Think};
+use hornet_script::rng::{self, SplitMix64};
 use hornet_script::template::Vars;
 use serde_json::Value;
 use tokio::time::{Duration, Instant};
@@ -45,13 +46,13 @@ impl VuFailure {
 /// A VU's variables and its random source: what templates and `ifTrue` see.
 pub struct Scope {
     vars: HashMap<String, Value>,
-    rng: Cell<u64>,
+    rng: SplitMix64,
 }
 
 impl Scope {
     /// A scope with `vars`, drawing random numbers from `seed`.
     pub fn new(vars: HashMap<String, Value>, seed: u64) -> Scope {
-        Scope { vars, rng: Cell::new(seed) }
+        Scope { vars, rng: SplitMix64::new(seed) }
     }
 
     /// Sets a variable.
@@ -76,17 +77,12 @@ impl Scope {
 
     /// A uniformly random u64 (SplitMix64 over the VU's own state).
     pub fn next_u64(&self) -> u64 {
-        let s = self.rng.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.rng.set(s);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.rng.next_u64()
     }
 
     /// A uniform float in [0, 1).
     fn unit(&self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.rng.unit()
     }
 
     fn lookup(&self, name: &str) -> Option<Value> {
@@ -106,24 +102,7 @@ impl Vars for Scope {
 
 /// A random version-4 UUID from `scope`'s generator (for `$uuid`).
 pub fn uuid(scope: &Scope) -> String {
-    let (a, b) = (scope.next_u64(), scope.next_u64());
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_be_bytes());
-    bytes[8..].copy_from_slice(&b.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    // Written by hand: every VU gets one, and `format!` per byte cost more than the rest of a
-    // VU's set-up.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
+    rng::uuid(&scope.rng)
 }
 
 /// Settings every VU of a run shares.

@@ -1,24 +1,17 @@
 //! Virtual arrival counts: the unit-rate Poisson process ([`PoissonCounts`]) and the per-arrival count
-//! sequence of a schedule ([`ArrivalCounts`]), with a small portable random generator so that a seed
-//! gives the same arrivals on every platform and with every version of the dependencies.
+//! sequence of a schedule ([`ArrivalCounts`]), drawn from the portable seeded generator of
+//! `hornet_script::rng` so that a seed gives the same arrivals on every platform and with every
+//! version of the dependencies.
 
 use std::sync::Arc;
 
+use hornet_script::rng;
+
 use crate::PhasePlan;
-
-/// The SplitMix64 increment (2⁶⁴ / φ).
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// SplitMix64's output function: a bijective 64-bit mix.
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// The seed of phase `phase`'s Poisson stream in a run seeded with `seed`.
 pub(crate) fn phase_seed(seed: u64, phase: usize) -> u64 {
-    mix64(seed ^ mix64((phase as u64).wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
+    rng::mix(seed ^ rng::draw(0, phase as u64))
 }
 
 /// Natural logarithm of a positive normal `x`, from basic IEEE operations only (`+ − × ÷` and bit
@@ -72,8 +65,7 @@ impl PoissonCounts {
 
     /// One Exp(1) draw (always > 0 and at most about 37.4).
     fn exp1(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
-        let bits = mix64(self.state) >> 11;
+        let bits = rng::next(&mut self.state) >> 11;
         // (bits + ½) / 2⁵³ lies strictly inside (0, 1).
         let u = (bits as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0);
         -ln_portable(u)
