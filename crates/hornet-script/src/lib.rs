@@ -11,6 +11,7 @@
 mod duration;
 mod error;
 pub mod expr;
+mod number;
 mod parse;
 pub mod plan;
 pub mod rng;

@@ -494,33 +494,12 @@ fn resolve(text: &str) -> ScalarKind {
     {
         return ScalarKind::Int(i);
     }
-    if is_float(digits)
+    if crate::number::is_yaml_float(digits)
         && let Ok(f) = text.parse::<f64>()
     {
         return ScalarKind::Float(f);
     }
     ScalarKind::Str
-}
-
-/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` (sign already removed).
-fn is_float(s: &str) -> bool {
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (int, frac) = match mantissa.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (mantissa, None),
-    };
-    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = all_digits(int)
-        && frac.is_none_or(all_digits)
-        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && all_digits(e)
-    });
-    mantissa_ok && exponent_ok
 }
 
 #[cfg(test)]
