@@ -11,7 +11,9 @@ use crate::protocol::ScriptText;
 /// The plan as sent to workers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSource {
+    /// The main script first, then the files it includes.
     pub scripts: Vec<ScriptText>,
+    /// The command-line options that shape the plan.
     pub options: LoadOptions,
 }
 

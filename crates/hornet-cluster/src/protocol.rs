@@ -20,7 +20,9 @@ pub const MAX_LINE: u64 = 64 << 20;
 /// One script file of the plan: its name (path on the controller), text and directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScriptText {
+    /// Its path on the controller, as errors name it.
     pub name: String,
+    /// The YAML text.
     pub text: String,
     /// The directory relative paths were resolved against on the controller.
     pub dir: String,
@@ -33,15 +35,18 @@ pub struct PlanMsg {
     pub version: String,
     /// SHA-256 (hex) over the version, the scripts, the options and the payload rows.
     pub hash: String,
+    /// The script files: the main script first, then any `config.includes`.
     pub scripts: Vec<ScriptText>,
     /// The command-line options that shape the plan (`-t`, `-k`, `-e`, `--var`, `--overrides`,
     /// `--scenario-name`).
     pub options: hornet_script::LoadOptions,
+    /// The run's seed (`--seed`), the same on every worker.
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).
     pub threads: usize,
     /// Execution segments: every worker's weight, and this worker's index.
     pub weights: Vec<u32>,
+    /// This worker's segment (an index into `weights`).
     pub index: usize,
     /// What `before` produced on the controller.
     pub globals: serde_json::Map<String, serde_json::Value>,
@@ -58,40 +63,93 @@ fn one() -> u32 {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Msg {
     /// Controller → worker, first: a fresh random nonce (hex).
-    Challenge { nonce: String, version: String, protocol: u32 },
+    Challenge {
+        /// The controller's nonce.
+        nonce: String,
+        /// The controller's hornet version.
+        version: String,
+        /// The controller's [`PROTOCOL`].
+        protocol: u32,
+    },
     /// Worker → controller: its nonce and `HMAC(token, "hornet-worker" ‖ controller nonce ‖ worker nonce)`.
     Hello {
+        /// The worker's hornet version.
         version: String,
+        /// The worker's [`PROTOCOL`].
         protocol: u32,
+        /// The worker's nonce.
         nonce: String,
+        /// The worker's proof that it holds the token (hex).
         mac: String,
+        /// The worker's host name, for the controller's log and report.
         host: String,
+        /// Worker threads it will run.
         threads: usize,
         /// Its share of the load relative to the others (`--weight`; 1 when absent).
         #[serde(default = "one")]
         weight: u32,
     },
     /// Controller → worker: `HMAC(token, "hornet-controller" ‖ worker nonce ‖ controller nonce)`.
-    Welcome { mac: String, index: usize },
+    Welcome {
+        /// The controller's proof that it holds the token (hex).
+        mac: String,
+        /// The worker's segment index.
+        index: usize,
+    },
     /// Either side: why the connection is refused (then it is closed).
-    Refused { reason: String },
+    Refused {
+        /// A sentence for the other side's log.
+        reason: String,
+    },
     /// Controller → worker.
     Plan(Box<PlanMsg>),
     /// Worker → controller: the plan was built; the hash it computed.
-    Ready { hash: String },
+    Ready {
+        /// [`PlanMsg::hash`] as the worker computed it.
+        hash: String,
+    },
     /// Worker → controller: the plan could not be built or run.
-    Error { message: String },
+    Error {
+        /// The error, formatted as the command line would print it.
+        message: String,
+    },
     /// Controller → worker: start at this wall-clock instant (ms since the Unix epoch).
-    Start { start_at_unix_ms: u64 },
+    Start {
+        /// When phase 0 begins, in ms since the Unix epoch.
+        start_at_unix_ms: u64,
+    },
     /// Controller → worker: a new load factor, and/or stop (`"graceful"` or `"now"`).
-    Control { factor: Option<f64>, stop: Option<String> },
+    Control {
+        /// The new load factor, if it changed.
+        factor: Option<f64>,
+        /// `"graceful"` or `"now"`, to stop.
+        stop: Option<String>,
+    },
     /// Controller → worker: also run the arrivals of segment `lost` due from `from_ms` (ms since
     /// start) that fall to this worker when they are dealt round robin over `survivors`.
-    Takeover { lost: usize, from_ms: u64, survivors: Vec<usize> },
+    Takeover {
+        /// The lost worker's segment index.
+        lost: usize,
+        /// From when (ms since start) its arrivals are taken over.
+        from_ms: u64,
+        /// The segments that share them, in order.
+        survivors: Vec<usize>,
+    },
     /// Both ways, once a second.
     Heartbeat,
     /// Worker → controller: one second of metrics.
-    Metrics { elapsed_ms: u64, interval: Box<WireInterval>, active_vus: u64, cpu: Option<f64>, last: bool },
+    Metrics {
+        /// The end of the interval, in ms since start.
+        elapsed_ms: u64,
+        /// The second's figures.
+        interval: Box<WireInterval>,
+        /// Virtual users active on the worker at the end of the interval.
+        active_vus: u64,
+        /// The worker process's CPU use, percent of the cores its threads use, when measured.
+        cpu: Option<f64>,
+        /// The last interval of the part.
+        last: bool,
+    },
     /// Worker → controller: the part is finished.
     Done,
 }
@@ -99,10 +157,13 @@ pub enum Msg {
 /// Why a message could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The stream failed.
     #[error("connection error: {0}")]
     Io(#[from] std::io::Error),
+    /// A line longer than [`MAX_LINE`].
     #[error("message longer than {MAX_LINE} bytes")]
     TooLong,
+    /// A line that is not a message.
     #[error("invalid message: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -88,6 +88,7 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
+    /// A reader of the messages in `body`.
     pub fn new(body: B) -> MsgReader<B> {
         MsgReader { body, buf: Vec::new(), scanned: 0, ended: false }
     }
@@ -124,8 +125,11 @@ where
 
 /// A new session accepted by the controller: who opened it, and its two halves.
 pub struct Session {
+    /// The worker's address.
     pub peer: SocketAddr,
+    /// Messages from the worker.
     pub reader: MsgReader,
+    /// Messages to the worker.
     pub writer: MsgWriter,
 }
 
