@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::apdex::Apdex;
 use crate::generator::{CpuStats, LAG_WARNING_MS, Watch, is_lag_warning, run_lag_warning};
 use crate::hist::Hist;
 use crate::kinds::{EXPECT_SLOTS, ErrorKind, expect_slot_name};
@@ -486,6 +487,42 @@ impl Aggregator {
     /// `warnings` holds every warning raised during the run plus, when the run-wide schedule-lag
     /// p99 is above [`LAG_WARNING_MS`] and no lag warning was raised live, a run-wide one.
     pub fn report(&self, meta: RunMeta) -> Report {
+        self.build_report(meta, Detail::Full)
+    }
+
+    /// The figures checks read, as a [`Report`]: counters, rates, summaries, endpoints (counts,
+    /// codes, expectations, summaries) and errors, after `elapsed` of the run. Unlike
+    /// [`Aggregator::report`] it encodes no histogram and carries no timeline (`histograms`,
+    /// the endpoints' `histogram` fields and `intervals` are empty), which is what made a report
+    /// too costly to build every second; `run` holds only the duration. Live checks
+    /// (`hornet_verdict::LiveChecks`) evaluate this, with [`Aggregator::apdex`] for the apdex.
+    pub fn figures(&self, elapsed: Duration) -> Report {
+        let meta = RunMeta {
+            script: None,
+            target: None,
+            started_at: UNIX_EPOCH,
+            duration: elapsed,
+            seed: 0,
+            phases: serde_json::Value::Null,
+            interrupted: false,
+            hornet_version: String::new(),
+            command: String::new(),
+        };
+        self.build_report(meta, Detail::Figures)
+    }
+
+    /// The apdex of every response since the start (or the latest reset) for threshold
+    /// `threshold_ms`: the same as [`Report::compute_apdex`] on the report built now, without
+    /// encoding the histogram.
+    pub fn apdex(&self, threshold_ms: f64) -> Apdex {
+        match self.all_rt.histogram_ref() {
+            Some(h) => Apdex::from_histogram(h, threshold_ms),
+            None => Apdex::from_histogram(&crate::hist::new_histogram(), threshold_ms),
+        }
+    }
+
+    fn build_report(&self, meta: RunMeta, detail: Detail) -> Report {
+        let full = detail == Detail::Full;
         let t = &self.total;
         let duration = meta.duration;
 
@@ -571,7 +608,9 @@ impl Aggregator {
         let mut put = |key: String, h: &Hist, always: bool| {
             if always || h.count() > 0 {
                 summaries.insert(key.clone(), h.summary());
-                histograms.insert(key, h.encode());
+                if full {
+                    histograms.insert(key, h.encode());
+                }
             }
         };
         put(RESPONSE_TIME.to_owned(), &rt, true);
@@ -612,15 +651,16 @@ impl Aggregator {
                 bytes_sent: e.bytes_sent,
                 bytes_received: e.bytes_received,
                 summary: e.response_time.summary(),
-                histogram: e.response_time.encode(),
+                histogram: if full { e.response_time.encode() } else { String::new() },
                 summary_corrected: e.corrected.summary(),
-                histogram_corrected: e.corrected.encode(),
+                histogram_corrected: if full { e.corrected.encode() } else { String::new() },
             });
             push_errors(&mut errors, errors_of, Some(&name));
         }
         push_errors(&mut errors, &t.unattributed, None);
 
-        let intervals = self.timeline.points.iter().map(interval_report).collect();
+        let intervals =
+            if full { self.timeline.points.iter().map(interval_report).collect() } else { Vec::new() };
 
         let mut warnings = self.watch.warnings().to_vec();
         let lag = t.lag.summary();
@@ -662,6 +702,15 @@ impl Aggregator {
             workers: Vec::new(),
         }
     }
+}
+
+/// How much of the report [`Aggregator::build_report`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything: the report that is written.
+    Full,
+    /// No encoded histograms, no timeline: what checks read ([`Aggregator::figures`]).
+    Figures,
 }
 
 /// The run-wide `websocket.*` counters.
@@ -818,6 +867,38 @@ mod tests {
             r.lag(Duration::from_micros(us));
         }
         r.take_interval()
+    }
+
+    /// What checks read is the same in the figures as in the full report, and so is the apdex.
+    #[test]
+    fn figures_hold_the_report_s_numbers_without_its_histograms() {
+        let mut agg = Aggregator::new(vec!["GET /a".into(), "GET /b".into()], vec!["s".into()]);
+        let mut r = Recorder::new(2, 1);
+        for k in 0..200u64 {
+            let t =
+                crate::Timings { total: Duration::from_micros(500 + k * 997 % 40_000), ..Default::default() };
+            r.request_sent((k % 2) as EndpointId, 10);
+            r.response((k % 2) as EndpointId, if k % 10 == 0 { 500 } else { 200 }, &t, 100);
+        }
+        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 3);
+        let full = agg.report(meta());
+        let figures = agg.figures(Duration::from_secs(1));
+        assert_eq!(figures.aggregate.counters, full.aggregate.counters);
+        assert_eq!(figures.aggregate.rates, full.aggregate.rates);
+        assert_eq!(figures.aggregate.summaries, full.aggregate.summaries);
+        assert_eq!(figures.endpoints.len(), 2);
+        for (f, e) in figures.endpoints.iter().zip(&full.endpoints) {
+            assert_eq!(
+                (&f.name, f.requests, &f.codes, &f.summary),
+                (&e.name, e.requests, &e.codes, &e.summary)
+            );
+            assert!(f.histogram.is_empty() && !e.histogram.is_empty());
+        }
+        assert!(figures.aggregate.histograms.is_empty() && figures.intervals.is_empty());
+        assert!(!full.intervals.is_empty());
+        for threshold in [1.0, 5.0, 20.0] {
+            assert_eq!(Some(agg.apdex(threshold)), full.compute_apdex(threshold).ok(), "T = {threshold} ms");
+        }
     }
 
     /// The live check sees every tick, so a run-wide p99 above the threshold normally raised the

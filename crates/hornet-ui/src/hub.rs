@@ -14,7 +14,7 @@ use hornet_metrics::aggregate::{EndpointRow, EndpointTable};
 use hornet_metrics::report::{ErrorReport, Protocol, RESPONSE_TIME, Report};
 use hornet_runner::{Control, LoadRequest, StopReason, Tick, WorkerStatus};
 use hornet_script::Plan;
-use hornet_verdict::Checks;
+use hornet_verdict::{Checks, LiveChecks, Verdicts};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -27,9 +27,6 @@ pub const TABLE_LIMIT: usize = 100;
 pub const FAILURES_LIMIT: usize = 100;
 /// Chart points kept; when full, every other point is dropped (so the whole run stays, coarser).
 pub const HISTORY_CAP: usize = 21_600;
-/// Live checks (and live reports) never use more than about 1/this of the collector's time: after
-/// a report that took `d` to build, the next is built no sooner than `d × this` later.
-const CHECKS_BUDGET: u32 = 50;
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -144,13 +141,11 @@ struct Inner {
     load: String,
     pending: Option<Start>,
     meta: Option<RunMeta>,
-    checks: Checks,
     history: History,
     /// Latest report (live or final) and its generation.
     report: Option<Arc<Report>>,
     generation: u64,
     report_wanted: bool,
-    next_checks: Option<Instant>,
     checks_json: Value,
     message: Option<String>,
     /// The previous snapshot's cost, µs (shown on the Workers tab).
@@ -178,12 +173,10 @@ impl Hub {
                 load: String::new(),
                 pending: None,
                 meta: None,
-                checks: Checks::default(),
                 history: History::default(),
                 report: None,
                 generation: 0,
                 report_wanted: false,
-                next_checks: None,
                 checks_json: Value::Null,
                 message: None,
                 snapshot_us: 0,
@@ -357,7 +350,7 @@ impl Hub {
     }
 
     /// The run started (by a Start from the UI, or `hornet run --ui`): `control` steers it.
-    pub fn run_started(&self, control: &Control, plan: &Plan, meta: RunMeta, checks: Checks) {
+    pub fn run_started(&self, control: &Control, plan: &Plan, meta: RunMeta, checks: &Checks) {
         let mut i = self.lock();
         let ours = i.control.as_ref().is_some_and(|c| same(c, control)) && i.state == RunState::Starting;
         if !ours {
@@ -371,12 +364,10 @@ impl Hub {
             i.state = RunState::Running;
         }
         i.meta = Some(meta);
-        i.checks = checks;
         i.report = None;
         i.report_wanted = false;
-        i.next_checks = None;
         // Without checks there is nothing to evaluate: say so at once.
-        i.checks_json = if i.checks.is_empty() {
+        i.checks_json = if checks.is_empty() {
             json!({ "items": [], "apdex": Value::Null, "evaluated_at_s": 0.0, "final": false })
         } else {
             Value::Null
@@ -386,28 +377,26 @@ impl Hub {
         self.publish_idle();
     }
 
-    /// Once per tick, on the collector thread: builds the snapshot, and a report when checks are
-    /// due or a download waits for one.
-    pub fn on_tick(&self, t: &Tick<'_>) {
+    /// Once per tick, on the collector thread: builds the snapshot (with the latest verdicts of
+    /// the run's live `checks`, which the caller evaluates), and a report when a download waits
+    /// for one.
+    pub fn on_tick(&self, t: &Tick<'_>, checks: &LiveChecks) {
         let begun = Instant::now();
         let agg = t.aggregate;
-        let (want_report, checks, meta, run) = {
+        let (want_report, meta, run) = {
             let i = self.lock();
-            let due = !i.checks.is_empty() && i.next_checks.is_none_or(|n| begun >= n);
-            (i.report_wanted || due, i.checks.clone(), i.meta.clone(), i.run)
+            (i.report_wanted, i.meta.clone(), i.run)
         };
         let mut built = None;
-        let mut checks_json = None;
         if want_report && let Some(mut meta) = meta {
             meta.duration = t.live.elapsed;
             let mut report = agg.report(meta);
             report.run.host = Some(self.info.host.clone()).filter(|h| !h.is_empty());
-            let verdicts = hornet_verdict::evaluate(&checks, &report);
+            let verdicts = hornet_verdict::evaluate(checks.checks(), &report);
             verdicts.apply_to(&mut report);
-            checks_json = Some(checks_value(&report, Some(t.live.elapsed)));
             built = Some(Arc::new(report));
         }
-        let report_cost = begun.elapsed();
+        let checks_json = checks.latest().map(|(v, at)| verdicts_value(v, at));
 
         let table = Table::live(&agg.endpoint_table(TABLE_LIMIT));
         let failures = failures_value(&agg.errors());
@@ -432,7 +421,6 @@ impl Hub {
         }
         if let Some(c) = checks_json {
             i.checks_json = c;
-            i.next_checks = Some(Instant::now() + (report_cost * CHECKS_BUDGET).max(Duration::from_secs(1)));
         }
         if let Some(r) = built {
             i.report = Some(r);
@@ -512,7 +500,7 @@ impl Hub {
             "total": table.total,
             "endpoints": table.endpoints,
             "failures": failures_value(&report.errors),
-            "checks": checks_value(&report, None),
+            "checks": checks_value(&report),
             "workers": if report.workers.is_empty() {
                 json!([self.local_row(
                     RunState::Stopped,
@@ -822,13 +810,23 @@ fn failures_value(errors: &[ErrorReport]) -> Value {
     json!({ "groups": groups, "folded": sorted.len().saturating_sub(FAILURES_LIMIT) })
 }
 
-/// The Checks tab: the verdicts stored in `report`.
-fn checks_value(report: &Report, at: Option<Duration>) -> Value {
+/// The Checks tab: the verdicts stored in the final `report`.
+fn checks_value(report: &Report) -> Value {
     json!({
         "items": report.checks,
         "apdex": report.apdex,
-        "evaluated_at_s": at.map_or(report.run.duration_s, |d| d.as_secs_f64()),
-        "final": at.is_none(),
+        "evaluated_at_s": report.run.duration_s,
+        "final": true,
+    })
+}
+
+/// The Checks tab during the run: the live checks' latest verdicts, evaluated `at` into the run.
+fn verdicts_value(verdicts: &Verdicts, at: Duration) -> Value {
+    json!({
+        "items": verdicts.checks,
+        "apdex": verdicts.apdex,
+        "evaluated_at_s": at.as_secs_f64(),
+        "final": false,
     })
 }
 

@@ -20,7 +20,7 @@ fn plan() -> hornet_script::Plan {
 
 /// Runs `ticks` ticks of `per_tick` requests spread over every endpoint (latencies 0.1..100 ms,
 /// one error kind in 100), timing only the hub's work. Returns (mean cost per tick, snapshot).
-/// With checks, the first tick also builds a report (its cost then spaces the next ones out).
+/// With checks, the live checks are evaluated (within their budget) before each tick's snapshot.
 fn measure(per_tick: usize, ticks: u32, with_checks: bool) -> (Duration, Value) {
     let names: Vec<String> = (0..ENDPOINTS).map(|i| format!("GET /items/{i}")).collect();
     let mut agg = Aggregator::new(names, vec!["s".into()]);
@@ -35,7 +35,8 @@ fn measure(per_tick: usize, ticks: u32, with_checks: bool) -> (Duration, Value) 
     } else {
         hornet_verdict::Checks::default()
     };
-    hub.run_started(&started, &plan, meta(), checks);
+    hub.run_started(&started, &plan, meta(), &checks);
+    let mut live_checks = hornet_verdict::LiveChecks::new(checks);
     let mut rec = Recorder::new(ENDPOINTS, 1);
     let mut spent = Duration::ZERO;
     for tick in 1..=ticks {
@@ -54,13 +55,10 @@ fn measure(per_tick: usize, ticks: u32, with_checks: bool) -> (Duration, Value) 
         }
         agg.add_tick(Duration::from_secs(u64::from(tick)), vec![rec.take_interval()], 10);
         let began = Instant::now();
-        hub.on_tick(&Tick {
-            live: agg.live(),
-            aggregate: &agg,
-            phase: Some("p"),
-            warnings: Vec::new(),
-            workers: &[],
-        });
+        live_checks.tick(&agg, Duration::from_secs(u64::from(tick)));
+        let t =
+            Tick { live: agg.live(), aggregate: &agg, phase: Some("p"), warnings: Vec::new(), workers: &[] };
+        hub.on_tick(&t, &live_checks);
         spent += began.elapsed();
     }
     let snapshot: Value = serde_json::from_str(&hub.snapshot()).unwrap_or_else(|e| panic!("{e}"));

@@ -3,8 +3,9 @@
 //!
 //! The runner or CLI builds [`Checks`] from the plan, calls [`evaluate`] on the final report,
 //! stores the result in the report with [`Verdicts::apply_to`] before writing it, and exits with 1
-//! when [`Verdicts::failed`]. During the run, [`should_abort`] on the cumulative report implements
-//! `--abort-on-fail`.
+//! when [`Verdicts::failed`]. During the run, [`LiveChecks`] evaluates the same checks on the live
+//! aggregate, within a cost budget, for `--abort-on-fail` (the rule of [`should_abort`]) and the
+//! web UI.
 //!
 //! Semantics (Artillery's, with its traps fixed; see `docs/metrics.md`):
 //!
@@ -20,6 +21,7 @@
 //!
 //! Metric names are resolved by [`metric`].
 
+mod live;
 mod metric;
 
 use std::time::Duration;
@@ -31,6 +33,7 @@ use hornet_script::plan::{Condition, Ensure, ExpectSettings, Threshold};
 use serde::Serialize;
 
 pub use hornet_metrics::report::{Apdex, ApdexRating, CheckReport as Check};
+pub use live::LiveChecks;
 pub use metric::AGGREGATIONS;
 
 /// `--abort-on-fail` never aborts before this much of the run has elapsed (see [`should_abort`]).
@@ -266,14 +269,8 @@ pub fn evaluate(checks: &Checks, report: &Report) -> Verdicts {
 /// The description is the check's name and detail: `http.response_time.p95 < 200
 /// (http.response_time.p95 was 212.4)`.
 pub fn should_abort(checks: &Checks, report: &Report, elapsed: Duration) -> Option<String> {
-    if elapsed < ABORT_MIN_ELAPSED {
-        return None;
-    }
     let apdex = apdex_of(checks, report);
-    outcomes(checks, report, apdex.as_ref())
-        .into_iter()
-        .find(|o| o.check.strict && !o.check.ok && !o.missing)
-        .map(|o| format!("{} ({})", o.check.name, o.check.detail))
+    live::abort_reason(&outcomes(checks, report, apdex.as_ref()), elapsed)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use hornet_script::expr::Expr;
 use hornet_script::plan::{Condition, Ensure, ExpectSettings, Threshold};
 use hornet_script::{LoadOptions, parse_str};
 use hornet_verdict::{
-    ABORT_MIN_ELAPSED, Check, Checks, EXPECTATIONS_CHECK, Verdicts, evaluate, metric, should_abort,
+    ABORT_MIN_ELAPSED, Check, Checks, EXPECTATIONS_CHECK, LiveChecks, Verdicts, evaluate, metric,
+    should_abort,
 };
 
 const ITEMS: &str = "GET /api/v1.2/items";
@@ -36,6 +37,11 @@ fn meta() -> RunMeta {
 /// The run-wide p95 is therefore 200 ms exactly. 2 timeouts on `LOGIN`. 1 of 110 responses is a 500.
 /// Expectations: `ITEMS` 3 statusCode failures and 1 hasProperty failure; `LOGIN` 2 contentType.
 fn report() -> Report {
+    aggregator().report(meta())
+}
+
+/// The aggregate [`report`] is built from, after one 10-second tick.
+fn aggregator() -> Aggregator {
     let mut r = Recorder::new(2, 1);
     for n in 0..20 {
         r.vu_created(0);
@@ -62,7 +68,7 @@ fn report() -> Report {
     }
     let mut agg = Aggregator::new(vec![ITEMS.into(), LOGIN.into()], vec!["s".into()]);
     agg.add_tick(Duration::from_secs(10), vec![r.take_interval()], 0);
-    agg.report(meta())
+    agg
 }
 
 fn threshold(metric: &str, max: f64) -> Threshold {
@@ -468,4 +474,36 @@ fn websocket_metrics_resolve() {
     let v = evaluate(&checks(vec![threshold("websocket.rtt.p99", 0.5)], vec![]), &report);
     assert!(!only(&v).ok);
     assert_eq!(only(&v).detail, "websocket.rtt.p99 was 1");
+}
+
+/// Live checks reach the verdicts the final evaluation would reach on the same figures, apdex
+/// included, and apply the `--abort-on-fail` rule to them.
+#[test]
+fn live_checks_agree_with_the_report_and_apply_the_abort_rule() {
+    let agg = aggregator();
+    let mut c = checks(
+        vec![threshold("errors.timeout", 2.0), threshold("http.response_time.p95", 500.0)],
+        vec![condition("apdex > 0.5", true)],
+    );
+    c.ensure.max_error_rate = Some(5.0);
+    c.apdex_threshold_ms = Some(50.0);
+    c.expect = ExpectSettings { fail_run: true, ..ExpectSettings::default() };
+    let mut live = LiveChecks::new(c.clone());
+    assert!(live.latest().is_none() && live.abort_reason().is_none(), "nothing before the first tick");
+    assert!(live.tick(&agg, Duration::from_secs(10)), "the first tick evaluates");
+    let (verdicts, at) = live.latest().expect("evaluated");
+    assert_eq!(at, Duration::from_secs(10));
+    assert_eq!(verdicts, &evaluate(&c, &report()));
+    assert_eq!(live.abort_reason().as_deref(), Some("errors.timeout < 2 (errors.timeout was 2)"));
+
+    // Before `ABORT_MIN_ELAPSED` the same failures do not abort.
+    let mut early = LiveChecks::new(c);
+    assert!(early.tick(&agg, ABORT_MIN_ELAPSED - Duration::from_millis(1)));
+    assert!(early.latest().is_some_and(|(v, _)| v.failed()));
+    assert_eq!(early.abort_reason(), None);
+
+    // Nothing to check: never evaluated.
+    let mut none = LiveChecks::new(Checks::default());
+    assert!(!none.tick(&agg, Duration::from_secs(60)));
+    assert!(none.latest().is_none());
 }

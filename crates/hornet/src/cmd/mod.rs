@@ -14,7 +14,7 @@ use std::sync::Arc;
 use hornet_metrics::RunMeta;
 use hornet_runner::{Control, RunOptions, StopReason};
 use hornet_script::Plan;
-use hornet_verdict::Checks;
+use hornet_verdict::{Checks, LiveChecks};
 
 use crate::cli::OutputArgs;
 use crate::live::Live;
@@ -78,7 +78,6 @@ pub fn execute_with(
         eprintln!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
     }
     let checks = Checks::from_plan(&plan);
-    let watch_checks = abort_on_fail && !checks.is_empty();
     let hub = ui.map(|u| u.hub);
     if let Some(hub) = hub {
         let meta = RunMeta {
@@ -92,22 +91,23 @@ pub fn execute_with(
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             command: opts.command.clone(),
         };
-        hub.run_started(&control, &plan, meta, checks.clone());
+        hub.run_started(&control, &plan, meta, &checks);
     }
     let mut live = Live::new(quiet, control.clone());
     live.describe(&plan, &opts);
     let stopper = control.clone();
+    // Evaluated only when someone reads them: `--abort-on-fail` or the web UI.
+    let mut live_checks =
+        LiveChecks::new(if abort_on_fail || hub.is_some() { checks.clone() } else { Checks::default() });
     let outcome = cluster::run(Arc::new(plan), opts, control, &mut |t| {
-        if watch_checks {
-            let report = t.aggregate.report(placeholder_meta(t.live.elapsed));
-            if let Some(which) = hornet_verdict::should_abort(&checks, &report, t.live.elapsed) {
-                live.finish();
-                eprintln!("hornet: stopping: {which} (--abort-on-fail)");
-                stopper.stop(StopReason::ChecksFailed);
-            }
+        live_checks.tick(t.aggregate, t.live.elapsed);
+        if abort_on_fail && let Some(which) = live_checks.abort_reason() {
+            live.finish();
+            eprintln!("hornet: stopping: {which} (--abort-on-fail)");
+            stopper.stop(StopReason::ChecksFailed);
         }
         if let Some(hub) = hub {
-            hub.on_tick(&t);
+            hub.on_tick(&t, &live_checks);
         }
         live.tick(t)
     });
@@ -144,20 +144,5 @@ pub fn execute_with(
     match outcome.stopped {
         Some(reason) => reason.exit_code(),
         None => code,
-    }
-}
-
-/// Metadata for a report built mid-run only to evaluate checks.
-fn placeholder_meta(elapsed: std::time::Duration) -> RunMeta {
-    RunMeta {
-        script: None,
-        target: None,
-        started_at: std::time::SystemTime::now(),
-        duration: elapsed,
-        seed: 0,
-        phases: serde_json::Value::Null,
-        interrupted: false,
-        hornet_version: String::new(),
-        command: String::new(),
     }
 }
