@@ -1,9 +1,9 @@
 //! The HTML report: structure and escaping of a realistic report, its size for a one-hour run, and
 //! (with Chromium) that the page draws every chart without a JavaScript error.
 //!
-//! The browser test needs `/usr/bin/chromium` (`apt-get install -y chromium`); it fails without it
-//! unless `HORNET_SKIP_BROWSER_TESTS=1` is set. It leaves the pages and screenshots it made under
-//! `target/test-output/html/`.
+//! The browser test needs Chromium (`apt-get install -y chromium`); without it the test is skipped
+//! with a message, and with `CI` set it fails (`hornet_testkit::require`). It leaves the pages and
+//! screenshots it made under `target/test-output/html/`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -468,16 +468,14 @@ fn output_dir() -> PathBuf {
     dir
 }
 
-/// Chromium, if installed.
+/// Chromium, if installed (else the test is skipped, or fails with `CI` set).
 fn chromium() -> Option<PathBuf> {
-    let fixed = Path::new("/usr/bin/chromium");
-    if fixed.exists() {
-        return Some(fixed.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
-        .find(|p| p.exists())
+    hornet_testkit::require_tool(
+        "the_page_draws_every_chart_in_a_browser",
+        &["/usr/bin/chromium"],
+        &["chromium", "chromium-browser"],
+        "apt-get install -y chromium",
+    )
 }
 
 /// Runs headless Chromium on `url` with `extra` arguments; its stdout. Killed after two minutes.
@@ -542,16 +540,7 @@ fn selftest_verdict(dom: &str) -> Option<&str> {
 
 #[test]
 fn the_page_draws_every_chart_in_a_browser() {
-    let Some(chrome) = chromium() else {
-        if std::env::var("HORNET_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
-            eprintln!("skipped: HORNET_SKIP_BROWSER_TESTS=1 and chromium is not installed");
-            return;
-        }
-        panic!(
-            "the HTML report's browser test needs Chromium at /usr/bin/chromium: install it with \
-             `apt-get install -y chromium` (the CI script does), or set HORNET_SKIP_BROWSER_TESTS=1 to skip it"
-        );
-    };
+    let Some(chrome) = chromium() else { return };
     let dir = output_dir();
     // A realistic run, a single tick with a single response (one point per series), a dead server
     // (no latency at all) and nothing.

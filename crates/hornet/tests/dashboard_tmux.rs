@@ -3,10 +3,10 @@
 //! the run gracefully (exit code 0), and the terminal must be back on the normal screen with the
 //! summary printed. A second test checks that a redirected stdout falls back to the status line.
 //!
-//! Skipped, with a message, when tmux is not installed. Each test is bounded to about 20 s.
+//! Skipped, with a message, when tmux is not installed; with `CI` set a missing tmux fails. Each test is bounded to about 20 s.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use hornet_target::{RunningTarget, TargetOptions};
@@ -17,12 +17,10 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// `None` when tmux is not available.
-    fn start(name: &str, command: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-            eprintln!("skipped: tmux is not installed");
-            return None;
-        }
+    /// `None` when tmux is not installed: `test` is then skipped with a message, or fails when
+    /// `CI` is set (`hornet_testkit::require`).
+    fn start(test: &str, name: &str, command: &str) -> Option<Tmux> {
+        hornet_testkit::require_tool(test, &[], &["tmux"], "apt-get install -y tmux")?;
         let tmux = Tmux { socket: format!("hornet-test-{name}-{}", std::process::id()) };
         let out = tmux.run(&["new-session", "-d", "-x", "130", "-y", "40", command]);
         assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
@@ -102,7 +100,13 @@ fn dashboard_shows_the_table_and_q_stops_gracefully() {
     let t = target();
     let dir = tempfile::tempdir().expect("tempdir");
     let exit_file = dir.path().join("exit");
-    let Some(tmux) = Tmux::start("dash", &pane_command(&t.url(), "", &exit_file)) else { return };
+    let Some(tmux) = Tmux::start(
+        "dashboard_shows_the_table_and_q_stops_gracefully",
+        "dash",
+        &pane_command(&t.url(), "", &exit_file),
+    ) else {
+        return;
+    };
 
     let screen = tmux.wait_for("the endpoint table", Duration::from_secs(10), |s| {
         s.contains("# reqs")
@@ -129,7 +133,13 @@ fn redirected_stdout_falls_back_to_the_status_line() {
     let exit_file = dir.path().join("exit");
     let out = dir.path().join("summary.txt");
     let redirect = format!("> {}", out.display());
-    let Some(tmux) = Tmux::start("line", &pane_command(&t.url(), &redirect, &exit_file)) else { return };
+    let Some(tmux) = Tmux::start(
+        "redirected_stdout_falls_back_to_the_status_line",
+        "line",
+        &pane_command(&t.url(), &redirect, &exit_file),
+    ) else {
+        return;
+    };
 
     let screen = tmux.wait_for("the status line", Duration::from_secs(10), |s| s.contains("req/s |"));
     assert!(!tmux.alternate(), "no alternate screen:\n{screen}");

@@ -376,16 +376,9 @@ fn loopback_ui_refuses_foreign_hosts_and_origins() {
 /// node_modules (`npm ci` there).
 fn browser_tools() -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf), String> {
     let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hornet-ui/e2e");
-    let on_path = |name: &str| {
-        std::env::var_os("PATH")
-            .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists()))
-    };
-    let node = on_path("node").ok_or("`node` is not on PATH (apt-get install nodejs npm)")?;
-    let chromium = ["/usr/bin/chromium"]
-        .iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
-        .or_else(|| on_path("chromium"))
+    let node = hornet_testkit::find_program(&[], &["node"])
+        .ok_or("`node` is not on PATH (apt-get install nodejs npm)")?;
+    let chromium = hornet_testkit::find_program(&["/usr/bin/chromium"], &["chromium"])
         .ok_or("Chromium is not installed (apt-get install chromium)")?;
     if !e2e.join("node_modules/playwright-core/package.json").exists() {
         return Err(format!(
@@ -409,18 +402,11 @@ fn ui_output_dir() -> std::path::PathBuf {
 /// The page in headless Chromium (Playwright, `crates/hornet-ui/e2e/ui.mjs`): start at 20/s, the
 /// table fills and the RPS chart draws, a change to 60/s shows in the achieved RPS within 5 s,
 /// Stop, and the statistics CSV downloads with Locust's header. Skipped (with the reason) when the
-/// tools are missing, unless `CI` is set.
+/// tools are missing, unless `CI` is set (`hornet_testkit::require`).
 #[test]
 fn ui_in_a_real_browser() {
-    let (node, chromium, e2e) = match browser_tools() {
-        Ok(t) => t,
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("CI is set and the browser test cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped ui_in_a_real_browser: {why}");
-            return;
-        }
+    let Some((node, chromium, e2e)) = hornet_testkit::require("ui_in_a_real_browser", browser_tools()) else {
+        return;
     };
     let t = target();
     let case = Case::new();
