@@ -4,9 +4,11 @@
 //! It owns the server loop ([`serve`], [`serve_tls`]), a self-contained server on its own thread and
 //! runtime ([`RunningTarget`]), TLS with a self-signed certificate made at start ([`tls_acceptor`]),
 //! and the endpoints listed by [`endpoints_help`], WebSocket ones included. It binds loopback by
-//! default.
+//! default. A recording target ([`RunningTarget::start_recording`]) also keeps a log of what it
+//! received and answers unknown paths with a generic JSON document (see [`record`]).
 
 mod body;
+pub mod record;
 mod routes;
 mod ws;
 
@@ -108,7 +110,16 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> io::Result<()> {
-    let state = Arc::new(State::new());
+    serve_state(listener, shutdown, tls, Arc::new(State::new())).await
+}
+
+/// Like [`serve_tls`], with the given server state (a recording one, say).
+async fn serve_state(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<State>,
+) -> io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(());
     let mut http = http1::Builder::new();
     // No header read timeout: it would also close keep-alive connections idle for 30 s (long think times).
@@ -184,6 +195,8 @@ pub struct RunningTarget {
     thread: Option<JoinHandle<()>>,
     /// Serving https:// and wss:// (a self-signed certificate).
     tls: bool,
+    /// The server's state, kept when it records requests so the log can be read.
+    recording: Option<Arc<State>>,
 }
 
 impl RunningTarget {
@@ -191,17 +204,32 @@ impl RunningTarget {
     ///
     /// Binding happens before this returns, so [`addr`](Self::addr) is known and accepts connections.
     pub fn start(opts: TargetOptions) -> io::Result<RunningTarget> {
-        RunningTarget::start_with(opts, None)
+        RunningTarget::start_with(opts, None, false)
+    }
+
+    /// Like [`RunningTarget::start`], recording every request it receives (read with
+    /// [`requests`](Self::requests) or `GET /_hornet/requests`) and answering paths it does not know
+    /// with a generic JSON document instead of 404, so scripts written for other servers run against
+    /// it. With `tls`, it serves https:// like [`RunningTarget::start_tls`].
+    pub fn start_recording(opts: TargetOptions, tls: bool) -> io::Result<RunningTarget> {
+        let acceptor = if tls { Some(tls_acceptor()?) } else { None };
+        RunningTarget::start_with(opts, acceptor, true)
     }
 
     /// Like [`RunningTarget::start`], serving TLS with a self-signed certificate made now (see
     /// [`tls_acceptor`]); [`url`](Self::url) is then `https://...`.
     pub fn start_tls(opts: TargetOptions) -> io::Result<RunningTarget> {
-        RunningTarget::start_with(opts, Some(tls_acceptor()?))
+        RunningTarget::start_with(opts, Some(tls_acceptor()?), false)
     }
 
-    fn start_with(opts: TargetOptions, tls: Option<tokio_rustls::TlsAcceptor>) -> io::Result<RunningTarget> {
+    fn start_with(
+        opts: TargetOptions,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        record: bool,
+    ) -> io::Result<RunningTarget> {
         let is_tls = tls.is_some();
+        let state = Arc::new(if record { State::recording() } else { State::new() });
+        let recording = record.then(|| Arc::clone(&state));
         let runtime = if opts.threads <= 1 {
             tokio::runtime::Builder::new_current_thread()
         } else {
@@ -225,10 +253,10 @@ impl RunningTarget {
                 // A dropped sender also means stop.
                 let _ = stop_rx.await;
             };
-            let _ = runtime.block_on(serve_tls(listener, stop, tls));
+            let _ = runtime.block_on(serve_state(listener, stop, tls, state));
             runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
         })?;
-        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread), tls: is_tls })
+        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread), tls: is_tls, recording })
     }
 
     /// The bound address (with the actual port when port 0 was asked for).
@@ -246,6 +274,19 @@ impl RunningTarget {
     pub fn ws_url(&self) -> String {
         let scheme = if self.tls { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// What a recording target received so far (see [`record`] for the format); `None` when it does
+    /// not record.
+    pub fn requests(&self) -> Option<serde_json::Value> {
+        self.recording.as_ref().and_then(|state| state.log.as_ref()).map(record::RequestLog::summary)
+    }
+
+    /// Forgets the requests a recording target received so far.
+    pub fn clear_requests(&self) {
+        if let Some(log) = self.recording.as_ref().and_then(|state| state.log.as_ref()) {
+            log.clear();
+        }
     }
 
     /// Stops accepting, lets in-flight requests finish briefly, and returns once the server thread has

@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
 use crate::body::TargetBody;
+use crate::record::{LOG_PATH, RequestLog, generic_answer};
 
 /// Longest accepted `/delay/{ms}` or `/stall/{ms}` (10 minutes).
 pub(crate) const MAX_WAIT_MS: u64 = 600_000;
@@ -90,12 +91,24 @@ pub(crate) struct State {
     stalled_until: AtomicU64,
     /// The `/ws/broadcast` clients' channel.
     hub: Arc<crate::ws::Hub>,
+    /// What the server received, when it records (see [`crate::record`]).
+    pub(crate) log: Option<RequestLog>,
 }
 
 impl State {
     /// Fresh state with no stall.
     pub(crate) fn new() -> Self {
-        Self { epoch: Instant::now(), stalled_until: AtomicU64::new(0), hub: Arc::new(crate::ws::Hub::new()) }
+        Self {
+            epoch: Instant::now(),
+            stalled_until: AtomicU64::new(0),
+            hub: Arc::new(crate::ws::Hub::new()),
+            log: None,
+        }
+    }
+
+    /// Fresh state that records every request and answers unknown paths with a generic document.
+    pub(crate) fn recording() -> Self {
+        Self { log: Some(RequestLog::default()), ..Self::new() }
     }
 
     /// Holds back every response until `wait` from now (a longer pending stall wins).
@@ -218,7 +231,7 @@ pub(crate) fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Decodes form-urlencoded text: `+` is a space, `%XX` a byte; malformed escapes are kept as they are.
-fn form_decode(raw: &str) -> String {
+pub(crate) fn form_decode(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -273,7 +286,22 @@ pub(crate) async fn handle(
     if let Some(endpoint) = crate::ws::route(req.uri().path(), req.uri().query()) {
         return Ok(crate::ws::upgrade(req, endpoint, state.hub.clone()));
     }
-    let response = match Route::parse(req.uri().path(), req.uri().query()) {
+    let (parts, body) = req.into_parts();
+    let body = match &state.log {
+        None => RequestBody::Streaming(body),
+        Some(log) => {
+            let bytes = match read_body(body).await {
+                Ok(bytes) => bytes,
+                Err(response) => return Ok(response),
+            };
+            if parts.uri.path() == LOG_PATH {
+                return Ok(log_endpoint(&parts.method, log));
+            }
+            log.record(&parts, &bytes);
+            RequestBody::Buffered(bytes)
+        }
+    };
+    let response = match Route::parse(parts.uri.path(), parts.uri.query()) {
         Route::Root => text(StatusCode::OK, ROOT_BODY),
         Route::Json => {
             respond(StatusCode::OK, JSON, TargetBody::full(Bytes::from_static(JSON_BODY.as_bytes())))
@@ -285,8 +313,8 @@ pub(crate) async fn handle(
         }
         Route::Status(Some(status)) => status_response(status),
         Route::Bytes(Some(len)) => respond(StatusCode::OK, BINARY, TargetBody::fill(len)),
-        Route::Echo => echo(req).await,
-        Route::Login if req.method() == Method::POST => login(req).await,
+        Route::Echo => echo(parts, body).await,
+        Route::Login if parts.method == Method::POST => login(parts, body).await,
         Route::Login => {
             let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use POST\n");
             response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
@@ -324,7 +352,13 @@ pub(crate) async fn handle(
         }
         Route::Status(None) => text(StatusCode::BAD_REQUEST, "invalid status: expected 200..=599\n"),
         Route::Bytes(None) => text(StatusCode::BAD_REQUEST, "invalid size: expected 0..=104857600 bytes\n"),
-        Route::Item(None) | Route::NotFound => text(StatusCode::NOT_FOUND, "not found\n"),
+        Route::NotFound => match &body {
+            RequestBody::Buffered(bytes) => {
+                respond(StatusCode::OK, JSON, TargetBody::full(generic_answer(&parts, bytes).to_string()))
+            }
+            RequestBody::Streaming(_) => text(StatusCode::NOT_FOUND, "not found\n"),
+        },
+        Route::Item(None) => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     state.wait_stall().await;
     Ok(response)
@@ -350,10 +384,41 @@ async fn read_body(body: Incoming) -> Result<Bytes, Response<TargetBody>> {
     }
 }
 
+/// A request body: still to read, or already read by a recording server.
+enum RequestBody {
+    /// Not read yet.
+    Streaming(Incoming),
+    /// Read whole.
+    Buffered(Bytes),
+}
+
+impl RequestBody {
+    /// The whole body, or the error response to send instead.
+    async fn bytes(self) -> Result<Bytes, Response<TargetBody>> {
+        match self {
+            Self::Streaming(body) => read_body(body).await,
+            Self::Buffered(bytes) => Ok(bytes),
+        }
+    }
+}
+
+/// `/_hornet/requests` of a recording server: GET reads the log, DELETE clears it (and answers what
+/// it held).
+fn log_endpoint(method: &Method, log: &RequestLog) -> Response<TargetBody> {
+    let summary = log.summary();
+    if method == Method::DELETE {
+        log.clear();
+    } else if method != Method::GET {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "use GET or DELETE\n");
+        response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, DELETE"));
+        return response;
+    }
+    respond(StatusCode::OK, JSON, TargetBody::full(summary.to_string()))
+}
+
 /// `/echo`: the request as JSON.
-async fn echo(req: Request<Incoming>) -> Response<TargetBody> {
-    let (parts, body) = req.into_parts();
-    let body = match read_body(body).await {
+async fn echo(parts: http::request::Parts, body: RequestBody) -> Response<TargetBody> {
+    let body = match body.bytes().await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -381,9 +446,8 @@ async fn echo(req: Request<Incoming>) -> Response<TargetBody> {
 }
 
 /// `POST /login`: a random token for any credentials, and a session cookie.
-async fn login(req: Request<Incoming>) -> Response<TargetBody> {
-    let (parts, body) = req.into_parts();
-    let body = match read_body(body).await {
+async fn login(parts: http::request::Parts, body: RequestBody) -> Response<TargetBody> {
+    let body = match body.bytes().await {
         Ok(body) => body,
         Err(response) => return response,
     };

@@ -435,3 +435,68 @@ fn html_page_has_items_and_a_csrf_field() {
     assert_eq!(page.matches("class=\"item\"").count(), 3);
     assert!(page.contains("value=\"csrf-token-42\""));
 }
+
+fn recording_target() -> RunningTarget {
+    RunningTarget::start_recording(TargetOptions::default(), false).unwrap()
+}
+
+#[test]
+fn recording_target_answers_unknown_paths_with_a_generic_document() {
+    let t = recording_target();
+    let mut client = Client::connect(t.addr());
+    let reply = client.request(
+        "POST",
+        "/api/v1/users?page=2",
+        &[("content-type", "application/json")],
+        br#"{"name":"ann"}"#,
+    );
+    assert_eq!(reply.status, 200);
+    let doc = reply.json();
+    assert_eq!(doc["token"], "corpus-token");
+    assert_eq!(doc["json"], serde_json::json!({"name": "ann"}));
+    assert_eq!(doc["args"], serde_json::json!({"page": "2"}));
+    assert_eq!(doc["headers"]["Content-Type"], "application/json");
+    // Known routes keep their behaviour.
+    assert_eq!(client.get("/").text(), "hornet target\n");
+    assert_eq!(client.get("/items/abc").status, 404);
+}
+
+#[test]
+fn recording_target_logs_requests_per_route_and_clears_on_delete() {
+    let t = recording_target();
+    let mut client = Client::connect(t.addr());
+    client.request(
+        "POST",
+        "/users/7",
+        &[("content-type", "application/json"), ("x-key", "k1")],
+        br#"{"n":1}"#,
+    );
+    client.request(
+        "POST",
+        "/users/8",
+        &[("content-type", "application/json"), ("x-key", "k1")],
+        br#"{"n":2}"#,
+    );
+    client.get("/json?q=a");
+    let log = client.get("/_hornet/requests").json();
+    assert_eq!(log, t.requests().unwrap(), "the endpoint and the in-process API agree");
+    assert_eq!(log["total"], 3, "{log}");
+    let users = &log["routes"]["POST /users/{n}"];
+    assert_eq!(users["count"], 2);
+    assert_eq!(users["fields"]["header:x-key"]["values"], serde_json::json!(["k1"]));
+    assert_eq!(users["fields"]["json:n"]["values"], serde_json::json!(["1", "2"]));
+    assert_eq!(log["routes"]["GET /json"]["fields"]["query:q"]["values"], serde_json::json!(["a"]));
+    let cleared = client.request("DELETE", "/_hornet/requests", &[], b"").json();
+    assert_eq!(cleared["total"], 3, "DELETE answers what the log held");
+    assert_eq!(t.requests().unwrap()["total"], 0);
+    t.clear_requests();
+    assert_eq!(client.request("PUT", "/_hornet/requests", &[], b"").status, 405);
+}
+
+#[test]
+fn plain_target_neither_records_nor_answers_unknown_paths() {
+    let t = target();
+    assert!(t.requests().is_none());
+    assert_eq!(get(&t, "/_hornet/requests").status, 404);
+    assert_eq!(get(&t, "/api/users").status, 404);
+}
