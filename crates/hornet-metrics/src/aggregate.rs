@@ -13,8 +13,8 @@ use crate::recorder::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats,
 use crate::report::{
     Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, GENERATOR_CPU,
     GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, Protocol, REQUEST_RATE,
-    REQUESTS_DROPPED, RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, SCHEMA, WS_CONNECT_TIME,
-    WS_RTT,
+    REQUESTS_DROPPED, RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, RunMeta, SCHEMA,
+    WS_CONNECT_TIME, WS_RTT,
 };
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 
@@ -52,29 +52,6 @@ pub struct LiveSnapshot {
     /// The generator's CPU use during the latest tick (percent of all cores), as given to
     /// [`Aggregator::record_generator`]; `None` when it was not recorded for that tick.
     pub cpu_percent: Option<f64>,
-}
-
-/// What the report needs to know about the run besides its metrics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunMeta {
-    /// Path of the script, if any.
-    pub script: Option<String>,
-    /// Base URL targeted.
-    pub target: Option<String>,
-    /// Wall-clock start of the run.
-    pub started_at: SystemTime,
-    /// Measured duration of the run: the denominator of run-wide rates.
-    pub duration: Duration,
-    /// Seed of the run's random number generators.
-    pub seed: u64,
-    /// The planned phases, as JSON.
-    pub phases: serde_json::Value,
-    /// True if the run was stopped early.
-    pub interrupted: bool,
-    /// Version of hornet.
-    pub hornet_version: String,
-    /// The command line.
-    pub command: String,
 }
 
 /// One endpoint's figures for a live table (Locust's columns): cumulative since the start, plus
@@ -848,17 +825,7 @@ mod tests {
     use crate::recorder::{EndpointId, Recorder};
 
     fn meta() -> RunMeta {
-        RunMeta {
-            script: None,
-            target: None,
-            started_at: UNIX_EPOCH,
-            duration: Duration::from_secs(1),
-            seed: 0,
-            phases: serde_json::Value::Null,
-            interrupted: false,
-            hornet_version: "0".into(),
-            command: String::new(),
-        }
+        RunMeta { hornet_version: "0".into(), ..RunMeta::for_tests(Duration::from_secs(1)) }
     }
 
     fn lags(us: u64, n: usize) -> Interval {

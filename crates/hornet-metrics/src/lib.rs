@@ -17,7 +17,7 @@ pub mod report;
 pub mod timeline;
 pub mod wire;
 
-pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot, RunMeta};
+pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot};
 pub use apdex::{Apdex, ApdexRating};
 pub use generator::{
     CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,
@@ -26,7 +26,7 @@ pub use hist::{HistogramError, decode_histogram, encode_histogram};
 pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use recorder::{EndpointId, Interval, Recorder};
 pub use report::{
-    CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, Summary,
+    CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,
 };
 pub use timeline::{Tier, TimelinePolicy};
 pub use wire::{WireEndpoint, WireErrors, WireHist, WireInterval};

@@ -4,6 +4,7 @@
 //! The format is documented in `docs/report-format.md`.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -155,6 +156,49 @@ pub struct CheckReport {
     /// The figures behind the outcome (`http.response_time.p95 was 212.4`), or why the check could
     /// not be evaluated (``metric `x` does not exist``).
     pub detail: String,
+}
+
+/// What the report needs to know about the run besides its metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMeta {
+    /// Path of the script, if any.
+    pub script: Option<String>,
+    /// Base URL targeted.
+    pub target: Option<String>,
+    /// Wall-clock start of the run.
+    pub started_at: SystemTime,
+    /// Measured duration of the run: the denominator of run-wide rates.
+    pub duration: Duration,
+    /// Seed of the run's random number generators.
+    pub seed: u64,
+    /// The planned phases, as JSON.
+    pub phases: serde_json::Value,
+    /// True if the run was stopped early.
+    pub interrupted: bool,
+    /// Version of hornet.
+    pub hornet_version: String,
+    /// The command line.
+    pub command: String,
+}
+
+impl RunMeta {
+    /// A run for tests to build reports from: no script nor target, started at the Unix epoch,
+    /// seed 0, no phases, not interrupted, hornet `0.1.0`, an empty command, measured over
+    /// `duration`. Tests change what they need with `RunMeta { seed: 7, ..RunMeta::for_tests(d) }`.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn for_tests(duration: Duration) -> RunMeta {
+        RunMeta {
+            script: None,
+            target: None,
+            started_at: std::time::UNIX_EPOCH,
+            duration,
+            seed: 0,
+            phases: serde_json::Value::Null,
+            interrupted: false,
+            hornet_version: "0.1.0".to_owned(),
+            command: String::new(),
+        }
+    }
 }
 
 /// Description of the run.

@@ -13,12 +13,10 @@ fn meta(duration: Duration) -> RunMeta {
         script: Some("load.yml".into()),
         target: Some("http://127.0.0.1:8080".into()),
         started_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
-        duration,
         seed: 42,
         phases: serde_json::json!([{"duration": 10, "arrivalRate": 5}]),
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
         command: "hornet run load.yml".into(),
+        ..RunMeta::for_tests(duration)
     }
 }
 

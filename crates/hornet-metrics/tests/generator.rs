@@ -1,7 +1,7 @@
 //! The generator's self-measurement: CPU readings, and the warnings raised once each when the
 //! generator falls behind its schedule or saturates its CPU.
 
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hornet_metrics::{Aggregator, Interval, Recorder, Report, RunMeta, process_cpu_seconds};
 
@@ -14,17 +14,7 @@ fn aggregator() -> Aggregator {
 }
 
 fn report(agg: &Aggregator) -> Report {
-    agg.report(RunMeta {
-        script: None,
-        target: None,
-        started_at: UNIX_EPOCH,
-        duration: Duration::from_secs(1),
-        seed: 0,
-        phases: serde_json::Value::Null,
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
-        command: String::new(),
-    })
+    agg.report(RunMeta::for_tests(Duration::from_secs(1)))
 }
 
 /// A tick's interval with `n` arrivals `us` late, then `high` arrivals `high_us` late.

@@ -42,7 +42,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::Duration;
 
     use hornet_metrics::{Aggregator, Recorder, RunMeta, Timings};
 
@@ -56,15 +56,9 @@ mod tests {
         let mut agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
         agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
         agg.report(RunMeta {
-            script: None,
-            target: None,
-            started_at: UNIX_EPOCH,
-            duration: Duration::from_secs(1),
             seed: 1,
-            phases: serde_json::Value::Null,
-            interrupted: false,
-            hornet_version: "0.1.0".into(),
             command: "hornet".into(),
+            ..RunMeta::for_tests(Duration::from_secs(1))
         })
     }
 

@@ -60,12 +60,10 @@ fn report(endpoints: &[Ep], secs: u64) -> Report {
         script: Some("bench.yml".into()),
         target: Some("http://127.0.0.1:8080".into()),
         started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        duration: Duration::from_secs(secs),
         seed: 1,
         phases: serde_json::json!([]),
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
         command: "hornet run bench.yml".into(),
+        ..RunMeta::for_tests(Duration::from_secs(secs))
     })
 }
 

@@ -41,12 +41,11 @@ fn meta(ticks: u64, interrupted: bool) -> RunMeta {
         script: Some("examples/shop & <co>.yml".into()),
         target: Some("http://127.0.0.1:8080/?a=1&b=<2>".into()),
         started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        duration: Duration::from_secs(ticks),
         seed: 42,
         phases: serde_json::json!([{"duration": ticks, "arrivalRate": 50}]),
         interrupted,
-        hornet_version: "0.1.0".into(),
         command: "hornet run examples/shop.yml -o \"report.html\"".into(),
+        ..RunMeta::for_tests(Duration::from_secs(ticks))
     }
 }
 

@@ -61,12 +61,10 @@ fn report_with(lag_us: u64, corrected_ms: Option<u64>) -> Report {
         script: Some("examples/shop.yml".into()),
         target: Some("http://127.0.0.1:8080".into()),
         started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        duration: Duration::from_secs(4),
         seed: 7,
         phases: serde_json::json!([{"duration": 4, "arrivalRate": 25}]),
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
         command: "hornet run examples/shop.yml".into(),
+        ..RunMeta::for_tests(Duration::from_secs(4))
     })
 }
 
@@ -411,17 +409,7 @@ fn interrupted_and_empty_runs() {
     r.run.interrupted = true;
     assert!(summary(&r).contains("INTERRUPTED: the run was stopped early"));
 
-    let empty = Aggregator::new(vec!["GET /".into()], vec![]).report(RunMeta {
-        script: None,
-        target: None,
-        started_at: UNIX_EPOCH,
-        duration: Duration::ZERO,
-        seed: 0,
-        phases: serde_json::Value::Null,
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
-        command: String::new(),
-    });
+    let empty = Aggregator::new(vec!["GET /".into()], vec![]).report(RunMeta::for_tests(Duration::ZERO));
     let text = summary(&empty);
     assert_eq!(row(&text, "GET /")[..6], ["GET /", "0", "0", "0.0", "-", "-"]);
     assert_eq!(row(&text, "Total")[..6], ["Total", "0", "0", "0.0", "-", "-"]);

@@ -67,15 +67,10 @@ fn measure(per_tick: usize, ticks: u32, with_checks: bool) -> (Duration, Value) 
 
 fn meta() -> hornet_metrics::RunMeta {
     hornet_metrics::RunMeta {
-        script: None,
-        target: None,
         started_at: std::time::SystemTime::now(),
-        duration: Duration::ZERO,
         seed: 1,
-        phases: Value::Null,
-        interrupted: false,
         hornet_version: "test".into(),
-        command: String::new(),
+        ..hornet_metrics::RunMeta::for_tests(Duration::ZERO)
     }
 }
 

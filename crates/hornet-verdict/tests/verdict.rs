@@ -1,6 +1,6 @@
 //! Checks evaluated on reports built through the metrics pipeline.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use hornet_metrics::{Aggregator, ApdexRating, ErrorKind, Recorder, Report, RunMeta, Timings};
 use hornet_script::expr::Expr;
@@ -19,17 +19,7 @@ fn ms(n: u64) -> Timings {
 }
 
 fn meta() -> RunMeta {
-    RunMeta {
-        script: None,
-        target: None,
-        started_at: UNIX_EPOCH,
-        duration: Duration::from_secs(10),
-        seed: 1,
-        phases: serde_json::Value::Null,
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
-        command: "hornet run".into(),
-    }
+    RunMeta { seed: 1, command: "hornet run".into(), ..RunMeta::for_tests(Duration::from_secs(10)) }
 }
 
 /// 20 VUs, 2 of them failed (10 %). `ITEMS`: 100 responses, 95 at 1 ms and 5 at 200 ms, so its p95

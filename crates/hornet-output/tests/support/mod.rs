@@ -71,12 +71,10 @@ pub fn report() -> Report {
         script: Some("examples/shop & co.yml".into()),
         target: Some("http://127.0.0.1:8080".into()),
         started_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
-        duration: Duration::from_millis(3_500),
         seed: 7,
         phases: serde_json::json!([{"duration": 3, "arrivalRate": 4}]),
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
         command: "hornet run \"examples/shop & co.yml\" --csv out".into(),
+        ..RunMeta::for_tests(Duration::from_millis(3_500))
     });
     let check = |name: &str, ok: bool, strict: bool, detail: &str| CheckReport {
         name: name.into(),
@@ -107,15 +105,10 @@ pub fn empty_report() -> Report {
     let mut agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
     agg.add_tick(Duration::from_secs(1), vec![Recorder::new(1, 1).take_interval()], 0);
     agg.report(RunMeta {
-        script: None,
-        target: None,
         started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        duration: Duration::from_secs(1),
         seed: 1,
-        phases: serde_json::Value::Null,
-        interrupted: false,
-        hornet_version: "0.1.0".into(),
         command: "hornet".into(),
+        ..RunMeta::for_tests(Duration::from_secs(1))
     })
 }
 
