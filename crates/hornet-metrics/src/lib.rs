@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod apdex;
 pub mod generator;
 pub mod hist;
+pub mod interval;
 pub mod kinds;
 pub mod recorder;
 pub mod report;
@@ -23,8 +24,9 @@ pub use generator::{
     CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,
 };
 pub use hist::{HistogramError, decode_histogram, encode_histogram};
+pub use interval::Interval;
 pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
-pub use recorder::{EndpointId, Interval, Recorder};
+pub use recorder::{EndpointId, Recorder};
 pub use report::{
     CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,
 };

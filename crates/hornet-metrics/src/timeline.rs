@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::generator::CpuStats;
 use crate::hist::{Hist, decode_histogram};
-use crate::recorder::{ErrorSlots, Interval, KINDS, WsStats, add_code};
+use crate::interval::{ErrorSlots, Interval, KINDS, WsStats, add_code};
 use crate::report::Summary;
 
 /// One downsampling step: points older than `min_age` are merged into points `width` long.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hist::{Hist, HistogramError, decode_histogram, encode_histogram};
-use crate::recorder::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
+use crate::interval::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
 
 /// Most endpoints, scenarios or status codes one wire interval may carry.
 const MAX_ITEMS: usize = 1 << 16;
