@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::kinds::ErrorKind;
+use crate::kinds::{EXPECT_KINDS, ErrorKind};
 
 pub use crate::apdex::{Apdex, ApdexRating};
 pub use crate::hist::{HistogramError, decode_histogram, encode_histogram};
@@ -142,6 +142,19 @@ pub struct GeneratorReport {
     /// Highest single-tick reading, percent.
     pub cpu_max: f64,
 }
+
+/// Name of the check on `expect` results in [`Report::checks`] (strict: failed expectations fail
+/// the run).
+pub const EXPECTATIONS_CHECK: &str = "expectations";
+
+/// The timing-breakdown summaries, in the order of a request's life, with their short labels.
+pub const TIMING_BREAKDOWN: [(&str, &str); 5] = [
+    ("http.dns", "dns"),
+    ("http.connect", "connect"),
+    ("http.tls", "tls"),
+    ("http.wait", "wait (TTFB)"),
+    ("http.receive", "receive"),
+];
 
 /// The outcome of one check of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,6 +350,18 @@ impl EndpointExpectations {
     /// Checks evaluated (held or failed).
     pub fn evaluated(&self) -> u64 {
         self.ok.saturating_add(self.failed)
+    }
+
+    /// `(kind, held, failed)` for every kind evaluated, in report order: the known kinds in the
+    /// order of [`EXPECT_KINDS`], then the others by name.
+    pub fn by_kind(&self) -> Vec<(&str, u64, u64)> {
+        let order = |kind: &str| EXPECT_KINDS.iter().position(|k| *k == kind).unwrap_or(EXPECT_KINDS.len());
+        let mut kinds: Vec<&str> =
+            self.ok_by_kind.keys().chain(self.failed_by_kind.keys()).map(String::as_str).collect();
+        kinds.sort_unstable_by_key(|k| (order(k), *k));
+        kinds.dedup();
+        let count = |m: &BTreeMap<String, u64>, kind: &str| m.get(kind).copied().unwrap_or(0);
+        kinds.into_iter().map(|k| (k, count(&self.ok_by_kind, k), count(&self.failed_by_kind, k))).collect()
     }
 }
 

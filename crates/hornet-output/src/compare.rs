@@ -63,6 +63,7 @@ use comfy_table::{CellAlignment, Table};
 use hornet_metrics::report::RESPONSE_TIME;
 use hornet_metrics::{HistogramError, Report, Summary, decode_histogram};
 
+use crate::escape::html_line;
 use crate::format;
 
 /// The default threshold: 10 %.
@@ -642,23 +643,6 @@ pub fn render_text(c: &Comparison) -> String {
     out
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The comparison as an HTML fragment (a `<section class="hornet-compare">` with a small scoped
 /// stylesheet, the table, the endpoints found in only one run and the result) for the HTML report
 /// to include. Every string from the reports is escaped. Verdict cells and endpoint rows carry the
@@ -679,7 +663,7 @@ pub fn render_html_section(c: &Comparison) -> String {
         out,
         "<p>Response times issued to last byte; threshold {}. A change counts only if it exceeds the \
          threshold and the runs&#39; 99% intervals do not overlap.</p>",
-        escape(&threshold_text(c.threshold))
+        html_line(&threshold_text(c.threshold))
     );
     out.push_str(
         "<table>\n<thead><tr><th>Endpoint</th><th>Metric</th><th>Baseline</th><th>Candidate</th>\
@@ -694,7 +678,7 @@ pub fn render_html_section(c: &Comparison) -> String {
                 let _ = write!(
                     out,
                     "<th rowspan=\"{rows}\" scope=\"rowgroup\">{}<br><span class=\"{}\">{}</span></th>",
-                    escape(&e.name),
+                    html_line(&e.name),
                     e.verdict.as_str(),
                     e.verdict.as_str()
                 );
@@ -703,13 +687,13 @@ pub fn render_html_section(c: &Comparison) -> String {
                 out,
                 "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"{}\">{}</td><td>{}</td></tr>",
-                escape(m.name),
-                escape(&kind.value(m.baseline)),
-                escape(&kind.value(m.candidate)),
-                escape(&change_text(m)),
+                html_line(m.name),
+                html_line(&kind.value(m.baseline)),
+                html_line(&kind.value(m.candidate)),
+                html_line(&change_text(m)),
                 m.verdict.as_str(),
                 m.verdict.as_str(),
-                escape(&m.note)
+                html_line(&m.note)
             );
         }
     }
@@ -720,14 +704,14 @@ pub fn render_html_section(c: &Comparison) -> String {
         }
         let _ = write!(out, "<p>{title}:</p>\n<ul>");
         for n in names {
-            let _ = write!(out, "<li>{}</li>", escape(n));
+            let _ = write!(out, "<li>{}</li>", html_line(n));
         }
         out.push_str("</ul>\n");
     };
     list(&mut out, "Only in the baseline (not compared)", &c.only_in_baseline);
     list(&mut out, "Only in the candidate (not compared)", &c.only_in_candidate);
     let (verdict, line) = result_line(c);
-    let _ = writeln!(out, "<p class=\"result {}\">Result: {}</p>", verdict.as_str(), escape(&line));
+    let _ = writeln!(out, "<p class=\"result {}\">Result: {}</p>", verdict.as_str(), html_line(&line));
     out.push_str("</section>\n");
     out
 }

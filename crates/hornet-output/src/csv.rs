@@ -50,6 +50,8 @@ use hdrhistogram::Histogram;
 use hornet_metrics::report::{REQUEST_RATE, RESPONSE_TIME};
 use hornet_metrics::{Protocol, Report, Summary, decode_histogram};
 
+use crate::format::{per_sec, shortest};
+
 /// The percentiles of Locust's `PERCENTILES_TO_REPORT`, as quantiles and as column names.
 const PERCENTILES: [(f64, &str); 11] = [
     (0.5, "50%"),
@@ -163,21 +165,6 @@ pub(crate) fn split_method(name: &str) -> (&str, &str) {
     }
 }
 
-/// Milliseconds as written: shortest form that reads back as the same number (`2.351`, `100`).
-fn ms(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { "0".to_owned() }
-}
-
-/// A rate or an average as written: shortest round-trip form, like Python's `repr`.
-fn num(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { "0".to_owned() }
-}
-
-/// `n / d`, 0 when `d` is 0.
-fn ratio(n: u64, d: f64) -> f64 {
-    if d > 0.0 { n as f64 / d } else { 0.0 }
-}
-
 /// Milliseconds (µs precision) to whole microseconds.
 fn to_us(ms: f64) -> u64 {
     if ms.is_finite() && ms > 0.0 { (ms * 1000.0).round() as u64 } else { 0 }
@@ -198,7 +185,7 @@ fn percentile_cells(s: &Summary, histogram: Option<&str>, what: &str) -> io::Res
     let b64 =
         histogram.ok_or_else(|| invalid(format!("{what}: the report has no response-time histogram")))?;
     let h = decode_histogram(b64).map_err(|e| invalid(format!("{what}: {e}")))?;
-    Ok(PERCENTILES.iter().map(|&(q, _)| ms(quantile_ms(&h, q, to_us(s.min), to_us(s.max)))).collect())
+    Ok(PERCENTILES.iter().map(|&(q, _)| shortest(quantile_ms(&h, q, to_us(s.min), to_us(s.max)))).collect())
 }
 
 /// One `_stats.csv` row.
@@ -215,7 +202,7 @@ fn stats_row(
     fps: f64,
     percentiles: Vec<String>,
 ) -> Vec<String> {
-    let lat = |v: f64| if s.count == 0 { "0".to_owned() } else { ms(v) };
+    let lat = |v: f64| if s.count == 0 { "0".to_owned() } else { shortest(v) };
     let avg_size = if responses == 0 { 0.0 } else { bytes as f64 / responses as f64 };
     let mut row = vec![
         method.to_owned(),
@@ -226,9 +213,9 @@ fn stats_row(
         lat(s.mean),
         lat(s.min),
         lat(s.max),
-        num(avg_size),
-        num(rps),
-        num(fps),
+        shortest(avg_size),
+        shortest(rps),
+        shortest(fps),
     ];
     row.extend(percentiles);
     row
@@ -253,8 +240,8 @@ fn stats(report: &Report) -> io::Result<String> {
             &e.summary,
             e.bytes_received,
             e.responses,
-            ratio(e.requests, secs),
-            ratio(e.failures, secs),
+            per_sec(e.requests, secs),
+            per_sec(e.failures, secs),
             pct,
         );
         w.write_record(&row).map_err(csv_err)?;
@@ -267,7 +254,7 @@ fn stats(report: &Report) -> io::Result<String> {
     )?;
     let requests = report.counter("http.requests");
     let failures = report.counter("errors");
-    let rps = report.aggregate.rates.get(REQUEST_RATE).copied().unwrap_or_else(|| ratio(requests, secs));
+    let rps = report.aggregate.rates.get(REQUEST_RATE).copied().unwrap_or_else(|| per_sec(requests, secs));
     let row = stats_row(
         "",
         AGGREGATED,
@@ -277,7 +264,7 @@ fn stats(report: &Report) -> io::Result<String> {
         report.counter("http.downloaded_bytes"),
         report.counter("http.responses"),
         rps,
-        ratio(failures, secs),
+        per_sec(failures, secs),
         pct,
     );
     w.write_record(&row).map_err(csv_err)?;
@@ -335,10 +322,10 @@ impl Cumulative {
                 let mean_us =
                     (self.sum_us / self.count as f64).round().clamp(self.min_us as f64, self.max_us as f64);
                 [
-                    ms(quantile_ms(h, 0.5, self.min_us, self.max_us)),
-                    ms(mean_us / 1000.0),
-                    ms(self.min_us as f64 / 1000.0),
-                    ms(self.max_us as f64 / 1000.0),
+                    shortest(quantile_ms(h, 0.5, self.min_us, self.max_us)),
+                    shortest(mean_us / 1000.0),
+                    shortest(self.min_us as f64 / 1000.0),
+                    shortest(self.max_us as f64 / 1000.0),
                 ]
             }
             _ => ["0".to_owned(), "0".to_owned(), "0".to_owned(), "0".to_owned()],
@@ -392,8 +379,8 @@ fn history(report: &Report) -> io::Result<String> {
             .rates
             .get(REQUEST_RATE)
             .copied()
-            .unwrap_or_else(|| ratio(counter("http.requests"), p.duration_s));
-        let fps = ratio(counter("errors"), p.duration_s);
+            .unwrap_or_else(|| per_sec(counter("http.requests"), p.duration_s));
+        let fps = per_sec(counter("errors"), p.duration_s);
         let [median, mean, min, max] = cumulative.cells();
         let avg_size = if responses == 0 { 0.0 } else { bytes as f64 / responses as f64 };
         let mut row = vec![
@@ -405,7 +392,7 @@ fn history(report: &Report) -> io::Result<String> {
             format!("{fps:.6}"),
         ];
         row.extend(pct);
-        row.extend([requests.to_string(), failures.to_string(), median, mean, min, max, num(avg_size)]);
+        row.extend([requests.to_string(), failures.to_string(), median, mean, min, max, shortest(avg_size)]);
         w.write_record(&row).map_err(csv_err)?;
     }
     finish(w)
@@ -444,11 +431,11 @@ mod tests {
 
     #[test]
     fn numbers_are_written_in_their_shortest_form() {
-        assert_eq!(ms(2.351), "2.351");
-        assert_eq!(ms(100.0), "100");
-        assert_eq!(ms(0.0), "0");
-        assert_eq!(num(1.0 / 3.0), "0.3333333333333333");
-        assert_eq!(num(f64::NAN), "0");
+        assert_eq!(shortest(2.351), "2.351");
+        assert_eq!(shortest(100.0), "100");
+        assert_eq!(shortest(0.0), "0");
+        assert_eq!(shortest(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(shortest(f64::NAN), "0");
         assert_eq!(to_us(2.351), 2351);
     }
 }

@@ -1,9 +1,11 @@
-//! Number, duration and text formatting shared by the outputs.
+//! Number, duration and text formatting shared by the outputs and the live views (the status
+//! line, the terminal dashboard and the web UI): every number hornet shows is written by a
+//! function of this module.
 
 use std::time::Duration;
 
 /// Elapsed time as `12s`, `1m05s` or `2h03m04s`.
-pub(crate) fn elapsed(d: Duration) -> String {
+pub fn elapsed(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s}s"),
@@ -13,7 +15,7 @@ pub(crate) fn elapsed(d: Duration) -> String {
 }
 
 /// A duration in seconds for the summary header: `9.87 s`, `2m05.3s`, `1h02m03s`.
-pub(crate) fn seconds(s: f64) -> String {
+pub fn seconds(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return "-".to_owned();
     }
@@ -40,12 +42,12 @@ pub fn ms(v: f64) -> String {
 }
 
 /// A rate per second with one decimal.
-pub(crate) fn rate(v: f64) -> String {
+pub fn rate(v: f64) -> String {
     if v.is_finite() { format!("{v:.1}") } else { "-".to_owned() }
 }
 
 /// A byte count in binary units: `512 B`, `1.5 KiB`, `3.2 MiB`.
-pub(crate) fn bytes(v: f64) -> String {
+pub fn bytes(v: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     if !v.is_finite() || v < 0.0 {
         return "-".to_owned();
@@ -60,13 +62,24 @@ pub(crate) fn bytes(v: f64) -> String {
 }
 
 /// `part / whole` as a percentage with one decimal, `-` when `whole` is 0.
-pub(crate) fn percent(part: u64, whole: u64) -> String {
+pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 { "-".to_owned() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+}
+
+/// A number for a machine-read file (CSV): the shortest form that reads back as the same number
+/// (`2.351`, `100`), like Python's `repr`; `0` when not finite.
+pub fn shortest(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { "0".to_owned() }
+}
+
+/// `n` events over `seconds`, per second; 0 for a duration that is not positive.
+pub fn per_sec(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 && seconds.is_finite() { n as f64 / seconds } else { 0.0 }
 }
 
 /// Text from a script or a server on one line: control characters (newlines, escape sequences)
 /// become spaces and the text is cut to `max` characters, ending in `...` when cut.
-pub(crate) fn one_line(s: &str, max: usize) -> String {
+pub fn one_line(s: &str, max: usize) -> String {
     let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let clean = clean.trim();
     if clean.chars().count() <= max {
@@ -99,6 +112,13 @@ mod tests {
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(percent(1, 0), "-");
         assert_eq!(rate(2.0 / 3.0), "0.7");
+    }
+
+    #[test]
+    fn per_sec_is_zero_without_a_duration() {
+        assert_eq!(per_sec(10, 4.0), 2.5);
+        assert_eq!(per_sec(10, 0.0), 0.0);
+        assert_eq!(per_sec(10, f64::NAN), 0.0);
     }
 
     #[test]

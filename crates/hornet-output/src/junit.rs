@@ -29,10 +29,9 @@
 use std::fmt::Write as _;
 
 use hornet_metrics::Report;
-use hornet_metrics::report::REQUEST_RATE;
+use hornet_metrics::report::{EXPECTATIONS_CHECK, REQUEST_RATE};
 
-/// Name of the check on `expect` results (`hornet_verdict::EXPECTATIONS_CHECK`).
-const EXPECTATIONS_CHECK: &str = "expectations";
+use crate::escape::{xml_attr, xml_text};
 
 /// How a test case ended.
 enum Outcome {
@@ -117,15 +116,15 @@ pub fn render_junit(report: &Report) -> String {
     let _ = writeln!(
         out,
         "  <testsuite name=\"hornet\" {counts} timestamp=\"{}\">",
-        attr(&report.run.started_at)
+        xml_attr(&report.run.started_at)
     );
     properties(&mut out, report);
     for c in &cases {
         let _ = writeln!(
             out,
             "    <testcase classname=\"{}\" name=\"{}\" time=\"0\">",
-            attr(c.classname),
-            attr(&c.name)
+            xml_attr(c.classname),
+            xml_attr(&c.name)
         );
         match c.outcome {
             Outcome::Passed => {}
@@ -133,16 +132,19 @@ pub fn render_junit(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "      <failure message=\"{}\" type=\"{kind}\">{}</failure>",
-                    attr(&c.detail),
-                    text(&c.detail)
+                    xml_attr(&c.detail),
+                    xml_text(&c.detail)
                 );
             }
             Outcome::Warned => {
-                let _ =
-                    writeln!(out, "      <skipped message=\"{}\"/>", attr(&format!("warning: {}", c.detail)));
+                let _ = writeln!(
+                    out,
+                    "      <skipped message=\"{}\"/>",
+                    xml_attr(&format!("warning: {}", c.detail))
+                );
             }
         }
-        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&c.detail));
+        let _ = writeln!(out, "      <system-out>{}</system-out>", xml_text(&c.detail));
         out.push_str("    </testcase>\n");
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
@@ -175,7 +177,7 @@ fn properties(out: &mut String, report: &Report) {
     props.extend(report.warnings.iter().map(|w| ("warning", w.clone())));
     out.push_str("    <properties>\n");
     for (name, value) in props {
-        let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", attr(name), attr(&value));
+        let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml_attr(name), xml_attr(&value));
     }
     out.push_str("    </properties>\n");
 }
@@ -185,53 +187,9 @@ fn seconds(s: f64) -> String {
     if s.is_finite() && s >= 0.0 { format!("{s:.3}") } else { "0.000".to_owned() }
 }
 
-/// True for a character XML 1.0 can carry.
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// `s` escaped for element content.
-pub(crate) fn text(s: &str) -> String {
-    escape(s, false)
-}
-
-/// `s` escaped for a double-quoted attribute value (line breaks and tabs as character references,
-/// which attribute-value normalization would otherwise turn into spaces).
-pub(crate) fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            c if !xml_char(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_drops_what_xml_cannot_carry() {
-        assert_eq!(attr(r#"a<b & "c" 'd'>"#), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
-        assert_eq!(attr("x\ny\tz\r"), "x&#10;y&#9;z&#13;");
-        assert_eq!(text("x\ny\tz"), "x\ny\tz");
-        assert_eq!(text("bell\u{7}nul\u{0}\u{FFFF}"), "bell\u{FFFD}nul\u{FFFD}\u{FFFD}");
-        assert_eq!(text("é ✓ 😀"), "é ✓ 😀");
-    }
 
     #[test]
     fn seconds_have_three_decimals() {

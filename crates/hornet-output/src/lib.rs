@@ -1,14 +1,19 @@
-//! Outputs: the live status line and progress block shown during a run, the end-of-run summary
-//! rendered from a [`Report`] alone, and the JSON report file.
+//! Outputs, each rendered from a [`Report`] alone: the end-of-run summary, the JSON report file,
+//! the HTML report ([`html`]), Locust's CSV files ([`csv`]), JUnit XML ([`junit`]), the summary
+//! JSON ([`summary_json`]) and the comparison of two runs ([`compare`]); the live status line and
+//! progress block shown during a run; and what they share: the number formatters ([`format`]),
+//! one HTML/XML escaper and the embedded assets ([`assets`]).
 //!
-//! Everything here is plain ASCII (tables use comfy-table's `ASCII_FULL_CONDENSED` preset) so it
-//! reads the same in a terminal and in a CI log.
+//! The text outputs are plain ASCII (tables use comfy-table's `ASCII_FULL_CONDENSED` preset) so they
+//! read the same in a terminal and in a CI log.
 //!
 //! [`Report`]: hornet_metrics::Report
 
+pub mod assets;
 pub mod compare;
 pub mod csv;
-mod format;
+mod escape;
+pub mod format;
 pub mod html;
 mod json;
 pub mod junit;

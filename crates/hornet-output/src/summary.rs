@@ -10,8 +10,8 @@ use hornet_metrics::report::{
     EXPECT_FAILED, EXPECT_OK, ITERATIONS_LATE, REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME,
     RESPONSE_TIME_CORRECTED,
 };
-use hornet_metrics::report::{WS_CONNECT_TIME, WS_RTT};
-use hornet_metrics::{ApdexRating, EXPECT_KINDS, Protocol, Report, Summary, is_lag_warning};
+use hornet_metrics::report::{TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT};
+use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning};
 
 use crate::format;
 
@@ -30,15 +30,6 @@ const MAX_NAME: usize = 60;
 
 /// Longest check name (a threshold or an expression) and longest check detail shown, in characters.
 const MAX_CHECK: usize = 200;
-
-/// The timing-breakdown metrics, in the order of a request's life.
-const BREAKDOWN: [(&str, &str); 5] = [
-    ("http.dns", "dns"),
-    ("http.connect", "connect"),
-    ("http.tls", "tls"),
-    ("http.wait", "wait (TTFB)"),
-    ("http.receive", "receive"),
-];
 
 /// The end-of-run summary: header, warnings (when any), per-endpoint table with a Total row from the
 /// aggregate, the latency from intended start (when it differs from the service time anywhere),
@@ -355,7 +346,7 @@ fn vusers(out: &mut String, r: &Report) {
 }
 
 fn breakdown(out: &mut String, r: &Report) {
-    let rows: Vec<Vec<String>> = BREAKDOWN
+    let rows: Vec<Vec<String>> = TIMING_BREAKDOWN
         .iter()
         .filter_map(|&(key, label)| {
             let s = r.summary(key).filter(|s| s.count > 0)?;
@@ -425,11 +416,6 @@ fn generator(out: &mut String, r: &Report) {
     );
 }
 
-/// Position of an expectation kind in report order: the known kinds first, then others by name.
-fn kind_order(kind: &str) -> (usize, &str) {
-    (EXPECT_KINDS.iter().position(|k| *k == kind).unwrap_or(EXPECT_KINDS.len()), kind)
-}
-
 fn expectations(out: &mut String, r: &Report) {
     let ok = r.counter(EXPECT_OK);
     let failed = r.counter(EXPECT_FAILED);
@@ -439,18 +425,12 @@ fn expectations(out: &mut String, r: &Report) {
     }
     let mut rows = Vec::new();
     for e in &r.endpoints {
-        let x = &e.expectations;
-        let mut kinds: Vec<&str> =
-            x.ok_by_kind.keys().chain(x.failed_by_kind.keys()).map(String::as_str).collect();
-        kinds.sort_unstable_by_key(|k| kind_order(k));
-        kinds.dedup();
-        for kind in kinds {
-            let n = |m: &std::collections::BTreeMap<String, u64>| m.get(kind).copied().unwrap_or(0);
+        for (kind, ok, failed) in e.expectations.by_kind() {
             rows.push(vec![
                 format::one_line(&e.name, MAX_NAME),
                 format::one_line(kind, MAX_NAME),
-                n(&x.ok_by_kind).to_string(),
-                n(&x.failed_by_kind).to_string(),
+                ok.to_string(),
+                failed.to_string(),
             ]);
         }
     }

@@ -1,4 +1,4 @@
-//! The page and its assets, embedded in the binary; uPlot comes from `hornet-output` (the same
+//! The page and its assets, embedded in the binary; uPlot comes from `hornet_output::assets` (the same
 //! vendored file the HTML report inlines).
 
 /// The page (all tabs).
@@ -13,9 +13,9 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     Some(match name {
         "app.js" => ("text/javascript; charset=utf-8", APP_JS),
         "app.css" => ("text/css; charset=utf-8", APP_CSS),
-        "uPlot.iife.min.js" => ("text/javascript; charset=utf-8", hornet_output::html::UPLOT_JS),
-        "uPlot.min.css" => ("text/css; charset=utf-8", hornet_output::html::UPLOT_CSS),
-        "uPlot.LICENSE" => ("text/plain; charset=utf-8", hornet_output::html::UPLOT_LICENSE),
+        "uPlot.iife.min.js" => ("text/javascript; charset=utf-8", hornet_output::assets::UPLOT_JS),
+        "uPlot.min.css" => ("text/css; charset=utf-8", hornet_output::assets::UPLOT_CSS),
+        "uPlot.LICENSE" => ("text/plain; charset=utf-8", hornet_output::assets::UPLOT_LICENSE),
         _ => return None,
     })
 }

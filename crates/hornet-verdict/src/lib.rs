@@ -39,8 +39,8 @@ pub use metric::AGGREGATIONS;
 /// `--abort-on-fail` never aborts before this much of the run has elapsed (see [`should_abort`]).
 pub const ABORT_MIN_ELAPSED: Duration = Duration::from_secs(10);
 
-/// Name of the check on `expect` results.
-pub const EXPECTATIONS_CHECK: &str = "expectations";
+/// Name of the check on `expect` results (defined with the report, which the outputs read).
+pub use hornet_metrics::report::EXPECTATIONS_CHECK;
 
 /// What a run checks, taken from its plan.
 #[derive(Debug, Clone, Default)]
