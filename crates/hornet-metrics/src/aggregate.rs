@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::generator::{CpuStats, Watch};
 use crate::hist::Hist;
 use crate::interval::{EndpointStats, ErrorSlots, Interval};
-use crate::report::{ErrorReport, Protocol};
+use crate::report::{ErrorReport, Protocol, Summary};
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 
 mod report_build;
@@ -50,38 +50,61 @@ pub struct LiveSnapshot {
     pub cpu_percent: Option<f64>,
 }
 
-/// One endpoint's figures for a live table (Locust's columns): cumulative since the start, plus
-/// its rates during the latest tick. See [`Aggregator::endpoint_rows`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EndpointRow {
-    /// The endpoint (request) name.
-    pub name: String,
+/// One endpoint's figures for a live table: cumulative since the start (or the latest reset) and
+/// its counts during the latest tick. See [`Aggregator::live_endpoints`]; the rows a live view
+/// shows are shaped from these by `hornet_output::view`.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveEndpoint<'a> {
+    /// Index of the endpoint in the plan's endpoint list.
+    pub index: usize,
     /// HTTP request or WebSocket step (then the times are connect, round-trip or wait times).
     pub protocol: Protocol,
     /// Requests sent since the start.
     pub requests: u64,
     /// Failed requests since the start (errors of every kind on this endpoint).
     pub failures: u64,
-    /// Median response time since the start, ms.
-    pub median_ms: f64,
-    /// 90th percentile response time since the start, ms.
-    pub p90_ms: f64,
-    /// 95th percentile response time since the start, ms.
-    pub p95_ms: f64,
-    /// 99th percentile response time since the start, ms.
-    pub p99_ms: f64,
-    /// Mean response time since the start, ms.
-    pub mean_ms: f64,
-    /// Fastest response since the start, ms (0 before the first).
-    pub min_ms: f64,
-    /// Slowest response since the start, ms.
-    pub max_ms: f64,
-    /// Mean bytes received per response (0 before the first).
-    pub avg_size: f64,
-    /// Requests per second during the latest tick.
-    pub current_rps: f64,
-    /// Failures per second during the latest tick.
-    pub current_failures_per_s: f64,
+    /// Responses received since the start.
+    pub responses: u64,
+    /// Response bytes received since the start.
+    pub bytes_received: u64,
+    /// Requests sent during the latest tick.
+    pub tick_requests: u64,
+    /// Failures during the latest tick.
+    pub tick_failures: u64,
+    name: &'a [String],
+    response_time: &'a Hist,
+}
+
+/// Count and exact minimum, maximum and sum of some response times, in µs, without percentiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LatencyTotals {
+    /// Number of values.
+    pub count: u64,
+    /// Smallest value, µs (`u64::MAX` when there is none).
+    pub min_us: u64,
+    /// Largest value, µs.
+    pub max_us: u64,
+    /// Sum of the values, µs.
+    pub sum_us: u64,
+}
+
+impl LiveEndpoint<'_> {
+    /// The endpoint's name (`endpoint #i` for an index past the plan's list).
+    pub fn name(&self) -> String {
+        self.name.get(self.index).cloned().unwrap_or_else(|| format!("endpoint #{}", self.index))
+    }
+
+    /// The summary of its response times since the start, ms: a few quantile look-ups in the
+    /// exact merged histogram, no encoding.
+    pub fn latency(&self) -> Summary {
+        self.response_time.summary()
+    }
+
+    /// Count, minimum, maximum and sum of its response times since the start, without percentiles.
+    pub fn latency_totals(&self) -> LatencyTotals {
+        let (min_us, max_us, sum_us) = self.response_time.stats();
+        LatencyTotals { count: self.response_time.count(), min_us, max_us, sum_us }
+    }
 }
 
 /// Per-tick figures kept for [`Aggregator::live`].
@@ -118,20 +141,8 @@ pub struct Aggregator {
     all_rt: Hist,
     /// When the statistics were last reset (time since the start of the run), if they were.
     reset_at: Option<Duration>,
-}
-
-/// A live table of endpoints that stays small with many endpoint names: see
-/// [`Aggregator::endpoint_table`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EndpointTable {
-    /// The endpoints with the most requests (ties in the plan's order), at most the limit asked for.
-    pub rows: Vec<EndpointRow>,
-    /// The other endpoints folded into one row, with how many they are. Its counts, rates, mean,
-    /// min, max and size are exact; its percentiles are 0 (not computed: that would mean merging
-    /// every folded endpoint's histogram each time).
-    pub other: Option<(usize, EndpointRow)>,
-    /// All endpoints together; percentiles from the run-wide response-time histogram.
-    pub total: EndpointRow,
+    /// The figures of an endpoint that recorded nothing yet.
+    empty: EndpointStats,
 }
 
 impl Aggregator {
@@ -159,6 +170,7 @@ impl Aggregator {
             watch: Watch::default(),
             all_rt: Hist::default(),
             reset_at: None,
+            empty: EndpointStats::default(),
         }
     }
 
@@ -294,44 +306,41 @@ impl Aggregator {
     }
 
     /// Every endpoint's figures for a live table, in the plan's order: cumulative counts and
-    /// latency (from the exact merged histograms, without encoding them) and the rates during the
-    /// latest tick. Cheap enough to call once per tick.
-    pub fn endpoint_rows(&self) -> Vec<EndpointRow> {
+    /// latency (read from the exact merged histograms on demand) and the counts of the latest tick.
+    /// Cheap enough to call once per tick; percentiles cost only for the endpoints asked.
+    pub fn live_endpoints(&self) -> Vec<LiveEndpoint<'_>> {
         let t = &self.total;
-        let empty = EndpointStats::default();
+        let empty = &self.empty;
         (0..self.endpoints.len().max(t.endpoints.len()))
             .map(|i| {
-                let (e, errors) = self.stats_of(t, i, &empty);
-                self.row(i, e, errors)
+                let (e, errors) = self.stats_of(t, i, empty);
+                let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
+                LiveEndpoint {
+                    index: i,
+                    protocol: self.protocol(i),
+                    requests: e.requests,
+                    failures: errors.total(),
+                    responses: e.responses,
+                    bytes_received: e.bytes_received,
+                    tick_requests,
+                    tick_failures,
+                    name: &self.endpoints,
+                    response_time: &e.response_time,
+                }
             })
             .collect()
     }
 
-    /// Endpoint `i`'s table row: its cumulative figures (`e`, `errors`) and the latest tick's rates.
-    fn row(&self, i: usize, e: &EndpointStats, errors: &ErrorSlots) -> EndpointRow {
-        let s = e.response_time.summary();
-        let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
-        EndpointRow {
-            name: self.endpoint_name(i),
-            protocol: self.protocol(i),
-            requests: e.requests,
-            failures: errors.total(),
-            median_ms: s.p50,
-            p90_ms: s.p90,
-            p95_ms: s.p95,
-            p99_ms: s.p99,
-            mean_ms: s.mean,
-            min_ms: s.min,
-            max_ms: s.max,
-            avg_size: if e.responses > 0 { e.bytes_received as f64 / e.responses as f64 } else { 0.0 },
-            current_rps: self.per_second(tick_requests),
-            current_failures_per_s: self.per_second(tick_failures),
-        }
+    /// The length of the latest tick, seconds (0 before the first): the denominator of the
+    /// current rates.
+    pub fn latest_tick_seconds(&self) -> f64 {
+        self.last.secs
     }
 
-    /// `n` events of the latest tick, per second.
-    fn per_second(&self, n: u64) -> f64 {
-        if self.last.secs > 0.0 { n as f64 / self.last.secs } else { 0.0 }
+    /// The summary of every endpoint's response times since the start (or the latest reset), ms:
+    /// the totals row of a live table, without merging every endpoint's histogram on each call.
+    pub fn response_time(&self) -> Summary {
+        self.all_rt.summary()
     }
 
     /// Clears the cumulative statistics (Locust's "Reset stats"): every count, histogram and error
@@ -354,78 +363,6 @@ impl Aggregator {
     /// The 99th percentile of the schedule lag since the start (or the latest reset), ms.
     pub fn lag_p99_ms(&self) -> f64 {
         self.total.lag.summary().p99
-    }
-
-    /// Like [`Aggregator::endpoint_rows`], but only the `limit` endpoints with the most requests get
-    /// a row of their own (so only their percentiles are computed); the others are folded into one
-    /// row. The cost is per call, whatever the request rate: the counts of every endpoint, plus
-    /// percentiles for at most `limit` endpoints and the totals.
-    pub fn endpoint_table(&self, limit: usize) -> EndpointTable {
-        let t = &self.total;
-        let empty = EndpointStats::default();
-        let per_s = |n: u64| self.per_second(n);
-        let n = self.endpoints.len().max(t.endpoints.len());
-        let mut order: Vec<usize> = (0..n).collect();
-        // WebSocket endpoints keep their figures in the interval's WebSocket section.
-        let requests = |i: usize| self.stats_of(t, i, &empty).0.requests;
-        // Stable: ties keep the plan's order.
-        order.sort_by_key(|&i| std::cmp::Reverse(requests(i)));
-        let mut total = EndpointRow { name: "Aggregated".to_owned(), ..EndpointRow::default() };
-        let mut total_responses = 0u64;
-        let mut other = EndpointRow::default();
-        let (mut other_min, mut other_max, mut other_sum, mut other_count, mut other_responses) =
-            (u64::MAX, 0u64, 0u64, 0u64, 0u64);
-        let mut rows = Vec::with_capacity(limit.min(n));
-        let mut folded = 0;
-        for (rank, &i) in order.iter().enumerate() {
-            let (e, errors) = self.stats_of(t, i, &empty);
-            let (tick_requests, tick_failures) = self.last.endpoints.get(i).copied().unwrap_or_default();
-            let (min, max, sum) = e.response_time.stats();
-            let count = e.response_time.count();
-            total.requests += e.requests;
-            total.failures += errors.total();
-            total.avg_size += e.bytes_received as f64;
-            total_responses += e.responses;
-            total.current_rps += per_s(tick_requests);
-            total.current_failures_per_s += per_s(tick_failures);
-            if rank < limit {
-                rows.push(self.row(i, e, errors));
-                continue;
-            }
-            folded += 1;
-            other.requests += e.requests;
-            other.failures += errors.total();
-            other.avg_size += e.bytes_received as f64;
-            other_responses += e.responses;
-            other.current_rps += per_s(tick_requests);
-            other.current_failures_per_s += per_s(tick_failures);
-            if count > 0 {
-                other_min = other_min.min(min);
-                other_max = other_max.max(max);
-                other_sum = other_sum.saturating_add(sum);
-                other_count += count;
-            }
-        }
-        let s = self.all_rt.summary();
-        total.median_ms = s.p50;
-        total.p90_ms = s.p90;
-        total.p95_ms = s.p95;
-        total.p99_ms = s.p99;
-        total.mean_ms = s.mean;
-        total.min_ms = s.min;
-        total.max_ms = s.max;
-        total.avg_size = if total_responses > 0 { total.avg_size / total_responses as f64 } else { 0.0 };
-        let other = (folded > 0).then(|| {
-            other.name = format!("other ({folded} endpoints)");
-            other.avg_size = if other_responses > 0 { other.avg_size / other_responses as f64 } else { 0.0 };
-            if other_count > 0 {
-                other.min_ms = crate::hist::us_to_ms(other_min);
-                other.max_ms = crate::hist::us_to_ms(other_max);
-                other.mean_ms = (other_sum as f64 / other_count as f64).round() / 1000.0;
-            }
-            (folded, other)
-        });
-        EndpointTable { rows, other, total }
     }
 
     /// The errors so far, as in the report: one entry per (endpoint, kind) that happened, with
@@ -461,7 +398,7 @@ mod tests {
     use super::*;
     use crate::kinds::ErrorKind;
     use crate::recorder::{EndpointId, Recorder};
-    use crate::report::{REQUEST_RATE, RESPONSE_TIME, RunMeta};
+    use crate::report::{REQUEST_RATE, RunMeta};
 
     fn meta() -> RunMeta {
         RunMeta { hornet_version: "0".into(), ..RunMeta::for_tests(Duration::from_secs(1)) }
@@ -536,102 +473,6 @@ mod tests {
         }
     }
 
-    /// The live table's rows: cumulative figures agree with the report's, current rates are the
-    /// latest tick's.
-    #[test]
-    fn endpoint_rows_are_cumulative_with_current_rates() {
-        let mut agg = Aggregator::new(vec!["GET /a".into(), "GET /b".into()], vec![]);
-        assert_eq!(agg.endpoint_rows().len(), 2, "rows exist before the first tick");
-        assert_eq!(agg.endpoint_rows()[0].requests, 0);
-
-        let mut r = Recorder::new(2, 1);
-        responses(&mut r, 0, 10, 4, 100);
-        responses(&mut r, 1, 4, 20, 50);
-        r.error(Some(1), ErrorKind::Timeout, &"timed out after 5s");
-        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 3);
-
-        responses(&mut r, 0, 20, 8, 300);
-        r.error(Some(1), ErrorKind::Timeout, &"again");
-        r.error(None, ErrorKind::CaptureFailed, &"no match");
-        agg.add_tick(Duration::from_secs(3), vec![r.take_interval()], 3);
-
-        let rows = agg.endpoint_rows();
-        let report = agg.report(meta());
-        let a = &rows[0];
-        assert_eq!(a.name, "GET /a");
-        assert_eq!(a.requests, 30);
-        assert_eq!(a.failures, 0);
-        assert_eq!(a.min_ms, 4.0);
-        assert_eq!(a.max_ms, 8.0);
-        assert_eq!(a.median_ms, report.endpoints[0].summary.p50);
-        assert_eq!(a.p95_ms, report.endpoints[0].summary.p95);
-        assert_eq!(a.p99_ms, report.endpoints[0].summary.p99);
-        assert_eq!(a.mean_ms, report.endpoints[0].summary.mean);
-        assert!((a.avg_size - (10.0 * 100.0 + 20.0 * 300.0) / 30.0).abs() < 1e-9);
-        // The latest tick was 2 s long with 20 requests on /a.
-        assert!((a.current_rps - 10.0).abs() < 1e-9);
-        assert_eq!(a.current_failures_per_s, 0.0);
-        let b = &rows[1];
-        assert_eq!((b.requests, b.failures), (4, 2));
-        assert_eq!(b.current_rps, 0.0);
-        assert!((b.current_failures_per_s - 0.5).abs() < 1e-9);
-
-        let errors = agg.errors();
-        assert_eq!(errors, report.errors, "the same errors as the report");
-        assert_eq!(errors.len(), 2);
-        assert_eq!(errors[0].endpoint.as_deref(), Some("GET /b"));
-        assert_eq!((errors[0].kind, errors[0].count), (ErrorKind::Timeout, 2));
-        assert_eq!(errors[0].first_message, "timed out after 5s");
-        assert_eq!(errors[1].endpoint, None);
-    }
-
-    /// The table keeps the busiest endpoints, folds the rest with exact counts, and totals all.
-    #[test]
-    fn endpoint_table_folds_beyond_the_limit() {
-        let names: Vec<String> = (0..5).map(|i| format!("GET /{i}")).collect();
-        let mut agg = Aggregator::new(names, vec![]);
-        let mut r = Recorder::new(5, 1);
-        for (ep, n) in [(0, 1), (1, 5), (2, 3), (3, 2), (4, 4)] {
-            responses(&mut r, ep, n, 10 * (ep as u64 + 1), 100);
-        }
-        r.error(Some(0), ErrorKind::Timeout, &"slow");
-        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
-        let t = agg.endpoint_table(2);
-        assert_eq!(t.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["GET /1", "GET /4"]);
-        assert_eq!(t.rows[0].p90_ms, 20.0);
-        let (k, other) = t.other.clone().expect("three endpoints folded");
-        assert_eq!(k, 3);
-        assert_eq!(other.name, "other (3 endpoints)");
-        assert_eq!((other.requests, other.failures), (6, 1));
-        assert_eq!((other.min_ms, other.max_ms), (10.0, 40.0));
-        assert!((other.current_rps - 6.0).abs() < 1e-9);
-        assert_eq!(t.total.requests, 15);
-        assert_eq!(t.total.min_ms, 10.0);
-        assert_eq!(t.total.max_ms, 50.0);
-        assert_eq!(t.total.median_ms, agg.report(meta()).aggregate.summaries[RESPONSE_TIME].p50);
-        assert!(agg.endpoint_table(10).other.is_none());
-    }
-
-    /// A WebSocket endpoint's row shows the figures kept in the interval's WebSocket section.
-    #[test]
-    fn endpoint_table_shows_websocket_rows() {
-        let mut agg = Aggregator::new(vec!["GET /a".into(), "WS send ping".into()], vec![]);
-        agg.set_protocols(vec![Protocol::Http, Protocol::Ws]);
-        let mut r = Recorder::new(2, 1);
-        responses(&mut r, 0, 2, 5, 10);
-        for _ in 0..3 {
-            r.ws_step_started(1);
-            r.ws_reply(1, Duration::from_millis(4), 4, 4);
-        }
-        agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
-        let t = agg.endpoint_table(10);
-        let ws = t.rows.iter().find(|row| row.name == "WS send ping").expect("a WS row");
-        assert_eq!((ws.protocol, ws.requests), (Protocol::Ws, 3));
-        assert_eq!(ws.median_ms, 4.0);
-        assert_eq!(t.rows[0].name, "WS send ping", "sorted by requests, WebSocket ones included");
-        assert_eq!(agg.endpoint_rows()[1].requests, 3);
-    }
-
     /// A reset clears the totals but not the timeline; the report's rate divides by the time since.
     #[test]
     fn reset_clears_totals_and_keeps_the_timeline() {
@@ -644,7 +485,7 @@ mod tests {
         assert_eq!(agg.reset_at(), Some(Duration::from_secs(1)));
         assert_eq!(agg.live().requests, 0);
         assert!(agg.errors().is_empty());
-        assert_eq!(agg.endpoint_table(10).total.requests, 0);
+        assert_eq!(agg.live_endpoints().iter().map(|e| e.requests).sum::<u64>(), 0);
         responses(&mut r, 0, 6, 5, 10);
         agg.add_tick(Duration::from_secs(3), vec![r.take_interval()], 2);
         assert_eq!(agg.timeline_len(), 2, "the timeline is kept");

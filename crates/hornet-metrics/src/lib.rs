@@ -18,7 +18,7 @@ pub mod report;
 pub mod timeline;
 pub mod wire;
 
-pub use aggregate::{Aggregator, EndpointTable, LiveSnapshot};
+pub use aggregate::{Aggregator, LatencyTotals, LiveEndpoint, LiveSnapshot};
 pub use apdex::{Apdex, ApdexRating};
 pub use generator::{
     CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,

@@ -758,7 +758,7 @@ fn websocket_metrics_merge_exactly_and_stay_apart_from_http() {
     assert_eq!(echo.summary.count, 30);
     assert_eq!(r.endpoints[1].summary.count, 3, "connect times");
     assert_eq!((r.endpoints[0].protocol, r.endpoints[0].requests), (Protocol::Http, 3));
-    let rows = agg.endpoint_rows();
+    let rows = agg.live_endpoints();
     assert_eq!((rows[2].protocol, rows[2].requests, rows[2].failures), (Protocol::Ws, 30, 3));
     // The timeline has the WebSocket counters of each point.
     assert_eq!(r.intervals[0].counters["websocket.messages_sent"], 20);

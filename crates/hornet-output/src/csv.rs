@@ -51,6 +51,7 @@ use hornet_metrics::report::{REQUEST_RATE, RESPONSE_TIME};
 use hornet_metrics::{Protocol, Report, Summary, decode_histogram};
 
 use crate::format::{per_sec, shortest};
+use crate::view::{TOTAL_NAME, type_and_name};
 
 /// The percentiles of Locust's `PERCENTILES_TO_REPORT`, as quantiles and as column names.
 const PERCENTILES: [(f64, &str); 11] = [
@@ -98,12 +99,6 @@ const HISTORY_TOTAL_COLUMNS: [&str; 7] = [
 
 /// The columns of `_failures.csv`.
 const FAILURES_COLUMNS: [&str; 6] = ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"];
-
-/// Name of the total row, as in Locust.
-const AGGREGATED: &str = "Aggregated";
-
-/// Methods recognized at the start of an endpoint name.
-const METHODS: [&str; 9] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
 
 /// The three files' contents, as written by [`write_locust_csv`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,14 +150,6 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> io::Result<String> {
 
 fn csv_err(e: ::csv::Error) -> io::Error {
     io::Error::other(e)
-}
-
-/// `(Type, Name)` of an endpoint: the leading HTTP method, if any, and the rest of the name.
-pub(crate) fn split_method(name: &str) -> (&str, &str) {
-    match name.split_once(' ') {
-        Some((method, rest)) if METHODS.contains(&method) => (method, rest.trim_start()),
-        _ => ("", name),
-    }
 }
 
 /// Milliseconds (µs precision) to whole microseconds.
@@ -227,10 +214,7 @@ fn stats(report: &Report) -> io::Result<String> {
     let header = STATS_COLUMNS.iter().copied().chain(PERCENTILES.iter().map(|&(_, c)| c));
     w.write_record(header).map_err(csv_err)?;
     for e in &report.endpoints {
-        let (method, name) = match e.protocol {
-            Protocol::Http => split_method(&e.name),
-            Protocol::Ws => ("WS", e.name.as_str()),
-        };
+        let (method, name) = type_and_name(&e.name, None, e.protocol);
         let pct = percentile_cells(&e.summary, Some(&e.histogram), &format!("endpoint `{}`", e.name))?;
         let row = stats_row(
             method,
@@ -257,7 +241,7 @@ fn stats(report: &Report) -> io::Result<String> {
     let rps = report.aggregate.rates.get(REQUEST_RATE).copied().unwrap_or_else(|| per_sec(requests, secs));
     let row = stats_row(
         "",
-        AGGREGATED,
+        TOTAL_NAME,
         requests,
         failures,
         &total,
@@ -387,7 +371,7 @@ fn history(report: &Report) -> io::Result<String> {
             timestamp.to_string(),
             p.active_vus.to_string(),
             String::new(),
-            AGGREGATED.to_owned(),
+            TOTAL_NAME.to_owned(),
             format!("{:.6}", if rps.is_finite() { rps } else { 0.0 }),
             format!("{fps:.6}"),
         ];
@@ -405,8 +389,8 @@ fn failures(report: &Report) -> io::Result<String> {
         let is_ws =
             |name: &str| report.endpoints.iter().any(|x| x.name == name && x.protocol == Protocol::Ws);
         let (method, name) = match e.endpoint.as_deref() {
-            Some(name) if is_ws(name) => ("WS", name),
-            other => other.map_or(("", ""), split_method),
+            Some(name) => type_and_name(name, None, if is_ws(name) { Protocol::Ws } else { Protocol::Http }),
+            None => ("", ""),
         };
         let error = format!("{}: {}", e.kind, e.first_message);
         w.write_record([method, name, &error, &e.count.to_string(), "", ""]).map_err(csv_err)?;
@@ -417,17 +401,6 @@ fn failures(report: &Report) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_a_leading_method_only() {
-        assert_eq!(split_method("GET /items"), ("GET", "/items"));
-        assert_eq!(split_method("DELETE /a b"), ("DELETE", "/a b"));
-        assert_eq!(split_method("login"), ("", "login"));
-        assert_eq!(split_method("GET"), ("", "GET"));
-        assert_eq!(split_method("get /x"), ("", "get /x"));
-        assert_eq!(split_method("GETX /x"), ("", "GETX /x"));
-        assert_eq!(split_method(""), ("", ""));
-    }
 
     #[test]
     fn numbers_are_written_in_their_shortest_form() {

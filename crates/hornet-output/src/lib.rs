@@ -2,7 +2,8 @@
 //! the HTML report ([`html`]), Locust's CSV files ([`csv`]), JUnit XML ([`junit`]), the summary
 //! JSON ([`summary_json`]) and the comparison of two runs ([`compare`]); the live status line and
 //! progress block shown during a run; and what they share: the number formatters ([`format`]),
-//! one HTML/XML escaper and the embedded assets ([`assets`]).
+//! one HTML/XML escaper and the embedded assets ([`assets`]); and the live view model of the
+//! endpoint table that the terminal dashboard and the web UI show ([`view`]).
 //!
 //! The text outputs are plain ASCII (tables use comfy-table's `ASCII_FULL_CONDENSED` preset) so they
 //! read the same in a terminal and in a CI log.
@@ -20,6 +21,7 @@ pub mod junit;
 mod live;
 mod summary;
 pub mod summary_json;
+pub mod view;
 
 pub use format::ms as format_ms;
 pub use json::{write_atomic, write_json};

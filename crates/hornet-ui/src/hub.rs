@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use hornet_metrics::RunMeta;
-use hornet_metrics::aggregate::{EndpointRow, EndpointTable};
-use hornet_metrics::report::{ErrorReport, Protocol, RESPONSE_TIME, Report};
+use hornet_metrics::report::{ErrorReport, RESPONSE_TIME, Report};
+use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::{Control, LoadRequest, StopReason, Tick, WorkerStatus};
 use hornet_script::Plan;
 use hornet_verdict::{Checks, LiveChecks, Verdicts};
@@ -398,7 +398,7 @@ impl Hub {
         }
         let checks_json = checks.latest().map(|(v, at)| verdicts_value(v, at));
 
-        let table = Table::live(&agg.endpoint_table(TABLE_LIMIT));
+        let table = EndpointTable::live(agg, TABLE_LIMIT, &[]);
         let failures = failures_value(&agg.errors());
         let live = &t.live;
         let fails = table.total.current_failures_per_s;
@@ -479,7 +479,7 @@ impl Hub {
         i.report = Some(report.clone());
         i.generation += 1;
         let generation = i.generation;
-        let table = Table::final_(&report);
+        let table = EndpointTable::from_report(&report, TABLE_LIMIT);
         let total_rt = report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default();
         let secs = report.run.duration_s;
         let snapshot = json!({
@@ -571,7 +571,7 @@ impl Hub {
             "message": i.message,
             "stats": [],
             "other": Value::Null,
-            "total": Row::default(),
+            "total": EndpointRow::default(),
             "endpoints": 0,
             "failures": { "groups": [], "folded": 0 },
             "checks": Value::Null,
@@ -646,158 +646,6 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b > 0 { a as f64 / b as f64 } else { 0.0 }
 }
 
-/// One row of the Statistics tab (Locust's columns).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Row {
-    /// The method when the name starts with one, else `""`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub requests: u64,
-    pub failures: u64,
-    pub median_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub avg_ms: f64,
-    pub min_ms: f64,
-    pub max_ms: f64,
-    pub avg_size: f64,
-    pub current_rps: f64,
-    pub current_failures_per_s: f64,
-}
-
-const METHODS: [&str; 9] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
-
-/// Locust's Type and Name columns: the method of an HTTP endpoint named `METHOD /path`, or `WS` for
-/// a WebSocket step.
-fn split_name(full: &str, protocol: Protocol) -> (String, String) {
-    if protocol == Protocol::Ws {
-        return ("WS".to_owned(), full.to_owned());
-    }
-    match full.split_once(' ') {
-        Some((m, rest)) if METHODS.contains(&m) => (m.to_owned(), rest.to_owned()),
-        _ => (String::new(), full.to_owned()),
-    }
-}
-
-impl Row {
-    fn from_live(r: &EndpointRow) -> Row {
-        let (kind, name) = split_name(&r.name, r.protocol);
-        Row {
-            kind,
-            name,
-            requests: r.requests,
-            failures: r.failures,
-            median_ms: r.median_ms,
-            p90_ms: r.p90_ms,
-            p99_ms: r.p99_ms,
-            avg_ms: r.mean_ms,
-            min_ms: r.min_ms,
-            max_ms: r.max_ms,
-            avg_size: r.avg_size,
-            current_rps: r.current_rps,
-            current_failures_per_s: r.current_failures_per_s,
-        }
-    }
-}
-
-struct Table {
-    rows: Vec<Row>,
-    other: Option<(usize, Row)>,
-    total: Row,
-    endpoints: usize,
-}
-
-impl Table {
-    fn live(t: &EndpointTable) -> Table {
-        let mut total = Row::from_live(&t.total);
-        total.name = "Aggregated".into();
-        Table {
-            rows: t.rows.iter().map(Row::from_live).collect(),
-            other: t.other.as_ref().map(|(k, r)| (*k, Row::from_live(r))),
-            total,
-            endpoints: t.rows.len() + t.other.as_ref().map_or(0, |(k, _)| *k),
-        }
-    }
-
-    fn final_(report: &Report) -> Table {
-        let mut order: Vec<usize> = (0..report.endpoints.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(report.endpoints[i].requests));
-        let mut rows = Vec::new();
-        let mut other = Row::default();
-        let (mut count, mut sum_ms, mut folded, mut responses, mut bytes) = (0u64, 0.0, 0usize, 0u64, 0u64);
-        let (mut min, mut max) = (f64::INFINITY, 0.0f64);
-        for (rank, &idx) in order.iter().enumerate() {
-            let e = &report.endpoints[idx];
-            let s = &e.summary;
-            if rank < TABLE_LIMIT {
-                let (kind, name) = split_name(&e.name, e.protocol);
-                rows.push(Row {
-                    kind,
-                    name,
-                    requests: e.requests,
-                    failures: e.failures,
-                    median_ms: s.p50,
-                    p90_ms: s.p90,
-                    p99_ms: s.p99,
-                    avg_ms: s.mean,
-                    min_ms: s.min,
-                    max_ms: s.max,
-                    avg_size: if e.responses > 0 {
-                        e.bytes_received as f64 / e.responses as f64
-                    } else {
-                        0.0
-                    },
-                    current_rps: 0.0,
-                    current_failures_per_s: 0.0,
-                });
-                continue;
-            }
-            folded += 1;
-            other.requests += e.requests;
-            other.failures += e.failures;
-            responses += e.responses;
-            bytes += e.bytes_received;
-            if s.count > 0 {
-                count += s.count;
-                sum_ms += s.mean * s.count as f64;
-                min = min.min(s.min);
-                max = max.max(s.max);
-            }
-        }
-        let other = (folded > 0).then(|| {
-            other.name = format!("other ({folded} endpoints)");
-            if count > 0 {
-                other.avg_ms = sum_ms / count as f64;
-                other.min_ms = min;
-                other.max_ms = max;
-            }
-            other.avg_size = if responses > 0 { bytes as f64 / responses as f64 } else { 0.0 };
-            (folded, other)
-        });
-        let s = report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default();
-        let requests: u64 = report.endpoints.iter().map(|e| e.requests).sum();
-        let all_responses: u64 = report.endpoints.iter().map(|e| e.responses).sum();
-        let all_bytes: u64 = report.endpoints.iter().map(|e| e.bytes_received).sum();
-        let total = Row {
-            kind: String::new(),
-            name: "Aggregated".into(),
-            requests,
-            failures: report.endpoints.iter().map(|e| e.failures).sum(),
-            median_ms: s.p50,
-            p90_ms: s.p90,
-            p99_ms: s.p99,
-            avg_ms: s.mean,
-            min_ms: s.min,
-            max_ms: s.max,
-            avg_size: if all_responses > 0 { all_bytes as f64 / all_responses as f64 } else { 0.0 },
-            current_rps: 0.0,
-            current_failures_per_s: 0.0,
-        };
-        Table { rows, other, total, endpoints: report.endpoints.len() }
-    }
-}
-
 /// The Failures tab: groups by (endpoint, kind) with the first message, most frequent first.
 fn failures_value(errors: &[ErrorReport]) -> Value {
     let mut sorted: Vec<&ErrorReport> = errors.iter().collect();
@@ -833,13 +681,6 @@ fn verdicts_value(verdicts: &Verdicts, at: Duration) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn type_column_is_the_method_or_ws() {
-        assert_eq!(split_name("GET /items", Protocol::Http), ("GET".into(), "/items".into()));
-        assert_eq!(split_name("list items", Protocol::Http), (String::new(), "list items".into()));
-        assert_eq!(split_name("WS send hello", Protocol::Ws), ("WS".into(), "WS send hello".into()));
-    }
 
     #[test]
     fn history_halves_when_full_and_keeps_the_whole_run() {

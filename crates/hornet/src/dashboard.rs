@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
-use hornet_metrics::aggregate::EndpointRow;
 use hornet_metrics::{ErrorKind, LiveSnapshot};
+use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::{Control, LoadRequest, RunOptions, StopReason, Tick, Workload};
 use hornet_script::Plan;
 use hornet_script::plan::Step;
@@ -219,8 +219,8 @@ pub struct View {
     last: LiveSnapshot,
     history: VecDeque<Sample>,
     phase: Option<String>,
-    /// The plan's index of each endpoint with its row, most requests first.
-    endpoints: Vec<(usize, EndpointRow)>,
+    /// Every endpoint's row, most requests first.
+    endpoints: Vec<EndpointRow>,
     errors: Vec<ErrorLine>,
     /// Warnings (`true`) and captured output lines, oldest first.
     panel: VecDeque<(bool, String)>,
@@ -253,9 +253,7 @@ impl View {
         self.last = s;
         self.phase = tick.phase.map(|p| clean(p, 60));
 
-        let mut rows: Vec<_> = tick.aggregate.endpoint_rows().into_iter().enumerate().collect();
-        rows.sort_by_key(|(_, r)| std::cmp::Reverse(r.requests));
-        self.endpoints = rows;
+        self.endpoints = EndpointTable::live(tick.aggregate, usize::MAX, &self.info.methods).rows;
 
         let before: HashMap<(ErrorKind, Option<String>), (u64, Duration)> =
             self.errors.drain(..).map(|e| ((e.kind, e.endpoint), (e.count, e.last))).collect();
@@ -966,19 +964,6 @@ fn fails(r: &EndpointRow) -> String {
 const TYPE_WIDTH: u16 = 7;
 const MIN_NAME: u16 = 24;
 
-/// Type (method) and name of an endpoint: the method from the plan, or else the name's first word
-/// when it looks like one; a leading method is taken off the name.
-fn type_and_name<'a>(method: Option<&str>, name: &'a str) -> (String, &'a str) {
-    let (first, rest) = name.split_once(' ').unwrap_or(("", name));
-    let is_method = !first.is_empty() && first.bytes().all(|b| b.is_ascii_uppercase());
-    match method {
-        Some(m) if is_method && first == m => (m.to_owned(), rest),
-        Some(m) => (m.to_owned(), name),
-        None if is_method => (first.to_owned(), rest),
-        None => (String::new(), name),
-    }
-}
-
 /// `s` cut to `width` characters in the middle (the end of a URL tells endpoints apart).
 fn shorten(s: &str, width: usize) -> String {
     let n = s.chars().count();
@@ -1026,11 +1011,11 @@ fn render_table(f: &mut Frame<'_>, area: Rect, view: &View) {
     let shown = if total > room { room.saturating_sub(1) } else { total };
     let mut rows: Vec<Row<'_>> = view.endpoints[..shown]
         .iter()
-        .map(|(i, r)| {
-            let method = view.info.methods.get(*i).and_then(Option::as_deref);
-            let (kind, name) = type_and_name(method, &r.name);
-            let mut cells =
-                vec![Cell::from(kind), Cell::from(shorten(&clean(name, MAX_TEXT), name_width.into()))];
+        .map(|r| {
+            let mut cells = vec![
+                Cell::from(r.kind.as_str()),
+                Cell::from(shorten(&clean(&r.name, MAX_TEXT), name_width.into())),
+            ];
             cells.extend(columns.iter().map(|c| Cell::from(Line::from((c.value)(r)).right_aligned())));
             let row = Row::new(cells);
             if r.failures > 0 { row.style(Style::new().fg(Color::LightRed)) } else { row }
@@ -1371,15 +1356,6 @@ mod tests {
         let info = RunInfo::new(&plan, &closed);
         assert!(info.phases.is_empty());
         assert_eq!(info.iterations, Some(100));
-    }
-
-    #[test]
-    fn types_and_names() {
-        assert_eq!(type_and_name(Some("GET"), "GET /a"), ("GET".into(), "/a"));
-        assert_eq!(type_and_name(Some("GET"), "home"), ("GET".into(), "home"));
-        assert_eq!(type_and_name(None, "DELETE /x"), ("DELETE".into(), "/x"));
-        assert_eq!(type_and_name(None, "list items"), (String::new(), "list items"));
-        assert_eq!(type_and_name(Some("POST"), "GET /odd"), ("POST".into(), "GET /odd"));
     }
 
     #[test]
