@@ -66,6 +66,23 @@ pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 { "-".to_owned() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
 }
 
+/// A rate for a narrow column: one decimal below 100, none from 100 on (`9.5`, `20134`).
+pub fn rate_compact(v: f64) -> String {
+    if !v.is_finite() {
+        "-".into()
+    } else if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// `part / whole` as a percentage with two decimals, `0%` when `whole` is 0 (a live count that
+/// has not started yet).
+pub fn percent_precise(part: u64, whole: u64) -> String {
+    if whole == 0 { "0%".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+}
+
 /// A number for a machine-read file (CSV): the shortest form that reads back as the same number
 /// (`2.351`, `100`), like Python's `repr`; `0` when not finite.
 pub fn shortest(v: f64) -> String {
@@ -87,6 +104,20 @@ pub fn one_line(s: &str, max: usize) -> String {
     }
     let mut out: String = clean.chars().take(max.saturating_sub(3)).collect();
     out.push_str("...");
+    out
+}
+
+/// Text from outside for a terminal cell: trimmed, control characters become spaces, and cut to
+/// `max` characters followed by `…` when longer.
+pub fn clip(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for (i, c) in s.trim().chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
     out
 }
 
@@ -112,6 +143,20 @@ mod tests {
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(percent(1, 0), "-");
         assert_eq!(rate(2.0 / 3.0), "0.7");
+    }
+
+    #[test]
+    fn terminal_formats() {
+        assert_eq!(clip(" a\nb\x1b[0m ", 10), "a b [0m");
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(elapsed(Duration::from_secs(65)), "1m05s");
+        assert_eq!(ms(3.456), "3.46");
+        assert_eq!(ms(123.45), "123.5");
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(rate_compact(20134.4), "20134");
+        assert_eq!(rate_compact(9.44), "9.4");
+        assert_eq!(percent_precise(1, 3), "33.33%");
+        assert_eq!(percent_precise(1, 0), "0%");
     }
 
     #[test]

@@ -3,89 +3,27 @@
 //!
 //! While keys are read the terminal is non-canonical and does not echo, but output processing
 //! and signals stay on: other output renders as usual and Ctrl-C is still SIGINT (`signals.rs`).
-//! The terminal is restored when the run ends, on every exit path, and from a panic hook.
+//! The terminal handling and the key mapping are `hornet_tui`'s; the terminal is restored when the
+//! run ends, on every exit path, and from a panic hook.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once, PoisonError};
 use std::thread::JoinHandle;
 
 use hornet_runner::{Control, LoadRequest, StopReason};
+use hornet_tui::input::{Action, STEP, action, key_of_byte};
+use hornet_tui::terminal::{enter_key_mode, install_panic_hook, restore};
 
 use crate::live::Screen;
-
-/// The step of one `+` or `-`.
-pub const STEP: f64 = 1.1;
 
 /// The one-line help.
 pub const HELP: &str = "keys: + more load, - less load, q stop, Ctrl-C cancel";
 
-/// What a key asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// 10% more load.
-    More,
-    /// 10% less load.
-    Less,
-    /// Stop gracefully: running VUs finish.
-    Quit,
-    /// Print the keys.
-    Help,
-}
-
-/// The action for a key (a byte read from the terminal), if it has one.
-pub fn action(key: u8) -> Option<Action> {
-    match key {
-        b'+' | b'=' => Some(Action::More),
-        b'-' => Some(Action::Less),
-        b'q' => Some(Action::Quit),
-        b'?' | b'h' => Some(Action::Help),
-        _ => None,
-    }
-}
-
-/// The terminal settings before keys were read, while they are changed.
-static SAVED: Mutex<Option<libc::termios>> = Mutex::new(None);
-
-/// Puts the terminal on stdin in non-canonical, no-echo mode with reads that return after at most
-/// 100 ms. False when stdin is not a terminal or it cannot be changed.
-fn enter() -> bool {
-    // SAFETY: termios is plain data; tcgetattr fills it or fails, and we check its result.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) } != 0 {
-        return false;
-    }
-    let saved = t;
-    t.c_lflag &= !(libc::ICANON | libc::ECHO);
-    t.c_cc[libc::VMIN] = 0;
-    t.c_cc[libc::VTIME] = 1;
-    // SAFETY: `t` is a valid termios obtained from tcgetattr.
-    if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &t) } != 0 {
-        return false;
-    }
-    *SAVED.lock().unwrap_or_else(PoisonError::into_inner) = Some(saved);
-    true
-}
-
-/// Puts the terminal back as it was, if this process changed it (the key reader's mode, or the
-/// dashboard's raw mode and alternate screen). Safe to call from anywhere, any number of times.
-pub fn restore() {
-    crate::dashboard::restore_terminal();
-    if let Some(saved) = SAVED.lock().unwrap_or_else(PoisonError::into_inner).take() {
-        // SAFETY: `saved` came from tcgetattr on the same descriptor.
-        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved) };
-    }
-}
-
-/// Restores the terminal before any panic message is printed, then runs the previous hook.
-pub(crate) fn install_panic_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
-        }));
-    });
+/// The action of a key (a byte read from the terminal) on the status line, if it has one: the
+/// dashboard's mapping ([`hornet_tui::input`]), less what needs a full screen (Esc, Ctrl-L) and
+/// Ctrl-C, which is SIGINT here.
+pub fn status_line_action(key: u8) -> Option<Action> {
+    action(&key_of_byte(key))
+        .filter(|a| matches!(a, Action::More | Action::Less | Action::Quit | Action::Help))
 }
 
 /// The key reader: a background thread, with the terminal changed while it runs.
@@ -99,7 +37,7 @@ impl Keys {
     /// is not possible.
     pub fn start(control: Control, screen: Screen) -> Option<Keys> {
         install_panic_hook();
-        if !enter() {
+        if !enter_key_mode() {
             return None;
         }
         let done = std::sync::Arc::new(AtomicBool::new(false));
@@ -115,7 +53,7 @@ impl Keys {
                     0 => {}
                     n if n > 0 => {
                         for &b in &buf[..n as usize] {
-                            if let Some(a) = action(b) {
+                            if let Some(a) = status_line_action(b) {
                                 state.apply(a, &control, &shared);
                             }
                         }
@@ -173,6 +111,8 @@ impl State {
                     screen.say("hornet: stopping: waiting for running VUs to finish (Ctrl-C to cancel them)");
                 }
             }
+            // Not mapped on the status line (see `status_line_action`).
+            Action::Dismiss | Action::Redraw | Action::Cancel => {}
         }
     }
 }
@@ -183,24 +123,19 @@ mod tests {
 
     #[test]
     fn keys_map_to_actions() {
-        assert_eq!(action(b'+'), Some(Action::More));
-        assert_eq!(action(b'='), Some(Action::More));
-        assert_eq!(action(b'-'), Some(Action::Less));
-        assert_eq!(action(b'q'), Some(Action::Quit));
-        assert_eq!(action(b'?'), Some(Action::Help));
-        assert_eq!(action(b'h'), Some(Action::Help));
+        assert_eq!(status_line_action(b'+'), Some(Action::More));
+        assert_eq!(status_line_action(b'='), Some(Action::More));
+        assert_eq!(status_line_action(b'-'), Some(Action::Less));
+        assert_eq!(status_line_action(b'q'), Some(Action::Quit));
+        assert_eq!(status_line_action(b'?'), Some(Action::Help));
+        assert_eq!(status_line_action(b'h'), Some(Action::Help));
     }
 
     #[test]
     fn other_keys_do_nothing() {
         for b in [b'c', b'x', b'Q', b'H', b' ', b'1', b'\n', 0x1b, 0x03] {
-            assert_eq!(action(b), None, "{b:#x}");
+            assert_eq!(status_line_action(b), None, "{b:#x}");
         }
-    }
-
-    #[test]
-    fn plus_then_minus_is_the_plan_again() {
-        assert!((STEP * (1.0 / STEP) - 1.0).abs() < 1e-12);
     }
 
     #[test]

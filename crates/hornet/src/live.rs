@@ -1,5 +1,5 @@
 //! The live view while a test runs: on an interactive terminal the full-screen dashboard
-//! ([`crate::dashboard`]); with `--no-dashboard`, or when only stderr is a terminal, a status line
+//! ([`hornet_tui`]); with `--no-dashboard`, or when only stderr is a terminal, a status line
 //! redrawn in place (which also takes keys, see [`crate::keys`]); otherwise a progress block every
 //! 10 seconds.
 
@@ -11,8 +11,8 @@ use std::time::Duration;
 use hornet_runner::{Control, RunOptions, Tick};
 use hornet_script::Plan;
 
-use crate::dashboard::{Dashboard, RunInfo};
 use crate::keys::Keys;
+use hornet_tui::{Dashboard, RunInfo};
 
 /// Whether an interactive terminal gets the dashboard (see [`set_dashboard`]).
 static DASHBOARD: AtomicBool = AtomicBool::new(true);

@@ -2,7 +2,6 @@
 
 mod cli;
 mod cmd;
-mod dashboard;
 mod keys;
 mod live;
 mod signals;

@@ -65,7 +65,7 @@ fn listen() {
                         _ = int.recv() => {
                             interrupts += 1;
                             if interrupts > 1 {
-                                crate::keys::restore();
+                                hornet_tui::terminal::restore();
                                 eprintln!("\nhornet: interrupted twice, exiting without a report");
                                 std::process::exit(130);
                             }
