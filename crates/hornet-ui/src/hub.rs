@@ -10,16 +10,24 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use hornet_metrics::RunMeta;
-use hornet_metrics::report::{ErrorReport, RESPONSE_TIME, Report};
+use hornet_metrics::report::{RESPONSE_TIME, Report};
 use hornet_output::view::{EndpointRow, EndpointTable};
-use hornet_runner::{Control, LoadRequest, StopReason, Tick, WorkerStatus};
+use hornet_runner::{Control, LoadRequest, StopReason, Tick};
 use hornet_script::Plan;
-use hornet_verdict::{Checks, LiveChecks, Verdicts};
+use hornet_verdict::{Checks, LiveChecks};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::plan::{Model, StartRequest};
+
+mod history;
+mod snapshot;
+
+use history::History;
+use snapshot::{
+    Percentiles, RunSnapshot, TableJson, checks_value, failures_value, verdicts_value, worker_row,
+};
 
 /// Endpoints shown with their own row; the others are folded into one "other" row.
 pub const TABLE_LIMIT: usize = 100;
@@ -75,59 +83,6 @@ pub struct ApiError {
 impl ApiError {
     pub(crate) fn new(status: u16, message: impl Into<String>) -> ApiError {
         ApiError { status, message: message.into() }
-    }
-}
-
-/// Columnar chart history of the current run.
-#[derive(Debug, Clone, Default, Serialize)]
-struct History {
-    t: Vec<f64>,
-    rps: Vec<f64>,
-    fails: Vec<f64>,
-    p50: Vec<f64>,
-    p95: Vec<f64>,
-    p99: Vec<f64>,
-    vus: Vec<f64>,
-    /// How many ticks each point stands for (1, then 2, 4, ... after halvings).
-    step: u64,
-    #[serde(skip)]
-    skip: u64,
-}
-
-impl History {
-    /// The series, in the order of a pushed point.
-    fn series(&mut self) -> [&mut Vec<f64>; 7] {
-        [
-            &mut self.t,
-            &mut self.rps,
-            &mut self.fails,
-            &mut self.p50,
-            &mut self.p95,
-            &mut self.p99,
-            &mut self.vus,
-        ]
-    }
-
-    fn push(&mut self, p: [f64; 7]) {
-        self.step = self.step.max(1);
-        self.skip += 1;
-        if self.skip < self.step {
-            return;
-        }
-        self.skip = 0;
-        if self.t.len() >= HISTORY_CAP {
-            for v in self.series() {
-                let mut i = 0;
-                v.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-            }
-            self.step *= 2;
-        }
-        for (v, x) in self.series().into_iter().zip(p) {
-            v.push(x);
-        }
     }
 }
 
@@ -432,40 +387,44 @@ impl Hub {
         }
         i.history.push(point);
         let state = i.state;
-        let snapshot = json!({
-            "run": i.run,
-            "state": state,
-            "load": i.load,
-            "factor": i.control.as_ref().map(Control::factor),
-            "elapsed_s": live.elapsed.as_secs_f64(),
-            "phase": t.phase,
-            "user_count": live.active_vus,
-            "current_rps": live.rps,
-            "current_fail_per_s": fails,
-            "total_rps": total_rps,
-            "fail_ratio": ratio(table.total.failures, table.total.requests),
-            "current_response_time_ms": { "p50": live.p50_ms, "p95": live.p95_ms, "p99": live.p99_ms },
-            "stats": table.rows,
-            "other": table.other.as_ref().map(|(k, r)| json!({ "endpoints": k, "row": r })),
-            "total": table.total,
-            "endpoints": table.endpoints,
-            "failures": failures,
-            "checks": i.checks_json,
-            "workers": if t.workers.is_empty() {
-                json!([self.local_row(state, live.active_vus, live.rps, table.total.requests, live.cpu_percent, Some(agg.lag_p99_ms()))])
+        let snapshot = RunSnapshot {
+            run: i.run,
+            state,
+            load: &i.load,
+            factor: i.control.as_ref().map(Control::factor),
+            elapsed_s: live.elapsed.as_secs_f64(),
+            phase: t.phase,
+            user_count: live.active_vus,
+            current_rps: live.rps,
+            current_fail_per_s: fails,
+            total_rps,
+            current_response_time_ms: Percentiles { p50: live.p50_ms, p95: live.p95_ms, p99: live.p99_ms },
+            table: TableJson::of(&table),
+            failures,
+            checks: i.checks_json.clone(),
+            workers: if t.workers.is_empty() {
+                json!([self.local_row(
+                    state,
+                    live.active_vus,
+                    live.rps,
+                    table.total.requests,
+                    live.cpu_percent,
+                    Some(agg.lag_p99_ms())
+                )])
             } else {
                 Value::Array(t.workers.iter().map(worker_row).collect())
             },
-            "snapshot_ms": i.snapshot_us as f64 / 1000.0,
-            "point": point,
-            "warnings": agg.warnings(),
-            "reset_at_s": agg.reset_at().map(|d| d.as_secs_f64()),
-            "final": false,
-        });
+            snapshot_ms: Some(i.snapshot_us as f64 / 1000.0),
+            point: Some(point),
+            warnings: agg.warnings(),
+            reset_at_s: agg.reset_at().map(|d| d.as_secs_f64()),
+            is_final: false,
+        }
+        .to_json();
         let generation = i.generation;
         i.snapshot_us = u64::try_from(begun.elapsed().as_micros()).unwrap_or(u64::MAX);
         drop(i);
-        self.snapshot.send_replace(Arc::from(snapshot.to_string()));
+        self.snapshot.send_replace(Arc::from(snapshot));
         self.reports.send_replace(generation);
     }
 
@@ -482,26 +441,22 @@ impl Hub {
         let table = EndpointTable::from_report(&report, TABLE_LIMIT);
         let total_rt = report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default();
         let secs = report.run.duration_s;
-        let snapshot = json!({
-            "run": i.run,
-            "state": RunState::Stopped,
-            "load": i.load,
-            "factor": Value::Null,
-            "elapsed_s": secs,
-            "phase": Value::Null,
-            "user_count": 0,
-            "current_rps": 0.0,
-            "current_fail_per_s": 0.0,
-            "total_rps": if secs > 0.0 { table.total.requests as f64 / secs } else { 0.0 },
-            "fail_ratio": ratio(table.total.failures, table.total.requests),
-            "current_response_time_ms": { "p50": total_rt.p50, "p95": total_rt.p95, "p99": total_rt.p99 },
-            "stats": table.rows,
-            "other": table.other.as_ref().map(|(k, r)| json!({ "endpoints": k, "row": r })),
-            "total": table.total,
-            "endpoints": table.endpoints,
-            "failures": failures_value(&report.errors),
-            "checks": checks_value(&report),
-            "workers": if report.workers.is_empty() {
+        let snapshot = RunSnapshot {
+            run: i.run,
+            state: RunState::Stopped,
+            load: &i.load,
+            factor: None,
+            elapsed_s: secs,
+            phase: None,
+            user_count: 0,
+            current_rps: 0.0,
+            current_fail_per_s: 0.0,
+            total_rps: if secs > 0.0 { table.total.requests as f64 / secs } else { 0.0 },
+            current_response_time_ms: Percentiles { p50: total_rt.p50, p95: total_rt.p95, p99: total_rt.p99 },
+            table: TableJson::of(&table),
+            failures: failures_value(&report.errors),
+            checks: checks_value(&report),
+            workers: if report.workers.is_empty() {
                 json!([self.local_row(
                     RunState::Stopped,
                     0,
@@ -513,13 +468,15 @@ impl Hub {
             } else {
                 Value::Array(report.workers.iter().map(worker_row).collect())
             },
-            "point": Value::Null,
-            "warnings": report.warnings,
-            "reset_at_s": Value::Null,
-            "final": true,
-        });
+            snapshot_ms: None,
+            point: None,
+            warnings: &report.warnings,
+            reset_at_s: None,
+            is_final: true,
+        }
+        .to_json();
         drop(i);
-        self.snapshot.send_replace(Arc::from(snapshot.to_string()));
+        self.snapshot.send_replace(Arc::from(snapshot));
         self.reports.send_replace(generation);
     }
 
@@ -599,23 +556,6 @@ impl Hub {
     }
 }
 
-/// A row of the Workers tab for a worker process of a distributed run.
-fn worker_row(w: &WorkerStatus) -> Value {
-    json!({
-        "name": if w.host.is_empty() { &w.address } else { &w.host },
-        "address": w.address,
-        "state": w.state,
-        "weight": w.weight,
-        "share": w.share,
-        "threads": Value::Null,
-        "users": w.active_vus,
-        "rps": w.rps,
-        "requests": w.requests,
-        "cpu_percent": w.cpu,
-        "lag_p99_ms": w.lag_p99_ms,
-    })
-}
-
 /// True when `a` and `b` steer the same run.
 fn same(a: &Control, b: &Control) -> bool {
     a.same_run(b)
@@ -642,60 +582,9 @@ fn describe(r: &StartRequest) -> String {
     }
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b > 0 { a as f64 / b as f64 } else { 0.0 }
-}
-
-/// The Failures tab: groups by (endpoint, kind) with the first message, most frequent first.
-fn failures_value(errors: &[ErrorReport]) -> Value {
-    let mut sorted: Vec<&ErrorReport> = errors.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(e.count));
-    let groups: Vec<Value> = sorted
-        .iter()
-        .take(FAILURES_LIMIT)
-        .map(|e| json!({ "endpoint": e.endpoint, "kind": e.kind, "message": e.first_message, "count": e.count }))
-        .collect();
-    json!({ "groups": groups, "folded": sorted.len().saturating_sub(FAILURES_LIMIT) })
-}
-
-/// The Checks tab: the verdicts stored in the final `report`.
-fn checks_value(report: &Report) -> Value {
-    json!({
-        "items": report.checks,
-        "apdex": report.apdex,
-        "evaluated_at_s": report.run.duration_s,
-        "final": true,
-    })
-}
-
-/// The Checks tab during the run: the live checks' latest verdicts, evaluated `at` into the run.
-fn verdicts_value(verdicts: &Verdicts, at: Duration) -> Value {
-    json!({
-        "items": verdicts.checks,
-        "apdex": verdicts.apdex,
-        "evaluated_at_s": at.as_secs_f64(),
-        "final": false,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn history_halves_when_full_and_keeps_the_whole_run() {
-        let mut h = History::default();
-        for k in 0..(HISTORY_CAP as u64 * 3) {
-            h.push([k as f64, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0]);
-        }
-        assert!(h.t.len() <= HISTORY_CAP, "{}", h.t.len());
-        assert!(h.step >= 2);
-        assert_eq!(h.t.first(), Some(&0.0), "the start of the run stays");
-        let last = h.t.last().copied().unwrap_or_default();
-        assert!(last >= (HISTORY_CAP * 3) as f64 - 1.0 - h.step as f64, "the end too: {last}");
-        assert!(h.t.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(h.rps.len(), h.t.len());
-    }
 
     #[test]
     fn the_session_states_gate_the_controls() {
