@@ -1,10 +1,11 @@
 //! The controller: listens for workers, authenticates them, hands each its execution segment of the
 //! plan, starts them on a common wall-clock instant, forwards the run's [`Control`] (load factor,
-//! stop), merges the workers' per-second intervals into one [`hornet_metrics::Aggregator`] (exact: histograms merge,
-//! counters add), and handles lost workers by the [`LossPolicy`].
+//! stop), feeds their per-second intervals to the runner's collector (which merges them exactly:
+//! histograms merge, counters add), and handles lost workers by the [`LossPolicy`].
 //!
-//! The run loop mirrors the single-machine collector: one tick a second calls `on_tick` with the merged
-//! figures, so the live view, the web UI, `--abort-on-fail` and the reports work unchanged.
+//! [`Cluster`] is the runner's [`Workers`]: `hornet_runner::Run::start_on` runs `before`, starts
+//! the load here, and collects it like a run on this machine, so the live view, the web UI,
+//! `--abort-on-fail` and the reports work unchanged.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,9 +14,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant, SystemTime};
 
 use hornet_metrics::Interval;
-use hornet_runner::control::apply_requests;
-use hornet_runner::{Control, RunError, RunOptions, RunOutcome, StopReason, Tick, WorkerStatus};
-use hornet_schedule::{Schedule, Segments, Users};
+use hornet_runner::{
+    Control, Finish, IntervalSource, PlannedLoad, RunError, RunOptions, SourceTick, Started, StopReason,
+    Waited, WorkerStatus, Workers,
+};
+use hornet_schedule::{Schedule, Segments};
 use hornet_script::Plan;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -92,11 +95,14 @@ pub struct Cluster {
     events: Receiver<Event>,
     conns: Vec<Conn>,
     opts: ClusterOptions,
+    /// The plan as the workers are sent it.
+    source: PlanSource,
 }
 
 impl Cluster {
-    /// Binds the listener and starts accepting workers in the background.
-    pub fn listen(opts: ClusterOptions) -> std::io::Result<Cluster> {
+    /// Binds the listener and starts accepting workers in the background; a run sends them
+    /// `source`.
+    pub fn listen(opts: ClusterOptions, source: PlanSource) -> std::io::Result<Cluster> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let std_listener = std::net::TcpListener::bind(opts.listen)?;
         std_listener.set_nonblocking(true)?;
@@ -128,7 +134,7 @@ impl Cluster {
                 }
             }
         });
-        Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts })
+        Ok(Cluster { runtime, addr, events, conns: Vec::new(), opts, source })
     }
 
     /// The address workers connect to.
@@ -226,32 +232,33 @@ impl Cluster {
             let _ = c.tx.send(msg.clone());
         }
     }
+}
 
-    /// Runs `plan` across the joined workers; the same contract as [`hornet_runner::run`].
-    pub fn run(
+impl Workers for Cluster {
+    /// Hands the plan to the joined workers, waits until each has built it (and its hash matches),
+    /// and starts them together a moment later.
+    fn start(
         &mut self,
-        plan: Arc<Plan>,
-        source: &PlanSource,
-        opts: RunOptions,
-        control: Control,
-        on_tick: &mut dyn FnMut(Tick<'_>),
-    ) -> Result<RunOutcome, RunError> {
+        plan: &Arc<Plan>,
+        opts: &RunOptions,
+        globals: &HashMap<String, serde_json::Value>,
+        control: &Control,
+    ) -> Result<Started<'_>, RunError> {
         let _guard = self.runtime.enter();
         let n = self.conns.len();
         if n == 0 || self.conns.iter().any(|c| c.lost || c.done) {
             return Err(RunError::Cluster("no workers are connected (a cluster runs one test)".into()));
         }
-        let globals = hornet_runner::run_before(&plan, opts.seed, opts.log)?;
         let weights: Vec<u32> = self.conns.iter().map(|c| c.weight).collect();
         let segments = Segments::new(&weights).map_err(|e| RunError::Cluster(e.to_string()))?;
         let shares: Vec<f64> = (0..n).map(|i| segments.share(i)).collect();
-        let hash = source.hash(&plan);
+        let hash = self.source.hash(plan);
         for (i, c) in self.conns.iter().enumerate() {
             let msg = PlanMsg {
                 version: env!("CARGO_PKG_VERSION").into(),
                 hash: hash.clone(),
-                scripts: source.scripts.clone(),
-                options: source.options.clone(),
+                scripts: self.source.scripts.clone(),
+                options: self.source.options.clone(),
                 seed: opts.seed,
                 threads: opts.threads,
                 weights: weights.clone(),
@@ -309,155 +316,174 @@ impl Cluster {
         let start_ms = start_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         self.broadcast(&Msg::Start { start_at_unix_ms: start_ms });
 
-        let planned = Planned {
-            segments: segments.clone(),
-            arrivals: Schedule::new(&plan.phases),
-            requests: Schedule::requests(&plan.phases),
-            users: Schedule::users(&plan.phases),
+        let source = ClusterSource {
+            cluster: self,
+            control: control.clone(),
+            start,
+            planned: Planned { segments, load: PlannedLoad::of(plan) },
+            shares,
+            stats: HashMap::new(),
+            active: vec![0; n],
+            cpus: vec![None; n],
+            notes: Vec::new(),
+            forwarded_stop: false,
+            aborted: false,
         };
-        let (schedule, requests, users) = (&planned.arrivals, &planned.requests, &planned.users);
-        let labels: Vec<String> = plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect();
-        let mut agg = hornet_runner::run::aggregator_for(&plan);
-        let mut pending: Vec<Interval> = Vec::new();
-        let mut stats: HashMap<usize, WorkerStatus> = HashMap::new();
-        let mut active: Vec<u64> = vec![0; n];
-        let mut cpus: Vec<Option<f64>> = vec![None; n];
-        let mut notes: Vec<String> = Vec::new();
-        let mut forwarded_stop = false;
-        let mut aborted = false;
-        let mut next_tick = start + Duration::from_millis(1250);
-        let started_at = SystemTime::now() + lead;
-        loop {
-            if self.conns.iter().all(|c| c.done || c.lost) {
-                break;
+        Ok(Started {
+            source: Box::new(source),
+            start: start.into(),
+            started_at: start_wall,
+            first_tick: Duration::from_millis(1250),
+        })
+    }
+}
+
+/// The joined workers of a started run, as the collector's source of intervals: their metrics
+/// messages, lost workers, and the run's control forwarded to them.
+struct ClusterSource<'a> {
+    cluster: &'a mut Cluster,
+    control: Control,
+    start: Instant,
+    planned: Planned,
+    /// Each worker's share of the load.
+    shares: Vec<f64>,
+    /// The latest figures of each worker that sent metrics.
+    stats: HashMap<usize, WorkerStatus>,
+    active: Vec<u64>,
+    cpus: Vec<Option<f64>>,
+    /// Notes on lost workers, for the report.
+    notes: Vec<String>,
+    forwarded_stop: bool,
+    /// A worker was lost under the `abort` policy.
+    aborted: bool,
+}
+
+impl ClusterSource<'_> {
+    /// Worker `i` was lost at `elapsed` for `why`.
+    fn lose(&mut self, i: usize, elapsed: Duration, why: &str) {
+        let note = self.cluster.lose(i, elapsed, why, &self.planned, &self.control);
+        self.aborted |= self.cluster.opts.on_loss == LossPolicy::Abort;
+        self.active[i] = 0;
+        self.notes.push(note);
+    }
+
+    /// Tells the workers once when the run was stopped.
+    fn forward_stop(&mut self) {
+        if !self.forwarded_stop
+            && let Some(reason) = self.control.stop_reason()
+        {
+            self.forwarded_stop = true;
+            let how = if reason.is_graceful() { "graceful" } else { "now" };
+            self.cluster.broadcast(&Msg::Control { factor: None, stop: Some(how.into()) });
+        }
+    }
+
+    /// A metrics message from worker `i`.
+    fn metrics(&mut self, i: usize, msg: Msg, pending: &mut Vec<Interval>) {
+        let Msg::Metrics { interval, active_vus, cpu, last, .. } = msg else {
+            if let Msg::Done = msg {
+                self.cluster.conns[i].done = true;
             }
-            let now = Instant::now();
-            let event = self.events.recv_timeout(next_tick.saturating_duration_since(now));
-            let elapsed = Instant::now().saturating_duration_since(start);
+            return;
+        };
+        match Interval::from_wire(&interval) {
+            Ok(iv) => {
+                let c = &self.cluster.conns[i];
+                let before = self.stats.get(&i).map_or(0, |s| s.requests);
+                self.stats.insert(
+                    i,
+                    WorkerStatus {
+                        index: i,
+                        address: c.addr.clone(),
+                        host: c.host.clone(),
+                        state: "running".into(),
+                        weight: c.weight,
+                        share: self.shares[i],
+                        active_vus,
+                        rps: iv.requests() as f64,
+                        requests: before + iv.requests(),
+                        cpu,
+                        lag_p99_ms: iv.lag_p99_ms(),
+                    },
+                );
+                pending.push(iv);
+            }
+            Err(e) => eprintln!("hornet: worker {}: bad metrics ignored: {e}", self.cluster.conns[i].addr),
+        }
+        self.active[i] = active_vus;
+        self.cpus[i] = cpu.or(self.cpus[i]);
+        if last {
+            self.cluster.conns[i].done = true;
+            self.active[i] = 0;
+        }
+    }
+}
+
+impl IntervalSource for ClusterSource<'_> {
+    fn wait(&mut self, deadline: tokio::time::Instant, pending: &mut Vec<Interval>) -> Waited {
+        loop {
+            self.forward_stop();
+            if self.cluster.conns.iter().all(|c| c.done || c.lost) {
+                return Waited::Finished;
+            }
+            let deadline = deadline.into_std();
+            let event = self.cluster.events.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+            let elapsed = Instant::now().saturating_duration_since(self.start);
             match event {
                 Ok(Event::Msg { id, msg }) => {
-                    let Some(i) = self.conns.iter().position(|c| c.id == id) else { continue };
-                    self.conns[i].last_seen = Instant::now();
-                    if let Msg::Metrics { interval, active_vus, cpu, last, .. } = msg {
-                        match Interval::from_wire(&interval) {
-                            Ok(iv) => {
-                                let c = &self.conns[i];
-                                let before = stats.get(&i).map_or(0, |s| s.requests);
-                                stats.insert(
-                                    i,
-                                    WorkerStatus {
-                                        index: i,
-                                        address: c.addr.clone(),
-                                        host: c.host.clone(),
-                                        state: "running".into(),
-                                        weight: c.weight,
-                                        share: shares[i],
-                                        active_vus,
-                                        rps: iv.requests() as f64,
-                                        requests: before + iv.requests(),
-                                        cpu,
-                                        lag_p99_ms: iv.lag_p99_ms(),
-                                    },
-                                );
-                                pending.push(iv);
-                            }
-                            Err(e) => {
-                                eprintln!("hornet: worker {}: bad metrics ignored: {e}", self.conns[i].addr)
-                            }
-                        }
-                        active[i] = active_vus;
-                        cpus[i] = cpu.or(cpus[i]);
-                        if last {
-                            self.conns[i].done = true;
-                            active[i] = 0;
-                        }
-                    } else if let Msg::Done = msg {
-                        self.conns[i].done = true;
-                    }
+                    let Some(i) = self.cluster.conns.iter().position(|c| c.id == id) else { continue };
+                    self.cluster.conns[i].last_seen = Instant::now();
+                    self.metrics(i, msg, pending);
                 }
                 Ok(Event::Closed { id, why }) => {
-                    if let Some(i) = self.conns.iter().position(|c| c.id == id)
-                        && !self.conns[i].done
-                        && !self.conns[i].lost
+                    if let Some(i) = self.cluster.conns.iter().position(|c| c.id == id)
+                        && !self.cluster.conns[i].done
+                        && !self.cluster.conns[i].lost
                     {
-                        let note = self.lose(i, elapsed, &why, &planned, &control);
-                        aborted |= self.opts.on_loss == LossPolicy::Abort;
-                        active[i] = 0;
-                        notes.push(note);
+                        self.lose(i, elapsed, &why);
                     }
                 }
                 Ok(Event::Joined { tx, .. }) => {
                     let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    // Silent workers are lost.
-                    #[allow(clippy::needless_range_loop)]
-                    for i in 0..self.conns.len() {
-                        let c = &self.conns[i];
-                        if !c.done && !c.lost && c.last_seen.elapsed() >= LOST_AFTER {
-                            let why = format!("no message for {} s", LOST_AFTER.as_secs());
-                            let note = self.lose(i, elapsed, &why, &planned, &control);
-                            aborted |= self.opts.on_loss == LossPolicy::Abort;
-                            active[i] = 0;
-                            notes.push(note);
-                        }
-                    }
-                    // Load changes from the terminal or the web UI become one factor for everyone.
-                    let reqs = control.take_requests();
-                    if !reqs.is_empty() {
-                        let window = |s: &Schedule| {
-                            s.count_at(elapsed + Duration::from_millis(500))
-                                - s.count_at(elapsed.saturating_sub(Duration::from_millis(500)))
-                        };
-                        let rate = window(schedule) + window(requests);
-                        let factor = apply_requests(control.factor(), &reqs, rate, users.at(elapsed));
-                        control.set_factor(factor);
-                        self.broadcast(&Msg::Control { factor: Some(factor), stop: None });
-                    }
-                    if control.take_reset() {
-                        agg.reset_stats();
-                    }
-                    agg.add_tick(elapsed, std::mem::take(&mut pending), active.iter().sum());
-                    let measured: Vec<f64> = cpus.iter().flatten().copied().collect();
-                    if !measured.is_empty() {
-                        agg.record_generator(measured.iter().copied().fold(0.0, f64::max));
-                    }
-                    let workers = self.worker_list(&shares, &stats);
-                    let warnings = agg.take_new_warnings();
-                    let phase = schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str);
-                    on_tick(Tick { live: agg.live(), aggregate: &agg, phase, warnings, workers: &workers });
-                    next_tick += Duration::from_secs(1);
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            if !forwarded_stop && let Some(reason) = control.stop_reason() {
-                forwarded_stop = true;
-                let how = if reason.is_graceful() { "graceful" } else { "now" };
-                self.broadcast(&Msg::Control { factor: None, stop: Some(how.into()) });
+                Err(RecvTimeoutError::Timeout) => return Waited::Deadline,
+                Err(RecvTimeoutError::Disconnected) => return Waited::Finished,
             }
         }
-        let elapsed = Instant::now().saturating_duration_since(start);
-        agg.add_tick(elapsed, pending, 0);
-        let workers = self.worker_list(&shares, &stats);
-        if control.stop_reason().is_none() && !aborted {
-            hornet_runner::run_after(&plan, &globals, opts.seed, opts.log);
-        }
-        let stopped = control.stop_reason();
-        let meta = hornet_runner::run::run_meta(
-            &plan,
-            opts.seed,
-            opts.command,
-            started_at,
-            elapsed,
-            stopped.is_some(),
-        );
-        let mut report = agg.report(meta);
-        report.run.host = Some(format!("controller + {n} workers"));
-        report.warnings.extend(notes);
-        report.workers = workers;
-        Ok(RunOutcome { report, stopped })
     }
 
+    fn tick(&mut self, elapsed: Duration, control: &Control, _pending: &mut Vec<Interval>) -> SourceTick {
+        // Silent workers are lost.
+        for i in 0..self.cluster.conns.len() {
+            let c = &self.cluster.conns[i];
+            if !c.done && !c.lost && c.last_seen.elapsed() >= LOST_AFTER {
+                let why = format!("no message for {} s", LOST_AFTER.as_secs());
+                self.lose(i, elapsed, &why);
+            }
+        }
+        // Load changes from the terminal or the web UI become one factor for everyone.
+        if let Some(factor) = control.apply_pending(&self.planned.load, elapsed) {
+            self.cluster.broadcast(&Msg::Control { factor: Some(factor), stop: None });
+        }
+        let measured = self.cpus.iter().flatten().copied();
+        SourceTick {
+            active_vus: self.active.iter().sum(),
+            cpu: measured.reduce(f64::max),
+            workers: self.cluster.worker_list(&self.shares, &self.stats),
+        }
+    }
+
+    fn finish(&mut self, _elapsed: Duration, _control: &Control, _pending: &mut Vec<Interval>) -> Finish {
+        Finish {
+            host: Some(format!("controller + {} workers", self.cluster.conns.len())),
+            warnings: std::mem::take(&mut self.notes),
+            workers: self.cluster.worker_list(&self.shares, &self.stats),
+            completed: !self.aborted,
+        }
+    }
+}
+
+impl Cluster {
     /// Marks worker `i` lost at `elapsed`, applies the policy, and returns the note for the report.
     fn lose(&mut self, i: usize, elapsed: Duration, why: &str, plan: &Planned, control: &Control) -> String {
         self.conns[i].lost = true;
@@ -503,12 +529,11 @@ impl Cluster {
     }
 }
 
-/// The plan's load and its split, for telling how much of a lost worker's share remained.
+/// The plan's load and its split, for relating load requests to the plan and telling how much of
+/// a lost worker's share remained.
 struct Planned {
     segments: Segments,
-    arrivals: Schedule,
-    requests: Schedule,
-    users: Users,
+    load: PlannedLoad,
 }
 
 impl Planned {
@@ -520,10 +545,10 @@ impl Planned {
             let from = s.count_at(t).ceil().min(total as f64) as u64;
             self.segments.count_below(i, total) - self.segments.count_below(i, from)
         };
-        let users = self.segments.count_below(i, self.users.at(t).round().max(0.0) as u64);
+        let users = self.segments.count_below(i, self.load.users.at(t).round().max(0.0) as u64);
         let parts: Vec<String> = [
-            (due_from(&self.arrivals), "planned arrivals"),
-            (due_from(&self.requests), "planned requests of request-rate phases"),
+            (due_from(&self.load.arrivals), "planned arrivals"),
+            (due_from(&self.load.requests), "planned requests of request-rate phases"),
             (users, "running users"),
         ]
         .into_iter()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use hornet_runner::{Control, LoadRequest, Part, PartTick, RunOptions, StopReason, Workload};
+use hornet_runner::{Control, LoadRequest, Run, RunOptions, SegmentRun, SegmentTick, StopReason, Workload};
 use hornet_schedule::Segments;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio_rustls::TlsConnector;
@@ -148,7 +148,7 @@ struct Running {
 async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     let mut plan: Option<(Arc<hornet_script::Plan>, Box<PlanMsg>)> = None;
     let mut running: Option<Running> = None;
-    let (mtx, mut mrx) = unbounded_channel::<Option<PartTick>>();
+    let (mtx, mut mrx) = unbounded_channel::<Option<SegmentTick>>();
     let mut beat = tokio::time::interval(HEARTBEAT);
     // The controller heartbeats every second: silence this long means it is gone. (A timeout around
     // each read would restart with every heartbeat this side sends, and never fire.)
@@ -283,15 +283,15 @@ fn start(
     plan: Arc<hornet_script::Plan>,
     p: &PlanMsg,
     start_at_unix_ms: u64,
-    tx: tokio::sync::mpsc::UnboundedSender<Option<PartTick>>,
+    tx: tokio::sync::mpsc::UnboundedSender<Option<SegmentTick>>,
 ) -> Result<Running, String> {
     let segments = Segments::new(&p.weights).map_err(|e| e.to_string())?;
     if p.index >= segments.len() {
         return Err(format!("segment {} of {} does not exist", p.index, segments.len()));
     }
     let control = Control::new();
-    let (itx, irx) = std::sync::mpsc::channel::<PartTick>();
-    let part = Part {
+    let (itx, irx) = std::sync::mpsc::channel::<SegmentTick>();
+    let segment = SegmentRun {
         segments,
         index: p.index,
         start_at: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(start_at_unix_ms)),
@@ -322,8 +322,9 @@ fn start(
     let thread = std::thread::Builder::new()
         .name("hornet-part".into())
         .spawn(move || {
-            if let Err(e) = hornet_runner::run_part(plan, run_opts, Some(part), ctl, &mut |_| {}) {
-                say(&format!("the part failed: {e}"));
+            match Run::new(plan, run_opts).with_control(ctl).segment(segment).start() {
+                Ok(run) => drop(run.wait(&mut |_| {})),
+                Err(e) => say(&format!("the part failed: {e}")),
             }
             // The run dropped its sender: the bridge passes the last tick on and ends.
             let _ = bridge.join();

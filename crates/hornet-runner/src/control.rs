@@ -5,6 +5,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use std::time::Duration;
+
+use hornet_schedule::{Schedule, Users};
+use hornet_script::Plan;
 use tokio::sync::watch;
 
 /// Why a run was stopped before its schedule ended.
@@ -154,7 +158,7 @@ impl Control {
     }
 
     /// Takes a pending reset request (the run's collector applies it).
-    pub fn take_reset(&self) -> bool {
+    pub(crate) fn take_reset(&self) -> bool {
         self.inner.reset.swap(false, Ordering::SeqCst)
     }
 
@@ -178,20 +182,84 @@ impl Control {
     }
 
     /// Takes the pending load requests (the run's collector applies them).
-    pub fn take_requests(&self) -> Vec<LoadRequest> {
+    pub(crate) fn take_requests(&self) -> Vec<LoadRequest> {
         std::mem::take(&mut *self.inner.requests.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Publishes a new factor to the workers.
-    pub fn set_factor(&self, factor: f64) {
+    pub(crate) fn set_factor(&self, factor: f64) {
         self.inner.factor.send_replace(factor);
     }
+}
+
+/// The plan's load over time before any load factor: arrivals, request-rate tokens and
+/// closed-model users. Absolute load requests (a rate, a user count) are related to it.
+pub struct PlannedLoad {
+    /// The arrival schedule.
+    pub arrivals: Schedule,
+    /// The request-rate tokens' schedule.
+    pub requests: Schedule,
+    /// The closed-model target user count over time.
+    pub users: Users,
+}
+
+impl PlannedLoad {
+    /// The load of `plan`'s phases.
+    pub fn of(plan: &Plan) -> PlannedLoad {
+        PlannedLoad {
+            arrivals: Schedule::new(&plan.phases),
+            requests: Schedule::requests(&plan.phases),
+            users: Schedule::users(&plan.phases),
+        }
+    }
+}
+
+impl Control {
+    /// Takes the pending load requests and applies them at `t` (time since the start) to the
+    /// current factor, relating absolute ones to `planned` at `t`; publishes and returns the new
+    /// factor, or `None` when nothing was asked for. (A run on this machine also rebases its
+    /// workers' schedules on it; a distributed run's controller sends it to its workers.)
+    pub fn apply_pending(&self, planned: &PlannedLoad, t: Duration) -> Option<f64> {
+        self.apply_pending_to(&planned.arrivals, &planned.requests, &planned.users, t)
+    }
+
+    /// [`Control::apply_pending`] with the plan's load given by its parts.
+    pub(crate) fn apply_pending_to(
+        &self,
+        arrivals: &Schedule,
+        requests: &Schedule,
+        users: &Users,
+        t: Duration,
+    ) -> Option<f64> {
+        let pending = self.take_requests();
+        if pending.is_empty() {
+            return None;
+        }
+        let (rate, planned_users) = planned_load(arrivals, requests, users, t);
+        let factor = apply_requests(self.factor(), &pending, rate, planned_users);
+        self.set_factor(factor);
+        Some(factor)
+    }
+}
+
+/// The plan's arrival-plus-request rate around `t` (per second) and its target users, before any
+/// load factor: what absolute load requests are related to.
+fn planned_load(arrivals: &Schedule, requests: &Schedule, users: &Users, t: Duration) -> (f64, f64) {
+    let rate = |s: &Schedule| {
+        s.count_at(t + Duration::from_millis(500)) - s.count_at(t.saturating_sub(Duration::from_millis(500)))
+    };
+    (rate(arrivals) + rate(requests), users.at(t))
 }
 
 /// Applies `requests` to `factor`. `planned_rate` and `planned_users` are the plan's figures at
 /// this moment (before any factor), used to turn absolute requests into a factor. The result
 /// stays within [0, 1000].
-pub fn apply_requests(factor: f64, requests: &[LoadRequest], planned_rate: f64, planned_users: f64) -> f64 {
+pub(crate) fn apply_requests(
+    factor: f64,
+    requests: &[LoadRequest],
+    planned_rate: f64,
+    planned_users: f64,
+) -> f64 {
     let mut f = factor;
     for r in requests {
         f = match *r {

@@ -1,31 +1,26 @@
-//! Orchestration of one run: compiles the plan, starts one worker thread per core, collects their
-//! metrics once a second into the aggregate, and produces the report.
-//!
-//! In a distributed run each worker process runs one [`Part`] of the plan ([`run_part`]): only the
-//! arrivals, request tokens and users of its execution segment, from a common start time, with the
-//! variables `before` produced on the controller, handing each second's merged interval to the caller.
+//! What a run is made of on this machine: its options ([`RunOptions`], [`Workload`]), the state
+//! its worker threads share ([`Shared`]: the compiled plan, the schedules, the load adjustments),
+//! the set-up helpers (compiling the plan, the HTTP client settings, the variables every VU starts
+//! from, `before` and `after`), and the report's description of the phases.
 
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::SystemTime;
 
-use hornet_engine::http::{ClientConfig, HttpClient};
-use hornet_metrics::report::WorkerStatus;
-use hornet_metrics::{Aggregator, Interval, LiveSnapshot, Report, RunMeta};
+use hornet_engine::http::ClientConfig;
+use hornet_metrics::Interval;
 use hornet_schedule::{Schedule, SegmentCounts, Segments, Users, Warp};
 use hornet_script::plan::{ArrivalMode, PayloadOrder, Phase, PhaseKind, Plan, UserRamp};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
-use crate::control::{Control, StopReason, apply_requests};
+use crate::control::Control;
 use crate::hooks;
 use crate::program::{BuildError, Program};
 use crate::vu::{Scope, VuSettings, uuid};
-use crate::worker::{self, Msg};
 
 /// How load is generated.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,9 +48,20 @@ pub struct RunOptions {
     pub log: bool,
 }
 
-/// One worker's part of a distributed run.
+impl RunOptions {
+    /// The worker threads this run uses: [`RunOptions::threads`], or one per core when that is 0.
+    pub fn thread_count(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+/// One worker's segment of a distributed run (see [`crate::Run::segment`]).
 #[derive(Debug, Clone)]
-pub struct Part {
+pub struct SegmentRun {
     /// The run's execution segments.
     pub segments: Segments,
     /// This worker's segment (index into `segments`).
@@ -67,12 +73,12 @@ pub struct Part {
     /// never run in a part: the controller runs them once.
     pub globals: HashMap<String, serde_json::Value>,
     /// Receives each tick's merged interval and, at the end, the last one.
-    pub intervals: std::sync::mpsc::Sender<PartTick>,
+    pub intervals: std::sync::mpsc::Sender<SegmentTick>,
 }
 
-/// One second of a part's metrics, for the controller.
+/// One second of a segment run's metrics, for the controller.
 #[derive(Debug)]
-pub struct PartTick {
+pub struct SegmentTick {
     /// Time since the common start.
     pub elapsed: Duration,
     /// Everything this worker recorded since the previous tick, merged.
@@ -83,13 +89,6 @@ pub struct PartTick {
     pub cpu: Option<f64>,
     /// True for the last interval of the run.
     pub last: bool,
-}
-
-/// The result of a run.
-pub struct RunOutcome {
-    pub report: Report,
-    /// Set when the run was stopped by a signal.
-    pub stopped: Option<StopReason>,
 }
 
 /// Why a run could not start.
@@ -108,20 +107,6 @@ pub enum RunError {
     Cluster(String),
 }
 
-/// What the live view is told once a second.
-pub struct Tick<'a> {
-    pub live: LiveSnapshot,
-    /// Everything merged so far (for live checks such as `--abort-on-fail`).
-    pub aggregate: &'a Aggregator,
-    /// The running phase's label, if any.
-    pub phase: Option<&'a str>,
-    /// Warnings raised in this tick (each is given once): the generator falling behind its
-    /// schedule or using too much CPU.
-    pub warnings: Vec<String>,
-    /// The worker processes of a distributed run (empty for a run on this machine).
-    pub workers: &'a [WorkerStatus],
-}
-
 /// State shared by all worker threads (read-only but for the in-flight counter and budget).
 pub(crate) struct Shared {
     pub plan: Arc<Plan>,
@@ -137,7 +122,7 @@ pub(crate) struct Shared {
     /// VUs in flight across all threads (the active-VU gauge; checked against `maxVusers`).
     pub in_flight: AtomicU64,
     /// Iterations started by closed-model users.
-    iterations: AtomicU64,
+    pub iterations: AtomicU64,
     /// Variables every VU starts with: `config.variables`, whole payloads, what `before` captured,
     /// and the run-wide built-ins.
     pub globals: Arc<HashMap<String, serde_json::Value>>,
@@ -153,7 +138,7 @@ pub(crate) struct Shared {
     pub load: watch::Sender<Load>,
     /// No phases: one VU runs once.
     pub functional: bool,
-    /// In a distributed run: the segments and this worker's index.
+    /// In a segment run: the segments and this worker's index.
     pub part: Option<(Segments, usize)>,
 }
 
@@ -166,7 +151,7 @@ pub(crate) struct Load {
 }
 
 impl Load {
-    const PLAN: Load = Load { arrivals: Warp::IDENTITY, requests: Warp::IDENTITY, users: 1.0 };
+    pub(crate) const PLAN: Load = Load { arrivals: Warp::IDENTITY, requests: Warp::IDENTITY, users: 1.0 };
 }
 
 impl Shared {
@@ -227,31 +212,17 @@ impl Shared {
         phase.pacing.map(|p| p.interval()).filter(|d| !d.is_zero())
     }
 
-    /// The plan's arrival-plus-request rate around `t` (per second) and its target users, before any
-    /// load factor: what absolute load requests are related to.
-    fn planned_load(&self, t: Duration) -> (f64, f64) {
-        let rate = |s: &Schedule| {
-            s.count_at(t + Duration::from_millis(500))
-                - s.count_at(t.saturating_sub(Duration::from_millis(500)))
-        };
-        (rate(&self.schedule) + rate(&self.requests), self.users.at(t))
-    }
-
     /// Applies pending load requests at `t` (time since start): rebases the warps and publishes them.
-    fn apply_load_requests(&self, t: Duration) {
-        let requests = self.control.take_requests();
-        if requests.is_empty() {
+    pub(crate) fn apply_load_requests(&self, t: Duration) {
+        let Some(factor) = self.control.apply_pending_to(&self.schedule, &self.requests, &self.users, t)
+        else {
             return;
-        }
-        let (rate, users) = self.planned_load(t);
-        let current = self.control.factor();
-        let factor = apply_requests(current, &requests, rate, users);
+        };
         self.load.send_modify(|l| {
             l.arrivals = l.arrivals.rebase(&self.schedule, t, factor);
             l.requests = l.requests.rebase(&self.requests, t, factor);
             l.users = factor;
         });
-        self.control.set_factor(factor);
     }
 
     /// Admits a new VU unless `max` are already in flight.
@@ -321,7 +292,7 @@ impl Shared {
 }
 
 /// The name of this machine (Linux: the kernel's hostname; elsewhere the `HOSTNAME` variable).
-fn hostname() -> Option<String> {
+pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
@@ -330,13 +301,13 @@ fn hostname() -> Option<String> {
 }
 
 /// Measures this process's CPU use between ticks, as a share of the cores the workers use.
-struct CpuMeter {
+pub(crate) struct CpuMeter {
     cores: f64,
     last: Option<(Duration, f64)>,
 }
 
 impl CpuMeter {
-    fn new(threads: usize) -> CpuMeter {
+    pub(crate) fn new(threads: usize) -> CpuMeter {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(threads.max(1));
         CpuMeter {
             cores: cores as f64,
@@ -345,7 +316,7 @@ impl CpuMeter {
     }
 
     /// CPU percent since the previous sample, or `None` when it cannot be measured.
-    fn sample(&mut self, elapsed: Duration) -> Option<f64> {
+    pub(crate) fn sample(&mut self, elapsed: Duration) -> Option<f64> {
         let now = hornet_metrics::process_cpu_seconds()?;
         let previous = self.last.replace((elapsed, now));
         let (t0, c0) = previous?;
@@ -356,7 +327,7 @@ impl CpuMeter {
 
 /// The variables every VU starts from: `config.variables` (arrays are narrowed per VU later),
 /// whole-file payloads (`loadAll`), `target`, `$testId` and `$environment`.
-fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_json::Value> {
+pub(crate) fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_json::Value> {
     let mut vars: HashMap<String, serde_json::Value> = plan.variables.iter().cloned().collect();
     for payload in &plan.payloads {
         if let Some(name) = &payload.load_all {
@@ -436,20 +407,13 @@ pub fn describe_phases(phases: &[Phase]) -> serde_json::Value {
         .collect()
 }
 
-/// Runs `plan` to completion (or until `control` stops it), calling `on_tick` once a second
-/// from the calling thread with the live figures.
-pub fn run(
-    plan: Arc<Plan>,
-    opts: RunOptions,
-    control: Control,
-    on_tick: &mut dyn FnMut(Tick<'_>),
-) -> Result<RunOutcome, RunError> {
-    run_part(plan, opts, None, control, on_tick)
-}
-
 /// Runs `before` once (outside the load) and returns the variables every VU starts from: what a
 /// controller sends its workers. Returns the initial variables when the plan has no `before`.
-pub fn run_before(plan: &Plan, seed: u64, log: bool) -> Result<HashMap<String, serde_json::Value>, RunError> {
+pub(crate) fn run_before(
+    plan: &Plan,
+    seed: u64,
+    log: bool,
+) -> Result<HashMap<String, serde_json::Value>, RunError> {
     let program = compile(plan)?;
     let (client_config, settings) = setup(plan, 1, log, false);
     let mut globals = initial_globals(plan, seed);
@@ -465,7 +429,7 @@ pub fn run_before(plan: &Plan, seed: u64, log: bool) -> Result<HashMap<String, s
 
 /// Runs `after` once with `globals` (a controller does this when its workers are done); a failure
 /// is printed.
-pub fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value>, seed: u64, log: bool) {
+pub(crate) fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value>, seed: u64, log: bool) {
     let Ok(program) = compile(plan) else { return };
     let Some(after) = &program.after else { return };
     let (client_config, settings) = setup(plan, 1, log, false);
@@ -476,14 +440,19 @@ pub fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value>, seed
     }
 }
 
-fn compile(plan: &Plan) -> Result<Program, RunError> {
+pub(crate) fn compile(plan: &Plan) -> Result<Program, RunError> {
     Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
         name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
         message,
     })
 }
 
-fn setup(plan: &Plan, threads: usize, log: bool, from_intended: bool) -> (ClientConfig, VuSettings) {
+pub(crate) fn setup(
+    plan: &Plan,
+    threads: usize,
+    log: bool,
+    from_intended: bool,
+) -> (ClientConfig, VuSettings) {
     let client_config = ClientConfig {
         timeout: plan.http.timeout,
         insecure: plan.http.insecure,
@@ -493,254 +462,6 @@ fn setup(plan: &Plan, threads: usize, log: bool, from_intended: bool) -> (Client
     let settings =
         VuSettings { expect_default_200: plan.expect.default_200, log, replace_total: from_intended };
     (client_config, settings)
-}
-
-/// [`run`], or with `part`, one worker's part of a distributed run.
-pub fn run_part(
-    plan: Arc<Plan>,
-    opts: RunOptions,
-    part: Option<Part>,
-    control: Control,
-    on_tick: &mut dyn FnMut(Tick<'_>),
-) -> Result<RunOutcome, RunError> {
-    let program = Program::compile(&plan).map_err(|BuildError { endpoint, message }| RunError::Build {
-        name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
-        message,
-    })?;
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    } else {
-        opts.threads
-    };
-    let client_config = ClientConfig {
-        timeout: plan.http.timeout,
-        insecure: plan.http.insecure,
-        pool: plan.http.pool.map(|p| p.div_ceil(threads).max(1)),
-        source_addresses: plan.http.source_addresses.clone(),
-    };
-    HttpClient::new(&client_config).map_err(|e| RunError::Client(e.to_string()))?;
-
-    let settings = VuSettings {
-        expect_default_200: plan.expect.default_200,
-        log: opts.log,
-        replace_total: opts.latency_from_intended,
-    };
-    // `before` and `after` are not load: their latency is never measured from a schedule.
-    let vu_settings = || Rc::new(VuSettings { replace_total: false, ..settings });
-    let mut globals = initial_globals(&plan, opts.seed);
-    let in_part = part.is_some();
-    let (part_segments, part_tx, start_at) = match part {
-        Some(p) => {
-            globals = p.globals;
-            (Some((p.segments, p.index)), Some(p.intervals), p.start_at)
-        }
-        None => (None, None, None),
-    };
-    if let (Some(before), false) = (&program.before, in_part) {
-        let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
-        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu_settings(), scope)
-            .map_err(|f| RunError::Before(f.message))?;
-        globals = scope.into_vars();
-    }
-    let cookie_origin =
-        plan.target.as_deref().and_then(|t| hornet_script::http_scheme(t).parse::<http::Uri>().ok());
-
-    let schedule = Schedule::new(&plan.phases);
-    let requests = Schedule::requests(&plan.phases);
-    let users = Schedule::users(&plan.phases);
-    let functional = plan.phases.is_empty() && opts.workload == Workload::Open;
-    let started_at = SystemTime::now();
-    // Give the threads a moment to start so the first arrivals are not late; a part starts at the
-    // common start time.
-    let start = match start_at {
-        Some(at) => {
-            let ahead = at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-            Instant::now() + ahead.min(Duration::from_secs(60))
-        }
-        None => Instant::now() + Duration::from_millis(20),
-    };
-    let shared = Arc::new(Shared {
-        plan: plan.clone(),
-        program,
-        schedule,
-        workload: opts.workload.clone(),
-        start,
-        seed: opts.seed,
-        threads,
-        client_config,
-        graceful_stop: plan.graceful_stop,
-        control: control.clone(),
-        in_flight: AtomicU64::new(0),
-        iterations: AtomicU64::new(0),
-        functional,
-        globals: Arc::new(globals),
-        vu_settings: settings,
-        cookie_origin,
-        requests,
-        users,
-        load: watch::channel(Load::PLAN).0,
-        part: part_segments,
-    });
-
-    let (tx, rx) = channel();
-    let mut handles = Vec::with_capacity(threads);
-    for i in 0..threads {
-        let shared = shared.clone();
-        let tx = tx.clone();
-        let h = std::thread::Builder::new()
-            .name(format!("hornet-worker-{i}"))
-            .spawn(move || worker::run(i, shared, tx))
-            .map_err(RunError::Threads)?;
-        handles.push(h);
-    }
-    drop(tx);
-
-    let labels: Vec<String> = plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect();
-    let closed_label = match &opts.workload {
-        Workload::Closed { users, .. } => Some(format!("{users} users")),
-        Workload::Open => None,
-    };
-    let phase_label = |elapsed: Duration| -> Option<&str> {
-        if let Some(l) = &closed_label {
-            return Some(l.as_str());
-        }
-        shared.schedule.phase_at(elapsed).and_then(|i| labels.get(i)).map(String::as_str)
-    };
-
-    let mut agg = aggregator_for(&plan);
-    let mut pending = Vec::new();
-    let mut done = 0;
-    let mut cpu = CpuMeter::new(threads);
-    // Collect a little after each second so the workers' intervals have arrived.
-    let mut next_tick = start + Duration::from_millis(1050);
-    loop {
-        let wait = next_tick.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(Msg::Interval(iv)) => pending.push(iv),
-            Ok(Msg::Done(iv)) => {
-                pending.push(iv);
-                done += 1;
-                if done == threads {
-                    break;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let elapsed = Instant::now().saturating_duration_since(start);
-                shared.apply_load_requests(elapsed);
-                let active = shared.in_flight.load(Ordering::SeqCst);
-                let cpu_now = cpu.sample(elapsed);
-                let batch =
-                    export(&part_tx, &plan, std::mem::take(&mut pending), elapsed, active, cpu_now, false);
-                agg.add_tick(elapsed, batch, active);
-                if let Some(cpu) = cpu_now {
-                    agg.record_generator(cpu);
-                }
-                if control.take_reset() {
-                    agg.reset_stats();
-                }
-                let warnings = agg.take_new_warnings();
-                on_tick(Tick {
-                    live: agg.live(),
-                    aggregate: &agg,
-                    phase: phase_label(elapsed),
-                    warnings,
-                    workers: &[],
-                });
-                next_tick += Duration::from_secs(1);
-                if handles.iter().all(|h| h.is_finished()) && done < threads {
-                    // A worker died without saying goodbye; don't wait for it forever.
-                    while let Ok(msg) = rx.try_recv() {
-                        match msg {
-                            Msg::Interval(iv) | Msg::Done(iv) => pending.push(iv),
-                        }
-                    }
-                    break;
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    let elapsed = Instant::now().saturating_duration_since(start);
-    let pending = export(&part_tx, &plan, pending, elapsed, 0, None, true);
-    agg.add_tick(elapsed, pending, 0);
-    for h in handles {
-        if h.join().is_err() {
-            eprintln!("hornet: a worker thread panicked; its last second of metrics may be missing");
-        }
-    }
-    if let (Some(after), None, false) = (&shared.program.after, control.stop_reason(), in_part) {
-        let scope = Scope::new((*shared.globals).clone(), draw(opts.seed, u64::MAX - 1));
-        if let Err(f) =
-            hooks::run_once(after, &shared.client_config, plan.endpoints.len(), vu_settings(), scope)
-        {
-            eprintln!("hornet: the `after` flow failed: {}", f.message);
-        }
-    }
-    let stopped = control.stop_reason();
-    let meta = run_meta(&plan, opts.seed, opts.command, started_at, elapsed, stopped.is_some());
-    let mut report = agg.report(meta);
-    report.run.host = hostname();
-    Ok(RunOutcome { report, stopped })
-}
-
-/// The report's description of a run of `plan` (by this process, or by a controller and its
-/// workers).
-pub fn run_meta(
-    plan: &Plan,
-    seed: u64,
-    command: String,
-    started_at: SystemTime,
-    duration: Duration,
-    interrupted: bool,
-) -> RunMeta {
-    RunMeta {
-        script: plan.source.as_ref().map(|p| p.display().to_string()),
-        target: plan.target.clone(),
-        started_at,
-        duration,
-        seed,
-        phases: describe_phases(&plan.phases),
-        interrupted,
-        hornet_version: env!("CARGO_PKG_VERSION").to_string(),
-        command,
-    }
-}
-
-/// The aggregator of a plan's metrics: its endpoints (with their protocols) and scenarios. The
-/// controller of a distributed run merges its workers' intervals into one of these.
-pub fn aggregator_for(plan: &Plan) -> Aggregator {
-    let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-    let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
-    agg.set_protocols(plan.endpoint_protocols.iter().map(|p| metric_protocol(*p)).collect());
-    agg
-}
-
-/// The report's protocol of a plan endpoint.
-fn metric_protocol(p: hornet_script::plan::Protocol) -> hornet_metrics::Protocol {
-    match p {
-        hornet_script::plan::Protocol::Http => hornet_metrics::Protocol::Http,
-        hornet_script::plan::Protocol::WebSocket => hornet_metrics::Protocol::Ws,
-    }
-}
-
-/// In a part, merges a tick's intervals into one and sends a copy to the controller's side; returns
-/// what the local aggregate gets.
-fn export(
-    tx: &Option<std::sync::mpsc::Sender<PartTick>>,
-    plan: &Plan,
-    pending: Vec<Interval>,
-    elapsed: Duration,
-    active_vus: u64,
-    cpu: Option<f64>,
-    last: bool,
-) -> Vec<Interval> {
-    let Some(tx) = tx else { return pending };
-    let mut merged = Interval::new(plan.endpoints.len(), plan.scenarios.len());
-    for iv in &pending {
-        merged.merge(iv);
-    }
-    let _ = tx.send(PartTick { elapsed, interval: merged.clone(), active_vus, cpu, last });
-    vec![merged]
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hornet_runner::{Control, LoadRequest, RunOptions, StopReason, Workload, run};
+use hornet_runner::{LoadRequest, Run, RunOptions, StopReason, Workload};
 use hornet_target::{RunningTarget, TargetOptions};
 
 fn plan(target: &RunningTarget, yaml: &str) -> Arc<hornet_script::Plan> {
@@ -30,16 +30,15 @@ fn doubling_the_factor_mid_run_doubles_the_arrival_rate_from_then_on() {
         &t,
         "config:\n  phases:\n    - duration: 4\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n",
     );
-    let control = Control::new();
-    let steer = control.clone();
+    let run = Run::new(plan, options()).start().expect("the run starts");
+    let steer = run.control().clone();
     let mut ticks = 0;
-    let outcome = run(plan, options(), control, &mut |_| {
+    let outcome = run.wait(&mut |_| {
         ticks += 1;
         if ticks == 1 {
             steer.request(LoadRequest::Factor(2.0));
         }
-    })
-    .expect("run");
+    });
     assert_eq!(outcome.stopped, None);
     // Applied at the second tick (about 2.05 s): ~41 arrivals before, ~78 after (80 unchanged).
     let created = outcome.report.counter("vusers.created");
@@ -53,10 +52,10 @@ fn graceful_quit_lets_running_vus_finish() {
         &t,
         "config:\n  phases:\n    - duration: 30\n      users: 4\nscenarios:\n  - flow:\n      - get: { url: \"/delay/300\" }\n",
     );
-    let control = Control::new();
-    let steer = control.clone();
     let started = std::time::Instant::now();
-    let outcome = run(plan, options(), control, &mut |_| steer.stop(StopReason::Quit)).expect("run");
+    let run = Run::new(plan, options()).start().expect("the run starts");
+    let steer = run.control().clone();
+    let outcome = run.wait(&mut |_| steer.stop(StopReason::Quit));
     assert_eq!(outcome.stopped, Some(StopReason::Quit));
     assert!(started.elapsed() < Duration::from_secs(5), "quit did not end the run");
     assert_eq!(outcome.report.counter("vusers.failed"), 0, "users finished their iteration");

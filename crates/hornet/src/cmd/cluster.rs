@@ -1,43 +1,20 @@
 //! `hornet controller`, `hornet worker` and `hornet run --local-workers N`.
 //!
-//! A controller process holds one [`Cluster`] (the joined workers and the plan source they are sent).
-//! While it is installed, [`run`] sends a run to the cluster instead of the local engine, so the live
-//! view, the web UI, `--abort-on-fail`, the summary and every report go through the same code as a
-//! single-machine run.
+//! A controller process listens for its workers ([`Cluster`]), waits until they have joined, and
+//! then runs the test like `hornet run` on [`Executor::Cluster`]: the live view, the web UI,
+//! `--abort-on-fail`, the summary and every report go through the same code as a single-machine
+//! run.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use hornet_cluster::{Cluster, ClusterOptions, PlanSource, WorkerOptions};
-use hornet_runner::{Control, RunError, RunOptions, RunOutcome, Tick};
-use hornet_script::Plan;
 
-use super::exit;
+use super::{Executor, exit};
 use crate::cli::{ControllerArgs, RunArgs, TokenArgs, WorkerArgs};
-
-/// The process's cluster, when it is a controller.
-static CLUSTER: Mutex<Option<(Cluster, PlanSource)>> = Mutex::new(None);
 
 /// Environment variable that may hold the token instead of `--token-file`.
 const TOKEN_ENV: &str = "HORNET_CLUSTER_TOKEN";
-
-/// Runs `plan` on the installed cluster, or on this machine.
-pub fn run(
-    plan: Arc<Plan>,
-    opts: RunOptions,
-    control: Control,
-    on_tick: &mut dyn FnMut(Tick<'_>),
-) -> Result<RunOutcome, RunError> {
-    let mut guard = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
-    match guard.as_mut() {
-        Some((cluster, source)) => cluster.run(plan, source, opts, control, on_tick),
-        None => {
-            drop(guard);
-            hornet_runner::run(plan, opts, control, on_tick)
-        }
-    }
-}
 
 /// The token from `--token-file` or the environment; `Err` with the message when the file is unreadable.
 fn token(args: &TokenArgs) -> Result<Option<String>, String> {
@@ -71,7 +48,9 @@ fn control_run(
         }
     };
     let workers = opts.workers;
-    let mut cluster = match Cluster::listen(opts) {
+    // Local workers get the controller's token through their environment.
+    let token = opts.token.clone().unwrap_or_default();
+    let mut cluster = match Cluster::listen(opts, source) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: cannot listen for workers: {e}");
@@ -87,7 +66,6 @@ fn control_run(
                 return exit::USAGE;
             }
         };
-        let token = cluster_token_for_local();
         for i in 0..workers {
             let mut cmd = Command::new(&exe);
             cmd.arg("worker")
@@ -118,19 +96,10 @@ fn control_run(
         eprintln!("error: {e}");
         return exit::USAGE;
     }
-    *CLUSTER.lock().unwrap_or_else(PoisonError::into_inner) = Some((cluster, source));
-    let code = super::run::run(RunArgs { local_workers: None, ..args });
-    // Dropping the cluster closes the connections: workers that are still up stop at once.
-    CLUSTER.lock().unwrap_or_else(PoisonError::into_inner).take();
-    code
+    // Dropping the cluster (with the executor) closes the connections: workers that are still up
+    // stop at once.
+    super::run::run_on(RunArgs { local_workers: None, ..args }, &mut Executor::Cluster(Box::new(cluster)))
 }
-
-/// The token local workers and their controller share (fresh per run).
-fn cluster_token_for_local() -> String {
-    LOCAL_TOKEN.get_or_init(hornet_cluster::auth::nonce).clone()
-}
-
-static LOCAL_TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// `hornet controller`.
 pub fn controller(args: ControllerArgs) -> i32 {
@@ -183,7 +152,8 @@ pub fn local(args: RunArgs, n: usize) -> i32 {
     let opts = ClusterOptions {
         listen: ([127, 0, 0, 1], 0).into(),
         tls: None,
-        token: Some(cluster_token_for_local()),
+        // Fresh per run: the local workers and their controller share it.
+        token: Some(hornet_cluster::auth::nonce()),
         workers: n,
         on_loss: args.on_worker_loss,
         verbose: !args.load.quiet,

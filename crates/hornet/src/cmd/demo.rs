@@ -4,7 +4,7 @@ use hornet_runner::{RunOptions, Workload};
 use hornet_script::{LoadOptions, Plan};
 use hornet_target::{RunningTarget, TargetOptions};
 
-use super::{command_line, execute, exit, fresh_seed};
+use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
 use crate::cli::DemoArgs;
 
 /// The demo script, bundled into the binary.
@@ -37,8 +37,15 @@ pub fn demo(args: DemoArgs) -> i32 {
         command: command_line(),
         log: !args.quiet,
     };
+    let how = ExecuteOptions {
+        quiet: args.quiet,
+        abort_on_fail: false,
+        output: Some(&args.output),
+        outputs: &args.outputs,
+        ui: None,
+    };
     crate::live::set_dashboard(!args.no_dashboard);
-    let code = execute(plan, run, args.quiet, Some(&args.output), &args.outputs, false);
+    let code = execute(plan, run, how, &mut Executor::Local);
     target.stop();
     code
 }

@@ -11,12 +11,11 @@ pub mod ui;
 use std::path::Path;
 use std::sync::Arc;
 
-use hornet_metrics::RunMeta;
-use hornet_runner::{Control, RunOptions, StopReason};
+use hornet_runner::{Control, Run, RunError, RunHandle, RunOptions, StopReason};
 use hornet_script::Plan;
 use hornet_verdict::{Checks, LiveChecks};
 
-use crate::cli::OutputArgs;
+use crate::cli::{LoadArgs, OutputArgs};
 use crate::live::Live;
 
 /// Exit codes (docs/cli.md).
@@ -42,17 +41,48 @@ pub fn command_line() -> String {
     std::env::args().collect::<Vec<_>>().join(" ")
 }
 
-/// Runs `plan`, shows live progress, prints the summary with the checks' verdicts, writes the
-/// report; returns the exit code.
-pub fn execute(
-    plan: Plan,
-    opts: RunOptions,
-    quiet: bool,
-    output: Option<&Path>,
-    outputs: &OutputArgs,
-    abort_on_fail: bool,
-) -> i32 {
-    execute_with(plan, opts, quiet, output, outputs, abort_on_fail, None)
+/// Where runs execute: on this machine, or on the workers that joined this process as their
+/// controller (`hornet controller`, `hornet run --local-workers N`).
+pub enum Executor {
+    Local,
+    Cluster(Box<hornet_cluster::Cluster>),
+}
+
+impl Executor {
+    /// Starts `run` here or on the cluster's workers.
+    fn start(&mut self, run: Run) -> Result<RunHandle<'_>, RunError> {
+        match self {
+            Executor::Local => run.start(),
+            Executor::Cluster(cluster) => run.start_on(cluster.as_mut()),
+        }
+    }
+}
+
+/// How [`execute`] shows and reports a run, besides the plan and the run's options.
+pub struct ExecuteOptions<'a> {
+    /// No live view, no seed line.
+    pub quiet: bool,
+    /// Stop the run as soon as a strict check fails (`--abort-on-fail`).
+    pub abort_on_fail: bool,
+    /// Where the JSON report goes (`-o`).
+    pub output: Option<&'a Path>,
+    /// The other report formats.
+    pub outputs: &'a OutputArgs,
+    /// The web UI the run feeds, if any.
+    pub ui: Option<UiRun<'a>>,
+}
+
+impl<'a> ExecuteOptions<'a> {
+    /// The options a command's `LoadArgs` give (no `--abort-on-fail`, no web UI).
+    pub fn from_load(load: &'a LoadArgs) -> ExecuteOptions<'a> {
+        ExecuteOptions {
+            quiet: load.quiet,
+            abort_on_fail: false,
+            output: load.output.as_deref(),
+            outputs: &load.outputs,
+            ui: None,
+        }
+    }
 }
 
 /// A run shown in the web UI: the hub it feeds, and the control a Start from the UI made.
@@ -61,17 +91,11 @@ pub struct UiRun<'a> {
     pub control: Option<Control>,
 }
 
-/// [`execute`], also feeding the web UI when `ui` is given: the run's start, a snapshot per tick
-/// (from the collector's `on_tick`), and its final report or the error that kept it from starting.
-pub fn execute_with(
-    plan: Plan,
-    opts: RunOptions,
-    quiet: bool,
-    output: Option<&Path>,
-    outputs: &OutputArgs,
-    abort_on_fail: bool,
-    ui: Option<UiRun<'_>>,
-) -> i32 {
+/// Runs `plan` on `executor`, shows live progress, prints the summary with the checks' verdicts,
+/// writes the report; returns the exit code. With a web UI it also feeds the UI: the run's start,
+/// a snapshot per tick, and its final report or the error that kept it from starting.
+pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: &mut Executor) -> i32 {
+    let ExecuteOptions { quiet, abort_on_fail, output, outputs, ui } = how;
     let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
@@ -79,37 +103,30 @@ pub fn execute_with(
     }
     let checks = Checks::from_plan(&plan);
     let hub = ui.map(|u| u.hub);
-    if let Some(hub) = hub {
-        let meta = RunMeta {
-            script: plan.source.as_ref().map(|p| p.display().to_string()),
-            target: plan.target.clone(),
-            started_at: std::time::SystemTime::now(),
-            duration: std::time::Duration::ZERO,
-            seed: opts.seed,
-            phases: hornet_runner::run::describe_phases(&plan.phases),
-            interrupted: false,
-            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
-            command: opts.command.clone(),
-        };
-        hub.run_started(&control, &plan, meta, &checks);
-    }
     let mut live = Live::new(quiet, control.clone());
     live.describe(&plan, &opts);
     let stopper = control.clone();
     // Evaluated only when someone reads them: `--abort-on-fail` or the web UI.
-    let mut live_checks =
-        LiveChecks::new(if abort_on_fail || hub.is_some() { checks.clone() } else { Checks::default() });
-    let outcome = cluster::run(Arc::new(plan), opts, control, &mut |t| {
-        live_checks.tick(t.aggregate, t.live.elapsed);
-        if abort_on_fail && let Some(which) = live_checks.abort_reason() {
-            live.finish();
-            eprintln!("hornet: stopping: {which} (--abort-on-fail)");
-            stopper.stop(StopReason::ChecksFailed);
-        }
+    let watched = if abort_on_fail || hub.is_some() { checks.clone() } else { Checks::default() };
+    let mut live_checks = LiveChecks::new(watched);
+    let plan = Arc::new(plan);
+    let started = executor.start(Run::new(plan.clone(), opts).with_control(control));
+    let outcome = started.map(|run| {
         if let Some(hub) = hub {
-            hub.on_tick(&t, &live_checks);
+            hub.run_started(run.control(), &plan, run.meta(), &checks);
         }
-        live.tick(t)
+        run.wait(&mut |t| {
+            live_checks.tick(t.aggregate, t.live.elapsed);
+            if abort_on_fail && let Some(which) = live_checks.abort_reason() {
+                live.finish();
+                eprintln!("hornet: stopping: {which} (--abort-on-fail)");
+                stopper.stop(StopReason::ChecksFailed);
+            }
+            if let Some(hub) = hub {
+                hub.on_tick(&t, &live_checks);
+            }
+            live.tick(t)
+        })
     });
     live.finish();
     let mut outcome = match outcome {

@@ -9,7 +9,7 @@ use hornet_script::plan::{Body, HttpSettings, Phase, PhaseKind, Plan, RequestSte
 use hornet_script::template::Template;
 use http::{HeaderName, Method};
 
-use super::{command_line, execute, exit, fresh_seed};
+use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
 use crate::cli::QuickArgs;
 
 pub fn quick(args: QuickArgs) -> i32 {
@@ -24,7 +24,7 @@ pub fn quick(args: QuickArgs) -> i32 {
                 log: false,
             };
             crate::live::set_dashboard(!args.load.no_dashboard);
-            execute(plan, run, args.load.quiet, args.load.output.as_deref(), &args.load.outputs, false)
+            execute(plan, run, ExecuteOptions::from_load(&args.load), &mut Executor::Local)
         }
         Err(message) => {
             eprintln!("error: {message}");

@@ -3,7 +3,8 @@
 use hornet_runner::{RunOptions, Workload};
 use hornet_script::{LoadOptions, Plan, ScriptError};
 
-use super::{command_line, execute, exit, fresh_seed};
+use super::ui::Session;
+use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
 use crate::cli::{RunArgs, ScriptArgs, ValidateArgs};
 
 /// Loads the scripts with the command-line overrides; prints the error and returns `None` on failure.
@@ -52,9 +53,15 @@ pub fn run(args: RunArgs) -> i32 {
     if let Some(n) = args.local_workers {
         return super::cluster::local(args, n);
     }
+    run_on(args, &mut Executor::Local)
+}
+
+/// `hornet run` on `executor` (this machine, or a controller's workers).
+pub(crate) fn run_on(args: RunArgs, executor: &mut Executor) -> i32 {
     let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
     if args.ui {
-        return super::ui::serve(plan, &args.load, &args.web, true, args.ui_linger, args.abort_on_fail);
+        let session = Session { autostart: true, linger: args.ui_linger, abort_on_fail: args.abort_on_fail };
+        return super::ui::serve(plan, &args.load, &args.web, session, executor);
     }
     let run = RunOptions {
         seed: args.load.seed.unwrap_or_else(fresh_seed),
@@ -64,8 +71,9 @@ pub fn run(args: RunArgs) -> i32 {
         command: command_line(),
         log: !args.load.quiet,
     };
+    let how = ExecuteOptions { abort_on_fail: args.abort_on_fail, ..ExecuteOptions::from_load(&args.load) };
     crate::live::set_dashboard(!args.load.no_dashboard);
-    execute(plan, run, args.load.quiet, args.load.output.as_deref(), &args.load.outputs, args.abort_on_fail)
+    execute(plan, run, how, executor)
 }
 
 pub fn validate(args: ValidateArgs) -> i32 {

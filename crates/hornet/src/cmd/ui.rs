@@ -7,51 +7,51 @@ use hornet_runner::{RunOptions, Workload};
 use hornet_script::Plan;
 use hornet_ui::{Hub, Model, SessionInfo, Ui, UiConfig};
 
-use super::{UiRun, command_line, execute_with, exit, fresh_seed};
+use super::{ExecuteOptions, Executor, UiRun, command_line, execute, exit, fresh_seed};
 use crate::cli::{LoadArgs, UiArgs, WebArgs};
 
 /// `hornet ui SCRIPT`: serve and wait for Start.
 pub fn ui(args: UiArgs) -> i32 {
     let Some(plan) = super::run::load(&args.script, args.load.insecure) else { return exit::USAGE };
-    serve(plan, &args.load, &args.web, false, true, false)
+    let session = Session { autostart: false, linger: true, abort_on_fail: false };
+    serve(plan, &args.load, &args.web, session, &mut Executor::Local)
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|| "localhost".into())
+/// How a web UI session runs its tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// Run the script as written at once (`hornet run --ui`).
+    pub autostart: bool,
+    /// Keep serving after that run, until Ctrl-C (`--ui-linger`; always for `hornet ui`).
+    pub linger: bool,
+    /// Stop a run as soon as a strict check fails (`--abort-on-fail`).
+    pub abort_on_fail: bool,
 }
 
-/// Serves the UI for `plan`. With `autostart` the script runs at once as written; without
-/// `linger` the process ends after that run (with its exit code). Otherwise each Start from the UI
-/// runs (reports written as after `hornet run`), until Ctrl-C: then the exit code is that of the
-/// latest run (0 if none ran; 130 when Ctrl-C interrupted a run).
-pub fn serve(
-    plan: Plan,
-    load: &LoadArgs,
-    web: &WebArgs,
-    autostart: bool,
-    linger: bool,
-    abort_on_fail: bool,
-) -> i32 {
+/// Serves the UI for `plan`, running on `executor`. With `autostart` the script runs at once as
+/// written; without `linger` the process ends after that run (with its exit code). Otherwise each
+/// Start from the UI runs (reports written as after `hornet run`), until Ctrl-C: then the exit
+/// code is that of the latest run (0 if none ran; 130 when Ctrl-C interrupted a run).
+pub fn serve(plan: Plan, load: &LoadArgs, web: &WebArgs, session: Session, executor: &mut Executor) -> i32 {
     if let Err(e) = hornet_runner::program::Program::compile(&plan) {
         let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
         eprintln!("error: request `{name}`: {}", e.message);
         return exit::USAGE;
     }
-    let threads = if load.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    } else {
-        load.threads
+    let options = || RunOptions {
+        seed: load.seed.unwrap_or_else(fresh_seed),
+        threads: load.threads,
+        workload: Workload::Open,
+        latency_from_intended: false,
+        command: command_line(),
+        log: !load.quiet,
     };
     let info = SessionInfo {
         script: plan.source.as_ref().map(|p| p.display().to_string()),
         target: plan.target.clone(),
-        host: hostname(),
-        threads,
-        phases: hornet_runner::run::describe_phases(&plan.phases),
+        host: hornet_runner::hostname().unwrap_or_else(|| "localhost".into()),
+        threads: options().thread_count(),
+        phases: hornet_runner::describe_phases(&plan.phases),
         scripted: Model::of(&plan),
     };
     let hub = Hub::new(info);
@@ -65,32 +65,20 @@ pub fn serve(
     eprintln!("hornet: web UI at {}", ui.url());
     crate::live::set_dashboard(!load.no_dashboard);
     crate::signals::target(None);
-    let options = || RunOptions {
-        seed: load.seed.unwrap_or_else(fresh_seed),
-        threads: load.threads,
-        workload: Workload::Open,
-        latency_from_intended: false,
-        command: command_line(),
-        log: !load.quiet,
-    };
-    let run = |plan: Plan, control| {
-        let ui = UiRun { hub: &hub, control };
-        let code = execute_with(
-            plan,
-            options(),
-            load.quiet,
-            load.output.as_deref(),
-            &load.outputs,
-            abort_on_fail,
-            Some(ui),
-        );
+    let mut run = |plan: Plan, control| {
+        let how = ExecuteOptions {
+            abort_on_fail: session.abort_on_fail,
+            ui: Some(UiRun { hub: &hub, control }),
+            ..ExecuteOptions::from_load(load)
+        };
+        let code = execute(plan, options(), how, executor);
         crate::signals::target(None);
         code
     };
     let mut code = exit::OK;
-    if autostart {
+    if session.autostart {
         code = run(plan.clone(), None);
-        if !linger || crate::signals::received().is_some() {
+        if !session.linger || crate::signals::received().is_some() {
             return code;
         }
         eprintln!("hornet: the run ended; the web UI stays at {} until Ctrl-C", ui.url());

@@ -1,0 +1,159 @@
+//! The run API every front end uses: [`Run`] says what to run and how, [`Run::start`] (this
+//! machine) or [`Run::start_on`] (the workers of a distributed run) sets it up and starts the
+//! load, and the [`RunHandle`] steers it ([`RunHandle::control`]), hands out the once-a-second
+//! snapshot ([`RunHandle::subscribe`]), and collects it to the end ([`RunHandle::wait`]), which
+//! returns the report.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::SystemTime;
+
+use hornet_metrics::{LiveSnapshot, Report, RunMeta};
+use hornet_script::Plan;
+use tokio::time::{Duration, Instant};
+
+use crate::collector::{Collector, IntervalSource, Tick, run_meta};
+use crate::control::{Control, StopReason};
+use crate::local;
+use crate::run::{RunError, RunOptions, SegmentRun, run_after, run_before};
+
+/// A run to start: the plan, the options that do not come from the script, and optionally the
+/// [`Control`] to steer it with or the segment of a distributed run it is.
+pub struct Run {
+    plan: Arc<Plan>,
+    options: RunOptions,
+    control: Control,
+    segment: Option<SegmentRun>,
+}
+
+/// The result of a run.
+pub struct RunOutcome {
+    pub report: Report,
+    /// Set when the run was stopped before its schedule ended.
+    pub stopped: Option<StopReason>,
+}
+
+/// A source of intervals that has started its load: what [`Workers::start`] returns.
+pub struct Started<'a> {
+    /// Where the intervals come from.
+    pub source: Box<dyn IntervalSource + 'a>,
+    /// The start of the load (time zero of the run) on this machine's clock.
+    pub start: Instant,
+    /// The start on the wall clock, for the report.
+    pub started_at: SystemTime,
+    /// When the first tick is collected, after `start` (a little after the first second, so the
+    /// first intervals have arrived).
+    pub first_tick: Duration,
+}
+
+/// The workers of a distributed run, as the controller sees them: they take the plan and start
+/// its load together (implemented by `hornet_cluster::Cluster`).
+pub trait Workers {
+    /// Hands `plan` to the workers with `globals` (what `before` produced on this machine) and
+    /// starts them on a common instant; returns the source of their merged intervals.
+    fn start(
+        &mut self,
+        plan: &Arc<Plan>,
+        options: &RunOptions,
+        globals: &HashMap<String, serde_json::Value>,
+        control: &Control,
+    ) -> Result<Started<'_>, RunError>;
+}
+
+/// A started run (see the module doc).
+pub struct RunHandle<'a> {
+    plan: Arc<Plan>,
+    options: RunOptions,
+    control: Control,
+    started: Started<'a>,
+    collector: Collector,
+    /// In a distributed run, what `before` produced: `after` runs here with it at the end.
+    globals: Option<HashMap<String, serde_json::Value>>,
+}
+
+impl Run {
+    /// A run of `plan` with `options`, steered by a new [`Control`].
+    pub fn new(plan: Arc<Plan>, options: RunOptions) -> Run {
+        Run { plan, options, control: Control::new(), segment: None }
+    }
+
+    /// Steers the run with `control` (one the caller made before the start, such as the web UI's
+    /// or the signal handler's).
+    pub fn with_control(mut self, control: Control) -> Run {
+        self.control = control;
+        self
+    }
+
+    /// Runs only `segment` of the plan, as one worker of a distributed run.
+    pub fn segment(mut self, segment: SegmentRun) -> Run {
+        self.segment = Some(segment);
+        self
+    }
+
+    /// Sets the run up on this machine (compiles the plan, runs `before`, starts one worker
+    /// thread per core) and starts its load.
+    pub fn start(self) -> Result<RunHandle<'static>, RunError> {
+        let started = local::start(self.plan.clone(), &self.options, self.segment, &self.control)?;
+        Ok(RunHandle::new(self.plan, self.options, self.control, started, None))
+    }
+
+    /// Runs `before` on this machine, then starts the load on `workers` (a distributed run).
+    pub fn start_on(self, workers: &mut dyn Workers) -> Result<RunHandle<'_>, RunError> {
+        let globals = run_before(&self.plan, self.options.seed, self.options.log)?;
+        let started = workers.start(&self.plan, &self.options, &globals, &self.control)?;
+        Ok(RunHandle::new(self.plan, self.options, self.control, started, Some(globals)))
+    }
+}
+
+impl<'a> RunHandle<'a> {
+    fn new(
+        plan: Arc<Plan>,
+        options: RunOptions,
+        control: Control,
+        started: Started<'a>,
+        globals: Option<HashMap<String, serde_json::Value>>,
+    ) -> RunHandle<'a> {
+        let collector = Collector::new(&plan, &options.workload);
+        RunHandle { plan, options, control, started, collector, globals }
+    }
+
+    /// The run's control: change the load, reset the statistics, stop. Clone it to steer the run
+    /// from another thread.
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// A receiver of the live snapshot, sent once a second from the next tick on.
+    pub fn subscribe(&mut self) -> Receiver<LiveSnapshot> {
+        let (tx, rx) = channel();
+        self.collector.subscribe(tx);
+        rx
+    }
+
+    /// The report's description of the run as it starts (no duration yet).
+    pub fn meta(&self) -> RunMeta {
+        run_meta(&self.plan, &self.options, self.started.started_at, Duration::ZERO, false)
+    }
+
+    /// Collects the run to its end (or until its control stops it) on the calling thread,
+    /// calling `on_tick` once a second with the live figures, and returns the report.
+    pub fn wait(mut self, on_tick: &mut dyn FnMut(Tick<'_>)) -> RunOutcome {
+        let (elapsed, finish) = self.collector.collect(
+            self.started.source.as_mut(),
+            self.started.start,
+            self.started.first_tick,
+            &self.control,
+            on_tick,
+        );
+        if let Some(globals) = &self.globals
+            && finish.completed
+            && self.control.stop_reason().is_none()
+        {
+            run_after(&self.plan, globals, self.options.seed, self.options.log);
+        }
+        let stopped = self.control.stop_reason();
+        let meta = run_meta(&self.plan, &self.options, self.started.started_at, elapsed, stopped.is_some());
+        RunOutcome { report: self.collector.report(meta, finish), stopped }
+    }
+}
