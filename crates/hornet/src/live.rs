@@ -4,7 +4,6 @@
 //! 10 seconds.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -14,21 +13,11 @@ use hornet_script::Plan;
 use crate::keys::Keys;
 use hornet_tui::{Dashboard, RunInfo};
 
-/// Whether an interactive terminal gets the dashboard (see [`set_dashboard`]).
-static DASHBOARD: AtomicBool = AtomicBool::new(true);
-
-/// Turns the full-screen dashboard off (`--no-dashboard`) or on (the default) for the live views
-/// created from now on. Without it an interactive terminal shows the status line.
-// Called by the commands with `!args.load.no_dashboard`; the allow goes once they do.
-pub fn set_dashboard(enabled: bool) {
-    DASHBOARD.store(enabled, Ordering::SeqCst);
-}
-
-/// True when the dashboard can show: it is enabled, stdin, stdout and stderr are terminals, and
-/// `CI` is unset.
-fn dashboard_wanted(quiet: bool) -> bool {
+/// True when the dashboard can show: it is `enabled` (not `--no-dashboard`), stdin, stdout and
+/// stderr are terminals, and `CI` is unset.
+fn dashboard_wanted(quiet: bool, enabled: bool) -> bool {
     !quiet
-        && DASHBOARD.load(Ordering::SeqCst)
+        && enabled
         && std::env::var_os("CI").is_none()
         && std::io::stdout().is_terminal()
         && std::io::stderr().is_terminal()
@@ -53,9 +42,11 @@ enum Mode {
 }
 
 impl Live {
-    pub fn new(quiet: bool, control: Control) -> Live {
+    /// The live view of a run steered by `control`: nothing when `quiet`; the dashboard when
+    /// `dashboard` is on and the terminal allows it; else the status line or progress blocks.
+    pub fn new(quiet: bool, dashboard: bool, control: Control) -> Live {
         let screen = Screen::default();
-        if dashboard_wanted(quiet)
+        if dashboard_wanted(quiet, dashboard)
             && let Some(d) = Dashboard::start(control.clone(), RunInfo::default())
         {
             let mode = Mode::Dashboard(Box::new(d));
@@ -81,7 +72,6 @@ impl Live {
 
     /// Tells the live view what is about to run (the script, seed, phases and planned length,
     /// for the dashboard's header and progress bars). Optional; cheap.
-    // Called by `cmd::execute`; the allow goes once it does.
     pub fn describe(&mut self, plan: &Plan, opts: &RunOptions) {
         if let Mode::Dashboard(d) = &self.mode {
             d.set_info(RunInfo::new(plan, opts));

@@ -39,12 +39,12 @@ pub fn demo(args: DemoArgs) -> i32 {
     };
     let how = ExecuteOptions {
         quiet: args.quiet,
+        dashboard: !args.no_dashboard,
         abort_on_fail: false,
         output: Some(&args.output),
         outputs: &args.outputs,
         ui: None,
     };
-    crate::live::set_dashboard(!args.no_dashboard);
     let code = execute(plan, run, how, &mut Executor::Local);
     target.stop();
     code

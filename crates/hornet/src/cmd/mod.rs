@@ -62,6 +62,8 @@ impl Executor {
 pub struct ExecuteOptions<'a> {
     /// No live view, no seed line.
     pub quiet: bool,
+    /// The full-screen dashboard on an interactive terminal (else the status line).
+    pub dashboard: bool,
     /// Stop the run as soon as a strict check fails (`--abort-on-fail`).
     pub abort_on_fail: bool,
     /// Where the JSON report goes (`-o`).
@@ -77,6 +79,7 @@ impl<'a> ExecuteOptions<'a> {
     pub fn from_load(load: &'a LoadArgs) -> ExecuteOptions<'a> {
         ExecuteOptions {
             quiet: load.quiet,
+            dashboard: !load.no_dashboard,
             abort_on_fail: false,
             output: load.output.as_deref(),
             outputs: &load.outputs,
@@ -95,7 +98,7 @@ pub struct UiRun<'a> {
 /// writes the report; returns the exit code. With a web UI it also feeds the UI: the run's start,
 /// a snapshot per tick, and its final report or the error that kept it from starting.
 pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: &mut Executor) -> i32 {
-    let ExecuteOptions { quiet, abort_on_fail, output, outputs, ui } = how;
+    let ExecuteOptions { quiet, dashboard, abort_on_fail, output, outputs, ui } = how;
     let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
@@ -103,7 +106,7 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     }
     let checks = Checks::from_plan(&plan);
     let hub = ui.map(|u| u.hub);
-    let mut live = Live::new(quiet, control.clone());
+    let mut live = Live::new(quiet, dashboard, control.clone());
     live.describe(&plan, &opts);
     let stopper = control.clone();
     // Evaluated only when someone reads them: `--abort-on-fail` or the web UI.

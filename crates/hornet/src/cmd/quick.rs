@@ -23,7 +23,6 @@ pub fn quick(args: QuickArgs) -> i32 {
                 command: command_line(),
                 log: false,
             };
-            crate::live::set_dashboard(!args.load.no_dashboard);
             execute(plan, run, ExecuteOptions::from_load(&args.load), &mut Executor::Local)
         }
         Err(message) => {

@@ -72,7 +72,6 @@ pub(crate) fn run_on(args: RunArgs, executor: &mut Executor) -> i32 {
         log: !args.load.quiet,
     };
     let how = ExecuteOptions { abort_on_fail: args.abort_on_fail, ..ExecuteOptions::from_load(&args.load) };
-    crate::live::set_dashboard(!args.load.no_dashboard);
     execute(plan, run, how, executor)
 }
 

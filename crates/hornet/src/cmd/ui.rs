@@ -63,7 +63,6 @@ pub fn serve(plan: Plan, load: &LoadArgs, web: &WebArgs, session: Session, execu
         }
     };
     eprintln!("hornet: web UI at {}", ui.url());
-    crate::live::set_dashboard(!load.no_dashboard);
     crate::signals::target(None);
     let mut run = |plan: Plan, control| {
         let how = ExecuteOptions {
