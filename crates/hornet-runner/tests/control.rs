@@ -1,44 +1,21 @@
 //! The control API changes a running test's load: a factor on the arrival rate, applied from
 //! the moment it is requested, and a graceful stop.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use hornet_runner::{LoadRequest, Run, RunOptions, StopReason, Workload};
-use hornet_target::{RunningTarget, TargetOptions};
-
-fn plan(target: &RunningTarget, yaml: &str) -> Arc<hornet_script::Plan> {
-    let opts = hornet_script::LoadOptions { target: Some(target.url()), ..Default::default() };
-    Arc::new(hornet_script::parse_str(yaml, "control.yaml", &opts).expect("valid script"))
-}
-
-fn options() -> RunOptions {
-    RunOptions {
-        seed: 1,
-        threads: 2,
-        workload: Workload::Open,
-        latency_from_intended: false,
-        command: "test".into(),
-        log: false,
-    }
-}
+use hornet_runner::{LoadRequest, StopReason};
+use support::{run_steered, start, target};
 
 #[test]
 fn doubling_the_factor_mid_run_doubles_the_arrival_rate_from_then_on() {
-    let t = RunningTarget::start(TargetOptions::default()).expect("target");
-    let plan = plan(
+    let t = target();
+    let (outcome, _) = run_steered(
         &t,
         "config:\n  phases:\n    - duration: 4\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n",
+        |c| c.request(LoadRequest::Factor(2.0)),
     );
-    let run = Run::new(plan, options()).start().expect("the run starts");
-    let steer = run.control().clone();
-    let mut ticks = 0;
-    let outcome = run.wait(&mut |_| {
-        ticks += 1;
-        if ticks == 1 {
-            steer.request(LoadRequest::Factor(2.0));
-        }
-    });
     assert_eq!(outcome.stopped, None);
     // Applied at the second tick (about 2.05 s): ~41 arrivals before, ~78 after (80 unchanged).
     let created = outcome.report.counter("vusers.created");
@@ -47,13 +24,12 @@ fn doubling_the_factor_mid_run_doubles_the_arrival_rate_from_then_on() {
 
 #[test]
 fn graceful_quit_lets_running_vus_finish() {
-    let t = RunningTarget::start(TargetOptions::default()).expect("target");
-    let plan = plan(
+    let t = target();
+    let run = start(
         &t,
         "config:\n  phases:\n    - duration: 30\n      users: 4\nscenarios:\n  - flow:\n      - get: { url: \"/delay/300\" }\n",
     );
     let started = std::time::Instant::now();
-    let run = Run::new(plan, options()).start().expect("the run starts");
     let steer = run.control().clone();
     let outcome = run.wait(&mut |_| steer.stop(StopReason::Quit));
     assert_eq!(outcome.stopped, Some(StopReason::Quit));
