@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{Case, counter, run_ok, target, with_target};
+use common::{Case, counter, run_ok, run_yaml_ok, target, with_target};
 use serde_json::Value;
 
 fn summary<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -37,9 +37,7 @@ fn stall_later(addr: std::net::SocketAddr, after: Duration, ms: u64) -> std::thr
 #[test]
 fn closed_model_ramps_holds_and_ramps_down() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "closed.yaml",
+    let report = run_yaml_ok(
         &with_target(
             r#"
 config:
@@ -61,8 +59,8 @@ scenarios:
 "#,
             &t,
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(max_active(&report), 20, "20 users reached");
     // An iteration takes about 200 ms: ramp ≈ 20 users × 1 s average, hold 20 × 3 s, ramp down
     // ≈ 20 × 0.5 s, each at ~5 iterations/s: about 450 iterations (allow generous slack for CI).
@@ -76,9 +74,7 @@ scenarios:
 #[test]
 fn pacing_and_throughput_hold_the_iteration_rate() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "paced.yaml",
+    let report = run_yaml_ok(
         &with_target(
             r#"
 config:
@@ -98,8 +94,8 @@ scenarios:
 "#,
             &t,
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     // 5 users × 4 s / 0.2 s = 100, then 3 users × 3 s × 10/s = 90: 190 within 2 %.
     let iterations = counter(&report, "vusers.completed");
     assert!((186..=194).contains(&iterations), "{iterations} iterations, expected 190 ± 2%");

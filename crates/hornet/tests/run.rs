@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Case, counter, endpoint, hornet, run_ok, run_script, target, text};
+use common::{Case, counter, endpoint, hornet, run_ok, run_script, run_yaml_ok, target, text};
 use serde_json::Value;
 
 #[test]
@@ -99,15 +99,13 @@ scenarios:
 #[test]
 fn delay_endpoint_latency_is_measured_accurately() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "delay.yaml",
+    let report = run_yaml_ok(
         &format!(
             "config:\n  target: \"{}\"\n  phases:\n    - duration: 2\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/50\" }}\n",
             t.url()
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     let rt = &report["aggregate"]["summaries"]["http.response_time"];
     let p50 = rt["p50"].as_f64().expect("p50");
     assert!((50.0..60.0).contains(&p50), "p50 {p50} ms not in [50, 60)");
@@ -160,15 +158,13 @@ fn timeout_is_counted() {
 #[test]
 fn functional_mode_runs_one_vu_once() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "functional.yaml",
+    let report = run_yaml_ok(
         &format!(
             "config:\n  target: \"{}\"\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n      - get: {{ url: \"/json\" }}\n",
             t.url()
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "vusers.created"), 1);
     assert_eq!(counter(&report, "vusers.completed"), 1);
     assert_eq!(counter(&report, "http.requests"), 2);
@@ -177,15 +173,13 @@ fn functional_mode_runs_one_vu_once() {
 #[test]
 fn max_vusers_skips_arrivals() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "maxvusers.yaml",
+    let report = run_yaml_ok(
         &format!(
             "config:\n  target: \"{}\"\n  phases:\n    - duration: 1\n      arrivalRate: 50\n      maxVusers: 5\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/600\" }}\n",
             t.url()
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     let created = counter(&report, "vusers.created");
     let skipped = counter(&report, "vusers.skipped");
     assert_eq!(created + skipped, 50);

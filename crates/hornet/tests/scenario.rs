@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::{Case, check, counter, endpoint, run_ok, run_script, target, text, with_target};
+use common::{Case, check, counter, endpoint, run_ok, run_script, run_yaml_ok, target, text, with_target};
 
 #[test]
 fn login_flow_captures_token_and_cookie_and_uses_them() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "login.yaml",
+    let report = run_yaml_ok(
         &with_target(
             r#"
 config:
@@ -46,8 +44,8 @@ scenarios:
 "#,
             &t,
         ),
+        &["-q", "--seed", "3"],
     );
-    let report = run_ok(&case, &script, &["-q", "--seed", "3"]);
     assert_eq!(counter(&report, "vusers.completed"), 4);
     assert_eq!(counter(&report, "plugins.expect.ok"), 4 * 5);
     assert_eq!(counter(&report, "plugins.expect.failed"), 0);
@@ -97,9 +95,7 @@ scenarios:
 #[test]
 fn loop_over_captured_items() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "loop.yaml",
+    let report = run_yaml_ok(
         &with_target(
             r#"
 config:
@@ -121,8 +117,8 @@ scenarios:
 "#,
             &t,
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(endpoint(&report, "item")["requests"], 10);
     assert_eq!(endpoint(&report, "item")["codes"]["200"], 10);
     assert_eq!(endpoint(&report, "last")["codes"]["200"], 1, "last captured id is 10, a valid item");
@@ -314,9 +310,7 @@ scenarios:
 #[test]
 fn before_flow_captures_are_shared_and_conditions_select_requests() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "before.yaml",
+    let report = run_yaml_ok(
         &with_target(
             r#"
 config:
@@ -369,8 +363,8 @@ scenarios:
             "url: /echo\n",
             "url: /echo\n          headers: { authorization: \"Bearer {{ token }}\" }\n",
         ),
+        &["-q"],
     );
-    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "vusers.completed"), 4);
     assert_eq!(endpoint(&report, "with token")["requests"], 4);
     assert!(

@@ -24,9 +24,7 @@ fn summary(report: &serde_json::Value, name: &str) -> serde_json::Value {
 #[test]
 fn artillery_style_script_counts_exactly() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "ws.yaml",
+    let r = run_yaml_ok(
         &ws(
             r#"
 config:
@@ -50,8 +48,8 @@ scenarios:
 "#,
             &t,
         ),
+        &[],
     );
-    let r = run_ok(&case, &script, &[]);
     // 4 VUs x (2 plain sends + 1 send with reply + 3 loop sends) = 24 messages; all are echoed,
     // and the plain sends' echoes are read too (during the think or as the next reply).
     assert_eq!(counter(&r, "websocket.messages_sent"), 24, "{r}");
@@ -77,9 +75,7 @@ scenarios:
 #[test]
 fn rtt_reflects_server_delay() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "ws.yaml",
+    let r = run_yaml_ok(
         &ws(
             r#"
 config:
@@ -97,8 +93,8 @@ scenarios:
 "#,
             &t,
         ),
+        &[],
     );
-    let r = run_ok(&case, &script, &[]);
     let rtt = summary(&r, "websocket.rtt");
     assert_eq!(rtt["count"], 10);
     let p50 = rtt["p50"].as_f64().unwrap_or(0.0);
@@ -112,16 +108,13 @@ scenarios:
 #[test]
 fn handshake_to_missing_path_fails_the_vu() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "ws.yaml",
+    let (out, r) = run_yaml(
         &ws(
             "config:\n  target: WSTARGET\n  phases: [ { duration: 1, arrivalCount: 2 } ]\nscenarios:\n  - flow:\n      - connect: /ws/nope\n      - send: never\n",
             &t,
         ),
+        &[],
     );
-    let (out, r) = run_script(&case, &script, &[]);
-    let r = r.expect("report");
     assert_eq!(counter(&r, "vusers.failed"), 2, "{}", text(&out));
     assert_eq!(counter(&r, "errors.handshake-refused"), 2);
     assert_eq!(counter(&r, "websocket.messages_sent"), 0);
@@ -135,9 +128,7 @@ fn handshake_to_missing_path_fails_the_vu() {
 #[test]
 fn wait_that_times_out_is_a_timeout_error() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "ws.yaml",
+    let (out, r) = run_yaml(
         &ws(
             r#"
 config:
@@ -151,9 +142,8 @@ scenarios:
 "#,
             &t,
         ),
+        &[],
     );
-    let (out, r) = run_script(&case, &script, &[]);
-    let r = r.expect("report");
     assert_eq!(counter(&r, "errors.timeout"), 1, "{}", text(&out));
     assert_eq!(counter(&r, "vusers.failed"), 1);
     assert_eq!(endpoint(&r, "first tick")["responses"], 1);
@@ -212,9 +202,7 @@ scenarios:
 #[test]
 fn wss_against_the_tls_target() {
     let t = tls_target();
-    let case = Case::new();
-    let script = case.script(
-        "wss.yaml",
+    let r = run_yaml_ok(
         &ws(
             r#"
 config:
@@ -229,8 +217,8 @@ scenarios:
 "#,
             &t,
         ),
+        &[],
     );
-    let r = run_ok(&case, &script, &[]);
     assert!(t.ws_url().starts_with("wss://"));
     assert_eq!(counter(&r, "http.codes.200"), 2, "{r}");
     assert_eq!(counter(&r, "websocket.messages_received"), 2);
@@ -241,13 +229,8 @@ scenarios:
 #[test]
 fn wss_without_insecure_is_a_tls_error() {
     let t = tls_target();
-    let case = Case::new();
-    let script = case.script(
-        "wss.yaml",
-        &ws("config:\n  target: WSTARGET\nscenarios:\n  - flow:\n      - send: hi\n", &t),
-    );
-    let (_, r) = run_script(&case, &script, &[]);
-    let r = r.expect("report");
+    let (_, r) =
+        run_yaml(&ws("config:\n  target: WSTARGET\nscenarios:\n  - flow:\n      - send: hi\n", &t), &[]);
     assert_eq!(counter(&r, "errors.tls"), 1, "{r}");
 }
 
@@ -291,9 +274,7 @@ fn outputs_show_websocket_sections() {
 #[test]
 fn dropped_connection_is_an_abnormal_close() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "ws.yaml",
+    let (out, r) = run_yaml(
         &ws(
             r#"
 config:
@@ -307,9 +288,8 @@ scenarios:
 "#,
             &t,
         ),
+        &[],
     );
-    let (out, r) = run_script(&case, &script, &[]);
-    let r = r.expect("report");
     assert_eq!(counter(&r, "errors.abnormal-close"), 1, "{}", text(&out));
     assert_eq!(counter(&r, "websocket.close.1006"), 1);
     assert_eq!(counter(&r, "vusers.failed"), 1);

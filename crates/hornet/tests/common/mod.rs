@@ -50,6 +50,24 @@ pub fn run_script(case: &Case, script: &Path, extra: &[&str]) -> (Output, Option
     (out, json)
 }
 
+/// Runs the script `yaml` (already pointed at its target, see [`with_target`]) with `hornet run`
+/// plus `extra`, in a fresh folder; returns the output and the report, which must have been
+/// written (whatever the exit code).
+pub fn run_yaml(yaml: &str, extra: &[&str]) -> (Output, Value) {
+    let case = Case::new();
+    let script = case.script("test.yaml", yaml);
+    let (out, report) = run_script(&case, &script, extra);
+    let report = report.unwrap_or_else(|| panic!("no report written:\n{}", text(&out)));
+    (out, report)
+}
+
+/// [`run_yaml`] for a run that must succeed; returns the report.
+pub fn run_yaml_ok(yaml: &str, extra: &[&str]) -> Value {
+    let (out, report) = run_yaml(yaml, extra);
+    assert!(out.status.success(), "{}", text(&out));
+    report
+}
+
 /// Runs a script that must succeed; returns the report.
 pub fn run_ok(case: &Case, script: &Path, extra: &[&str]) -> Value {
     let (out, report) = run_script(case, script, extra);
