@@ -144,9 +144,6 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     };
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
     verdicts.apply_to(&mut outcome.report);
-    if let Some(hub) = hub {
-        hub.run_finished(&outcome.report);
-    }
     println!("{}", hornet_output::summary(&outcome.report));
     let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
     if !report::write_outputs(&outcome.report, outputs) {
@@ -160,6 +157,10 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
                 code = exit::FAILED;
             }
         }
+    }
+    // The web UI shows the run as stopped once its reports are on disk.
+    if let Some(hub) = hub {
+        hub.run_finished(&outcome.report);
     }
     match outcome.stopped {
         Some(reason) => reason.exit_code(),
