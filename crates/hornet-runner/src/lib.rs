@@ -18,7 +18,7 @@
 //!   implements [`Workers`], whose [`Started`] source is an [`IntervalSource`] ([`Waited`],
 //!   [`SourceTick`], [`Finish`]), and relates load requests to the plan through [`PlannedLoad`].
 //! - Helpers: [`RunOptions::thread_count`], [`hostname`], [`describe_phases`] (the report's
-//!   `run.phases`), [`draw`] (a seeded hash), and [`program`] for checking a plan compiles.
+//!   `run.phases`), [`draw`] (a seeded hash), and [`check`] (does a plan compile, before a run).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -74,4 +74,6 @@ pub use control::{Control, LoadRequest, PlannedLoad, StopReason, Takeover};
 pub use handle::{Run, RunHandle, RunOutcome, Started, Workers};
 pub use hornet_metrics::LiveSnapshot;
 pub use hornet_metrics::report::WorkerStatus;
-pub use run::{RunError, RunOptions, SegmentRun, SegmentTick, Workload, describe_phases, draw, hostname};
+pub use run::{
+    RunError, RunOptions, SegmentRun, SegmentTick, Workload, check, describe_phases, draw, hostname,
+};

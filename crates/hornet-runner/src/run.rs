@@ -440,6 +440,12 @@ pub(crate) fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value
     }
 }
 
+/// Checks that `plan` compiles to what its VUs run (every request's URL can be built), as a run
+/// would before it starts; the error names the request (`hornet validate`, the web UI).
+pub fn check(plan: &Plan) -> Result<(), RunError> {
+    compile(plan).map(drop)
+}
+
 pub(crate) fn compile(plan: &Plan) -> Result<Program, RunError> {
     Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
         name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),

@@ -77,9 +77,8 @@ pub(crate) fn run_on(args: RunArgs, executor: &mut Executor) -> i32 {
 
 pub fn validate(args: ValidateArgs) -> i32 {
     let Some(plan) = load(&args.script, false) else { return exit::USAGE };
-    if let Err(e) = hornet_runner::program::Program::compile(&plan) {
-        let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
-        eprintln!("error: request `{name}`: {}", e.message);
+    if let Err(e) = hornet_runner::check(&plan) {
+        eprintln!("error: {e}");
         return exit::USAGE;
     }
     let schedule = hornet_schedule::Schedule::new(&plan.phases);

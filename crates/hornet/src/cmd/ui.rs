@@ -33,9 +33,8 @@ pub struct Session {
 /// Start from the UI runs (reports written as after `hornet run`), until Ctrl-C: then the exit
 /// code is that of the latest run (0 if none ran; 130 when Ctrl-C interrupted a run).
 pub fn serve(plan: Plan, load: &LoadArgs, web: &WebArgs, session: Session, executor: &mut Executor) -> i32 {
-    if let Err(e) = hornet_runner::program::Program::compile(&plan) {
-        let name = plan.endpoints.get(e.endpoint as usize).map(String::as_str).unwrap_or("?");
-        eprintln!("error: request `{name}`: {}", e.message);
+    if let Err(e) = hornet_runner::check(&plan) {
+        eprintln!("error: {e}");
         return exit::USAGE;
     }
     let options = || RunOptions {
