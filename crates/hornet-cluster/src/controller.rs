@@ -25,7 +25,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth;
-use crate::plan::PlanSource;
+use crate::plan_source::PlanSource;
 use crate::protocol::{Msg, PROTOCOL, PlanMsg};
 use crate::transport::{self, Session};
 use crate::{HEARTBEAT, LOST_AFTER, MAX_WEIGHT};

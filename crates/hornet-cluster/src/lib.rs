@@ -4,22 +4,22 @@
 //! - [`protocol`]: the messages (JSON, one per line).
 //! - [`transport`]: the HTTP/2 session stream (optionally over TLS) that carries them.
 //! - [`auth`]: the mutual HMAC-SHA256 challenge on a shared token, and the plan hash.
-//! - [`plan`]: what travels as the plan (script texts and load options) and how a worker rebuilds it.
+//! - [`plan_source`]: what travels as the plan (script texts and load options) and how a worker rebuilds it.
 //! - [`controller`]: accepts workers, hands out segments, starts them together, forwards control,
-//!   merges their per-second intervals into one aggregate and one report, and handles lost workers.
+//!   feeds their per-second intervals to the runner's collector as one source (the [`Cluster`] is
+//!   the runner's `Workers`), and handles lost workers.
 //! - [`worker`]: connects, proves and checks the token, runs its part, streams metrics, and stops its
 //!   load when the controller goes away.
 
 pub mod auth;
 pub mod controller;
-pub mod plan;
+pub mod plan_source;
 pub mod protocol;
 pub mod transport;
 pub mod worker;
 
 pub use controller::{Cluster, ClusterOptions, LossPolicy};
-pub use hornet_runner::WorkerStatus;
-pub use plan::PlanSource;
+pub use plan_source::PlanSource;
 pub use worker::{WorkerOptions, run_worker};
 
 /// The largest `--weight` of a worker (the weights of a run must add up to at most

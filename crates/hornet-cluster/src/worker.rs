@@ -13,7 +13,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio_rustls::TlsConnector;
 
 use crate::auth;
-use crate::plan::PlanSource;
+use crate::plan_source::PlanSource;
 use crate::protocol::{Msg, PROTOCOL, PlanMsg};
 use crate::transport::{self, MsgReader, MsgWriter};
 use crate::{HEARTBEAT, ORPHAN_AFTER};
