@@ -46,7 +46,7 @@
 //! println!("{} requests", outcome.report.counter("http.requests"));
 //! ```
 //!
-//! Modules: [`collector`] (the once-a-second collector and the source trait), [`control`] (the
+//! Modules: `collector` (the once-a-second collector and the source trait), `control` (the
 //! handle that steers a run), `handle` (the run API), `local` (this machine's worker threads as a
 //! source), `run` (the options and the state the worker threads share), `worker`, `arrivals`,
 //! `gate`, `users` and `takeover` (how each thread generates its share of the load), `hooks`
@@ -54,8 +54,8 @@
 
 mod arrivals;
 pub mod capture;
-pub mod collector;
-pub mod control;
+mod collector;
+mod control;
 pub mod expect;
 mod gate;
 mod handle;
