@@ -128,32 +128,19 @@ impl EndpointTable {
         let mut endpoints = agg.live_endpoints();
         // Stable: ties keep the plan's order.
         endpoints.sort_by_key(|e| std::cmp::Reverse(e.requests));
-        let mut total = EndpointRow::named(TOTAL_NAME, None, Protocol::Http);
-        let mut other = EndpointRow::default();
-        let (mut total_bytes, mut total_responses) = (0u64, 0u64);
-        let (mut other_bytes, mut other_responses) = (0u64, 0u64);
+        let (mut total, mut other) = (Sum::default(), Sum::default());
         let (mut other_min, mut other_max, mut other_sum, mut other_count) = (u64::MAX, 0u64, 0u64, 0u64);
         let mut rows = Vec::with_capacity(limit.min(endpoints.len()));
-        let mut folded = 0;
         for (rank, e) in endpoints.iter().enumerate() {
-            total.requests += e.requests;
-            total.failures += e.failures;
-            total_bytes += e.bytes_received;
-            total_responses += e.responses;
-            total.current_rps += per_s(e.tick_requests);
-            total.current_failures_per_s += per_s(e.tick_failures);
+            let counts = [e.requests, e.failures, e.responses, e.bytes_received];
+            let rates = [per_s(e.tick_requests), per_s(e.tick_failures)];
+            total.add(counts, rates);
             if rank < limit {
                 let method = methods.get(e.index).and_then(Option::as_deref);
                 rows.push(live_row(e, method, per_s));
                 continue;
             }
-            folded += 1;
-            other.requests += e.requests;
-            other.failures += e.failures;
-            other_bytes += e.bytes_received;
-            other_responses += e.responses;
-            other.current_rps += per_s(e.tick_requests);
-            other.current_failures_per_s += per_s(e.tick_failures);
+            other.add(counts, rates);
             let l = e.latency_totals();
             if l.count > 0 {
                 other_min = other_min.min(l.min_us);
@@ -162,17 +149,15 @@ impl EndpointTable {
                 other_count += l.count;
             }
         }
+        let mut total = total.row(TOTAL_NAME.to_owned());
         total.set_latency(&agg.response_time());
-        total.avg_size = mean(total_bytes as f64, total_responses);
-        let other = (folded > 0).then(|| {
-            other.name = format!("other ({folded} endpoints)");
-            other.avg_size = mean(other_bytes as f64, other_responses);
+        let other = other.folded().map(|(folded, mut row)| {
             if other_count > 0 {
-                other.min_ms = other_min as f64 / 1000.0;
-                other.max_ms = other_max as f64 / 1000.0;
-                other.mean_ms = (other_sum as f64 / other_count as f64).round() / 1000.0;
+                row.min_ms = other_min as f64 / 1000.0;
+                row.max_ms = other_max as f64 / 1000.0;
+                row.mean_ms = (other_sum as f64 / other_count as f64).round() / 1000.0;
             }
-            (folded, other)
+            (folded, row)
         });
         EndpointTable { rows, other, total, endpoints: endpoints.len() }
     }
@@ -183,12 +168,14 @@ impl EndpointTable {
         let mut order: Vec<usize> = (0..report.endpoints.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(report.endpoints[i].requests));
         let mut rows = Vec::new();
-        let mut other = EndpointRow::default();
-        let (mut count, mut sum_ms, mut folded, mut responses, mut bytes) = (0u64, 0.0, 0usize, 0u64, 0u64);
+        let (mut total, mut other) = (Sum::default(), Sum::default());
+        let (mut count, mut sum_ms) = (0u64, 0.0);
         let (mut min, mut max) = (f64::INFINITY, 0.0f64);
         for (rank, &idx) in order.iter().enumerate() {
             let e = &report.endpoints[idx];
             let s = &e.summary;
+            let counts = [e.requests, e.failures, e.responses, e.bytes_received];
+            total.add(counts, [0.0; 2]);
             if rank < limit {
                 let mut row = EndpointRow::named(&e.name, None, e.protocol);
                 row.requests = e.requests;
@@ -198,11 +185,7 @@ impl EndpointTable {
                 rows.push(row);
                 continue;
             }
-            folded += 1;
-            other.requests += e.requests;
-            other.failures += e.failures;
-            responses += e.responses;
-            bytes += e.bytes_received;
+            other.add(counts, [0.0; 2]);
             if s.count > 0 {
                 count += s.count;
                 sum_ms += s.mean * s.count as f64;
@@ -210,24 +193,63 @@ impl EndpointTable {
                 max = max.max(s.max);
             }
         }
-        let other = (folded > 0).then(|| {
-            other.name = format!("other ({folded} endpoints)");
+        let other = other.folded().map(|(folded, mut row)| {
             if count > 0 {
-                other.mean_ms = sum_ms / count as f64;
-                other.min_ms = min;
-                other.max_ms = max;
+                row.mean_ms = sum_ms / count as f64;
+                row.min_ms = min;
+                row.max_ms = max;
             }
-            other.avg_size = mean(bytes as f64, responses);
-            (folded, other)
+            (folded, row)
         });
-        let mut total = EndpointRow::named(TOTAL_NAME, None, Protocol::Http);
-        total.requests = report.endpoints.iter().map(|e| e.requests).sum();
-        total.failures = report.endpoints.iter().map(|e| e.failures).sum();
+        let mut total = total.row(TOTAL_NAME.to_owned());
         total.set_latency(&report.aggregate.summaries.get(RESPONSE_TIME).copied().unwrap_or_default());
-        let all_responses: u64 = report.endpoints.iter().map(|e| e.responses).sum();
-        let all_bytes: u64 = report.endpoints.iter().map(|e| e.bytes_received).sum();
-        total.avg_size = mean(all_bytes as f64, all_responses);
         EndpointTable { rows, other, total, endpoints: report.endpoints.len() }
+    }
+}
+
+/// Counts and current rates summed over several endpoints: the totals row, or the row the
+/// endpoints past the limit are folded into.
+#[derive(Debug, Default)]
+struct Sum {
+    endpoints: usize,
+    requests: u64,
+    failures: u64,
+    responses: u64,
+    bytes: u64,
+    current_rps: f64,
+    current_failures_per_s: f64,
+}
+
+impl Sum {
+    /// Adds one endpoint's `[requests, failures, responses, bytes received]` and its current
+    /// `[requests, failures]` per second.
+    fn add(&mut self, [requests, failures, responses, bytes]: [u64; 4], [rps, fps]: [f64; 2]) {
+        self.endpoints += 1;
+        self.requests += requests;
+        self.failures += failures;
+        self.responses += responses;
+        self.bytes += bytes;
+        self.current_rps += rps;
+        self.current_failures_per_s += fps;
+    }
+
+    /// The row named `name` with these counts, rates and mean size (and no latency yet).
+    fn row(&self, name: String) -> EndpointRow {
+        EndpointRow {
+            name,
+            requests: self.requests,
+            failures: self.failures,
+            avg_size: mean(self.bytes as f64, self.responses),
+            current_rps: self.current_rps,
+            current_failures_per_s: self.current_failures_per_s,
+            ..EndpointRow::default()
+        }
+    }
+
+    /// The `other (N endpoints)` row, with how many endpoints it folds; none when it folds none.
+    fn folded(&self) -> Option<(usize, EndpointRow)> {
+        (self.endpoints > 0)
+            .then(|| (self.endpoints, self.row(format!("other ({} endpoints)", self.endpoints))))
     }
 }
 
