@@ -200,14 +200,6 @@ pub(crate) fn run_meta(
 fn aggregator_for(plan: &Plan) -> Aggregator {
     let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
-    agg.set_protocols(plan.endpoint_protocols.iter().map(|p| metric_protocol(*p)).collect());
+    agg.set_protocols(plan.endpoint_protocols.clone());
     agg
-}
-
-/// The report's protocol of a plan endpoint.
-fn metric_protocol(p: hornet_script::plan::Protocol) -> hornet_metrics::Protocol {
-    match p {
-        hornet_script::plan::Protocol::Http => hornet_metrics::Protocol::Http,
-        hornet_script::plan::Protocol::WebSocket => hornet_metrics::Protocol::Ws,
-    }
 }

@@ -458,14 +458,3 @@ mod tests {
         assert!(property_keys("").is_empty());
     }
 }
-
-#[cfg(test)]
-mod kinds {
-    use hornet_script::plan::Expect;
-
-    /// Metrics count expectations by kind name; their list must be the script's, in the same order.
-    #[test]
-    fn metrics_count_every_kind_the_script_language_has() {
-        assert_eq!(hornet_metrics::EXPECT_KINDS, Expect::KINDS);
-    }
-}

@@ -12,15 +12,9 @@ use crate::template::{JsonTemplate, Template};
 /// Index of an endpoint (a request name) in [`Plan::endpoints`]. Metrics are keyed by it.
 pub type EndpointId = u32;
 
-/// Which protocol an endpoint measures: its metrics count under `http.*` or `websocket.*`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Protocol {
-    /// An HTTP request.
-    #[default]
-    Http,
-    /// A WebSocket step that waits: `connect`, `send` with a reply, `wait`.
-    WebSocket,
-}
+/// Which protocol an endpoint measures: its metrics count under `http.*` or `websocket.*`. The
+/// metrics' own type, so that a plan's endpoints and the report's are described by one vocabulary.
+pub use hornet_metrics::Protocol;
 
 /// `config.ws`, plus the connection a VU opens by itself when a WebSocket step needs one.
 #[derive(Debug, Clone, PartialEq)]
@@ -590,18 +584,9 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// Every kind's name as written in scripts, in the order of the variants.
-    pub const KINDS: [&'static str; 9] = [
-        "statusCode",
-        "notStatusCode",
-        "contentType",
-        "hasProperty",
-        "notHasProperty",
-        "equals",
-        "hasHeader",
-        "headerEquals",
-        "matchesRegexp",
-    ];
+    /// Every kind's name as written in scripts, in the order of the variants: the list the metrics
+    /// count them by ([`hornet_metrics::EXPECT_KINDS`]), defined once there.
+    pub const KINDS: [&'static str; 9] = hornet_metrics::EXPECT_KINDS;
 
     /// The kind's name as written in scripts (`statusCode`), for metrics and messages.
     pub fn kind(&self) -> &'static str {

@@ -114,7 +114,7 @@ fn artillery_ws_script_builds_the_expected_steps() {
     assert!(matches!(&flow[7], Step::Loop { .. }));
     assert!(matches!(ws(&flow[9]), WsStep::Close(4000)));
     for (i, name) in p.endpoints.iter().enumerate() {
-        assert_eq!(p.endpoint_protocols[i], Protocol::WebSocket, "{name}");
+        assert_eq!(p.endpoint_protocols[i], Protocol::Ws, "{name}");
     }
 }
 
@@ -137,7 +137,7 @@ scenarios:
     );
     assert_eq!(p.ws.implicit_connect, None, "the flow connects before its first WebSocket step");
     assert_eq!(p.endpoints, ["POST /login", "WS connect /ws/echo", "WS send ping"]);
-    assert_eq!(p.endpoint_protocols, [Protocol::Http, Protocol::WebSocket, Protocol::WebSocket]);
+    assert_eq!(p.endpoint_protocols, [Protocol::Http, Protocol::Ws, Protocol::Ws]);
     match ws(&p.scenarios[0].flow[1]) {
         WsStep::Connect(c) => {
             assert_eq!(c.url.source(), "/ws/echo");

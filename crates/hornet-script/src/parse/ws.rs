@@ -116,7 +116,7 @@ impl Cx<'_> {
             Some(e) => self.name(&e.value, "`name`")?.to_string(),
             None => default,
         };
-        self.endpoint_of(name, Protocol::WebSocket, at.key_span)
+        self.endpoint_of(name, Protocol::Ws, at.key_span)
     }
 
     /// One WebSocket step; `action` is its action entry, `step` the whole step map.
@@ -393,7 +393,7 @@ impl Cx<'_> {
     pub(super) fn implicit_connect(&mut self, target: &str, span: crate::error::Span) -> Result<EndpointId> {
         let path = url::Url::parse(&ws_scheme(target)).map(|u| u.path().to_string()).unwrap_or_default();
         let path = if path.is_empty() { "/".to_string() } else { path };
-        self.endpoint_of(format!("WS connect {path}"), Protocol::WebSocket, span)
+        self.endpoint_of(format!("WS connect {path}"), Protocol::Ws, span)
     }
 }
 
