@@ -65,6 +65,7 @@ pub struct ClusterOptions {
     pub token: Option<String>,
     /// How many workers to wait for.
     pub workers: usize,
+    /// What happens to the run when a worker is lost.
     pub on_loss: LossPolicy,
     /// Print joins and losses to stderr.
     pub verbose: bool,

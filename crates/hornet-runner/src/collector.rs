@@ -18,6 +18,7 @@ use crate::run::{RunOptions, Workload, describe_phases};
 
 /// What the live views are told once a second.
 pub struct Tick<'a> {
+    /// The live figures of this tick (also sent to the snapshot subscribers).
     pub live: LiveSnapshot,
     /// Everything merged so far (for live checks and the live tables).
     pub aggregate: &'a Aggregator,

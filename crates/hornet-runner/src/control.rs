@@ -109,6 +109,7 @@ impl Default for Control {
 }
 
 impl Control {
+    /// The control of a run not yet started: not stopped, factor 1, nothing pending.
     pub fn new() -> Control {
         let (stopped, _) = watch::channel(false);
         let (factor, _) = watch::channel(1.0);
@@ -162,7 +163,6 @@ impl Control {
         self.inner.reset.swap(false, Ordering::SeqCst)
     }
 
-    /// The factor currently applied to the plan's rates and user counts.
     /// Adds a takeover (see [`Takeover`]); only a part of a distributed run acts on it.
     pub fn take_over(&self, lost: usize, from: std::time::Duration, survivors: Vec<usize>) {
         self.inner.takeovers.send_modify(|list| list.push(Takeover { lost, from, survivors }));
@@ -172,6 +172,7 @@ impl Control {
         self.inner.takeovers.subscribe()
     }
 
+    /// The factor currently applied to the plan's rates and user counts.
     pub fn factor(&self) -> f64 {
         *self.inner.factor.borrow()
     }

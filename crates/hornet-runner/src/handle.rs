@@ -29,6 +29,7 @@ pub struct Run {
 
 /// The result of a run.
 pub struct RunOutcome {
+    /// The run's report, without the checks' verdicts (the caller evaluates them).
     pub report: Report,
     /// Set when the run was stopped before its schedule ended.
     pub stopped: Option<StopReason>,

@@ -29,7 +29,14 @@ pub enum Workload {
     Open,
     /// `users` VUs each loop over their scenario until `iterations` in total have started or
     /// `duration` has passed (closed model; used by `hornet quick` without `-r`).
-    Closed { users: u64, iterations: Option<u64>, duration: Option<Duration> },
+    Closed {
+        /// How many VUs loop at once.
+        users: u64,
+        /// Iterations to start in all, if bounded.
+        iterations: Option<u64>,
+        /// How long the users loop, if bounded.
+        duration: Option<Duration>,
+    },
 }
 
 /// Settings of a run that do not come from the script.
@@ -39,6 +46,7 @@ pub struct RunOptions {
     pub seed: u64,
     /// Worker threads (one single-threaded runtime each). 0 means one per core.
     pub threads: usize,
+    /// How the load is generated: the plan's phases, or a fixed number of looping users.
     pub workload: Workload,
     /// Measure each arrival's first request from its intended start (wrk2-style).
     pub latency_from_intended: bool,
@@ -94,12 +102,21 @@ pub struct SegmentTick {
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// A request of the plan cannot be compiled (its URL cannot be built).
     #[error("request `{name}`: {message}")]
-    Build { name: String, message: String },
+    Build {
+        /// The request's endpoint name.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The HTTP client settings are unusable (a bad source address, ...).
     #[error("could not set up the HTTP client: {0}")]
     Client(String),
+    /// The operating system refused a worker thread.
     #[error("could not start worker threads: {0}")]
     Threads(std::io::Error),
+    /// The `before` flow failed, so the load never started.
     #[error("the `before` flow failed: {0}")]
     Before(String),
     /// A distributed run could not start or go on (workers refused the plan, all were lost, ...).
