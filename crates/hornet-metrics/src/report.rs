@@ -113,6 +113,7 @@ pub struct Report {
 /// One worker process of a distributed run: the web UI's Workers tab, and the report's `workers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerStatus {
+    /// Its position in the controller's list of workers, from 0.
     pub index: usize,
     /// Where it connected from.
     pub address: String,
@@ -120,12 +121,15 @@ pub struct WorkerStatus {
     pub host: String,
     /// `connected`, `running`, `done` or `lost`.
     pub state: String,
-    /// Its weight, and its share of the load (its execution segment's length).
+    /// Its weight.
     pub weight: u32,
+    /// Its share of the load (its execution segment's length).
     pub share: f64,
-    /// Its active VUs, its requests in its latest second, and all its requests so far.
+    /// Its active VUs.
     pub active_vus: u64,
+    /// Its requests in its latest second.
     pub rps: f64,
+    /// All its requests so far.
     pub requests: u64,
     /// Its CPU use, percent of the cores its threads use.
     pub cpu: Option<f64>,

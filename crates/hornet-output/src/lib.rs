@@ -10,6 +10,8 @@
 //!
 //! [`Report`]: hornet_metrics::Report
 
+#![warn(missing_docs)]
+
 pub mod assets;
 pub mod compare;
 pub mod csv;

@@ -44,6 +44,7 @@ pub enum RunState {
     Ready,
     /// Start accepted; the run is being set up.
     Starting,
+    /// The run is going.
     Running,
     /// Stop asked for; VUs in flight are finishing.
     Stopping,
@@ -54,7 +55,9 @@ pub enum RunState {
 /// What the page shows about the session besides the run.
 #[derive(Debug, Clone, Default)]
 pub struct SessionInfo {
+    /// The script's path.
     pub script: Option<String>,
+    /// The script's target.
     pub target: Option<String>,
     /// This machine's name (the Workers tab).
     pub host: String,
@@ -68,6 +71,7 @@ pub struct SessionInfo {
 
 /// A Start taken from the queue by the command that runs tests.
 pub struct Start {
+    /// What the page asked for.
     pub request: StartRequest,
     /// The run's control: the UI already steers it (load, stop) while the run is set up.
     pub control: Control,
@@ -76,7 +80,9 @@ pub struct Start {
 /// An error for an API caller: an HTTP status and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status of the reply.
     pub status: u16,
+    /// What went wrong, for the caller.
     pub message: String,
 }
 
@@ -117,6 +123,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// A hub for the session `info` describes, with an idle snapshot published.
     pub fn new(info: SessionInfo) -> Arc<Hub> {
         let hub = Arc::new(Hub {
             info,

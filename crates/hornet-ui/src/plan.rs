@@ -30,6 +30,7 @@ pub enum StartLoad {
 /// A validated Start request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StartRequest {
+    /// As scripted, a rate or a number of users.
     pub load: StartLoad,
     /// Linear ramp from 0 to the rate or user count.
     pub ramp: Duration,

@@ -305,11 +305,15 @@ pub enum UiError {
     #[error(
         "the web UI would listen on {0}, which is not a loopback address: set a token with --ui-token or HORNET_UI_TOKEN"
     )]
+    /// A non-loopback address without a token.
     TokenRequired(SocketAddr),
+    /// An empty token.
     #[error("the web UI token must not be empty")]
     EmptyToken,
+    /// The address could not be bound.
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    /// The server's thread could not be spawned.
     #[error("could not start the web UI thread: {0}")]
     Thread(std::io::Error),
 }
@@ -387,6 +391,7 @@ impl Ui {
         format!("http://{}/", self.addr)
     }
 
+    /// The state the server shares with the command that runs tests.
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
     }

@@ -21,6 +21,8 @@
 //!
 //! Metric names are resolved by [`metric`].
 
+#![warn(missing_docs)]
+
 mod live;
 mod metric;
 
