@@ -88,7 +88,7 @@ fn a_rate_request_becomes_a_factor_on_the_planned_rate() {
 fn a_user_count_request_changes_the_closed_model_users() {
     let t = target();
     let (outcome, control) =
-        run_steered(&t, &users(2, 4, "/delay/100"), |c| c.request(LoadRequest::Users(6)));
+        run_steered(&t, &users(2, 6, "/delay/100"), |c| c.request(LoadRequest::Users(6)));
     assert!((control.factor() - 3.0).abs() < 1e-9, "factor {}", control.factor());
     let intervals = &outcome.report.intervals;
     assert_eq!(intervals.first().map(|i| i.active_vus), Some(2), "2 users before the request");
