@@ -264,14 +264,12 @@ fn only_error(report: &Value) -> (String, String) {
 /// once as a cancelled error with `why` and a failed VU. Returns the report.
 fn run_with_cancelled_vus(phases: &str, vus: u64, why: &str) -> Value {
     let t = target();
-    let case = Case::new();
     let yaml = format!(
         "config:\n  target: \"TARGET\"\n  gracefulStop: 1s\n  phases:\n{phases}scenarios:\n  - flow:\n      \
          - get: {{ url: \"/delay/8000\" }}\n"
     );
-    let script = case.script("cancel.yaml", &with_target(&yaml, &t));
     let began = std::time::Instant::now();
-    let report = run_ok(&case, &script, &["-q"]);
+    let report = run_yaml_ok(&with_target(&yaml, &t), &["-q"]);
     assert!(began.elapsed() < Duration::from_secs(7), "the run did not wait for the 8-second requests");
     assert_eq!(counter(&report, "vusers.created"), vus);
     assert_eq!(counter(&report, "errors.cancelled"), vus);

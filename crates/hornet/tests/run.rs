@@ -9,15 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Case, counter, endpoint, hornet, run_ok, run_script, run_yaml_ok, target, text};
+use common::{Case, counter, endpoint, hornet, run_script, run_yaml, run_yaml_ok, target, text};
 use serde_json::Value;
 
 #[test]
 fn exact_request_counts_per_endpoint() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "count.yaml",
+    let (out, report) = run_yaml(
         &format!(
             r#"
 config:
@@ -38,10 +36,9 @@ scenarios:
 "#,
             t.url()
         ),
+        &["--seed", "1"],
     );
-    let (out, report) = run_script(&case, &script, &["--seed", "1"]);
     assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report written");
     assert_eq!(counter(&report, "vusers.created"), 20);
     assert_eq!(counter(&report, "vusers.completed"), 20);
     assert_eq!(counter(&report, "http.requests"), 20 * 5);
@@ -119,16 +116,13 @@ fn connection_refused_is_counted() {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let case = Case::new();
-    let script = case.script(
-        "refused.yaml",
+    let (out, report) = run_yaml(
         &format!(
             "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalCount: 5\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n      - get: {{ url: \"/never\" }}\n"
         ),
+        &["-q"],
     );
-    let (out, report) = run_script(&case, &script, &["-q"]);
     assert!(out.status.success(), "{}", text(&out));
-    let report = report.expect("report written");
     assert_eq!(counter(&report, "errors.connect-refused"), 5);
     assert_eq!(counter(&report, "vusers.failed"), 5);
     assert_eq!(counter(&report, "http.responses"), 0);
@@ -141,16 +135,14 @@ fn connection_refused_is_counted() {
 #[test]
 fn timeout_is_counted() {
     let t = target();
-    let case = Case::new();
-    let script = case.script(
-        "timeout.yaml",
+    let started = Instant::now();
+    let report = run_yaml_ok(
         &format!(
             "config:\n  target: \"{}\"\n  http:\n    timeout: 0.2\n  phases:\n    - duration: 1\n      arrivalCount: 3\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/3000\" }}\n",
             t.url()
         ),
+        &["-q"],
     );
-    let started = Instant::now();
-    let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "errors.timeout"), 3);
     assert!(started.elapsed() < Duration::from_secs(3), "timeouts did not cut the wait short");
 }
