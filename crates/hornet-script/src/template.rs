@@ -11,7 +11,7 @@
 //!   [`Vars`]: `$uuid`, `$loopCount`, `$loopElement` (with paths: `{{ $loopElement.id }}`),
 //!   `$testId`, `$environment`.
 //! - a function evaluated by the template: `$randomNumber(min, max)` (inclusive, integers, negative
-//!   allowed), `$randomString(len)` (alphanumeric), `$timestamp` or `$timestamp()` (wall-clock
+//!   allowed), `$randomString(len)` (alphanumeric; 10 characters without `len`, as in Artillery), `$timestamp` or `$timestamp()` (wall-clock
 //!   milliseconds since the Unix epoch). Randomness comes from [`Vars::random`], so a VU with a
 //!   seeded generator renders reproducibly.
 //! - `$env.NAME` or `$processEnvironment.NAME`: an environment variable, read once when the
@@ -85,6 +85,8 @@ impl<S: std::hash::BuildHasher> Vars for std::collections::HashMap<String, Value
 
 /// The longest string `$randomString(len)` may produce.
 pub const MAX_RANDOM_STRING: usize = 1 << 20;
+/// The length of `$randomString()` without an argument, as in Artillery.
+pub const DEFAULT_RANDOM_STRING: usize = 10;
 
 /// One step of a path after the root name: `.key`, `[3]` or `["key"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -254,6 +254,14 @@ fn random_string_is_alphanumeric_of_the_given_length() {
 }
 
 #[test]
+fn random_string_without_a_length_has_artillerys_ten_characters() {
+    let t = Template::compile("<{{ $randomString() }}>").unwrap();
+    let v = Scripted::new(json!({}), &[0; 10]);
+    assert_eq!(t.render(&v), "<AAAAAAAAAA>");
+    assert_eq!(v.draws(), 10);
+}
+
+#[test]
 fn seeded_vars_render_reproducibly() {
     let t = Template::compile("{{ $randomString(12) }}-{{ $randomNumber(0, 1000000) }}").unwrap();
     let run = |seed| {
@@ -403,7 +411,7 @@ fn compile_errors_point_at_the_problem() {
         ("{{ $randomNumber(1, 2 }}", 16, "not closed"),
         ("{{ $randomNumber(1,2) x }}", 22, "unexpected"),
         ("{{ $randomNumber }}", 3, "is a function"),
-        ("{{ $randomString() }}", 17, "takes 1 argument"),
+        ("{{ $randomString(1, 2) }}", 20, "takes 1 argument"),
         ("{{ $randomString(-1) }}", 17, "between 0 and"),
         ("{{ $randomString(99999999) }}", 17, "between 0 and"),
         ("{{ $timestamp(1) }}", 14, "takes 0 arguments"),

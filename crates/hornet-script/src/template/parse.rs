@@ -4,7 +4,10 @@
 
 use std::ops::Range;
 
-use super::{KindTag, MAX_RANDOM_STRING, Path, PlaceholderRec, Segment, Step, Template, TemplateError};
+use super::{
+    DEFAULT_RANDOM_STRING, KindTag, MAX_RANDOM_STRING, Path, PlaceholderRec, Segment, Step, Template,
+    TemplateError,
+};
 
 pub(super) fn error<T>(offset: usize, message: impl Into<String>) -> Result<T, TemplateError> {
     Err(TemplateError { offset, message: message.into() })
@@ -247,6 +250,10 @@ pub(super) fn parse_placeholder(
                     function(Segment::RandomNumber { min, max })
                 }
                 "$randomString" => {
+                    // Without a length, Artillery's default.
+                    if args.is_empty() {
+                        return function(Segment::RandomString { len: DEFAULT_RANDOM_STRING });
+                    }
                     check_arity(name, "length", &args, close, 1)?;
                     let (len, at) = args[0];
                     match usize::try_from(len) {
