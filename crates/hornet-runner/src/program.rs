@@ -314,12 +314,34 @@ fn assemble_url(
     }
 }
 
+/// Parses an absolute http(s) URL. One with characters a URI cannot hold (spaces, quotes, `{`...)
+/// is percent-encoded first the way browsers and Artillery's HTTP client do (the WHATWG URL
+/// rules), which only costs time for such URLs.
 fn parse_uri(s: &str) -> Result<Uri, String> {
-    let uri: Uri = s.parse().map_err(|e| format!("invalid URL `{s}`: {e}"))?;
+    let uri: Uri = match s.parse() {
+        Ok(uri) => uri,
+        Err(e) => url::Url::parse(s)
+            .ok()
+            .and_then(|u| whatwg_encoded(u.as_str()).parse().ok())
+            .ok_or_else(|| format!("invalid URL `{s}`: {e}"))?,
+    };
     match uri.scheme_str() {
         Some("http") | Some("https") if uri.host().is_some() => Ok(uri),
         _ => Err(format!("invalid URL `{s}`: expected an absolute http:// or https:// URL")),
     }
+}
+
+/// `url` after the WHATWG rules, with the ASCII characters they leave as they are but `http::Uri`
+/// refuses (`{`, `}`, `|`, `^`, `` ` ``, `\\` in a query) percent-encoded too.
+fn whatwg_encoded(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '{' | '}' | '|' | '^' | '`' | '\\' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Encodes a `multipart/form-data` body with [`BOUNDARY`].
@@ -445,6 +467,14 @@ mod tests {
         assert!(parse_uri("ftp://x/").is_err());
         assert!(parse_uri("/relative").is_err());
         assert!(parse_uri("http://127.0.0.1:8080/a").is_ok());
+    }
+
+    #[test]
+    fn characters_a_uri_cannot_hold_are_percent_encoded_as_browsers_do() {
+        let uri = parse_uri("http://h/s p?d={{ $m().f('Y-M') }}&q=a b|c").unwrap();
+        assert_eq!(uri.path(), "/s%20p");
+        assert_eq!(uri.query(), Some("d=%7B%7B%20$m().f(%27Y-M%27)%20%7D%7D&q=a%20b%7Cc"));
+        assert!(parse_uri("http://exa mple/").is_err());
     }
 
     #[test]
