@@ -31,7 +31,8 @@ impl std::error::Error for ExpectFailure {}
 
 /// Checks one expectation against a response; `vars` renders the templates in it.
 ///
-/// - `statusCode`: the status is one of the codes; `notStatusCode`: it is none of them.
+/// - `statusCode`: the status is one of the codes; `notStatusCode`: it is none of them. Codes
+///   written as templates are rendered first, and one that does not render as a number fails.
 /// - `contentType`: the `content-type` header contains the rendered value, ignoring case. The
 ///   value `json` instead accepts `application/json` and any `+json` type (`application/problem+json`).
 ///   Unlike Artillery, the body is not required to parse: this check reads headers only.
@@ -63,6 +64,27 @@ pub fn check(e: &Expect, resp: &ResponseView<'_>, vars: &(impl Vars + ?Sized)) -
             } else {
                 Ok(())
             }
+        }
+        Expect::StatusCodeRendered(templates) | Expect::NotStatusCodeRendered(templates) => {
+            let mut codes = Vec::with_capacity(templates.len());
+            for template in templates {
+                let rendered = template.render(vars);
+                match rendered.trim().parse::<u16>() {
+                    Ok(code) => codes.push(code),
+                    Err(_) => {
+                        return fail(format!(
+                            "`{}` rendered as {}, which is not a status code",
+                            template.source(),
+                            excerpt(&rendered)
+                        ));
+                    }
+                }
+            }
+            let fixed = match e {
+                Expect::StatusCodeRendered(_) => Expect::StatusCode(codes),
+                _ => Expect::NotStatusCode(codes),
+            };
+            check(&fixed, resp, vars)
         }
         Expect::ContentType(template) => {
             let expected = template.render(vars);
@@ -275,6 +297,25 @@ mod tests {
         assert_eq!(run(&e, 201, &[], ""), Ok(()));
         assert_eq!(run(&e, 404, &[], ""), fails(&e, "statusCode: expected one of 200, 201, got 404"));
         assert_eq!(run(&e, 404, &[], "").unwrap_err().kind, "statusCode");
+    }
+
+    #[test]
+    fn status_codes_written_as_templates_are_rendered_for_each_response() {
+        let e = Expect::StatusCodeRendered(vec![tpl("{{ n }}"), tpl("201")]);
+        assert_eq!(run(&e, 200, &[], ""), Ok(()));
+        assert_eq!(run(&e, 201, &[], ""), Ok(()));
+        assert_eq!(run(&e, 404, &[], ""), fails(&e, "statusCode: expected one of 200, 201, got 404"));
+        let e = Expect::NotStatusCodeRendered(vec![tpl("{{ n }}")]);
+        assert_eq!(run(&e, 503, &[], ""), Ok(()));
+        assert_eq!(
+            run(&e, 200, &[], ""),
+            fails(&e, "notStatusCode: expected a status other than 200, got 200")
+        );
+        let e = Expect::StatusCodeRendered(vec![tpl("{{ name }}")]);
+        assert_eq!(
+            run(&e, 200, &[], ""),
+            fails(&e, "statusCode: `{{ name }}` rendered as Tiki, which is not a status code")
+        );
     }
 
     #[test]

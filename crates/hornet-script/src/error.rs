@@ -1,5 +1,6 @@
 //! [`ScriptError`]: one problem in a script, with its file, line and column, the offending source
-//! line and an optional hint, rendered in the style of rustc diagnostics.
+//! line and an optional hint, rendered in the style of rustc diagnostics; and [`ScriptWarning`], the
+//! same for something hornet accepts (as Artillery does) but the author probably did not mean.
 
 use std::fmt;
 
@@ -104,9 +105,29 @@ fn width(line: &str, chars: usize) -> usize {
     line.chars().take(chars).map(|c| if c == '\t' { 4 } else { 1 }).sum()
 }
 
+/// Something hornet accepts, as Artillery does, that the author probably did not mean: a key that
+/// resembles no valid one and is ignored, a variable nothing defines, a setting Artillery ignores.
+/// Printed once before the run; `--strict` ([`LoadOptions::strict`](crate::LoadOptions::strict))
+/// makes it an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptWarning(pub ScriptError);
+
+impl fmt::Display for ScriptWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.render(f, "warning")
+    }
+}
+
 impl fmt::Display for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        self.render(f, "error")
+    }
+}
+
+impl ScriptError {
+    /// The rustc-style snippet, headed `label: message`.
+    fn render(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
+        writeln!(f, "{label}: {}", self.message)?;
         let gutter = if self.line == 0 { 1 } else { self.line.to_string().len() };
         let pad = " ".repeat(gutter + 1);
         if self.line > 0 {

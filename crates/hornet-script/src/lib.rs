@@ -4,7 +4,9 @@
 //! The format is described in `docs/script-format.md`. Entry points: [`load_file`],
 //! [`load_files`] (several scripts merged) and [`parse_str`], with [`LoadOptions`] for the
 //! command-line overrides; every problem comes back as a [`ScriptError`] whose `Display` is a
-//! rustc-style snippet. CSV payloads are read at load time, so a plan is complete.
+//! rustc-style snippet. What hornet accepts, as Artillery does, but the author probably did not mean
+//! (a key that resembles no valid one, a variable nothing defines) is a [`ScriptWarning`] in
+//! [`Plan::warnings`]. CSV payloads are read at load time, so a plan is complete.
 
 #![warn(missing_docs)]
 
@@ -21,7 +23,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 
 pub use duration::parse_duration;
-pub use error::ScriptError;
+pub use error::{ScriptError, ScriptWarning};
 pub use parse::{http_scheme, ws_scheme};
 pub use plan::Plan;
 
@@ -48,6 +50,9 @@ pub struct LoadOptions {
     /// `--scenario-name`: keep only the scenarios with one of these names. A name that matches no
     /// scenario is an error listing the names.
     pub scenario_names: Vec<String>,
+    /// `--strict`: every warning (see [`Plan::warnings`]) is an error instead.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// Reads and parses the script at `path`; the same as [`load_files`] with one path.

@@ -18,13 +18,15 @@ mod ws;
 
 pub use ws::{http_scheme, ws_scheme};
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::LoadOptions;
-use crate::error::{ScriptError, Span};
+use crate::error::{ScriptError, ScriptWarning, Span};
 use crate::plan::{EndpointId, Jitter, Payload, Plan, Protocol};
+use crate::template::Template;
 use crate::yaml::{self, Entry, Node, Value};
 
 use self::http::check_target;
@@ -91,6 +93,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         scope: Vec::new(),
         strict_capture: true,
         default_jitter: None,
+        warnings: RefCell::new(Vec::new()),
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -98,7 +101,21 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
     if let Some(o) = overrides {
         apply_overrides(&mut root, o);
     }
-    cx.plan(&root, opts)
+    let built = cx.plan(&root, opts);
+    let warnings = cx.warnings.take();
+    // With --strict, the first warning is the first problem met, even when a later one is an error.
+    if opts.strict
+        && let Some(ScriptWarning(first)) = warnings.first().cloned()
+    {
+        let help = match &first.help {
+            Some(h) => format!("{h}; this is a warning, an error because of --strict"),
+            None => "this is a warning, an error because of --strict".to_string(),
+        };
+        return Err(first.with_help(help));
+    }
+    let mut plan = built?;
+    plan.warnings = warnings;
+    Ok(plan)
 }
 
 /// Merges the `--overrides` document into the script: into `config`, or into the whole script when
@@ -170,6 +187,8 @@ struct Cx<'a> {
     strict_capture: bool,
     /// `config.defaults.think.jitter`.
     default_jitter: Option<Jitter>,
+    /// What the script does that is accepted with a warning, in the order it was read.
+    warnings: RefCell<Vec<ScriptWarning>>,
 }
 
 impl Cx<'_> {
@@ -281,6 +300,7 @@ impl Cx<'_> {
             apdex_threshold_ms: ensure.apdex_threshold_ms,
             expect: ensure.expect,
             environment: opts.environment.clone(),
+            warnings: Vec::new(),
         };
         if !opts.scenario_names.is_empty() {
             config::prune_endpoints(&mut plan);
@@ -298,7 +318,10 @@ impl Cx<'_> {
             })?));
         }
         let Some(e) = config.get("target") else { return Ok(None) };
-        let text = self.text(&e.value, "`target`")?;
+        let written = self.text(&e.value, "`target`")?;
+        // `{{ $processEnvironment.NAME }}` (or `$env`) is read now, as Artillery does.
+        let template = Template::compile(written).ok();
+        let text = template.as_ref().and_then(Template::as_constant).unwrap_or(written);
         Ok(Some(check_target(text).map_err(|(m, h)| {
             let err = self.err(e.value.span, format!("invalid `target`: {m}"));
             ScriptError { help: h, ..err }

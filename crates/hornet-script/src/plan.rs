@@ -85,6 +85,9 @@ pub struct Plan {
     pub expect: ExpectSettings,
     /// The environment selected with `-e`, if any (`$environment`).
     pub environment: Option<String>,
+    /// What the script does that hornet accepts, as Artillery does, but the author probably did not
+    /// mean, in file order; the command line prints them before the run.
+    pub warnings: Vec<crate::ScriptWarning>,
 }
 
 /// A CSV payload (`config.payload`).
@@ -567,6 +570,11 @@ pub enum Expect {
     StatusCode(Vec<u16>),
     /// `notStatusCode`: none of these.
     NotStatusCode(Vec<u16>),
+    /// `statusCode` with a template among its values (`"{{ $loopElement.code }}"`): one of these
+    /// once rendered, each of which must render as a status code.
+    StatusCodeRendered(Vec<Template>),
+    /// `notStatusCode` with a template among its values: none of these once rendered.
+    NotStatusCodeRendered(Vec<Template>),
     /// `contentType`: the content type contains this (`json` matches `application/json`).
     ContentType(Template),
     /// `hasProperty`: the JSON body has this dotted path.
@@ -591,8 +599,8 @@ impl Expect {
     /// The kind's name as written in scripts (`statusCode`), for metrics and messages.
     pub fn kind(&self) -> &'static str {
         match self {
-            Expect::StatusCode(_) => "statusCode",
-            Expect::NotStatusCode(_) => "notStatusCode",
+            Expect::StatusCode(_) | Expect::StatusCodeRendered(_) => "statusCode",
+            Expect::NotStatusCode(_) | Expect::NotStatusCodeRendered(_) => "notStatusCode",
             Expect::ContentType(_) => "contentType",
             Expect::HasProperty(_) => "hasProperty",
             Expect::NotHasProperty(_) => "notHasProperty",

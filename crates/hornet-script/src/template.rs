@@ -17,6 +17,10 @@
 //! - `$env.NAME` or `$processEnvironment.NAME`: an environment variable, read once when the
 //!   template is compiled and kept as literal text (a missing variable is the empty string).
 //!
+//! A placeholder that is none of these and that Artillery would not read either (it holds
+//! characters a variable path cannot, like `{{ $moment().format('L') }}`, and is not a function
+//! call with plain arguments) is kept as written, as Artillery keeps it; see [`Template::verbatim`].
+//!
 //! Rendering appends to a caller-owned buffer and allocates nothing else; only values that must be
 //! written as JSON are serialized (straight into the buffer, without a temporary string).
 //!
@@ -209,6 +213,9 @@ pub struct Template {
     /// Adjacent literals are merged; an empty template has no segments.
     segments: Vec<Segment>,
     placeholders: Vec<PlaceholderRec>,
+    /// Byte ranges of the `{{ ... }}` kept as written, as Artillery keeps them (see
+    /// [`Template::verbatim`]).
+    verbatim: Vec<Range<usize>>,
 }
 
 /// Why a template did not compile; `offset` is the byte offset of the problem in the source.
@@ -232,7 +239,7 @@ impl Template {
     /// A template that renders `text` as is, even if it contains `{{`.
     pub fn literal(text: &str) -> Template {
         let segments = if text.is_empty() { vec![] } else { vec![Segment::Lit(text.to_string())] };
-        Template { source: text.to_string(), segments, placeholders: Vec::new() }
+        Template { source: text.to_string(), segments, placeholders: Vec::new(), verbatim: Vec::new() }
     }
 
     /// The template as written.
@@ -273,6 +280,13 @@ impl Template {
         })
     }
 
+    /// The `{{ ... }}` that are neither a variable path nor a function call with plain arguments
+    /// (`{{ $moment().format('L') }}`): Artillery's template engine leaves them alone, so they
+    /// render as written. Byte ranges in [`Template::source`].
+    pub fn verbatim(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.verbatim.iter().cloned()
+    }
+
     /// Root names of the variables the template reads (`user` for `{{ user.name }}`), in order of
     /// appearance; `$` built-ins and functions are not included.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
@@ -289,6 +303,19 @@ impl Template {
             PlaceholderKind::Builtin { root } => Some(root),
             _ => None,
         })
+    }
+
+    /// Renders every reference to the variable `root` (with any path after it) as the text
+    /// `undefined`, as Artillery renders a variable that nothing defines.
+    pub(crate) fn undefine(&mut self, root: &str) {
+        let segments = std::mem::take(&mut self.segments);
+        for segment in segments {
+            match segment {
+                Segment::Ref(path) if path.root == root => self.push_lit("undefined"),
+                Segment::Lit(text) => self.push_lit(&text),
+                other => self.segments.push(other),
+            }
+        }
     }
 
     /// If the template is exactly one variable reference (a name or path, including `$`
@@ -332,6 +359,16 @@ mod tests {
         let mut out = String::new();
         assert_eq!(t.render_into(&vars(), &mut out), Some("nope"));
         assert_eq!(out, "ab");
+    }
+
+    #[test]
+    fn an_undefined_variable_renders_as_artillery_renders_it() {
+        let mut t = Template::compile("a {{ nope.x }}-{{ id }}{{ nope }}").unwrap();
+        t.undefine("nope");
+        assert_eq!(t.render(&vars()), "a undefined-42undefined");
+        let mut whole = Template::compile("{{ nope }}").unwrap();
+        whole.undefine("nope");
+        assert_eq!(whole.as_constant(), Some("undefined"));
     }
 
     #[test]

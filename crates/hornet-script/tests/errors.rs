@@ -18,6 +18,11 @@ fn error(src: &str) -> String {
     error_with(src, &LoadOptions::default())
 }
 
+/// Renders the error a script produces with `--strict`, where every warning is an error.
+fn strict_error(src: &str) -> String {
+    error_with(src, &LoadOptions { strict: true, ..LoadOptions::default() })
+}
+
 /// Writes `files` into a new directory and loads its `.yaml` files in order; returns the error with
 /// the directory shown as `[dir]`.
 fn error_in_dir(files: &[(&str, &str)], opts: &LoadOptions) -> String {
@@ -55,12 +60,12 @@ fn unknown_key_with_did_you_mean() {
 
 #[test]
 fn unknown_key_that_belongs_elsewhere() {
-    assert_snapshot!(error("target: http://localhost\nconfig: {}\nscenarios: []\n"));
+    assert_snapshot!(strict_error("target: http://localhost\nconfig: {}\nscenarios: []\n"));
 }
 
 #[test]
 fn unknown_key_without_a_close_match() {
-    assert_snapshot!(error(&with_flow("      - get:\n          url: /\n          timeoutMs: 5\n")));
+    assert_snapshot!(strict_error(&with_flow("      - get:\n          url: /\n          timeoutMs: 5\n")));
 }
 
 #[test]
@@ -333,11 +338,6 @@ fn function_step_is_javascript() {
 }
 
 #[test]
-fn processor_is_javascript() {
-    assert_snapshot!(error("config:\n  target: http://h\n  processor: ./funcs.js\nscenarios: []\n"));
-}
-
-#[test]
 fn request_hook_is_javascript() {
     assert_snapshot!(error(&with_flow("      - get:\n          url: /\n          afterResponse: logIt\n")));
 }
@@ -509,7 +509,7 @@ fn unknown_variable_with_did_you_mean() {
 
 #[test]
 fn unknown_variable_without_variables() {
-    assert_snapshot!(error(&with_flow(
+    assert_snapshot!(strict_error(&with_flow(
         "      - get:\n          url: /x\n          headers:\n            authorization: \"Bearer {{token}}\"\n"
     )));
 }
@@ -708,7 +708,7 @@ fn bad_status_code() {
 
 #[test]
 fn equals_with_one_value() {
-    assert_snapshot!(error(&with_flow(
+    assert_snapshot!(strict_error(&with_flow(
         "      - get:\n          url: /x\n          expect:\n            - equals: [a]\n"
     )));
 }

@@ -187,6 +187,9 @@ pub struct ScriptArgs {
     /// Run only the scenarios with this name (repeatable).
     #[arg(long = "scenario-name", value_name = "NAME")]
     pub scenario_names: Vec<String>,
+    /// Treat every script warning (an ignored unknown key, an undefined variable...) as an error.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -257,7 +257,7 @@ fn javascript_processor_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(report.is_none());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("processor.yaml:3:3") && err.contains("JavaScript"), "{err}");
+    assert!(err.contains("processor.yaml:6:9") && err.contains("JavaScript"), "{err}");
 }
 
 #[test]

@@ -376,6 +376,12 @@ impl Cx<'_> {
     }
 
     fn ensure(&self, node: &Node, out: &mut Ensure, max_error_rate_at: &mut Option<Span>) -> Result<()> {
+        if let Value::Seq(_) = node.value {
+            self.warn(self.err(node.span, "`ensure` given as a list checks nothing: Artillery ignores it, and so does hornet").with_help(
+                "write `ensure` as a map: `thresholds:` (a list like `- http.response_time.p95: 500`), `conditions:` or `maxErrorRate:`",
+            ));
+            return Ok(());
+        }
         let map = self.map(node, "`ensure`", &ENSURE, true)?;
         for e in map.entries {
             match e.key.as_str() {

@@ -21,6 +21,10 @@ pub(super) const FLOW_ACTIONS: [&str; 11] =
 /// The step keys that are actions; a step has exactly one.
 const ACTIONS: [&str; 16] = super::concat(FLOW_ACTIONS, super::ws::WS_ACTIONS);
 
+/// The actions Artillery looks for first in a step with several, in its order: it runs the first
+/// present and ignores the others.
+const ARTILLERY_ACTION_ORDER: [&str; 4] = ["loop", "parallel", "think", "log"];
+
 /// The keys that hold a request body; a request has at most one.
 const BODIES: [&str; 4] = ["json", "body", "form", "formData"];
 
@@ -102,6 +106,26 @@ impl Cx<'_> {
         items.iter().map(|s| self.step(s)).collect()
     }
 
+    /// Of several actions in one step, the one Artillery runs when one of them is a `loop`,
+    /// `parallel`, `think` or `log` (it looks for them in that order and ignores the others), with
+    /// a warning for each ignored one; `None` for other mixes (two requests, say), which are errors.
+    fn first_action_artillery_runs<'e>(&self, actions: &[&'e Entry]) -> Option<&'e Entry> {
+        let chosen = ARTILLERY_ACTION_ORDER.iter().find_map(|k| actions.iter().find(|e| e.key == *k))?;
+        for ignored in actions.iter().filter(|e| e.key != chosen.key) {
+            self.warn(
+                self.err(
+                    ignored.key_span,
+                    format!(
+                        "`{}` is ignored: this step also has `{}`, which is the one Artillery runs",
+                        ignored.key, chosen.key
+                    ),
+                )
+                .with_help("put each action in its own list item, starting with `-`"),
+            );
+        }
+        Some(chosen)
+    }
+
     fn step(&mut self, node: &Node) -> Result<Step> {
         let map = self.map(node, "each step", &STEP, false).map_err(|e| {
             if e.help.is_none() {
@@ -110,20 +134,23 @@ impl Cx<'_> {
                 e
             }
         })?;
-        let mut actions = map.entries.iter().filter(|e| ACTIONS.contains(&e.key.as_str()));
-        let Some(action) = actions.next() else {
-            return Err(self
-                .err(map.span, "a step needs an action")
-                .with_help(format!("expected one of {}", backquoted(&ACTIONS))));
-        };
-        if let Some(second) = actions.next() {
-            return Err(self
-                .err(
+        let actions: Vec<&Entry> =
+            map.entries.iter().copied().filter(|e| ACTIONS.contains(&e.key.as_str())).collect();
+        let action = match actions.as_slice() {
+            [] => {
+                return Err(self
+                    .err(map.span, "a step needs an action")
+                    .with_help(format!("expected one of {}", backquoted(&ACTIONS))));
+            }
+            [one] => *one,
+            [first, second, ..] => self.first_action_artillery_runs(&actions).ok_or_else(|| {
+                self.err(
                     second.key_span,
-                    format!("a step has one action, but this one has `{}` and `{}`", action.key, second.key),
+                    format!("a step has one action, but this one has `{}` and `{}`", first.key, second.key),
                 )
-                .with_help("put each action in its own list item, starting with `-`"));
-        }
+                .with_help("put each action in its own list item, starting with `-`")
+            })?,
+        };
         for (key, owner) in [("count", "loop"), ("over", "loop"), ("jitter", "think")] {
             if action.key != owner
                 && let Some(e) = map.get(key)
@@ -695,13 +722,28 @@ impl Cx<'_> {
         for e in map.entries {
             let what = format!("`{}`", e.key);
             out.push(match e.key.as_str() {
-                "statusCode" => Expect::StatusCode(self.status_codes(&e.value, &what)?),
-                "notStatusCode" => Expect::NotStatusCode(self.status_codes(&e.value, &what)?),
+                "statusCode" => match self.status_codes(&e.value, &what)? {
+                    StatusCodes::Fixed(codes) => Expect::StatusCode(codes),
+                    StatusCodes::Rendered(templates) => Expect::StatusCodeRendered(templates),
+                },
+                "notStatusCode" => match self.status_codes(&e.value, &what)? {
+                    StatusCodes::Fixed(codes) => Expect::NotStatusCode(codes),
+                    StatusCodes::Rendered(templates) => Expect::NotStatusCodeRendered(templates),
+                },
                 "contentType" => Expect::ContentType(self.scalar_template(&e.value, &what)?),
                 "hasProperty" => Expect::HasProperty(self.name(&e.value, &what)?.to_string()),
                 "notHasProperty" => Expect::NotHasProperty(self.name(&e.value, &what)?.to_string()),
                 "equals" => {
                     let items = self.list(&e.value, &what)?;
+                    if let [one] = items {
+                        // Artillery compares the values with one another: one value always passes.
+                        self.scalar_template(one, "a value of `equals`")?;
+                        self.warn(
+                            self.err(e.value.span, "`equals` with a single value checks nothing: Artillery passes it, and so does hornet")
+                                .with_help("compare two values, for example `equals: [\"{{ status }}\", \"ok\"]`"),
+                        );
+                        continue;
+                    }
                     if items.len() < 2 {
                         return Err(self
                             .err(e.value.span, "`equals` needs at least two values to compare")
@@ -744,7 +786,9 @@ impl Cx<'_> {
     }
 
     /// A status code or a non-empty list of them.
-    fn status_codes(&self, node: &Node, what: &str) -> Result<Vec<u16>> {
+    /// The status codes of `statusCode` or `notStatusCode`: numbers (`200`, `"201"`), or, when one
+    /// of them is a template, templates rendered at run time.
+    fn status_codes(&self, node: &Node, what: &str) -> Result<StatusCodes> {
         let items: Vec<&Node> = match &node.value {
             Value::Seq(items) => items.iter().collect(),
             _ => vec![node],
@@ -752,19 +796,42 @@ impl Cx<'_> {
         if items.is_empty() {
             return Err(self.err(node.span, format!("{what} is empty")));
         }
-        items
+        let templated = |i: &&Node| matches!(&i.value, Value::Scalar(s) if s.kind == ScalarKind::Str && s.text.contains("{{"));
+        if items.iter().any(templated) {
+            return Ok(StatusCodes::Rendered(
+                items.into_iter().map(|i| self.scalar_template(i, what)).collect::<Result<_>>()?,
+            ));
+        }
+        let codes = items
             .into_iter()
             .map(|i| {
-                let n = self
-                    .whole(i, what)
-                    .map_err(|e| e.with_help("status codes are numbers, e.g. `200` or `[200, 201]`"))?;
+                // Artillery compares with `Number(...)`, so `"200"` is 200.
+                let n = match &i.value {
+                    Value::Scalar(s) if s.kind == ScalarKind::Str => s.text.trim().parse::<u64>().ok(),
+                    _ => None,
+                };
+                let n = match n {
+                    Some(n) => n,
+                    None => self
+                        .whole(i, what)
+                        .map_err(|e| e.with_help("status codes are numbers, e.g. `200` or `[200, 201]`"))?,
+                };
                 if !(100..=599).contains(&n) {
                     return Err(self.err(i.span, format!("{n} is not an HTTP status code (100 to 599)")));
                 }
                 Ok(n as u16)
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok(StatusCodes::Fixed(codes))
     }
+}
+
+/// The values of `statusCode` or `notStatusCode`.
+enum StatusCodes {
+    /// Known at load.
+    Fixed(Vec<u16>),
+    /// With a template among them, rendered for each response.
+    Rendered(Vec<Template>),
 }
 
 /// Regular-expression flags.

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::keys::{ALL_KEYS, Keys, unsupported_help};
+use super::keys::{ALL_KEYS, Keys, ROOT, unsupported_help};
 use super::{Cx, Result, Source};
 use crate::duration::{parse_duration, secs_to_duration};
-use crate::error::{ScriptError, Span};
+use crate::error::{ScriptError, ScriptWarning, Span};
 use crate::expr::Expr;
 use crate::plan::{EndpointId, Protocol};
 use crate::template::{PlaceholderKind, Template};
@@ -20,16 +20,22 @@ pub(super) const BUILTINS: [&str; 5] = ["$uuid", "$loopCount", "$loopElement", "
 pub(super) const DURATION_HELP: &str =
     "a duration is a number of seconds (`10`, `0.5`) or a string like `500ms`, `90s`, `5m`, `1h`";
 
-/// A mapping whose keys have been checked, with lookup by key.
+/// A mapping whose keys have been checked, with lookup by key; the keys ignored with a warning are
+/// left out.
 pub(super) struct Map<'n> {
-    pub(super) entries: &'n [Entry],
+    pub(super) entries: Vec<&'n Entry>,
     /// Where to point for "missing key" errors.
     pub(super) span: Span,
 }
 
 impl<'n> Map<'n> {
     pub(super) fn get(&self, key: &str) -> Option<&'n Entry> {
-        self.entries.iter().find(|e| e.key == key)
+        self.entries.iter().copied().find(|e| e.key == key)
+    }
+
+    /// The entries whose key is one of `keys`, in file order.
+    pub(super) fn any_of(&self, keys: &[&str]) -> Vec<&'n Entry> {
+        self.entries.iter().copied().filter(|e| keys.contains(&e.key.as_str())).collect()
     }
 }
 
@@ -94,6 +100,27 @@ pub(super) fn suggest<'k>(key: &str, candidates: &[&'k str]) -> Option<&'k str> 
 
 pub(super) fn backquoted(items: &[&str]) -> String {
     items.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The key among `candidates` that `key` is probably a misspelling of: the same ignoring case, or
+/// within an edit distance of 1 (keys of 3 to 5 characters) or 2 (longer keys). Shorter keys and
+/// unrelated words (`description`, `owner`) have none.
+pub(super) fn near_typo<'k>(key: &str, candidates: &[&'k str]) -> Option<&'k str> {
+    let lower = key.to_lowercase();
+    candidates
+        .iter()
+        .filter_map(|&c| {
+            let candidate = c.to_lowercase();
+            let limit = match candidate.chars().count() {
+                0..=2 => 0,
+                3..=5 => 1,
+                _ => 2,
+            };
+            let distance = strsim::osa_distance(&lower, &candidate);
+            (distance <= limit).then_some((distance, c))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
 }
 
 /// "did you mean `x`?" when one of `names` is close to `name`, else a list of the names (at most
@@ -169,39 +196,85 @@ impl Cx<'_> {
             .with_help(help)
     }
 
-    /// Checks that `node` is a mapping whose keys all belong to `keys`. A null value is an empty
-    /// mapping when `null_ok`.
+    /// Checks that `node` is a mapping of `keys`; a null value is an empty mapping when `null_ok`.
+    ///
+    /// An unknown key that is a near-typo of a valid one here ([`near_typo`]) is an error with a
+    /// "did you mean": Artillery would silently ignore it and run another test than the one
+    /// written. So is a key that belongs somewhere else, except at the top level. Any other unknown
+    /// key is a warning and is left out of the returned map, as Artillery ignores it. Keys Artillery has and hornet does not implement, and those that call
+    /// JavaScript, are errors.
     pub(super) fn map<'n>(&self, node: &'n Node, what: &str, keys: &Keys, null_ok: bool) -> Result<Map<'n>> {
-        let entries: &'n [Entry] = match &node.value {
+        let all: &'n [Entry] = match &node.value {
             Value::Map(entries) => entries,
             Value::Scalar(s) if null_ok && s.kind == ScalarKind::Null => &[],
             _ => return Err(self.type_err(node, what, "a map")),
         };
-        for e in entries {
-            if keys.known.contains(&e.key.as_str()) {
+        let mut entries = Vec::with_capacity(all.len());
+        for e in all {
+            let key = e.key.as_str();
+            if keys.known.contains(&key) {
+                entries.push(e);
                 continue;
             }
-            if keys.javascript.contains(&e.key.as_str()) {
+            if keys.javascript.contains(&key) {
+                if key == "processor" {
+                    // The steps that call its functions are errors of their own.
+                    self.warn(self.err(e.key_span, "`processor` is not loaded: hornet does not run JavaScript processors yet").with_help(
+                        "no step or hook of the script calls its functions, so the script runs without it",
+                    ));
+                    continue;
+                }
                 return Err(self.javascript(e.key_span, &e.key));
             }
-            if keys.unsupported.contains(&e.key.as_str()) {
+            if keys.unsupported.contains(&key) {
                 let err = self.unsupported(e.key_span, &e.key);
                 return Err(match unsupported_help(keys, &e.key) {
                     Some(h) => err.with_help(h),
                     None => err.with_help("docs/script-format.md lists what hornet supports"),
                 });
             }
-            let err = self.err(e.key_span, format!("unknown key `{}` {}", e.key, keys.place));
-            let help = if let Some(s) = suggest(&e.key, keys.known) {
-                format!("did you mean `{s}`?")
-            } else if let Some(home) = ALL_KEYS.iter().find(|k| k.known.contains(&e.key.as_str())) {
-                format!("`{}` belongs {}", e.key, home.home)
-            } else {
-                format!("expected one of {}", backquoted(keys.known))
+            if let Some(s) = near_typo(key, keys.known) {
+                return Err(self
+                    .err(e.key_span, format!("unknown key `{key}` {}", keys.place))
+                    .with_help(format!("did you mean `{s}`?")));
+            }
+            let help = match ALL_KEYS.iter().find(|k| k.known.contains(&key)) {
+                // A key of a scenario, a step or `config` one level off is an indentation
+                // mistake that would silently change the test, as a near-typo would.
+                Some(home) if keys.place != ROOT.place => {
+                    return Err(self
+                        .err(e.key_span, format!("unknown key `{key}` {}", keys.place))
+                        .with_help(format!("`{key}` belongs {}", home.home)));
+                }
+                Some(home) => {
+                    format!("`{key}` belongs {}; here Artillery ignores it, and so does hornet", home.home)
+                }
+                None => format!(
+                    "Artillery ignores keys it does not know, and so does hornet; the keys {} are {}",
+                    keys.place,
+                    backquoted(keys.known)
+                ),
             };
-            return Err(err.with_help(help));
+            self.warn(
+                self.err(e.key_span, format!("unknown key `{key}` {} is ignored", keys.place))
+                    .with_help(help),
+            );
         }
         Ok(Map { entries, span: node.span })
+    }
+
+    /// Notes a warning (once per place and message).
+    pub(super) fn warn(&self, warning: ScriptError) {
+        let mut warnings = self.warnings.borrow_mut();
+        let same = |w: &ScriptWarning| {
+            w.0.file == warning.file
+                && w.0.line == warning.line
+                && w.0.column == warning.column
+                && w.0.message == warning.message
+        };
+        if !warnings.iter().any(same) {
+            warnings.push(ScriptWarning(warning));
+        }
     }
 
     pub(super) fn missing(&self, map: &Map<'_>, key: &str, keys: &Keys) -> ScriptError {
@@ -336,6 +409,14 @@ impl Cx<'_> {
             self.err(inner_span(node, e.offset, 2), format!("invalid template in {what}: {}", e.message))
                 .with_help("a placeholder holds a variable (`{{ id }}`, `{{ user.name }}`), a built-in (`{{ $uuid }}`) or a function (`{{ $randomNumber(1, 10) }}`)")
         })?;
+        for range in template.verbatim() {
+            let shown = text.get(range.clone()).unwrap_or_default();
+            self.warn(
+                self.err(inner_span(node, range.start, shown.chars().count()), format!("`{shown}` in {what} is sent as written, as Artillery sends it: it is neither a variable nor a function call"))
+                    .with_help("a placeholder holds a variable (`{{ id }}`, `{{ user.name }}`), a built-in (`{{ $uuid }}`) or a function (`{{ $randomNumber(1, 10) }}`)"),
+            );
+        }
+        let mut undefined: Vec<String> = Vec::new();
         for p in template.placeholders() {
             // The root name starts the trimmed text of the placeholder.
             let at = p.span.start + text.get(p.span.clone()).and_then(|t| t.find(p.text)).unwrap_or(0);
@@ -343,7 +424,12 @@ impl Cx<'_> {
                 PlaceholderKind::Variable { root } => {
                     if !self.scope.iter().any(|v| v == root) {
                         let span = inner_span(node, at, root.chars().count());
-                        return Err(self.unknown_variable(span, root, what));
+                        let defined: Vec<&str> = self.scope.iter().map(String::as_str).collect();
+                        if near_typo(root, &defined).is_some() {
+                            return Err(self.unknown_variable(span, root, what));
+                        }
+                        self.warn(self.undefined_variable(span, root, what));
+                        undefined.push(root.to_string());
                     }
                 }
                 PlaceholderKind::Builtin { root } => {
@@ -363,6 +449,10 @@ impl Cx<'_> {
                 }
                 PlaceholderKind::Function { .. } | PlaceholderKind::Env { .. } => {}
             }
+        }
+        let mut template = template;
+        for root in &undefined {
+            template.undefine(root);
         }
         Ok(template)
     }
@@ -388,6 +478,13 @@ impl Cx<'_> {
             return Err(err);
         }
         Ok(())
+    }
+
+    /// The warning for a variable that nothing defines and that resembles no defined one: it
+    /// renders as `undefined`, as in Artillery.
+    pub(super) fn undefined_variable(&self, span: Span, name: &str, what: &str) -> ScriptError {
+        self.err(span, format!("variable `{name}` in {what} is not defined anywhere: it renders as `undefined`, as in Artillery"))
+            .with_help("variables come from `config.variables`, `config.payload` fields, a capture's `as`, and --var")
     }
 
     pub(super) fn unknown_variable(&self, span: Span, name: &str, what: &str) -> ScriptError {

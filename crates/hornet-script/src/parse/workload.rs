@@ -80,12 +80,11 @@ impl Cx<'_> {
         let max_vusers_entry = map.get("maxVusers");
         let max_vusers = max_vusers_entry.map(|e| self.positive(&e.value, "`maxVusers`")).transpose()?;
         let [duration, ramp, spawn] = ["duration", "rampTo", "spawnRate"].map(|k| map.get(k));
-        let pacing_keys: Vec<&Entry> =
-            map.entries.iter().filter(|e| matches!(e.key.as_str(), "pacing" | "throughput")).collect();
-        let loads: Vec<&Entry> = map.entries.iter().filter(|e| LOADS.contains(&e.key.as_str())).collect();
+        let pacing_keys = map.any_of(&["pacing", "throughput"]);
+        let loads = map.any_of(&LOADS);
 
         if let Some(pause) = map.get("pause") {
-            let other = map.entries.iter().find(|e| {
+            let other = map.entries.iter().copied().find(|e| {
                 LOADS.contains(&e.key.as_str())
                     || matches!(e.key.as_str(), "duration" | "rampTo" | "spawnRate" | "pacing" | "throughput")
             });
@@ -351,8 +350,7 @@ impl Cx<'_> {
                 }
                 Some(_) => {}
             }
-            let pacing_keys: Vec<&Entry> =
-                map.entries.iter().filter(|e| matches!(e.key.as_str(), "pacing" | "throughput")).collect();
+            let pacing_keys = map.any_of(&["pacing", "throughput"]);
             if load.key == "rate"
                 && let Some(p) = pacing_keys.first()
             {

@@ -316,6 +316,39 @@ pub(super) fn parse_placeholder(
     }
 }
 
+/// Whether Artillery sends the placeholder holding `text` as written: when it is neither a variable
+/// path (word characters, `$`, `.`, `[`, `]`, quotes and `-`) nor a function call with plain
+/// arguments (`$name(a, 1)`), its template engine leaves it alone (`{{ $moment().format('L') }}`).
+fn artillery_sends_as_written(text: &str) -> bool {
+    let path_char = |c: char| {
+        c.is_whitespace()
+            || c.is_alphanumeric()
+            || matches!(c, '_' | '$' | '.' | '[' | ']' | '\'' | '"' | '-')
+    };
+    // A hornet function written wrongly is a mistake to point out, not something to send.
+    let name_end = text
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(text.len(), |(i, _)| i);
+    let own = matches!(
+        &text[..name_end],
+        "$randomNumber" | "$randomString" | "$timestamp" | "$env" | "$processEnvironment"
+    );
+    !own && !text.chars().all(path_char) && !is_plain_call(text)
+}
+
+/// `$name(args)` where the arguments are word characters, commas and spaces: what Artillery calls.
+fn is_plain_call(text: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let Some(rest) = text.strip_prefix('$') else { return false };
+    let name_len = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+    let Some(args) = rest[name_len..].trim_start().strip_prefix('(').and_then(|a| a.strip_suffix(')')) else {
+        return false;
+    };
+    name_len > 0 && args.chars().all(|c| word(c) || c == ',' || c.is_whitespace())
+}
+
 impl Template {
     /// Compiles `source`. Every `{{` must be closed by `}}` and hold a variable path, a `$`
     /// built-in variable or a built-in function (see the [module docs](self)). `$env.NAME` is read
@@ -332,7 +365,12 @@ impl Template {
         source: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Template, TemplateError> {
-        let mut t = Template { source: source.to_string(), segments: Vec::new(), placeholders: Vec::new() };
+        let mut t = Template {
+            source: source.to_string(),
+            segments: Vec::new(),
+            placeholders: Vec::new(),
+            verbatim: Vec::new(),
+        };
         let mut pos = 0;
         while let Some(rel) = source[pos..].find("{{") {
             let open = pos + rel;
@@ -347,7 +385,16 @@ impl Template {
                 return error(open, "empty `{{ }}`: expected a variable name");
             }
             let text_start = inner_start + (inner.len() - inner.trim_start().len());
-            let (segment, tag, name) = parse_placeholder(text, text_start, env)?;
+            let (segment, tag, name) = match parse_placeholder(text, text_start, env) {
+                Ok(parsed) => parsed,
+                Err(_) if artillery_sends_as_written(text) => {
+                    t.push_lit(&source[open..close + 2]);
+                    t.verbatim.push(open..close + 2);
+                    pos = close + 2;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match segment {
                 Segment::Lit(s) => t.push_lit(&s),
                 other => t.segments.push(other),
@@ -364,7 +411,7 @@ impl Template {
         Ok(t)
     }
 
-    fn push_lit(&mut self, s: &str) {
+    pub(super) fn push_lit(&mut self, s: &str) {
         if s.is_empty() {
             return;
         }

@@ -137,6 +137,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         apdex_threshold_ms: None,
         expect: Default::default(),
         environment: None,
+        warnings: Vec::new(),
     };
     Ok((plan, workload))
 }

@@ -43,9 +43,13 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
         variables,
         overrides,
         scenario_names: args.scenario_names.clone(),
+        strict: args.strict,
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
+    for warning in &plan.warnings {
+        eprintln!("{warning}\n");
+    }
     Some((plan, opts))
 }
 
