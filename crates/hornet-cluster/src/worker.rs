@@ -153,6 +153,8 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     // The controller heartbeats every second: silence this long means it is gone. (A timeout around
     // each read would restart with every heartbeat this side sends, and never fire.)
     let mut last_heard = tokio::time::Instant::now();
+    // Set once the part's last metrics went out: the controller may then hang up at any moment.
+    let mut sent_last = false;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(last_heard + ORPHAN_AFTER) => {
@@ -162,6 +164,8 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
             got = r.recv() => {
                 let msg = match got {
                     Ok(Some(m)) => m,
+                    // The controller ends the run once it has every worker's last metrics.
+                    Ok(None) | Err(_) if sent_last => return part_finished(running),
                     Ok(None) => return orphaned(running, "connection closed"),
                     Err(e) => return orphaned(running, &e.to_string()),
                 };
@@ -243,6 +247,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                         if w.send(&msg).await.is_err() {
                             return orphaned(running, "connection closed");
                         }
+                        sent_last |= t.last;
                     }
                     None => {
                         // The part is over: say so and wait for the controller to hang up.
@@ -257,7 +262,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
             }
             _ = beat.tick() => {
                 if w.send(&Msg::Heartbeat).await.is_err() {
-                    return orphaned(running, "connection closed");
+                    return if sent_last { part_finished(running) } else { orphaned(running, "connection closed") };
                 }
             }
         }
@@ -332,6 +337,15 @@ fn start(
         })
         .map_err(|e| e.to_string())?;
     Ok(Running { control, thread })
+}
+
+/// The controller hung up after this worker's last metrics: the part ran to its end.
+fn part_finished(running: Option<Running>) -> i32 {
+    if let Some(run) = running {
+        let _ = run.thread.join();
+    }
+    say("part finished");
+    exit::OK
 }
 
 /// The controller is gone: stop the load now and wait (briefly) for the part to wind down.
