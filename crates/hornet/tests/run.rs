@@ -267,24 +267,6 @@ fn validate_reports_ok_and_errors() {
 }
 
 #[test]
-fn a_request_whose_url_cannot_be_built_is_a_usage_error_naming_the_request() {
-    let case = Case::new();
-    let script = case.script(
-        "space.yaml",
-        "config:\n  target: \"http://127.0.0.1:9\"\nscenarios:\n  - flow:\n      - get: { url: \"/a b\" }\n",
-    );
-    for command in ["validate", "run"] {
-        let out = hornet().arg(command).arg(&script).output().expect("run");
-        assert_eq!(out.status.code(), Some(2), "{command}: {}", text(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("error: request `GET /a b`: invalid URL `http://127.0.0.1:9/a b`"),
-            "{command}: {stderr}"
-        );
-    }
-}
-
-#[test]
 fn quick_closed_and_fixed_rate() {
     let t = target();
     let case = Case::new();
