@@ -146,7 +146,7 @@ fn compile_steps(
         .map(|step| {
             Ok(match step {
                 Step::Request(r) => Op::Request(Box::new(compile_request(plan, base, r)?)),
-                Step::Think(t) => Op::Think(*t),
+                Step::Think(t) => Op::Think(t.clone()),
                 Step::Loop { over, steps } => {
                     Op::Loop { over: over.clone(), body: compile_steps(plan, base, ws, steps)? }
                 }

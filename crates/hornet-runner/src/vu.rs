@@ -16,7 +16,7 @@ use hornet_engine::ws::WsClient;
 use hornet_metrics::{ErrorKind, Recorder};
 use hornet_script::plan::{Capture, EndpointId, Jitter, LoopOver, Think};
 use hornet_script::rng::{self, SplitMix64};
-use hornet_script::template::Vars;
+use hornet_script::template::{Template, Vars};
 use serde_json::Value;
 use tokio::time::{Duration, Instant};
 
@@ -35,6 +35,19 @@ pub struct VuFailure {
     pub message: String,
     /// The VU was told to stop (its request-rate phase ended); nothing failed.
     pub stopped: bool,
+}
+
+/// The failure of a virtual user whose `think` or loop `count` template rendered as something else
+/// than a duration or a number. The first such message of each template is also printed, once per
+/// process, since no request carries it into the report.
+fn wrong_type(template: &Template, message: String) -> VuFailure {
+    static PRINTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !printed.iter().any(|source| source == template.source()) {
+        printed.push(template.source().to_string());
+        eprintln!("hornet: {message}; the virtual users that meet it fail");
+    }
+    VuFailure::new(message)
 }
 
 impl VuFailure {
@@ -229,7 +242,7 @@ impl Vu {
                         }
                     }
                     Op::Think(t) => {
-                        let d = self.think_time(t);
+                        let d = self.think_time(t)?;
                         if self.ws_open() {
                             self.think_reading(d).await;
                         } else {
@@ -256,6 +269,19 @@ impl Vu {
         // `$loopElement` is the index for a counted loop, the element otherwise.
         let items: Box<dyn Iterator<Item = Value> + '_> = match over {
             LoopOver::Count(n) => Box::new((0..*n).map(Value::from)),
+            LoopOver::CountRendered(template) => {
+                let text = template.render(&self.scope);
+                let n: u64 = text.trim().parse().map_err(|_| {
+                    wrong_type(
+                        template,
+                        format!(
+                            "loop `count: {}` rendered as `{text}`, not a whole number",
+                            template.source()
+                        ),
+                    )
+                })?;
+                Box::new((0..n).map(Value::from))
+            }
             LoopOver::Values(values) => Box::new(values.iter().cloned()),
             // The variable may change inside the loop: iterate over the array as it was.
             LoopOver::Variable(name) => match self.scope.get(name) {
@@ -318,15 +344,27 @@ impl Vu {
         outcome
     }
 
-    fn think_time(&self, t: &Think) -> Duration {
+    fn think_time(&self, t: &Think) -> Result<Duration, VuFailure> {
+        let duration = match &t.rendered {
+            None => t.duration,
+            Some(template) => {
+                let text = template.render(&self.scope);
+                hornet_script::parse_duration(text.trim()).map_err(|e| {
+                    wrong_type(
+                        template,
+                        format!("`think: {}` rendered as `{text}`, not a duration: {e}", template.source()),
+                    )
+                })?
+            }
+        };
         let jitter = match t.jitter {
-            None => return t.duration,
-            Some(Jitter::Fraction(f)) => t.duration.mul_f64(f.clamp(0.0, 1.0)),
-            Some(Jitter::Absolute(d)) => d.min(t.duration),
+            None => return Ok(duration),
+            Some(Jitter::Fraction(f)) => duration.mul_f64(f.clamp(0.0, 1.0)),
+            Some(Jitter::Absolute(d)) => d.min(duration),
         };
         // Uniform in [duration - jitter, duration + jitter].
         let offset = jitter.mul_f64(self.scope.unit() * 2.0);
-        (t.duration + offset).saturating_sub(jitter)
+        Ok((duration + offset).saturating_sub(jitter))
     }
 
     /// Decides whether the request is sent (`ifTrue`, `probability`) and renders it.

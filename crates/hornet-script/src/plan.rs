@@ -419,12 +419,15 @@ pub struct WsWait {
 }
 
 /// A think step.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Think {
-    /// The pause.
+    /// The pause (zero when it is `rendered`).
     pub duration: Duration,
     /// Random variation around `duration`, if any.
     pub jitter: Option<Jitter>,
+    /// `think: "{{ pause }}"`: the pause as a template, rendered each time the step runs and read
+    /// as a [duration](crate::parse_duration) (`2`, `0.5`, `"500ms"`).
+    pub rendered: Option<Template>,
 }
 
 /// Think-time jitter: the pause is drawn uniformly from `duration ± jitter`.
@@ -441,6 +444,8 @@ pub enum Jitter {
 pub enum LoopOver {
     /// `count: N`.
     Count(u64),
+    /// `count: "{{ n }}"`: rendered when the loop starts, as a whole number.
+    CountRendered(Template),
     /// `over: [a, b, c]`: each element in turn as `$loopElement`.
     Values(Vec<serde_json::Value>),
     /// `over: name`: the elements of the array variable `name`.

@@ -191,7 +191,7 @@ fn full_script_builds_the_expected_plan() {
     assert_eq!(second.headers[0].1.source(), "Bearer {{ token }}");
     let qs: Vec<(&str, &str)> = second.qs.iter().map(|(k, v)| (k.as_str(), v.source())).collect();
     assert_eq!(qs, [("page", "2"), ("q", "{{ term }}")]);
-    assert!(matches!(s.flow[2], Step::Think(t) if t.jitter.is_none() && t.duration == ms(500)));
+    assert!(matches!(&s.flow[2], Step::Think(t) if t.jitter.is_none() && t.duration == ms(500)));
     let Step::Loop { over: LoopOver::Count(count), steps } = &s.flow[3] else {
         panic!("expected a loop: {:?}", s.flow[3])
     };
@@ -204,7 +204,7 @@ fn full_script_builds_the_expected_plan() {
     let vars = &p.variables;
     // Key order is the file's order; a whole `{{ id }}` keeps the number type.
     assert_eq!(render_json(body, vars), r#"{"zulu":42,"alpha":1,"label":"n-42","tags":["x","t"]}"#);
-    assert!(matches!(steps[1], Step::Think(t) if t.jitter.is_none() && t.duration == ms(2000)));
+    assert!(matches!(&steps[1], Step::Think(t) if t.jitter.is_none() && t.duration == ms(2000)));
 
     let s = &p.scenarios[1];
     assert_eq!((s.name.as_str(), s.weight), ("scenario 2", 1));
@@ -284,7 +284,7 @@ fn empty_phases_and_null_maps_are_accepted() {
     );
     assert!(p.phases.is_empty() && p.variables.is_empty());
     assert!(
-        matches!(p.scenarios[0].flow[0], Step::Think(t) if t.jitter.is_none() && t.duration == Duration::from_secs(1))
+        matches!(&p.scenarios[0].flow[0], Step::Think(t) if t.jitter.is_none() && t.duration == Duration::from_secs(1))
     );
 }
 
@@ -430,7 +430,7 @@ scenarios:
     assert_eq!(request(&after[0]).method, http::Method::DELETE);
 
     let flow = &p.scenarios[0].flow;
-    assert!(matches!(flow[0], Step::Think(Think { duration, jitter: Some(Jitter::Fraction(f)) })
+    assert!(matches!(flow[0], Step::Think(Think { duration, jitter: Some(Jitter::Fraction(f)), .. })
         if duration == ms(1000) && (f - 0.2).abs() < 1e-12));
     assert!(matches!(flow[1], Step::Think(Think { jitter: Some(Jitter::Absolute(d)), .. }) if d == ms(500)));
     assert!(matches!(flow[2], Step::Think(Think { jitter: Some(Jitter::Absolute(d)), .. }) if d == ms(300)));
@@ -1195,4 +1195,30 @@ fn the_workload_models_section_is_valid_and_shows_the_example_files() {
             "docs/script-format.md does not show examples/{name}.yaml as it is"
         );
     }
+}
+
+#[test]
+fn think_and_loop_count_may_be_templates_rendered_at_run_time() {
+    let p = plan(
+        "config:\n  target: http://h\n  variables: { n: 2, pause: 500ms }\nscenarios:\n  - flow:\n      - loop:\n          - think: \"{{ pause }}\"\n            jitter: 10%\n        count: \"{{ n }}\"\n",
+    );
+    let Step::Loop { over: LoopOver::CountRendered(count), steps } = &p.scenarios[0].flow[0] else {
+        panic!("not a templated loop: {:?}", p.scenarios[0].flow[0])
+    };
+    assert_eq!(count.source(), "{{ n }}");
+    match &steps[0] {
+        Step::Think(t) => {
+            assert_eq!(t.rendered.as_ref().map(|r| r.source()), Some("{{ pause }}"));
+            assert_eq!(t.duration, Duration::ZERO);
+            assert!(matches!(t.jitter, Some(Jitter::Fraction(f)) if (f - 0.1).abs() < 1e-9));
+        }
+        other => panic!("not a think: {other:?}"),
+    }
+    let e = parse_str(
+        "config:\n  target: http://h\nscenarios:\n  - flow:\n      - think: \"{{ pause\"\n",
+        "t.yaml",
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.starts_with("invalid template in `think`"), "{e}");
 }

@@ -162,12 +162,16 @@ impl Cx<'_> {
         }
         match action.key.as_str() {
             "think" => {
-                let duration = self.duration(&action.value, "`think`")?;
+                let (duration, rendered) = if is_template(&action.value) {
+                    (std::time::Duration::ZERO, Some(self.template(&action.value, "`think`")?))
+                } else {
+                    (self.duration(&action.value, "`think`")?, None)
+                };
                 let jitter = match map.get("jitter") {
                     Some(j) => Some(self.jitter(&j.value)?),
                     None => self.default_jitter,
                 };
-                Ok(Step::Think(Think { duration, jitter }))
+                Ok(Step::Think(Think { duration, jitter, rendered }))
             }
             "loop" => self.loop_step(&map, action),
             "log" => Ok(Step::Log(self.template(&action.value, "`log`")?)),
@@ -207,6 +211,9 @@ impl Cx<'_> {
                 return Err(self.err(action.key_span, "`loop` needs a `count` or an `over`").with_help(
                     "add `count: <n>` or `over: <list or variable>` next to `loop` (in the same step)",
                 ));
+            }
+            (Some(c), None) if is_template(&c.value) => {
+                LoopOver::CountRendered(self.template(&c.value, "`count`")?)
             }
             (Some(c), None) => LoopOver::Count(self.positive(&c.value, "`count`")?),
             (None, Some(o)) => self.loop_over(&o.value)?,
@@ -796,8 +803,7 @@ impl Cx<'_> {
         if items.is_empty() {
             return Err(self.err(node.span, format!("{what} is empty")));
         }
-        let templated = |i: &&Node| matches!(&i.value, Value::Scalar(s) if s.kind == ScalarKind::Str && s.text.contains("{{"));
-        if items.iter().any(templated) {
+        if items.iter().any(|i| is_template(i)) {
             return Ok(StatusCodes::Rendered(
                 items.into_iter().map(|i| self.scalar_template(i, what)).collect::<Result<_>>()?,
             ));
@@ -824,6 +830,12 @@ impl Cx<'_> {
             .collect::<Result<_>>()?;
         Ok(StatusCodes::Fixed(codes))
     }
+}
+
+/// Whether `node` is a string with a `{{`: a value Artillery renders as a template before reading
+/// it (a `think`, a loop `count`, a status code).
+fn is_template(node: &Node) -> bool {
+    matches!(&node.value, Value::Scalar(s) if s.kind == ScalarKind::Str && s.text.contains("{{"))
 }
 
 /// The values of `statusCode` or `notStatusCode`.
