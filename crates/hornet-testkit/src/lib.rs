@@ -25,7 +25,8 @@ pub fn require<T>(test: &str, found: Result<T, String>) -> Option<T> {
         Err(why) => {
             // Straight to stderr, not `eprintln!`: the test harness captures the macros' output of
             // a passing test, and a skip must show in `cargo test`'s output.
-            let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
+            // One write, so the line is not interleaved with the harness's own output.
+            let _ = std::io::stderr().write_all(format!("skipped: {test}: {why}\n").as_bytes());
             None
         }
     }
@@ -67,14 +68,20 @@ mod tests {
 
     #[test]
     fn a_missing_tool_skips_or_fails_under_ci() {
-        let missing = || Err::<(), _>("needs x".to_owned());
+        // Prints `skipped: hornet_testkit_self_test: ...` when `CI` is not set: that line is this
+        // test's, not a real skip.
+        let test = "hornet_testkit_self_test";
+        let missing = || Err::<(), _>("needs no-such-tool, which is not installed".to_owned());
         if std::env::var_os(CI).is_some() {
-            let caught = std::panic::catch_unwind(|| require("t", missing()));
+            let caught = std::panic::catch_unwind(|| require(test, missing()));
             let message = caught.expect_err("CI is set: a missing tool fails");
             let text = message.downcast_ref::<String>().cloned().unwrap_or_default();
-            assert_eq!(text, "CI is set and t cannot run: needs x");
+            assert_eq!(
+                text,
+                "CI is set and hornet_testkit_self_test cannot run: needs no-such-tool, which is not installed"
+            );
         } else {
-            assert_eq!(require("t", missing()), None);
+            assert_eq!(require(test, missing()), None);
         }
     }
 }
