@@ -37,8 +37,8 @@ impl std::error::Error for ExpectFailure {}
 ///   value `json` instead accepts `application/json` and any `+json` type (`application/problem+json`).
 ///   Unlike Artillery, the body is not required to parse: this check reads headers only.
 /// - `hasProperty` / `notHasProperty`: a lodash-style path (`data.items[0].id`, `a["b.c"]`, or a
-///   top-level key written as is) exists / does not exist in the JSON body. As in Artillery, both
-///   fail when the body is not a JSON object or array.
+///   top-level key written as is; a template is rendered first) exists / does not exist in the JSON
+///   body. As in Artillery, both fail when the body is not a JSON object or array.
 /// - `equals`: all rendered values are equal as strings.
 /// - `hasHeader`: the header is present; `headerEquals`: its values, joined by `", "`, equal the
 ///   rendered value exactly.
@@ -110,6 +110,12 @@ pub fn check(e: &Expect, resp: &ResponseView<'_>, vars: &(impl Vars + ?Sized)) -
                 (false, true) => fail(format!("response body has no `{path}` property")),
                 (true, false) => fail(format!("response body has a `{path}` property")),
             }
+        }
+        Expect::HasPropertyRendered(template) => {
+            check(&Expect::HasProperty(template.render(vars)), resp, vars)
+        }
+        Expect::NotHasPropertyRendered(template) => {
+            check(&Expect::NotHasProperty(template.render(vars)), resp, vars)
         }
         Expect::Equals(templates) => {
             let values: Vec<String> = templates.iter().map(|t| t.render(vars)).collect();
@@ -316,6 +322,19 @@ mod tests {
             run(&e, 200, &[], ""),
             fails(&e, "statusCode: `{{ name }}` rendered as Tiki, which is not a status code")
         );
+    }
+
+    #[test]
+    fn a_property_path_written_as_a_template_is_rendered_for_each_response() {
+        let e = Expect::HasPropertyRendered(tpl("items[0].{{ name }}"));
+        assert_eq!(run(&e, 200, &[], r#"{"items": [{"Tiki": 1}]}"#), Ok(()));
+        assert_eq!(
+            run(&e, 200, &[], r#"{"items": [{"Kon": 1}]}"#),
+            fails(&e, "hasProperty: response body has no `items[0].Tiki` property")
+        );
+        let e = Expect::NotHasPropertyRendered(tpl("{{ name }}"));
+        assert_eq!(run(&e, 200, &[], r#"{"other": 1}"#), Ok(()));
+        assert_eq!(run(&e, 200, &[], r#"{"Tiki": 1}"#).unwrap_err().kind, "notHasProperty");
     }
 
     #[test]

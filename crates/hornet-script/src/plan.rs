@@ -586,6 +586,10 @@ pub enum Expect {
     HasProperty(String),
     /// `notHasProperty`.
     NotHasProperty(String),
+    /// `hasProperty` written as a template: the path is rendered for each response.
+    HasPropertyRendered(Template),
+    /// `notHasProperty` written as a template.
+    NotHasPropertyRendered(Template),
     /// `equals`: all rendered values are equal.
     Equals(Vec<Template>),
     /// `hasHeader`.
@@ -607,8 +611,8 @@ impl Expect {
             Expect::StatusCode(_) | Expect::StatusCodeRendered(_) => "statusCode",
             Expect::NotStatusCode(_) | Expect::NotStatusCodeRendered(_) => "notStatusCode",
             Expect::ContentType(_) => "contentType",
-            Expect::HasProperty(_) => "hasProperty",
-            Expect::NotHasProperty(_) => "notHasProperty",
+            Expect::HasProperty(_) | Expect::HasPropertyRendered(_) => "hasProperty",
+            Expect::NotHasProperty(_) | Expect::NotHasPropertyRendered(_) => "notHasProperty",
             Expect::Equals(_) => "equals",
             Expect::HasHeader(_) => "hasHeader",
             Expect::HeaderEquals(..) => "headerEquals",

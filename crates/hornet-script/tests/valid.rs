@@ -1222,3 +1222,17 @@ fn think_and_loop_count_may_be_templates_rendered_at_run_time() {
     .unwrap_err();
     assert!(e.message.starts_with("invalid template in `think`"), "{e}");
 }
+
+#[test]
+fn a_property_path_may_be_a_template() {
+    let p = plan(
+        "config:\n  target: http://h\n  variables: { field: id }\nscenarios:\n  - flow:\n      - get:\n          url: /\n          expect:\n            - hasProperty: \"data.{{ field }}\"\n            - notHasProperty: error\n",
+    );
+    match request(&p.scenarios[0].flow[0]).expects.as_slice() {
+        [Expect::HasPropertyRendered(path), Expect::NotHasProperty(plain)] => {
+            assert_eq!(path.source(), "data.{{ field }}");
+            assert_eq!(plain, "error");
+        }
+        other => panic!("unexpected expectations {other:?}"),
+    }
+}

@@ -738,6 +738,12 @@ impl Cx<'_> {
                     StatusCodes::Rendered(templates) => Expect::NotStatusCodeRendered(templates),
                 },
                 "contentType" => Expect::ContentType(self.scalar_template(&e.value, &what)?),
+                "hasProperty" if is_template(&e.value) => {
+                    Expect::HasPropertyRendered(self.template(&e.value, &what)?)
+                }
+                "notHasProperty" if is_template(&e.value) => {
+                    Expect::NotHasPropertyRendered(self.template(&e.value, &what)?)
+                }
                 "hasProperty" => Expect::HasProperty(self.name(&e.value, &what)?.to_string()),
                 "notHasProperty" => Expect::NotHasProperty(self.name(&e.value, &what)?.to_string()),
                 "equals" => {
