@@ -68,8 +68,9 @@ pub struct RequestParams {
     pub method: String,
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
-    /// `json`: a body to send as JSON.
-    pub json: Option<Json>,
+    /// `json`: a body sent as JSON, as JSON text (JavaScript sees the parsed value; what it
+    /// leaves there comes back as `JSON.stringify` wrote it, key order kept).
+    pub json: Option<String>,
     /// `body`: a raw body.
     pub body: Option<RequestBody>,
     /// The request's `name`, when it has one.
@@ -752,7 +753,7 @@ fn request_to_js<'js>(ctx: &Ctx<'js>, request: &RequestParams) -> rquickjs::Resu
     }
     object.set("headers", headers)?;
     if let Some(json) = &request.json {
-        object.set("json", to_js(ctx, json)?)?;
+        object.set("json", ctx.json_parse(json.as_str())?)?;
     }
     match &request.body {
         Some(RequestBody::Text(text)) => object.set("body", text.as_str())?,
@@ -796,7 +797,12 @@ fn read_request(object: &Object<'_>, request: &mut RequestParams) {
             })
             .collect();
     }
-    request.json = object.get::<_, Value>("json").ok().and_then(|v| from_js(&v));
+    request.json = object
+        .get::<_, Value>("json")
+        .ok()
+        .filter(|v| !v.is_undefined())
+        .and_then(|v| v.ctx().clone().json_stringify(v).ok().flatten())
+        .and_then(|s| s.to_string().ok());
     request.body = object.get::<_, Value>("body").ok().and_then(|v| {
         if let Ok(array) = TypedArray::<u8>::from_value(v.clone()) {
             // SAFETY: copied at once; no JavaScript runs while the slice is alive.

@@ -29,7 +29,7 @@ fn request() -> RequestParams {
         url: "http://127.0.0.1:1/items".into(),
         method: "POST".into(),
         headers: vec![("content-type".into(), "application/json".into())],
-        json: Some(json!({"a": 1})),
+        json: Some(r#"{"a":1}"#.into()),
         ..RequestParams::default()
     }
 }
@@ -54,6 +54,10 @@ module.exports = {
     req.headers['x-user'] = context.vars.user;
     req.url = req.url + '?signed=1';
     return next();
+  },
+  reorder(req, context, events, next) {
+    req.json = { z: 1, a: [2, req.json.a] };
+    next();
   },
   async signAsync(req, context) {
     await null;
@@ -122,6 +126,10 @@ async fn before_request_changes_apply_to_the_request() {
     assert_eq!(header("x-user").as_deref(), Some("alice"));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
     assert_eq!(req.url, "http://127.0.0.1:1/items?signed=1");
+
+    let mut req = request();
+    processor.before_request(&vu, "reorder", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.json.as_deref(), Some(r#"{"z":1,"a":[2,1]}"#), "JavaScript's key order is kept");
 
     let mut req = request();
     processor.before_request(&vu, "signAsync", &mut req, &mut v).await.unwrap();
