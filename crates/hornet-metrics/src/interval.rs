@@ -2,6 +2,7 @@
 //! tick, and the slot types it is made of (error, `expect`, endpoint and WebSocket figures), which
 //! the aggregate, the timeline and the wire form merge and read too.
 
+use crate::custom::CustomStats;
 use crate::hist::Hist;
 use crate::kinds::{EXPECT_SLOTS, ErrorKind};
 
@@ -203,6 +204,8 @@ pub struct Interval {
     pub(crate) unattributed: ErrorSlots,
     /// WebSocket figures, once there are any.
     pub(crate) ws: Option<Box<WsStats>>,
+    /// Metrics processor JavaScript reported (`events.emit`), once there are any.
+    pub(crate) custom: Option<Box<CustomStats>>,
 }
 
 impl Interval {
@@ -240,6 +243,9 @@ impl Interval {
         self.unattributed.merge(&other.unattributed);
         if let Some(o) = &other.ws {
             self.ws.get_or_insert_default().merge(o);
+        }
+        if let Some(o) = &other.custom {
+            self.custom.get_or_insert_default().merge(o);
         }
     }
 

@@ -32,11 +32,14 @@ pub enum ErrorKind {
     HandshakeRefused,
     /// A WebSocket connection dropped without a close frame (close code 1006).
     AbnormalClose,
+    /// A processor function threw, rejected, failed its callback or ran over its budget, or
+    /// reported an error with `events.emit('error', ...)`.
+    Processor,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectReset,
@@ -49,6 +52,7 @@ impl ErrorKind {
         ErrorKind::Cancelled,
         ErrorKind::HandshakeRefused,
         ErrorKind::AbnormalClose,
+        ErrorKind::Processor,
     ];
 
     /// The kebab-case name used in reports and summaries (`connect-refused`).
@@ -66,6 +70,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::HandshakeRefused => "handshake-refused",
             ErrorKind::AbnormalClose => "abnormal-close",
+            ErrorKind::Processor => "processor",
         }
     }
 

@@ -51,6 +51,21 @@ impl Recorder {
         }
     }
 
+    /// `events.emit('counter', name, n)`: adds `n` (rounded; negative values are ignored).
+    pub fn custom_counter(&mut self, name: &str, n: f64) {
+        self.current.custom.get_or_insert_default().count(name, n.max(0.0).round() as u64);
+    }
+
+    /// `events.emit('histogram', name, value)`: records `value` (non-negative, to 1/1000).
+    pub fn custom_histogram(&mut self, name: &str, value: f64) {
+        self.current.custom.get_or_insert_default().record(name, value);
+    }
+
+    /// `events.emit('rate', name)`: one event of the per-second rate `name`.
+    pub fn custom_rate(&mut self, name: &str) {
+        self.current.custom.get_or_insert_default().tick(name);
+    }
+
     /// A request was written (`http.requests`, `http.uploaded_bytes`).
     #[inline]
     pub fn request_sent(&mut self, ep: EndpointId, bytes_sent: u64) {

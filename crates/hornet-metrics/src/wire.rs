@@ -255,6 +255,8 @@ impl Interval {
             lag: hist_in(w.lag.as_ref())?,
             unattributed: errors_in(&w.unattributed),
             ws: w.ws.as_ref().map(ws_in).transpose()?.map(Box::new),
+            // Processor metrics do not travel between a controller and its workers yet.
+            custom: None,
         })
     }
 }

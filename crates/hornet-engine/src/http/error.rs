@@ -180,6 +180,7 @@ fn label(kind: ErrorKind) -> &'static str {
         ErrorKind::Cancelled => "cancelled",
         ErrorKind::HandshakeRefused => "handshake refused",
         ErrorKind::AbnormalClose => "abnormal close",
+        ErrorKind::Processor => "processor function failed",
     }
 }
 

@@ -166,6 +166,18 @@ impl Aggregator {
             put(WS_CONNECT_TIME.to_owned(), &ws.connect_time, true);
             put(WS_RTT.to_owned(), &ws.rtt, true);
         }
+        // Processor metrics, under the names the processor gave them (as Artillery reports them).
+        if let Some(custom) = &t.custom {
+            for (name, h) in &custom.histograms {
+                put(name.to_string(), h, true);
+            }
+            for (name, n) in &custom.counters {
+                counters.insert(name.to_string(), *n);
+            }
+            for (name, n) in &custom.rates {
+                rates.insert(name.to_string(), rate(*n, counted));
+            }
+        }
 
         let endpoint_count = self.endpoints.len().max(t.endpoints.len());
         let mut endpoints = Vec::with_capacity(endpoint_count);
