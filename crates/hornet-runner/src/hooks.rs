@@ -19,6 +19,7 @@ pub(crate) fn run_once(
     endpoints: usize,
     settings: Rc<VuSettings>,
     scope: Scope,
+    processor: Option<&hornet_script::plan::ProcessorSpec>,
 ) -> Result<Scope, VuFailure> {
     let fail = |message: String| VuFailure { message, stopped: false };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -31,6 +32,9 @@ pub(crate) fn run_once(
     let recorder = Rc::new(RefCell::new(Recorder::new(endpoints, 0)));
     let ws = Rc::new(WsClient::new(client_config.insecure).map_err(|e| fail(e.to_string()))?);
     let mut vu = Vu::new(client, ws, recorder, settings, scope, 0);
+    if let Some(processor) = crate::js::load_spec(processor).map_err(fail)? {
+        vu.set_processor(processor);
+    }
     LocalSet::new().block_on(&runtime, async {
         vu.run_flow(ops).await?;
         Ok(vu.into_scope())

@@ -60,6 +60,7 @@ pub mod expect;
 mod gate;
 mod handle;
 mod hooks;
+pub mod js;
 mod local;
 pub mod program;
 mod run;

@@ -71,7 +71,8 @@ pub(crate) fn start(
     if let (Some(before), false) = (&program.before, in_segment) {
         let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
         let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope)
+        let processor = plan.processor.as_ref();
+        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope, processor)
             .map_err(|f| RunError::Before(f.message))?;
         globals = scope.into_vars();
     }
@@ -208,9 +209,8 @@ impl IntervalSource for LocalSource {
         if let (Some(after), None, None) = (&shared.program.after, control.stop_reason(), &shared.part) {
             let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, u64::MAX - 1));
             let vu = Rc::new(VuSettings { replace_total: false, ..shared.vu_settings });
-            if let Err(f) =
-                hooks::run_once(after, &shared.client_config, shared.plan.endpoints.len(), vu, scope)
-            {
+            let (endpoints, processor) = (shared.plan.endpoints.len(), shared.plan.processor.as_ref());
+            if let Err(f) = hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor) {
                 eprintln!("hornet: the `after` flow failed: {}", f.message);
             }
         }

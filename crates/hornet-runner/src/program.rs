@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use hornet_script::plan::{Body, EndpointId, FormPart, LoopOver, Plan, RequestStep, Step, Think};
+use hornet_script::plan::{
+    Body, EndpointId, FormPart, LoopOver, Plan, RequestStep, ScenarioHooks, Step, Think,
+};
 
 pub use crate::ws_program::{CompiledConnect, PayloadSpec, WsOp};
 use hornet_script::template::{JsonTemplate, Template, Vars};
@@ -42,10 +44,23 @@ pub struct CompiledScenario {
 pub enum Op {
     Request(Box<CompiledRequest>),
     Think(Think),
-    Loop { over: LoopOver, body: Vec<Op> },
+    Loop {
+        over: LoopOver,
+        body: Vec<Op>,
+    },
     Log(Template),
     Parallel(Vec<Op>),
     Ws(Box<WsOp>),
+    /// A processor function step (also `beforeScenario`/`afterScenario`).
+    Function(String),
+}
+
+/// The processor functions called around one request: the scenario's, then the request's own.
+#[derive(Debug, Default)]
+pub struct CompiledHooks {
+    pub before_request: Vec<String>,
+    pub after_response: Vec<String>,
+    pub on_error: Vec<String>,
 }
 
 /// A request with its static parts rendered.
@@ -61,6 +76,8 @@ pub struct CompiledRequest {
     /// Headers with templates, rendered per request.
     dynamic_headers: Vec<(HeaderName, Template)>,
     body: BodySpec,
+    /// Processor hooks, for a request that has any.
+    pub hooks: Option<Box<CompiledHooks>>,
 }
 
 #[derive(Debug)]
@@ -113,13 +130,14 @@ impl Program {
         for s in &plan.scenarios {
             total += u64::from(s.weight);
             cumulative_weights.push(total);
-            scenarios.push(CompiledScenario {
-                name: s.name.clone(),
-                flow: compile_steps(plan, &base, &ws, &s.flow)?,
-            });
+            let hooks = &s.hooks;
+            let mut flow: Vec<Op> = hooks.before_scenario.iter().cloned().map(Op::Function).collect();
+            flow.extend(compile_steps(plan, &base, &ws, Some(hooks), &s.flow)?);
+            flow.extend(hooks.after_scenario.iter().cloned().map(Op::Function));
+            scenarios.push(CompiledScenario { name: s.name.clone(), flow });
         }
         let flow = |f: &Option<Vec<Step>>| {
-            f.as_ref().map(|steps| compile_steps(plan, &base, &ws, steps)).transpose()
+            f.as_ref().map(|steps| compile_steps(plan, &base, &ws, None, steps)).transpose()
         };
         Ok(Program { scenarios, before: flow(&plan.before)?, after: flow(&plan.after)?, cumulative_weights })
     }
@@ -139,23 +157,43 @@ fn compile_steps(
     plan: &Plan,
     base: &Option<Arc<str>>,
     ws: &crate::ws_program::WsCompiler,
+    scenario: Option<&ScenarioHooks>,
     steps: &[Step],
 ) -> Result<Vec<Op>, BuildError> {
     steps
         .iter()
         .map(|step| {
             Ok(match step {
-                Step::Request(r) => Op::Request(Box::new(compile_request(plan, base, r)?)),
+                Step::Request(r) => {
+                    let mut request = compile_request(plan, base, r)?;
+                    request.hooks = request_hooks(scenario, r);
+                    Op::Request(Box::new(request))
+                }
                 Step::Think(t) => Op::Think(t.clone()),
                 Step::Loop { over, steps } => {
-                    Op::Loop { over: over.clone(), body: compile_steps(plan, base, ws, steps)? }
+                    Op::Loop { over: over.clone(), body: compile_steps(plan, base, ws, scenario, steps)? }
                 }
                 Step::Log(t) => Op::Log(t.clone()),
-                Step::Parallel(steps) => Op::Parallel(compile_steps(plan, base, ws, steps)?),
+                Step::Parallel(steps) => Op::Parallel(compile_steps(plan, base, ws, scenario, steps)?),
                 Step::Ws(step) => Op::Ws(Box::new(ws.compile(step)?)),
+                Step::Function(name) => Op::Function(name.clone()),
             })
         })
         .collect()
+}
+
+/// The scenario's request hooks followed by the request's own; `None` when there are none.
+fn request_hooks(scenario: Option<&ScenarioHooks>, r: &RequestStep) -> Option<Box<CompiledHooks>> {
+    let none = ScenarioHooks::default();
+    let s = scenario.unwrap_or(&none);
+    let hooks = CompiledHooks {
+        before_request: s.before_request.iter().chain(&r.hooks.before_request).cloned().collect(),
+        after_response: s.after_response.iter().chain(&r.hooks.after_response).cloned().collect(),
+        on_error: s.on_error.clone(),
+    };
+    let any =
+        !(hooks.before_request.is_empty() && hooks.after_response.is_empty() && hooks.on_error.is_empty());
+    any.then(|| Box::new(hooks))
 }
 
 /// Headers rendered once (static values) and headers rendered per request (templates): the
@@ -277,6 +315,7 @@ fn compile_request(
         static_headers,
         dynamic_headers,
         body,
+        hooks: None,
     })
 }
 

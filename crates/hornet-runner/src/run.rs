@@ -119,6 +119,9 @@ pub enum RunError {
     /// The `before` flow failed, so the load never started.
     #[error("the `before` flow failed: {0}")]
     Before(String),
+    /// The processor could not be loaded, or lacks a function the script names.
+    #[error("{0}")]
+    Processor(String),
     /// A distributed run could not start or go on (workers refused the plan, all were lost, ...).
     #[error("{0}")]
     Cluster(String),
@@ -437,8 +440,9 @@ pub(crate) fn run_before(
     if let Some(before) = &program.before {
         let scope = Scope::new(globals.clone(), draw(seed, u64::MAX));
         let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope)
-            .map_err(|f| RunError::Before(f.message))?;
+        let scope =
+            hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref())
+                .map_err(|f| RunError::Before(f.message))?;
         globals = scope.into_vars();
     }
     Ok(globals)
@@ -452,7 +456,9 @@ pub(crate) fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value
     let (client_config, settings) = setup(plan, 1, log, false);
     let scope = Scope::new(globals.clone(), draw(seed, u64::MAX - 1));
     let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-    if let Err(f) = hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope) {
+    if let Err(f) =
+        hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref())
+    {
         eprintln!("hornet: the `after` flow failed: {}", f.message);
     }
 }
@@ -464,10 +470,12 @@ pub fn check(plan: &Plan) -> Result<(), RunError> {
 }
 
 pub(crate) fn compile(plan: &Plan) -> Result<Program, RunError> {
-    Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
+    let program = Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
         name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
         message,
-    })
+    })?;
+    crate::js::check(plan).map_err(RunError::Processor)?;
+    Ok(program)
 }
 
 pub(crate) fn setup(

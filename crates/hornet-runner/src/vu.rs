@@ -23,7 +23,8 @@ use tokio::time::{Duration, Instant};
 use crate::capture::{ResponseView, capture};
 use crate::expect::check;
 use crate::gate::Gate;
-use crate::program::{CompiledConnect, CompiledRequest, Op};
+use crate::js::{ResponseCopy, VuJs};
+use crate::program::{CompiledConnect, CompiledHooks, CompiledRequest, Op};
 
 /// Redirect hops followed when `followRedirect` is true (Artillery's default behaviour).
 const MAX_REDIRECTS: u8 = 10;
@@ -81,6 +82,11 @@ impl Scope {
     /// Removes a variable, returning it.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         self.vars.remove(name)
+    }
+
+    /// The variables, as processor functions read and write them (`context.vars`).
+    pub(crate) fn vars_mut(&mut self) -> &mut HashMap<String, Value> {
+        &mut self.vars
     }
 
     /// All variables (for `before` captures that become global).
@@ -152,6 +158,8 @@ pub struct Vu {
     ws: Option<ws::OpenWs>,
     /// The connection last opened, reopened by a WebSocket step that finds none open.
     last_connect: Option<std::sync::Arc<CompiledConnect>>,
+    /// The processor's side of the VU, when the plan has a processor.
+    js: Option<Box<VuJs>>,
 }
 
 type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
@@ -178,7 +186,13 @@ impl Vu {
             intended_start: None,
             id,
             gate: None,
+            js: None,
         }
+    }
+
+    /// Gives the VU the thread's processor (plans with `config.processor`).
+    pub(crate) fn set_processor(&mut self, processor: Rc<hornet_js::Processor>) {
+        self.js = Some(Box::new(VuJs::new(processor)));
     }
 
     /// The VU's variables, when it is done.
@@ -230,6 +244,11 @@ impl Vu {
         Box::pin(async move {
             for op in ops {
                 match op {
+                    Op::Request(req) if req.hooks.is_some() => {
+                        if let Some(hooks) = &req.hooks {
+                            Box::pin(self.run_hooked_request(req, hooks)).await?;
+                        }
+                    }
                     Op::Request(req) => {
                         self.await_token().await?;
                         if let Some(request) = self.prepare(req)? {
@@ -259,13 +278,101 @@ impl Vu {
                         }
                     }
                     Op::Parallel(ops) => self.run_parallel(ops).await?,
+                    Op::Function(name) => Box::pin(self.call_function(name)).await?,
                 }
             }
             Ok(())
         })
     }
 
+    /// The processor and this VU's JavaScript side.
+    fn js_parts(&mut self) -> Result<(Rc<hornet_js::Processor>, Rc<hornet_js::JsVu>), VuFailure> {
+        let Some(js) = self.js.as_deref_mut() else {
+            return Err(VuFailure::new("a processor function was called without a processor".into()));
+        };
+        js.parts(&self.scope).map_err(|e| VuFailure::new(e.to_string()))
+    }
+
+    /// A `function` step (or `beforeScenario`/`afterScenario`).
+    async fn call_function(&mut self, name: &str) -> Result<(), VuFailure> {
+        let (processor, vu) = self.js_parts()?;
+        let outcome = processor.call_step(&vu, name, self.scope.vars_mut()).await;
+        crate::js::record(&processor, &self.recorder, None, outcome).map_err(VuFailure::new)
+    }
+
+    /// A `whileTrue` function: whether the loop goes on.
+    async fn call_condition(&mut self, name: &str) -> Result<bool, VuFailure> {
+        let (processor, vu) = self.js_parts()?;
+        let outcome = processor.condition(&vu, name, self.scope.vars_mut()).await;
+        let go = outcome.as_ref().is_ok_and(|go| *go);
+        crate::js::record(&processor, &self.recorder, None, outcome.map(drop)).map_err(VuFailure::new)?;
+        Ok(go)
+    }
+
+    /// A request with processor hooks: `beforeRequest` functions may change it before it is sent,
+    /// `onError` functions see a request that failed, `afterResponse` functions see the response
+    /// (after captures and expectations, with the variables they set).
+    async fn run_hooked_request(
+        &mut self,
+        req: &CompiledRequest,
+        hooks: &CompiledHooks,
+    ) -> Result<(), VuFailure> {
+        self.await_token().await?;
+        let Some(mut request) = self.prepare(req)? else { return Ok(()) };
+        let ep = req.endpoint;
+        let body = req.step.body.as_ref();
+        if !hooks.before_request.is_empty() {
+            let mut params = crate::js::request_params(&request, body);
+            for name in &hooks.before_request {
+                let (processor, vu) = self.js_parts()?;
+                let outcome = processor.before_request(&vu, name, &mut params, self.scope.vars_mut()).await;
+                crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
+            }
+            if let Err(message) = crate::js::apply(params, &mut request) {
+                self.recorder.borrow_mut().error(Some(ep), ErrorKind::Processor, &message);
+                return Err(VuFailure::new(message));
+            }
+        }
+        let after = !hooks.after_response.is_empty();
+        if after {
+            request.keep_body = true;
+            request.skip_headers = false;
+        }
+        let mut params =
+            (after || !hooks.on_error.is_empty()).then(|| crate::js::request_params(&request, body));
+        let url = request.uri.clone();
+        let from = self.intended_start.take();
+        let result = Box::pin(self.client.send(&mut self.session, request)).await;
+        let copy = match (&result, params.as_mut()) {
+            (Err(e), Some(params)) => {
+                for name in &hooks.on_error {
+                    let (processor, vu) = self.js_parts()?;
+                    let outcome =
+                        processor.on_error(&vu, name, &e.message, params, self.scope.vars_mut()).await;
+                    // The request's own error still fails the VU below.
+                    let _ = crate::js::record(&processor, &self.recorder, Some(ep), outcome);
+                }
+                None
+            }
+            (Ok(resp), _) if after => Some(ResponseCopy::of(resp, &url)),
+            _ => None,
+        };
+        self.complete(req, result, from)?;
+        if let (Some(copy), Some(params)) = (copy, params.as_mut()) {
+            for name in &hooks.after_response {
+                let (processor, vu) = self.js_parts()?;
+                let outcome =
+                    processor.after_response(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
+                crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn run_loop(&mut self, over: &LoopOver, body: &[Op]) -> Result<(), VuFailure> {
+        if let LoopOver::While { function, max } = over {
+            return self.run_while(function, *max, body).await;
+        }
         // `$loopElement` is the index for a counted loop, the element otherwise.
         let items: Box<dyn Iterator<Item = Value> + '_> = match over {
             LoopOver::Count(n) => Box::new((0..*n).map(Value::from)),
@@ -288,12 +395,39 @@ impl Vu {
                 Some(Value::Array(items)) => Box::new(items.clone().into_iter()),
                 _ => Box::new(std::iter::empty()),
             },
+            LoopOver::While { .. } => Box::new(std::iter::empty()),
         };
         let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
         let mut result = Ok(());
         for (i, item) in items.enumerate() {
             self.scope.set("$loopCount", Value::from(i as u64 + 1));
             self.scope.set("$loopElement", item);
+            result = self.run(body).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        self.restore_loop(outer);
+        result
+    }
+
+    /// `whileTrue`: the body runs while the function says so, at most `max` times.
+    async fn run_while(&mut self, function: &str, max: Option<u64>, body: &[Op]) -> Result<(), VuFailure> {
+        let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
+        let mut result = Ok(());
+        let mut i = 0u64;
+        while max.is_none_or(|m| i < m) {
+            match Box::pin(self.call_condition(function)).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+            i += 1;
+            self.scope.set("$loopCount", Value::from(i));
+            self.scope.set("$loopElement", Value::from(i - 1));
             result = self.run(body).await;
             if result.is_err() {
                 break;

@@ -47,6 +47,8 @@ pub(crate) struct Local {
     /// Becomes true when looping VUs must stop at the end of their iteration (graceful stop).
     pub retire: watch::Sender<bool>,
     settings: Rc<VuSettings>,
+    /// The plan's processor, loaded once for this thread; `None` without one.
+    processor: Option<Rc<hornet_js::Processor>>,
 }
 
 impl Local {
@@ -61,6 +63,9 @@ impl Local {
             shared.scope_for(index),
             index,
         );
+        if let Some(processor) = &self.processor {
+            vu.set_processor(processor.clone());
+        }
         if let Some(origin) = &shared.cookie_origin {
             for (name, value) in &shared.plan.default_cookies {
                 let v = value.render(&vu.scope);
@@ -114,7 +119,17 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
             return;
         }
     };
+    // Checked before the run started, so this fails only if the file changed since.
+    let processor = match crate::js::load(&shared.plan) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("hornet: worker {index}: {e}");
+            let _ = tx.send(Msg::Done(recorder.borrow_mut().take_interval()));
+            return;
+        }
+    };
     let local = Rc::new(Local {
+        processor,
         shared: shared.clone(),
         index,
         client,

@@ -12,10 +12,12 @@ mod config;
 mod flow;
 mod http;
 mod keys;
+mod processor;
 mod read;
 mod workload;
 mod ws;
 
+pub(crate) use processor::exported_names_help;
 pub use ws::{http_scheme, ws_scheme};
 
 use std::cell::RefCell;
@@ -25,7 +27,7 @@ use std::time::Duration;
 
 use crate::LoadOptions;
 use crate::error::{ScriptError, ScriptWarning, Span};
-use crate::plan::{EndpointId, Jitter, Payload, Plan, Protocol};
+use crate::plan::{EndpointId, Jitter, Payload, Plan, ProcessorSpec, Protocol};
 use crate::template::Template;
 use crate::yaml::{self, Entry, Node, Value};
 
@@ -94,6 +96,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         strict_capture: true,
         default_jitter: None,
         warnings: RefCell::new(Vec::new()),
+        processor: None,
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -189,6 +192,8 @@ struct Cx<'a> {
     default_jitter: Option<Jitter>,
     /// What the script does that is accepted with a warning, in the order it was read.
     warnings: RefCell<Vec<ScriptWarning>>,
+    /// `config.processor`, collecting the function names the script uses as they are read.
+    processor: Option<ProcessorSpec>,
 }
 
 impl Cx<'_> {
@@ -235,6 +240,7 @@ impl Cx<'_> {
                 .with_help("add a `scenarios:` list with at least one scenario")
         })?;
         let config = self.map(&config_entry.value, "`config`", &CONFIG, false)?;
+        self.processor(&top, &config)?;
 
         let target = self.target(&config, opts)?;
         let phases = self.workload(&config)?;
@@ -301,6 +307,7 @@ impl Cx<'_> {
             expect: ensure.expect,
             environment: opts.environment.clone(),
             warnings: Vec::new(),
+            processor: self.processor.take(),
         };
         if !opts.scenario_names.is_empty() {
             config::prune_endpoints(&mut plan);

@@ -88,6 +88,85 @@ pub struct Plan {
     /// What the script does that hornet accepts, as Artillery does, but the author probably did not
     /// mean, in file order; the command line prints them before the run.
     pub warnings: Vec<crate::ScriptWarning>,
+    /// `config.processor`: the JavaScript module whose functions the hooks and `function` steps
+    /// name.
+    pub processor: Option<ProcessorSpec>,
+}
+
+/// `config.processor` and the limits its calls run under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessorSpec {
+    /// The module, resolved against the directory of the script that names it.
+    pub path: PathBuf,
+    /// Longest one hook call may take (`config.processorLimits.timeout`, default 5 s).
+    pub budget: Duration,
+    /// Most bytes one worker thread's JavaScript runtime may allocate
+    /// (`config.processorLimits.memory`, in MiB; default 256 MiB).
+    pub memory_limit: usize,
+    /// Every function name the script uses, where it is written (for [`ProcessorSpec::check_exports`]).
+    pub uses: Vec<FunctionUse>,
+}
+
+/// One place the script names a processor function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionUse {
+    /// The function's name.
+    pub name: String,
+    /// The file, line and column (with the source line) of the name, as an error about it whose
+    /// message the check fills in.
+    pub site: crate::ScriptError,
+}
+
+impl ProcessorSpec {
+    /// Checks that every function the script names is one of `exported`: the first that is not
+    /// is an error at the place it is written, with a did-you-mean among the exported names.
+    pub fn check_exports(&self, exported: &[String]) -> Result<(), crate::ScriptError> {
+        let Some(missing) = self.uses.iter().find(|u| !exported.contains(&u.name)) else { return Ok(()) };
+        let names: Vec<&str> = exported.iter().map(String::as_str).collect();
+        let help = crate::parse::exported_names_help(&missing.name, &names);
+        Err(crate::ScriptError {
+            message: format!(
+                "the processor `{}` exports no function named `{}`",
+                self.path.display(),
+                missing.name
+            ),
+            help: Some(help),
+            underline: missing.name.chars().count().max(1),
+            ..missing.site.clone()
+        })
+    }
+}
+
+/// Processor functions named by a scenario (`beforeScenario`, `afterScenario`, and the
+/// scenario-level `beforeRequest`/`afterResponse`/`onError`, which apply to each of its requests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioHooks {
+    /// `beforeScenario`: function steps run before the flow.
+    pub before_scenario: Vec<String>,
+    /// `afterScenario`: function steps run after the flow.
+    pub after_scenario: Vec<String>,
+    /// `beforeRequest`, before each request's own.
+    pub before_request: Vec<String>,
+    /// `afterResponse`, before each request's own.
+    pub after_response: Vec<String>,
+    /// `onError`: called when a request fails to get a response.
+    pub on_error: Vec<String>,
+}
+
+/// Processor functions a request names itself (`beforeRequest`, `afterResponse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestHooks {
+    /// `beforeRequest`: `(requestParams, context, events, next)`, may change the request.
+    pub before_request: Vec<String>,
+    /// `afterResponse`: `(requestParams, response, context, events, next)`.
+    pub after_response: Vec<String>,
+}
+
+impl RequestHooks {
+    /// True when the request names no function.
+    pub fn is_empty(&self) -> bool {
+        self.before_request.is_empty() && self.after_response.is_empty()
+    }
 }
 
 /// A CSV payload (`config.payload`).
@@ -312,6 +391,8 @@ pub struct Scenario {
     pub weight: u32,
     /// The steps, run in order; never empty.
     pub flow: Vec<Step>,
+    /// Processor functions the scenario names.
+    pub hooks: ScenarioHooks,
 }
 
 /// One step of a flow.
@@ -334,6 +415,8 @@ pub enum Step {
     Parallel(Vec<Step>),
     /// A WebSocket step: `connect`, `send`, `sendBytes`, `wait` or `close`.
     Ws(Box<WsStep>),
+    /// `function: name`: call a processor function with `(context, events, done)`.
+    Function(String),
 }
 
 /// A WebSocket step. A VU has at most one connection at a time.
@@ -450,6 +533,14 @@ pub enum LoopOver {
     Values(Vec<serde_json::Value>),
     /// `over: name`: the elements of the array variable `name`.
     Variable(String),
+    /// `whileTrue: fn`: while the processor function says so (`fn(context, next)`), at most
+    /// `max` times when the loop also has a `count`.
+    While {
+        /// The processor function.
+        function: String,
+        /// The loop's `count`, if it has one.
+        max: Option<u64>,
+    },
 }
 
 /// An HTTP request step.
@@ -483,6 +574,8 @@ pub struct RequestStep {
     pub captures: Vec<Capture>,
     /// `expect`, in order.
     pub expects: Vec<Expect>,
+    /// Processor functions called around this request.
+    pub hooks: RequestHooks,
 }
 
 impl RequestStep {

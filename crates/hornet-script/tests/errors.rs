@@ -333,12 +333,17 @@ fn unsupported_http_key_with_hint() {
 }
 
 #[test]
-fn function_step_is_javascript() {
+fn function_step_without_processor() {
     assert_snapshot!(error(&with_flow("      - get: { url: / }\n      - function: setToken\n")));
 }
 
 #[test]
-fn request_hook_is_javascript() {
+fn processor_file_missing() {
+    assert_snapshot!(error("config:\n  target: http://h\n  processor: ./funcs.js\nscenarios: []\n"));
+}
+
+#[test]
+fn request_hook_without_processor() {
     assert_snapshot!(error(&with_flow("      - get:\n          url: /\n          afterResponse: logIt\n")));
 }
 
@@ -813,14 +818,14 @@ fn loop_with_count_and_over() {
 }
 
 #[test]
-fn while_true_is_javascript() {
+fn while_true_without_processor() {
     assert_snapshot!(error(&with_flow(
         "      - loop:\n          - get: { url: / }\n        whileTrue: moreToDo\n"
     )));
 }
 
 #[test]
-fn scenario_hook_is_javascript() {
+fn scenario_hook_without_processor() {
     assert_snapshot!(error(
         "config: {target: 'http://h'}\nscenarios:\n  - beforeScenario: setup\n    flow: [ {think: 1} ]\n"
     ));

@@ -57,16 +57,14 @@ fn unrelated_unknown_keys_are_ignored_with_a_warning_at_their_place() {
 
 #[test]
 fn keys_that_belong_elsewhere_are_ignored_where_they_are_with_a_hint() {
-    let src = format!(
-        "config:\n  target: http://h\nvariables:\n  id: 7\npayload:\n  path: ./data.csv\nprocessor: ./f.js\n{FLOW}"
-    );
+    let src =
+        format!("config:\n  target: http://h\nvariables:\n  id: 7\npayload:\n  path: ./data.csv\n{FLOW}");
     let plan = load(&src);
     assert_eq!(
         said(&plan),
         [
             "3:1 unknown key `variables` at the top level is ignored",
             "5:1 unknown key `payload` at the top level is ignored",
-            "7:1 unknown key `processor` at the top level is ignored",
         ]
     );
     assert!(plan.variables.is_empty() && plan.payloads.is_empty());
@@ -88,16 +86,6 @@ fn a_near_typo_of_a_valid_key_stays_an_error_with_did_you_mean() {
     let case = "config:\n  target: http://h\n  Phases: []\nscenarios: []\n";
     let e = parse_str(case, "w.yaml", &LoadOptions::default()).unwrap_err();
     assert_eq!(e.help.as_deref(), Some("did you mean `phases`?"));
-}
-
-#[test]
-fn an_unused_processor_is_not_loaded_and_the_script_runs() {
-    let plan = load(&format!("config:\n  target: http://h\n  processor: ./helpers.js\n{FLOW}"));
-    assert_eq!(said(&plan), ["3:3 `processor` is not loaded: hornet does not run JavaScript processors yet"]);
-    assert!(
-        strict(&format!("config:\n  target: http://h\n  processor: ./helpers.js\n{FLOW}"))
-            .contains("`processor` is not loaded")
-    );
 }
 
 #[test]

@@ -187,12 +187,14 @@ fn unknown_key_in_a_ws_step_points_at_it_with_a_suggestion() {
 }
 
 #[test]
-fn function_steps_are_rejected_in_ws_scenarios() {
+fn function_steps_in_ws_scenarios_need_a_processor() {
     let e = error(
         "config: {target: 'ws://h'}\nscenarios:\n  - engine: ws\n    flow:\n      - send: hi\n      - function: sign\n",
     );
     assert!(
-        e.contains("JavaScript processor functions are not supported by hornet (`function` calls one)"),
+        e.contains(
+            "`function` calls the processor function `sign`, but the script has no `config.processor`"
+        ),
         "{e}"
     );
     assert!(e.contains("ws.yaml:6:9"), "{e}");

@@ -107,7 +107,7 @@ fn collect_methods(steps: &[Step], methods: &mut [Option<String>], conflicting: 
                     *slot = Some("WS".to_owned());
                 }
             }
-            Step::Think(_) | Step::Log(_) => {}
+            Step::Think(_) | Step::Log(_) | Step::Function(_) => {}
         }
     }
 }

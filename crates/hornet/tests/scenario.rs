@@ -247,7 +247,7 @@ scenarios:
 }
 
 #[test]
-fn javascript_processor_is_a_clear_error() {
+fn missing_processor_file_is_a_clear_error() {
     let case = Case::new();
     let script = case.script(
         "processor.yaml",
@@ -257,7 +257,7 @@ fn javascript_processor_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(report.is_none());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("processor.yaml:6:9") && err.contains("JavaScript"), "{err}");
+    assert!(err.contains("processor.yaml:3:14") && err.contains("functions.js` does not exist"), "{err}");
 }
 
 #[test]

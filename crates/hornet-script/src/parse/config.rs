@@ -586,7 +586,7 @@ pub(super) fn prune_endpoints(plan: &mut Plan) {
                     WsStep::Wait(w) => f(&mut w.endpoint),
                     WsStep::Close(_) => {}
                 },
-                Step::Think(_) | Step::Log(_) => {}
+                Step::Think(_) | Step::Log(_) | Step::Function(_) => {}
             }
         }
     }

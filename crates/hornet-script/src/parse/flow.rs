@@ -8,18 +8,20 @@ use super::{
     inner_span, is_null, scalar_text,
 };
 use crate::plan::{
-    Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, LoopOver, RegexGroup, RequestStep,
-    Scenario, Step, Think,
+    Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, LoopOver, RegexGroup, RequestHooks,
+    RequestStep, Scenario, Step, Think,
 };
 use crate::template::Template;
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
 /// The step keys that are HTTP or flow actions.
-pub(super) const FLOW_ACTIONS: [&str; 11] =
-    ["get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel"];
+pub(super) const FLOW_ACTIONS: [&str; 12] = [
+    "get", "post", "put", "patch", "delete", "head", "options", "think", "loop", "log", "parallel",
+    "function",
+];
 
 /// The step keys that are actions; a step has exactly one.
-const ACTIONS: [&str; 16] = super::concat(FLOW_ACTIONS, super::ws::WS_ACTIONS);
+const ACTIONS: [&str; 17] = super::concat(FLOW_ACTIONS, super::ws::WS_ACTIONS);
 
 /// The actions Artillery looks for first in a step with several, in its order: it runs the first
 /// present and ignores the others.
@@ -77,8 +79,9 @@ impl Cx<'_> {
             self.missing(&map, "flow", &SCENARIO)
                 .with_help("add a `flow:` list of steps, e.g. `- get: { url: \"/\" }`")
         })?;
+        let hooks = self.scenario_hooks(&map)?;
         let flow = self.steps(&flow.value, "`flow`")?;
-        Ok(Scenario { name, weight, flow })
+        Ok(Scenario { name, weight, flow, hooks })
     }
 
     /// `before:` or `after:`, a map with one `flow`.
@@ -151,7 +154,8 @@ impl Cx<'_> {
                 .with_help("put each action in its own list item, starting with `-`")
             })?,
         };
-        for (key, owner) in [("count", "loop"), ("over", "loop"), ("jitter", "think")] {
+        for (key, owner) in [("count", "loop"), ("over", "loop"), ("whileTrue", "loop"), ("jitter", "think")]
+        {
             if action.key != owner
                 && let Some(e) = map.get(key)
             {
@@ -175,6 +179,9 @@ impl Cx<'_> {
             }
             "loop" => self.loop_step(&map, action),
             "log" => Ok(Step::Log(self.template(&action.value, "`log`")?)),
+            "function" => {
+                Ok(Step::Function(self.function_name(&action.value, "function", action.key_span)?))
+            }
             "parallel" => {
                 let items = self.list(&action.value, "`parallel`")?;
                 if items.len() > MAX_PARALLEL {
@@ -201,6 +208,17 @@ impl Cx<'_> {
     }
 
     fn loop_step(&mut self, map: &Map<'_>, action: &Entry) -> Result<Step> {
+        if let Some(w) = map.get("whileTrue") {
+            if let Some(o) = map.get("over") {
+                return Err(self.err(o.key_span, "a `loop` has `whileTrue` or `over`, not both").with_help(
+                    "`whileTrue` repeats the steps while a function says so; `count` may bound it",
+                ));
+            }
+            let function = self.function_name(&w.value, "whileTrue", w.key_span)?;
+            let max = map.get("count").map(|c| self.positive(&c.value, "`count`")).transpose()?;
+            let steps = self.steps(&action.value, "`loop`")?;
+            return Ok(Step::Loop { over: LoopOver::While { function, max }, steps });
+        }
         let over = match (map.get("count"), map.get("over")) {
             (Some(_), Some(o)) => {
                 return Err(self
@@ -252,7 +270,7 @@ impl Cx<'_> {
                         )
                         .with_help(help));
                 }
-                if !name.starts_with('$') && !self.scope.iter().any(|v| v == name) {
+                if !name.starts_with('$') && !self.in_scope(name) {
                     return Err(self.unknown_variable(
                         inner_span(node, offset, name.chars().count()),
                         name,
@@ -368,6 +386,13 @@ impl Cx<'_> {
                 self.expects(spec, &mut expects)?;
             }
         }
+        let mut hooks = RequestHooks::default();
+        if let Some(e) = map.get("beforeRequest") {
+            hooks.before_request = self.function_names(e)?;
+        }
+        if let Some(e) = map.get("afterResponse") {
+            hooks.after_response = self.function_names(e)?;
+        }
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             .map_err(|_| self.err(action.key_span, format!("`{method}` is not an HTTP method")))?;
         Ok(RequestStep {
@@ -385,6 +410,7 @@ impl Cx<'_> {
             condition,
             captures,
             expects,
+            hooks,
         })
     }
 

@@ -2,7 +2,7 @@
 //! knows but does not implement, and which call JavaScript. [`Cx::map`](super::Cx) checks a
 //! mapping against one of these tables.
 
-use super::{flow, ws};
+use super::{flow, processor, ws};
 use crate::plan::Expect;
 
 /// The keys allowed in one kind of mapping.
@@ -21,7 +21,8 @@ pub(super) struct Keys {
 pub(super) const ROOT: Keys = Keys {
     place: "at the top level",
     home: "at the top level of the script",
-    known: &["config", "scenarios", "before", "after"],
+    // `processor` at the top level is Artillery's older place for it, still accepted.
+    known: &["config", "scenarios", "before", "after", "processor"],
     unsupported: &[],
     javascript: &[],
 };
@@ -47,9 +48,18 @@ pub(super) const CONFIG: Keys = Keys {
         "expect",
         "environments",
         "ws",
+        "processor",
+        "processorLimits",
     ],
     unsupported: &["engines", "includeFiles", "socketio", "statsInterval", "bundling"],
-    javascript: &["processor"],
+    javascript: &[],
+};
+pub(super) const PROCESSOR_LIMITS: Keys = Keys {
+    place: "in `config.processorLimits`",
+    home: "under `config.processorLimits`",
+    known: &["timeout", "memory"],
+    unsupported: &[],
+    javascript: &[],
 };
 pub(super) const PHASE: Keys = Keys {
     place: "in a phase",
@@ -176,9 +186,9 @@ pub(super) const BEFORE_AFTER: Keys = Keys {
 pub(super) const SCENARIO: Keys = Keys {
     place: "in a scenario",
     home: "in a scenario (an item of `scenarios`)",
-    known: &["name", "weight", "flow", "engine"],
+    known: &SCENARIO_KEYS,
     unsupported: &[],
-    javascript: &["beforeScenario", "afterScenario", "beforeRequest", "afterResponse", "onError"],
+    javascript: &[],
 };
 /// `a` then `b`, for building one constant key list from others (`C` must be `A + B`).
 pub(super) const fn concat<const A: usize, const B: usize, const C: usize>(
@@ -199,16 +209,13 @@ pub(super) const fn concat<const A: usize, const B: usize, const C: usize>(
     out
 }
 
+/// Every key of a scenario, its processor hooks included.
+const SCENARIO_KEYS: [&str; 9] = concat(["name", "weight", "flow", "engine"], processor::SCENARIO_HOOKS);
 /// Every key of a step: its action, and the options of `loop` and `think`.
-pub(super) const STEP_KEYS: [&str; 19] =
-    concat(concat::<11, 3, 14>(flow::FLOW_ACTIONS, ["count", "over", "jitter"]), ws::WS_ACTIONS);
-pub(super) const STEP: Keys = Keys {
-    place: "in a step",
-    home: "in a flow step",
-    known: &STEP_KEYS,
-    unsupported: &[],
-    javascript: &["function", "whileTrue"],
-};
+pub(super) const STEP_KEYS: [&str; 21] =
+    concat(concat::<12, 4, 16>(flow::FLOW_ACTIONS, ["count", "over", "jitter", "whileTrue"]), ws::WS_ACTIONS);
+pub(super) const STEP: Keys =
+    Keys { place: "in a step", home: "in a flow step", known: &STEP_KEYS, unsupported: &[], javascript: &[] };
 pub(super) const REQUEST: Keys = Keys {
     place: "in a request",
     home: "in a request (under `get`, `post`, ...)",
@@ -230,9 +237,11 @@ pub(super) const REQUEST: Keys = Keys {
         "capture",
         "match",
         "expect",
+        "beforeRequest",
+        "afterResponse",
     ],
     unsupported: &["setContentLengthHeader", "http2"],
-    javascript: &["beforeRequest", "afterResponse"],
+    javascript: &[],
 };
 pub(super) const AUTH: Keys = Keys {
     place: "in `auth`",
@@ -306,9 +315,10 @@ pub(super) const WS_CLOSE: Keys = Keys {
     unsupported: &[],
     javascript: &[],
 };
-pub(super) const ALL_KEYS: [&Keys; 27] = [
+pub(super) const ALL_KEYS: [&Keys; 28] = [
     &ROOT,
     &CONFIG,
+    &PROCESSOR_LIMITS,
     &PHASE,
     &STAGE,
     &HTTP,

@@ -180,20 +180,8 @@ impl Cx<'_> {
     }
 
     pub(super) fn javascript(&self, span: Span, key: &str) -> ScriptError {
-        let (what, help) = match key {
-            "processor" => (
-                "loads them",
-                "hornet has no JavaScript runtime: remove `processor` and the steps and hooks that call its functions",
-            ),
-            "function" => (
-                "calls one",
-                "remove the step; captures, `ifTrue`, `loop` and templates cover many of its uses",
-            ),
-            "whileTrue" => ("calls one", "bound the loop with `count`, or iterate a list with `over`"),
-            _ => ("calls one", "remove the hook; `headers`, `capture` and `expect` cover many of its uses"),
-        };
-        self.err(span, format!("JavaScript processor functions are not supported by hornet (`{key}` {what})"))
-            .with_help(help)
+        self.err(span, format!("`{key}` here is a JavaScript processor hook hornet does not support"))
+            .with_help("call the function in a `function` step before this one instead")
     }
 
     /// Checks that `node` is a mapping of `keys`; a null value is an empty mapping when `null_ok`.
@@ -217,13 +205,6 @@ impl Cx<'_> {
                 continue;
             }
             if keys.javascript.contains(&key) {
-                if key == "processor" {
-                    // The steps that call its functions are errors of their own.
-                    self.warn(self.err(e.key_span, "`processor` is not loaded: hornet does not run JavaScript processors yet").with_help(
-                        "no step or hook of the script calls its functions, so the script runs without it",
-                    ));
-                    continue;
-                }
                 return Err(self.javascript(e.key_span, &e.key));
             }
             if keys.unsupported.contains(&key) {
@@ -422,7 +403,7 @@ impl Cx<'_> {
             let at = p.span.start + text.get(p.span.clone()).and_then(|t| t.find(p.text)).unwrap_or(0);
             match p.kind {
                 PlaceholderKind::Variable { root } => {
-                    if !self.scope.iter().any(|v| v == root) {
+                    if !self.in_scope(root) {
                         let span = inner_span(node, at, root.chars().count());
                         let defined: Vec<&str> = self.scope.iter().map(String::as_str).collect();
                         if near_typo(root, &defined).is_some() {
@@ -463,7 +444,7 @@ impl Cx<'_> {
         let text = scalar_text(node).unwrap_or_default();
         for name in expr.variables() {
             let root = name.split(['.', '[']).next().unwrap_or(name).trim();
-            if root.is_empty() || root.starts_with('$') || self.scope.iter().any(|v| v == root) {
+            if root.is_empty() || root.starts_with('$') || self.in_scope(root) {
                 continue;
             }
             let span = text.find(name).map_or(node.span, |at| inner_span(node, at, root.chars().count()));
@@ -472,7 +453,7 @@ impl Cx<'_> {
             if text.trim() == name && suggest(root, &names).is_none() {
                 // Artillery also takes the name of a processor function here.
                 return Err(err.with_help(format!(
-                    "{what} is an expression over variables; if `{name}` is a JavaScript processor function, note that JavaScript processor functions are not supported by hornet"
+                    "{what} is an expression over variables; to decide with a processor function, set a variable in a `function` step before it and test that"
                 )));
             }
             return Err(err);
@@ -534,6 +515,12 @@ impl Cx<'_> {
         self.endpoint_protocols.push(protocol);
         self.endpoint_ids.insert(name, id);
         Ok(id)
+    }
+
+    /// Whether a template or expression may read `name`. With a processor, any name may be: its
+    /// functions set variables the script cannot see.
+    pub(super) fn in_scope(&self, name: &str) -> bool {
+        self.processor.is_some() || self.scope.iter().any(|v| v == name)
     }
 
     pub(super) fn add_to_scope(&mut self, name: &str) {

@@ -64,7 +64,7 @@ pub(super) fn first_ws_step_needs_connection(steps: &[Step]) -> Option<bool> {
         let found = match step {
             Step::Ws(ws) => Some(!matches!(**ws, WsStep::Connect(_))),
             Step::Loop { steps, .. } | Step::Parallel(steps) => first_ws_step_needs_connection(steps),
-            Step::Request(_) | Step::Think(_) | Step::Log(_) => None,
+            Step::Request(_) | Step::Think(_) | Step::Log(_) | Step::Function(_) => None,
         };
         if found.is_some() {
             return found;
@@ -424,7 +424,7 @@ pub(super) fn fill_timeouts(steps: &mut [Step], timeout: std::time::Duration) {
                 _ => {}
             },
             Step::Loop { steps, .. } | Step::Parallel(steps) => fill_timeouts(steps, timeout),
-            Step::Request(_) | Step::Think(_) | Step::Log(_) => {}
+            Step::Request(_) | Step::Think(_) | Step::Log(_) | Step::Function(_) => {}
         }
     }
 }

@@ -76,6 +76,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         condition: None,
         captures: vec![],
         expects: vec![],
+        hooks: Default::default(),
     };
 
     let (phases, workload, pool) = match args.rate {
@@ -124,6 +125,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             name: "quick".into(),
             weight: 1,
             flow: vec![Step::Request(Box::new(request))],
+            hooks: Default::default(),
         }],
         endpoints: vec![format!("{method} {}", args.url)],
         endpoint_protocols: vec![Default::default()],
@@ -138,6 +140,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         expect: Default::default(),
         environment: None,
         warnings: Vec::new(),
+        processor: None,
     };
     Ok((plan, workload))
 }

@@ -50,6 +50,8 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
     for warning in &plan.warnings {
         eprintln!("{warning}\n");
     }
+    // A processor that does not load, or lacks a function the script names, stops here: exit 2.
+    hornet_runner::js::check(&plan).map_err(|e| eprintln!("error: {e}")).ok()?;
     Some((plan, opts))
 }
 

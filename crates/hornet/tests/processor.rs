@@ -1,0 +1,158 @@
+//! End-to-end tests of Artillery `processor` JavaScript: hooks that sign and generate requests,
+//! judged by what the embedded target received; custom metrics in the JSON report; an error in
+//! JavaScript counted as an error, not a crash; a bad processor refused before anything is sent.
+
+mod common;
+
+use common::{Case, counter, endpoint, run_ok, run_script, target, text, with_target};
+
+const SIGNING_JS: &str = r#"
+const crypto = require('crypto');
+const KEY = 'test-secret';
+
+function sign(body) {
+  return crypto.createHmac('sha256', KEY).update(body).digest('hex');
+}
+
+// beforeRequest: sign the JSON body the request will carry.
+function signRequest(requestParams, context, events, next) {
+  const body = JSON.stringify(requestParams.json);
+  requestParams.json = JSON.parse(body);
+  requestParams.headers['x-signature'] = sign(body);
+  requestParams.headers['x-vu'] = context._uid;
+  return next();
+}
+
+// afterResponse: the echo says what the server received; check the signature against it.
+function checkEcho(requestParams, response, context, events, next) {
+  const echoed = JSON.parse(response.body);
+  const ok = echoed.headers['x-signature'] === sign(echoed.body);
+  events.emit('counter', ok ? 'signature.verified' : 'signature.mismatch', 1);
+  events.emit('histogram', 'echo.body_length', echoed.body.length);
+  events.emit('rate', 'echo.rate');
+  next();
+}
+
+// A function step that generates data used by a later URL.
+function pickItem(context, events, done) {
+  context.vars.itemId = 1 + Math.floor(Math.random() * 1000);
+  context.vars.order = { qty: context.vars.itemId % 7 + 1, note: 'generated' };
+  done();
+}
+
+module.exports = { signRequest, checkEcho, pickItem };
+"#;
+
+const SIGNING_YAML: &str = r#"
+config:
+  target: "TARGET"
+  processor: ./signing.js
+  phases:
+    - duration: 1
+      arrivalCount: 5
+  plugins:
+    expect: {}
+scenarios:
+  - flow:
+      - function: pickItem
+      - get:
+          url: "/items/{{ itemId }}"
+          name: item
+          expect:
+            - statusCode: 200
+      - post:
+          url: /echo
+          name: signed
+          json: { item: "{{ itemId }}", qty: "{{ order.qty }}" }
+          beforeRequest: signRequest
+          afterResponse: checkEcho
+          expect:
+            - statusCode: 200
+"#;
+
+#[test]
+fn hooks_sign_requests_generate_data_and_report_custom_metrics() {
+    let t = target();
+    let case = Case::new();
+    case.script("signing.js", SIGNING_JS);
+    let script = case.script("signing.yaml", &with_target(SIGNING_YAML, &t));
+    let report = run_ok(&case, &script, &["-q", "--seed", "7"]);
+    assert_eq!(counter(&report, "vusers.completed"), 5, "{report}");
+    // The generated id made a valid URL every time, and every signature matched what was received.
+    assert_eq!(endpoint(&report, "item")["requests"], 5);
+    assert_eq!(counter(&report, "plugins.expect.failed"), 0, "{report}");
+    assert_eq!(counter(&report, "signature.verified"), 5, "{report}");
+    assert_eq!(counter(&report, "signature.mismatch"), 0, "{report}");
+    let summary = &report["aggregate"]["summaries"]["echo.body_length"];
+    assert_eq!(summary["count"], 5, "{report}");
+    assert!(summary["min"].as_f64().is_some_and(|v| v > 10.0), "{summary}");
+    assert!(report["aggregate"]["rates"]["echo.rate"].as_f64().is_some_and(|r| r > 0.0), "{report}");
+}
+
+#[test]
+fn an_error_in_javascript_fails_the_vu_and_is_counted() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "failing.js",
+        "module.exports = {\n  explode(context, events, done) {\n    if (context.vars.$loopCount === 2) {\n      throw new Error('boom at two');\n    }\n    done();\n  },\n};\n",
+    );
+    let script = case.script(
+        "failing.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: failing.js
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - flow:
+      - loop:
+          - function: explode
+          - get: { url: /json, name: json }
+        count: 3
+"#,
+            &t,
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    let report = report.unwrap_or_else(|| panic!("no report: {}", text(&out)));
+    assert_eq!(counter(&report, "vusers.failed"), 3, "{report}");
+    assert_eq!(counter(&report, "errors.processor"), 3, "{report}");
+    // The first iteration's request went out; the VU stopped at the throw in the second.
+    assert_eq!(endpoint(&report, "json")["requests"], 3);
+}
+
+#[test]
+fn a_misspelt_function_and_a_syntax_error_stop_the_run_before_it_starts() {
+    let t = target();
+    let case = Case::new();
+    case.script("funcs.js", "module.exports = { signRequest(r, c, e, next) { next(); } };\n");
+    let script = case.script(
+        "typo.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  processor: funcs.js\nscenarios:\n  - flow:\n      - get:\n          url: /json\n          beforeRequest: signRequst\n",
+            &t,
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(report.is_none());
+    let shown = text(&out);
+    assert!(shown.contains("typo.yaml:8:26"), "{shown}");
+    assert!(shown.contains("did you mean `signRequest`?"), "{shown}");
+
+    case.script("broken.js", "module.exports = {\n  f(context, events, done) {\n    done(;\n  },\n};\n");
+    let script = case.script(
+        "broken.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  processor: broken.js\nscenarios:\n  - flow:\n      - function: f\n",
+            &t,
+        ),
+    );
+    let (out, _) = run_script(&case, &script, &["-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("broken.js:3:"), "{}", text(&out));
+}
