@@ -556,6 +556,19 @@ impl Processor {
         if self.shared.interrupted.get() {
             return self.over_budget(name);
         }
+        if thrown.is_null() {
+            // QuickJS throws null when it cannot even allocate its "out of memory" error.
+            let message = format!(
+                "out of memory: the engine reached its limit of {} MiB (or the function threw null)",
+                self.options.memory_limit >> 20
+            );
+            return HookError {
+                function: name.to_string(),
+                failure: HookFailure::Failed,
+                message,
+                stack: String::new(),
+            };
+        }
         let (message, stack) = describe(thrown);
         HookError { function: name.to_string(), failure: HookFailure::Failed, message, stack }
     }
