@@ -156,3 +156,120 @@ fn a_misspelt_function_and_a_syntax_error_stop_the_run_before_it_starts() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("broken.js:3:"), "{}", text(&out));
 }
+
+#[test]
+fn on_error_sees_a_failed_request_and_hooks_apply_at_scenario_level() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "hooks.js",
+        r#"
+module.exports = {
+  tag(requestParams, context, events, next) {
+    requestParams.headers['x-scenario-hook'] = 'yes';
+    next();
+  },
+  seen(requestParams, response, context, events, next) {
+    const echoed = JSON.parse(response.body);
+    events.emit('counter', 'tagged.' + echoed.headers['x-scenario-hook'], 1);
+    next();
+  },
+  onFailure(err, requestParams, context, events, next) {
+    events.emit('counter', 'failed.requests', 1);
+    next();
+  },
+};
+"#,
+    );
+    // Port 9 on loopback: nothing listens, so the second request fails without a response.
+    let script = case.script(
+        "hooks.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: ./hooks.js
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - beforeRequest: tag
+    afterResponse: [seen]
+    onError: onFailure
+    flow:
+      - get: { url: /echo, name: echo }
+      - get: { url: "http://127.0.0.1:9/", name: closed }
+"#,
+            &t,
+        ),
+    );
+    let (out, report) = run_script(&case, &script, &["-q"]);
+    let report = report.unwrap_or_else(|| panic!("no report: {}", text(&out)));
+    assert_eq!(counter(&report, "tagged.yes"), 2, "{report}");
+    assert_eq!(counter(&report, "failed.requests"), 2, "{report}");
+    assert_eq!(counter(&report, "vusers.failed"), 2, "{report}");
+    assert_eq!(counter(&report, "errors.processor"), 0, "{report}");
+}
+
+#[test]
+fn a_call_over_its_time_budget_or_memory_limit_fails_its_vu_and_the_run_goes_on() {
+    let t = target();
+    let case = Case::new();
+    // Module state is shared by the VUs of a thread: only the first VU misbehaves, as `mode` says.
+    case.script(
+        "heavy.js",
+        r#"
+let started = 0;
+module.exports = {
+  work(context, events, done) {
+    started += 1;
+    if (started === 1 && context.vars.mode === 'spin') { for (;;) {} }
+    if (started === 1 && context.vars.mode === 'hog') {
+      const keep = [];
+      for (let i = 0; i < 1e8; i++) keep.push('x'.repeat(256) + i);
+    }
+    done();
+  },
+};
+"#,
+    );
+    for (mode, message) in [("spin", "ran longer than its budget of 500ms"), ("hog", "out of memory")] {
+        let yaml = r#"
+config:
+  target: "TARGET"
+  processor: heavy.js
+  processorLimits: { timeout: 500ms, memory: 16 }
+  variables: { mode: MODE }
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - flow:
+      - function: work
+      - get: { url: /json, name: json }
+"#;
+        let script = case.script(&format!("{mode}.yaml"), &with_target(&yaml.replace("MODE", mode), &t));
+        let (out, report) = run_script(&case, &script, &["-q", "--threads", "1"]);
+        let report = report.unwrap_or_else(|| panic!("no report: {}", text(&out)));
+        assert_eq!(counter(&report, "vusers.failed"), 1, "{mode}: {report}");
+        assert_eq!(counter(&report, "vusers.completed"), 2, "{mode}: {report}");
+        assert_eq!(counter(&report, "errors.processor"), 1, "{mode}: {report}");
+        assert_eq!(endpoint(&report, "json")["requests"], 2, "{mode}");
+        let errors = report["errors"].to_string();
+        assert!(errors.contains(message), "{mode}: {errors}");
+    }
+}
+
+#[test]
+fn the_processor_example_runs_against_the_target() {
+    let t = target();
+    let case = Case::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/processor.yaml");
+    let url = t.url();
+    let phases = r#"{"phases": [{"duration": 1, "arrivalCount": 4}]}"#;
+    let report = run_ok(&case, &example, &["-q", "-t", &url, "--overrides", phases]);
+    assert_eq!(counter(&report, "vusers.completed"), 4, "{report}");
+    assert_eq!(counter(&report, "orders.made"), 4, "{report}");
+    assert_eq!(counter(&report, "orders.signed"), 4, "{report}");
+    assert_eq!(report["aggregate"]["summaries"]["echo.body_bytes"]["count"], 4, "{report}");
+}
