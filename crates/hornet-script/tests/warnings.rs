@@ -195,3 +195,16 @@ fn expect_takes_templated_status_codes_and_tolerates_a_single_equals() {
         other => panic!("unexpected expectations {other:?}"),
     }
 }
+
+#[test]
+fn while_true_that_names_no_function_is_ignored_when_count_bounds_the_loop() {
+    let src = "config:\n  target: http://h\nscenarios:\n  - flow:\n      - loop:\n          - get: { url: / }\n        count: 3\n        whileTrue: \"response.statusCode < 429\"\n";
+    let plan = load(src);
+    assert_eq!(plan.warnings.len(), 1, "{:?}", said(&plan));
+    assert!(said(&plan)[0].starts_with("8:20 `whileTrue` names no processor function"), "{:?}", said(&plan));
+    assert!(matches!(
+        &plan.scenarios[0].flow[0],
+        Step::Loop { over: hornet_script::plan::LoopOver::Count(3), .. }
+    ));
+    assert!(strict(src).contains("`whileTrue` names no processor function"));
+}

@@ -208,7 +208,24 @@ impl Cx<'_> {
     }
 
     fn loop_step(&mut self, map: &Map<'_>, action: &Entry) -> Result<Step> {
-        if let Some(w) = map.get("whileTrue") {
+        let names_a_function = |w: &Entry| {
+            self.processor.is_some()
+                && scalar_text(&w.value).is_some_and(|t| {
+                    let t = t.trim();
+                    !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                })
+        };
+        if let Some(w) = map.get("whileTrue")
+            && !names_a_function(w)
+            && map.get("count").is_some()
+        {
+            // Artillery looks the value up among the processor's functions and, finding none,
+            // runs the loop `count` times.
+            self.warn(
+                self.err(w.value.span, "`whileTrue` names no processor function, so it is ignored, as Artillery ignores it: the loop runs `count` times")
+                    .with_help("`whileTrue` takes the name of a function of `config.processor`, called as `(context, next)`"),
+            );
+        } else if let Some(w) = map.get("whileTrue") {
             if let Some(o) = map.get("over") {
                 return Err(self.err(o.key_span, "a `loop` has `whileTrue` or `over`, not both").with_help(
                     "`whileTrue` repeats the steps while a function says so; `count` may bound it",
