@@ -3,6 +3,16 @@
 
 use crate::hist::Hist;
 
+/// The prefixes of hornet's own metric names; `errors` alone is one too.
+const BUILT_IN_PREFIXES: [&str; 7] =
+    ["http.", "vusers.", "errors.", "websocket.", "plugins.", "schedule.", "generator."];
+
+/// Whether a report's counter, rate or summary `name` is one a processor reported (any name outside
+/// hornet's own families), as the summary shows them apart.
+pub fn is_processor_metric(name: &str) -> bool {
+    name != "errors" && !BUILT_IN_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// Most distinct names of each custom metric kind an interval keeps; later names are not counted
 /// (a processor that puts ids in metric names cannot make a recorder grow without bound).
 const MAX_CUSTOM_NAMES: usize = 1024;
@@ -71,6 +81,16 @@ impl CustomStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processor_metrics_are_told_apart_from_built_in_ones() {
+        for own in ["errors", "errors.timeout", "http.response_time", "vusers.created", "plugins.expect.ok"] {
+            assert!(!is_processor_metric(own), "{own}");
+        }
+        for custom in ["orders.made", "echo.body_bytes", "httpish", "error.rate"] {
+            assert!(is_processor_metric(custom), "{custom}");
+        }
+    }
 
     #[test]
     fn merging_adds_by_name_and_names_are_bounded() {

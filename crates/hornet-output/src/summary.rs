@@ -11,7 +11,7 @@ use hornet_metrics::report::{
     RESPONSE_TIME_CORRECTED,
 };
 use hornet_metrics::report::{TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT};
-use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning};
+use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning, is_processor_metric};
 
 use crate::format;
 
@@ -32,8 +32,8 @@ const MAX_NAME: usize = 60;
 const MAX_CHECK: usize = 200;
 
 /// The end-of-run summary: header, warnings (when any), per-endpoint table with a Total row from the
-/// aggregate, the latency from intended start (when it differs from the service time anywhere),
-/// status codes, errors, expectations (when any were evaluated), virtual users (with late
+/// aggregate, the WebSocket section and the processor metrics (when any), the latency from intended
+/// start (when it differs from the service time anywhere), status codes, errors, expectations (when any were evaluated), virtual users (with late
 /// iterations and dropped requests when any), timing breakdown, schedule lag and generator CPU,
 /// apdex (when computed) and finally the checks (when any), ending with the verdict line. Ends
 /// with a newline.
@@ -43,6 +43,7 @@ pub fn summary(report: &Report) -> String {
     warnings(&mut out, report);
     endpoints(&mut out, report);
     websocket(&mut out, report);
+    processor_metrics(&mut out, report);
     corrected(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
@@ -190,6 +191,58 @@ fn endpoints(out: &mut String, r: &Report) {
         "Avg size",
     ];
     let _ = writeln!(out, "\nRequests by endpoint (times in ms, issued to last byte)");
+    let _ = writeln!(out, "{}", table(&header, rows, 1));
+}
+
+/// The metrics a processor reported with `events.emit`, when there are any: counters and rates on
+/// one line each, then one row per histogram.
+fn processor_metrics(out: &mut String, r: &Report) {
+    let a = &r.aggregate;
+    let counters: Vec<String> = a
+        .counters
+        .iter()
+        .filter(|(k, _)| is_processor_metric(k))
+        .map(|(k, n)| format!("{} {n}", format::one_line(k, MAX_NAME)))
+        .collect();
+    let rates: Vec<String> = a
+        .rates
+        .iter()
+        .filter(|(k, _)| is_processor_metric(k))
+        .map(|(k, v)| format!("{} {}/s", format::one_line(k, MAX_NAME), format::rate(*v)))
+        .collect();
+    let histograms: Vec<(&String, &Summary)> =
+        a.summaries.iter().filter(|(k, _)| is_processor_metric(k)).collect();
+    if counters.is_empty() && rates.is_empty() && histograms.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nProcessor metrics (events.emit)");
+    if !counters.is_empty() {
+        let _ = writeln!(out, "  counters: {}", counters.join(", "));
+    }
+    if !rates.is_empty() {
+        let _ = writeln!(out, "  rates:    {}", rates.join(", "));
+    }
+    if histograms.is_empty() {
+        return;
+    }
+    let number = |v: f64| format!("{v:.2}");
+    let rows = histograms
+        .into_iter()
+        .map(|(name, s)| {
+            vec![
+                format::one_line(name, MAX_NAME),
+                s.count.to_string(),
+                number(s.min),
+                number(s.median),
+                number(s.p90),
+                number(s.p95),
+                number(s.p99),
+                number(s.max),
+                number(s.mean),
+            ]
+        })
+        .collect();
+    let header = ["Histogram", "Count", "Min", "Median", "p90", "p95", "p99", "Max", "Mean"];
     let _ = writeln!(out, "{}", table(&header, rows, 1));
 }
 

@@ -267,8 +267,15 @@ fn the_processor_example_runs_against_the_target() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/processor.yaml");
     let url = t.url();
     let phases = r#"{"phases": [{"duration": 1, "arrivalCount": 4}]}"#;
-    let report = run_ok(&case, &example, &["-q", "-t", &url, "--overrides", phases]);
+    let (out, report) = run_script(&case, &example, &["-q", "-t", &url, "--overrides", phases]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = report.expect("report written");
     assert_eq!(counter(&report, "vusers.completed"), 4, "{report}");
+    // The summary shows the processor's metrics apart from hornet's own.
+    let shown = text(&out);
+    let section = shown.split("Processor metrics (events.emit)").nth(1).unwrap_or_else(|| panic!("{shown}"));
+    assert!(section.contains("orders.made 4, orders.signed 4"), "{shown}");
+    assert!(section.contains("| echo.body_bytes |"), "{shown}");
     assert_eq!(counter(&report, "orders.made"), 4, "{report}");
     assert_eq!(counter(&report, "orders.signed"), 4, "{report}");
     assert_eq!(report["aggregate"]["summaries"]["echo.body_bytes"]["count"], 4, "{report}");
