@@ -45,14 +45,24 @@ impl CustomStats {
             self.count(name, *n);
         }
         for (name, h) in &o.histograms {
-            if let Some(mine) = slot(&mut self.histograms, name) {
-                mine.merge(h);
-            }
+            self.merge_histogram(name, h);
         }
         for (name, n) in &o.rates {
-            if let Some(c) = slot(&mut self.rates, name) {
-                *c += n;
-            }
+            self.tick_n(name, *n);
+        }
+    }
+
+    /// Merges `h` into histogram `name`.
+    pub(crate) fn merge_histogram(&mut self, name: &str, h: &Hist) {
+        if let Some(mine) = slot(&mut self.histograms, name) {
+            mine.merge(h);
+        }
+    }
+
+    /// `n` events of rate `name`.
+    pub(crate) fn tick_n(&mut self, name: &str, n: u64) {
+        if let Some(c) = slot(&mut self.rates, name) {
+            *c += n;
         }
     }
 
@@ -72,9 +82,7 @@ impl CustomStats {
 
     /// One event of rate `name`.
     pub(crate) fn tick(&mut self, name: &str) {
-        if let Some(c) = slot(&mut self.rates, name) {
-            *c += 1;
-        }
+        self.tick_n(name, 1);
     }
 }
 

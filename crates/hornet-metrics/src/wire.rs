@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::custom::CustomStats;
 use crate::hist::{Hist, HistogramError, decode_histogram, encode_histogram};
 use crate::interval::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
 
@@ -79,6 +80,18 @@ pub struct WireInterval {
     /// The WebSocket section, when the second had WebSocket traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ws: Option<WireWs>,
+    /// The metrics a processor reported, when the second had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<WireCustom>,
+}
+
+/// Processor metrics (`events.emit`) of an interval on the wire, by name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireCustom {
+    pub counters: Vec<(String, u64)>,
+    pub histograms: Vec<(String, WireHist)>,
+    pub rates: Vec<(String, u64)>,
 }
 
 /// The WebSocket section of an interval on the wire.
@@ -190,6 +203,30 @@ fn endpoint_in(e: &WireEndpoint) -> Result<EndpointStats, HistogramError> {
     })
 }
 
+fn custom_out(c: &CustomStats) -> WireCustom {
+    WireCustom {
+        counters: c.counters.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        histograms: c.histograms.iter().filter_map(|(k, h)| Some((k.to_string(), hist_out(h)?))).collect(),
+        rates: c.rates.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+    }
+}
+
+/// Names past the recorder's own bound are dropped, as they are when recorded.
+fn custom_in(w: &WireCustom) -> Result<CustomStats, HistogramError> {
+    too_many("too many processor metrics", w.counters.len() + w.histograms.len() + w.rates.len())?;
+    let mut stats = CustomStats::default();
+    for (name, n) in &w.counters {
+        stats.count(name, *n);
+    }
+    for (name, h) in &w.histograms {
+        stats.merge_histogram(name, &hist_in(Some(h))?);
+    }
+    for (name, n) in &w.rates {
+        stats.tick_n(name, *n);
+    }
+    Ok(stats)
+}
+
 fn ws_out(w: &WsStats) -> WireWs {
     WireWs {
         endpoints: w.endpoints.iter().map(endpoint_out).collect(),
@@ -235,6 +272,7 @@ impl Interval {
             lag: hist_out(&self.lag),
             unattributed: errors_out(&self.unattributed),
             ws: self.ws.as_deref().map(ws_out),
+            custom: self.custom.as_deref().map(custom_out),
         }
     }
 
@@ -255,8 +293,7 @@ impl Interval {
             lag: hist_in(w.lag.as_ref())?,
             unattributed: errors_in(&w.unattributed),
             ws: w.ws.as_ref().map(ws_in).transpose()?.map(Box::new),
-            // Processor metrics do not travel between a controller and its workers yet.
-            custom: None,
+            custom: w.custom.as_ref().map(custom_in).transpose()?.map(Box::new),
         })
     }
 }
@@ -313,6 +350,26 @@ mod tests {
     fn back_ws(iv: &Interval) -> u64 {
         let json = serde_json::to_string(&iv.to_wire()).unwrap();
         Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap().ws_messages_received()
+    }
+
+    #[test]
+    fn processor_metrics_cross_the_wire() {
+        let mut r = Recorder::new(1, 1);
+        r.custom_counter("orders.made", 3.0);
+        r.custom_histogram("cart.size", 2.5);
+        r.custom_histogram("cart.size", 4.0);
+        r.custom_rate("logins");
+        let iv = r.take_interval();
+        let json = serde_json::to_string(&iv.to_wire()).unwrap();
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
+        let custom = back.custom.as_deref().expect("processor metrics");
+        assert_eq!(custom.counters, [("orders.made".into(), 3)]);
+        assert_eq!(custom.rates, [("logins".into(), 1)]);
+        assert_eq!(custom.histograms[0].0.as_ref(), "cart.size");
+        assert_eq!(custom.histograms[0].1.count(), 2);
+        // An interval without them sends none.
+        let plain = serde_json::to_string(&Recorder::new(1, 1).take_interval().to_wire()).unwrap();
+        assert!(!plain.contains("custom"), "{plain}");
     }
 
     #[test]

@@ -90,6 +90,18 @@ fn hooks_sign_requests_generate_data_and_report_custom_metrics() {
 }
 
 #[test]
+fn local_workers_load_the_processor_and_send_its_metrics_to_the_controller() {
+    let t = target();
+    let case = Case::new();
+    case.script("signing.js", SIGNING_JS);
+    let script = case.script("signing.yaml", &with_target(SIGNING_YAML, &t));
+    let report = run_ok(&case, &script, &["-q", "--seed", "7", "--local-workers", "2"]);
+    assert_eq!(counter(&report, "vusers.completed"), 5, "{report}");
+    assert_eq!(counter(&report, "signature.verified"), 5, "{report}");
+    assert_eq!(report["aggregate"]["summaries"]["echo.body_length"]["count"], 5, "{report}");
+}
+
+#[test]
 fn an_error_in_javascript_fails_the_vu_and_is_counted() {
     let t = target();
     let case = Case::new();
