@@ -148,7 +148,7 @@ async fn take_over_users(local: &Rc<Local>, deal: &Deal) {
 mod tests {
     use std::collections::BTreeSet;
 
-    use hornet_script::plan::{ArrivalMode, Phase, PhaseKind};
+    use hornet_script::plan::{Phase, PhaseKind};
 
     use super::*;
 
@@ -197,17 +197,9 @@ mod tests {
 
     #[test]
     fn the_lost_segments_items_due_from_the_loss_are_dealt_exactly_once() {
-        let phase = |kind, secs| Phase {
-            name: None,
-            duration: Duration::from_secs(secs),
-            kind,
-            mode: ArrivalMode::Uniform,
-            max_vusers: None,
-            pacing: None,
-        };
         let phases = [
-            phase(PhaseKind::Rate { rate: 10.0, ramp_to: None }, 4),
-            phase(PhaseKind::RequestRate { rate: 30.0, ramp_to: Some(60.0) }, 4),
+            Phase::rate(10.0, Duration::from_secs(4)),
+            Phase::new(Duration::from_secs(4), PhaseKind::RequestRate { rate: 30.0, ramp_to: Some(60.0) }),
         ];
         // The loss comes 3 s into the arrivals' phase, and 1 s into the request-rate phase.
         for (schedule, from) in [(Schedule::new(&phases), 3), (Schedule::requests(&phases), 5)] {

@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use crate::template::{JsonTemplate, Template};
 
+mod constructors;
+
+pub use constructors::SingleRequest;
+
 /// Index of an endpoint (a request name) in [`Plan::endpoints`]. Metrics are keyed by it.
 pub type EndpointId = u32;
 

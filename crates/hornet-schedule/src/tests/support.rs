@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 
 /// A phase of `duration` with default settings.
 pub fn phase(duration: Duration, kind: PhaseKind) -> Phase {
-    Phase { name: None, duration, kind, max_vusers: None, mode: ArrivalMode::Uniform, pacing: None }
+    Phase::new(duration, kind)
 }
 
 /// `s` seconds as a duration.
@@ -18,22 +18,22 @@ pub fn secs_f(s: f64) -> Duration {
 
 /// A constant arrival rate `r` per second for `s` seconds.
 pub fn rate(r: f64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Rate { rate: r, ramp_to: None })
+    Phase::rate(r, secs_f(s))
 }
 
 /// An arrival rate ramping from `r0` to `r1` over `s` seconds.
 pub fn ramp(r0: f64, r1: f64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Rate { rate: r0, ramp_to: Some(r1) })
+    Phase::ramp(r0, r1, secs_f(s))
 }
 
 /// `n` arrivals spread evenly over `s` seconds.
 pub fn count(n: u64, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Count { count: n })
+    Phase::count(n, secs_f(s))
 }
 
 /// No arrivals for `s` seconds.
 pub fn pause(s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Pause)
+    Phase::pause(secs_f(s))
 }
 
 /// A request rate `r0` (ramping to `r1`) for `s` seconds.
@@ -43,7 +43,7 @@ pub fn req(r0: f64, r1: Option<f64>, s: f64) -> Phase {
 
 /// `n` closed-model users for `s` seconds.
 pub fn users(n: u64, ramp: UserRamp, s: f64) -> Phase {
-    phase(secs_f(s), PhaseKind::Users { users: n, ramp })
+    Phase::users(n, ramp, secs_f(s))
 }
 
 /// `p` with Poisson arrivals.

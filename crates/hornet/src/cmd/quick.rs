@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use hornet_runner::{RunOptions, Workload};
-use hornet_script::plan::{Body, HttpSettings, Phase, PhaseKind, Plan, RequestStep, Scenario, Step};
-use hornet_script::template::Template;
+use hornet_script::plan::{HttpSettings, Phase, Plan, SingleRequest};
 use http::{HeaderName, Method};
 
 use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
@@ -34,13 +33,7 @@ pub fn quick(args: QuickArgs) -> i32 {
 
 /// Builds the one-request plan and the workload that drives it.
 fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
-    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
-        return Err(format!("`{}` is not an http:// or https:// URL", args.url));
-    }
-    let uri: http::Uri = args.url.parse().map_err(|e| format!("`{}` is not a valid URL: {e}", args.url))?;
-    if uri.host().is_none() {
-        return Err(format!("`{}` has no host", args.url));
-    }
+    SingleRequest::check_url(&args.url)?;
     let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| format!("`{}` is not an HTTP method", args.method))?;
     let duration = args
@@ -58,49 +51,18 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             h.split_once(':').ok_or_else(|| format!("header `{h}`: expected `name: value`"))?;
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| format!("header `{h}`: `{}` is not a valid header name", name.trim()))?;
-        headers.push((name, Template::literal(value.trim())));
+        headers.push((name, value.trim().to_string()));
     }
-    let body = args.body.as_deref().map(|b| Body::Raw(Template::literal(b)));
-    let request = RequestStep {
-        method: method.clone(),
-        url: Template::literal(&args.url),
-        endpoint: 0,
-        headers,
-        qs: vec![],
-        body,
-        auth: None,
-        cookies: vec![],
-        follow_redirect: false,
-        decompress: false,
-        probability: None,
-        condition: None,
-        captures: vec![],
-        expects: vec![],
-        hooks: Default::default(),
-    };
 
     let (phases, workload, pool) = match args.rate {
         Some(rate) if !(rate > 0.0 && rate.is_finite()) => return Err("-r must be a positive rate".into()),
         Some(rate) => {
             let phase = match (args.requests, duration) {
-                (Some(n), _) => Phase {
-                    name: Some(format!("{n} requests at {rate}/s")),
-                    duration: Duration::from_secs_f64(n as f64 / rate),
-                    kind: PhaseKind::Count { count: n },
-                    max_vusers: None,
-                    mode: Default::default(),
-                    pacing: None,
-                },
+                (Some(n), _) => Phase::count(n, Duration::from_secs_f64(n as f64 / rate))
+                    .named(format!("{n} requests at {rate}/s")),
                 (None, d) => {
                     let d = d.unwrap_or(Duration::from_secs(10));
-                    Phase {
-                        name: Some(format!("{rate}/s for {:.1} s", d.as_secs_f64())),
-                        duration: d,
-                        kind: PhaseKind::Rate { rate, ramp_to: None },
-                        max_vusers: None,
-                        mode: Default::default(),
-                        pacing: None,
-                    }
+                    Phase::rate(rate, d).named(format!("{rate}/s for {:.1} s", d.as_secs_f64()))
                 }
             };
             (vec![phase], Workload::Open, Some(args.connections as usize))
@@ -113,34 +75,13 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             (vec![], Workload::Closed { users: args.connections, iterations, duration }, None)
         }
     };
-    let plan = Plan {
-        source: None,
-        target: None,
-        phases,
+    let plan = Plan::single_request(SingleRequest {
+        method,
+        url: args.url.clone(),
+        headers,
+        body: args.body.clone(),
         http: HttpSettings { timeout, pool, insecure: args.load.insecure, source_addresses: Vec::new() },
-        default_headers: vec![],
-        variables: vec![],
-        graceful_stop: timeout,
-        scenarios: vec![Scenario {
-            name: "quick".into(),
-            weight: 1,
-            flow: vec![Step::Request(Box::new(request))],
-            hooks: Default::default(),
-        }],
-        endpoints: vec![format!("{method} {}", args.url)],
-        endpoint_protocols: vec![Default::default()],
-        ws: Default::default(),
-        before: None,
-        after: None,
-        payloads: vec![],
-        default_cookies: vec![],
-        strict_capture: true,
-        ensure: Default::default(),
-        apdex_threshold_ms: None,
-        expect: Default::default(),
-        environment: None,
-        warnings: Vec::new(),
-        processor: None,
-    };
+        phases,
+    })?;
     Ok((plan, workload))
 }
