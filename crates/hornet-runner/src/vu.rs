@@ -319,16 +319,33 @@ impl Vu {
     ) -> Result<(), VuFailure> {
         self.await_token().await?;
         let Some(mut request) = self.prepare(req)? else { return Ok(()) };
+        let mut params = self.before_send(req, hooks, &mut request).await?;
+        let url = request.uri.clone();
+        let from = self.intended_start.take();
+        let result = Box::pin(self.client.send(&mut self.session, request)).await;
+        let copy = self.after_send(req, hooks, &result, params.as_mut(), &url).await?;
+        self.complete(req, result, from)?;
+        self.after_complete(req, hooks, copy, params.as_mut()).await
+    }
+
+    /// Runs the `beforeRequest` functions on a prepared request and applies what they changed;
+    /// returns the request as the later hooks see it, when there are any.
+    async fn before_send(
+        &mut self,
+        req: &CompiledRequest,
+        hooks: &CompiledHooks,
+        request: &mut hornet_engine::http::Request,
+    ) -> Result<Option<hornet_js::RequestParams>, VuFailure> {
         let ep = req.endpoint;
         let body = req.step.body.as_ref();
         if !hooks.before_request.is_empty() {
-            let mut params = crate::js::request_params(&request, body);
+            let mut params = crate::js::request_params(request, body);
             for name in &hooks.before_request {
                 let (processor, vu) = self.js_parts()?;
                 let outcome = processor.before_request(&vu, name, &mut params, self.scope.vars_mut()).await;
                 crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
             }
-            if let Err(message) = crate::js::apply(params, &mut request) {
+            if let Err(message) = crate::js::apply(params, request) {
                 self.recorder.borrow_mut().error(Some(ep), ErrorKind::Processor, &message);
                 return Err(VuFailure::new(message));
             }
@@ -338,33 +355,50 @@ impl Vu {
             request.keep_body = true;
             request.skip_headers = false;
         }
-        let mut params =
-            (after || !hooks.on_error.is_empty()).then(|| crate::js::request_params(&request, body));
-        let url = request.uri.clone();
-        let from = self.intended_start.take();
-        let result = Box::pin(self.client.send(&mut self.session, request)).await;
-        let copy = match (&result, params.as_mut()) {
-            (Err(e), Some(params)) => {
+        Ok((after || !hooks.on_error.is_empty()).then(|| crate::js::request_params(request, body)))
+    }
+
+    /// Runs the `onError` functions for a request that got no response (its error still fails the
+    /// VU when it is recorded); keeps what `afterResponse` functions will read of a response.
+    async fn after_send(
+        &mut self,
+        req: &CompiledRequest,
+        hooks: &CompiledHooks,
+        result: &Result<Response, hornet_engine::http::RequestError>,
+        params: Option<&mut hornet_js::RequestParams>,
+        url: &http::Uri,
+    ) -> Result<Option<ResponseCopy>, VuFailure> {
+        let Some(params) = params else { return Ok(None) };
+        match result {
+            Err(e) => {
                 for name in &hooks.on_error {
                     let (processor, vu) = self.js_parts()?;
                     let outcome =
                         processor.on_error(&vu, name, &e.message, params, self.scope.vars_mut()).await;
-                    // The request's own error still fails the VU below.
-                    let _ = crate::js::record(&processor, &self.recorder, Some(ep), outcome);
+                    let _ = crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome);
                 }
-                None
+                Ok(None)
             }
-            (Ok(resp), _) if after => Some(ResponseCopy::of(resp, &url)),
-            _ => None,
-        };
-        self.complete(req, result, from)?;
-        if let (Some(copy), Some(params)) = (copy, params.as_mut()) {
-            for name in &hooks.after_response {
-                let (processor, vu) = self.js_parts()?;
-                let outcome =
-                    processor.after_response(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
-                crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
-            }
+            Ok(resp) if !hooks.after_response.is_empty() => Ok(Some(ResponseCopy::of(resp, url))),
+            Ok(_) => Ok(None),
+        }
+    }
+
+    /// Runs the `afterResponse` functions, after the request's captures and expectations.
+    async fn after_complete(
+        &mut self,
+        req: &CompiledRequest,
+        hooks: &CompiledHooks,
+        copy: Option<ResponseCopy>,
+        params: Option<&mut hornet_js::RequestParams>,
+    ) -> Result<(), VuFailure> {
+        let (Some(copy), Some(params)) = (copy, params) else { return Ok(()) };
+        for name in &hooks.after_response {
+            let (processor, vu) = self.js_parts()?;
+            let outcome =
+                processor.after_response(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
+            crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome)
+                .map_err(VuFailure::new)?;
         }
         Ok(())
     }
@@ -456,23 +490,37 @@ impl Vu {
             let Op::Request(req) = op else { continue };
             self.await_token().await?;
             let from = self.intended_start.take();
-            if let Some(request) = self.prepare(req)? {
+            if let Some(mut request) = self.prepare(req)? {
+                // Hooks run in order on this VU; only the requests themselves overlap.
+                let params = match &req.hooks {
+                    Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
+                    None => None,
+                };
+                let url = request.uri.clone();
                 let client = self.client.clone();
                 let handle = tokio::task::spawn_local(async move {
                     let mut session = Session::new();
                     client.send(&mut session, request).await
                 });
-                pending.push((req, handle, from));
+                pending.push((req, handle, from, params, url));
             }
         }
         let mut outcome = Ok(());
-        for (req, handle, from) in pending {
+        for (req, handle, from, mut params, url) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
             };
-            if outcome.is_ok() {
-                outcome = self.complete(req, result, from);
+            if outcome.is_err() {
+                continue;
+            }
+            let copy = match &req.hooks {
+                Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_mut(), &url)).await?,
+                None => None,
+            };
+            outcome = self.complete(req, result, from);
+            if let (Ok(()), Some(hooks)) = (&outcome, &req.hooks) {
+                outcome = Box::pin(self.after_complete(req, hooks, copy, params.as_mut())).await;
             }
         }
         outcome

@@ -292,3 +292,47 @@ fn the_processor_example_runs_against_the_target() {
     assert_eq!(counter(&report, "orders.signed"), 4, "{report}");
     assert_eq!(report["aggregate"]["summaries"]["echo.body_bytes"]["count"], 4, "{report}");
 }
+
+#[test]
+fn hooks_run_on_requests_sent_in_parallel() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "parallel.js",
+        r#"
+module.exports = {
+  tag(requestParams, context, events, next) {
+    requestParams.headers['x-tag'] = requestParams.url.endsWith('/a') ? 'a' : 'b';
+    next();
+  },
+  seen(requestParams, response, context, events, next) {
+    events.emit('counter', 'echoed.' + JSON.parse(response.body).headers['x-tag'], 1);
+    next();
+  },
+};
+"#,
+    );
+    let script = case.script(
+        "parallel.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: parallel.js
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - beforeRequest: tag
+    flow:
+      - parallel:
+          - get: { url: /echo/a, afterResponse: seen }
+          - get: { url: /echo/b, afterResponse: seen }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "echoed.a"), 3, "{report}");
+    assert_eq!(counter(&report, "echoed.b"), 3, "{report}");
+}
