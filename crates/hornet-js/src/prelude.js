@@ -425,6 +425,13 @@
     stdout: { write: (s) => { H.write(1, String(s)); return true; }, isTTY: false },
     stderr: { write: (s) => { H.write(2, String(s)); return true; }, isTTY: false },
   });
+  // `context.vars.$processEnvironment` and `$env`, as Artillery gives them: getters that are not
+  // enumerable, so the environment is not copied into the VU's variables after each call.
+  G.__hornet_vars_builtins = function (vars) {
+    const env = { get() { return process.env; }, enumerable: false, configurable: true };
+    Object.defineProperty(vars, '$processEnvironment', env);
+    Object.defineProperty(vars, '$env', env);
+  };
 
   // ---- path (POSIX) -------------------------------------------------------------------------
   function normalizeParts(parts, absolute) {

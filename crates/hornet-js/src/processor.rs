@@ -418,6 +418,8 @@ impl Processor {
         for (k, v) in vars {
             vars_object.set(k.as_str(), to_js(ctx, v)?)?;
         }
+        let builtins: Function = ctx.globals().get("__hornet_vars_builtins")?;
+        builtins.call::<_, ()>((vars_object.clone(),))?;
         context.set("vars", vars_object)?;
         let events = self.events.clone().restore(ctx)?;
         let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;

@@ -355,3 +355,20 @@ async fn an_es_module_processor_imports_builtins_packages_and_files() {
     let e = Processor::load(&dir.path().join("bad.mjs"), ProcessorOptions::default()).err().unwrap();
     assert_eq!(e.position, Some((1, 17)), "{e}");
 }
+
+#[tokio::test]
+async fn the_environment_is_in_context_vars_without_becoming_a_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "env.js",
+        "module.exports = { read(context, events, done) {\n  context.vars.path = context.vars.$processEnvironment.PATH;\n  context.vars.same = context.vars.$env === context.vars.$processEnvironment;\n  done();\n} };\n",
+    );
+    let processor = load(dir.path(), "env.js");
+    let vu = processor.new_vu("uid", None, 1).unwrap();
+    let mut v = vars(&[]);
+    processor.call_step(&vu, "read", &mut v).await.unwrap();
+    assert_eq!(v["path"], json!(std::env::var("PATH").unwrap_or_default()));
+    assert_eq!(v["same"], json!(true));
+    assert!(!v.contains_key("$processEnvironment") && !v.contains_key("$env"), "{v:?}");
+}
