@@ -372,3 +372,21 @@ async fn the_environment_is_in_context_vars_without_becoming_a_variable() {
     assert_eq!(v["same"], json!(true));
     assert!(!v.contains_key("$processEnvironment") && !v.contains_key("$env"), "{v:?}");
 }
+
+#[tokio::test]
+async fn an_idle_vu_costs_the_runtime_a_few_hundred_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "idle.js", "module.exports = { step(context, events, done) { done(); } };\n");
+    let processor = load(dir.path(), "idle.js");
+    let before = processor.memory_used();
+    let mut vus = Vec::new();
+    for i in 0..2000u64 {
+        let vu = processor.new_vu(&format!("uid-{i}"), Some("main"), i).unwrap();
+        let mut v = vars(&[("id", json!(i)), ("name", json!("ann"))]);
+        processor.call_step(&vu, "step", &mut v).await.unwrap();
+        vus.push(vu);
+    }
+    let per_vu = (processor.memory_used() - before) / vus.len();
+    println!("JavaScript memory per VU after one call: {per_vu} bytes");
+    assert!(per_vu < 2048, "{per_vu} bytes per VU");
+}
