@@ -336,3 +336,59 @@ scenarios:
     assert_eq!(counter(&report, "echoed.a"), 3, "{report}");
     assert_eq!(counter(&report, "echoed.b"), 3, "{report}");
 }
+
+#[test]
+fn async_hooks_are_awaited_and_url_and_query_changes_reach_the_server() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "async.js",
+        r#"
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+module.exports = {
+  async fetchToken(context, events) {
+    await sleep(5);
+    context.vars.token = 'tok-' + context.vars.$loopCount;
+  },
+  rewrite(requestParams, context, events, next) {
+    requestParams.url = requestParams.url.replace('/echo/old', '/echo/new');
+    requestParams.qs = { token: context.vars.token };
+    return sleep(1).then(() => next());
+  },
+  async check(requestParams, response, context, events) {
+    const echoed = JSON.parse(response.body);
+    if (echoed.path === '/echo/new' && echoed.query === 'token=' + context.vars.token) {
+      events.emit('counter', 'rewritten', 1);
+    }
+  },
+};
+"#,
+    );
+    let script = case.script(
+        "async.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: async.js
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - loop:
+          - function: fetchToken
+          - get:
+              url: /echo/old
+              name: echo
+              beforeRequest: rewrite
+              afterResponse: check
+        count: 2
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "rewritten"), 4, "{report}");
+    assert_eq!(counter(&report, "errors"), 0, "{report}");
+}
