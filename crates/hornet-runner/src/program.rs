@@ -10,6 +10,7 @@ use hornet_script::plan::{
 };
 
 pub use crate::ws_program::{CompiledConnect, PayloadSpec, WsOp};
+use hornet_script::request_url;
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Uri};
@@ -121,8 +122,7 @@ impl Program {
     /// error here, before any traffic.
     pub fn compile(plan: &Plan) -> Result<Program, BuildError> {
         // HTTP requests go to the target with an http(s) scheme (a ws:// target means http://).
-        let base: Option<Arc<str>> =
-            plan.target.as_deref().map(|t| Arc::from(hornet_script::http_scheme(t).trim_end_matches('/')));
+        let base: Option<Arc<str>> = plan.target.as_deref().map(|t| Arc::from(request_url::http_base(t)));
         let ws = crate::ws_program::WsCompiler::new(plan)?;
         let mut scenarios = Vec::with_capacity(plan.scenarios.len());
         let mut cumulative_weights = Vec::with_capacity(plan.scenarios.len());
@@ -248,8 +248,14 @@ fn compile_request(
     let err = |message: String| BuildError { endpoint: r.endpoint, message };
     let url = if r.url.is_static() && r.qs.iter().all(|(_, v)| v.is_static()) {
         let mut s = String::new();
-        assemble_url(base.as_deref(), &r.url, &r.qs, &[] as &[(String, serde_json::Value)], &mut s);
-        UrlSpec::Static(parse_uri(&s).map_err(err)?)
+        request_url::assemble_http(
+            base.as_deref(),
+            &r.url,
+            &r.qs,
+            &[] as &[(String, serde_json::Value)],
+            &mut s,
+        );
+        UrlSpec::Static(request_url::parse_http(&s).map_err(|e| err(e.to_string()))?)
     } else {
         UrlSpec::Dynamic { base: base.clone(), path: r.url.clone(), qs: r.qs.clone() }
     };
@@ -319,70 +325,6 @@ fn compile_request(
     })
 }
 
-/// Joins the target and the URL (unless the URL is absolute) and appends the query string.
-fn assemble_url(
-    base: Option<&str>,
-    path: &Template,
-    qs: &[(String, Template)],
-    vars: &(impl Vars + ?Sized),
-    out: &mut String,
-) {
-    let start = out.len();
-    path.render_into(vars, out);
-    let is_absolute = {
-        let rendered = &out[start..];
-        rendered.starts_with("http://") || rendered.starts_with("https://")
-    };
-    if let (false, Some(b)) = (is_absolute, base) {
-        let rendered = out.split_off(start);
-        out.push_str(b);
-        if !rendered.starts_with('/') && !rendered.is_empty() {
-            out.push('/');
-        }
-        out.push_str(&rendered);
-    }
-    let mut value = String::new();
-    for (i, (k, v)) in qs.iter().enumerate() {
-        let sep = if i == 0 && !out[start..].contains('?') { '?' } else { '&' };
-        out.push(sep);
-        out.extend(url::form_urlencoded::byte_serialize(k.as_bytes()));
-        out.push('=');
-        value.clear();
-        v.render_into(vars, &mut value);
-        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
-    }
-}
-
-/// Parses an absolute http(s) URL. One with characters a URI cannot hold (spaces, quotes, `{`...)
-/// is percent-encoded first the way browsers and Artillery's HTTP client do (the WHATWG URL
-/// rules), which only costs time for such URLs.
-fn parse_uri(s: &str) -> Result<Uri, String> {
-    let uri: Uri = match s.parse() {
-        Ok(uri) => uri,
-        Err(e) => url::Url::parse(s)
-            .ok()
-            .and_then(|u| whatwg_encoded(u.as_str()).parse().ok())
-            .ok_or_else(|| format!("invalid URL `{s}`: {e}"))?,
-    };
-    match uri.scheme_str() {
-        Some("http") | Some("https") if uri.host().is_some() => Ok(uri),
-        _ => Err(format!("invalid URL `{s}`: expected an absolute http:// or https:// URL")),
-    }
-}
-
-/// `url` after the WHATWG rules, with the ASCII characters they leave as they are but `http::Uri`
-/// refuses (`{`, `}`, `|`, `^`, `` ` ``, `\\` in a query) percent-encoded too.
-fn whatwg_encoded(url: &str) -> String {
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        match c {
-            '{' | '}' | '|' | '^' | '`' | '\\' => out.push_str(&format!("%{:02X}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// Encodes a `multipart/form-data` body with [`BOUNDARY`].
 fn multipart(parts: &[(String, Part)], vars: &(impl Vars + ?Sized), scratch: &mut String) -> Bytes {
     let mut out = Vec::new();
@@ -425,8 +367,8 @@ impl CompiledRequest {
             UrlSpec::Static(u) => u.clone(),
             UrlSpec::Dynamic { base, path, qs } => {
                 scratch.clear();
-                assemble_url(base.as_deref(), path, qs, vars, scratch);
-                parse_uri(scratch).map_err(err)?
+                request_url::assemble_http(base.as_deref(), path, qs, vars, scratch);
+                request_url::parse_http(scratch).map_err(|e| err(e.to_string()))?
             }
         };
         let mut headers =
@@ -472,49 +414,6 @@ impl CompiledRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn t(s: &str) -> Template {
-        Template::compile(s).unwrap()
-    }
-
-    fn vars() -> Vec<(String, serde_json::Value)> {
-        vec![("id".into(), json!(7)), ("q".into(), json!("a b&c"))]
-    }
-
-    #[test]
-    fn joins_target_and_query() {
-        let mut out = String::new();
-        assemble_url(
-            Some("http://h:1/base"),
-            &t("/items/{{ id }}"),
-            &[("q".into(), t("{{ q }}"))],
-            &vars(),
-            &mut out,
-        );
-        assert_eq!(out, "http://h:1/base/items/7?q=a+b%26c");
-        out.clear();
-        assemble_url(Some("http://h:1"), &t("/x?y=1"), &[("z".into(), t("2"))], &vars(), &mut out);
-        assert_eq!(out, "http://h:1/x?y=1&z=2");
-        out.clear();
-        assemble_url(Some("http://h:1"), &t("https://other/p"), &[], &vars(), &mut out);
-        assert_eq!(out, "https://other/p");
-    }
-
-    #[test]
-    fn rejects_non_http_urls() {
-        assert!(parse_uri("ftp://x/").is_err());
-        assert!(parse_uri("/relative").is_err());
-        assert!(parse_uri("http://127.0.0.1:8080/a").is_ok());
-    }
-
-    #[test]
-    fn characters_a_uri_cannot_hold_are_percent_encoded_as_browsers_do() {
-        let uri = parse_uri("http://h/s p?d={{ $m().f('Y-M') }}&q=a b|c").unwrap();
-        assert_eq!(uri.path(), "/s%20p");
-        assert_eq!(uri.query(), Some("d=%7B%7B%20$m().f(%27Y-M%27)%20%7D%7D&q=a%20b%7Cc"));
-        assert!(parse_uri("http://exa mple/").is_err());
-    }
 
     #[test]
     fn pick_follows_weights() {

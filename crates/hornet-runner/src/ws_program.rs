@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hornet_script::plan::{EndpointId, Plan, WsConnect, WsReply, WsStep, WsWait};
 use hornet_script::template::{JsonTemplate, Template, Vars};
-use hornet_script::ws_scheme;
+use hornet_script::{request_url, ws_scheme};
 use http::Uri;
 use http::header::{HeaderMap, HeaderName};
 
@@ -103,8 +103,7 @@ pub(crate) struct WsCompiler {
 
 impl WsCompiler {
     pub(crate) fn new(plan: &Plan) -> Result<WsCompiler, BuildError> {
-        let base: Option<Arc<str>> =
-            plan.target.as_deref().map(|t| Arc::from(ws_scheme(t).trim_end_matches('/')));
+        let base: Option<Arc<str>> = plan.target.as_deref().map(|t| Arc::from(request_url::ws_base(t)));
         let mut c = WsCompiler {
             base,
             headers: plan.ws.headers.clone(),
@@ -141,8 +140,13 @@ impl WsCompiler {
         let err = |message: String| BuildError { endpoint: spec.endpoint, message };
         let url = if spec.url.is_static() {
             let mut s = String::new();
-            assemble_ws_url(self.base.as_deref(), &spec.url, &[] as &[(String, serde_json::Value)], &mut s);
-            ConnectUrl::Static(parse_ws_uri(&s).map_err(err)?)
+            request_url::assemble_ws(
+                self.base.as_deref(),
+                &spec.url,
+                &[] as &[(String, serde_json::Value)],
+                &mut s,
+            );
+            ConnectUrl::Static(request_url::parse_ws(&s).map_err(|e| err(e.to_string()))?)
         } else {
             ConnectUrl::Dynamic { base: self.base.clone(), path: spec.url.clone() }
         };
@@ -185,67 +189,12 @@ impl CompiledConnect {
             ConnectUrl::Static(u) => u.clone(),
             ConnectUrl::Dynamic { base, path } => {
                 scratch.clear();
-                assemble_ws_url(base.as_deref(), path, vars, scratch);
-                parse_ws_uri(scratch).map_err(err)?
+                request_url::assemble_ws(base.as_deref(), path, vars, scratch);
+                request_url::parse_ws(scratch).map_err(|e| err(e.to_string()))?
             }
         };
         let headers =
             render_headers(&self.static_headers, &self.dynamic_headers, vars, scratch).map_err(err)?;
         Ok((uri, headers))
-    }
-}
-
-/// Renders `path`; an absolute URL gets a ws(s) scheme, a relative one is joined to `base`.
-fn assemble_ws_url(base: Option<&str>, path: &Template, vars: &(impl Vars + ?Sized), out: &mut String) {
-    let start = out.len();
-    path.render_into(vars, out);
-    let rendered = out.split_off(start);
-    let absolute = ["ws://", "wss://", "http://", "https://"].iter().any(|s| rendered.starts_with(s));
-    match (absolute, base) {
-        (true, _) | (false, None) => out.push_str(&ws_scheme(&rendered)),
-        (false, Some(b)) => {
-            out.push_str(b);
-            if !rendered.starts_with('/') && !rendered.is_empty() {
-                out.push('/');
-            }
-            out.push_str(&rendered);
-        }
-    }
-}
-
-fn parse_ws_uri(s: &str) -> Result<Uri, String> {
-    let uri: Uri = s.parse().map_err(|e| format!("invalid URL `{s}`: {e}"))?;
-    match uri.scheme_str() {
-        Some("ws") | Some("wss") if uri.host().is_some() => Ok(uri),
-        _ => Err(format!("invalid URL `{s}`: expected an absolute ws:// or wss:// URL")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(s: &str) -> Template {
-        Template::compile(s).unwrap_or_else(|e| panic!("{e:?}"))
-    }
-
-    #[test]
-    fn urls_map_schemes_and_join_the_target() {
-        let vars: Vec<(String, serde_json::Value)> = vec![("room".into(), serde_json::json!("a"))];
-        let cases = [
-            (Some("ws://h:1"), "/ws/{{ room }}", "ws://h:1/ws/a"),
-            (Some("wss://h/base"), "x", "wss://h/base/x"),
-            (Some("ws://h:1"), "http://o:2/p", "ws://o:2/p"),
-            (None, "https://o/p", "wss://o/p"),
-            (Some("ws://h"), "wss://o/p", "wss://o/p"),
-        ];
-        for (base, path, want) in cases {
-            let mut out = String::new();
-            assemble_ws_url(base, &t(path), &vars, &mut out);
-            assert_eq!(out, want);
-        }
-        assert!(parse_ws_uri("http://h/").is_err());
-        assert!(parse_ws_uri("/x").is_err());
-        assert!(parse_ws_uri("ws://127.0.0.1:9/x").is_ok());
     }
 }

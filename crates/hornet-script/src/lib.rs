@@ -16,6 +16,7 @@ pub mod expr;
 mod number;
 mod parse;
 pub mod plan;
+pub mod request_url;
 pub mod rng;
 pub mod template;
 mod yaml;

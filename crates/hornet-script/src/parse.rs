@@ -97,6 +97,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         default_jitter: None,
         warnings: RefCell::new(Vec::new()),
         processor: None,
+        target: None,
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -194,6 +195,8 @@ struct Cx<'a> {
     warnings: RefCell<Vec<ScriptWarning>>,
     /// `config.processor`, collecting the function names the script uses as they are read.
     processor: Option<ProcessorSpec>,
+    /// The target (from -t or `config.target`), once read: the base of relative URLs.
+    target: Option<String>,
 }
 
 impl Cx<'_> {
@@ -243,6 +246,7 @@ impl Cx<'_> {
         self.processor(&top, &config)?;
 
         let target = self.target(&config, opts)?;
+        self.target = target.clone();
         let phases = self.workload(&config)?;
         let (http, http_defaults) = self.http_settings(&config, opts)?;
         let (variables, payloads) = self.scope(&config, root, opts)?;

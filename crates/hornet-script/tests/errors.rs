@@ -942,3 +942,13 @@ fn source_address_that_is_not_an_ip() {
         "config:\n  target: http://localhost:8080\n  http:\n    sourceAddresses: [127.0.0.2, localhost]\nscenarios:\n  - flow:\n      - get: { url: / }\n"
     ));
 }
+
+#[test]
+fn connect_url_with_a_character_a_uri_cannot_hold() {
+    assert_snapshot!(error(&with_flow("      - connect: \"ws://localhost:8080/chat room\"\n")));
+}
+
+#[test]
+fn relative_connect_url_that_is_not_a_url_once_joined_to_the_target() {
+    assert_snapshot!(error(&with_flow("      - connect: { target: \"/chat room\" }\n")));
+}

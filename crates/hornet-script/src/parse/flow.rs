@@ -343,6 +343,7 @@ impl Cx<'_> {
                 qs.push((p.key.clone(), self.template(&p.value, &what)?));
             }
         }
+        self.check_static_http_url(&url, &qs, url_entry.value.span)?;
         let body = self.body(&map)?;
         let auth = match map.get("auth") {
             None => None,

@@ -11,6 +11,7 @@ use super::{Cx, Result};
 use crate::LoadOptions;
 use crate::error::Span;
 use crate::plan::HttpSettings;
+use crate::request_url;
 use crate::template::{JsonTemplate, Template};
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
@@ -209,6 +210,59 @@ impl Cx<'_> {
         self.named_templates(node, what, "cookie")
     }
 }
+
+impl Cx<'_> {
+    /// Checks a request URL without templates as it will be sent (joined to the target, with its
+    /// `qs`), so that one the runner could not send is reported at `span`. A relative URL without
+    /// a target is left to the check that reports it.
+    pub(super) fn check_static_http_url(
+        &self,
+        url: &Template,
+        qs: &[(String, Template)],
+        span: Span,
+    ) -> Result<()> {
+        if !url.is_static() || qs.iter().any(|(_, v)| !v.is_static()) {
+            return Ok(());
+        }
+        let base = self.target.as_deref().map(request_url::http_base);
+        let absolute = ["http://", "https://"].iter().any(|s| url.source().starts_with(s));
+        if !absolute && base.is_none() {
+            return Ok(());
+        }
+        let mut sent = String::new();
+        request_url::assemble_http(base.as_deref(), url, qs, NO_VARIABLES, &mut sent);
+        request_url::parse_http(&sent).map(drop).map_err(|e| self.url_error(span, e, absolute))
+    }
+
+    /// Checks a `connect` URL without templates as it will be opened, like
+    /// [`Cx::check_static_http_url`].
+    pub(super) fn check_static_ws_url(&self, url: &Template, span: Span) -> Result<()> {
+        if !url.is_static() {
+            return Ok(());
+        }
+        let base = self.target.as_deref().map(request_url::ws_base);
+        let absolute = ["ws://", "wss://", "http://", "https://"].iter().any(|s| url.source().starts_with(s));
+        if !absolute && base.is_none() {
+            return Ok(());
+        }
+        let mut sent = String::new();
+        request_url::assemble_ws(base.as_deref(), url, NO_VARIABLES, &mut sent);
+        request_url::parse_ws(&sent).map(drop).map_err(|e| self.url_error(span, e, absolute))
+    }
+
+    fn url_error(&self, span: Span, e: request_url::InvalidUrl, absolute: bool) -> crate::ScriptError {
+        let err = self.err(span, format!("`{}` is not a valid URL: {}", e.url, e.reason));
+        match (&self.target, absolute) {
+            (Some(t), false) => err.with_help(format!(
+                "the URL is joined to the target `{t}`; percent-encode characters a URL cannot hold (`%20` for a space)"
+            )),
+            _ => err.with_help("percent-encode characters a URL cannot hold (`%20` for a space)"),
+        }
+    }
+}
+
+/// The variables of a URL without templates: none.
+const NO_VARIABLES: &[(String, serde_json::Value)] = &[];
 
 /// Checks a target URL; on error, a message and an optional hint.
 pub(super) fn check_target(raw: &str) -> std::result::Result<String, (String, Option<String>)> {

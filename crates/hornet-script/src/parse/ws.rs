@@ -177,6 +177,7 @@ impl Cx<'_> {
         } else if self.relative_url.is_none() {
             self.relative_url = Some((source.clone(), url_node.span));
         }
+        self.check_static_ws_url(&url, url_node.span)?;
         let headers = match map.as_ref().and_then(|m| m.get("headers")) {
             Some(e) => self.headers(&e.value)?,
             None => Vec::new(),

@@ -1,0 +1,207 @@
+//! Request URLs as they are sent: a step's URL joined to the target, its `qs` appended, and the
+//! result parsed into an [`http::Uri`]. Script validation runs this on every URL it can know before
+//! the run (no templates) and reports a failure at the URL in the script; the runner runs it on the
+//! URLs it renders.
+//!
+//! HTTP: an absolute `http://`/`https://` URL is used as is, a relative one is joined to the
+//! target. WebSocket: an absolute `ws://`/`wss://` URL is used as is, `http://` maps to `ws://`
+//! and `https://` to `wss://`, a relative URL is joined to the target, whose scheme maps the same
+//! way.
+
+use http::Uri;
+
+use crate::template::{Template, Vars};
+use crate::{http_scheme, ws_scheme};
+
+/// A URL that cannot be sent, and why. Displayed as `invalid URL `<url>`: <reason>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidUrl {
+    /// The URL as assembled (joined to the target, with its query string).
+    pub url: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl InvalidUrl {
+    fn new(url: &str, reason: impl Into<String>) -> InvalidUrl {
+        InvalidUrl { url: url.to_string(), reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for InvalidUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid URL `{}`: {}", self.url, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidUrl {}
+
+/// The target as the base of HTTP request URLs: with an http(s) scheme (a ws:// target means
+/// http://) and no trailing `/`.
+pub fn http_base(target: &str) -> String {
+    http_scheme(target).trim_end_matches('/').to_string()
+}
+
+/// The target as the base of WebSocket URLs: with a ws(s) scheme and no trailing `/`.
+pub fn ws_base(target: &str) -> String {
+    ws_scheme(target).trim_end_matches('/').to_string()
+}
+
+/// Joins the target and the URL (unless the URL is absolute) and appends the query string.
+pub fn assemble_http(
+    base: Option<&str>,
+    path: &Template,
+    qs: &[(String, Template)],
+    vars: &(impl Vars + ?Sized),
+    out: &mut String,
+) {
+    let start = out.len();
+    path.render_into(vars, out);
+    let is_absolute = {
+        let rendered = &out[start..];
+        rendered.starts_with("http://") || rendered.starts_with("https://")
+    };
+    if let (false, Some(b)) = (is_absolute, base) {
+        let rendered = out.split_off(start);
+        out.push_str(b);
+        if !rendered.starts_with('/') && !rendered.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&rendered);
+    }
+    let mut value = String::new();
+    for (i, (k, v)) in qs.iter().enumerate() {
+        let sep = if i == 0 && !out[start..].contains('?') { '?' } else { '&' };
+        out.push(sep);
+        out.extend(url::form_urlencoded::byte_serialize(k.as_bytes()));
+        out.push('=');
+        value.clear();
+        v.render_into(vars, &mut value);
+        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+}
+
+/// Parses an absolute http(s) URL. One with characters a URI cannot hold (spaces, quotes, `{`...)
+/// is percent-encoded first the way browsers and Artillery's HTTP client do (the WHATWG URL
+/// rules), which only costs time for such URLs.
+pub fn parse_http(s: &str) -> Result<Uri, InvalidUrl> {
+    let uri: Uri = match s.parse() {
+        Ok(uri) => uri,
+        Err(e) => url::Url::parse(s)
+            .ok()
+            .and_then(|u| whatwg_encoded(u.as_str()).parse().ok())
+            .ok_or_else(|| InvalidUrl::new(s, e.to_string()))?,
+    };
+    match uri.scheme_str() {
+        Some("http") | Some("https") if uri.host().is_some() => Ok(uri),
+        _ => Err(InvalidUrl::new(s, "expected an absolute http:// or https:// URL")),
+    }
+}
+
+/// `url` after the WHATWG rules, with the ASCII characters they leave as they are but `http::Uri`
+/// refuses (`{`, `}`, `|`, `^`, `` ` ``, `\\` in a query) percent-encoded too.
+fn whatwg_encoded(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '{' | '}' | '|' | '^' | '`' | '\\' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders `path`; an absolute URL gets a ws(s) scheme, a relative one is joined to `base`.
+pub fn assemble_ws(base: Option<&str>, path: &Template, vars: &(impl Vars + ?Sized), out: &mut String) {
+    let start = out.len();
+    path.render_into(vars, out);
+    let rendered = out.split_off(start);
+    let absolute = ["ws://", "wss://", "http://", "https://"].iter().any(|s| rendered.starts_with(s));
+    match (absolute, base) {
+        (true, _) | (false, None) => out.push_str(&ws_scheme(&rendered)),
+        (false, Some(b)) => {
+            out.push_str(b);
+            if !rendered.starts_with('/') && !rendered.is_empty() {
+                out.push('/');
+            }
+            out.push_str(&rendered);
+        }
+    }
+}
+
+/// Parses an absolute ws(s) URL.
+pub fn parse_ws(s: &str) -> Result<Uri, InvalidUrl> {
+    let uri: Uri = s.parse().map_err(|e: http::uri::InvalidUri| InvalidUrl::new(s, e.to_string()))?;
+    match uri.scheme_str() {
+        Some("ws") | Some("wss") if uri.host().is_some() => Ok(uri),
+        _ => Err(InvalidUrl::new(s, "expected an absolute ws:// or wss:// URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(s: &str) -> Template {
+        Template::compile(s).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn vars() -> Vec<(String, serde_json::Value)> {
+        vec![("id".into(), json!(7)), ("q".into(), json!("a b&c")), ("room".into(), json!("a"))]
+    }
+
+    #[test]
+    fn joins_target_and_query() {
+        let mut out = String::new();
+        assemble_http(
+            Some("http://h:1/base"),
+            &t("/items/{{ id }}"),
+            &[("q".into(), t("{{ q }}"))],
+            &vars(),
+            &mut out,
+        );
+        assert_eq!(out, "http://h:1/base/items/7?q=a+b%26c");
+        out.clear();
+        assemble_http(Some("http://h:1"), &t("/x?y=1"), &[("z".into(), t("2"))], &vars(), &mut out);
+        assert_eq!(out, "http://h:1/x?y=1&z=2");
+        out.clear();
+        assemble_http(Some("http://h:1"), &t("https://other/p"), &[], &vars(), &mut out);
+        assert_eq!(out, "https://other/p");
+    }
+
+    #[test]
+    fn rejects_non_http_urls() {
+        assert!(parse_http("ftp://x/").is_err());
+        assert!(parse_http("/relative").is_err());
+        assert!(parse_http("http://127.0.0.1:8080/a").is_ok());
+    }
+
+    #[test]
+    fn characters_a_uri_cannot_hold_are_percent_encoded_as_browsers_do() {
+        let uri = parse_http("http://h/s p?d={{ $m().f('Y-M') }}&q=a b|c").unwrap();
+        assert_eq!(uri.path(), "/s%20p");
+        assert_eq!(uri.query(), Some("d=%7B%7B%20$m().f(%27Y-M%27)%20%7D%7D&q=a%20b%7Cc"));
+        assert!(parse_http("http://exa mple/").is_err());
+    }
+
+    #[test]
+    fn urls_map_schemes_and_join_the_target() {
+        let vars = vars();
+        let cases = [
+            (Some("ws://h:1"), "/ws/{{ room }}", "ws://h:1/ws/a"),
+            (Some("wss://h/base"), "x", "wss://h/base/x"),
+            (Some("ws://h:1"), "http://o:2/p", "ws://o:2/p"),
+            (None, "https://o/p", "wss://o/p"),
+            (Some("ws://h"), "wss://o/p", "wss://o/p"),
+        ];
+        for (base, path, want) in cases {
+            let mut out = String::new();
+            assemble_ws(base, &t(path), &vars, &mut out);
+            assert_eq!(out, want);
+        }
+        assert!(parse_ws("http://h/").is_err());
+        assert!(parse_ws("/x").is_err());
+        assert!(parse_ws("ws://127.0.0.1:9/x").is_ok());
+    }
+}
