@@ -266,6 +266,22 @@ fn validate_reports_ok_and_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:"), "{}", text(&out));
 }
 
+/// A URL the runner could not send is a script error at its place in the file, found by
+/// `validate` before anything runs.
+#[test]
+fn validate_reports_a_url_that_cannot_be_sent_at_its_line_and_column() {
+    let case = Case::new();
+    let script = case.script(
+        "chat.yaml",
+        "config:\n  target: \"http://127.0.0.1:9\"\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n      - connect: \"/chat room\"\n",
+    );
+    let out = hornet().arg("validate").arg(&script).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chat.yaml:6:18"), "{err}");
+    assert!(err.contains("`ws://127.0.0.1:9/chat room` is not a valid URL"), "{err}");
+}
+
 #[test]
 fn quick_closed_and_fixed_rate() {
     let t = target();
