@@ -277,7 +277,11 @@ impl Vu {
                             eprintln!("[vu {}] {}", self.id, t.render(&self.scope));
                         }
                     }
-                    Op::Parallel(ops) => self.run_parallel(ops).await?,
+                    // Boxed, like `send`: `run_parallel` holds the hooks' request and response
+                    // copies across its awaits (its future is ~1.8 KB), and inline it would make
+                    // every `run` future that large (576 bytes without), flows without `parallel`
+                    // too: a looping VU holds two.
+                    Op::Parallel(ops) => Box::pin(self.run_parallel(ops)).await?,
                     Op::Function(name) => Box::pin(self.call_function(name)).await?,
                 }
             }
