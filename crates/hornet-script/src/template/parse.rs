@@ -290,7 +290,8 @@ pub(super) fn parse_placeholder(
             let steps = parse_steps(&mut cur)?;
             match steps.as_slice() {
                 [(step, key)] => {
-                    let value = env(&step.key).unwrap_or_default();
+                    // An unset variable renders as `undefined`, as Artillery renders it.
+                    let value = env(&step.key).unwrap_or_else(|| "undefined".to_string());
                     Ok((Segment::Lit(value), KindTag::Env, base + key.start..base + key.end))
                 }
                 [] => error(
@@ -360,7 +361,7 @@ impl Template {
     }
 
     /// Like [`Template::compile`], with `env` resolving `$env.NAME` and
-    /// `$processEnvironment.NAME` (`None` renders as the empty string).
+    /// `$processEnvironment.NAME` (`None` renders as `undefined`, as in Artillery).
     pub fn compile_with_env(
         source: &str,
         env: &dyn Fn(&str) -> Option<String>,
