@@ -111,12 +111,28 @@ impl std::error::Error for HookError {}
 #[derive(Debug, Clone, PartialEq)]
 pub enum Emitted {
     /// `emit('counter', name, n)`: add `n` (default 1) to a counter.
-    Counter { name: String, value: f64 },
+    Counter {
+        /// The counter's name.
+        name: String,
+        /// What to add.
+        value: f64,
+    },
     /// `emit('histogram', name, v)` (or `'summary'`): record `v` in a histogram.
-    Histogram { name: String, value: f64 },
+    Histogram {
+        /// The histogram's name.
+        name: String,
+        /// The value recorded.
+        value: f64,
+    },
     /// `emit('rate', name)`: one event of a per-second rate.
-    Rate { name: String },
+    Rate {
+        /// The rate's name.
+        name: String,
+    },
     /// `emit('error', message)`, or an exception thrown where no hook could take it (a timer
     /// callback): counted as an error under that message.
-    Error { message: String },
+    Error {
+        /// The message, as the errors table shows it.
+        message: String,
+    },
 }

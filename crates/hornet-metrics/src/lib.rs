@@ -7,8 +7,6 @@
 //! (`"hornet-report/1"` JSON). Metric definitions are in `docs/metrics.md`, the JSON schema in
 //! `docs/report-format.md`.
 
-#![warn(missing_docs)]
-
 pub mod aggregate;
 pub mod apdex;
 mod custom;

@@ -10,8 +10,6 @@
 //!
 //! [`Report`]: hornet_metrics::Report
 
-#![warn(missing_docs)]
-
 pub mod assets;
 pub mod compare;
 pub mod csv;

@@ -69,11 +69,6 @@ impl<'a> ResponseView<'a> {
         self.headers
     }
 
-    /// The raw (decompressed) body.
-    pub fn body(&self) -> &'a [u8] {
-        self.body
-    }
-
     /// The body as text; invalid UTF-8 is replaced by U+FFFD (no copy when the body is valid).
     pub fn text(&self) -> Cow<'a, str> {
         String::from_utf8_lossy(self.body)

@@ -50,23 +50,23 @@
 //! handle that steers a run), `handle` (the run API), `local` (this machine's worker threads as a
 //! source), `run` (the options and the state the worker threads share), `worker`, `arrivals`,
 //! `gate`, `users` and `takeover` (how each thread generates its share of the load), `hooks`
-//! (`before`/`after`), and [`program`], [`vu`], [`capture`] and [`expect`] (what a VU executes).
+//! (`before`/`after`), and `program`, `vu`, `capture` and `expect` (what a VU executes).
 
 mod arrivals;
-pub mod capture;
+mod capture;
 mod collector;
 mod control;
-pub mod expect;
+mod expect;
 mod gate;
 mod handle;
 mod hooks;
 pub mod js;
 mod local;
-pub mod program;
+mod program;
 mod run;
 mod takeover;
 mod users;
-pub mod vu;
+mod vu;
 mod worker;
 mod ws_program;
 

@@ -9,7 +9,7 @@ use hornet_script::plan::{
     Body, EndpointId, FormPart, LoopOver, Plan, RequestStep, ScenarioHooks, Step, Think,
 };
 
-pub use crate::ws_program::{CompiledConnect, PayloadSpec, WsOp};
+pub use crate::ws_program::{CompiledConnect, WsOp};
 use hornet_script::request_url;
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
@@ -36,7 +36,6 @@ pub struct Program {
 
 #[derive(Debug)]
 pub struct CompiledScenario {
-    pub name: String,
     pub flow: Vec<Op>,
 }
 
@@ -134,7 +133,7 @@ impl Program {
             let mut flow: Vec<Op> = hooks.before_scenario.iter().cloned().map(Op::Function).collect();
             flow.extend(compile_steps(plan, &base, &ws, Some(hooks), &s.flow)?);
             flow.extend(hooks.after_scenario.iter().cloned().map(Op::Function));
-            scenarios.push(CompiledScenario { name: s.name.clone(), flow });
+            scenarios.push(CompiledScenario { flow });
         }
         let flow = |f: &Option<Vec<Step>>| {
             f.as_ref().map(|steps| compile_steps(plan, &base, &ws, None, steps)).transpose()

@@ -53,8 +53,6 @@
 //! Inputs are sanitized instead of rejected: negative, NaN or infinite rates count as 0, and durations
 //! beyond `u64::MAX` nanoseconds (584 years) are clamped to it.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 use std::time::Duration;
 

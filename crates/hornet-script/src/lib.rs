@@ -8,8 +8,6 @@
 //! (a key that resembles no valid one, a variable nothing defines) is a [`ScriptWarning`] in
 //! [`Plan::warnings`]. CSV payloads are read at load time, so a plan is complete.
 
-#![warn(missing_docs)]
-
 mod duration;
 mod error;
 pub mod expr;

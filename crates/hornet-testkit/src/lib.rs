@@ -8,8 +8,6 @@
 //! * With the environment variable `CI` set, a missing tool fails the test instead, so a CI job
 //!   cannot skip it silently.
 
-#![warn(missing_docs)]
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

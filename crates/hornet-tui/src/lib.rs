@@ -28,8 +28,6 @@
 //! shows (the per-endpoint rows cost a few quantile look-ups per endpoint); drawing happens on that
 //! tick and on keys and resizes, at most [`FRAMES_PER_SECOND`] times a second.
 
-#![warn(missing_docs)]
-
 mod dashboard;
 pub mod input;
 mod model;

@@ -21,8 +21,6 @@
 //!
 //! Metric names are resolved by [`metric`].
 
-#![warn(missing_docs)]
-
 mod live;
 mod metric;
 
