@@ -1,0 +1,365 @@
+//! Calling a hook: its arguments in Artillery's shape, and settling it (callback, Promise or
+//! `async`) while driving the job queue and timers under the time budget.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Instant;
+
+use rquickjs::function::{Args, Rest, This};
+use rquickjs::{Ctx, Error as JsError, Function, Object, Persistent, Promise, Value};
+use serde_json::Value as Json;
+
+use super::request::{read_request, request_to_js, response_to_js};
+use super::{JsVu, Outcome, Processor, RequestParams, ResponseData, Shape, Slot, engine_failure};
+use crate::convert::{from_js, to_js};
+use crate::{Emitted, HookError, HookFailure, first_location};
+
+/// Jobs run between two clock checks while pumping the job queue.
+const JOBS_PER_CLOCK_CHECK: u32 = 256;
+
+impl Processor {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn invoke(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        shape: Shape,
+        vars: &mut HashMap<String, Json>,
+        request: Option<&mut RequestParams>,
+        response: Option<ResponseData<'_>>,
+        error: Option<&str>,
+    ) -> Result<Option<bool>, HookError> {
+        if !self.functions.contains(name) {
+            return Err(HookError {
+                function: name.to_string(),
+                failure: HookFailure::Missing,
+                message: format!("{} exports no function named '{name}'", self.path.display()),
+                stack: String::new(),
+            });
+        }
+        let started = Instant::now();
+        let slot: Slot = Rc::new(RefCell::new(None));
+        let request_object = self.enter(vu, started, |ctx| {
+            self.start_call(&ctx, vu, name, shape, vars, request.as_deref(), response, error, &slot)
+        });
+        let request_object = match request_object {
+            Ok(r) => r,
+            Err(e) => return Err(self.failure_of(name, e)),
+        };
+        let outcome = self.settle(vu, name, &slot, started).await;
+        // Read back what the hook changed, even when it failed (Artillery keeps the mutations).
+        self.context.with(|ctx| {
+            let context = vu.context.clone().restore(&ctx).ok();
+            if let Some(Json::Object(map)) =
+                context.and_then(|c| c.get::<_, Value>("vars").ok()).and_then(|v| from_js(&v))
+            {
+                vars.clear();
+                vars.extend(map);
+            }
+            if let (Some(request), Some(object)) = (request, request_object)
+                && let Ok(object) = object.restore(&ctx)
+            {
+                read_request(&object, request);
+            }
+        });
+        outcome
+    }
+
+    /// Runs `f` in the context with the VU's random state and a fresh interrupt deadline.
+    fn enter<R>(&self, vu: &JsVu, started: Instant, f: impl FnOnce(Ctx<'_>) -> R) -> R {
+        self.shared.rng.set(vu.rng.get());
+        self.shared.interrupted.set(false);
+        self.shared.deadline.set(Some(started + self.options.budget));
+        let out = self.context.with(f);
+        self.shared.deadline.set(None);
+        vu.rng.set(self.shared.rng.get());
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_call<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        vu: &JsVu,
+        name: &str,
+        shape: Shape,
+        vars: &HashMap<String, Json>,
+        request: Option<&RequestParams>,
+        response: Option<ResponseData<'_>>,
+        error: Option<&str>,
+        slot: &Slot,
+    ) -> rquickjs::Result<Option<Persistent<Object<'static>>>> {
+        let exports = self.exports.clone().restore(ctx)?;
+        let function: Function = exports.get(name)?;
+        let context = vu.context.clone().restore(ctx)?;
+        let vars_object = Object::new(ctx.clone())?;
+        for (k, v) in vars {
+            vars_object.set(k.as_str(), to_js(ctx, v)?)?;
+        }
+        let builtins: Function = ctx.globals().get("__hornet_vars_builtins")?;
+        builtins.call::<_, ()>((vars_object.clone(),))?;
+        context.set("vars", vars_object)?;
+        let events = self.events.clone().restore(ctx)?;
+        let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;
+        let is_async = function
+            .get::<_, Object>("constructor")
+            .and_then(|c| c.get::<_, String>("name"))
+            .is_ok_and(|n| n == "AsyncFunction");
+        let mut args = Args::new(ctx.clone(), 6);
+        match shape {
+            Shape::Step => {
+                args.push_arg(context)?;
+                args.push_arg(events)?;
+            }
+            Shape::BeforeRequest => {
+                args.push_arg(request_object.clone())?;
+                args.push_arg(context)?;
+                args.push_arg(events)?;
+            }
+            Shape::AfterResponse => {
+                args.push_arg(request_object.clone())?;
+                args.push_arg(response.map(|r| response_to_js(ctx, r)).transpose()?)?;
+                args.push_arg(context)?;
+                args.push_arg(events)?;
+            }
+            Shape::OnError => {
+                let err = rquickjs::Exception::from_message(ctx.clone(), error.unwrap_or("error"))?;
+                args.push_arg(err)?;
+                args.push_arg(request_object.clone())?;
+                args.push_arg(context)?;
+                args.push_arg(events)?;
+            }
+            Shape::Condition => args.push_arg(context)?,
+        }
+        if !is_async {
+            args.push_arg(callback(ctx, name, shape, slot)?)?;
+        }
+        match function.call_arg::<Value>(args) {
+            Ok(returned) => {
+                if let Some(promise) = returned.as_promise() {
+                    watch_promise(ctx, name, shape, promise, slot)?;
+                } else if shape == Shape::Condition && !returned.is_undefined() {
+                    settle(slot, Ok(Some(truthy(&returned))));
+                }
+            }
+            Err(JsError::Exception) => {
+                let thrown = ctx.catch();
+                settle(slot, Err(self.thrown(name, &thrown)));
+            }
+            Err(other) => return Err(other),
+        }
+        Ok(request_object.map(|o| Persistent::save(ctx, o)))
+    }
+
+    /// Drives jobs and timers until `slot` is filled or the budget runs out.
+    async fn settle(&self, vu: &JsVu, name: &str, slot: &Slot, started: Instant) -> Outcome {
+        let deadline = started + self.options.budget;
+        loop {
+            if let Some(outcome) = slot.borrow_mut().take() {
+                return outcome;
+            }
+            let next_timer = self.enter(vu, started, |ctx| self.pump(&ctx, deadline));
+            if let Some(outcome) = slot.borrow_mut().take() {
+                return outcome;
+            }
+            let now = Instant::now();
+            if now >= deadline || self.shared.interrupted.get() {
+                return Err(self.over_budget(name));
+            }
+            match next_timer {
+                Some(when) => tokio::time::sleep_until(when.min(deadline).into()).await,
+                None => {
+                    return Err(HookError {
+                        function: name.to_string(),
+                        failure: HookFailure::NeverSettled,
+                        message: "the function returned without calling its callback or returning \
+                                  a Promise, and has nothing pending"
+                            .into(),
+                        stack: String::new(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Runs pending jobs and due timers; returns when the next timer is due, if any.
+    fn pump(&self, ctx: &Ctx<'_>, deadline: Instant) -> Option<Instant> {
+        let fire = self.fire_timer.clone().restore(ctx).ok();
+        loop {
+            let mut ran = 0u32;
+            loop {
+                if !ctx.execute_pending_job() {
+                    if ctx.has_exception() {
+                        let thrown = ctx.catch();
+                        self.uncaught(&thrown);
+                        continue;
+                    }
+                    break;
+                }
+                ran += 1;
+                if ran.is_multiple_of(JOBS_PER_CLOCK_CHECK) && Instant::now() >= deadline {
+                    return None;
+                }
+            }
+            let now = Instant::now();
+            let due = {
+                let mut timers = self.shared.timers.borrow_mut();
+                match timers.peek() {
+                    Some(Reverse((when, _))) if *when <= now => timers.pop().map(|Reverse((_, id))| id),
+                    _ => None,
+                }
+            };
+            match (due, &fire) {
+                (Some(id), Some(fire)) => {
+                    if let Err(JsError::Exception) = fire.call::<_, ()>((id,)) {
+                        let thrown = ctx.catch();
+                        self.uncaught(&thrown);
+                    }
+                }
+                _ => break,
+            }
+            if now >= deadline {
+                break;
+            }
+        }
+        self.shared.timers.borrow().peek().map(|Reverse((when, _))| *when)
+    }
+
+    /// An exception nothing could catch (in a timer or a detached job): counted as an error.
+    fn uncaught(&self, thrown: &Value<'_>) {
+        let (message, stack) = describe(thrown);
+        let at = first_location(&stack).map(|l| format!(" (at {l})")).unwrap_or_default();
+        self.shared.emitted.borrow_mut().push(Emitted::Error { message: format!("uncaught {message}{at}") });
+    }
+
+    fn thrown(&self, name: &str, thrown: &Value<'_>) -> HookError {
+        if self.shared.interrupted.get() {
+            return self.over_budget(name);
+        }
+        if thrown.is_null() {
+            // QuickJS throws null when it cannot even allocate its "out of memory" error.
+            let message = format!(
+                "out of memory: the engine reached its limit of {} MiB (or the function threw null)",
+                self.options.memory_limit >> 20
+            );
+            return HookError {
+                function: name.to_string(),
+                failure: HookFailure::Failed,
+                message,
+                stack: String::new(),
+            };
+        }
+        let (message, stack) = describe(thrown);
+        HookError { function: name.to_string(), failure: HookFailure::Failed, message, stack }
+    }
+
+    fn over_budget(&self, name: &str) -> HookError {
+        HookError {
+            function: name.to_string(),
+            failure: HookFailure::Budget,
+            message: format!("ran longer than its budget of {:?} and was interrupted", self.options.budget),
+            stack: String::new(),
+        }
+    }
+
+    fn failure_of(&self, name: &str, e: JsError) -> HookError {
+        if self.shared.interrupted.get() {
+            return self.over_budget(name);
+        }
+        engine_failure(name, e)
+    }
+}
+
+/// Fills `slot` unless a first outcome already did (a callback called twice keeps the first).
+fn settle(slot: &Slot, outcome: Outcome) {
+    let mut slot = slot.borrow_mut();
+    if slot.is_none() {
+        *slot = Some(outcome);
+    }
+}
+
+fn truthy(value: &Value<'_>) -> bool {
+    if let Some(b) = value.as_bool() {
+        return b;
+    }
+    if let Some(n) = value.as_number() {
+        return n != 0.0 && !n.is_nan();
+    }
+    if let Some(s) = value.as_string() {
+        return s.to_string().is_ok_and(|s| !s.is_empty());
+    }
+    !(value.is_null() || value.is_undefined())
+}
+
+/// The message and stack of a thrown value.
+pub(super) fn describe(thrown: &Value<'_>) -> (String, String) {
+    if let Some(object) = thrown.as_object() {
+        let message: Option<String> = object.get("message").ok();
+        let name: Option<String> = object.get("name").ok();
+        let stack: Option<String> = object.get("stack").ok();
+        if let Some(message) = message {
+            let message = match name {
+                Some(name) if !name.is_empty() && name != "Error" => format!("{name}: {message}"),
+                _ => message,
+            };
+            return (message, stack.unwrap_or_default());
+        }
+        let text = from_js(thrown).map(|j| j.to_string()).unwrap_or_else(|| "[object]".into());
+        return (text, String::new());
+    }
+    let text = match thrown.as_string() {
+        Some(s) => s.to_string().unwrap_or_default(),
+        None => from_js(thrown).map(|j| j.to_string()).unwrap_or_else(|| "undefined".into()),
+    };
+    (text, String::new())
+}
+
+/// The callback hooks get as `done`/`next`: error-first, except conditions (`next(result)`).
+fn callback<'js>(ctx: &Ctx<'js>, name: &str, shape: Shape, slot: &Slot) -> rquickjs::Result<Function<'js>> {
+    let slot = slot.clone();
+    let name = name.to_string();
+    Function::new(ctx.clone(), move |args: Rest<Value<'js>>| {
+        let first = args.0.first();
+        let outcome = match (shape, first) {
+            (Shape::Condition, first) => Ok(Some(first.is_some_and(truthy))),
+            (_, Some(err)) if truthy(err) => {
+                let (message, stack) = describe(err);
+                Err(HookError { function: name.clone(), failure: HookFailure::Failed, message, stack })
+            }
+            _ => Ok(None),
+        };
+        settle(&slot, outcome);
+    })
+}
+
+/// Settles `slot` when `promise` does.
+fn watch_promise<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    shape: Shape,
+    promise: &Promise<'js>,
+    slot: &Slot,
+) -> rquickjs::Result<()> {
+    let ok_slot = slot.clone();
+    let on_ok = Function::new(ctx.clone(), move |value: rquickjs::function::Opt<Value<'js>>| {
+        let result = (shape == Shape::Condition).then(|| value.0.as_ref().is_some_and(truthy));
+        settle(&ok_slot, Ok(result));
+    })?;
+    let err_slot = slot.clone();
+    let name = name.to_string();
+    let on_err = Function::new(ctx.clone(), move |reason: rquickjs::function::Opt<Value<'js>>| {
+        let (message, stack) = match &reason.0 {
+            Some(r) => describe(r),
+            None => ("the promise was rejected".into(), String::new()),
+        };
+        settle(
+            &err_slot,
+            Err(HookError { function: name.clone(), failure: HookFailure::Failed, message, stack }),
+        );
+    })?;
+    let then = promise.then()?;
+    then.call::<_, Value>((This(promise.clone()), on_ok, on_err))?;
+    Ok(())
+}
