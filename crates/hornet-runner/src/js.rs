@@ -37,7 +37,7 @@ fn open(spec: &ProcessorSpec) -> Result<Processor, String> {
 /// Loads the plan's processor once and checks that every function the script names is exported:
 /// what the run would stumble on (a syntax error, a refused module, a misspelt name) is reported,
 /// with its file, line and column, before anything is sent.
-pub fn check(plan: &Plan) -> Result<(), String> {
+pub(crate) fn check(plan: &Plan) -> Result<(), String> {
     let Some(spec) = &plan.processor else { return Ok(()) };
     let processor = open(spec)?;
     spec.check_exports(&processor.function_names()).map_err(|e| {

@@ -60,7 +60,7 @@ mod expect;
 mod gate;
 mod handle;
 mod hooks;
-pub mod js;
+mod js;
 mod local;
 mod program;
 mod run;

@@ -4,7 +4,10 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::{Case, counter, endpoint, run_ok, run_script, target, text, with_target};
+use hornet_target::RunningTarget;
 
 const SIGNING_JS: &str = r#"
 const crypto = require('crypto');
@@ -137,18 +140,23 @@ scenarios:
     assert_eq!(endpoint(&report, "json")["requests"], 3);
 }
 
+/// A script whose `beforeRequest` misspells the processor's `signRequest` (at typo.yaml:8:26).
+fn misspelt_hook(case: &Case, t: &RunningTarget) -> PathBuf {
+    case.script("funcs.js", "module.exports = { signRequest(r, c, e, next) { next(); } };\n");
+    case.script(
+        "typo.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  processor: funcs.js\nscenarios:\n  - flow:\n      - get:\n          url: /json\n          beforeRequest: signRequst\n",
+            t,
+        ),
+    )
+}
+
 #[test]
 fn a_misspelt_function_and_a_syntax_error_stop_the_run_before_it_starts() {
     let t = target();
     let case = Case::new();
-    case.script("funcs.js", "module.exports = { signRequest(r, c, e, next) { next(); } };\n");
-    let script = case.script(
-        "typo.yaml",
-        &with_target(
-            "config:\n  target: \"TARGET\"\n  processor: funcs.js\nscenarios:\n  - flow:\n      - get:\n          url: /json\n          beforeRequest: signRequst\n",
-            &t,
-        ),
-    );
+    let script = misspelt_hook(&case, &t);
     let (out, report) = run_script(&case, &script, &["-q"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(report.is_none());
@@ -391,4 +399,18 @@ scenarios:
     let report = run_ok(&case, &script, &["-q"]);
     assert_eq!(counter(&report, "rewritten"), 4, "{report}");
     assert_eq!(counter(&report, "errors"), 0, "{report}");
+}
+
+#[test]
+fn a_controller_refuses_a_bad_processor_before_starting_its_workers() {
+    let t = target();
+    let case = Case::new();
+    let script = misspelt_hook(&case, &t);
+    let (out, report) = run_script(&case, &script, &["--local-workers", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(report.is_none());
+    let shown = text(&out);
+    assert!(shown.contains("typo.yaml:8:26"), "{shown}");
+    assert!(shown.contains("did you mean `signRequest`?"), "{shown}");
+    assert!(!shown.contains("local worker"), "a worker was started: {shown}");
 }

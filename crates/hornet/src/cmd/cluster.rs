@@ -37,9 +37,15 @@ fn control_run(
     join_timeout: Duration,
     local: Option<&mut Vec<Child>>,
 ) -> i32 {
-    let Some((_, load_opts)) = super::run::load_with_options(&args.script, args.load.insecure) else {
+    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, args.load.insecure) else {
         return exit::USAGE;
     };
+    // A plan the run's start would refuse (a processor that does not load, or lacks a function
+    // the script names) is refused here, before any worker is started or waited for.
+    if let Err(e) = hornet_runner::check(&plan) {
+        eprintln!("error: {e}");
+        return exit::USAGE;
+    }
     let source = match PlanSource::read(&args.script.scripts, &load_opts) {
         Ok(s) => s,
         Err(e) => {
@@ -98,7 +104,11 @@ fn control_run(
     }
     // Dropping the cluster (with the executor) closes the connections: workers that are still up
     // stop at once.
-    super::run::run_on(RunArgs { local_workers: None, ..args }, &mut Executor::Cluster(Box::new(cluster)))
+    super::run::run_on(
+        plan,
+        RunArgs { local_workers: None, ..args },
+        &mut Executor::Cluster(Box::new(cluster)),
+    )
 }
 
 /// `hornet controller`.

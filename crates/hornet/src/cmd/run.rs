@@ -50,8 +50,6 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
     for warning in &plan.warnings {
         eprintln!("{warning}\n");
     }
-    // A processor that does not load, or lacks a function the script names, stops here: exit 2.
-    hornet_runner::js::check(&plan).map_err(|e| eprintln!("error: {e}")).ok()?;
     Some((plan, opts))
 }
 
@@ -59,12 +57,14 @@ pub fn run(args: RunArgs) -> i32 {
     if let Some(n) = args.local_workers {
         return super::cluster::local(args, n);
     }
-    run_on(args, &mut Executor::Local)
+    let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
+    run_on(plan, args, &mut Executor::Local)
 }
 
-/// `hornet run` on `executor` (this machine, or a controller's workers).
-pub(crate) fn run_on(args: RunArgs, executor: &mut Executor) -> i32 {
-    let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
+/// `hornet run` of `plan` on `executor` (this machine, or a controller's workers). The run's start
+/// checks the processor: one that does not load, or lacks a function the script names, is an
+/// error (exit 2) before anything is sent.
+pub(crate) fn run_on(plan: Plan, args: RunArgs, executor: &mut Executor) -> i32 {
     if args.ui {
         let session = Session { autostart: true, linger: args.ui_linger, abort_on_fail: args.abort_on_fail };
         return super::ui::serve(plan, &args.load, &args.web, session, executor);
