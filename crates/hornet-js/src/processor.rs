@@ -121,8 +121,10 @@ enum Shape {
     AfterResponse,
     /// `(err, requestParams, context, events, next)`.
     OnError,
-    /// `(context, next)` where `next(result)`: whileTrue/ifTrue functions.
+    /// `(context, next)` where `next(result)`: whileTrue functions.
     Condition,
+    /// `(vars)`, answering with its return value: a function named by `ifTrue`.
+    IfTrue,
 }
 
 type Outcome = Result<Option<bool>, HookError>;
@@ -134,6 +136,8 @@ pub struct Processor {
     exports: Persistent<Object<'static>>,
     events: Persistent<Object<'static>>,
     fire_timer: Persistent<Function<'static>>,
+    /// `context.scenario` objects, one per scenario index, shared by the thread's VUs.
+    scenarios: RefCell<HashMap<usize, Persistent<Value<'static>>>>,
     functions: HashSet<String>,
     context: Context,
     _runtime: Runtime,
@@ -227,6 +231,7 @@ impl Processor {
             exports,
             events,
             fire_timer,
+            scenarios: RefCell::new(HashMap::new()),
             functions,
             context,
             _runtime: runtime,
@@ -269,6 +274,28 @@ impl Processor {
             };
             let context = build().map_err(|e| engine_failure("context", e))?;
             Ok(JsVu { context: Persistent::save(&ctx, context), rng: Cell::new(seed) })
+        })
+    }
+
+    /// Sets the VU's `context.scenario` to the scenario at `index`, given as written (`spec`):
+    /// made once per scenario and thread and shared by its VUs, as Artillery hands every VU of a
+    /// scenario the same object.
+    pub fn set_scenario(&self, vu: &JsVu, index: usize, spec: &Json) -> Result<(), HookError> {
+        self.context.with(|ctx| {
+            let set = || -> rquickjs::Result<()> {
+                let cached = self.scenarios.borrow().get(&index).cloned();
+                let object = match cached {
+                    Some(object) => object.restore(&ctx)?,
+                    None => {
+                        let object = crate::convert::to_js(&ctx, spec)?;
+                        let saved = Persistent::save(&ctx, object.clone());
+                        self.scenarios.borrow_mut().insert(index, saved);
+                        object
+                    }
+                };
+                vu.context.clone().restore(&ctx)?.set("scenario", object)
+            };
+            set().map_err(|e| engine_failure("context.scenario", e))
         })
     }
 
@@ -327,6 +354,17 @@ impl Processor {
         vars: &mut HashMap<String, Json>,
     ) -> Result<bool, HookError> {
         self.invoke(vu, name, Shape::Condition, vars, None, None, None).await.map(|r| r.unwrap_or(false))
+    }
+
+    /// Calls the function an `ifTrue` names, as Artillery does: `name(context.vars)`, the request
+    /// being sent when the returned value (or what a returned Promise resolves to) is truthy.
+    pub async fn if_true(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        vars: &mut HashMap<String, Json>,
+    ) -> Result<bool, HookError> {
+        self.invoke(vu, name, Shape::IfTrue, vars, None, None, None).await.map(|r| r.unwrap_or(false))
     }
 
     /// What `events.emit` reported since the last call.

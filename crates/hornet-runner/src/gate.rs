@@ -178,7 +178,7 @@ fn spawn_rate_vu(local: &Rc<Local>, gate: &Rc<Gate>, index: u64) {
     let (local2, gate) = (local.clone(), gate.clone());
     spawn_task(local, async move {
         let scenario = pick_for_user(&local2, index);
-        let mut vu = local2.new_vu(index);
+        let mut vu = local2.new_vu(index, scenario);
         vu.set_gate(gate);
         let ops = &local2.shared.program.scenarios[scenario].flow;
         while !local2.retiring() {

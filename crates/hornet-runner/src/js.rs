@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use hornet_engine::http::{Request, Response};
@@ -53,11 +54,23 @@ pub(crate) struct VuJs {
     // (this may be the last reference to the processor).
     vu: Option<Rc<JsVu>>,
     processor: Rc<Processor>,
+    /// The scenario's index and spec, for `context.scenario`.
+    scenario: Option<(usize, Arc<Value>)>,
 }
 
 impl VuJs {
     pub(crate) fn new(processor: Rc<Processor>) -> VuJs {
-        VuJs { processor, vu: None }
+        VuJs { processor, vu: None, scenario: None }
+    }
+
+    /// Whether the processor exports a function named `name`.
+    pub(crate) fn has_function(&self, name: &str) -> bool {
+        self.processor.has_function(name)
+    }
+
+    /// The scenario the VU runs: its index and its spec, which becomes `context.scenario`.
+    pub(crate) fn set_scenario(&mut self, index: usize, spec: Arc<Value>) {
+        self.scenario = Some((index, spec));
     }
 
     /// The processor and the VU's JavaScript side, made on first use: `_uid` is the VU's `$uuid`
@@ -70,7 +83,11 @@ impl VuJs {
                     Some(Value::String(s)) => s.clone(),
                     _ => crate::vu::uuid(scope),
                 };
-                slot.insert(Rc::new(self.processor.new_vu(&uid, None, scope.next_u64())?))
+                let vu = self.processor.new_vu(&uid, None, scope.next_u64())?;
+                if let Some((index, spec)) = &self.scenario {
+                    self.processor.set_scenario(&vu, *index, spec)?;
+                }
+                slot.insert(Rc::new(vu))
             }
         };
         Ok((self.processor.clone(), vu.clone()))

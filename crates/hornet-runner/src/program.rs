@@ -61,6 +61,8 @@ pub struct CompiledHooks {
     pub before_request: Vec<String>,
     pub after_response: Vec<String>,
     pub on_error: Vec<String>,
+    /// A bare-name `ifTrue`: called when the processor exports a function by that name.
+    pub if_true: Option<String>,
 }
 
 /// A request with its static parts rendered.
@@ -189,9 +191,12 @@ fn request_hooks(scenario: Option<&ScenarioHooks>, r: &RequestStep) -> Option<Bo
         before_request: s.before_request.iter().chain(&r.hooks.before_request).cloned().collect(),
         after_response: s.after_response.iter().chain(&r.hooks.after_response).cloned().collect(),
         on_error: s.on_error.clone(),
+        if_true: r.hooks.if_true.clone(),
     };
-    let any =
-        !(hooks.before_request.is_empty() && hooks.after_response.is_empty() && hooks.on_error.is_empty());
+    let any = !(hooks.before_request.is_empty()
+        && hooks.after_response.is_empty()
+        && hooks.on_error.is_empty()
+        && hooks.if_true.is_none());
     any.then(|| Box::new(hooks))
 }
 

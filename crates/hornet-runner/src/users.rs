@@ -106,7 +106,7 @@ fn start_user(local: &Rc<Local>, index: u64) -> Rc<UserCtl> {
 async fn user_loop(local: &Rc<Local>, index: u64, ctl: &UserCtl) {
     let shared = &local.shared;
     let scenario = pick_for_user(local, index);
-    let mut vu = local.new_vu(index);
+    let mut vu = local.new_vu(index, scenario);
     let ops = &shared.program.scenarios[scenario].flow;
     // The next iteration's slot on the pacing grid.
     let mut slot = Instant::now();

@@ -195,6 +195,13 @@ impl Vu {
         self.js = Some(Box::new(VuJs::new(processor)));
     }
 
+    /// The scenario the VU runs, which processor functions see as `context.scenario`.
+    pub(crate) fn set_scenario(&mut self, index: usize, spec: std::sync::Arc<Value>) {
+        if let Some(js) = self.js.as_deref_mut() {
+            js.set_scenario(index, spec);
+        }
+    }
+
     /// The VU's variables, when it is done.
     pub fn into_scope(self) -> Scope {
         self.scope
@@ -251,7 +258,7 @@ impl Vu {
                     }
                     Op::Request(req) => {
                         self.await_token().await?;
-                        if let Some(request) = self.prepare(req)? {
+                        if let Some(request) = self.prepare(req, None)? {
                             let from = self.intended_start.take();
                             // Boxed: the send future is ~10 KB, and inline it would make every
                             // `run` future (one per loop nesting level, per VU) that large, whatever
@@ -322,7 +329,8 @@ impl Vu {
         hooks: &CompiledHooks,
     ) -> Result<(), VuFailure> {
         self.await_token().await?;
-        let Some(mut request) = self.prepare(req)? else { return Ok(()) };
+        let decided = self.if_true_function(req, hooks).await?;
+        let Some(mut request) = self.prepare(req, decided)? else { return Ok(()) };
         let mut params = self.before_send(req, hooks, &mut request).await?;
         let url = request.uri.clone();
         let from = self.intended_start.take();
@@ -330,6 +338,40 @@ impl Vu {
         let copy = self.after_send(req, hooks, &result, params.as_mut(), &url).await?;
         self.complete(req, result, from)?;
         self.after_complete(req, hooks, copy, params.as_mut()).await
+    }
+
+    /// What the processor function a bare-name `ifTrue` names says, when the processor exports
+    /// one by that name (`None`: the name is a variable of the expression). As in Artillery, it is
+    /// called with `context.vars`, and a function that throws lets the request go.
+    async fn if_true_function(
+        &mut self,
+        req: &CompiledRequest,
+        hooks: &CompiledHooks,
+    ) -> Result<Option<bool>, VuFailure> {
+        let Some(name) = &hooks.if_true else { return Ok(None) };
+        if self.js.as_ref().is_none_or(|js| !js.has_function(name)) {
+            return Ok(None);
+        }
+        if req.step.probability.is_some_and(|p| self.scope.unit() * 100.0 >= p) {
+            return Ok(Some(false));
+        }
+        let (processor, vu) = self.js_parts()?;
+        let outcome = processor.if_true(&vu, name, self.scope.vars_mut()).await;
+        let go = match &outcome {
+            Ok(go) => *go,
+            Err(e) if e.failure == hornet_js::HookFailure::Budget => false,
+            Err(_) => true,
+        };
+        if let Err(e) = &outcome {
+            if e.failure == hornet_js::HookFailure::Budget {
+                let message = e.to_string();
+                self.recorder.borrow_mut().error(Some(req.endpoint), ErrorKind::Processor, &message);
+                return Err(VuFailure::new(message));
+            }
+            warn_once(&format!("hornet: `ifTrue: {name}` threw ({e}); the request is sent, as in Artillery"));
+        }
+        let _ = crate::js::record(&processor, &self.recorder, Some(req.endpoint), Ok(()));
+        Ok(Some(go))
     }
 
     /// Runs the `beforeRequest` functions on a prepared request and applies what they changed;
@@ -494,7 +536,11 @@ impl Vu {
             let Op::Request(req) = op else { continue };
             self.await_token().await?;
             let from = self.intended_start.take();
-            if let Some(mut request) = self.prepare(req)? {
+            let decided = match &req.hooks {
+                Some(hooks) => Box::pin(self.if_true_function(req, hooks)).await?,
+                None => None,
+            };
+            if let Some(mut request) = self.prepare(req, decided)? {
                 // Hooks run in order on this VU; only the requests themselves overlap.
                 let params = match &req.hooks {
                     Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
@@ -553,18 +599,29 @@ impl Vu {
         Ok((duration + offset).saturating_sub(jitter))
     }
 
-    /// Decides whether the request is sent (`ifTrue`, `probability`) and renders it.
-    fn prepare(&mut self, req: &CompiledRequest) -> Result<Option<Request>, VuFailure> {
+    /// Decides whether the request is sent (`ifTrue`, `probability`) and renders it. `decided` is
+    /// what an `ifTrue` processor function said (having drawn the probability itself).
+    fn prepare(
+        &mut self,
+        req: &CompiledRequest,
+        decided: Option<bool>,
+    ) -> Result<Option<Request>, VuFailure> {
         let step = &req.step;
-        if let Some(cond) = &step.condition
-            && !cond.eval_bool(&|name| self.scope.lookup(name))
-        {
-            return Ok(None);
-        }
-        if let Some(p) = step.probability
-            && self.scope.unit() * 100.0 >= p
-        {
-            return Ok(None);
+        match decided {
+            Some(false) => return Ok(None),
+            Some(true) => {}
+            None => {
+                if let Some(cond) = &step.condition
+                    && !cond.eval_bool(&|name| self.scope.lookup(name))
+                {
+                    return Ok(None);
+                }
+                if let Some(p) = step.probability
+                    && self.scope.unit() * 100.0 >= p
+                {
+                    return Ok(None);
+                }
+            }
         }
         let built = match req.build(&self.scope, &mut self.scratch) {
             Ok(b) => b,
@@ -673,6 +730,16 @@ impl Vu {
             }
         }
         Ok(())
+    }
+}
+
+/// Prints `message` once per process.
+fn warn_once(message: &str) {
+    static PRINTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !printed.iter().any(|m| m == message) {
+        printed.push(message.to_string());
+        eprintln!("{message}");
     }
 }
 

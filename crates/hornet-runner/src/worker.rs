@@ -52,8 +52,9 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// A new VU for arrival (or user) `index`, with its variables and default cookies.
-    pub fn new_vu(&self, index: u64) -> Vu {
+    /// A new VU for arrival (or user) `index` running scenario `scenario`, with its variables and
+    /// default cookies.
+    pub fn new_vu(&self, index: u64, scenario: usize) -> Vu {
         let shared = &self.shared;
         let mut vu = Vu::new(
             self.client.clone(),
@@ -65,6 +66,9 @@ impl Local {
         );
         if let Some(processor) = &self.processor {
             vu.set_processor(processor.clone());
+            if let Some(s) = shared.plan.scenarios.get(scenario) {
+                vu.set_scenario(scenario, s.spec.clone());
+            }
         }
         if let Some(origin) = &shared.cookie_origin {
             for (name, value) in &shared.plan.default_cookies {
@@ -272,7 +276,7 @@ pub(crate) fn spawn_arrival(local: &Rc<Local>, scenario: usize, index: u64, inte
         let shared = &local2.shared;
         local2.recorder.borrow_mut().vu_created(scenario);
         let began = Instant::now();
-        let mut vu = local2.new_vu(index);
+        let mut vu = local2.new_vu(index, scenario);
         vu.measure_next_from(intended);
         match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
             Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),

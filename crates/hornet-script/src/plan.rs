@@ -164,12 +164,17 @@ pub struct RequestHooks {
     pub before_request: Vec<String>,
     /// `afterResponse`: `(requestParams, response, context, events, next)`.
     pub after_response: Vec<String>,
+    /// An `ifTrue` that is a bare name, in a script with a processor: as in Artillery, when the
+    /// processor exports a function by that name, `name(context.vars)` decides whether the
+    /// request is sent; otherwise the name is a variable of the expression in
+    /// [`RequestStep::condition`].
+    pub if_true: Option<String>,
 }
 
 impl RequestHooks {
     /// True when the request names no function.
     pub fn is_empty(&self) -> bool {
-        self.before_request.is_empty() && self.after_response.is_empty()
+        self.before_request.is_empty() && self.after_response.is_empty() && self.if_true.is_none()
     }
 }
 
@@ -397,6 +402,9 @@ pub struct Scenario {
     pub flow: Vec<Step>,
     /// Processor functions the scenario names.
     pub hooks: ScenarioHooks,
+    /// The scenario as written, as JSON (what processor functions see as `context.scenario`);
+    /// `null` in a plan without a processor.
+    pub spec: std::sync::Arc<serde_json::Value>,
 }
 
 /// One step of a flow.

@@ -100,7 +100,7 @@ impl Processor {
         }
         let builtins: Function = ctx.globals().get("__hornet_vars_builtins")?;
         builtins.call::<_, ()>((vars_object.clone(),))?;
-        context.set("vars", vars_object)?;
+        context.set("vars", vars_object.clone())?;
         let events = self.events.clone().restore(ctx)?;
         let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;
         let is_async = function
@@ -132,15 +132,16 @@ impl Processor {
                 args.push_arg(events)?;
             }
             Shape::Condition => args.push_arg(context)?,
+            Shape::IfTrue => args.push_arg(vars_object)?,
         }
-        if !is_async {
+        if !is_async && shape != Shape::IfTrue {
             args.push_arg(callback(ctx, name, shape, slot)?)?;
         }
         match function.call_arg::<Value>(args) {
             Ok(returned) => {
                 if let Some(promise) = returned.as_promise() {
                     watch_promise(ctx, name, shape, promise, slot)?;
-                } else if shape == Shape::Condition && !returned.is_undefined() {
+                } else if shape == Shape::IfTrue || shape == Shape::Condition && !returned.is_undefined() {
                     settle(slot, Ok(Some(truthy(&returned))));
                 }
             }
@@ -344,7 +345,8 @@ fn watch_promise<'js>(
 ) -> rquickjs::Result<()> {
     let ok_slot = slot.clone();
     let on_ok = Function::new(ctx.clone(), move |value: rquickjs::function::Opt<Value<'js>>| {
-        let result = (shape == Shape::Condition).then(|| value.0.as_ref().is_some_and(truthy));
+        let result =
+            matches!(shape, Shape::Condition | Shape::IfTrue).then(|| value.0.as_ref().is_some_and(truthy));
         settle(&ok_slot, Ok(result));
     })?;
     let err_slot = slot.clone();

@@ -70,7 +70,12 @@ impl Cx<'_> {
         })?;
         let hooks = self.scenario_hooks(&map)?;
         let flow = self.steps(&flow.value, "`flow`")?;
-        Ok(Scenario { name, weight, flow, hooks })
+        // Only processor functions read it; a value JSON cannot hold (`.nan`) becomes `null`.
+        let spec = match &self.processor {
+            Some(_) => artillery_scenario_object(self.json_value(node).unwrap_or_default()),
+            None => serde_json::Value::Null,
+        };
+        Ok(Scenario { name, weight, flow, hooks, spec: std::sync::Arc::new(spec) })
     }
 
     /// `before:` or `after:`, a map with one `flow`.
@@ -294,4 +299,32 @@ impl Cx<'_> {
 /// it (a `think`, a loop `count`, a status code).
 fn is_template(node: &Node) -> bool {
     matches!(&node.value, Value::Scalar(s) if s.kind == ScalarKind::Str && s.text.contains("{{"))
+}
+
+/// A scenario as Artillery hands it to processor functions (`context.scenario`): as written, with
+/// `weight` defaulting to 1, each hook key a list (empty when absent), and the `beforeScenario`
+/// and `afterScenario` functions as `function` steps at the ends of `flow`.
+fn artillery_scenario_object(written: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value as J, json};
+    let J::Object(mut map) = written else { return written };
+    map.entry("weight").or_insert(J::from(1));
+    for key in super::processor::SCENARIO_HOOKS {
+        let list = match map.remove(key) {
+            None | Some(J::Null) => Vec::new(),
+            Some(J::Array(items)) => items,
+            Some(one) => vec![one],
+        };
+        map.insert(key.to_string(), J::Array(list));
+    }
+    let steps = |key: &str, map: &serde_json::Map<String, J>| -> Vec<J> {
+        map.get(key)
+            .and_then(J::as_array)
+            .map_or_else(Vec::new, |names| names.iter().map(|name| json!({ "function": name })).collect())
+    };
+    let (before, after) = (steps("beforeScenario", &map), steps("afterScenario", &map));
+    if let Some(J::Array(flow)) = map.get_mut("flow") {
+        flow.splice(0..0, before);
+        flow.extend(after);
+    }
+    J::Object(map)
 }

@@ -76,6 +76,7 @@ impl Plan {
                 weight: 1,
                 flow: vec![Step::Request(Box::new(step))],
                 hooks: Default::default(),
+                spec: Default::default(),
             }],
             endpoints: vec![format!("{method} {url}")],
             endpoint_protocols: vec![Protocol::Http],

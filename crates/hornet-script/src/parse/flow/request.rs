@@ -117,6 +117,13 @@ impl Cx<'_> {
             }
         }
         let mut hooks = RequestHooks::default();
+        if self.processor.is_some()
+            && let Some(e) = map.get("ifTrue")
+            && let Some(name) = scalar_text(&e.value).map(str::trim)
+            && is_identifier(name)
+        {
+            hooks.if_true = Some(name.to_string());
+        }
         if let Some(e) = map.get("beforeRequest") {
             hooks.before_request = self.function_names(e)?;
         }
@@ -252,4 +259,12 @@ impl Cx<'_> {
         }
         self.template(node, what)
     }
+}
+
+/// A JavaScript identifier (ASCII): what a bare `ifTrue: name` may call.
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !matches!(text, "true" | "false" | "null" | "not" | "and" | "or")
 }

@@ -1,0 +1,102 @@
+//! End-to-end tests of what processor functions see and steer, judged by what a recording
+//! `hornet target` received: `context.scenario` and `context._uid`, `ifTrue` naming a processor
+//! function, and `requestParams` changes (form, multipart, cookies, name...) reaching the server.
+
+mod common;
+
+use common::{Case, counter, run_ok, with_target};
+use hornet_target::{RunningTarget, TargetOptions};
+use serde_json::Value;
+
+fn recording_target() -> RunningTarget {
+    RunningTarget::start_recording(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 }, false)
+        .expect("start recording target")
+}
+
+/// How many requests the recording target got on `route` (`GET /path`, digits as `{n}`).
+fn route_count(log: &Value, route: &str) -> u64 {
+    log["routes"][route]["count"].as_u64().unwrap_or(0)
+}
+
+/// The distinct values of `field` (`header:x-a`, `form:k`, `cookie:c`, ...) received on `route`.
+fn field_values(log: &Value, route: &str, field: &str) -> Vec<String> {
+    log["routes"][route]["fields"][field]["values"]
+        .as_array()
+        .map(|values| values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+const CONDITIONS_JS: &str = r#"
+module.exports = {
+  pick(context, events, done) {
+    context.vars.role = context.vars.$loopCount % 2 === 0 ? 'admin' : 'guest';
+    if (context.vars.role === 'admin') context.vars.flag = true; else delete context.vars.flag;
+    done();
+  },
+  // ifTrue functions get context.vars, as in Artillery, and answer with their return value.
+  isAdmin(vars) {
+    vars.checked = (vars.checked || 0) + 1;
+    return vars.role === 'admin';
+  },
+  async isGuest(vars) { return vars.role === 'guest'; },
+  throws(vars) { throw new Error('cannot decide'); },
+  tagScenario(requestParams, context, events, next) {
+    const s = context.scenario;
+    requestParams.headers['x-scenario'] =
+      [s.name, s.weight, s.flow.length, s.beforeRequest.join(','), s.afterScenario.length].join('/');
+    requestParams.headers['x-uid'] = typeof context._uid === 'string' ? String(context._uid.length) : 'none';
+    requestParams.headers['x-checked'] = String(context.vars.checked);
+    next();
+  },
+};
+"#;
+
+#[test]
+fn if_true_calls_a_processor_function_and_context_scenario_is_the_scenario_as_written() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script("conditions.js", CONDITIONS_JS);
+    let script = case.script(
+        "conditions.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: ./conditions.js
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - name: shop
+    weight: 3
+    beforeRequest: tagScenario
+    flow:
+      - loop:
+          - function: pick
+          - get: { url: "/admin/{{ $loopCount }}", ifTrue: isAdmin }
+          - get: { url: /guest, ifTrue: isGuest }
+          - get: { url: /always, ifTrue: throws }
+          - get: { url: /byvar, ifTrue: flag }
+          - get: { url: /expr, ifTrue: "role == 'admin'" }
+        count: 4
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "vusers.completed"), 2, "{report}");
+    let log = t.requests().expect("recording");
+    // Two VUs, four iterations each: admin on iterations 2 and 4, guest on 1 and 3.
+    assert_eq!(route_count(&log, "GET /admin/{n}"), 4, "{log}");
+    assert_eq!(route_count(&log, "GET /guest"), 4, "{log}");
+    // A function that throws lets the request go, as in Artillery.
+    assert_eq!(route_count(&log, "GET /always"), 8, "{log}");
+    // A bare name the processor does not export is a variable.
+    assert_eq!(route_count(&log, "GET /byvar"), 4, "{log}");
+    assert_eq!(route_count(&log, "GET /expr"), 4, "{log}");
+    assert_eq!(field_values(&log, "GET /guest", "header:x-scenario"), ["shop/3/1/tagScenario/0"], "{log}");
+    assert_eq!(field_values(&log, "GET /guest", "header:x-uid"), ["36"], "{log}");
+    // What the ifTrue function wrote to its vars stays: it ran once per iteration before /admin.
+    let checked = field_values(&log, "GET /admin/{n}", "header:x-checked");
+    assert_eq!(checked, ["2", "4"], "{log}");
+}
