@@ -12,7 +12,7 @@ use bytes::Bytes;
 use hornet_engine::http::{Request, Response};
 use hornet_js::{Emitted, HookError, JsVu, Processor, ProcessorOptions, RequestBody, RequestParams};
 use hornet_metrics::{ErrorKind, Recorder};
-use hornet_script::plan::{Body, Plan, ProcessorSpec};
+use hornet_script::plan::{Body, FormPart, Plan, ProcessorSpec, RequestStep};
 use hornet_script::template::Vars as _;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
@@ -118,21 +118,62 @@ pub(crate) fn record(
     })
 }
 
-/// A request as `beforeRequest` sees it.
-pub(crate) fn request_params(request: &Request, body: Option<&Body>) -> RequestParams {
+/// A request as hooks see it: the request built from its step, with the step's `form`,
+/// `formData`, `qs` and `cookie` as objects (as Artillery gives them) beside `url`, `headers`
+/// and `json` or `body`.
+pub(crate) fn request_params(request: &Request, step: &RequestStep, scope: &Scope) -> RequestParams {
     let headers = request
         .headers
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let (json, raw) = match body {
+    let mut extra = serde_json::Map::new();
+    let (json, raw) = match &step.body {
         Some(Body::Json(_)) => (Some(String::from_utf8_lossy(&request.body).into_owned()), None),
+        Some(Body::Form(_)) => {
+            let form = url::form_urlencoded::parse(&request.body).map(|(k, v)| (k.into_owned(), v.into()));
+            extra.insert("form".into(), Value::Object(form.collect()));
+            (None, None)
+        }
+        Some(Body::Multipart(parts)) => {
+            let fields = parts.iter().map(|(name, part)| {
+                let value = match part {
+                    FormPart::Value(t) => Value::String(t.render(scope)),
+                    FormPart::File { path, content_type } => {
+                        let mut file = serde_json::Map::new();
+                        file.insert("fromFile".into(), path.to_string_lossy().into_owned().into());
+                        if let Some(t) = content_type {
+                            file.insert("contentType".into(), t.clone().into());
+                        }
+                        Value::Object(file)
+                    }
+                };
+                (name.clone(), value)
+            });
+            extra.insert("formData".into(), Value::Object(fields.collect()));
+            (None, None)
+        }
         _ if request.body.is_empty() => (None, None),
         _ => match std::str::from_utf8(&request.body) {
             Ok(text) => (None, Some(RequestBody::Text(text.to_string()))),
             Err(_) => (None, Some(RequestBody::Bytes(request.body.to_vec()))),
         },
     };
+    if !step.qs.is_empty() {
+        // The values as sent: the last occurrence of each of the step's `qs` names in the query.
+        let mut qs = serde_json::Map::new();
+        for (k, v) in url::form_urlencoded::parse(request.uri.query().unwrap_or("").as_bytes()) {
+            if step.qs.iter().any(|(name, _)| *name == k) {
+                qs.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+        extra.insert("qs".into(), Value::Object(qs));
+    }
+    if !step.cookies.is_empty() {
+        let cookies =
+            step.cookies.iter().map(|(name, value)| (name.clone(), Value::String(value.render(scope))));
+        extra.insert("cookie".into(), Value::Object(cookies.collect()));
+    }
     RequestParams {
         url: request.uri.to_string(),
         method: request.method.as_str().to_string(),
@@ -140,25 +181,56 @@ pub(crate) fn request_params(request: &Request, body: Option<&Body>) -> RequestP
         json,
         body: raw,
         name: None,
-        extra: serde_json::Map::new(),
+        extra,
     }
 }
 
-/// Applies what a `beforeRequest` hook changed: URL (with `qs`), method, headers and body.
-pub(crate) fn apply(params: RequestParams, request: &mut Request) -> Result<(), String> {
-    let mut url = params.url;
-    if let Some(Value::Object(qs)) = params.extra.get("qs") {
+/// A JSON value as the text a form field, query parameter or cookie carries.
+fn field_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Applies what `beforeRequest` hooks changed, given the request as they first saw it
+/// (`original`): URL (with `qs`), method, headers and body (`json`, then `form`, then `formData`,
+/// then `body`, as Artillery ranks them). Returns the cookies to put in the VU's jar for the
+/// request's URL, when the hooks changed `cookie`. Files a new `formData` names with `fromFile`
+/// are read relative to `base_dir`.
+pub(crate) fn apply(
+    params: RequestParams,
+    original: &RequestParams,
+    request: &mut Request,
+    base_dir: &std::path::Path,
+) -> Result<Vec<(String, String)>, String> {
+    let changed = |key: &str| params.extra.get(key) != original.extra.get(key);
+    let mut url = params.url.clone();
+    if let Some(Value::Object(qs)) = params.extra.get("qs")
+        && changed("qs")
+    {
         let mut parsed =
             url::Url::parse(&url).map_err(|e| format!("beforeRequest set the URL `{url}`: {e}"))?;
+        let replaced: Vec<&String> = match original.extra.get("qs") {
+            Some(Value::Object(before)) => before.keys().collect(),
+            _ => Vec::new(),
+        };
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| !replaced.iter().any(|r| **r == *k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         {
             let mut pairs = parsed.query_pairs_mut();
+            pairs.clear();
+            pairs.extend_pairs(&kept);
             for (k, v) in qs {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                pairs.append_pair(k, &v);
+                pairs.append_pair(k, &field_text(v));
             }
+        }
+        if parsed.query() == Some("") {
+            parsed.set_query(None);
         }
         url = parsed.into();
     }
@@ -181,19 +253,79 @@ pub(crate) fn apply(params: RequestParams, request: &mut Request) -> Result<(), 
             .map_err(|_| format!("beforeRequest set header `{k}` to a value that is not valid in HTTP"))?;
         headers.append(name, value);
     }
-    request.body = match (params.json, params.body) {
-        (Some(json), _) => {
-            if !headers.contains_key(CONTENT_TYPE) {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
+    let mut content_type = |value: &str, replace: bool| {
+        if (replace || !headers.contains_key(CONTENT_TYPE))
+            && let Ok(v) = HeaderValue::from_str(value)
+        {
+            headers.insert(CONTENT_TYPE, v);
+        }
+    };
+    let form = params.extra.get("form").filter(|f| f.is_object());
+    let form_data = params.extra.get("formData").filter(|f| f.is_object());
+    request.body = match (params.json, form, form_data, params.body) {
+        (Some(json), ..) => {
+            content_type("application/json", false);
             Bytes::from(json)
         }
-        (None, Some(RequestBody::Text(text))) => Bytes::from(text),
-        (None, Some(RequestBody::Bytes(bytes))) => Bytes::from(bytes),
-        (None, None) => Bytes::new(),
+        (None, Some(Value::Object(fields)), ..)
+            if changed("form") || original.extra.get("form").is_none() =>
+        {
+            content_type("application/x-www-form-urlencoded", false);
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in fields {
+                form.append_pair(k, &field_text(v));
+            }
+            Bytes::from(form.finish())
+        }
+        (None, Some(_), ..) => std::mem::take(&mut request.body),
+        (None, None, Some(Value::Object(fields)), _)
+            if changed("formData") || original.extra.get("formData").is_none() =>
+        {
+            content_type(crate::program::MULTIPART_CONTENT_TYPE, true);
+            multipart_of(fields, base_dir)?
+        }
+        (None, None, Some(_), _) => std::mem::take(&mut request.body),
+        (None, None, None, Some(RequestBody::Text(text))) => Bytes::from(text),
+        (None, None, None, Some(RequestBody::Bytes(bytes))) => Bytes::from(bytes),
+        (None, None, None, None) => Bytes::new(),
     };
     request.headers = headers;
-    Ok(())
+    let cookies = match params.extra.get("cookie") {
+        Some(Value::Object(cookies)) if changed("cookie") => {
+            cookies.iter().map(|(k, v)| (k.clone(), field_text(v))).collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(cookies)
+}
+
+/// A `formData` object a hook set, encoded as `multipart/form-data`: each field a value, or
+/// `{ value }`, or `{ fromFile, contentType }` (a file read relative to `base_dir`).
+fn multipart_of(
+    fields: &serde_json::Map<String, Value>,
+    base_dir: &std::path::Path,
+) -> Result<Bytes, String> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        match value {
+            Value::Object(part) if part.contains_key("fromFile") => {
+                let path = base_dir.join(field_text(&part["fromFile"]));
+                let data = std::fs::read(&path).map_err(|e| {
+                    format!("beforeRequest set formData field `{name}` to the file `{}`: {e}", path.display())
+                })?;
+                let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let content_type =
+                    part.get("contentType").map_or("application/octet-stream".into(), field_text);
+                crate::program::multipart_part(&mut out, name, Some((&file, &content_type)), &data);
+            }
+            Value::Object(part) if part.contains_key("value") => {
+                crate::program::multipart_part(&mut out, name, None, field_text(&part["value"]).as_bytes());
+            }
+            other => crate::program::multipart_part(&mut out, name, None, field_text(other).as_bytes()),
+        }
+    }
+    crate::program::multipart_end(&mut out);
+    Ok(Bytes::from(out))
 }
 
 /// The parts of a response an `afterResponse` hook reads, kept past the recording of the response.

@@ -280,7 +280,7 @@ fn compile_request(
             BodySpec::Form(fields.clone())
         }
         Some(Body::Multipart(parts)) => {
-            content_type(concat!("multipart/form-data; boundary=", "hornet-boundary-7MA4YWxkTrZu0gW"));
+            content_type(MULTIPART_CONTENT_TYPE);
             let mut out = Vec::with_capacity(parts.len());
             for (name, part) in parts {
                 out.push((
@@ -329,34 +329,47 @@ fn compile_request(
     })
 }
 
+/// The `content-type` of the multipart bodies hornet encodes (with [`BOUNDARY`]).
+pub(crate) const MULTIPART_CONTENT_TYPE: &str =
+    concat!("multipart/form-data; boundary=", "hornet-boundary-7MA4YWxkTrZu0gW");
+
 /// Encodes a `multipart/form-data` body with [`BOUNDARY`].
 fn multipart(parts: &[(String, Part)], vars: &(impl Vars + ?Sized), scratch: &mut String) -> Bytes {
     let mut out = Vec::new();
     for (name, part) in parts {
-        out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
         match part {
             Part::Value(t) => {
-                out.extend_from_slice(
-                    format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-                );
                 scratch.clear();
                 t.render_into(vars, scratch);
-                out.extend_from_slice(scratch.as_bytes());
+                multipart_part(&mut out, name, None, scratch.as_bytes());
             }
             Part::File { name: file, content_type, data } => {
-                out.extend_from_slice(
-                    format!(
-                        "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: {content_type}\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                out.extend_from_slice(data);
+                multipart_part(&mut out, name, Some((file, content_type)), data);
             }
         }
-        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    multipart_end(&mut out);
     Bytes::from(out)
+}
+
+/// Appends one part of a multipart body: field `name` holding `data`, as a file (name and type)
+/// when `file` says so.
+pub(crate) fn multipart_part(out: &mut Vec<u8>, name: &str, file: Option<(&str, &str)>, data: &[u8]) {
+    out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+    let head = match file {
+        None => format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        Some((file, content_type)) => format!(
+            "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: {content_type}\r\n\r\n"
+        ),
+    };
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Ends a multipart body.
+pub(crate) fn multipart_end(out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
 }
 
 impl CompiledRequest {

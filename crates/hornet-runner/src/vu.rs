@@ -383,25 +383,39 @@ impl Vu {
         request: &mut hornet_engine::http::Request,
     ) -> Result<Option<hornet_js::RequestParams>, VuFailure> {
         let ep = req.endpoint;
-        let body = req.step.body.as_ref();
+        let later = !hooks.after_response.is_empty() || !hooks.on_error.is_empty();
+        let mut seen = None;
         if !hooks.before_request.is_empty() {
-            let mut params = crate::js::request_params(request, body);
+            let original = crate::js::request_params(request, &req.step, &self.scope);
+            let mut params = original.clone();
             for name in &hooks.before_request {
                 let (processor, vu) = self.js_parts()?;
                 let outcome = processor.before_request(&vu, name, &mut params, self.scope.vars_mut()).await;
                 crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
             }
-            if let Err(message) = crate::js::apply(params, request) {
-                self.recorder.borrow_mut().error(Some(ep), ErrorKind::Processor, &message);
-                return Err(VuFailure::new(message));
+            if later {
+                seen = Some(params.clone());
+            }
+            let (processor, _) = self.js_parts()?;
+            let base_dir = processor.path().parent().unwrap_or(std::path::Path::new("."));
+            match crate::js::apply(params, &original, request, base_dir) {
+                Ok(cookies) => {
+                    for (name, value) in cookies {
+                        self.session.set_cookie(&request.uri, &name, &value);
+                    }
+                }
+                Err(message) => {
+                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::Processor, &message);
+                    return Err(VuFailure::new(message));
+                }
             }
         }
-        let after = !hooks.after_response.is_empty();
-        if after {
+        if !hooks.after_response.is_empty() {
             request.keep_body = true;
             request.skip_headers = false;
         }
-        Ok((after || !hooks.on_error.is_empty()).then(|| crate::js::request_params(request, body)))
+        // Later hooks see the request as the `beforeRequest` functions left it, as in Artillery.
+        Ok(later.then(|| seen.unwrap_or_else(|| crate::js::request_params(request, &req.step, &self.scope))))
     }
 
     /// Runs the `onError` functions for a request that got no response (its error still fails the

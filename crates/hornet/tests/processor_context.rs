@@ -100,3 +100,91 @@ scenarios:
     let checked = field_values(&log, "GET /admin/{n}", "header:x-checked");
     assert_eq!(checked, ["2", "4"], "{log}");
 }
+
+const REQUEST_PARAMS_JS: &str = r#"
+module.exports = {
+  rewrite(requestParams, context, events, next) {
+    const p = requestParams;
+    requestParams.headers['x-seen'] = [
+      p.form && p.form.user, p.formData && p.formData.note, p.cookie && p.cookie.session, p.qs && p.qs.page,
+    ].join('|');
+    if (p.form) { p.form.user = p.form.user.toUpperCase(); p.form.added = 'yes'; }
+    if (p.formData) { p.formData.note = 'changed'; p.formData.extra = { value: 'v2' }; }
+    if (p.cookie) p.cookie.session = 'hooked-' + p.cookie.session;
+    if (p.qs) p.qs.page = Number(p.qs.page) + 1;
+    next();
+  },
+  addForm(requestParams, context, events, next) {
+    requestParams.method = 'POST';
+    requestParams.form = { made: 'by-hook' };
+    requestParams.cookie = { fresh: 'c1' };
+    next();
+  },
+  // Later hooks see the request as beforeRequest left it; the echo says what the server got.
+  checkMultipart(requestParams, response, context, events, next) {
+    const body = JSON.parse(response.body).body;
+    const got = body.includes('name="note"\r\n\r\nchanged') && body.includes('name="extra"\r\n\r\nv2');
+    events.emit('counter', got && requestParams.formData.note === 'changed' ? 'multipart.ok' : 'multipart.bad', 1);
+    next();
+  },
+  checkForm(requestParams, response, context, events, next) {
+    events.emit('counter', 'after.form.' + requestParams.form.made, 1);
+    next();
+  },
+};
+"#;
+
+#[test]
+fn request_params_form_form_data_cookie_and_qs_changes_reach_the_server() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script("params.js", REQUEST_PARAMS_JS);
+    let script = case.script(
+        "params.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: ./params.js
+  variables: { who: alice }
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - post:
+          url: /login
+          form: { user: "{{ who }}" }
+          cookie: { session: abc }
+          qs: { page: 1, keep: k }
+          beforeRequest: rewrite
+      - post:
+          url: /echo
+          formData: { note: hello }
+          beforeRequest: rewrite
+          afterResponse: checkMultipart
+      - get: { url: /plain, beforeRequest: addForm, afterResponse: checkForm }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "vusers.completed"), 2, "{report}");
+    assert_eq!(counter(&report, "multipart.ok"), 2, "{report}");
+    assert_eq!(counter(&report, "after.form.by-hook"), 2, "{report}");
+    let log = t.requests().expect("recording");
+    let login = |field: &str| field_values(&log, "POST /login", field);
+    // The hook read what the YAML set (rendered) ...
+    assert_eq!(login("header:x-seen"), ["alice||abc|1"], "{log}");
+    // ... and what it changed is what was sent.
+    assert_eq!(login("form:user"), ["ALICE"], "{log}");
+    assert_eq!(login("form:added"), ["yes"], "{log}");
+    assert_eq!(login("cookie:session"), ["hooked-abc"], "{log}");
+    assert_eq!(login("query:page"), ["2"], "{log}");
+    assert_eq!(login("query:keep"), ["k"], "{log}");
+    // A GET turned into a POST with a form and a cookie by its hook.
+    assert_eq!(route_count(&log, "POST /plain"), 2, "{log}");
+    assert_eq!(route_count(&log, "GET /plain"), 0, "{log}");
+    assert_eq!(field_values(&log, "POST /plain", "form:made"), ["by-hook"], "{log}");
+    assert_eq!(field_values(&log, "POST /plain", "cookie:fresh"), ["c1"], "{log}");
+}
