@@ -200,7 +200,8 @@ pub(crate) fn run_meta(
 /// The aggregator of a plan's metrics: its endpoints (with their protocols) and scenarios.
 fn aggregator_for(plan: &Plan) -> Aggregator {
     let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-    let mut agg = Aggregator::new(plan.endpoints.clone(), scenario_names);
-    agg.set_protocols(plan.endpoint_protocols.clone());
+    let endpoint_names = plan.endpoints.iter().map(|e| e.name.clone()).collect();
+    let mut agg = Aggregator::new(endpoint_names, scenario_names);
+    agg.set_protocols(plan.endpoints.iter().map(|e| e.protocol).collect());
     agg
 }

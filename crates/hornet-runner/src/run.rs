@@ -471,7 +471,7 @@ pub fn check(plan: &Plan) -> Result<(), RunError> {
 
 pub(crate) fn compile(plan: &Plan) -> Result<Program, RunError> {
     let program = Program::compile(plan).map_err(|BuildError { endpoint, message }| RunError::Build {
-        name: plan.endpoints.get(endpoint as usize).cloned().unwrap_or_default(),
+        name: plan.endpoints.get(endpoint as usize).map(|e| e.name.clone()).unwrap_or_default(),
         message,
     })?;
     crate::js::check(plan).map_err(RunError::Processor)?;

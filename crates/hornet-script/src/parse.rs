@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use crate::LoadOptions;
 use crate::error::{ScriptError, ScriptWarning, Span};
-use crate::plan::{EndpointId, Jitter, Payload, Plan, ProcessorSpec, Protocol};
+use crate::plan::{Endpoint, EndpointId, Jitter, Payload, Plan, ProcessorSpec};
 use crate::template::Template;
 use crate::yaml::{self, Entry, Node, Value};
 
@@ -89,7 +89,6 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
     let mut cx = Cx {
         sources: &sources,
         endpoints: Vec::new(),
-        endpoint_protocols: Vec::new(),
         endpoint_ids: HashMap::new(),
         relative_url: None,
         scope: Vec::new(),
@@ -179,9 +178,7 @@ fn capture_names(root: &Node) -> Vec<String> {
 /// Conversion state: the sources (for errors) and what is collected across the tree.
 struct Cx<'a> {
     sources: &'a [Source],
-    endpoints: Vec<String>,
-    /// The protocol of each endpoint, index for index with `endpoints`.
-    endpoint_protocols: Vec<Protocol>,
+    endpoints: Vec<Endpoint>,
     endpoint_ids: HashMap<String, EndpointId>,
     /// The first request URL that is relative to the target, with its span.
     relative_url: Option<(String, Span)>,
@@ -299,7 +296,6 @@ impl Cx<'_> {
             graceful_stop,
             scenarios,
             endpoints: std::mem::take(&mut self.endpoints),
-            endpoint_protocols: std::mem::take(&mut self.endpoint_protocols),
             ws,
             before,
             after,
@@ -316,6 +312,7 @@ impl Cx<'_> {
         if !opts.scenario_names.is_empty() {
             config::prune_endpoints(&mut plan);
         }
+        crate::plan::derive_methods(&mut plan);
         Ok(plan)
     }
 

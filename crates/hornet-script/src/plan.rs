@@ -3,6 +3,12 @@
 //! Everything downstream (schedule, virtual users, engines, outputs) reads these types and never the
 //! YAML. Templates are compiled here once; request names (the metric keys) are fixed here, so that
 //! the set of endpoints is known before the first request is sent.
+//!
+//! The fields are public: a plan is a description that every downstream crate reads, and the web
+//! UI's custom Start edits a copy's phases. What must hold between fields is established where a
+//! plan is made, by the parser and the constructors of `plan::constructors`: every step's
+//! [`EndpointId`] indexes [`Plan::endpoints`], and each [`Endpoint`]'s protocol and method agree
+//! with the steps that use it. Code that edits a plan leaves its endpoints and steps as they are.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +16,11 @@ use std::time::Duration;
 use crate::template::{JsonTemplate, Template};
 
 mod constructors;
+mod endpoint;
 
 pub use constructors::SingleRequest;
+pub use endpoint::Endpoint;
+pub(crate) use endpoint::derive_methods;
 
 /// Index of an endpoint (a request name) in [`Plan::endpoints`]. Metrics are keyed by it.
 pub type EndpointId = u32;
@@ -65,10 +74,8 @@ pub struct Plan {
     pub graceful_stop: Duration,
     /// The scenarios, in file order; at least one, and at least one with a positive weight.
     pub scenarios: Vec<Scenario>,
-    /// Request names; a request step refers to its name by [`EndpointId`].
-    pub endpoints: Vec<String>,
-    /// The protocol each endpoint measures, index for index with `endpoints`.
-    pub endpoint_protocols: Vec<Protocol>,
+    /// The endpoints, one per request name; a step refers to its endpoint by [`EndpointId`].
+    pub endpoints: Vec<Endpoint>,
     /// `config.ws`: WebSocket settings.
     pub ws: WsSettings,
     /// `before.flow`: run once before the load starts; its captures are visible to every VU.

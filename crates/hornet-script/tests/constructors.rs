@@ -22,8 +22,9 @@ fn request(url: &str) -> SingleRequest {
 #[test]
 fn a_single_request_plan_has_one_http_endpoint_named_by_method_and_url() {
     let plan = Plan::single_request(request("http://127.0.0.1:8080/items?q=1")).unwrap();
-    assert_eq!(plan.endpoints, ["POST http://127.0.0.1:8080/items?q=1"]);
-    assert_eq!(plan.endpoint_protocols, [Protocol::Http]);
+    assert_eq!(plan.endpoint_names(), ["POST http://127.0.0.1:8080/items?q=1"]);
+    assert_eq!(plan.endpoints.iter().map(|e| e.protocol).collect::<Vec<_>>(), [Protocol::Http]);
+    assert_eq!(plan.endpoints[0].method.as_deref(), Some("POST"));
     assert_eq!(plan.scenarios.len(), 1);
     assert_eq!(plan.scenarios[0].name, "quick");
     assert_eq!(plan.scenarios[0].weight, 1);

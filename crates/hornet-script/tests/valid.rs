@@ -172,7 +172,7 @@ fn full_script_builds_the_expected_plan() {
 
     // Endpoint names: explicit name, or METHOD + URL template; same name, same id.
     assert_eq!(
-        p.endpoints,
+        p.endpoint_names(),
         ["GET /items/{{ id }}", "create order", "PATCH /p", "DELETE /d", "HEAD /h", "OPTIONS /o"]
     );
 
@@ -258,7 +258,7 @@ scenarios:
     assert_eq!(get.headers.len(), 1);
     assert_eq!(post.headers.len(), 1);
     assert_eq!(post.headers[0].0.as_str(), "x-team");
-    assert_eq!(p.endpoints, ["GET /a", "posted"]);
+    assert_eq!(p.endpoint_names(), ["GET /a", "posted"]);
     assert_eq!(p.default_headers[0].1.source(), "perf");
 }
 
@@ -274,7 +274,7 @@ fn functional_mode_defaults_and_absolute_urls() {
     assert!(p.default_headers.is_empty() && p.variables.is_empty());
     assert_eq!(p.scenarios[0].name, "scenario 1");
     assert_eq!(p.scenarios[1].weight, 0);
-    assert_eq!(p.endpoints, ["GET https://example.com/health", "HEAD http://x/"]);
+    assert_eq!(p.endpoint_names(), ["GET https://example.com/health", "HEAD http://x/"]);
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn load_file_sets_source_and_reports_io_errors() {
     std::fs::write(&path, "config: {target: 'http://h'}\nscenarios: [{flow: [{get: {url: /}}]}]\n").unwrap();
     let p = load_file(&path, &LoadOptions::default()).unwrap();
     assert_eq!(p.source.as_deref(), Some(path.as_path()));
-    assert_eq!(p.endpoints, ["GET /"]);
+    assert_eq!(p.endpoint_names(), ["GET /"]);
 
     let missing = dir.join("missing.yaml");
     let e = load_file(&missing, &LoadOptions::default()).unwrap_err();
@@ -445,7 +445,7 @@ scenarios:
     let Step::Parallel(par) = &flow[7] else { panic!("{:?}", flow[7]) };
     let urls: Vec<&str> = par.iter().map(|s| request(s).url.source()).collect();
     assert_eq!(urls, ["/a", "/b"]);
-    assert!(p.endpoints.contains(&"POST /login".to_string()), "before-flow requests have endpoints");
+    assert!(p.endpoint_names().contains(&"POST /login"), "before-flow requests have endpoints");
 }
 
 #[test]
@@ -855,7 +855,7 @@ fn overrides_merge_into_config_or_the_whole_script() {
     };
     let p = plan_with(ENVIRONMENTS, &opts);
     assert_eq!(p.target.as_deref(), Some("http://o"));
-    assert_eq!(p.endpoints, ["GET /only"], "the overrides' scenarios replace the script's");
+    assert_eq!(p.endpoint_names(), ["GET /only"], "the overrides' scenarios replace the script's");
     assert_eq!(p.phases, [phase(None, 5.0, PhaseKind::Count { count: 5 }, None)]);
 }
 
@@ -867,7 +867,7 @@ fn scenario_names_select_scenarios_and_prune_endpoints() {
     assert_eq!(p.scenarios.len(), 1);
     assert_eq!((p.scenarios[0].name.as_str(), p.scenarios[0].weight), ("buy", 1), "picked by name, it runs");
     // Unused endpoints are dropped; the others keep their order of first appearance.
-    assert_eq!(p.endpoints, ["GET /setup", "GET /shared", "GET /b"]);
+    assert_eq!(p.endpoint_names(), ["GET /setup", "GET /shared", "GET /b"]);
     let ids: Vec<u32> = p.scenarios[0].flow.iter().map(|s| request(s).endpoint).collect();
     assert_eq!(ids, [2, 1]);
     assert_eq!(request(&p.before.as_ref().unwrap()[0]).endpoint, 0);
@@ -877,7 +877,7 @@ fn scenario_names_select_scenarios_and_prune_endpoints() {
     let p = plan_with(src, &opts);
     let names: Vec<&str> = p.scenarios.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["browse", "other"], "file order is kept");
-    assert_eq!(p.endpoints, ["GET /setup", "GET /a", "GET /shared", "GET /c"]);
+    assert_eq!(p.endpoint_names(), ["GET /setup", "GET /a", "GET /shared", "GET /c"]);
 }
 
 #[test]
@@ -1235,4 +1235,37 @@ fn a_property_path_may_be_a_template() {
         }
         other => panic!("unexpected expectations {other:?}"),
     }
+}
+
+#[test]
+fn an_endpoint_has_the_method_its_scenario_requests_share() {
+    let p = plan(
+        r#"
+config: { target: "http://127.0.0.1:9" }
+before:
+  flow:
+    - post: { url: /login }
+scenarios:
+  - flow:
+      - get: { url: /a, name: shared }
+      - loop:
+          - post: { url: /b, name: shared }
+          - put: { url: /c }
+        count: 2
+  - flow:
+      - parallel:
+          - get: { url: /d, name: d }
+          - get: { url: /d, name: d }
+      - connect: "/ws"
+"#,
+    );
+    let method = |name: &str| {
+        let e = p.endpoints.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} missing"));
+        e.method.as_deref()
+    };
+    assert_eq!(method("shared"), None, "two methods share the name");
+    assert_eq!(method("PUT /c"), Some("PUT"));
+    assert_eq!(method("d"), Some("GET"));
+    assert_eq!(method("WS connect /ws"), Some("WS"));
+    assert_eq!(method("POST /login"), None, "only scenario steps count");
 }

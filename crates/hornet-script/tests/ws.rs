@@ -66,7 +66,7 @@ fn artillery_ws_script_builds_the_expected_steps() {
     let flow = &p.scenarios[0].flow;
     // The first step is a send, so VUs connect to the target by themselves.
     let implicit = p.ws.implicit_connect.expect("implicit connect endpoint");
-    assert_eq!(p.endpoints[implicit as usize], "WS connect /ws/echo");
+    assert_eq!(p.endpoints[implicit as usize].name, "WS connect /ws/echo");
     match ws(&flow[0]) {
         WsStep::Send(s) => {
             assert!(matches!(&s.payload, WsPayload::Text(t) if t.source() == "hello"));
@@ -78,7 +78,7 @@ fn artillery_ws_script_builds_the_expected_steps() {
     match ws(&flow[2]) {
         WsStep::Send(s) => {
             let reply = s.reply.as_ref().expect("waits for a reply");
-            assert_eq!(p.endpoints[reply.endpoint as usize], "echo id");
+            assert_eq!(p.endpoints[reply.endpoint as usize].name, "echo id");
             assert_eq!(reply.captures.len(), 2);
             assert_eq!(reply.timeout, Duration::from_secs(3), "config.ws.timeout applies");
         }
@@ -92,13 +92,13 @@ fn artillery_ws_script_builds_the_expected_steps() {
             assert!(matches!(&s.payload, WsPayload::Binary(b) if b == &[0xff, 0]));
             let reply = s.reply.as_ref().expect("a match waits");
             assert_eq!(reply.timeout, Duration::from_secs(1));
-            assert_eq!(p.endpoints[reply.endpoint as usize], "WS sendBytes ff00");
+            assert_eq!(p.endpoints[reply.endpoint as usize].name, "WS sendBytes ff00");
         }
         other => panic!("{other:?}"),
     }
     match ws(&flow[5]) {
         WsStep::Wait(w) => {
-            assert_eq!(p.endpoints[w.endpoint as usize], "WS wait $.type=tick");
+            assert_eq!(p.endpoints[w.endpoint as usize].name, "WS wait $.type=tick");
             assert_eq!(w.conditions.len(), 1);
             assert_eq!(w.captures.len(), 1);
         }
@@ -107,14 +107,14 @@ fn artillery_ws_script_builds_the_expected_steps() {
     match ws(&flow[6]) {
         WsStep::Wait(w) => {
             assert!(matches!(w.conditions[0].source, CaptureSource::Regexp { .. }));
-            assert_eq!(p.endpoints[w.endpoint as usize], "WS wait /^tick/");
+            assert_eq!(p.endpoints[w.endpoint as usize].name, "WS wait /^tick/");
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(&flow[7], Step::Loop { .. }));
     assert!(matches!(ws(&flow[9]), WsStep::Close(4000)));
-    for (i, name) in p.endpoints.iter().enumerate() {
-        assert_eq!(p.endpoint_protocols[i], Protocol::Ws, "{name}");
+    for e in &p.endpoints {
+        assert_eq!(e.protocol, Protocol::Ws, "{}", e.name);
     }
 }
 
@@ -136,8 +136,11 @@ scenarios:
 "#,
     );
     assert_eq!(p.ws.implicit_connect, None, "the flow connects before its first WebSocket step");
-    assert_eq!(p.endpoints, ["POST /login", "WS connect /ws/echo", "WS send ping"]);
-    assert_eq!(p.endpoint_protocols, [Protocol::Http, Protocol::Ws, Protocol::Ws]);
+    assert_eq!(p.endpoint_names(), ["POST /login", "WS connect /ws/echo", "WS send ping"]);
+    assert_eq!(
+        p.endpoints.iter().map(|e| e.protocol).collect::<Vec<_>>(),
+        [Protocol::Http, Protocol::Ws, Protocol::Ws]
+    );
     match ws(&p.scenarios[0].flow[1]) {
         WsStep::Connect(c) => {
             assert_eq!(c.url.source(), "/ws/echo");
@@ -158,7 +161,7 @@ fn connect_takes_a_url_string() {
         WsStep::Connect(c) => assert_eq!(c.url.source(), "wss://example.com/feed"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.endpoints, ["WS connect wss://example.com/feed", "WS wait"]);
+    assert_eq!(p.endpoint_names(), ["WS connect wss://example.com/feed", "WS wait"]);
 }
 
 #[test]
@@ -247,6 +250,6 @@ fn one_name_cannot_be_http_and_ws() {
 #[test]
 fn http_only_scripts_have_only_http_endpoints() {
     let p = plan("config: {target: 'http://h'}\nscenarios:\n  - flow:\n      - get: { url: / }\n");
-    assert_eq!(p.endpoint_protocols, [Protocol::Http]);
+    assert_eq!(p.endpoints.iter().map(|e| e.protocol).collect::<Vec<_>>(), [Protocol::Http]);
     assert_eq!(p.ws.implicit_connect, None);
 }

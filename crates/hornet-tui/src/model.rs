@@ -11,7 +11,6 @@ use hornet_output::format::clip;
 use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::{RunOptions, Tick, Workload};
 use hornet_script::Plan;
-use hornet_script::plan::Step;
 
 use crate::terminal::{MAX_TEXT, PANEL_LINES};
 
@@ -31,7 +30,8 @@ pub struct RunInfo {
     pub duration: Option<Duration>,
     /// The planned number of iterations (closed model with `-n`).
     pub iterations: Option<u64>,
-    /// The HTTP method of each endpoint, when one method is used for it.
+    /// The method of each endpoint, when one method is used for it (see
+    /// [`Endpoint::method`](hornet_script::plan::Endpoint::method)).
     pub methods: Vec<Option<String>>,
 }
 
@@ -61,53 +61,19 @@ impl RunInfo {
             }
             Workload::Closed { iterations, duration, .. } => (*duration, *iterations),
         };
-        let mut methods: Vec<Option<String>> = vec![None; plan.endpoints.len()];
-        let mut conflicting = vec![false; plan.endpoints.len()];
-        for scenario in &plan.scenarios {
-            collect_methods(&scenario.flow, &mut methods, &mut conflicting);
-        }
         let script = plan
             .source
             .as_ref()
             .map(|p| p.display().to_string())
             .or_else(|| plan.target.clone())
-            .or_else(|| plan.endpoints.first().cloned());
+            .or_else(|| plan.endpoints.first().map(|e| e.name.clone()));
         RunInfo {
             script: script.map(|s| clip(&s, 120)),
             seed: Some(opts.seed),
             phases,
             duration,
             iterations,
-            methods,
-        }
-    }
-}
-
-/// Records the method of every request in `steps` by endpoint; an endpoint used with two methods
-/// gets none.
-fn collect_methods(steps: &[Step], methods: &mut [Option<String>], conflicting: &mut [bool]) {
-    for step in steps {
-        match step {
-            Step::Request(r) => {
-                let i = r.endpoint as usize;
-                let (Some(slot), Some(bad)) = (methods.get_mut(i), conflicting.get_mut(i)) else { continue };
-                let m = r.method.as_str();
-                match slot {
-                    Some(existing) if existing != m => {
-                        *bad = true;
-                        *slot = None;
-                    }
-                    None if !*bad => *slot = Some(m.to_owned()),
-                    _ => {}
-                }
-            }
-            Step::Loop { steps, .. } | Step::Parallel(steps) => collect_methods(steps, methods, conflicting),
-            Step::Ws(ws) => {
-                if let Some(slot) = ws.endpoint().and_then(|id| methods.get_mut(id as usize)) {
-                    *slot = Some("WS".to_owned());
-                }
-            }
-            Step::Think(_) | Step::Log(_) | Step::Function(_) => {}
+            methods: plan.endpoints.iter().map(|e| e.method.clone()).collect(),
         }
     }
 }

@@ -238,7 +238,7 @@ fn run_info_from_the_demo_plan() {
     assert_eq!(info.phases[0].label, "warm up");
     assert_eq!(info.phases[1].start, Duration::from_secs(8));
     assert_eq!(info.duration, Some(Duration::from_secs(20)));
-    let home = plan.endpoints.iter().position(|e| e == "home").unwrap();
+    let home = plan.endpoints.iter().position(|e| e.name == "home").unwrap();
     assert_eq!(info.methods[home].as_deref(), Some("GET"));
 
     let closed =

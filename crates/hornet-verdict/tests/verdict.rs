@@ -420,7 +420,7 @@ scenarios:
         rec.expectation(0, "statusCode", n != 0);
         rec.vu_completed(Duration::from_millis(130));
     }
-    let mut agg = Aggregator::new(plan.endpoints.clone(), vec!["s".into()]);
+    let mut agg = Aggregator::new(plan.endpoints.iter().map(|e| e.name.clone()).collect(), vec!["s".into()]);
     agg.add_tick(Duration::from_secs(10), vec![rec.take_interval()], 0);
     let v = evaluate(&c, &agg.report(meta()));
     let outcome: Vec<(&str, bool, bool)> =

@@ -609,17 +609,13 @@ pub(super) fn prune_endpoints(plan: &mut Plan) {
     });
     let mut renumber = vec![0u32; plan.endpoints.len()];
     let mut kept = Vec::new();
-    let mut protocols = Vec::new();
-    let old_protocols = std::mem::take(&mut plan.endpoint_protocols);
-    for (i, name) in std::mem::take(&mut plan.endpoints).into_iter().enumerate() {
+    for (i, endpoint) in std::mem::take(&mut plan.endpoints).into_iter().enumerate() {
         if used[i] {
             renumber[i] = u32::try_from(kept.len()).unwrap_or(u32::MAX);
-            kept.push(name);
-            protocols.push(old_protocols.get(i).copied().unwrap_or_default());
+            kept.push(endpoint);
         }
     }
     plan.endpoints = kept;
-    plan.endpoint_protocols = protocols;
     visit_all(plan, &mut |id| *id = renumber.get(*id as usize).copied().unwrap_or(*id));
 }
 

@@ -10,7 +10,7 @@ use super::{Cx, Result, Source};
 use crate::duration::{parse_duration, secs_to_duration};
 use crate::error::{ScriptError, ScriptWarning, Span};
 use crate::expr::Expr;
-use crate::plan::{EndpointId, Protocol};
+use crate::plan::{Endpoint, EndpointId, Protocol};
 use crate::template::{PlaceholderKind, Template};
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
@@ -499,7 +499,7 @@ impl Cx<'_> {
     /// and a WebSocket step (their metrics differ); `span` is where to point if it is.
     pub(super) fn endpoint_of(&mut self, name: String, protocol: Protocol, span: Span) -> Result<EndpointId> {
         if let Some(&id) = self.endpoint_ids.get(&name) {
-            if self.endpoint_protocols.get(id as usize).is_some_and(|p| *p != protocol) {
+            if self.endpoints.get(id as usize).is_some_and(|e| e.protocol != protocol) {
                 return Err(self
                     .err(
                         span,
@@ -511,8 +511,7 @@ impl Cx<'_> {
         }
         let id = EndpointId::try_from(self.endpoints.len())
             .map_err(|_| self.general("too many distinct request names"))?;
-        self.endpoints.push(name.clone());
-        self.endpoint_protocols.push(protocol);
+        self.endpoints.push(Endpoint::new(name.clone(), protocol));
         self.endpoint_ids.insert(name, id);
         Ok(id)
     }

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::{Body, HttpSettings, Phase, PhaseKind, Plan, Protocol, RequestStep, Scenario, Step, UserRamp};
+use super::{
+    Body, Endpoint, HttpSettings, Phase, PhaseKind, Plan, Protocol, RequestStep, Scenario, Step, UserRamp,
+};
 use crate::template::Template;
 
 /// What [`Plan::single_request`] sends: one request, sent over and over.
@@ -78,8 +80,11 @@ impl Plan {
                 hooks: Default::default(),
                 spec: Default::default(),
             }],
-            endpoints: vec![format!("{method} {url}")],
-            endpoint_protocols: vec![Protocol::Http],
+            endpoints: vec![Endpoint {
+                name: format!("{method} {url}"),
+                method: Some(method.to_string()),
+                protocol: Protocol::Http,
+            }],
             ws: Default::default(),
             before: None,
             after: None,
