@@ -7,14 +7,17 @@
 //! idle VU costs bytes, not a runtime. Hooks may call their callback, return a Promise or be
 //! `async`; the calls are awaited on the worker's (current-thread) tokio runtime, with timers
 //! driven from Rust. `events.emit(...)` metrics are collected as [`Emitted`] for the runner.
+//! [`dependencies`] lists the files a processor needs, for a distributed run to ship them.
 
 mod convert;
+mod deps;
 mod native;
 mod processor;
 mod resolve;
 
 use std::fmt;
 
+pub use deps::dependencies;
 pub use processor::{JsVu, Processor, ProcessorOptions, RequestBody, RequestParams, ResponseData};
 
 /// A processor that could not be loaded: where (file:line:column when known) and why.

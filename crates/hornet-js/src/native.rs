@@ -169,6 +169,7 @@ fn set_url_part(url: &mut url::Url, part: &str, value: &str) -> Result<(), Strin
 /// Reads a CommonJS file and compiles it into its wrapper function, refusing (with file:line) a
 /// file outside `node_modules` that names a module that cannot work here.
 fn compile<'js>(ctx: &Ctx<'js>, path: &str) -> rquickjs::Result<Function<'js>> {
+    crate::deps::note(Path::new(path));
     let source =
         std::fs::read_to_string(path).map_err(|e| throw(ctx, &format!("cannot read {path}: {e}")))?;
     if !Path::new(path).components().any(|c| c.as_os_str() == "node_modules")
@@ -266,6 +267,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
         "readFile",
         Func::from(move |ctx: Ctx<'js>, path: String| {
             let full = script_relative(&base, &path);
+            crate::deps::note(&full);
             let bytes =
                 std::fs::read(&full).map_err(|e| throw(&ctx, &format!("{e}, open '{}'", full.display())))?;
             new_bytes(&ctx, bytes)
@@ -274,6 +276,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
     h.set(
         "readText",
         Func::from(|ctx: Ctx<'js>, path: String| {
+            crate::deps::note(Path::new(&path));
             std::fs::read_to_string(&path).map_err(|e| throw(&ctx, &format!("cannot read {path}: {e}")))
         }),
     )?;

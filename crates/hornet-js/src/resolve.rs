@@ -201,7 +201,9 @@ fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool) -> Option<P
 }
 
 fn read_package(dir: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let file = dir.join("package.json");
+    let text = std::fs::read_to_string(&file).ok()?;
+    crate::deps::note(&file);
     serde_json::from_str(&text).ok()
 }
 
@@ -239,7 +241,7 @@ fn pick_condition(target: &serde_json::Value, prefer_import: bool) -> Option<Str
 }
 
 /// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
@@ -271,9 +273,10 @@ pub fn is_es_module(path: &Path) -> bool {
     }
 }
 
-/// A module the source names (`require('x')`, `import ... from 'x'`, `import('x')`) that is
-/// refused, with its 1-based line and column and the reason.
-pub fn find_refused(source: &str) -> Option<(usize, usize, String)> {
+/// The modules a source names by a literal (`require('x')`, `import ... from 'x'`,
+/// `import('x')`), each with the byte offset of its opening quote.
+pub fn module_names(source: &str) -> Vec<(usize, &str)> {
+    let mut names = Vec::new();
     for (offset, _) in source.match_indices(['(', 'm', 't']) {
         let before = &source[..offset];
         let rest = &source[offset..];
@@ -292,15 +295,20 @@ pub fn find_refused(source: &str) -> Option<(usize, usize, String)> {
         let Some(end) = trimmed[1..].find(quote) else {
             continue;
         };
-        let name = &trimmed[1..1 + end];
-        if let Some(why) = refusal(name) {
-            let at = source.len() - trimmed.len();
-            let line = source[..at].matches('\n').count() + 1;
-            let column = at - source[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
-            return Some((line, column, why));
-        }
+        names.push((source.len() - trimmed.len(), &trimmed[1..1 + end]));
     }
-    None
+    names
+}
+
+/// A module the source names (see [`module_names`]) that is refused, with its 1-based line and
+/// column and the reason.
+pub fn find_refused(source: &str) -> Option<(usize, usize, String)> {
+    module_names(source).into_iter().find_map(|(at, name)| {
+        let why = refusal(name)?;
+        let line = source[..at].matches('\n').count() + 1;
+        let column = at - source[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        Some((line, column, why))
+    })
 }
 
 #[cfg(test)]

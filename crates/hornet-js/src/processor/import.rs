@@ -48,6 +48,7 @@ impl Loader for ImportLoader {
     ) -> rquickjs::Result<Module<'js, Declared>> {
         let path = Path::new(name);
         if !name.starts_with("node:") && resolve::is_es_module(path) {
+            crate::deps::note(path);
             let source = std::fs::read_to_string(path)
                 .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;
             if let Some((line, column, why)) = resolve::find_refused(&source) {
