@@ -52,6 +52,11 @@ pub struct LoadOptions {
     /// `--strict`: every warning (see [`Plan::warnings`]) is an error instead.
     #[serde(default)]
     pub strict: bool,
+    /// Where `config.processor` is read from instead of the path the script gives (which then need
+    /// not exist here): a distributed worker points it at the copy of the processor it was sent.
+    /// Not sent to workers and not part of the plan's hash.
+    #[serde(skip)]
+    pub processor_path: Option<PathBuf>,
 }
 
 /// Reads and parses the script at `path`; the same as [`load_files`] with one path.

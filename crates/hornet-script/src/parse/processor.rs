@@ -32,7 +32,13 @@ pub(crate) fn exported_names_help(name: &str, exported: &[&str]) -> String {
 impl Cx<'_> {
     /// `config.processor`, else a top-level `processor:`, resolved against the directory of the
     /// script that names it; the file must exist. Also reads `config.processorLimits`.
-    pub(super) fn processor(&mut self, top: &Map<'_>, config: &Map<'_>) -> Result<()> {
+    /// `shipped`, when given, replaces the resolved path (see `LoadOptions::processor_path`).
+    pub(super) fn processor(
+        &mut self,
+        top: &Map<'_>,
+        config: &Map<'_>,
+        shipped: Option<&std::path::Path>,
+    ) -> Result<()> {
         let Some(entry) = config.get("processor").or_else(|| top.get("processor")) else {
             if let Some(limits) = config.get("processorLimits") {
                 return Err(self
@@ -42,7 +48,10 @@ impl Cx<'_> {
             return Ok(());
         };
         let relative = self.name(&entry.value, "`processor`")?;
-        let path = super::resolve(&self.source_of(entry.value.span).dir, relative);
+        let path = match shipped {
+            Some(path) => path.to_path_buf(),
+            None => super::resolve(&self.source_of(entry.value.span).dir, relative),
+        };
         if !path.is_file() {
             return Err(self
                 .err(entry.value.span, format!("the processor file `{}` does not exist", path.display()))

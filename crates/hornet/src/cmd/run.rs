@@ -44,6 +44,7 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
         overrides,
         scenario_names: args.scenario_names.clone(),
         strict: args.strict,
+        processor_path: None,
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
