@@ -260,6 +260,7 @@ impl Workers for Cluster {
                 hash: hash.clone(),
                 scripts: self.source.scripts.clone(),
                 options: self.source.options.clone(),
+                processor: self.source.processor.clone(),
                 seed: opts.seed,
                 threads: opts.threads,
                 weights: weights.clone(),

@@ -1,12 +1,18 @@
-//! What travels as the plan: the script texts and the options that shape them, plus a hash that
-//! both sides compute from what they actually loaded (payload rows included), so a worker whose CSV
-//! files or version differ is refused instead of running a different test.
+//! What travels as the plan: the script texts and the options that shape them, the processor
+//! JavaScript with the files it needs (within [`MAX_PROCESSOR_BYTES`]), plus a hash that both sides
+//! compute from what they actually loaded (payload rows and processor files included), so a worker
+//! whose CSV files or version differ is refused instead of running a different test.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
+use base64::Engine as _;
 use hornet_script::{LoadOptions, Plan, ScriptError};
 
-use crate::protocol::ScriptText;
+use crate::protocol::{ProcessorBundle, ScriptText, ShippedFile};
+
+/// Most bytes the processor and the files it needs may add up to (a distributed run sends them
+/// to every worker inside the plan message).
+pub const MAX_PROCESSOR_BYTES: u64 = 16 << 20;
 
 /// The plan as sent to workers.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +21,8 @@ pub struct PlanSource {
     pub scripts: Vec<ScriptText>,
     /// The command-line options that shape the plan.
     pub options: LoadOptions,
+    /// The processor and the files it needs ([`PlanSource::ship_processor`]).
+    pub processor: Option<ProcessorBundle>,
 }
 
 impl PlanSource {
@@ -33,7 +41,7 @@ impl PlanSource {
                 dir: dir.display().to_string(),
             });
         }
-        Ok(PlanSource { scripts, options: opts.clone() })
+        Ok(PlanSource { scripts, options: opts.clone(), processor: None })
     }
 
     /// Builds the plan. Relative paths (CSV payloads) resolve against the controller's directory when
@@ -52,7 +60,8 @@ impl PlanSource {
         hornet_script::load_sources(sources, &self.options)
     }
 
-    /// SHA-256 (hex) over the hornet version, the scripts, the options and the payload rows of `plan`.
+    /// SHA-256 (hex) over the hornet version, the scripts, the options, the payload rows of `plan`
+    /// and the processor's files.
     pub fn hash(&self, plan: &Plan) -> String {
         let payloads: Vec<_> = plan.payloads.iter().map(|p| (&p.fields, &*p.rows)).collect();
         let texts: Vec<(&str, &str)> =
@@ -62,7 +71,187 @@ impl PlanSource {
             "scripts": texts,
             "options": serde_json::to_value(&self.options).unwrap_or_default(),
             "payloads": payloads,
+            "processor": self.processor,
         });
         crate::auth::sha256(doc.to_string().as_bytes())
+    }
+}
+
+impl PlanSource {
+    /// Reads `plan`'s processor and every file it needs (see `hornet_js::dependencies`) into
+    /// [`PlanSource::processor`]; an error when it does not load, or when the files come to more
+    /// than `limit` bytes (naming the biggest).
+    pub fn ship_processor(&mut self, plan: &Plan, limit: u64) -> Result<(), String> {
+        self.processor = match &plan.processor {
+            Some(spec) => Some(bundle(&spec.path, limit)?),
+            None => None,
+        };
+        Ok(())
+    }
+}
+
+/// The processor at `main` and the files it needs, paths relative to the deepest folder that
+/// holds them all.
+pub fn bundle(main: &Path, limit: u64) -> Result<ProcessorBundle, String> {
+    let files = hornet_js::dependencies(main).map_err(|e| format!("processor {e}"))?;
+    let mut sizes: Vec<(u64, &PathBuf)> =
+        files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
+    let total: u64 = sizes.iter().map(|(n, _)| n).sum();
+    let root = common_folder(&files);
+    let relative = |f: &Path| f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+    if total > limit {
+        sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let biggest: Vec<String> =
+            sizes.iter().take(5).map(|(n, f)| format!("{} ({})", relative(f), size(*n))).collect();
+        return Err(format!(
+            "the processor {} and the files it needs ({} files) come to {}, over the {} a \
+             distributed run ships to its workers; the biggest: {}",
+            main.display(),
+            files.len(),
+            size(total),
+            size(limit),
+            biggest.join(", ")
+        ));
+    }
+    let absolute = std::path::absolute(main).unwrap_or_else(|_| main.to_path_buf());
+    let mut shipped = Vec::with_capacity(files.len());
+    let mut main_name = None;
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        let path = relative(file);
+        if normal(file) == normal(&absolute) {
+            main_name = Some(path.clone());
+        }
+        shipped.push(ShippedFile { path, data: base64::engine::general_purpose::STANDARD.encode(bytes) });
+    }
+    let main = main_name.unwrap_or_else(|| relative(&absolute));
+    Ok(ProcessorBundle { main, files: shipped })
+}
+
+fn normal(path: &Path) -> PathBuf {
+    path.components().filter(|c| !matches!(c, Component::CurDir)).collect()
+}
+
+/// The deepest folder holding every one of `files` (absolute paths).
+fn common_folder(files: &[PathBuf]) -> PathBuf {
+    let mut common: Option<Vec<Component<'_>>> = None;
+    for file in files {
+        let parts: Vec<Component<'_>> = file.parent().unwrap_or(file).components().collect();
+        common = Some(match common {
+            None => parts,
+            Some(c) => c.iter().zip(&parts).take_while(|(a, b)| a == b).map(|(a, _)| *a).collect(),
+        });
+    }
+    common.unwrap_or_default().iter().collect()
+}
+
+/// `n` bytes as people read them.
+fn size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / f64::from(1 << 10))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// A processor bundle written out on a worker: the folder (removed when this is dropped) and the
+/// processor's path in it.
+pub struct Unpacked {
+    _dir: tempfile::TempDir,
+    /// The processor, to load from.
+    pub main: PathBuf,
+}
+
+impl ProcessorBundle {
+    /// Writes the files into a fresh temporary folder; an error names a file that could not be
+    /// written or a path that would leave the folder.
+    pub fn unpack(&self) -> Result<Unpacked, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("hornet-processor-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a folder for the processor: {e}"))?;
+        let place = |path: &str| -> Result<PathBuf, String> {
+            let relative = Path::new(path);
+            if path.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+                return Err(format!("the controller sent a processor file with a bad path `{path}`"));
+            }
+            Ok(dir.path().join(relative))
+        };
+        for file in &self.files {
+            let full = place(&file.path)?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&file.data)
+                .map_err(|e| format!("the processor file `{}` arrived damaged: {e}", file.path))?;
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot write `{}`: {e}", parent.display()))?;
+            }
+            std::fs::write(&full, bytes).map_err(|e| format!("cannot write `{}`: {e}", full.display()))?;
+        }
+        let main = place(&self.main)?;
+        Ok(Unpacked { _dir: dir, main })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, text: &[u8]) {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    #[test]
+    fn a_bundle_unpacks_elsewhere_with_its_layout_and_loads_there() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "js/p.js",
+            b"const d = require('../data/d.json'); module.exports = { f() { return d.k; } };",
+        );
+        write(dir.path(), "data/d.json", b"{\"k\": 7}");
+        let bundle = bundle(&dir.path().join("js/p.js"), MAX_PROCESSOR_BYTES).unwrap();
+        assert_eq!(bundle.main, "js/p.js");
+        let names: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(names, ["data/d.json", "js/p.js"]);
+        let unpacked = bundle.unpack().unwrap();
+        assert!(!unpacked.main.starts_with(dir.path()));
+        assert_eq!(
+            std::fs::read_to_string(unpacked.main.parent().unwrap().join("../data/d.json")).unwrap(),
+            "{\"k\": 7}"
+        );
+        drop(dir);
+        // The copy loads on its own: the original folder is gone.
+        let found = hornet_js::dependencies(&unpacked.main).unwrap();
+        assert_eq!(found.len(), 2);
+    }
+
+    #[test]
+    fn a_bundle_over_the_limit_names_the_limit_and_the_biggest_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p.js", b"const fs = require('fs'); const big = fs.readFileSync('./big.bin'); const small = fs.readFileSync('./small.txt'); module.exports = {};");
+        write(dir.path(), "big.bin", &vec![7u8; 3000]);
+        write(dir.path(), "small.txt", b"x");
+        let err = bundle(&dir.path().join("p.js"), 2048).unwrap_err();
+        assert!(err.contains("over the 2.0 KiB a distributed run ships"), "{err}");
+        assert!(err.contains("the biggest: big.bin (2.9 KiB), p.js ("), "{err}");
+        let total = ["p.js", "big.bin", "small.txt"]
+            .iter()
+            .map(|f| std::fs::metadata(dir.path().join(f)).unwrap().len())
+            .sum::<u64>();
+        assert!(err.contains(&format!("(3 files) come to {}", size(total))), "{err}");
+    }
+
+    #[test]
+    fn a_bundle_with_a_path_out_of_its_folder_is_refused() {
+        let bundle = ProcessorBundle {
+            main: "p.js".into(),
+            files: vec![ShippedFile { path: "../evil.js".into(), data: String::new() }],
+        };
+        assert!(bundle.unpack().err().unwrap().contains("bad path `../evil.js`"));
     }
 }

@@ -28,18 +28,41 @@ pub struct ScriptText {
     pub dir: String,
 }
 
+/// `config.processor` and the files it needs (see `hornet_js::dependencies`), as the controller
+/// read them: a worker loads the processor from this copy, never from its own disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessorBundle {
+    /// The processor's path among [`ProcessorBundle::files`].
+    pub main: String,
+    /// Every file, by its path relative to the folder that holds them all.
+    pub files: Vec<ShippedFile>,
+}
+
+/// One file of a [`ProcessorBundle`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippedFile {
+    /// Its path relative to the bundle's folder, `/`-separated, without `.` or `..`.
+    pub path: String,
+    /// Its bytes, base64 (standard alphabet, padded).
+    pub data: String,
+}
+
 /// The plan hand-off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanMsg {
     /// hornet version of the controller.
     pub version: String,
-    /// SHA-256 (hex) over the version, the scripts, the options and the payload rows.
+    /// SHA-256 (hex) over the version, the scripts, the options, the payload rows and the
+    /// processor's files.
     pub hash: String,
     /// The script files: the main script first, then any `config.includes`.
     pub scripts: Vec<ScriptText>,
     /// The command-line options that shape the plan (`-t`, `-k`, `-e`, `--var`, `--overrides`,
     /// `--scenario-name`).
     pub options: hornet_script::LoadOptions,
+    /// The script's processor and the files it needs, when it has one.
+    #[serde(default)]
+    pub processor: Option<ProcessorBundle>,
     /// The run's seed (`--seed`), the same on every worker.
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).

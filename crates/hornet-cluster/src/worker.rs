@@ -13,7 +13,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio_rustls::TlsConnector;
 
 use crate::auth;
-use crate::plan_source::PlanSource;
+use crate::plan_source::{PlanSource, Unpacked};
 use crate::protocol::{Msg, PROTOCOL, PlanMsg};
 use crate::transport::{self, MsgReader, MsgWriter};
 use crate::{HEARTBEAT, ORPHAN_AFTER};
@@ -147,6 +147,8 @@ struct Running {
 
 async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     let mut plan: Option<(Arc<hornet_script::Plan>, Box<PlanMsg>)> = None;
+    // The processor files the plan came with, written out; removed when the session ends.
+    let mut _unpacked: Option<Unpacked> = None;
     let mut running: Option<Running> = None;
     let (mtx, mut mrx) = unbounded_channel::<Option<SegmentTick>>();
     let mut beat = tokio::time::interval(HEARTBEAT);
@@ -177,7 +179,24 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             say(&message);
                             return hang_up(r, w, Msg::Error { message }, exit::REFUSED).await;
                         }
-                        let source = PlanSource { scripts: p.scripts.clone(), options: p.options.clone() };
+                        let mut source = PlanSource {
+                            scripts: p.scripts.clone(),
+                            options: p.options.clone(),
+                            processor: p.processor.clone(),
+                        };
+                        // The processor is loaded from the copy that came with the plan.
+                        if let Some(bundle) = &p.processor {
+                            match bundle.unpack() {
+                                Ok(copy) => {
+                                    source.options.processor_path = Some(copy.main.clone());
+                                    _unpacked = Some(copy);
+                                }
+                                Err(message) => {
+                                    say(&message);
+                                    return hang_up(r, w, Msg::Error { message }, exit::FAILED).await;
+                                }
+                            }
+                        }
                         match source.build(opts.script_dir.as_deref()) {
                             Ok(built) => {
                                 let hash = source.hash(&built);

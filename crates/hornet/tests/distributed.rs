@@ -141,17 +141,18 @@ fn cluster(
     ]);
     c.args(["--on-worker-loss", policy, "-o"]).arg(case.report_path()).args(extra);
     let controller = spawn(c);
-    let workers = (0..n)
-        .map(|_| {
-            hornet()
-                .args(["worker", "--controller", &addr, "--threads", "1"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn worker")
-        })
-        .collect();
+    let workers = (0..n).map(|_| spawn_worker(&addr, None)).collect();
     (controller, workers)
+}
+
+/// A `hornet worker` with one thread for the controller at `addr`, in `dir` when given.
+fn spawn_worker(addr: &str, dir: Option<&Path>) -> Child {
+    let mut w = hornet();
+    if let Some(dir) = dir {
+        w.current_dir(dir);
+    }
+    w.args(["worker", "--controller", addr, "--threads", "1"]);
+    w.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn worker")
 }
 
 const LONG: &str = r#"
@@ -576,4 +577,129 @@ fn listening_beyond_loopback_needs_a_token() {
         .expect("controller");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("a shared token is required"), "{}", text(&out));
+}
+
+/// A processor spread over several files: a relative module, a JSON file one folder up, a file
+/// read with `fs` relative to the script, and a package from `node_modules`.
+const SHIPPED_FILES: &[(&str, &str)] = &[
+    (
+        "js/proc.js",
+        "const fs = require('fs');\nconst path = require('path');\nconst part = require('./lib/part');\n\
+         const settings = require('../settings.json');\nconst shout = require('shout');\n\
+         const key = fs.readFileSync(path.join(__dirname, 'key.txt'), 'utf8').trim();\n\
+         function mark(requestParams, context, events, next) {\n\
+           requestParams.headers['x-shipped'] = shout([settings.prefix, part, key].join('-'));\n\
+           next();\n}\nmodule.exports = { mark };\n",
+    ),
+    ("js/lib/part.js", "module.exports = 'part';\n"),
+    ("js/key.txt", "key\n"),
+    ("settings.json", "{ \"prefix\": \"set\" }\n"),
+    ("node_modules/shout/package.json", "{ \"name\": \"shout\", \"main\": \"lib/index.js\" }\n"),
+    ("node_modules/shout/lib/index.js", "module.exports = (s) => s.toUpperCase();\n"),
+];
+
+const SHIPPED_SCRIPT: &str = r#"
+config:
+  target: TARGET
+  processor: ./js/proc.js
+  phases:
+    - duration: 1
+      arrivalCount: 10
+scenarios:
+  - flow:
+      - get:
+          url: "/shipped"
+          beforeRequest: mark
+"#;
+
+fn recording_target() -> hornet_target::RunningTarget {
+    hornet_target::RunningTarget::start_recording(
+        hornet_target::TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 },
+        false,
+    )
+    .expect("start target")
+}
+
+#[test]
+fn workers_load_the_processor_and_its_files_from_what_the_controller_shipped() {
+    let t = recording_target();
+    let case = Case::new();
+    for (path, text) in SHIPPED_FILES {
+        let full = case.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    let script = case.script("s.yaml", &with_target(SHIPPED_SCRIPT, &t));
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut c = hornet();
+    c.current_dir(case.dir.path()).arg("controller").arg(&script);
+    c.args(["--workers", "2", "--listen", &addr, "-q"]);
+    c.arg("-o").arg(case.report_path());
+    let (mut controller, rx) = spawn(c);
+    let mut seen = Vec::new();
+    let waiting = wait_line(&rx, "waiting for 2 workers", Duration::from_secs(30), &mut seen);
+    assert!(waiting.is_some(), "the controller did not start: {seen:?}");
+    // The controller has read the processor: what is on disk from now on is not what workers run.
+    // (On this machine the controller's paths exist for the workers too; they must not use them.)
+    for (path, _) in SHIPPED_FILES {
+        let full = case.dir.path().join(path);
+        if path.ends_with(".js") && !path.contains("node_modules") {
+            std::fs::write(&full, "module.exports = { mark(r, c, e, next) { r.headers['x-shipped'] = 'from-disk'; next(); } };\n").unwrap();
+        }
+    }
+    // The workers run in a folder that holds none of the script's files.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let mut workers: Vec<Child> = (0..2).map(|_| spawn_worker(&addr, Some(elsewhere.path()))).collect();
+    let code = wait_exit(&mut controller, Duration::from_secs(60));
+    for w in &mut workers {
+        kill(w);
+    }
+    if code.is_none() {
+        kill(&mut controller);
+    }
+    seen.extend(rx.try_iter());
+    assert_eq!(code, Some(0), "controller: {seen:?}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    assert_eq!(counter(&report, "http.requests"), 10, "{report}");
+    let workers = report["workers"].as_array().expect("workers");
+    assert!(
+        workers.iter().all(|w| w["requests"].as_u64().unwrap_or(0) > 0),
+        "both workers sent: {workers:?}"
+    );
+    let log = t.requests().expect("recording");
+    let route = &log["routes"]["GET /shipped"];
+    assert_eq!(route["count"], 10, "{log}");
+    let header = &route["fields"]["header:x-shipped"];
+    assert_eq!(header["count"], 10, "every request carried the header: {log}");
+    assert_eq!(header["values"], serde_json::json!(["SET-PART-KEY"]), "{log}");
+}
+
+#[test]
+fn a_processor_whose_files_are_too_big_to_ship_is_refused_naming_the_limit_and_the_biggest_files() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "proc.js",
+        "const fs = require('fs');\n\
+         function upload(context, events, done) { context.vars.blob = fs.readFileSync('./blob.bin'); done(); }\n\
+         module.exports = { upload };\n",
+    );
+    std::fs::write(case.dir.path().join("blob.bin"), vec![b'x'; 17 << 20]).unwrap();
+    let script = case.script(
+        "s.yaml",
+        &with_target(
+            "config:\n  target: TARGET\n  processor: ./proc.js\n  phases:\n    - duration: 1\n      arrivalCount: 2\n\
+             scenarios:\n  - flow:\n      - function: upload\n      - get:\n          url: \"/\"\n",
+            &t,
+        ),
+    );
+    let (out, _) = run_script(&case, &script, &["--local-workers", "2"]);
+    let err = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("over the 16.0 MiB a distributed run ships to its workers"), "{err}");
+    assert!(err.contains("the biggest: blob.bin (17.0 MiB), proc.js ("), "{err}");
+    assert!(!err.contains("local worker 1 started"), "no worker is started: {err}");
+    assert_eq!(t.requests().expect("recording")["total"], 0, "nothing was sent");
 }

@@ -46,7 +46,12 @@ fn control_run(
         eprintln!("error: {e}");
         return exit::USAGE;
     }
-    let source = match PlanSource::read(&args.script.scripts, &load_opts) {
+    // The workers get the processor and the files it needs with the plan.
+    let source = PlanSource::read(&args.script.scripts, &load_opts).and_then(|mut source| {
+        source.ship_processor(&plan, hornet_cluster::plan_source::MAX_PROCESSOR_BYTES)?;
+        Ok(source)
+    });
+    let source = match source {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
