@@ -7,7 +7,7 @@ use hornet_timer::Timer;
 use tokio::time::Instant;
 
 use crate::run::draw;
-use crate::worker::{Local, spawn_arrival};
+use crate::worker::{ThreadState, spawn_arrival};
 
 /// The shortest time between two wake-ups of a schedule driver: arrivals (and request-rate tokens)
 /// more than one per 250 µs start in small batches, which cuts the generator's wake-ups (and its
@@ -17,14 +17,14 @@ use crate::worker::{Local, spawn_arrival};
 pub(crate) const SCHEDULE_GAP: std::time::Duration = std::time::Duration::from_micros(250);
 
 /// Dispatches arrivals until the schedule ends or the run stops.
-pub(crate) async fn drive(local: &Rc<Local>) {
+pub(crate) async fn drive(local: &Rc<ThreadState>) {
     let items = local.shared.arrival_counts(local.index);
     drive_items(local, items).await;
 }
 
 /// Dispatches the given (global index, virtual count) items at their due times (this thread's own
 /// stripe, or its share of a lost segment's: [`crate::takeover`]).
-pub(crate) async fn drive_items(local: &Rc<Local>, items: impl Iterator<Item = (u64, f64)>) {
+pub(crate) async fn drive_items(local: &Rc<ThreadState>, items: impl Iterator<Item = (u64, f64)>) {
     let shared = &local.shared;
     let mut load = shared.load.subscribe();
     let mut stopped = shared.control.subscribe();

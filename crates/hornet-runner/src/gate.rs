@@ -12,10 +12,10 @@ use hornet_timer::Timer;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant, sleep_until};
 
-use crate::run::Shared;
+use crate::run::RunState;
 use crate::takeover::Deal;
 use crate::vu::since;
-use crate::worker::{Local, pick_for_user, spawn_task};
+use crate::worker::{ThreadState, pick_for_user, spawn_task};
 
 /// VUs of a request-rate phase when the script does not say (`maxVusers`).
 pub const DEFAULT_RATE_VUS: u64 = 100;
@@ -56,12 +56,12 @@ impl Gate {
 }
 
 /// Whether the plan has a request-rate phase.
-pub(crate) fn has_phases(shared: &Shared) -> bool {
+pub(crate) fn has_phases(shared: &RunState) -> bool {
     shared.plan.phases.iter().any(|p| matches!(p.kind, PhaseKind::RequestRate { .. }))
 }
 
 /// Runs every request-rate phase of the plan in turn, with this thread's VUs and tokens.
-pub(crate) async fn drive(local: &Rc<Local>) {
+pub(crate) async fn drive(local: &Rc<ThreadState>) {
     let shared = &local.shared;
     let vus = |total| shared.items_below(local.index, total).collect();
     drive_phases(local, None, vus, || shared.request_counts(local.index)).await;
@@ -75,7 +75,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 /// segments' parts of `maxVusers`), and a token that finds no VU waiting is dropped. With the lost
 /// segment's tokens on top, they would drop tokens whenever requests take longer than the gap between
 /// tokens allows, where the planned run, with the lost worker's VUs, would not.
-pub(crate) async fn drive_takeover(local: &Rc<Local>, deal: &Deal) {
+pub(crate) async fn drive_takeover(local: &Rc<ThreadState>, deal: &Deal) {
     let shared = &local.shared;
     let vus = |total| deal.items_below(total).collect();
     let tokens = || {
@@ -89,7 +89,7 @@ pub(crate) async fn drive_takeover(local: &Rc<Local>, deal: &Deal) {
 /// phase's start, spawns the VUs `vus(maxVusers)` (global indices among the phase's VUs) and offers
 /// them the tokens of `tokens()` that fall inside the phase.
 async fn drive_phases<T: Iterator<Item = f64>>(
-    local: &Rc<Local>,
+    local: &Rc<ThreadState>,
     after: Option<Duration>,
     vus: impl Fn(u64) -> Vec<u64>,
     tokens: impl Fn() -> T,
@@ -124,7 +124,7 @@ async fn drive_phases<T: Iterator<Item = f64>>(
 
 /// Offers the tokens of `counts` (virtual counts) that fall inside the phase at their due times.
 async fn issue_tokens(
-    local: &Rc<Local>,
+    local: &Rc<ThreadState>,
     gate: &Gate,
     start: Instant,
     end: Instant,
@@ -173,7 +173,7 @@ async fn issue_tokens(
     }
 }
 
-fn spawn_rate_vu(local: &Rc<Local>, gate: &Rc<Gate>, index: u64) {
+fn spawn_rate_vu(local: &Rc<ThreadState>, gate: &Rc<Gate>, index: u64) {
     local.shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let (local2, gate) = (local.clone(), gate.clone());
     spawn_task(local, async move {

@@ -27,15 +27,15 @@ use crate::control::Control;
 use crate::handle::Started;
 use crate::hooks;
 use crate::run::{
-    CpuMeter, Load, RunError, RunOptions, SegmentRun, SegmentTick, Shared, Workload, compile, draw, hostname,
-    initial_globals, setup,
+    CpuMeter, LoadAdjustment, RunError, RunOptions, RunState, SegmentRun, SegmentTick, Workload, compile,
+    draw, hostname, initial_globals, setup,
 };
 use crate::vu::{Scope, VuSettings};
 use crate::worker::{self, Msg};
 
 /// This machine's worker threads, feeding the collector.
 struct LocalSource {
-    shared: Arc<Shared>,
+    shared: Arc<RunState>,
     intervals: Receiver<Msg>,
     threads: Vec<JoinHandle<()>>,
     /// Threads that sent their last interval.
@@ -90,7 +90,7 @@ pub(crate) fn start(
         }
         None => Instant::now() + Duration::from_millis(20),
     };
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(RunState {
         plan: plan.clone(),
         program,
         schedule: Schedule::new(&plan.phases),
@@ -109,7 +109,7 @@ pub(crate) fn start(
         cookie_origin,
         requests: Schedule::requests(&plan.phases),
         users: Schedule::users(&plan.phases),
-        load: watch::channel(Load::PLAN).0,
+        load: watch::channel(LoadAdjustment::PLAN).0,
         part: segments,
     });
 

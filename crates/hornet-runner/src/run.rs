@@ -1,5 +1,5 @@
 //! What a run is made of on this machine: its options ([`RunOptions`], [`Workload`]), the state
-//! its worker threads share ([`Shared`]: the compiled plan, the schedules, the load adjustments),
+//! its worker threads share ([`RunState`]: the compiled plan, the schedules, the load adjustments),
 //! the set-up helpers (compiling the plan, the HTTP client settings, the variables every VU starts
 //! from, `before` and `after`), and the report's description of the phases.
 
@@ -128,7 +128,7 @@ pub enum RunError {
 }
 
 /// State shared by all worker threads (read-only but for the in-flight counter and budget).
-pub(crate) struct Shared {
+pub(crate) struct RunState {
     pub plan: Arc<Plan>,
     pub program: Program,
     pub schedule: Schedule,
@@ -155,7 +155,7 @@ pub(crate) struct Shared {
     /// The closed-model target user count over time.
     pub users: Users,
     /// The current load adjustments, published by the collector to the workers.
-    pub load: watch::Sender<Load>,
+    pub load: watch::Sender<LoadAdjustment>,
     /// No phases: one VU runs once.
     pub functional: bool,
     /// In a segment run: the segments and this worker's index.
@@ -164,17 +164,18 @@ pub(crate) struct Shared {
 
 /// Load adjustments in force: the schedules warped by the load factor, and the factor on users.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Load {
+pub(crate) struct LoadAdjustment {
     pub arrivals: Warp,
     pub requests: Warp,
     pub users: f64,
 }
 
-impl Load {
-    pub(crate) const PLAN: Load = Load { arrivals: Warp::IDENTITY, requests: Warp::IDENTITY, users: 1.0 };
+impl LoadAdjustment {
+    pub(crate) const PLAN: LoadAdjustment =
+        LoadAdjustment { arrivals: Warp::IDENTITY, requests: Warp::IDENTITY, users: 1.0 };
 }
 
-impl Shared {
+impl RunState {
     /// This worker's stripe of the arrivals (arrival k goes to thread k mod threads), as
     /// (global index, virtual count) pairs; [`Schedule::warped_time`] turns a count into a time.
     pub fn arrival_counts(&self, index: usize) -> Box<dyn Iterator<Item = (u64, f64)> + '_> {
@@ -203,7 +204,7 @@ impl Shared {
         }
     }
 
-    /// Thread `thread`'s items among `0 … total − 1` (see [`Shared::item_at`]).
+    /// Thread `thread`'s items among `0 … total − 1` (see [`RunState::item_at`]).
     pub fn items_below(&self, thread: usize, total: u64) -> impl Iterator<Item = u64> + '_ {
         (0..).map(move |k| self.item_at(thread, k)).take_while(move |&i| i < total)
     }

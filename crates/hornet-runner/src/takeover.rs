@@ -11,7 +11,7 @@ use hornet_schedule::{ArrivalCounts, Schedule, Segments};
 use tokio::time::sleep_until;
 
 use crate::control::Takeover;
-use crate::worker::Local;
+use crate::worker::ThreadState;
 use crate::{arrivals, gate, users};
 
 /// One thread's share of a takeover. The items of each numbered set the lost segment owned (arrivals,
@@ -92,7 +92,7 @@ impl Deal {
 
 /// In a part of a distributed run: runs this thread's share of each lost segment the controller asks
 /// this worker to take over, until the schedule ends or the run stops.
-pub(crate) async fn drive(local: &Rc<Local>) {
+pub(crate) async fn drive(local: &Rc<ThreadState>) {
     let shared = &local.shared;
     let Some((segments, me)) = shared.part.clone() else { return };
     let mut list = shared.control.subscribe_takeovers();
@@ -134,7 +134,7 @@ pub(crate) async fn drive(local: &Rc<Local>) {
 /// The lost segment's closed-model users dealt to this thread, from `from` on: those active then
 /// start at once (they were running on the lost worker) and all follow the target user count from
 /// there, like the worker's own users.
-async fn take_over_users(local: &Rc<Local>, deal: &Deal) {
+async fn take_over_users(local: &Rc<ThreadState>, deal: &Deal) {
     let shared = &local.shared;
     let mut stopped = shared.control.subscribe();
     tokio::select! {

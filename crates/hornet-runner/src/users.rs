@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::vu::since;
-use crate::worker::{Local, TaskId, cancel_task, pick_for_user, spawn_task, wait_idle};
+use crate::worker::{TaskId, ThreadState, cancel_task, pick_for_user, spawn_task, wait_idle};
 
 /// A running user's stop switch, and its task (cancelled when the graceful-stop bound runs out).
 #[derive(Default)]
@@ -25,7 +25,7 @@ struct UserCtl {
 /// (`u64::MAX` past its last): this thread's stripe of the run's users, or its share of a lost
 /// segment's ([`crate::takeover`]). It must increase with `k`: users stop from the highest index down,
 /// so the set's active users are always its first ones, started and retired as a stack.
-pub(crate) async fn drive(local: &Rc<Local>, user_at: impl Fn(u64) -> u64) {
+pub(crate) async fn drive(local: &Rc<ThreadState>, user_at: impl Fn(u64) -> u64) {
     let shared = &local.shared;
     if shared.users.peak() == 0 {
         return;
@@ -70,7 +70,7 @@ pub(crate) async fn drive(local: &Rc<Local>, user_at: impl Fn(u64) -> u64) {
 }
 
 /// `hornet quick` without `-r`: `users` users loop until the request budget or duration is spent.
-pub(crate) async fn drive_fixed(local: &Rc<Local>, users: u64) {
+pub(crate) async fn drive_fixed(local: &Rc<ThreadState>, users: u64) {
     let items: Vec<u64> = local.shared.items_below(local.index, users).collect();
     for user in items {
         start_user(local, user);
@@ -84,7 +84,7 @@ pub(crate) async fn drive_fixed(local: &Rc<Local>, users: u64) {
 }
 
 /// Asks a user to stop after its iteration; cancels it if it is still running `gracefulStop` later.
-fn retire(local: &Rc<Local>, ctl: &Rc<UserCtl>) {
+fn retire(local: &Rc<ThreadState>, ctl: &Rc<UserCtl>) {
     ctl.retired.set(true);
     let (local, task) = (local.clone(), ctl.task.get());
     let grace = local.shared.graceful_stop;
@@ -94,7 +94,7 @@ fn retire(local: &Rc<Local>, ctl: &Rc<UserCtl>) {
     });
 }
 
-fn start_user(local: &Rc<Local>, index: u64) -> Rc<UserCtl> {
+fn start_user(local: &Rc<ThreadState>, index: u64) -> Rc<UserCtl> {
     let ctl = Rc::new(UserCtl::default());
     local.shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let (local2, ctl2) = (local.clone(), ctl.clone());
@@ -103,7 +103,7 @@ fn start_user(local: &Rc<Local>, index: u64) -> Rc<UserCtl> {
     ctl
 }
 
-async fn user_loop(local: &Rc<Local>, index: u64, ctl: &UserCtl) {
+async fn user_loop(local: &Rc<ThreadState>, index: u64, ctl: &UserCtl) {
     let shared = &local.shared;
     let scenario = pick_for_user(local, index);
     let mut vu = local.new_vu(index, scenario);

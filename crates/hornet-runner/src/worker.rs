@@ -17,7 +17,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::{AbortHandle, LocalSet};
 use tokio::time::{Duration, Instant, sleep_until};
 
-use crate::run::{Shared, Workload, draw};
+use crate::run::{RunState, Workload, draw};
 use crate::vu::{Vu, VuSettings, since};
 use crate::{arrivals, gate, takeover, users};
 
@@ -29,8 +29,8 @@ pub(crate) enum Msg {
 }
 
 /// Per-thread state shared by the thread's tasks.
-pub(crate) struct Local {
-    pub shared: Arc<Shared>,
+pub(crate) struct ThreadState {
+    pub shared: Arc<RunState>,
     /// This worker's index among `shared.threads`.
     pub index: usize,
     pub client: Rc<HttpClient>,
@@ -51,7 +51,7 @@ pub(crate) struct Local {
     processor: Option<Rc<hornet_js::Processor>>,
 }
 
-impl Local {
+impl ThreadState {
     /// A new VU for arrival (or user) `index` running scenario `scenario`, with its variables and
     /// default cookies.
     pub fn new_vu(&self, index: u64, scenario: usize) -> Vu {
@@ -91,7 +91,7 @@ impl Local {
 }
 
 /// Runs worker `index` to completion on the current thread.
-pub(crate) fn run(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
+pub(crate) fn run(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -104,7 +104,7 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
     local.block_on(&runtime, work(index, shared, tx));
 }
 
-async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
+async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
     let recorder =
         Rc::new(RefCell::new(Recorder::new(shared.plan.endpoints.len(), shared.plan.scenarios.len())));
     let client = match HttpClient::new(&shared.client_config) {
@@ -132,7 +132,7 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
             return;
         }
     };
-    let local = Rc::new(Local {
+    let local = Rc::new(ThreadState {
         processor,
         shared: shared.clone(),
         index,
@@ -206,7 +206,7 @@ async fn work(index: usize, shared: Arc<Shared>, tx: Sender<Msg>) {
 }
 
 /// Waits until no VU task of this thread is running.
-pub(crate) async fn wait_idle(local: &Local) {
+pub(crate) async fn wait_idle(local: &ThreadState) {
     loop {
         let notified = local.idle.notified();
         if local.running.get() == 0 {
@@ -221,7 +221,7 @@ pub(crate) type TaskId = u64;
 
 /// Runs `task` as a VU task of this thread: counted in the active-VU gauge (the caller has already
 /// added it to `in_flight`) and cancelled, with a `cancelled` error, when the run ends.
-pub(crate) fn spawn_task<F>(local: &Rc<Local>, task: F) -> TaskId
+pub(crate) fn spawn_task<F>(local: &Rc<ThreadState>, task: F) -> TaskId
 where
     F: Future<Output = ()> + 'static,
 {
@@ -240,7 +240,7 @@ where
 
 /// Cancels VU task `id` if it is still running, counting a `cancelled` error with `why` and a
 /// failed VU. The task's future is dropped (its connections closed) when the runtime next runs.
-pub(crate) fn cancel_task(local: &Local, id: TaskId, why: &'static str) {
+pub(crate) fn cancel_task(local: &ThreadState, id: TaskId, why: &'static str) {
     let Some(handle) = local.tasks.borrow_mut().remove(&id) else { return };
     {
         let mut rec = local.recorder.borrow_mut();
@@ -252,7 +252,7 @@ pub(crate) fn cancel_task(local: &Local, id: TaskId, why: &'static str) {
 
 /// A VU task's place in its thread's counts, given up when the task's future is dropped.
 struct TaskGuard {
-    local: Rc<Local>,
+    local: Rc<ThreadState>,
     id: TaskId,
 }
 
@@ -270,7 +270,7 @@ impl Drop for TaskGuard {
 }
 
 /// Starts one open-model VU running scenario `scenario` once.
-pub(crate) fn spawn_arrival(local: &Rc<Local>, scenario: usize, index: u64, intended: Instant) {
+pub(crate) fn spawn_arrival(local: &Rc<ThreadState>, scenario: usize, index: u64, intended: Instant) {
     let local2 = local.clone();
     spawn_task(local, async move {
         let shared = &local2.shared;
@@ -286,6 +286,6 @@ pub(crate) fn spawn_arrival(local: &Rc<Local>, scenario: usize, index: u64, inte
 }
 
 /// Picks the scenario of looping VU `index` (closed-model users and request-rate VUs).
-pub(crate) fn pick_for_user(local: &Local, index: u64) -> usize {
+pub(crate) fn pick_for_user(local: &ThreadState, index: u64) -> usize {
     local.shared.program.pick(draw(local.shared.seed ^ 0x0005_E125_CAFE_F00D, index))
 }
