@@ -2,7 +2,8 @@
 //! worker threads, or the workers of a distributed run): it waits for the source's intervals,
 //! merges each second's into the run's [`Aggregator`], applies a statistics reset, gathers the
 //! warnings, tells the live views ([`Tick`]) and the snapshot subscribers, and at the end builds
-//! the report.
+//! the report. A run whose intervals another process collects (a distributed run's worker) is
+//! only driven to its end ([`drain`]): nothing is merged and no report is built.
 
 use std::sync::mpsc::Sender;
 use std::time::SystemTime;
@@ -134,33 +135,27 @@ impl Collector {
         control: &Control,
         on_tick: &mut dyn FnMut(Tick<'_>),
     ) -> (Duration, Finish) {
-        let mut pending = Vec::new();
-        let mut next_tick = start + first_tick;
-        while source.wait(next_tick, &mut pending) == Waited::Deadline {
-            let elapsed = Instant::now().saturating_duration_since(start);
-            let at = source.tick(elapsed, control, &mut pending);
-            self.aggregate.add_tick(elapsed, std::mem::take(&mut pending), at.active_vus);
-            if let Some(cpu) = at.cpu {
-                self.aggregate.record_generator(cpu);
-            }
-            if control.take_reset() {
-                self.aggregate.reset_stats();
-            }
-            let live = self.aggregate.live();
-            self.subscribers.retain(|s| s.send(live).is_ok());
-            let warnings = self.aggregate.take_new_warnings();
-            on_tick(Tick {
-                live,
-                aggregate: &self.aggregate,
-                phase: self.phase_label(elapsed),
-                warnings,
-                workers: &at.workers,
+        let (elapsed, finish, last) =
+            drive(source, start, first_tick, control, &mut |elapsed, at, intervals| {
+                self.aggregate.add_tick(elapsed, intervals, at.active_vus);
+                if let Some(cpu) = at.cpu {
+                    self.aggregate.record_generator(cpu);
+                }
+                if control.take_reset() {
+                    self.aggregate.reset_stats();
+                }
+                let live = self.aggregate.live();
+                self.subscribers.retain(|s| s.send(live).is_ok());
+                let warnings = self.aggregate.take_new_warnings();
+                on_tick(Tick {
+                    live,
+                    aggregate: &self.aggregate,
+                    phase: self.phase_label(elapsed),
+                    warnings,
+                    workers: &at.workers,
+                });
             });
-            next_tick += Duration::from_secs(1);
-        }
-        let elapsed = Instant::now().saturating_duration_since(start);
-        let finish = source.finish(elapsed, control, &mut pending);
-        self.aggregate.add_tick(elapsed, pending, 0);
+        self.aggregate.add_tick(elapsed, last, 0);
         (elapsed, finish)
     }
 
@@ -173,6 +168,44 @@ impl Collector {
         report.workers = finish.workers;
         report
     }
+}
+
+/// Runs `source` from `start` until it has sent its last interval, ticking first at
+/// `start + first_tick` and then once a second, and merges nothing: what a run whose intervals
+/// another process collects needs (a distributed run's worker forwards each tick's at the tick).
+/// Returns the run's length and what the source said at the end.
+pub(crate) fn drain(
+    source: &mut dyn IntervalSource,
+    start: Instant,
+    first_tick: Duration,
+    control: &Control,
+) -> (Duration, Finish) {
+    let (elapsed, finish, _) = drive(source, start, first_tick, control, &mut |_, _, _| {});
+    (elapsed, finish)
+}
+
+/// The tick loop of [`Collector::collect`] and [`drain`]: waits for `source`'s intervals, ticks
+/// the source first at `start + first_tick` and then once a second, and hands `at_tick` each
+/// tick's time since `start`, the source's state and the tick's intervals. Returns the run's
+/// length, what the source said at the end, and the intervals that came after the last tick.
+fn drive(
+    source: &mut dyn IntervalSource,
+    start: Instant,
+    first_tick: Duration,
+    control: &Control,
+    at_tick: &mut dyn FnMut(Duration, SourceTick, Vec<Interval>),
+) -> (Duration, Finish, Vec<Interval>) {
+    let mut pending = Vec::new();
+    let mut next_tick = start + first_tick;
+    while source.wait(next_tick, &mut pending) == Waited::Deadline {
+        let elapsed = Instant::now().saturating_duration_since(start);
+        let at = source.tick(elapsed, control, &mut pending);
+        at_tick(elapsed, at, std::mem::take(&mut pending));
+        next_tick += Duration::from_secs(1);
+    }
+    let elapsed = Instant::now().saturating_duration_since(start);
+    let finish = source.finish(elapsed, control, &mut pending);
+    (elapsed, finish, pending)
 }
 
 /// The report's description of a run of `plan` with `options`, started at `started_at` and

@@ -2,7 +2,8 @@
 //! machine) or [`Run::start_on`] (the workers of a distributed run) sets it up and starts the
 //! load, and the [`RunHandle`] steers it ([`RunHandle::control`]), hands out the once-a-second
 //! snapshot ([`RunHandle::subscribe`]), and collects it to the end ([`RunHandle::wait`]), which
-//! returns the report.
+//! returns the report. A distributed run's worker runs its segment to the end without a report
+//! ([`RunHandle::wait_without_report`]): its controller collects the intervals.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use hornet_metrics::{LiveSnapshot, Report, RunMeta};
 use hornet_script::Plan;
 use tokio::time::{Duration, Instant};
 
-use crate::collector::{Collector, IntervalSource, Tick, run_meta};
+use crate::collector::{Collector, Finish, IntervalSource, Tick, drain, run_meta};
 use crate::control::{Control, StopReason};
 use crate::local;
 use crate::run::{RunError, RunOptions, SegmentRun, run_after, run_before};
@@ -147,14 +148,30 @@ impl<'a> RunHandle<'a> {
             &self.control,
             on_tick,
         );
+        self.after(&finish);
+        let stopped = self.control.stop_reason();
+        let meta = run_meta(&self.plan, &self.options, self.started.started_at, elapsed, stopped.is_some());
+        RunOutcome { report: self.collector.report(meta, finish), stopped }
+    }
+
+    /// Runs to the end (or until its control stops it) on the calling thread, like
+    /// [`RunHandle::wait`], but merges no metrics and builds no report: for a run whose intervals
+    /// another process collects (a distributed run's worker, whose [`SegmentRun`] forwards each
+    /// second's). Returns why the run was stopped, if it was.
+    pub fn wait_without_report(mut self) -> Option<StopReason> {
+        let (_, finish) =
+            drain(self.started.source.as_mut(), self.started.start, self.started.first_tick, &self.control);
+        self.after(&finish);
+        self.control.stop_reason()
+    }
+
+    /// In a distributed run that completed, runs `after` here with what `before` produced.
+    fn after(&self, finish: &Finish) {
         if let Some(globals) = &self.globals
             && finish.completed
             && self.control.stop_reason().is_none()
         {
             run_after(&self.plan, globals, self.options.seed, self.options.log);
         }
-        let stopped = self.control.stop_reason();
-        let meta = run_meta(&self.plan, &self.options, self.started.started_at, elapsed, stopped.is_some());
-        RunOutcome { report: self.collector.report(meta, finish), stopped }
     }
 }

@@ -13,7 +13,9 @@
 //! - [`RunHandle`]: [`RunHandle::control`] (change the load with a [`LoadRequest`], reset the
 //!   statistics, stop with a [`StopReason`]), [`RunHandle::subscribe`] (the [`LiveSnapshot`]
 //!   once a second), and [`RunHandle::wait`], which collects the run on the calling thread, hands
-//!   each second's [`Tick`] to the caller, and returns the [`RunOutcome`] with the report.
+//!   each second's [`Tick`] to the caller, and returns the [`RunOutcome`] with the report;
+//!   a distributed run's worker ends its segment with [`RunHandle::wait_without_report`] instead,
+//!   since its controller collects.
 //! - A distributed run is another source of intervals for the same collector: its controller
 //!   implements [`Workers`], whose [`Started`] source is an [`IntervalSource`] ([`Waited`],
 //!   [`SourceTick`], [`Finish`]), and relates load requests to the plan through [`PlannedLoad`].
