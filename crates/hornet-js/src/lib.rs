@@ -11,6 +11,7 @@
 
 mod convert;
 mod deps;
+mod http;
 mod native;
 mod processor;
 mod resolve;
@@ -18,6 +19,7 @@ mod resolve;
 use std::fmt;
 
 pub use deps::dependencies;
+pub use http::{HttpCall, HttpFailure, HttpFuture, HttpReply, HttpSender};
 pub use processor::{JsVu, Processor, ProcessorOptions, RequestBody, RequestParams, ResponseData};
 
 /// A processor that could not be loaded: where (file:line:column when known) and why.

@@ -443,6 +443,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
             url_parts(&ctx, &url)
         }),
     )?;
+    crate::http::install(&h, shared)?;
     ctx.globals().set("__hornet", h)?;
     Ok(())
 }

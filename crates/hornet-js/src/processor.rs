@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     pub emitted: RefCell<Vec<Emitted>>,
     /// The last resolution failure, for an `import` whose error QuickJS reports vaguely.
     pub last_resolve_error: RefCell<Option<String>>,
+    /// `context.http` requests waiting for their VU's settle loop.
+    pub http_queue: RefCell<std::collections::VecDeque<crate::http::PendingHttp>>,
 }
 
 /// A request as hooks see it (`requestParams`); what a hook changes is read back.
@@ -108,6 +110,8 @@ pub struct ResponseData<'a> {
 pub struct JsVu {
     context: Persistent<Object<'static>>,
     rng: Cell<u64>,
+    /// Tells this VU's `context.http` requests from other VUs' in the thread's queue.
+    id: u32,
 }
 
 /// How a hook is called and what settles it.
@@ -136,6 +140,10 @@ pub struct Processor {
     exports: Persistent<Object<'static>>,
     events: Persistent<Object<'static>>,
     fire_timer: Persistent<Function<'static>>,
+    http_client: Persistent<Function<'static>>,
+    http_settle: Persistent<Function<'static>>,
+    /// The id of the next VU.
+    next_vu: Cell<u32>,
     /// `context.scenario` objects, one per scenario index, shared by the thread's VUs.
     scenarios: RefCell<HashMap<usize, Persistent<Value<'static>>>>,
     functions: HashSet<String>,
@@ -165,6 +173,7 @@ impl Processor {
             timers: RefCell::new(BinaryHeap::new()),
             emitted: RefCell::new(Vec::new()),
             last_resolve_error: RefCell::new(None),
+            http_queue: RefCell::new(std::collections::VecDeque::new()),
         });
         let engine_error =
             |e: JsError| LoadError::in_file(&file, format!("the JavaScript engine failed: {e}"));
@@ -188,6 +197,8 @@ impl Processor {
             prelude.filename = Some("hornet:prelude".into());
             prelude.strict = false;
             ctx.eval_with_options::<(), _>(PRELUDE, prelude).map_err(fail)?;
+            ctx.eval_with_options::<(), _>(crate::http::CLIENT_JS, eval_options("hornet:http"))
+                .map_err(fail)?;
             let events: Object = ctx
                 .eval_with_options(
                     "(() => { const E = __hornet_builtin('events'); const ee = new E(); \
@@ -198,6 +209,8 @@ impl Processor {
                 )
                 .map_err(fail)?;
             let fire: Function = ctx.globals().get("__hornet_fire").map_err(fail)?;
+            let http_client: Function = ctx.globals().get("__hornet_http_client").map_err(fail)?;
+            let http_settle: Function = ctx.globals().get("__hornet_http_settle").map_err(fail)?;
             let exports: Object = if resolve::is_es_module(&path) {
                 let module = Module::declare(ctx.clone(), file.clone(), source).map_err(fail)?;
                 let (module, done) = module.eval().map_err(fail)?;
@@ -222,15 +235,20 @@ impl Processor {
                 Persistent::save(&ctx, exports),
                 Persistent::save(&ctx, events),
                 Persistent::save(&ctx, fire),
+                Persistent::save(&ctx, http_client),
+                Persistent::save(&ctx, http_settle),
                 functions,
             ))
         });
         shared.deadline.set(None);
-        let (exports, events, fire_timer, functions) = loaded?;
+        let (exports, events, fire_timer, http_client, http_settle, functions) = loaded?;
         Ok(Processor {
             exports,
             events,
             fire_timer,
+            http_client,
+            http_settle,
+            next_vu: Cell::new(0),
             scenarios: RefCell::new(HashMap::new()),
             functions,
             context,
@@ -260,6 +278,8 @@ impl Processor {
 
     /// A VU's `context` (`vars`, `scenario`, `_uid`), with `Math.random` seeded from `seed`.
     pub fn new_vu(&self, uid: &str, scenario: Option<&str>, seed: u64) -> Result<JsVu, HookError> {
+        let id = self.next_vu.get();
+        self.next_vu.set(id.wrapping_add(1));
         self.context.with(|ctx| {
             let build = || -> rquickjs::Result<Object<'_>> {
                 let context = Object::new(ctx.clone())?;
@@ -270,10 +290,12 @@ impl Processor {
                 }
                 context.set("scenario", info)?;
                 context.set("_uid", uid)?;
+                let client = self.http_client.clone().restore(&ctx)?;
+                context.set("http", client.call::<_, Value>((id,))?)?;
                 Ok(context)
             };
             let context = build().map_err(|e| engine_failure("context", e))?;
-            Ok(JsVu { context: Persistent::save(&ctx, context), rng: Cell::new(seed) })
+            Ok(JsVu { context: Persistent::save(&ctx, context), rng: Cell::new(seed), id })
         })
     }
 
@@ -306,7 +328,19 @@ impl Processor {
         name: &str,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::Step, vars, None, None, None).await.map(drop)
+        self.invoke(vu, name, Shape::Step, vars, None, None, None, None).await.map(drop)
+    }
+
+    /// Calls a `function:` step (or `beforeScenario`/`afterScenario`) whose `context.http`
+    /// requests `http` sends: the step may `await context.http.get(url)` and the like.
+    pub async fn call_step_with_http(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        vars: &mut HashMap<String, Json>,
+        http: &mut dyn crate::HttpSender,
+    ) -> Result<(), HookError> {
+        self.invoke(vu, name, Shape::Step, vars, None, None, None, Some(http)).await.map(drop)
     }
 
     /// Calls a `beforeRequest` hook: `(requestParams, context, events, next)`; changes to
@@ -318,7 +352,7 @@ impl Processor {
         request: &mut RequestParams,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::BeforeRequest, vars, Some(request), None, None).await.map(drop)
+        self.invoke(vu, name, Shape::BeforeRequest, vars, Some(request), None, None, None).await.map(drop)
     }
 
     /// Calls an `afterResponse` hook: `(requestParams, response, context, events, next)`.
@@ -330,7 +364,9 @@ impl Processor {
         response: ResponseData<'_>,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::AfterResponse, vars, Some(request), Some(response), None).await.map(drop)
+        self.invoke(vu, name, Shape::AfterResponse, vars, Some(request), Some(response), None, None)
+            .await
+            .map(drop)
     }
 
     /// Calls an `onError` hook: `(err, requestParams, context, events, next)`.
@@ -342,7 +378,7 @@ impl Processor {
         request: &mut RequestParams,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::OnError, vars, Some(request), None, Some(error)).await.map(drop)
+        self.invoke(vu, name, Shape::OnError, vars, Some(request), None, Some(error), None).await.map(drop)
     }
 
     /// Calls a condition (`whileTrue`, `ifTrue`): `(context, next)`; the result is what it passes
@@ -353,7 +389,9 @@ impl Processor {
         name: &str,
         vars: &mut HashMap<String, Json>,
     ) -> Result<bool, HookError> {
-        self.invoke(vu, name, Shape::Condition, vars, None, None, None).await.map(|r| r.unwrap_or(false))
+        self.invoke(vu, name, Shape::Condition, vars, None, None, None, None)
+            .await
+            .map(|r| r.unwrap_or(false))
     }
 
     /// Calls the function an `ifTrue` names, as Artillery does: `name(context.vars)`, the request
@@ -364,7 +402,7 @@ impl Processor {
         name: &str,
         vars: &mut HashMap<String, Json>,
     ) -> Result<bool, HookError> {
-        self.invoke(vu, name, Shape::IfTrue, vars, None, None, None).await.map(|r| r.unwrap_or(false))
+        self.invoke(vu, name, Shape::IfTrue, vars, None, None, None, None).await.map(|r| r.unwrap_or(false))
     }
 
     /// What `events.emit` reported since the last call.

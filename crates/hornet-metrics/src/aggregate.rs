@@ -91,7 +91,11 @@ pub struct LatencyTotals {
 impl LiveEndpoint<'_> {
     /// The endpoint's name (`endpoint #i` for an index past the plan's list).
     pub fn name(&self) -> String {
-        self.name.get(self.index).cloned().unwrap_or_else(|| format!("endpoint #{}", self.index))
+        self.name
+            .get(self.index)
+            .cloned()
+            .or_else(|| crate::endpoint_names::name_of(self.name.len(), self.index))
+            .unwrap_or_else(|| format!("endpoint #{}", self.index))
     }
 
     /// The summary of its response times since the start, ms: a few quantile look-ups in the
@@ -385,7 +389,11 @@ impl Aggregator {
     }
 
     fn endpoint_name(&self, i: usize) -> String {
-        self.endpoints.get(i).cloned().unwrap_or_else(|| format!("endpoint #{i}"))
+        self.endpoints
+            .get(i)
+            .cloned()
+            .or_else(|| crate::endpoint_names::name_of(self.endpoints.len(), i))
+            .unwrap_or_else(|| format!("endpoint #{i}"))
     }
 
     fn scenario_name(&self, i: usize) -> String {

@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod apdex;
 mod custom;
+pub mod endpoint_names;
 pub mod generator;
 pub mod hist;
 pub mod interval;

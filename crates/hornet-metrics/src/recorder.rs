@@ -51,6 +51,12 @@ impl Recorder {
         }
     }
 
+    /// How many endpoints the plan has (ids past them are named at run time, see
+    /// [`crate::endpoint_names`]).
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints
+    }
+
     /// `events.emit('counter', name, n)`: adds `n` (rounded; negative values are ignored).
     pub fn custom_counter(&mut self, name: &str, n: f64) {
         self.current.custom.get_or_insert_default().count(name, n.max(0.0).round() as u64);

@@ -9,8 +9,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hornet_engine::http::{Request, Response};
-use hornet_js::{Emitted, HookError, JsVu, Processor, ProcessorOptions, RequestBody, RequestParams};
+use hornet_engine::http::{HttpClient, Request, Response, Session};
+use hornet_js::{
+    Emitted, HookError, HttpCall, HttpFuture, HttpReply, HttpSender, JsVu, Processor, ProcessorOptions,
+    RequestBody, RequestParams,
+};
 use hornet_metrics::{ErrorKind, Recorder};
 use hornet_script::plan::{Body, FormPart, Plan, ProcessorSpec, RequestStep};
 use hornet_script::template::Vars as _;
@@ -56,11 +59,13 @@ pub(crate) struct VuJs {
     processor: Rc<Processor>,
     /// The scenario's index and spec, for `context.scenario`.
     scenario: Option<(usize, Arc<Value>)>,
+    /// The run's plan (for the names `context.http` requests are counted under).
+    plan: Option<Arc<Plan>>,
 }
 
 impl VuJs {
     pub(crate) fn new(processor: Rc<Processor>) -> VuJs {
-        VuJs { processor, vu: None, scenario: None }
+        VuJs { processor, vu: None, scenario: None, plan: None }
     }
 
     /// Whether the processor exports a function named `name`.
@@ -69,8 +74,14 @@ impl VuJs {
     }
 
     /// The scenario the VU runs: its index and its spec, which becomes `context.scenario`.
-    pub(crate) fn set_scenario(&mut self, index: usize, spec: Arc<Value>) {
-        self.scenario = Some((index, spec));
+    pub(crate) fn set_scenario(&mut self, plan: Arc<Plan>, index: usize) {
+        self.scenario = plan.scenarios.get(index).map(|s| (index, s.spec.clone()));
+        self.plan = Some(plan);
+    }
+
+    /// The plan's request names, when the VU runs one of its scenarios.
+    pub(crate) fn plan_endpoints(&self) -> Option<&[hornet_script::plan::Endpoint]> {
+        self.plan.as_deref().map(|p| p.endpoints.as_slice())
     }
 
     /// The processor and the VU's JavaScript side, made on first use: `_uid` is the VU's `$uuid`
@@ -185,6 +196,20 @@ pub(crate) fn request_params(request: &Request, step: &RequestStep, scope: &Scop
     }
 }
 
+/// Headers from JavaScript as a header map; `who` starts the error for a name or value HTTP
+/// cannot carry (`beforeRequest set`).
+fn header_map(pairs: &[(String, String)], who: &str) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::with_capacity(pairs.len() + 1);
+    for (k, v) in pairs {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| format!("{who} a header named `{k}`, which is not valid in HTTP"))?;
+        let value = HeaderValue::from_str(v)
+            .map_err(|_| format!("{who} header `{k}` with a value that is not valid in HTTP"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 /// A JSON value as the text a form field, query parameter or cookie carries.
 fn field_text(value: &Value) -> String {
     match value {
@@ -245,14 +270,7 @@ pub(crate) fn apply(
     }
     request.method = Method::from_bytes(params.method.as_bytes())
         .map_err(|_| format!("beforeRequest set the method `{}`, which is not valid", params.method))?;
-    let mut headers = HeaderMap::with_capacity(params.headers.len());
-    for (k, v) in &params.headers {
-        let name = HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| format!("beforeRequest set a header named `{k}`, which is not valid in HTTP"))?;
-        let value = HeaderValue::from_str(v)
-            .map_err(|_| format!("beforeRequest set header `{k}` to a value that is not valid in HTTP"))?;
-        headers.append(name, value);
-    }
+    let mut headers = header_map(&params.headers, "beforeRequest set")?;
     let mut content_type = |value: &str, replace: bool| {
         if (replace || !headers.contains_key(CONTENT_TYPE))
             && let Ok(v) = HeaderValue::from_str(value)
@@ -365,5 +383,106 @@ impl ResponseCopy {
             url: &self.url,
             phases: &self.phases,
         }
+    }
+}
+
+/// Sends one VU's `context.http` requests through the engine, on the VU's own connection and
+/// cookie jar, and records each like a YAML request under its name (`options.name`, else the
+/// method and URL as given, as a YAML step without `name` is named).
+pub(crate) struct VuHttp<'a> {
+    pub client: &'a HttpClient,
+    pub session: &'a mut Session,
+    pub recorder: &'a RefCell<Recorder>,
+    /// `target`, which relative URLs are joined to.
+    pub target: Option<String>,
+    /// The plan's request names: a name among them is counted with that request.
+    pub plan_endpoints: Option<&'a [hornet_script::plan::Endpoint]>,
+    /// How many endpoints the plan has (for ids of names made at run time).
+    pub endpoint_count: usize,
+}
+
+impl VuHttp<'_> {
+    fn endpoint(&self, call: &HttpCall) -> u32 {
+        let name = match &call.name {
+            Some(name) => name.clone(),
+            None => format!("{} {}", call.method, call.url),
+        };
+        if let Some(i) = self.plan_endpoints.and_then(|names| names.iter().position(|e| e.name == name)) {
+            return u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        hornet_metrics::endpoint_names::intern(self.endpoint_count, &name)
+    }
+
+    fn request(&self, call: &HttpCall) -> Result<Request, String> {
+        let url = if call.url.starts_with("http://") || call.url.starts_with("https://") {
+            call.url.clone()
+        } else {
+            match &self.target {
+                Some(target) => format!("{}{}", hornet_script::request_url::http_base(target), call.url),
+                None => {
+                    return Err(format!(
+                        "context.http: `{}` is relative, and the script has no target",
+                        call.url
+                    ));
+                }
+            }
+        };
+        let uri = hornet_script::request_url::parse_http(&url)
+            .map_err(|e| format!("context.http: `{url}` is not a URL that can be sent: {e}"))?;
+        let method = Method::from_bytes(call.method.as_bytes())
+            .map_err(|_| format!("context.http: `{}` is not an HTTP method", call.method))?;
+        let mut headers = header_map(&call.headers, "context.http was given")?;
+        if !headers.contains_key(http::header::USER_AGENT) {
+            headers.insert(http::header::USER_AGENT, HeaderValue::from_static(crate::program::AGENT));
+        }
+        Ok(Request {
+            method,
+            uri,
+            headers,
+            body: Bytes::from(call.body.clone()),
+            keep_body: true,
+            follow_redirects: if call.follow_redirects { crate::vu::MAX_REDIRECTS } else { 0 },
+            decompress: true,
+            skip_headers: false,
+        })
+    }
+}
+
+impl HttpSender for VuHttp<'_> {
+    fn send(&mut self, call: HttpCall) -> HttpFuture<'_> {
+        Box::pin(async move {
+            let ep = self.endpoint(&call);
+            let request = match self.request(&call) {
+                Ok(r) => r,
+                Err(message) => {
+                    self.recorder.borrow_mut().error(Some(ep), ErrorKind::InvalidUrl, &message);
+                    return Err(message);
+                }
+            };
+            let uri = request.uri.clone();
+            match self.client.send(self.session, request).await {
+                Ok(response) => {
+                    {
+                        let mut rec = self.recorder.borrow_mut();
+                        rec.request_sent(ep, response.bytes_sent);
+                        rec.response(ep, response.status, &response.timings, response.body_len);
+                    }
+                    let copy = ResponseCopy::of(&response, &uri);
+                    Ok(HttpReply {
+                        status: copy.status,
+                        headers: copy.headers,
+                        body: copy.body.to_vec(),
+                        url: copy.url,
+                        phases: copy.phases,
+                    })
+                }
+                Err(e) => {
+                    let mut rec = self.recorder.borrow_mut();
+                    rec.request_sent(ep, 0);
+                    rec.error(Some(ep), e.kind, &e.message);
+                    Err(format!("context.http: {} {uri}: {}", call.method, e.message))
+                }
+            }
+        })
     }
 }

@@ -27,7 +27,7 @@ use crate::js::{ResponseCopy, VuJs};
 use crate::program::{CompiledConnect, CompiledHooks, CompiledRequest, Op};
 
 /// Redirect hops followed when `followRedirect` is true (Artillery's default behaviour).
-const MAX_REDIRECTS: u8 = 10;
+pub(crate) const MAX_REDIRECTS: u8 = 10;
 
 /// Why a VU ended early; the cause has already been recorded against its endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,9 +196,9 @@ impl Vu {
     }
 
     /// The scenario the VU runs, which processor functions see as `context.scenario`.
-    pub(crate) fn set_scenario(&mut self, index: usize, spec: std::sync::Arc<Value>) {
+    pub(crate) fn set_scenario(&mut self, plan: std::sync::Arc<hornet_script::plan::Plan>, index: usize) {
         if let Some(js) = self.js.as_deref_mut() {
-            js.set_scenario(index, spec);
+            js.set_scenario(plan, index);
         }
     }
 
@@ -307,7 +307,20 @@ impl Vu {
     /// A `function` step (or `beforeScenario`/`afterScenario`).
     async fn call_function(&mut self, name: &str) -> Result<(), VuFailure> {
         let (processor, vu) = self.js_parts()?;
-        let outcome = processor.call_step(&vu, name, self.scope.vars_mut()).await;
+        let target = match self.scope.get("target") {
+            Some(Value::String(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let plan_endpoints = self.js.as_deref().and_then(VuJs::plan_endpoints);
+        let mut http = crate::js::VuHttp {
+            client: &self.client,
+            session: &mut self.session,
+            recorder: &self.recorder,
+            target,
+            plan_endpoints,
+            endpoint_count: self.recorder.borrow().endpoint_count(),
+        };
+        let outcome = processor.call_step_with_http(&vu, name, self.scope.vars_mut(), &mut http).await;
         crate::js::record(&processor, &self.recorder, None, outcome).map_err(VuFailure::new)
     }
 

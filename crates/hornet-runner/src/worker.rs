@@ -66,9 +66,7 @@ impl ThreadState {
         );
         if let Some(processor) = &self.processor {
             vu.set_processor(processor.clone());
-            if let Some(s) = shared.plan.scenarios.get(scenario) {
-                vu.set_scenario(scenario, s.spec.clone());
-            }
+            vu.set_scenario(shared.plan.clone(), scenario);
         }
         if let Some(origin) = &shared.cookie_origin {
             for (name, value) in &shared.plan.default_cookies {

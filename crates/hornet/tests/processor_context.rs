@@ -188,3 +188,84 @@ scenarios:
     assert_eq!(field_values(&log, "POST /plain", "form:made"), ["by-hook"], "{log}");
     assert_eq!(field_values(&log, "POST /plain", "cookie:fresh"), ["c1"], "{log}");
 }
+
+/// How many requests on `route` carried `field`.
+fn field_count(log: &Value, route: &str, field: &str) -> u64 {
+    log["routes"][route]["fields"][field]["count"].as_u64().unwrap_or(0)
+}
+
+const JOURNEY_JS: &str = r#"
+module.exports = {
+  // A whole journey in JavaScript, each request measured like a YAML step.
+  async journey(context, events) {
+    const http = context.http;
+    const login = await http.post('/login', { json: { username: 'ann' }, name: 'login' });
+    if (login.statusCode !== 200) throw new Error('login answered ' + login.statusCode);
+    const { token, user } = login.json();
+    context.vars.user = user;
+    for (let page = 1; page <= 3; page++) {
+      const r = await http.get('/echo/items', {
+        headers: { authorization: 'Bearer ' + token.slice(0, 8) },
+        qs: { page },
+        name: 'items',
+      });
+      events.emit('counter', r.status === 200 && r.json().query === 'page=' + page ? 'items.ok' : 'items.bad', 1);
+    }
+    await http.request('PUT', context.vars.target + '/echo/profile', { body: 'plain text' });
+    try {
+      await http.get('http://127.0.0.1:9/', { name: 'closed' });
+    } catch (e) {
+      events.emit('counter', e.message.includes('context.http: GET http://127.0.0.1:9/') ? 'rejected.clearly' : 'rejected.vaguely', 1);
+    }
+  },
+};
+"#;
+
+#[test]
+fn context_http_sends_measured_requests_on_the_vus_connection_and_cookie_jar() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script("journey.js", JOURNEY_JS);
+    let script = case.script(
+        "journey.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: ./journey.js
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - flow:
+      - function: journey
+      - get: { url: "/after/{{ user }}", name: after }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "vusers.completed"), 3, "{report}");
+    assert_eq!(counter(&report, "items.ok"), 9, "{report}");
+    assert_eq!(counter(&report, "rejected.clearly"), 3, "{report}");
+    // Counted under their names like YAML requests, the unnamed one under its method and URL.
+    assert_eq!(common::endpoint(&report, "login")["requests"], 3, "{report}");
+    assert_eq!(common::endpoint(&report, "items")["requests"], 9, "{report}");
+    assert_eq!(common::endpoint(&report, "items")["codes"]["200"], 9, "{report}");
+    let profile = format!("PUT {}/echo/profile", t.url());
+    assert_eq!(common::endpoint(&report, &profile)["requests"], 3, "{report}");
+    assert_eq!(common::endpoint(&report, "closed")["failures"], 3, "{report}");
+    assert_eq!(counter(&report, "http.requests"), 3 + 9 + 3 + 3 + 3, "{report}");
+    let log = t.requests().expect("recording");
+    assert_eq!(route_count(&log, "POST /login"), 3, "{log}");
+    assert_eq!(field_values(&log, "POST /login", "json:username"), ["\"ann\""], "{log}");
+    assert_eq!(route_count(&log, "GET /echo/items"), 9, "{log}");
+    assert_eq!(field_values(&log, "GET /echo/items", "query:page"), ["1", "2", "3"], "{log}");
+    // The session cookie /login set is in the VU's jar: the JavaScript requests and the YAML
+    // step after them carry it.
+    assert_eq!(field_count(&log, "GET /echo/items", "cookie:session"), 9, "{log}");
+    assert_eq!(field_count(&log, "PUT /echo/profile", "cookie:session"), 3, "{log}");
+    assert_eq!(field_values(&log, "PUT /echo/profile", "body:text"), ["plain text"], "{log}");
+    assert_eq!(route_count(&log, "GET /after/ann"), 3, "{log}");
+    assert_eq!(field_count(&log, "GET /after/ann", "cookie:session"), 3, "{log}");
+}

@@ -30,6 +30,7 @@ impl Processor {
         request: Option<&mut RequestParams>,
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
+        http: Option<&mut dyn crate::HttpSender>,
     ) -> Result<Option<bool>, HookError> {
         if !self.functions.contains(name) {
             return Err(HookError {
@@ -48,7 +49,7 @@ impl Processor {
             Ok(r) => r,
             Err(e) => return Err(self.failure_of(name, e)),
         };
-        let outcome = self.settle(vu, name, &slot, started).await;
+        let outcome = self.settle(vu, name, &slot, started, http).await;
         // Read back what the hook changed, even when it failed (Artillery keeps the mutations).
         self.context.with(|ctx| {
             let context = vu.context.clone().restore(&ctx).ok();
@@ -154,19 +155,47 @@ impl Processor {
         Ok(request_object.map(|o| Persistent::save(ctx, o)))
     }
 
-    /// Drives jobs and timers until `slot` is filled or the budget runs out.
-    async fn settle(&self, vu: &JsVu, name: &str, slot: &Slot, started: Instant) -> Outcome {
-        let deadline = started + self.options.budget;
+    /// Drives jobs, timers and the VU's `context.http` requests until `slot` is filled or the
+    /// budget runs out. Time spent waiting for a response does not count against the budget.
+    async fn settle(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        slot: &Slot,
+        started: Instant,
+        mut http: Option<&mut dyn crate::HttpSender>,
+    ) -> Outcome {
+        let mut budget_start = started;
         loop {
             if let Some(outcome) = slot.borrow_mut().take() {
                 return outcome;
             }
-            let next_timer = self.enter(vu, started, |ctx| self.pump(&ctx, deadline));
+            let deadline = budget_start + self.options.budget;
+            let next_timer = self.enter(vu, budget_start, |ctx| self.pump(&ctx, deadline));
             if let Some(outcome) = slot.borrow_mut().take() {
                 return outcome;
             }
+            if self.shared.interrupted.get() {
+                return Err(self.over_budget(name));
+            }
+            if let Some(pending) = self.take_http(vu) {
+                let reply = match http.as_deref_mut() {
+                    Some(sender) => {
+                        let sent = Instant::now();
+                        let reply = sender.send(pending.call).await;
+                        budget_start += sent.elapsed();
+                        reply
+                    }
+                    None => Err(format!(
+                        "context.http works in function steps (and beforeScenario/afterScenario); \
+                         '{name}' is another kind of hook"
+                    )),
+                };
+                self.enter(vu, budget_start, |ctx| self.settle_http(&ctx, pending.id, reply));
+                continue;
+            }
             let now = Instant::now();
-            if now >= deadline || self.shared.interrupted.get() {
+            if now >= deadline {
                 return Err(self.over_budget(name));
             }
             match next_timer {
@@ -182,6 +211,38 @@ impl Processor {
                     });
                 }
             }
+        }
+    }
+
+    /// The oldest `context.http` request `vu` made that is still waiting.
+    fn take_http(&self, vu: &JsVu) -> Option<crate::http::PendingHttp> {
+        let mut queue = self.shared.http_queue.borrow_mut();
+        let at = queue.iter().position(|p| p.vu == vu.id)?;
+        queue.remove(at)
+    }
+
+    /// Resolves (with a response object) or rejects (with an Error) the Promise of request `id`.
+    fn settle_http(&self, ctx: &Ctx<'_>, id: u32, reply: Result<crate::HttpReply, String>) {
+        let settled = (|| -> rquickjs::Result<()> {
+            let settle = self.http_settle.clone().restore(ctx)?;
+            match reply {
+                Ok(reply) => {
+                    let data = ResponseData {
+                        status: reply.status,
+                        headers: &reply.headers,
+                        body: &reply.body,
+                        url: &reply.url,
+                        phases: &reply.phases,
+                    };
+                    let response = response_to_js(ctx, data)?;
+                    settle.call::<_, ()>((id, response, Value::new_undefined(ctx.clone())))
+                }
+                Err(message) => settle.call::<_, ()>((id, Value::new_null(ctx.clone()), message)),
+            }
+        })();
+        if let Err(JsError::Exception) = settled {
+            let thrown = ctx.catch();
+            self.uncaught(&thrown);
         }
     }
 

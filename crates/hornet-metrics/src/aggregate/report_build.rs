@@ -185,6 +185,10 @@ impl Aggregator {
         let empty = EndpointStats::default();
         for i in 0..endpoint_count {
             let (e, errors_of) = self.stats_of(t, i, &empty);
+            if i >= self.endpoints.len() && e.requests == 0 && errors_of.total() == 0 {
+                // A slot past the plan that this run did not use.
+                continue;
+            }
             let name = self.endpoint_name(i);
             let mut codes: Vec<_> = e.codes.clone();
             codes.sort_unstable();
