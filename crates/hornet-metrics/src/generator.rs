@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::format;
 use crate::hist::Hist;
 
 /// Schedule-lag p99 (ms) above which the generator is said to be falling behind its schedule:
@@ -64,17 +65,6 @@ fn parse_proc_stat(stat: &str, hz: f64) -> Option<f64> {
     Some((utime + stime) as f64 / hz)
 }
 
-/// Milliseconds as in the summary: `5.01`, `25.0`, `1234`.
-fn fmt_ms(v: f64) -> String {
-    if v < 10.0 {
-        format!("{v:.2}")
-    } else if v < 1000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.0}")
-    }
-}
-
 /// Start of the live lag warning.
 const LAG_LIVE_PREFIX: &str = "the generator is falling behind its schedule";
 /// Start of the whole-run lag warning.
@@ -83,7 +73,7 @@ const LAG_RUN_PREFIX: &str = "the generator fell behind its schedule";
 /// The warning raised while the test runs when the schedule-lag p99 of the last [`LAG_WINDOW`]
 /// is above [`LAG_WARNING_MS`].
 pub fn lag_warning(p99_ms: f64) -> String {
-    format!("{LAG_LIVE_PREFIX}: lag p99 {} ms; latency figures are unreliable", fmt_ms(p99_ms))
+    format!("{LAG_LIVE_PREFIX}: lag p99 {} ms; latency figures are unreliable", format::ms(p99_ms))
 }
 
 /// The warning for a whole run whose schedule-lag p99 is above [`LAG_WARNING_MS`] (added to the
@@ -91,7 +81,7 @@ pub fn lag_warning(p99_ms: f64) -> String {
 pub fn run_lag_warning(p99_ms: f64) -> String {
     format!(
         "{LAG_RUN_PREFIX}: lag p99 {} ms over the whole run; latency figures are unreliable",
-        fmt_ms(p99_ms)
+        format::ms(p99_ms)
     )
 }
 

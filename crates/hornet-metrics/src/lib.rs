@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod apdex;
 mod custom;
 pub mod endpoint_names;
+pub mod format;
 pub mod generator;
 pub mod hist;
 pub mod interval;

@@ -28,18 +28,9 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
-/// Milliseconds with a precision that suits the magnitude: `0.35`, `9.87`, `123.4`, `2048`.
-pub fn ms(v: f64) -> String {
-    if !v.is_finite() {
-        "-".to_owned()
-    } else if v < 10.0 {
-        format!("{v:.2}")
-    } else if v < 1000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.0}")
-    }
-}
+/// Milliseconds with a precision that suits the magnitude: `0.35`, `9.87`, `123.4`, `2048`
+/// (defined in `hornet-metrics`, whose warnings write milliseconds too).
+pub use hornet_metrics::format::ms;
 
 /// A rate per second with one decimal.
 pub fn rate(v: f64) -> String {
