@@ -113,13 +113,13 @@ pub fn bundle(main: &Path, limit: u64) -> Result<ProcessorBundle, String> {
             biggest.join(", ")
         ));
     }
-    let absolute = std::path::absolute(main).unwrap_or_else(|_| main.to_path_buf());
+    let absolute = normal(&std::path::absolute(main).unwrap_or_else(|_| main.to_path_buf()));
     let mut shipped = Vec::with_capacity(files.len());
     let mut main_name = None;
     for file in &files {
         let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
         let path = relative(file);
-        if normal(file) == normal(&absolute) {
+        if normal(file) == absolute {
             main_name = Some(path.clone());
         }
         shipped.push(ShippedFile { path, data: base64::engine::general_purpose::STANDARD.encode(bytes) });
@@ -128,8 +128,19 @@ pub fn bundle(main: &Path, limit: u64) -> Result<ProcessorBundle, String> {
     Ok(ProcessorBundle { main, files: shipped })
 }
 
+/// `path` without `.` and `..` components (as `hornet_js::dependencies` names files).
 fn normal(path: &Path) -> PathBuf {
-    path.components().filter(|c| !matches!(c, Component::CurDir)).collect()
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The deepest folder holding every one of `files` (absolute paths).
@@ -214,7 +225,8 @@ mod tests {
             b"const d = require('../data/d.json'); module.exports = { f() { return d.k; } };",
         );
         write(dir.path(), "data/d.json", b"{\"k\": 7}");
-        let bundle = bundle(&dir.path().join("js/p.js"), MAX_PROCESSOR_BYTES).unwrap();
+        // Named the way a script's folder joined with `../js/p.js` names it.
+        let bundle = bundle(&dir.path().join("data/./../js/p.js"), MAX_PROCESSOR_BYTES).unwrap();
         assert_eq!(bundle.main, "js/p.js");
         let names: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(names, ["data/d.json", "js/p.js"]);
