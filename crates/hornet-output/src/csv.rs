@@ -42,7 +42,6 @@
 //!
 //! `_exceptions.csv` is not written: hornet has no exceptions separate from its errors.
 
-use std::fs;
 use std::io;
 use std::path::PathBuf;
 
@@ -100,6 +99,10 @@ const HISTORY_TOTAL_COLUMNS: [&str; 7] = [
 /// The columns of `_failures.csv`.
 const FAILURES_COLUMNS: [&str; 6] = ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"];
 
+/// The suffixes of the three files: `PREFIX_stats.csv`, `PREFIX_stats_history.csv`,
+/// `PREFIX_failures.csv`.
+pub const FILES: [&str; 3] = ["stats", "stats_history", "failures"];
+
 /// The three files' contents, as written by [`write_locust_csv`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocustCsv {
@@ -118,11 +121,11 @@ pub struct LocustCsv {
 /// file behind.
 pub fn write_locust_csv(report: &Report, prefix: &str) -> io::Result<Vec<PathBuf>> {
     let csv = render_locust_csv(report)?;
-    let files = [("stats", &csv.stats), ("stats_history", &csv.stats_history), ("failures", &csv.failures)];
-    let mut paths = Vec::with_capacity(files.len());
-    for (suffix, text) in files {
+    let texts = [&csv.stats, &csv.stats_history, &csv.failures];
+    let mut paths = Vec::with_capacity(FILES.len());
+    for (suffix, text) in FILES.into_iter().zip(texts) {
         let path = PathBuf::from(format!("{prefix}_{suffix}.csv"));
-        fs::write(&path, text)?;
+        crate::file::write_file(&path, text.as_bytes())?;
         paths.push(path);
     }
     Ok(paths)

@@ -1,48 +1,28 @@
 //! Writing the JSON report file.
 
-use std::ffi::OsString;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use hornet_metrics::Report;
 
-/// Writes `report` as pretty-printed JSON to `path`, atomically: the JSON goes to a temporary file
-/// next to `path` (`.<name>.<pid>.tmp`), is flushed to disk, then renamed over `path`. A reader
-/// never sees a half-written report, and an existing file is only replaced once the new one is
-/// complete. On error the temporary file is removed.
+use crate::file::write_file;
+
+/// Writes `report` as pretty-printed JSON to `path` with [`write_file`]: atomically for a new path
+/// or a regular file (a reader never sees a half-written report, and an existing file is only
+/// replaced once the new one is complete), in place for a device, FIFO or symbolic link, to
+/// standard output for `-`.
 pub fn write_json(report: &Report, path: &Path) -> io::Result<()> {
     let mut json = report.to_json().map_err(io::Error::other)?;
     json.push('\n');
-    write_atomic(path, json.as_bytes())
-}
-
-/// Writes `bytes` to `path` through a temporary file next to it (`.<name>.<pid>.tmp`), flushed to
-/// disk, then renamed over `path`: a reader never sees a half-written file. On error the temporary
-/// file is removed and an existing file at `path` is left as it was.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "report path has no file name"))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    write_file(path, json.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use std::ffi::OsString;
+    use std::fs;
 
     use hornet_metrics::{Aggregator, Recorder, RunMeta, Timings};
 

@@ -6,7 +6,8 @@
 //! endpoint table that the terminal dashboard and the web UI show ([`view`]).
 //!
 //! The text outputs are plain ASCII (tables use comfy-table's `ASCII_FULL_CONDENSED` preset) so they
-//! read the same in a terminal and in a CI log.
+//! read the same in a terminal and in a CI log. Every file is written through [`file`], which checks
+//! destinations before a run and never renames over a device, FIFO or symbolic link.
 //!
 //! [`Report`]: hornet_metrics::Report
 
@@ -14,6 +15,7 @@ pub mod assets;
 pub mod compare;
 pub mod csv;
 mod escape;
+pub mod file;
 pub mod format;
 pub mod html;
 mod json;
@@ -23,7 +25,8 @@ mod summary;
 pub mod summary_json;
 pub mod view;
 
+pub use file::write_file;
 pub use format::ms as format_ms;
-pub use json::{write_atomic, write_json};
+pub use json::write_json;
 pub use live::{progress_block, status_line};
 pub use summary::{LAG_WARNING_MS, summary};

@@ -90,11 +90,11 @@ pub fn render_html(report: &Report) -> String {
     out
 }
 
-/// Writes [`render_html`]'s page to `path` atomically: to a temporary file next to it
-/// (`.<name>.<pid>.tmp`), flushed to disk, then renamed over `path`. On error the temporary file
-/// is removed and an existing file at `path` is left as it was.
+/// Writes [`render_html`]'s page to `path` with [`crate::file::write_file`]: atomically for a new
+/// path or a regular file (an existing file is left as it was on error), in place for a device,
+/// FIFO or symbolic link, to standard output for `-`.
 pub fn write_html(report: &Report, path: &Path) -> io::Result<()> {
-    crate::json::write_atomic(path, render_html(report).as_bytes())
+    crate::file::write_file(path, render_html(report).as_bytes())
 }
 
 // Number formatting for the tables and figures.

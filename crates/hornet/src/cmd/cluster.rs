@@ -118,6 +118,9 @@ fn control_run(
 
 /// `hornet controller`.
 pub fn controller(args: ControllerArgs) -> i32 {
+    if !super::report::check_outputs(args.run.load.output.as_deref(), &args.run.load.outputs) {
+        return exit::USAGE;
+    }
     let token = match token(&args.token) {
         Ok(t) => t,
         Err(e) => {

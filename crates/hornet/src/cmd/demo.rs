@@ -11,6 +11,9 @@ use crate::cli::DemoArgs;
 pub const DEMO_SCRIPT: &str = include_str!("../../../../examples/demo.yaml");
 
 pub fn demo(args: DemoArgs) -> i32 {
+    if !super::report::check_outputs(Some(&args.output), &args.outputs) {
+        return exit::USAGE;
+    }
     let target = match RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 }) {
         Ok(t) => t,
         Err(e) => {

@@ -1,5 +1,13 @@
 //! The commands, and the run-and-report sequence they share.
 
+/// `eprintln!` that cannot panic: a line for a closed or broken stderr is dropped, never the run.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cluster;
 pub mod demo;
 pub mod quick;
@@ -21,9 +29,9 @@ use crate::live::Live;
 /// Exit codes (docs/cli.md).
 pub mod exit {
     pub const OK: i32 = 0;
-    /// A check failed, or the report could not be written.
+    /// A check failed, or a report file (or the summary) could not be written.
     pub const FAILED: i32 = 1;
-    /// Bad script or usage; nothing was sent.
+    /// Bad script, options or output paths; nothing was sent.
     pub const USAGE: i32 = 2;
 }
 
@@ -102,7 +110,7 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
-        eprintln!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
+        note!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
     }
     let checks = Checks::from_plan(&plan);
     let hub = ui.map(|u| u.hub);
@@ -122,7 +130,7 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
             live_checks.tick(t.aggregate, t.live.elapsed);
             if abort_on_fail && let Some(which) = live_checks.abort_reason() {
                 live.finish();
-                eprintln!("hornet: stopping: {which} (--abort-on-fail)");
+                note!("hornet: stopping: {which} (--abort-on-fail)");
                 stopper.stop(StopReason::ChecksFailed);
             }
             if let Some(hub) = hub {
@@ -135,7 +143,7 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             if let Some(hub) = hub {
                 hub.run_failed(&e.to_string());
             }
@@ -144,19 +152,19 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     };
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
     verdicts.apply_to(&mut outcome.report);
-    println!("{}", hornet_output::summary(&outcome.report));
     let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
+    // The files first, then the summary: a closed or full stdout cannot lose the reports.
+    if let Some(path) = output
+        && !report::write_json_report(&outcome.report, path)
+    {
+        code = exit::FAILED;
+    }
     if !report::write_outputs(&outcome.report, outputs) {
         code = exit::FAILED;
     }
-    if let Some(path) = output {
-        match hornet_output::write_json(&outcome.report, path) {
-            Ok(()) => eprintln!("report written to {}", path.display()),
-            Err(e) => {
-                eprintln!("error: could not write the report to {}: {e}", path.display());
-                code = exit::FAILED;
-            }
-        }
+    let to_stderr = report::stdout_taken(output, outputs);
+    if !report::print_text(&hornet_output::summary(&outcome.report), to_stderr) {
+        code = exit::FAILED;
     }
     // The web UI shows the run as stopped once its reports are on disk.
     if let Some(hub) = hub {

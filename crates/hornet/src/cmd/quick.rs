@@ -12,6 +12,9 @@ use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
 use crate::cli::QuickArgs;
 
 pub fn quick(args: QuickArgs) -> i32 {
+    if !super::report::check_outputs(args.load.output.as_deref(), &args.load.outputs) {
+        return exit::USAGE;
+    }
     match build(&args) {
         Ok((plan, workload)) => {
             let run = RunOptions {

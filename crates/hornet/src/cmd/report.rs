@@ -1,7 +1,9 @@
-//! Report files (`--html`, `--csv`, `--junit`, `--summary-json`), `hornet report` (re-render a JSON
-//! report) and `hornet compare` (two runs side by side).
+//! Report files (`-o`, `--html`, `--csv`, `--junit`, `--summary-json`): checked before a run, written
+//! after it; printing the summary; `hornet report` (re-render a JSON report) and `hornet compare`
+//! (two runs side by side).
 
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use hornet_metrics::Report;
 use hornet_output::compare::{CompareOptions, compare as compare_runs, render_html_section, render_text};
@@ -9,13 +11,93 @@ use hornet_output::compare::{CompareOptions, compare as compare_runs, render_htm
 use super::exit;
 use crate::cli::{CompareArgs, OutputArgs, ReportArgs};
 
+/// Every file output asked for, as (option, path): the JSON report of `-o` first.
+fn destinations(json: Option<&Path>, outputs: &OutputArgs) -> Vec<(&'static str, PathBuf)> {
+    let mut all = Vec::new();
+    all.extend(json.map(|p| ("-o", p.to_owned())));
+    all.extend(outputs.html.as_ref().map(|p| ("--html", p.clone())));
+    if let Some(prefix) = &outputs.csv {
+        all.extend(
+            hornet_output::csv::FILES.iter().map(|f| ("--csv", PathBuf::from(format!("{prefix}_{f}.csv")))),
+        );
+    }
+    all.extend(outputs.junit.as_ref().map(|p| ("--junit", p.clone())));
+    all.extend(outputs.summary_json.as_ref().map(|p| ("--summary-json", p.clone())));
+    all
+}
+
+/// Checks, before anything is sent, that every report file asked for can be written at the end
+/// ([`hornet_output::file::check`]) and that at most one goes to stdout (`-`); prints what is
+/// wrong, naming the option and the path, and returns false if anything is.
+pub fn check_outputs(json: Option<&Path>, outputs: &OutputArgs) -> bool {
+    let mut ok = true;
+    let mut on_stdout = Vec::new();
+    for (option, path) in destinations(json, outputs) {
+        if hornet_output::file::is_stdout(&path) {
+            on_stdout.push(option);
+        } else if let Err(why) = hornet_output::file::check(&path) {
+            note!("error: {option} {}: the file {why}", path.display());
+            ok = false;
+        }
+    }
+    if on_stdout.len() > 1 {
+        note!("error: {} all ask for stdout (`-`); only one output can go there", on_stdout.join(", "));
+        ok = false;
+    }
+    ok
+}
+
+/// True when a report file goes to stdout (`-`): the summary then goes to stderr.
+pub fn stdout_taken(json: Option<&Path>, outputs: &OutputArgs) -> bool {
+    destinations(json, outputs).iter().any(|(_, p)| hornet_output::file::is_stdout(p))
+}
+
+/// Prints `text` (the summary, a comparison) on stdout, or on stderr when a report went to stdout.
+/// A reader that went away (a closed pipe: `hornet run ... | head`) ends the text quietly and
+/// returns true; any other failure (`> /dev/full`) is reported on stderr and returns false. Never
+/// panics, unlike `println!`.
+pub fn print_text(text: &str, to_stderr: bool) -> bool {
+    let result = if to_stderr {
+        writeln!(io::stderr().lock(), "{text}")
+    } else {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{text}").and_then(|()| out.flush())
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => true,
+        Err(e) => {
+            note!("error: could not print the summary: {e}");
+            false
+        }
+    }
+}
+
+/// Writes the JSON report of `-o`; if that fails, saves it in the temporary directory instead and
+/// says where. Returns false when `path` could not be written.
+pub fn write_json_report(report: &Report, path: &Path) -> bool {
+    let Err(e) = hornet_output::write_json(report, path) else {
+        if !hornet_output::file::is_stdout(path) {
+            note!("report written to {}", path.display());
+        }
+        return true;
+    };
+    note!("error: could not write the report to {}: {e}", path.display());
+    let fallback = std::env::temp_dir().join(format!("hornet-report-{}.json", std::process::id()));
+    match hornet_output::write_json(report, &fallback) {
+        Ok(()) => note!("the report was saved to {} instead", fallback.display()),
+        Err(e) => note!("error: could not save the report to {} either: {e}", fallback.display()),
+    }
+    false
+}
+
 /// Writes every report file asked for; returns false (after printing why) if one failed.
 pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
     let mut ok = true;
     let mut done = |what: &str, result: std::io::Result<()>| match result {
-        Ok(()) => eprintln!("{what} written"),
+        Ok(()) => note!("{what} written"),
         Err(e) => {
-            eprintln!("error: could not write {what}: {e}");
+            note!("error: could not write {what}: {e}");
             ok = false;
         }
     };
@@ -43,7 +125,7 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
 }
 
 fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
-    hornet_output::write_atomic(path, text.as_bytes())
+    hornet_output::write_file(path, text.as_bytes())
 }
 
 fn read_report(path: &Path) -> Result<Report, String> {
@@ -60,11 +142,10 @@ pub fn report(args: ReportArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    println!("{}", hornet_output::summary(&report));
-    if !write_outputs(&report, &args.outputs) {
-        return exit::FAILED;
-    }
-    if report.failed_checks() > 0 { exit::FAILED } else { exit::OK }
+    // The files first: a closed or full stdout cannot lose them.
+    let written = write_outputs(&report, &args.outputs);
+    let printed = print_text(&hornet_output::summary(&report), stdout_taken(None, &args.outputs));
+    if !written || !printed || report.failed_checks() > 0 { exit::FAILED } else { exit::OK }
 }
 
 /// Parses `10%` or `0.1` into a fraction.
@@ -99,7 +180,7 @@ pub fn compare(args: CompareArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    println!("{}", render_text(&comparison));
+    let mut code = if comparison.worse() { exit::FAILED } else { exit::OK };
     if let Some(path) = &args.html {
         let page = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>hornet comparison</title>\
@@ -108,15 +189,19 @@ pub fn compare(args: CompareArgs) -> i32 {
              </head><body><h1>hornet comparison</h1>\n{}\n</body></html>\n",
             render_html_section(&comparison)
         );
-        match std::fs::write(path, page) {
-            Ok(()) => eprintln!("comparison written to {}", path.display()),
+        match hornet_output::write_file(path, page.as_bytes()) {
+            Ok(()) => note!("comparison written to {}", path.display()),
             Err(e) => {
-                eprintln!("error: could not write {}: {e}", path.display());
-                return exit::FAILED;
+                note!("error: could not write {}: {e}", path.display());
+                code = exit::FAILED;
             }
         }
     }
-    if comparison.worse() { exit::FAILED } else { exit::OK }
+    let to_stderr = args.html.as_deref().is_some_and(hornet_output::file::is_stdout);
+    if !print_text(&render_text(&comparison), to_stderr) {
+        code = exit::FAILED;
+    }
+    code
 }
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
 }
 
 pub fn run(args: RunArgs) -> i32 {
+    if !super::report::check_outputs(args.load.output.as_deref(), &args.load.outputs) {
+        return exit::USAGE;
+    }
     if let Some(n) = args.local_workers {
         return super::cluster::local(args, n);
     }
