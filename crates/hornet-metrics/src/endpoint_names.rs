@@ -11,11 +11,15 @@ use crate::recorder::EndpointId;
 /// The names, in order of first use in this process.
 static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// The plan endpoint count the last [`intern`] was given: where the ids of the names start.
+static BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Most names the table holds; further names share the last id.
 const MAX_NAMES: usize = 1000;
 
 /// The id of endpoint `name` in a plan of `plan_endpoints` endpoints, given an id on first use.
 pub fn intern(plan_endpoints: usize, name: &str) -> EndpointId {
+    BASE.store(plan_endpoints, std::sync::atomic::Ordering::Relaxed);
     let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let place = match names.iter().position(|n| n == name) {
         Some(place) => place,
@@ -32,6 +36,21 @@ pub fn intern(plan_endpoints: usize, name: &str) -> EndpointId {
 pub fn name_of(plan_endpoints: usize, id: usize) -> Option<String> {
     let names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     id.checked_sub(plan_endpoints).and_then(|place| names.get(place).cloned())
+}
+
+/// The names given at run time with their ids (for the wire form), and where the ids start;
+/// `None` when no name was given in this process.
+pub(crate) fn named() -> Option<(usize, Vec<(u32, String)>)> {
+    let names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if names.is_empty() {
+        return None;
+    }
+    let base = BASE.load(std::sync::atomic::Ordering::Relaxed);
+    let ids = names
+        .iter()
+        .enumerate()
+        .map(|(place, name)| (u32::try_from(base + place).unwrap_or(u32::MAX), name.clone()));
+    Some((base, ids.collect()))
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub(crate) struct EndpointStats {
 }
 
 impl EndpointStats {
-    fn merge(&mut self, o: &EndpointStats) {
+    pub(crate) fn merge(&mut self, o: &EndpointStats) {
         self.requests += o.requests;
         self.responses += o.responses;
         self.bytes_sent += o.bytes_sent;

@@ -83,6 +83,19 @@ pub struct WireInterval {
     /// The metrics a processor reported, when the second had any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<WireCustom>,
+    /// The names of the endpoints named at run time (`context.http` requests) that have figures
+    /// in `endpoints`, by index, and the plan endpoint count their ids start at: the receiver maps
+    /// them to its own ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named: Option<WireNamed>,
+}
+
+/// Endpoints named at run time, on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireNamed {
+    pub base: u32,
+    pub names: Vec<(u32, String)>,
 }
 
 /// Processor metrics (`events.emit`) of an interval on the wire, by name.
@@ -203,6 +216,16 @@ fn endpoint_in(e: &WireEndpoint) -> Result<EndpointStats, HistogramError> {
     })
 }
 
+/// Most run-time endpoint names one wire interval may carry.
+const MAX_WIRE_NAMES: usize = 1000;
+
+/// The run-time names of the endpoints past the plan among the first `count`.
+fn named_out(count: usize) -> Option<WireNamed> {
+    let (base, names) = crate::endpoint_names::named()?;
+    let names: Vec<(u32, String)> = names.into_iter().filter(|(id, _)| (*id as usize) < count).collect();
+    (!names.is_empty()).then(|| WireNamed { base: u32::try_from(base).unwrap_or(u32::MAX), names })
+}
+
 fn custom_out(c: &CustomStats) -> WireCustom {
     WireCustom {
         counters: c.counters.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
@@ -273,6 +296,7 @@ impl Interval {
             unattributed: errors_out(&self.unattributed),
             ws: self.ws.as_deref().map(ws_out),
             custom: self.custom.as_deref().map(custom_out),
+            named: named_out(self.endpoints.len()),
         }
     }
 
@@ -281,7 +305,7 @@ impl Interval {
     pub fn from_wire(w: &WireInterval) -> Result<Interval, HistogramError> {
         too_many("too many endpoints", w.endpoints.len())?;
         too_many("too many scenarios", w.created.len())?;
-        Ok(Interval {
+        let mut interval = Interval {
             endpoints: w.endpoints.iter().map(endpoint_in).collect::<Result<_, _>>()?,
             created: w.created.clone(),
             vus_completed: w.vus_completed,
@@ -294,7 +318,37 @@ impl Interval {
             unattributed: errors_in(&w.unattributed),
             ws: w.ws.as_ref().map(ws_in).transpose()?.map(Box::new),
             custom: w.custom.as_ref().map(custom_in).transpose()?.map(Box::new),
-        })
+        };
+        if let Some(named) = &w.named {
+            interval.rename_endpoints(named);
+        }
+        Ok(interval)
+    }
+
+    /// Moves the figures of endpoints the sender named at run time to the ids this process gives
+    /// those names.
+    fn rename_endpoints(&mut self, named: &WireNamed) {
+        let base = usize::try_from(named.base).unwrap_or(usize::MAX);
+        let mut moved = Vec::new();
+        for (id, name) in named.names.iter().take(MAX_WIRE_NAMES) {
+            let from = *id as usize;
+            if from < base || from >= self.endpoints.len() {
+                continue;
+            }
+            moved.push((
+                crate::endpoint_names::intern(base, name) as usize,
+                std::mem::take(&mut self.endpoints[from]),
+            ));
+        }
+        for (to, stats) in moved {
+            if to >= self.endpoints.len() {
+                if to > base.saturating_add(MAX_WIRE_NAMES) {
+                    continue;
+                }
+                self.endpoints.resize_with(to + 1, EndpointStats::default);
+            }
+            self.endpoints[to].merge(&stats);
+        }
     }
 }
 
@@ -350,6 +404,25 @@ mod tests {
     fn back_ws(iv: &Interval) -> u64 {
         let json = serde_json::to_string(&iv.to_wire()).unwrap();
         Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap().ws_messages_received()
+    }
+
+    #[test]
+    fn endpoints_named_at_run_time_move_to_the_receivers_ids() {
+        let mut r = Recorder::new(2, 1);
+        let t = crate::Timings { total: Duration::from_micros(900), ..Default::default() };
+        r.request_sent(6, 10);
+        r.response(6, 200, &t, 20);
+        let mut wire = r.take_interval().to_wire();
+        // The sender called its seventh endpoint (plan of 2, so its fifth run-time name) this:
+        wire.named = Some(WireNamed { base: 2, names: vec![(6, "wire-test checkout".into())] });
+        let json = serde_json::to_string(&wire).unwrap();
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
+        let here = crate::endpoint_names::intern(2, "wire-test checkout") as usize;
+        assert_eq!(back.endpoints[here].requests, 1);
+        assert_eq!(back.endpoints[here].responses, 1);
+        if here != 6 {
+            assert_eq!(back.endpoints[6].requests, 0, "moved, not copied");
+        }
     }
 
     #[test]

@@ -269,3 +269,44 @@ scenarios:
     assert_eq!(route_count(&log, "GET /after/ann"), 3, "{log}");
     assert_eq!(field_count(&log, "GET /after/ann", "cookie:session"), 3, "{log}");
 }
+
+#[test]
+fn context_http_requests_keep_their_names_when_workers_send_them_to_a_controller() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script("journey.js", JOURNEY_JS);
+    let yaml = "config:\n  target: \"TARGET\"\n  processor: ./journey.js\n  phases:\n    - duration: 1\n      arrivalCount: 4\nscenarios:\n  - flow:\n      - function: journey\n";
+    let script = case.script("journey.yaml", &with_target(yaml, &t));
+    let report = run_ok(&case, &script, &["-q", "--local-workers", "2"]);
+    assert_eq!(counter(&report, "vusers.completed"), 4, "{report}");
+    assert_eq!(common::endpoint(&report, "login")["requests"], 4, "{report}");
+    assert_eq!(common::endpoint(&report, "items")["requests"], 12, "{report}");
+    assert_eq!(common::endpoint(&report, "closed")["failures"], 4, "{report}");
+    let names: Vec<&str> = report["endpoints"]
+        .as_array()
+        .map_or(Vec::new(), |e| e.iter().filter_map(|e| e["name"].as_str()).collect());
+    assert!(!names.iter().any(|n| n.starts_with("endpoint #")), "{names:?}");
+}
+
+#[test]
+fn the_context_http_example_runs_against_the_target() {
+    let t = recording_target();
+    let case = Case::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/js-journey.yaml");
+    let phases = r#"{"phases": [{"duration": 1, "arrivalCount": 4}]}"#;
+    let (out, report) = common::run_script(&case, &example, &["-q", "-t", &t.url(), "--overrides", phases]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    let report = report.expect("report written");
+    assert_eq!(counter(&report, "vusers.completed"), 4, "{report}");
+    assert_eq!(counter(&report, "items.viewed"), 12, "{report}");
+    assert_eq!(counter(&report, "orders.with_session"), 4, "{report}");
+    for (name, requests) in
+        [("login", 4), ("list items", 4), ("view item", 12), ("place order", 4), ("ordered item", 4)]
+    {
+        assert_eq!(common::endpoint(&report, name)["requests"], requests, "{name}: {report}");
+    }
+    let log = t.requests().expect("recording");
+    assert_eq!(route_count(&log, "GET /items/{n}"), 16, "{log}");
+    assert_eq!(field_count(&log, "GET /items/{n}", "header:authorization"), 12, "{log}");
+    assert_eq!(field_count(&log, "GET /items/{n}", "cookie:session"), 16, "{log}");
+}
