@@ -4,14 +4,17 @@
 //! parts, with the variable scope built in definition order. Every error points at the key or
 //! value it is about, in the file it came from. The parts live beside it: the key schema in
 //! `parse/keys.rs`, typed readers and error helpers in `parse/read.rs`, HTTP settings and request
-//! values in `parse/http.rs`, phases and stages in `parse/workload.rs`, other `config` sections in
-//! `parse/config.rs`, scenarios, steps and requests in `parse/flow.rs`, WebSocket steps in
+//! values in `parse/http.rs`, phases and stages in `parse/workload.rs`, payloads in
+//! `parse/payload.rs`, `ensure`, `apdex` and the plugins in `parse/checks.rs`, other `config`
+//! sections in `parse/config.rs`, scenarios, steps and requests in `parse/flow.rs`, WebSocket steps in
 //! `parse/ws.rs`.
 
+mod checks;
 mod config;
 mod flow;
 mod http;
 mod keys;
+mod payload;
 mod processor;
 mod read;
 mod workload;

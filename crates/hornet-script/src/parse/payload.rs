@@ -1,0 +1,326 @@
+//! `config.payload`: CSV files read at load time, with Artillery's options (fields, delimiter,
+//! header, casting, empty lines, order), and errors that point at the row in the CSV file.
+
+use std::sync::Arc;
+
+use super::{Cx, PAYLOAD, Result, scalar_text, suggest};
+use crate::error::{ScriptError, Span};
+use crate::plan::{Payload, PayloadOrder};
+use crate::yaml::{Node, ScalarKind, Value};
+
+impl Cx<'_> {
+    /// `config.payload`: one map or a list of maps.
+    pub(super) fn payloads(&self, node: &Node) -> Result<Vec<Payload>> {
+        match &node.value {
+            Value::Seq(items) => items.iter().map(|n| self.payload(n, "each payload")).collect(),
+            Value::Scalar(s) if s.kind == ScalarKind::Null => Ok(Vec::new()),
+            _ => Ok(vec![self.payload(node, "`payload`")?]),
+        }
+    }
+
+    fn payload(&self, node: &Node, what: &str) -> Result<Payload> {
+        let map = self.map(node, what, &PAYLOAD, false).map_err(|e| {
+            if e.help.is_none() {
+                e.with_help("a payload is a map like `{ path: users.csv, fields: [name, password] }`")
+            } else {
+                e
+            }
+        })?;
+        let path_entry = map.get("path").ok_or_else(|| {
+            self.missing(&map, "path", &PAYLOAD)
+                .with_help("add `path: data.csv` (relative to the directory of the script)")
+        })?;
+        let relative = self.name(&path_entry.value, "`path`")?;
+        let path = super::resolve(&self.source_of(path_entry.value.span).dir, relative);
+
+        let mut fields: Vec<String> = Vec::new();
+        let fields_entry = map.get("fields");
+        if let Some(f) = fields_entry {
+            for item in self.list(&f.value, "`fields`")? {
+                let name = self.text(item, "a field name")?;
+                self.variable_name(name, item.span, "a field name")?;
+                if fields.iter().any(|n| n == name) {
+                    return Err(self.err(item.span, format!("field `{name}` is named twice")));
+                }
+                fields.push(name.to_string());
+            }
+        }
+        let load_all = self.flag(&map, "loadAll", false)?;
+        let load_all = match (load_all, map.get("name")) {
+            (true, Some(n)) => {
+                let name = self.text(&n.value, "`name`")?;
+                self.variable_name(name, n.value.span, "`name`")?;
+                Some(name.to_string())
+            }
+            (true, None) => {
+                return Err(self
+                    .missing(&map, "name", &PAYLOAD)
+                    .with_help("`loadAll: true` needs a `name`: the variable that holds the whole file"));
+            }
+            (false, Some(n)) => {
+                return Err(self.err(n.key_span, "`name` goes with `loadAll: true`").with_help(
+                    "add `loadAll: true` to load the whole file into the variable `name`, or remove `name`",
+                ));
+            }
+            (false, None) => None,
+        };
+        if load_all.is_none() && fields.is_empty() {
+            return Err(match fields_entry {
+                Some(f) => self.err(f.value.span, "`fields` is empty"),
+                None => self.missing(&map, "fields", &PAYLOAD),
+            }
+            .with_help("`fields` names the columns, e.g. `fields: [username, password]`"));
+        }
+        let order = match map.get("order") {
+            None => PayloadOrder::Random,
+            Some(e) => match scalar_text(&e.value) {
+                Some("random") => PayloadOrder::Random,
+                Some("sequence") => PayloadOrder::Sequence,
+                Some(other) => {
+                    let err = self.type_err(&e.value, "`order`", "`random` or `sequence`");
+                    match suggest(other, &["random", "sequence"]) {
+                        Some(s) => return Err(err.with_help(format!("did you mean `{s}`?"))),
+                        None => return Err(err),
+                    }
+                }
+                None => return Err(self.type_err(&e.value, "`order`", "`random` or `sequence`")),
+            },
+        };
+        let delimiter = match map.get("delimiter") {
+            None => b',',
+            Some(e) => {
+                let text = self.text(&e.value, "`delimiter`")?;
+                match text.as_bytes() {
+                    [b] if b.is_ascii() && *b != b'"' && *b != b'\n' && *b != b'\r' => *b,
+                    _ => {
+                        return Err(self
+                            .err(e.value.span, format!("`delimiter` must be one character, found `{text}`"))
+                            .with_help(r#"for example `delimiter: ";"`, or `delimiter: "\t"` for tabs"#));
+                    }
+                }
+            }
+        };
+        let csv = CsvOptions {
+            delimiter,
+            skip_header: self.flag(&map, "skipHeader", false)?,
+            cast: self.flag(&map, "cast", true)?,
+            skip_empty_lines: self.flag(&map, "skipEmptyLines", true)?,
+            fields: fields.len(),
+        };
+
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| {
+            self.err(path_entry.value.span, format!("cannot read the payload file `{shown}`: {e}"))
+                .with_help("`path` is relative to the directory of the script that names it")
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            self.err(path_entry.value.span, format!("the payload file `{shown}` is not UTF-8 text: {e}"))
+        })?;
+        let rows = self.read_csv(&text, &shown, &csv, path_entry.value.span)?;
+        if rows.is_empty() && load_all.is_none() {
+            return Err(self
+                .err(path_entry.value.span, format!("the payload file `{shown}` has no rows"))
+                .with_help("each virtual user takes one row, so the file needs at least one"));
+        }
+        Ok(Payload { path, fields, rows: Arc::new(rows), order, load_all })
+    }
+
+    /// Reads the rows of a CSV file; an error points at the row in the CSV file.
+    fn read_csv(
+        &self,
+        text: &str,
+        name: &str,
+        o: &CsvOptions,
+        loaded_at: Span,
+    ) -> Result<Vec<Vec<serde_json::Value>>> {
+        let at = |offset: usize, message: String| {
+            let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+            let len = text.lines().nth(line - 1).map_or(1, |l| l.trim_end_matches('\r').chars().count());
+            ScriptError::at(name, text, Span::on_line(line, 0, len), message)
+        };
+        let origin = {
+            let s = self.source_of(loaded_at);
+            format!("{}:{}:{}", s.name, loaded_at.start.line, loaded_at.start.col + 1)
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(o.delimiter)
+            .from_reader(text.as_bytes());
+        let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+        // Where each record is: from its first character to just after its end.
+        let mut extents: Vec<(usize, usize)> = Vec::new();
+        let mut record = csv::StringRecord::new();
+        let byte = |p: &csv::Position| usize::try_from(p.byte()).unwrap_or(usize::MAX).min(text.len());
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    // The reader's position is where it started looking, before any empty lines
+                    // it skipped.
+                    let from = record.position().map_or(0, byte);
+                    let start =
+                        from + (text[from..].len() - text[from..].trim_start_matches(['\r', '\n']).len());
+                    extents.push((start, byte(reader.position()).max(start)));
+                    rows.push((start, record.iter().map(str::to_string).collect()));
+                }
+                Err(e) => {
+                    let offset = e.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                    return Err(at(offset, format!("cannot read the payload file: {e}"))
+                        .with_help(format!("the file is loaded by `config.payload` at {origin}")));
+                }
+            }
+        }
+        if !o.skip_empty_lines {
+            rows.extend(empty_lines(text, &extents).into_iter().map(|s| (s, vec![String::new()])));
+            rows.sort_by_key(|(s, _)| *s);
+        }
+        if o.skip_header && !rows.is_empty() {
+            rows.remove(0);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for (start, row) in rows {
+            if row.len() < o.fields {
+                let blank = row.len() == 1 && row[0].is_empty();
+                let help = if blank {
+                    "the line is empty: remove it, or leave `skipEmptyLines` at its default (`true`)"
+                        .to_string()
+                } else {
+                    format!(
+                        "add the missing values, or name fewer `fields` (the file is loaded by `config.payload` at {origin})"
+                    )
+                };
+                return Err(at(
+                    start,
+                    format!(
+                        "this row of the payload file has {} {}, but `fields` names {}",
+                        row.len(),
+                        if row.len() == 1 { "value" } else { "values" },
+                        o.fields
+                    ),
+                )
+                .with_help(help));
+            }
+            out.push(
+                row.into_iter()
+                    .map(|v| if o.cast { cast(v) } else { serde_json::Value::String(v) })
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// How to read a payload file.
+struct CsvOptions {
+    delimiter: u8,
+    skip_header: bool,
+    cast: bool,
+    skip_empty_lines: bool,
+    /// Number of `fields`: the fewest values a row may have.
+    fields: usize,
+}
+
+/// Byte offsets of the empty lines of a CSV text whose records cover `extents` (the csv crate
+/// skips empty lines silently). An empty line inside a record (in a quoted value) does not count.
+fn empty_lines(text: &str, extents: &[(usize, usize)]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n').trim_end_matches('\r');
+        if content.is_empty() && !extents.iter().any(|&(start, end)| (start..end).contains(&offset)) {
+            out.push(offset);
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Artillery's `cast`: `true`/`false` become booleans and numbers become numbers; everything else,
+/// including numbers with leading zeros (`007`, often an identifier), stays a string.
+fn cast(value: String) -> serde_json::Value {
+    match value.as_str() {
+        "true" => return serde_json::Value::Bool(true),
+        "false" => return serde_json::Value::Bool(false),
+        _ => {}
+    }
+    if crate::number::is_json_number(&value) {
+        if let Ok(i) = value.parse::<i64>() {
+            return serde_json::Value::from(i);
+        }
+        if let Some(n) = value.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            return serde_json::Value::Number(n);
+        }
+    }
+    serde_json::Value::String(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cast_follows_artillery_except_leading_zeros() {
+        use serde_json::json;
+        let c = |s: &str| cast(s.to_string());
+        assert_eq!(c("42"), json!(42));
+        assert_eq!(c("-1.5"), json!(-1.5));
+        assert_eq!(c("0"), json!(0));
+        assert_eq!(c("0.25"), json!(0.25));
+        assert_eq!(c("1e3"), json!(1000.0));
+        assert_eq!(c("true"), json!(true));
+        assert_eq!(c("false"), json!(false));
+        assert_eq!(c("007"), json!("007"));
+        assert_eq!(c("True"), json!("True"));
+        assert_eq!(c(""), json!(""));
+        assert_eq!(c(" 1"), json!(" 1"));
+        assert_eq!(c("1."), json!("1."));
+        assert_eq!(c("99999999999999999999"), json!(1e20));
+    }
+
+    #[test]
+    fn empty_lines_are_found_between_records_and_at_the_edges() {
+        let text = "\na,b\n\n\nc,d\r\n\r\ne,\"x\n\ny\"\n";
+        // Records: a,b at 1..5, c,d at 7..11, and e,"x..y" (with an empty line inside) at 14..23.
+        assert_eq!(&text[1..4], "a,b");
+        assert_eq!(&text[7..10], "c,d");
+        assert_eq!(&text[14..15], "e");
+        assert_eq!(empty_lines(text, &[(1, 5), (7, 11), (14, 23)]), [0, 5, 6, 12]);
+        assert_eq!(empty_lines("a\n", &[(0, 2)]), Vec::<usize>::new());
+        assert_eq!(empty_lines("a", &[(0, 1)]), Vec::<usize>::new());
+        assert_eq!(empty_lines("a\n\n", &[(0, 2)]), [2]);
+    }
+
+    fn load(csv: &str, skip_empty_lines: bool) -> std::result::Result<Vec<Vec<serde_json::Value>>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+        let script = format!(
+            "config:\n  target: http://h\n  payload: {{ path: '{}', fields: [a, b], skipEmptyLines: {skip_empty_lines}, cast: false }}\nscenarios:\n  - flow: [ {{think: 1}} ]\n",
+            dir.path().join("d.csv").display()
+        );
+        match crate::parse_str(&script, "t.yaml", &crate::LoadOptions::default()) {
+            Ok(plan) => Ok((*plan.payloads[0].rows).clone()),
+            Err(e) => {
+                Err(format!("{}:{}: {}", e.file.rsplit('/').next().unwrap_or_default(), e.line, e.message))
+            }
+        }
+    }
+
+    #[test]
+    fn csv_rows_and_empty_lines_with_real_reader_positions() {
+        use serde_json::json;
+        let text = "\n\na,b\r\n\r\nc,\"x\n\n\"\n\n";
+        assert_eq!(
+            load(text, true),
+            Ok(vec![vec![json!("a"), json!("b")], vec![json!("c"), json!("x\n\n")]])
+        );
+        let e = load(text, false).unwrap_err();
+        assert_eq!(e, "d.csv:1: this row of the payload file has 1 value, but `fields` names 2");
+        let e = load("a,b\n\nc,d\n", false).unwrap_err();
+        assert!(e.starts_with("d.csv:2: "), "{e}");
+        let e = load("a,b\nc,d\nlast\n", true).unwrap_err();
+        assert!(e.starts_with("d.csv:3: "), "{e}");
+        let e = load("a,b\n\n\nc\n", true).unwrap_err();
+        assert!(e.starts_with("d.csv:4: "), "line numbers count skipped empty lines: {e}");
+    }
+}
