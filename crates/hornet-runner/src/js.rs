@@ -79,9 +79,9 @@ impl VuJs {
         self.plan = Some(plan);
     }
 
-    /// The plan's request names, when the VU runs one of its scenarios.
-    pub(crate) fn plan_endpoints(&self) -> Option<&[hornet_script::plan::Endpoint]> {
-        self.plan.as_deref().map(|p| p.endpoints.as_slice())
+    /// The run's plan, when the VU runs one of its scenarios.
+    pub(crate) fn plan(&self) -> Option<&Plan> {
+        self.plan.as_deref()
     }
 
     /// The processor and the VU's JavaScript side, made on first use: `_uid` is the VU's `$uuid`
@@ -390,6 +390,8 @@ impl ResponseCopy {
 /// cookie jar, and records each like a YAML request under its name (`options.name`, else the
 /// method and URL as given, as a YAML step without `name` is named).
 pub(crate) struct VuHttp<'a> {
+    /// `config.defaults.headers`, rendered: sent unless the call sets the same header.
+    pub default_headers: Vec<(HeaderName, String)>,
     pub client: &'a HttpClient,
     pub session: &'a mut Session,
     pub recorder: &'a RefCell<Recorder>,
@@ -432,6 +434,13 @@ impl VuHttp<'_> {
         let method = Method::from_bytes(call.method.as_bytes())
             .map_err(|_| format!("context.http: `{}` is not an HTTP method", call.method))?;
         let mut headers = header_map(&call.headers, "context.http was given")?;
+        for (name, value) in &self.default_headers {
+            if !headers.contains_key(name)
+                && let Ok(value) = HeaderValue::from_str(value)
+            {
+                headers.insert(name.clone(), value);
+            }
+        }
         if !headers.contains_key(http::header::USER_AGENT) {
             headers.insert(http::header::USER_AGENT, HeaderValue::from_static(crate::program::AGENT));
         }

@@ -311,8 +311,20 @@ impl Vu {
             Some(Value::String(t)) => Some(t.clone()),
             _ => None,
         };
-        let plan_endpoints = self.js.as_deref().and_then(VuJs::plan_endpoints);
+        let plan = self.js.as_deref().and_then(VuJs::plan);
+        // `config.defaults.headers`, rendered now: the function may not send anything, but its
+        // requests must look like the YAML ones.
+        let default_headers = plan
+            .map(|p| {
+                p.default_headers
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.render(&self.scope)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let plan_endpoints = plan.map(|p| p.endpoints.as_slice());
         let mut http = crate::js::VuHttp {
+            default_headers,
             client: &self.client,
             session: &mut self.session,
             recorder: &self.recorder,

@@ -233,6 +233,10 @@ fn context_http_sends_measured_requests_on_the_vus_connection_and_cookie_jar() {
 config:
   target: "TARGET"
   processor: ./journey.js
+  defaults:
+    headers:
+      x-run: "journey-{{ $testId }}"
+      user-agent: journey-agent
   phases:
     - duration: 1
       arrivalCount: 3
@@ -268,6 +272,29 @@ scenarios:
     assert_eq!(field_values(&log, "PUT /echo/profile", "body:text"), ["plain text"], "{log}");
     assert_eq!(route_count(&log, "GET /after/ann"), 3, "{log}");
     assert_eq!(field_count(&log, "GET /after/ann", "cookie:session"), 3, "{log}");
+    // config.defaults.headers go with JavaScript requests as with YAML ones, rendered.
+    let run = field_values(&log, "GET /after/ann", "header:x-run");
+    assert!(run.len() == 1 && run[0].starts_with("journey-") && run[0] != "journey-", "{log}");
+    assert_eq!(field_values(&log, "GET /echo/items", "header:x-run"), run, "{log}");
+    assert_eq!(field_values(&log, "GET /echo/items", "header:user-agent"), ["journey-agent"], "{log}");
+}
+
+#[test]
+fn awaiting_context_http_does_not_block_the_other_vus_of_the_thread() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "slow.js",
+        "module.exports = { async slow(context) { await context.http.get('/delay/1500', { name: 'slow' }); } };\n",
+    );
+    let yaml = "config:\n  target: \"TARGET\"\n  processor: ./slow.js\n  phases:\n    - duration: 1\n      arrivalRate: 4\nscenarios:\n  - flow:\n      - function: slow\n";
+    let script = case.script("slow.yaml", &with_target(yaml, &t));
+    let started = std::time::Instant::now();
+    let report = run_ok(&case, &script, &["-q", "--threads", "1"]);
+    let took = started.elapsed();
+    assert_eq!(common::endpoint(&report, "slow")["requests"], 4, "{report}");
+    // One after the other, four 1.5 s requests would take 6 s; on one thread, together, about 2.3 s.
+    assert!(took < std::time::Duration::from_millis(4500), "took {took:?}");
 }
 
 #[test]
