@@ -11,9 +11,11 @@ function canonical(method, path, timestamp, nonce, bodyHash) {
 }
 
 function signRequest(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
+  // Artillery runs this hook before it renders the body's {{ }} templates, so the signed body
+  // holds none: the order id is made here.
+  requestParams.json = Object.assign({ orderId: crypto.randomUUID() }, requestParams.json);
   const body = JSON.stringify(requestParams.json);
-  // Send exactly the text that was hashed.
-  requestParams.json = JSON.parse(body);
   const bodyHash = crypto.createHash('sha256').update(body, 'utf8').digest('hex');
   const timestamp = String(Date.now());
   const nonce = crypto.randomBytes(8).toString('hex');

@@ -13,7 +13,7 @@ function measure(requestParams, response, context, events, next) {
 function fillCart(context, events, done) {
   const size = 1 + Math.floor(Math.random() * 3);
   context.vars.cartSize = size;
-  events.emit('counter', `cart.size.${size}`);
+  events.emit('counter', `cart.size.${size}`, 1);
   events.emit('histogram', 'cart.size', size);
   done();
 }

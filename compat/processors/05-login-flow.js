@@ -24,6 +24,7 @@ function keepToken(requestParams, response, context, events, next) {
 
 // Scenario-level: every request after the login carries the token and the user.
 function authorize(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
   if (context.vars.token) {
     requestParams.headers.authorization = `Bearer ${context.vars.token}`;
     requestParams.headers['x-user'] = context.vars.username;

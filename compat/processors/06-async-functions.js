@@ -1,4 +1,4 @@
-// async functions and returned Promises: no done/next, the result is awaited.
+// async functions: no done/next, the returned Promise is awaited.
 const crypto = require('crypto');
 const { setTimeout: sleep } = require('timers/promises');
 
@@ -13,14 +13,19 @@ async function prepareAsync(context, events) {
   context.vars.batch = 7;
 }
 
-// Not declared async, but returns a Promise: awaited the same way.
-function promiseStep(context, events) {
-  return later(1).then(() => {
-    context.vars.batch = context.vars.batch * 6;
-  });
+// A plain function (called with a callback, as Artillery decides by the function's type) that
+// uses promises inside and calls done when they settle.
+function promiseStep(context, events, done) {
+  later(1)
+    .then(() => {
+      context.vars.batch = context.vars.batch * 6;
+      done();
+    })
+    .catch(done);
 }
 
 async function addDigestLater(requestParams, context, events) {
+  requestParams.headers = requestParams.headers || {};
   await later(1);
   requestParams.headers['x-parts'] = context.vars.parts;
   requestParams.headers['x-digest'] = crypto.createHash('md5').update(context.vars.parts).digest('hex');

@@ -11,6 +11,7 @@ export function chooseArticle(context, events, done) {
 }
 
 export function stamp(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
   requestParams.headers['x-article'] = format('%s (%d chars)', context.vars.slug, context.vars.title.length);
   requestParams.headers['x-etag'] = createHash('sha1').update(context.vars.slug).digest('hex').slice(0, 12);
   next();

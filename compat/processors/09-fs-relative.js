@@ -16,6 +16,7 @@ function pickProduct(context, events, done) {
 }
 
 function addGreeting(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
   const file = './data/greeting.txt';
   if (!fs.existsSync(file)) {
     return next(new Error(`${file} is missing`));

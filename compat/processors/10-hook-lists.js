@@ -2,6 +2,8 @@
 const crypto = require('crypto');
 
 function mark(requestParams, name) {
+  // Artillery leaves `headers` undefined on a request that sets none.
+  requestParams.headers = requestParams.headers || {};
   const before = requestParams.headers['x-hooks'];
   requestParams.headers['x-hooks'] = before ? `${before},${name}` : name;
 }
@@ -27,12 +29,12 @@ function signTrace(requestParams, context, events, next) {
 
 function checkTraceEchoed(requestParams, response, context, events, next) {
   const echoed = JSON.parse(response.body).headers;
-  events.emit('counter', echoed['x-trace-id'] === requestParams.headers['x-trace-id'] ? 'trace.echoed' : 'trace.lost');
+  events.emit('counter', echoed['x-trace-id'] === requestParams.headers['x-trace-id'] ? 'trace.echoed' : 'trace.lost', 1);
   next();
 }
 
 function countStatus(requestParams, response, context, events, next) {
-  events.emit('counter', `status.${response.statusCode}`);
+  events.emit('counter', `status.${response.statusCode}`, 1);
   next();
 }
 

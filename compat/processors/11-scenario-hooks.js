@@ -8,14 +8,14 @@ function openSession(context, events, done) {
   context.vars.sessionId = `sess-${randomUUID()}`;
   context.vars.visit = started;
   context.vars.openedAt = Date.now();
-  events.emit('counter', 'sessions.opened');
+  events.emit('counter', 'sessions.opened', 1);
   done();
 }
 
 function closeSession(context, events, done) {
   const lasted = Date.now() - context.vars.openedAt;
   events.emit('histogram', 'session.duration_ms', lasted);
-  events.emit('counter', 'sessions.closed');
+  events.emit('counter', 'sessions.closed', 1);
   done();
 }
 

@@ -22,9 +22,12 @@ function useBuiltins(context, events, done) {
 const sleep = util.promisify((ms, cb) => setTimeout(() => cb(null, ms), ms));
 
 async function builtinHeaders(requestParams, context, events) {
+  requestParams.headers = requestParams.headers || {};
   const slept = await sleep(1);
-  const parsed = new url.URL(requestParams.url);
-  const legacy = url.parse(requestParams.url, true);
+  // Artillery gives hooks the URL before it renders its {{ }} templates: build it from the vars.
+  const full = `http://127.0.0.1/search?${context.vars.query}`;
+  const parsed = new url.URL(full);
+  const legacy = url.parse(full, true);
   const back = querystring.parse(parsed.search.slice(1));
   Object.assign(requestParams.headers, {
     'x-format': util.format('%s has %d items: %j', 'cart', 3, { ok: true }),

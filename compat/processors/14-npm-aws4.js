@@ -8,6 +8,7 @@ const CREDENTIALS = {
 };
 
 function signV4(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
   const target = new URL(requestParams.url);
   const body = JSON.stringify(requestParams.json);
   const signed = aws4.sign(

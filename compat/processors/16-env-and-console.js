@@ -10,6 +10,7 @@ function loadTenant(context, events, done) {
 }
 
 function basicAuth(requestParams, context, events, next) {
+  requestParams.headers = requestParams.headers || {};
   const pair = `${context.vars.apiUser}:${context.vars.apiPassword}`;
   requestParams.headers.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
   next();
