@@ -403,16 +403,34 @@ pub(crate) struct VuHttp<'a> {
     pub endpoint_count: usize,
 }
 
+/// The endpoint id requests named `name` are counted under: the plan's request of that name, or
+/// one given at run time.
+pub(crate) fn endpoint_id(
+    plan_endpoints: Option<&[hornet_script::plan::Endpoint]>,
+    count: usize,
+    name: &str,
+) -> u32 {
+    match plan_endpoints.and_then(|endpoints| endpoints.iter().position(|e| e.name == name)) {
+        Some(i) => u32::try_from(i).unwrap_or(u32::MAX),
+        None => hornet_metrics::endpoint_names::intern(count, name),
+    }
+}
+
+/// The `name` a request step was given in the YAML, as `requestParams.name` shows it (`None`
+/// for a step named by its method and URL).
+pub(crate) fn step_name(plan: Option<&Plan>, step: &RequestStep) -> Option<String> {
+    let name = &plan?.endpoints.get(step.endpoint as usize)?.name;
+    let derived = format!("{} {}", step.method, step.url.source());
+    (*name != derived).then(|| name.clone())
+}
+
 impl VuHttp<'_> {
     fn endpoint(&self, call: &HttpCall) -> u32 {
         let name = match &call.name {
             Some(name) => name.clone(),
             None => format!("{} {}", call.method, call.url),
         };
-        if let Some(i) = self.plan_endpoints.and_then(|names| names.iter().position(|e| e.name == name)) {
-            return u32::try_from(i).unwrap_or(u32::MAX);
-        }
-        hornet_metrics::endpoint_names::intern(self.endpoint_count, &name)
+        endpoint_id(self.plan_endpoints, self.endpoint_count, &name)
     }
 
     fn request(&self, call: &HttpCall) -> Result<Request, String> {

@@ -264,7 +264,7 @@ impl Vu {
                             // `run` future (one per loop nesting level, per VU) that large, whatever
                             // the flow's steps (docs/benchmarks.md, WebSocket section).
                             let result = Box::pin(self.client.send(&mut self.session, request)).await;
-                            self.complete(req, result, from)?;
+                            self.complete(req, req.endpoint, result, from)?;
                         }
                     }
                     Op::Think(t) => {
@@ -356,12 +356,12 @@ impl Vu {
         self.await_token().await?;
         let decided = self.if_true_function(req, hooks).await?;
         let Some(mut request) = self.prepare(req, decided)? else { return Ok(()) };
-        let mut params = self.before_send(req, hooks, &mut request).await?;
+        let (mut params, ep) = self.before_send(req, hooks, &mut request).await?;
         let url = request.uri.clone();
         let from = self.intended_start.take();
         let result = Box::pin(self.client.send(&mut self.session, request)).await;
         let copy = self.after_send(req, hooks, &result, params.as_mut(), &url).await?;
-        self.complete(req, result, from)?;
+        self.complete(req, ep, result, from)?;
         self.after_complete(req, hooks, copy, params.as_mut()).await
     }
 
@@ -406,17 +406,25 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         request: &mut hornet_engine::http::Request,
-    ) -> Result<Option<hornet_js::RequestParams>, VuFailure> {
-        let ep = req.endpoint;
+    ) -> Result<(Option<hornet_js::RequestParams>, EndpointId), VuFailure> {
+        let mut ep = req.endpoint;
         let later = !hooks.after_response.is_empty() || !hooks.on_error.is_empty();
         let mut seen = None;
         if !hooks.before_request.is_empty() {
-            let original = crate::js::request_params(request, &req.step, &self.scope);
+            let original = self.hook_params(request, req);
             let mut params = original.clone();
             for name in &hooks.before_request {
                 let (processor, vu) = self.js_parts()?;
                 let outcome = processor.before_request(&vu, name, &mut params, self.scope.vars_mut()).await;
                 crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
+            }
+            if let Some(name) =
+                params.name.as_deref().filter(|n| params.name != original.name && !n.is_empty())
+            {
+                // Renamed: counted under the new name, as Artillery's per-endpoint metrics do.
+                let plan = self.js.as_deref().and_then(VuJs::plan);
+                let count = self.recorder.borrow().endpoint_count();
+                ep = crate::js::endpoint_id(plan.map(|p| p.endpoints.as_slice()), count, name);
             }
             if later {
                 seen = Some(params.clone());
@@ -440,7 +448,14 @@ impl Vu {
             request.skip_headers = false;
         }
         // Later hooks see the request as the `beforeRequest` functions left it, as in Artillery.
-        Ok(later.then(|| seen.unwrap_or_else(|| crate::js::request_params(request, &req.step, &self.scope))))
+        Ok((later.then(|| seen.unwrap_or_else(|| self.hook_params(request, req))), ep))
+    }
+
+    /// `requestParams` for a prepared request, with the step's `name` if it has one.
+    fn hook_params(&self, request: &Request, req: &CompiledRequest) -> hornet_js::RequestParams {
+        let mut params = crate::js::request_params(request, &req.step, &self.scope);
+        params.name = crate::js::step_name(self.js.as_deref().and_then(VuJs::plan), &req.step);
+        params
     }
 
     /// Runs the `onError` functions for a request that got no response (its error still fails the
@@ -581,9 +596,9 @@ impl Vu {
             };
             if let Some(mut request) = self.prepare(req, decided)? {
                 // Hooks run in order on this VU; only the requests themselves overlap.
-                let params = match &req.hooks {
+                let (params, ep) = match &req.hooks {
                     Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
-                    None => None,
+                    None => (None, req.endpoint),
                 };
                 let url = request.uri.clone();
                 let client = self.client.clone();
@@ -591,11 +606,11 @@ impl Vu {
                     let mut session = Session::new();
                     client.send(&mut session, request).await
                 });
-                pending.push((req, handle, from, params, url));
+                pending.push((req, ep, handle, from, params, url));
             }
         }
         let mut outcome = Ok(());
-        for (req, handle, from, mut params, url) in pending {
+        for (req, ep, handle, from, mut params, url) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
@@ -607,7 +622,7 @@ impl Vu {
                 Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_mut(), &url)).await?,
                 None => None,
             };
-            outcome = self.complete(req, result, from);
+            outcome = self.complete(req, ep, result, from);
             if let (Ok(()), Some(hooks)) = (&outcome, &req.hooks) {
                 outcome = Box::pin(self.after_complete(req, hooks, copy, params.as_mut())).await;
             }
@@ -711,14 +726,15 @@ impl Vu {
         Ok(())
     }
 
-    /// Records the outcome of a request, then runs its captures and expectations.
+    /// Records the outcome of a request under endpoint `ep` (the step's, unless a `beforeRequest`
+    /// renamed it), then runs its captures and expectations.
     fn complete(
         &mut self,
         req: &CompiledRequest,
+        ep: EndpointId,
         result: Result<Response, hornet_engine::http::RequestError>,
         from: Option<Instant>,
     ) -> Result<(), VuFailure> {
-        let ep = req.endpoint;
         let resp = match result {
             Ok(r) => r,
             Err(e) => {

@@ -112,12 +112,14 @@ module.exports = {
     if (p.formData) { p.formData.note = 'changed'; p.formData.extra = { value: 'v2' }; }
     if (p.cookie) p.cookie.session = 'hooked-' + p.cookie.session;
     if (p.qs) p.qs.page = Number(p.qs.page) + 1;
+    requestParams.headers['x-name'] = String(p.name);
     next();
   },
   addForm(requestParams, context, events, next) {
     requestParams.method = 'POST';
     requestParams.form = { made: 'by-hook' };
     requestParams.cookie = { fresh: 'c1' };
+    requestParams.name = 'plain, renamed';
     next();
   },
   // Later hooks see the request as beforeRequest left it; the echo says what the server got.
@@ -154,6 +156,7 @@ scenarios:
   - flow:
       - post:
           url: /login
+          name: log in
           form: { user: "{{ who }}" }
           cookie: { session: abc }
           qs: { page: 1, keep: k }
@@ -187,6 +190,11 @@ scenarios:
     assert_eq!(route_count(&log, "GET /plain"), 0, "{log}");
     assert_eq!(field_values(&log, "POST /plain", "form:made"), ["by-hook"], "{log}");
     assert_eq!(field_values(&log, "POST /plain", "cookie:fresh"), ["c1"], "{log}");
+    // `name` is the step's own, and a hook that renames the request moves it to another row.
+    assert_eq!(login("header:x-name"), ["log in"], "{log}");
+    assert_eq!(field_values(&log, "POST /echo", "header:x-name"), ["undefined"], "{log}");
+    assert_eq!(common::endpoint(&report, "plain, renamed")["requests"], 2, "{report}");
+    assert_eq!(common::endpoint(&report, "GET /plain")["requests"], 0, "{report}");
 }
 
 /// How many requests on `route` carried `field`.
