@@ -18,6 +18,8 @@ pub enum StopReason {
     Interrupted,
     /// SIGTERM: exit code 143.
     Terminated,
+    /// SIGHUP (the terminal or SSH session went away): exit code 129.
+    HungUp,
     /// A check failed while running and `--abort-on-fail` was given: exit code 1.
     ChecksFailed,
     /// The user asked for a graceful stop (`q`): no new arrivals or iterations, running VUs
@@ -31,6 +33,7 @@ impl StopReason {
         match self {
             StopReason::Interrupted => 130,
             StopReason::Terminated => 143,
+            StopReason::HungUp => 129,
             StopReason::ChecksFailed => 1,
             StopReason::Quit => 0,
         }
@@ -42,6 +45,7 @@ impl StopReason {
             StopReason::Terminated => 2,
             StopReason::ChecksFailed => 3,
             StopReason::Quit => 4,
+            StopReason::HungUp => 5,
         }
     }
 
@@ -51,6 +55,7 @@ impl StopReason {
             2 => StopReason::Terminated,
             3 => StopReason::ChecksFailed,
             4 => StopReason::Quit,
+            5 => StopReason::HungUp,
             _ => return None,
         })
     }

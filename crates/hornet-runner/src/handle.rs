@@ -102,7 +102,7 @@ impl Run {
 
     /// Runs `before` on this machine, then starts the load on `workers` (a distributed run).
     pub fn start_on(self, workers: &mut dyn Workers) -> Result<RunHandle<'_>, RunError> {
-        let globals = run_before(&self.plan, self.options.seed, self.options.log)?;
+        let globals = run_before(&self.plan, self.options.seed, self.options.log, &self.control)?;
         let started = workers.start(&self.plan, &self.options, &globals, &self.control)?;
         Ok(RunHandle::new(self.plan, self.options, self.control, started, Some(globals)))
     }

@@ -1,5 +1,6 @@
 //! The `before` and `after` flows: each runs once, outside the load, on a private runtime. What
-//! `before` captures becomes visible to every VU.
+//! `before` captures becomes visible to every VU. A stop of the run (Ctrl-C, SIGTERM) ends a
+//! `before` flow at once, even one waiting on a server that never answers.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,10 +10,13 @@ use hornet_engine::ws::WsClient;
 use hornet_metrics::Recorder;
 use tokio::task::LocalSet;
 
+use crate::control::Control;
 use crate::program::Op;
 use crate::vu::{Scope, Vu, VuFailure, VuSettings};
 
-/// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured.
+/// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured. When
+/// `stop` is given and the run is stopped meanwhile, the flow is dropped where it is and the
+/// failure is marked `stopped`.
 pub(crate) fn run_once(
     ops: &[Op],
     client: &ClientConfig,
@@ -20,6 +24,7 @@ pub(crate) fn run_once(
     settings: Rc<VuSettings>,
     scope: Scope,
     processor: Option<&hornet_script::plan::ProcessorSpec>,
+    stop: Option<&Control>,
 ) -> Result<Scope, VuFailure> {
     let fail = |message: String| VuFailure { message, stopped: false };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -35,8 +40,18 @@ pub(crate) fn run_once(
     if let Some(processor) = crate::js::load_spec(processor).map_err(fail)? {
         vu.set_processor(processor);
     }
+    let mut stopped = stop.map(Control::subscribe);
     LocalSet::new().block_on(&runtime, async {
-        vu.run_flow(ops).await?;
-        Ok(vu.into_scope())
+        let flow = async {
+            vu.run_flow(ops).await?;
+            Ok(vu.into_scope())
+        };
+        match stopped.as_mut() {
+            Some(stopped) => tokio::select! {
+                result = flow => result,
+                _ = stopped.wait_for(|s| *s) => Err(VuFailure { message: "the run was stopped".into(), stopped: true }),
+            },
+            None => flow.await,
+        }
     })
 }

@@ -72,8 +72,16 @@ pub(crate) fn start(
         let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
         let vu = Rc::new(VuSettings { replace_total: false, ..settings });
         let processor = plan.processor.as_ref();
-        let scope = hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope, processor)
-            .map_err(|f| RunError::Before(f.message))?;
+        let scope = hooks::run_once(
+            before,
+            &client_config,
+            plan.endpoints.len(),
+            vu,
+            scope,
+            processor,
+            Some(control),
+        )
+        .map_err(|f| RunError::before(f, control))?;
         globals = scope.into_vars();
     }
     let cookie_origin =
@@ -210,7 +218,9 @@ impl IntervalSource for LocalSource {
             let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, u64::MAX - 1));
             let vu = Rc::new(VuSettings { replace_total: false, ..shared.vu_settings });
             let (endpoints, processor) = (shared.plan.endpoints.len(), shared.plan.processor.as_ref());
-            if let Err(f) = hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor) {
+            if let Err(f) =
+                hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor, None)
+            {
                 eprintln!("hornet: the `after` flow failed: {}", f.message);
             }
         }

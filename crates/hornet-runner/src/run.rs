@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
-use crate::control::Control;
+use crate::control::{Control, StopReason};
 use crate::hooks;
 use crate::program::{BuildError, Program};
 use crate::vu::{Scope, VuSettings, uuid};
@@ -119,12 +119,27 @@ pub enum RunError {
     /// The `before` flow failed, so the load never started.
     #[error("the `before` flow failed: {0}")]
     Before(String),
+    /// The run was stopped (Ctrl-C, SIGTERM, ...) during the `before` flow, so the load never
+    /// started.
+    #[error("stopped during the `before` flow; no load was sent")]
+    StoppedBefore(StopReason),
     /// The processor could not be loaded, or lacks a function the script names.
     #[error("{0}")]
     Processor(String),
     /// A distributed run could not start or go on (workers refused the plan, all were lost, ...).
     #[error("{0}")]
     Cluster(String),
+}
+
+impl RunError {
+    /// The error of a `before` flow that ended with `failure`: stopped by `control`'s reason, or
+    /// failed.
+    pub(crate) fn before(failure: crate::vu::VuFailure, control: &Control) -> RunError {
+        match control.stop_reason() {
+            Some(reason) if failure.stopped => RunError::StoppedBefore(reason),
+            _ => RunError::Before(failure.message),
+        }
+    }
 }
 
 /// State shared by all worker threads (read-only but for the in-flight counter and budget).
@@ -434,6 +449,7 @@ pub(crate) fn run_before(
     plan: &Plan,
     seed: u64,
     log: bool,
+    control: &Control,
 ) -> Result<HashMap<String, serde_json::Value>, RunError> {
     let program = compile(plan)?;
     let (client_config, settings) = setup(plan, 1, log, false);
@@ -441,9 +457,17 @@ pub(crate) fn run_before(
     if let Some(before) = &program.before {
         let scope = Scope::new(globals.clone(), draw(seed, u64::MAX));
         let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-        let scope =
-            hooks::run_once(before, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref())
-                .map_err(|f| RunError::Before(f.message))?;
+        let processor = plan.processor.as_ref();
+        let scope = hooks::run_once(
+            before,
+            &client_config,
+            plan.endpoints.len(),
+            vu,
+            scope,
+            processor,
+            Some(control),
+        )
+        .map_err(|f| RunError::before(f, control))?;
         globals = scope.into_vars();
     }
     Ok(globals)
@@ -458,7 +482,7 @@ pub(crate) fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value
     let scope = Scope::new(globals.clone(), draw(seed, u64::MAX - 1));
     let vu = Rc::new(VuSettings { replace_total: false, ..settings });
     if let Err(f) =
-        hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref())
+        hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref(), None)
     {
         eprintln!("hornet: the `after` flow failed: {}", f.message);
     }

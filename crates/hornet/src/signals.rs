@@ -1,4 +1,6 @@
-//! Turns SIGINT and SIGTERM into a graceful stop of the run; a second SIGINT exits at once.
+//! Turns SIGINT, SIGTERM and SIGHUP into a stop of the run that still prints the summary and
+//! writes the reports (exit codes 130, 143 and 129); a second SIGINT exits at once. SIGHUP is left
+//! alone when it was ignored at start (`nohup hornet run ...`).
 //!
 //! One listener serves the whole process; [`install`] points it at the current run's control, so a
 //! process that runs several tests (`hornet ui`) steers whichever is running, and [`received`] tells
@@ -11,11 +13,11 @@ use hornet_runner::{Control, StopReason};
 
 /// The run that signals stop, if any.
 static TARGET: Mutex<Option<Control>> = Mutex::new(None);
-/// The exit code of the first signal received (130 or 143), 0 before.
+/// The exit code of the first signal received (130, 143 or 129), 0 before.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 static LISTENER: Once = Once::new();
 
-/// The exit code of the first SIGINT (130) or SIGTERM (143) received, if one was.
+/// The exit code of the first SIGINT (130), SIGTERM (143) or SIGHUP (129) received, if one was.
 pub fn received() -> Option<i32> {
     Some(RECEIVED.load(Ordering::SeqCst)).filter(|&c| c != 0)
 }
@@ -59,6 +61,8 @@ fn listen() {
                 else {
                     return;
                 };
+                // Listening to SIGHUP replaces its disposition: not when `nohup` asked to ignore it.
+                let mut hangup = if hangup_ignored() { None } else { signal(SignalKind::hangup()).ok() };
                 let mut interrupts = 0;
                 loop {
                     tokio::select! {
@@ -78,6 +82,10 @@ fn listen() {
                         _ = term.recv() => {
                             signalled(StopReason::Terminated);
                         }
+                        Some(()) = async { hangup.as_mut()?.recv().await } => {
+                            // The terminal is gone: nothing to say on it.
+                            signalled(StopReason::HungUp);
+                        }
                     }
                 }
             }
@@ -91,5 +99,17 @@ fn listen() {
     });
     if let Err(e) = spawned {
         eprintln!("hornet: could not install signal handlers: {e}");
+    }
+}
+
+/// True when SIGHUP is ignored (as `nohup` leaves it).
+#[cfg(unix)]
+fn hangup_ignored() -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one into `current`, a
+    // zeroed struct that lives for the call.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_IGN
     }
 }

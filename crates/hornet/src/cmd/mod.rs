@@ -147,7 +147,11 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
             if let Some(hub) = hub {
                 hub.run_failed(&e.to_string());
             }
-            return exit::USAGE;
+            // A signal during the `before` flow ends it at once, with the signal's exit code.
+            return match e {
+                RunError::StoppedBefore(reason) => reason.exit_code(),
+                _ => exit::USAGE,
+            };
         }
     };
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
