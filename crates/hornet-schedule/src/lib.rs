@@ -52,19 +52,18 @@
 //!
 //! Inputs are sanitized instead of rejected: negative, NaN or infinite rates count as 0, and durations
 //! beyond `u64::MAX` nanoseconds (584 years) are clamped to it.
+//!
+//! Modules: `curve` (one phase's curve and its rounding), `warp` (load changes), `counts` (virtual
+//! counts, Poisson included), `users` (the closed model) and `segment` (execution segments of a
+//! distributed run); this module lays the phases out into a [`Schedule`] and iterates it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hornet_script::plan::{ArrivalMode, Phase, PhaseKind};
+use hornet_script::plan::{ArrivalMode, Phase};
 
 /// Nanoseconds per second, as a float for the rate formulas.
 const NANOS_PER_SEC: f64 = 1e9;
-
-/// How many steps the count correction may take away from the `⌈N(T)⌉` estimate. The estimate is off by
-/// float noise only (at most one or two), so this bound is never reached for sane inputs; it only keeps
-/// absurd ones (rates near `f64::MAX`) from looping.
-const MAX_COUNT_CORRECTION: u32 = 64;
 
 /// One arrival: its global index (0-based across the whole run), its phase index, and its intended time as an
 /// offset from the run's start.
@@ -76,249 +75,6 @@ pub struct Arrival {
     pub phase: usize,
     /// Intended start, as an offset from the start of the run.
     pub at: Duration,
-}
-
-/// The arrival curve of one phase, in phase-local time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Curve {
-    /// No arrivals.
-    Empty,
-    /// Constant rate (per second): `t_k = k / rate`.
-    Constant { rate: f64 },
-    /// Linear ramp starting at `r0` per second, with `a = (r1 − r0) / (2T)` per second².
-    Ramp { r0: f64, a: f64 },
-    /// `count` arrivals spread evenly over the phase: `t_k = k·T / count`.
-    Even { count: u64 },
-}
-
-impl Curve {
-    /// Due time of local arrival `k` in nanoseconds from the phase start, rounded to the nearest
-    /// nanosecond (saturating at `u64::MAX` when it does not exist or lies beyond every duration).
-    fn time_ns(self, k: u64, duration_ns: u64) -> u64 {
-        match self {
-            Curve::Empty => u64::MAX,
-            Curve::Constant { rate } => round_ns(k as f64 * NANOS_PER_SEC / rate),
-            Curve::Ramp { r0, a } => {
-                if k == 0 {
-                    return 0;
-                }
-                let k = k as f64;
-                let disc = (r0 * r0 + 4.0 * a * k).max(0.0);
-                let denom = r0 + disc.sqrt();
-                if denom.is_nan() || denom <= 0.0 {
-                    return u64::MAX;
-                }
-                round_ns(2.0 * k / denom * NANOS_PER_SEC)
-            }
-            Curve::Even { count } => {
-                if count == 0 {
-                    return u64::MAX;
-                }
-                // k < count <= u64::MAX and duration_ns <= u64::MAX, so the product fits in u128 and the
-                // quotient (< duration_ns when k < count) fits in u64.
-                let t = u128::from(k) * u128::from(duration_ns) / u128::from(count);
-                u64::try_from(t).unwrap_or(u64::MAX)
-            }
-        }
-    }
-
-    /// Due time, in nanoseconds from the phase start, of the (possibly fractional) local count `x >= 0`:
-    /// the same formulas as [`Curve::time_ns`] with a real `x`, unclamped (callers clamp it between the
-    /// times of the neighbouring whole counts). `u64::MAX` when there is no such time.
-    fn time_frac_ns(self, x: f64, duration_ns: u64) -> u64 {
-        match self {
-            Curve::Empty => u64::MAX,
-            Curve::Constant { rate } => round_ns(x * NANOS_PER_SEC / rate),
-            Curve::Ramp { r0, a } => {
-                if x <= 0.0 {
-                    return 0;
-                }
-                let disc = (r0 * r0 + 4.0 * a * x).max(0.0);
-                let denom = r0 + disc.sqrt();
-                if denom.is_nan() || denom <= 0.0 {
-                    return u64::MAX;
-                }
-                round_ns(2.0 * x / denom * NANOS_PER_SEC)
-            }
-            Curve::Even { count } => {
-                if count == 0 {
-                    return u64::MAX;
-                }
-                // floor(x·T / count), split into the exact whole part and a float remainder.
-                let whole = x.floor();
-                let frac = x - whole;
-                let k = u128::from(whole as u64);
-                let product = k * u128::from(duration_ns);
-                let (q, r) = (product / u128::from(count), product % u128::from(count));
-                let rest = (r as f64 + frac * duration_ns as f64) / count as f64;
-                u64::try_from(q).unwrap_or(u64::MAX).saturating_add(rest.floor() as u64)
-            }
-        }
-    }
-
-    /// The expected local count `N(s)` at `s_ns` nanoseconds into a phase of `duration_ns` (unclamped).
-    fn count_at_ns(self, s_ns: u64, duration_ns: u64) -> f64 {
-        let s = s_ns as f64 / NANOS_PER_SEC;
-        match self {
-            Curve::Empty => 0.0,
-            Curve::Constant { rate } => rate * s,
-            Curve::Ramp { r0, a } => s * (r0 + a * s),
-            Curve::Even { count } => {
-                if duration_ns == 0 {
-                    0.0
-                } else {
-                    count as f64 * s_ns as f64 / duration_ns as f64
-                }
-            }
-        }
-    }
-
-    /// Number of arrivals of the curve in a phase of `duration_ns`: the number of `k` whose rounded due time
-    /// is before the end. `estimate` is `N(T)`, the exact count up to rounding.
-    fn count(self, duration_ns: u64, estimate: f64) -> u64 {
-        if duration_ns == 0 {
-            return 0;
-        }
-        match self {
-            Curve::Empty => 0,
-            Curve::Even { count } => count,
-            Curve::Constant { .. } | Curve::Ramp { .. } => {
-                // `as` saturates (and maps NaN to 0), so this is the estimate clamped to u64.
-                let mut n = estimate.ceil() as u64;
-                let before_end = |k: u64| self.time_ns(k, duration_ns) < duration_ns;
-                for _ in 0..MAX_COUNT_CORRECTION {
-                    if n > 0 && !before_end(n - 1) {
-                        n -= 1;
-                    } else {
-                        break;
-                    }
-                }
-                for _ in 0..MAX_COUNT_CORRECTION {
-                    if n < u64::MAX && before_end(n) {
-                        n += 1;
-                    } else {
-                        break;
-                    }
-                }
-                n
-            }
-        }
-    }
-}
-
-/// Rounds a time in nanoseconds to an integer, saturating (negative and NaN give 0, huge gives `u64::MAX`).
-fn round_ns(t: f64) -> u64 {
-    t.round() as u64
-}
-
-/// A rate as given by the script, made safe: negative, NaN and infinite rates are 0.
-fn sane_rate(rate: f64) -> f64 {
-    if rate.is_finite() && rate > 0.0 { rate } else { 0.0 }
-}
-
-/// Which phases of a plan a schedule counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Channel {
-    /// Arrivals: `Rate` and `Count` phases.
-    Arrivals,
-    /// Request-rate tokens: `RequestRate` phases, read as `Rate` phases.
-    Requests,
-}
-
-/// The curve of a phase and its estimated count `N(T)`, for `channel`.
-fn curve_of(kind: &PhaseKind, duration_ns: u64, channel: Channel) -> (Curve, f64) {
-    match (channel, kind) {
-        (Channel::Arrivals, PhaseKind::Count { count }) => (Curve::Even { count: *count }, *count as f64),
-        (Channel::Arrivals, PhaseKind::Rate { rate, ramp_to })
-        | (Channel::Requests, PhaseKind::RequestRate { rate, ramp_to }) => {
-            rate_curve(*rate, *ramp_to, duration_ns)
-        }
-        // Everything else (pauses, closed-model phases, the other channel's phases) is empty.
-        _ => (Curve::Empty, 0.0),
-    }
-}
-
-/// The curve of a rate phase (`rate`, ramping to `ramp_to`) and its estimated count `N(T)`.
-fn rate_curve(rate: f64, ramp_to: Option<f64>, duration_ns: u64) -> (Curve, f64) {
-    let secs = duration_ns as f64 / NANOS_PER_SEC;
-    let r0 = sane_rate(rate);
-    let r1 = ramp_to.map_or(r0, sane_rate);
-    if r0 == r1 {
-        if r0 == 0.0 { (Curve::Empty, 0.0) } else { (Curve::Constant { rate: r0 }, r0 * secs) }
-    } else if secs > 0.0 {
-        (Curve::Ramp { r0, a: (r1 - r0) / (2.0 * secs) }, (r0 + r1) * secs / 2.0)
-    } else {
-        (Curve::Empty, 0.0)
-    }
-}
-
-/// One phase, resolved: where it sits in time and in the global index space.
-#[derive(Debug, Clone, PartialEq)]
-struct PhasePlan {
-    /// Offset of the phase from the start of the run.
-    start: Duration,
-    /// Duration in nanoseconds (clamped to `u64::MAX`).
-    duration_ns: u64,
-    /// Global index of the phase's first arrival.
-    first: u64,
-    /// Number of arrivals in the phase.
-    count: u64,
-    /// Its arrival curve.
-    curve: Curve,
-    /// The count the phase's curve reaches at its end, `min(N(T), count)`: local counts below it (and
-    /// every whole count below `count`) fall inside the phase.
-    reach: f64,
-    /// Whether the phase's arrivals are a Poisson process ([`ArrivalMode::Poisson`]).
-    poisson: bool,
-}
-
-impl PhasePlan {
-    /// Global index one past the phase's last arrival.
-    fn end(&self) -> u64 {
-        self.first.saturating_add(self.count)
-    }
-
-    /// Offset from the run start of the phase's local arrival `k` (which must be `< count`).
-    fn arrival_at(&self, k: u64) -> Duration {
-        // For sane inputs the count guarantees `time_ns < duration_ns`; the clamp keeps absurd ones (rates
-        // near f64::MAX) inside the phase.
-        let local = self.curve.time_ns(k, self.duration_ns).min(self.duration_ns.saturating_sub(1));
-        self.start.saturating_add(Duration::from_nanos(local))
-    }
-
-    /// Due time, in nanoseconds from the phase start, of the real local count `x` (`0 <= x`), or `None`
-    /// when the curve does not reach `x` inside the phase (`x` lies between `N(T)` and the whole count
-    /// `count`, the rounding gap, or beyond). Whole `x` gives exactly the time of that arrival; other
-    /// `x` are clamped between the times of the whole counts around them, so the result never goes
-    /// back as `x` grows.
-    fn local_time(&self, x: f64) -> Option<u64> {
-        let count = self.count as f64;
-        if x.is_nan() || x >= count {
-            return None;
-        }
-        let last = self.duration_ns.saturating_sub(1);
-        let time = |k: u64| self.curve.time_ns(k, self.duration_ns).min(last);
-        let whole = x.floor();
-        // x < count <= u64::MAX, so the cast is exact for every x float arithmetic can tell apart.
-        let k = whole as u64;
-        if x == whole {
-            return Some(time(k));
-        }
-        let t = self.curve.time_frac_ns(x, self.duration_ns).max(time(k));
-        if k.saturating_add(1) < self.count {
-            Some(t.min(time(k + 1)))
-        } else if x < self.reach {
-            Some(t.min(last))
-        } else {
-            None
-        }
-    }
-
-    /// The expected local count `N(s)` at `s_ns` nanoseconds into the phase, clamped to `[0, count]`.
-    fn local_count(&self, s_ns: u64) -> f64 {
-        let n = self.curve.count_at_ns(s_ns, self.duration_ns);
-        if n.is_nan() { 0.0 } else { n.clamp(0.0, self.count as f64) }
-    }
 }
 
 /// The schedule of a list of phases run back to back.
@@ -568,72 +324,6 @@ impl Schedule {
     }
 }
 
-/// A load factor as used by [`Warp`] and [`Users`]: finite and positive, or else 0.
-fn sane_factor(factor: f64) -> f64 {
-    if factor.is_finite() && factor > 0.0 { factor } else { 0.0 }
-}
-
-/// A change of the load factor while running: from `t0` on, the schedule runs `factor` times as fast.
-///
-/// Arrivals are numbered by a *virtual* count `v` (the `c` of [`Schedule::arrival_counts`]; the arrival
-/// index for uniform phases). Without any change, `v = N(t)`. A warp maps `v` to the real count
-/// `N(t) = n0 + (v − v0) / factor`, so from `t0` on the virtual count grows as `factor` times the
-/// schedule's: rates are multiplied by `factor`, ramps keep their shape, and the numbering stays
-/// continuous. Each change of factor is a [`Warp::rebase`] at the time of the change;
-/// [`Schedule::warped_time`] gives the due time of a virtual count.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Warp {
-    /// When the warp began (offset from the start of the run).
-    pub t0: Duration,
-    /// `N(t0)`, the schedule's count at `t0`.
-    pub n0: f64,
-    /// The virtual count at `t0`.
-    pub v0: f64,
-    /// The load factor in force from `t0` (1 is the plan as written; 0 stops arrivals).
-    pub factor: f64,
-}
-
-impl Warp {
-    /// No change: factor 1 from the start, `v = N(t)`.
-    pub const IDENTITY: Warp = Warp { t0: Duration::ZERO, n0: 0.0, v0: 0.0, factor: 1.0 };
-
-    /// The warp in force after the factor changes to `new_factor` at `now`: `t0' = now`,
-    /// `n0' = N(now)`, `v0'` = the virtual count reached at `now` under `self`
-    /// (`v0 + factor·(N(now) − n0)`), so the virtual count is continuous across the change.
-    ///
-    /// A `now` before `self.t0` is taken as `self.t0` (the warp cannot reach back). A factor that is not
-    /// a finite positive number counts as 0 (and is stored as 0).
-    pub fn rebase(&self, schedule: &Schedule, now: Duration, new_factor: f64) -> Warp {
-        let now = now.max(self.t0);
-        let n0 = schedule.count_at(now);
-        Warp { t0: now, n0, v0: self.virtual_count(n0), factor: sane_factor(new_factor) }
-    }
-
-    /// The virtual count reached at offset `t` (not before `t0`) under this warp:
-    /// `v0 + factor·(N(t) − n0)`.
-    pub fn virtual_count_at(&self, schedule: &Schedule, t: Duration) -> f64 {
-        self.virtual_count(schedule.count_at(t.max(self.t0)))
-    }
-
-    /// The virtual count at which the schedule's count is `n`.
-    fn virtual_count(&self, n: f64) -> f64 {
-        let f = sane_factor(self.factor);
-        if f == 1.0 && self.n0 == self.v0 {
-            n
-        } else if f == 0.0 {
-            self.v0
-        } else {
-            self.v0 + f * (n - self.n0)
-        }
-    }
-}
-
-impl Default for Warp {
-    fn default() -> Warp {
-        Warp::IDENTITY
-    }
-}
-
 /// Iterator over the arrivals of a [`Schedule`] (or of one stripe of it), in time order.
 ///
 /// Owns a shared handle to the schedule, so it can be moved to another thread. Each item is computed from
@@ -695,12 +385,17 @@ impl Iterator for Arrivals {
 impl std::iter::FusedIterator for Arrivals {}
 
 mod counts;
+mod curve;
 mod segment;
 mod users;
+mod warp;
 
 pub use counts::{ArrivalCounts, PoissonCounts};
+use curve::{Channel, PhasePlan, curve_of};
 pub use segment::{MAX_CYCLE, SegmentCounts, SegmentError, Segments};
 pub use users::Users;
+pub use warp::Warp;
+use warp::sane_factor;
 
 #[cfg(test)]
 mod tests;

@@ -2,10 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use hornet_script::plan::PhaseKind;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use crate::curve::Curve;
 use support::{count, pause, phase, ramp, random_phases, rate};
 
 mod models;

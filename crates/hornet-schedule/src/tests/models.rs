@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hornet_script::plan::UserRamp;
+use hornet_script::plan::{PhaseKind, UserRamp};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
