@@ -220,6 +220,9 @@ module.exports = {
       events.emit('counter', r.status === 200 && r.json().query === 'page=' + page ? 'items.ok' : 'items.bad', 1);
     }
     await http.request('PUT', context.vars.target + '/echo/profile', { body: 'plain text' });
+    // Several at once are sent one after the other on the VU's connection, and all resolve.
+    const pair = await Promise.all([http.get('/json', { name: 'pair' }), http.request({ url: '/json', name: 'pair' })]);
+    events.emit('counter', pair.every((r) => r.json().name === 'hornet') ? 'pair.ok' : 'pair.bad', 1);
     try {
       await http.get('http://127.0.0.1:9/', { name: 'closed' });
     } catch (e) {
@@ -267,7 +270,9 @@ scenarios:
     let profile = format!("PUT {}/echo/profile", t.url());
     assert_eq!(common::endpoint(&report, &profile)["requests"], 3, "{report}");
     assert_eq!(common::endpoint(&report, "closed")["failures"], 3, "{report}");
-    assert_eq!(counter(&report, "http.requests"), 3 + 9 + 3 + 3 + 3, "{report}");
+    assert_eq!(common::endpoint(&report, "pair")["requests"], 6, "{report}");
+    assert_eq!(counter(&report, "pair.ok"), 3, "{report}");
+    assert_eq!(counter(&report, "http.requests"), 3 + 9 + 3 + 6 + 3 + 3, "{report}");
     let log = t.requests().expect("recording");
     assert_eq!(route_count(&log, "POST /login"), 3, "{log}");
     assert_eq!(field_values(&log, "POST /login", "json:username"), ["\"ann\""], "{log}");
