@@ -359,6 +359,9 @@
     setTimeout: (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms)),
     setImmediate: (value) => new Promise((resolve) => setImmediate(() => resolve(value))),
   };
+  // As in Node, util.promisify(setTimeout) and util.promisify(setImmediate) give these.
+  setTimeout[Symbol.for('nodejs.util.promisify.custom')] = timersPromises.setTimeout;
+  setImmediate[Symbol.for('nodejs.util.promisify.custom')] = timersPromises.setImmediate;
 
   // ---- events -------------------------------------------------------------------------------
   class EventEmitter {
@@ -788,10 +791,37 @@
     match: (s, re, m) => { if (!re.test(s)) fail(m, 'The input did not match the regular expression ' + re); },
   });
   assert.strict = assert;
+  // Keeps the bytes of a character (or base64 group) cut by the end of a chunk for the next one.
   class StringDecoder {
-    constructor(enc) { this.encoding = normEnc(enc); }
-    write(b) { return toStringEnc(b, this.encoding); }
-    end(b) { return b ? toStringEnc(b, this.encoding) : ''; }
+    constructor(enc) { this.encoding = normEnc(enc); this._rest = new Uint8Array(0); }
+    write(b) {
+      if (typeof b === 'string') return b;
+      const bytes = new Uint8Array(this._rest.length + b.length);
+      bytes.set(this._rest, 0);
+      bytes.set(b, this._rest.length);
+      let cut = bytes.length;
+      const enc = this.encoding;
+      if (enc === 'utf8' || enc === 'utf-8') {
+        let i = bytes.length - 1;
+        while (i >= 0 && bytes.length - i < 4 && (bytes[i] & 0xc0) === 0x80) i--;
+        if (i >= 0 && bytes[i] >= 0xc0) {
+          const need = bytes[i] >= 0xf0 ? 4 : bytes[i] >= 0xe0 ? 3 : 2;
+          if (bytes.length - i < need) cut = i;
+        }
+      } else if (enc === 'base64' || enc === 'base64url') {
+        cut -= bytes.length % 3;
+      } else if (enc === 'utf16le' || enc === 'ucs2' || enc === 'ucs-2' || enc === 'utf-16le') {
+        cut -= bytes.length % 2;
+      }
+      this._rest = bytes.slice(cut);
+      return toStringEnc(bytes.subarray(0, cut), enc);
+    }
+    end(b) {
+      const head = b ? this.write(b) : '';
+      const rest = this._rest;
+      this._rest = new Uint8Array(0);
+      return rest.length ? head + toStringEnc(rest, this.encoding) : head;
+    }
   }
 
   // ---- registry, require ----------------------------------------------------------------------

@@ -235,3 +235,33 @@ async fn math_random_is_seeded_per_vu() {
     let unit = a1.as_array().unwrap().iter().all(|x| (0.0..1.0).contains(&x.as_f64().unwrap()));
     assert!(unit, "{a1}");
 }
+
+#[tokio::test]
+async fn promisified_timers_and_a_string_decoder_fed_in_pieces_work_as_in_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = run(
+        dir.path(),
+        r#"
+  const util = require('util');
+  const { StringDecoder } = require('string_decoder');
+  v.slept = await util.promisify(setTimeout)(1, 'woke');
+  v.immediate = await util.promisify(setImmediate)('now');
+  const utf8 = new StringDecoder('utf8');
+  // "é€😀" cut inside each character.
+  const bytes = Buffer.from('é€😀');
+  v.utf8 = [utf8.write(bytes.subarray(0, 1)), utf8.write(bytes.subarray(1, 3)), utf8.write(bytes.subarray(3, 6)),
+    utf8.write(bytes.subarray(6, 9)), utf8.end()];
+  const cut = new StringDecoder('utf8');
+  v.cutAtEnd = cut.write(Buffer.from([0x61, 0xe2, 0x82])) + '|' + cut.end().length;
+  const b64 = new StringDecoder('base64');
+  v.base64 = b64.write(Buffer.from('ab')) + '|' + b64.write(Buffer.from('cd')) + '|' + b64.end();
+"#,
+    )
+    .await;
+    assert_eq!(v["slept"], "woke");
+    assert_eq!(v["immediate"], "now");
+    assert_eq!(v["utf8"], json!(["", "é", "€", "😀", ""]));
+    // An incomplete character at the end comes out (as one replacement character) from `end`.
+    assert_eq!(v["cutAtEnd"], "a|1");
+    assert_eq!(v["base64"], "|YWJj|ZA==");
+}
