@@ -350,3 +350,32 @@ fn the_context_http_example_runs_against_the_target() {
     assert_eq!(field_count(&log, "GET /items/{n}", "header:authorization"), 12, "{log}");
     assert_eq!(field_count(&log, "GET /items/{n}", "cookie:session"), 16, "{log}");
 }
+
+#[test]
+fn timers_fire_while_a_context_http_request_is_out() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "race.js",
+        r#"
+module.exports = {
+  async race(context, events) {
+    let ticks = 0;
+    const ticker = setInterval(() => { ticks += 1; }, 50);
+    const slow = context.http.get('/delay/600', { name: 'slow' });
+    const first = await Promise.race([slow.then(() => 'response'), new Promise((r) => setTimeout(() => r('timer'), 100))]);
+    await slow;
+    clearInterval(ticker);
+    events.emit('counter', 'first.' + first, 1);
+    events.emit('counter', ticks >= 3 ? 'ticked.during' : 'ticked.not', 1);
+  },
+};
+"#,
+    );
+    let yaml = "config:\n  target: \"TARGET\"\n  processor: ./race.js\n  phases:\n    - duration: 1\n      arrivalCount: 2\nscenarios:\n  - flow:\n      - function: race\n";
+    let script = case.script("race.yaml", &with_target(yaml, &t));
+    let report = run_ok(&case, &script, &["-q"]);
+    assert_eq!(counter(&report, "first.timer"), 2, "{report}");
+    assert_eq!(counter(&report, "ticked.during"), 2, "{report}");
+    assert_eq!(common::endpoint(&report, "slow")["requests"], 2, "{report}");
+}

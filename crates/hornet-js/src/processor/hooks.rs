@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rquickjs::function::{Args, Rest, This};
 use rquickjs::{Ctx, Error as JsError, Function, Object, Persistent, Promise, Value};
@@ -182,8 +182,27 @@ impl Processor {
                 let reply = match http.as_deref_mut() {
                     Some(sender) => {
                         let sent = Instant::now();
-                        let reply = sender.send(pending.call).await;
-                        budget_start += sent.elapsed();
+                        let mut in_flight = sender.send(pending.call);
+                        // Timers that fall due while the request is out still fire; their
+                        // JavaScript counts against the budget, the waiting does not.
+                        let mut javascript = Duration::ZERO;
+                        let reply = loop {
+                            let next_timer =
+                                self.shared.timers.borrow().peek().map(|Reverse((when, _))| *when);
+                            let Some(when) = next_timer else { break in_flight.await };
+                            tokio::select! {
+                                biased;
+                                reply = &mut in_flight => break reply,
+                                () = tokio::time::sleep_until(when.into()) => {
+                                    let ran = Instant::now();
+                                    // The budget's start, moved on by the waiting so far.
+                                    let start = budget_start + (ran - sent).saturating_sub(javascript);
+                                    self.enter(vu, start, |ctx| self.pump(&ctx, start + self.options.budget));
+                                    javascript += ran.elapsed();
+                                }
+                            }
+                        };
+                        budget_start += sent.elapsed().saturating_sub(javascript);
                         reply
                     }
                     None => Err(format!(
