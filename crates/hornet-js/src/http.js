@@ -54,7 +54,10 @@
       body = form.toString();
       contentType('application/x-www-form-urlencoded');
     } else if (o.body !== undefined && o.body !== null) {
-      body = typeof o.body === 'string' || o.body instanceof Uint8Array ? o.body : String(o.body);
+      if (typeof o.body === 'object' && !(o.body instanceof Uint8Array)) {
+        return Promise.reject(new TypeError('context.http: `body` must be a string or a Buffer (use `json` for an object)'));
+      }
+      body = typeof o.body === 'string' ? o.body : o.body instanceof Uint8Array ? o.body : String(o.body);
     }
     if (o.qs) {
       const qs = new URLSearchParams();
