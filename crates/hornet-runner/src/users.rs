@@ -1,7 +1,8 @@
 //! The closed model: this thread's stripe of users (user i belongs to thread i mod threads), started
 //! and stopped exactly when the target user count (as scaled by load changes) crosses them. Each
-//! user loops over its scenario; with pacing, iterations start on a fixed grid and an iteration
-//! that overruns makes the next one start at once, counted as late.
+//! user loops over its scenario; with pacing, iterations start on a fixed grid (never on a slot
+//! where the user is no longer wanted) and an iteration that overruns makes the next one start at
+//! once, counted as late.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -108,11 +109,19 @@ async fn user_loop(local: &Rc<ThreadState>, index: u64, ctl: &UserCtl) {
     let scenario = pick_for_user(local, index);
     let mut vu = local.new_vu(index, scenario);
     let ops = &shared.program.scenarios[scenario].flow;
-    // The next iteration's slot on the pacing grid.
-    let mut slot = Instant::now();
+    // The next iteration's slot on the pacing grid, which starts no earlier than the run (users
+    // of the first phase are started a moment before it).
+    let mut slot = Instant::now().max(shared.start);
     while !ctl.retired.get() && !local.retiring() && shared.take_iteration() {
         let pacing = shared.pacing_at(local.elapsed());
         if let Some(interval) = pacing {
+            // No iteration starts on a slot where this user is no longer wanted (the phase's end,
+            // a lower user count from there on): its controller retires it at that very instant,
+            // and waking first must not win a last iteration (`duration: 3, pacing: 1s` runs 3).
+            let factor = shared.load.borrow().users;
+            if !shared.users.active(index, factor, slot.saturating_duration_since(shared.start)) {
+                break;
+            }
             let now = Instant::now();
             if now < slot {
                 sleep_until(slot).await;

@@ -103,6 +103,31 @@ scenarios:
 }
 
 #[test]
+fn pacing_starts_no_iteration_at_the_end_of_its_phase() {
+    let t = target();
+    let report = run_yaml_ok(
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 3
+      users: 1
+      pacing: 1s
+scenarios:
+  - flow:
+      - get: { url: "/" }
+"#,
+            &t,
+        ),
+        &["-q"],
+    );
+    // Slots at 0, 1 and 2 s; the one at 3 s is the phase's end.
+    assert_eq!(counter(&report, "vusers.created"), 3);
+    assert_eq!(counter(&report, "http.requests"), 3);
+}
+
+#[test]
 fn request_rate_is_held_and_drops_are_counted() {
     let t = target();
     let case = Case::new();
