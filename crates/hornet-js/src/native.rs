@@ -1,5 +1,5 @@
 //! The native helpers behind the prelude's Node built-ins, installed as the global `__hornet`:
-//! digests and HMACs (ring, md-5), secure random bytes, UTF-8/base64 codecs, URL parsing (the
+//! digests and HMACs (ring, md-5) of strings or bytes, secure random bytes, UTF-8/base64/hex codecs, URL parsing (the
 //! `url` crate), read-only files relative to the script, CommonJS compilation, module resolution,
 //! timers, the per-VU `Math.random`, console output and `events.emit` metrics.
 
@@ -36,6 +36,40 @@ fn new_bytes<'js>(ctx: &Ctx<'js>, bytes: Vec<u8>) -> rquickjs::Result<TypedArray
 
 fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_message(ctx, message)
+}
+
+/// The bytes of a digest's input: a string as UTF-8, or a `Buffer`/typed array as it is.
+fn input_bytes<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Vec<u8>> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.to_string()?.into_bytes());
+    }
+    match TypedArray::<u8>::from_value(value.clone()) {
+        Ok(array) => Ok(bytes_of(&array)),
+        Err(_) => Err(throw(ctx, "digest input must be a string or a Buffer")),
+    }
+}
+
+/// A digest as `Hash.digest(encoding)` returns it: 0 bytes (a `Uint8Array` the prelude wraps as a
+/// `Buffer`), 1 hex, 2 base64, 3 base64url.
+fn digest_output<'js>(ctx: &Ctx<'js>, bytes: Vec<u8>, out: i32) -> rquickjs::Result<Value<'js>> {
+    let text = match out {
+        1 => hex_encode(&bytes),
+        2 => base64::engine::general_purpose::STANDARD.encode(&bytes),
+        3 => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes),
+        _ => return Ok(new_bytes(ctx, bytes)?.into_value()),
+    };
+    Ok(rquickjs::String::from_str(ctx.clone(), &text)?.into_value())
+}
+
+/// Lower-case hex, two digits a byte.
+fn hex_encode(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Lenient base64 (Node's): either alphabet, padding optional, whitespace ignored.
@@ -232,21 +266,19 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
     )?;
     h.set("base64Decode", Func::from(|ctx: Ctx<'js>, s: String| new_bytes(&ctx, base64_decode(&s))))?;
     h.set(
-        "hash",
-        Func::from(|ctx: Ctx<'js>, alg: String, data: TypedArray<'js, u8>| {
-            let out = digest(&alg, &bytes_of(&data))
-                .ok_or_else(|| throw(&ctx, &format!("Digest method not supported: {alg}")))?;
-            new_bytes(&ctx, out)
+        "digest",
+        Func::from(|ctx: Ctx<'js>, alg: String, key: Value<'js>, data: Value<'js>, out: i32| {
+            let data = input_bytes(&ctx, &data)?;
+            let bytes = if key.is_undefined() {
+                digest(&alg, &data)
+            } else {
+                hmac(&alg, &input_bytes(&ctx, &key)?, &data)
+            }
+            .ok_or_else(|| throw(&ctx, &format!("Digest method not supported: {alg}")))?;
+            digest_output(&ctx, bytes, out)
         }),
     )?;
-    h.set(
-        "hmac",
-        Func::from(|ctx: Ctx<'js>, alg: String, key: TypedArray<'js, u8>, data: TypedArray<'js, u8>| {
-            let out = hmac(&alg, &bytes_of(&key), &bytes_of(&data))
-                .ok_or_else(|| throw(&ctx, &format!("Digest method not supported: {alg}")))?;
-            new_bytes(&ctx, out)
-        }),
-    )?;
+    h.set("hexEncode", Func::from(|b: TypedArray<'js, u8>| hex_encode(&bytes_of(&b))))?;
     h.set(
         "randomBytes",
         Func::from(|ctx: Ctx<'js>, n: f64| {

@@ -50,11 +50,7 @@
   function toStringEnc(u8, enc) {
     switch (normEnc(enc)) {
       case 'utf8': case 'utf-8': return H.utf8Decode(u8);
-      case 'hex': {
-        let out = '';
-        for (let i = 0; i < u8.length; i++) out += (u8[i] < 16 ? '0' : '') + u8[i].toString(16);
-        return out;
-      }
+      case 'hex': return H.hexEncode(u8);
       case 'base64': return H.base64Encode(u8, false);
       case 'base64url': return H.base64Encode(u8, true);
       case 'ascii': case 'latin1': case 'binary': {
@@ -707,19 +703,30 @@
     if (!name) throw new Error('Digest method not supported: ' + alg + ' (hornet provides md5, sha1, sha256, sha384, sha512)');
     return name;
   }
+  // Digest outputs the native side encodes itself (the others are bytes, encoded here).
+  const DIGEST_OUT = { hex: 1, base64: 2, base64url: 3 };
+  const isUtf8 = (enc) => enc === undefined || enc === null || enc === 'utf8' || enc === 'utf-8';
+  // Strings (UTF-8) and bytes go to the native digest as they are: no Buffer is made for them.
   class Hash {
     constructor(alg, key) { this._alg = hashName(alg); this._key = key; this._chunks = []; this._done = false; }
     update(data, enc) {
       if (this._done) throw new Error('Digest already called');
-      this._chunks.push(toBytes(data, enc));
+      this._chunks.push(typeof data === 'string' && isUtf8(enc) ? data : toBytes(data, enc));
       return this;
     }
     digest(enc) {
       if (this._done) throw new Error('Digest already called');
       this._done = true;
-      const data = this._chunks.length === 1 ? this._chunks[0] : Buffer.concat(this._chunks);
-      const out = wrap(this._key === undefined ? H.hash(this._alg, data) : H.hmac(this._alg, this._key, data));
-      return enc && enc !== 'buffer' ? out.toString(enc) : out;
+      const chunks = this._chunks;
+      let data;
+      if (chunks.length === 1) data = chunks[0];
+      else if (chunks.every((c) => typeof c === 'string')) data = chunks.join('');
+      else data = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? fromString(c, 'utf8') : c)));
+      const out = enc && enc !== 'buffer' ? DIGEST_OUT[enc] || 0 : 0;
+      const result = H.digest(this._alg, this._key, data, out);
+      if (out !== 0) return result;
+      const bytes = wrap(result);
+      return enc && enc !== 'buffer' ? bytes.toString(enc) : bytes;
     }
     copy() { const h = new Hash(this._alg, this._key); h._chunks = this._chunks.slice(); return h; }
   }
@@ -751,7 +758,7 @@
   }
   const crypto = {
     createHash: (alg) => new Hash(alg),
-    createHmac: (alg, key) => new Hash(alg, toBytes(typeof key === 'object' && key !== null && !ArrayBuffer.isView(key) && key.export ? key.export() : key)),
+    createHmac: (alg, key) => new Hash(alg, typeof key === 'string' ? key : toBytes(typeof key === 'object' && key !== null && !ArrayBuffer.isView(key) && key.export ? key.export() : key)),
     getHashes: () => ['md5', 'sha1', 'sha256', 'sha384', 'sha512'],
     randomBytes,
     pseudoRandomBytes: randomBytes,

@@ -42,6 +42,10 @@ async fn crypto_digests_and_hmacs_match_known_vectors() {
   v.intsInRange = ints.every((i) => i >= 3 && i < 7) && new Set(ints).size === 4;
   try { crypto.createHash('whirlpool'); } catch (e) { v.unsupported = e.message; }
   v.safeEqual = crypto.timingSafeEqual(Buffer.from('ab'), Buffer.from('ab'));
+  v.hmacInParts = crypto.createHmac('sha256', 'key').update('The quick ').update('brown fox jumps over the lazy dog').digest('hex');
+  v.utf8 = crypto.createHash('sha256').update('é').digest('hex');
+  v.latin1 = crypto.createHash('sha256').update('\u00c3\u00a9', 'latin1').digest('hex');
+  v.urlSafe = crypto.createHash('sha256').update('abc').digest('base64url');
 "#,
     )
     .await;
@@ -62,6 +66,10 @@ async fn crypto_digests_and_hmacs_match_known_vectors() {
     assert_eq!(v["intsInRange"], json!(true));
     assert!(v["unsupported"].as_str().unwrap().contains("whirlpool"));
     assert_eq!(v["safeEqual"], json!(true));
+    assert_eq!(v["hmacInParts"], json!("f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"));
+    let e_acute = "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c";
+    assert_eq!((&v["utf8"], &v["latin1"]), (&json!(e_acute), &json!(e_acute)), "a string is hashed as UTF-8");
+    assert_eq!(v["urlSafe"], json!("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"));
 }
 
 #[tokio::test]
