@@ -5,6 +5,7 @@
 mod hooks;
 mod import;
 mod request;
+mod vars;
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
@@ -109,6 +110,7 @@ pub struct ResponseData<'a> {
 /// One VU's JavaScript side: its `context` object and its `Math.random` state.
 pub struct JsVu {
     context: Persistent<Object<'static>>,
+    vars: vars::VarsMirror,
     rng: Cell<u64>,
     /// Tells this VU's `context.http` requests from other VUs' in the thread's queue.
     id: u32,
@@ -147,6 +149,8 @@ pub struct Processor {
     /// `context.scenario` objects, one per scenario index, shared by the thread's VUs.
     scenarios: RefCell<HashMap<usize, Persistent<Value<'static>>>>,
     functions: HashSet<String>,
+    /// The exported functions that are `async`, called without a callback.
+    async_functions: HashSet<String>,
     context: Context,
     _runtime: Runtime,
     shared: Rc<Shared>,
@@ -225,11 +229,19 @@ impl Processor {
                 }
             };
             let mut functions = HashSet::new();
+            let mut async_functions = HashSet::new();
             for key in exports.keys::<String>() {
                 let Ok(key) = key else { continue };
-                if exports.get::<_, Value>(key.as_str()).is_ok_and(|v| v.is_function()) {
-                    functions.insert(key);
+                let Ok(function) = exports.get::<_, Function>(key.as_str()) else { continue };
+                // Artillery awaits an `AsyncFunction` without a callback; it decides by the type.
+                if function
+                    .get::<_, Object>("constructor")
+                    .and_then(|c| c.get::<_, String>("name"))
+                    .is_ok_and(|n| n == "AsyncFunction")
+                {
+                    async_functions.insert(key.clone());
                 }
+                functions.insert(key);
             }
             Ok((
                 Persistent::save(&ctx, exports),
@@ -238,10 +250,11 @@ impl Processor {
                 Persistent::save(&ctx, http_client),
                 Persistent::save(&ctx, http_settle),
                 functions,
+                async_functions,
             ))
         });
         shared.deadline.set(None);
-        let (exports, events, fire_timer, http_client, http_settle, functions) = loaded?;
+        let (exports, events, fire_timer, http_client, http_settle, functions, async_functions) = loaded?;
         Ok(Processor {
             exports,
             events,
@@ -251,6 +264,7 @@ impl Processor {
             next_vu: Cell::new(0),
             scenarios: RefCell::new(HashMap::new()),
             functions,
+            async_functions,
             context,
             _runtime: runtime,
             shared,
@@ -281,9 +295,9 @@ impl Processor {
         let id = self.next_vu.get();
         self.next_vu.set(id.wrapping_add(1));
         self.context.with(|ctx| {
-            let build = || -> rquickjs::Result<Object<'_>> {
+            let build = || -> rquickjs::Result<(Object<'_>, vars::VarsMirror)> {
                 let context = Object::new(ctx.clone())?;
-                context.set("vars", Object::new(ctx.clone())?)?;
+                let vars = vars::VarsMirror::new(&ctx, &context)?;
                 let info = Object::new(ctx.clone())?;
                 if let Some(name) = scenario {
                     info.set("name", name)?;
@@ -292,10 +306,10 @@ impl Processor {
                 context.set("_uid", uid)?;
                 let client = self.http_client.clone().restore(&ctx)?;
                 context.set("http", client.call::<_, Value>((id,))?)?;
-                Ok(context)
+                Ok((context, vars))
             };
-            let context = build().map_err(|e| engine_failure("context", e))?;
-            Ok(JsVu { context: Persistent::save(&ctx, context), rng: Cell::new(seed), id })
+            let (context, vars) = build().map_err(|e| engine_failure("context", e))?;
+            Ok(JsVu { context: Persistent::save(&ctx, context), vars, rng: Cell::new(seed), id })
         })
     }
 

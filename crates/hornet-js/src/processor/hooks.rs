@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use super::request::{read_request, request_to_js, response_to_js};
 use super::{JsVu, Outcome, Processor, RequestParams, ResponseData, Shape, Slot, engine_failure};
-use crate::convert::{from_js, to_js};
+use crate::convert::from_js;
 use crate::{Emitted, HookError, HookFailure, first_location};
 
 /// Jobs run between two clock checks while pumping the job queue.
@@ -52,12 +52,9 @@ impl Processor {
         let outcome = self.settle(vu, name, &slot, started, http).await;
         // Read back what the hook changed, even when it failed (Artillery keeps the mutations).
         self.context.with(|ctx| {
-            let context = vu.context.clone().restore(&ctx).ok();
-            if let Some(Json::Object(map)) =
-                context.and_then(|c| c.get::<_, Value>("vars").ok()).and_then(|v| from_js(&v))
-            {
-                vars.clear();
-                vars.extend(map);
+            if let Ok(context) = vu.context.clone().restore(&ctx) {
+                // Failing here (out of memory) keeps the variables as they were before the call.
+                let _ = vu.vars.pull(&ctx, &context, vars);
             }
             if let (Some(request), Some(object)) = (request, request_object)
                 && let Ok(object) = object.restore(&ctx)
@@ -95,19 +92,10 @@ impl Processor {
         let exports = self.exports.clone().restore(ctx)?;
         let function: Function = exports.get(name)?;
         let context = vu.context.clone().restore(ctx)?;
-        let vars_object = Object::new(ctx.clone())?;
-        for (k, v) in vars {
-            vars_object.set(k.as_str(), to_js(ctx, v)?)?;
-        }
-        let builtins: Function = ctx.globals().get("__hornet_vars_builtins")?;
-        builtins.call::<_, ()>((vars_object.clone(),))?;
-        context.set("vars", vars_object.clone())?;
+        let vars_object = vu.vars.push(ctx, vars)?;
         let events = self.events.clone().restore(ctx)?;
         let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;
-        let is_async = function
-            .get::<_, Object>("constructor")
-            .and_then(|c| c.get::<_, String>("name"))
-            .is_ok_and(|n| n == "AsyncFunction");
+        let is_async = self.async_functions.contains(name);
         let mut args = Args::new(ctx.clone(), 6);
         match shape {
             Shape::Step => {
