@@ -205,10 +205,12 @@ impl Processor {
                 .map_err(fail)?;
             let events: Object = ctx
                 .eval_with_options(
-                    "(() => { const E = __hornet_builtin('events'); const ee = new E(); \
-                     const emit = ee.emit.bind(ee); \
-                     ee.emit = (kind, ...args) => { __hornet.emit(String(kind), ...args); \
-                     if (ee.listenerCount(kind) > 0) emit(kind, ...args); return true; }; return ee; })()",
+                    "(() => { const E = __hornet_builtin('events'); const ee = new E(); const H = __hornet; \
+                     const emit = ee.emit; \
+                     ee.emit = function (kind, name, value) { H.emit(String(kind), name, value); \
+                     const listeners = ee._events && ee._events.get(kind); \
+                     if (listeners !== undefined && listeners.length > 0) emit.apply(ee, arguments); \
+                     return true; }; return ee; })()",
                     eval_options("hornet:events"),
                 )
                 .map_err(fail)?;
