@@ -265,16 +265,18 @@ mod redirects {
     }
 
     #[tokio::test]
-    async fn a_loop_stops_at_the_limit_with_the_last_redirect() {
+    async fn a_loop_is_a_too_many_redirects_error_at_the_limit() {
         run(async {
             let (addr, requests) = server().await;
             let client = client(None);
             let resp = client.send(&mut Session::new(), follow(&format!("http://{addr}/loop"), 3)).await;
-            let resp = resp.expect("not an error");
-            assert_eq!(resp.status, 302);
-            assert_eq!(resp.redirects, 3);
-            assert_eq!(text(&resp.body), "moved", "the last 3xx's body is kept");
-            assert_eq!(requests.load(Ordering::SeqCst), 4);
+            let err = resp.expect_err("a redirect loop is an error");
+            assert_eq!(err.kind, ErrorKind::TooManyRedirects);
+            assert!(err.message.contains("more than 3 redirects"), "{}", err.message);
+            assert_eq!(requests.load(Ordering::SeqCst), 4, "the request and its 3 redirects");
+            // Without following, the 3xx itself is the response.
+            let resp = client.send(&mut Session::new(), follow(&format!("http://{addr}/loop"), 0)).await;
+            assert_eq!(resp.expect("the 302").status, 302);
         })
         .await;
     }

@@ -35,11 +35,13 @@ pub enum ErrorKind {
     /// A processor function threw, rejected, failed its callback or ran over its budget, or
     /// reported an error with `events.emit('error', ...)`.
     Processor,
+    /// A redirect chain went past the limit of redirects followed (a redirect loop).
+    TooManyRedirects,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectReset,
@@ -53,6 +55,7 @@ impl ErrorKind {
         ErrorKind::HandshakeRefused,
         ErrorKind::AbnormalClose,
         ErrorKind::Processor,
+        ErrorKind::TooManyRedirects,
     ];
 
     /// The kebab-case name used in reports and summaries (`connect-refused`).
@@ -71,6 +74,7 @@ impl ErrorKind {
             ErrorKind::HandshakeRefused => "handshake-refused",
             ErrorKind::AbnormalClose => "abnormal-close",
             ErrorKind::Processor => "processor",
+            ErrorKind::TooManyRedirects => "too-many-redirects",
         }
     }
 

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Case, check, counter, endpoint, run_ok, run_script, run_yaml_ok, target, text, with_target};
+use common::{
+    Case, check, counter, endpoint, run_ok, run_script, run_yaml, run_yaml_ok, target, text, with_target,
+};
 
 #[test]
 fn login_flow_captures_token_and_cookie_and_uses_them() {
@@ -478,4 +480,42 @@ scenarios:
     assert_eq!(report["run"]["interrupted"], true);
     assert_eq!(check(&report, "p95").map(|c| c["ok"].clone()), Some(serde_json::json!(false)));
     assert!(String::from_utf8_lossy(&out.stderr).contains("abort-on-fail"), "{}", text(&out));
+}
+
+#[test]
+fn a_redirect_chain_past_the_limit_is_a_too_many_redirects_error() {
+    let t = target();
+    let (out, report) = run_yaml(
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 1
+      arrivalCount: 3
+scenarios:
+  - flow:
+      - get: { url: "/redirect/11", name: endless }
+      - get: { url: "/redirect/10", name: ten }
+"#,
+            &t,
+        ),
+        &["-q"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // 10 redirects are followed; the 11th is the error, and the VU ends there.
+    assert_eq!(counter(&report, "errors.too-many-redirects"), 3, "{}", text(&out));
+    assert_eq!(endpoint(&report, "endless")["failures"], 3);
+    assert_eq!(counter(&report, "http.codes.302"), 0, "no 3xx counted as the response");
+    assert!(text(&out).contains("more than 10 redirects"), "{}", text(&out));
+    let (out, report) = run_yaml(
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalCount: 3\nscenarios:\n  - flow:\n      - get: { url: \"/redirect/10\", name: ten }\n",
+            &t,
+        ),
+        &["-q"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(counter(&report, "errors.too-many-redirects"), 0, "10 redirects are within the limit");
+    assert_eq!(counter(&report, "http.codes.200"), 3);
 }

@@ -181,6 +181,7 @@ fn label(kind: ErrorKind) -> &'static str {
         ErrorKind::HandshakeRefused => "handshake refused",
         ErrorKind::AbnormalClose => "abnormal close",
         ErrorKind::Processor => "processor function failed",
+        ErrorKind::TooManyRedirects => "too many redirects",
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use hornet_metrics::Timings;
+use hornet_metrics::{ErrorKind, Timings};
 use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
@@ -109,13 +109,16 @@ impl HttpClient {
                 self.head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent).await?;
             session.jar.store_response(&p.uri, &resp_headers);
             let status = status.as_u16();
-            let next = if may_follow && redirect::is_redirect(status) {
+            let location = if redirect::is_redirect(status) {
                 resp_headers.get(LOCATION).and_then(|l| redirect::resolve(&p.uri, l))
             } else {
                 None
             };
+            // Following redirects, one more past the limit is an error (a loop), not the response.
+            let too_many = follow_redirects > 0 && !may_follow && location.is_some();
+            let next = if may_follow { location } else { None };
             // A redirect's body is read (so the connection can be reused) but never kept.
-            let keep = keep_body && next.is_none();
+            let keep = keep_body && next.is_none() && !too_many;
             let read = match (incoming, lease.route()) {
                 // Boxed, like hyper's send: the lean path's future stays small.
                 (HeadBody::Hyper(incoming), _) => {
@@ -139,6 +142,12 @@ impl HttpClient {
             p.timings.total = last_byte - start;
             self.checkin(session, lease);
             body_len += len;
+            if too_many {
+                return Err(Failure::new(
+                    ErrorKind::TooManyRedirects,
+                    format!("more than {follow_redirects} redirects (the limit), the last from {}", p.uri),
+                ));
+            }
             if let Some(next) = next {
                 redirects += 1;
                 if redirect::switches_to_get(status, &method) {
