@@ -13,6 +13,7 @@ use support::{count, pause, phase, ramp, random_phases, rate};
 mod models;
 mod segment;
 mod support;
+mod users;
 
 /// Collects with an explicit loop, so the count does not go through the `count` shortcut of `Arrivals`.
 fn collect(it: Arrivals) -> Vec<Arrival> {

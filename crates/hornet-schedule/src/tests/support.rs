@@ -11,6 +11,16 @@ pub fn phase(duration: Duration, kind: PhaseKind) -> Phase {
     Phase::new(duration, kind)
 }
 
+/// `v` milliseconds.
+pub fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// `v` seconds.
+pub fn s(v: u64) -> Duration {
+    Duration::from_secs(v)
+}
+
 /// `s` seconds as a duration.
 pub fn secs_f(s: f64) -> Duration {
     Duration::from_secs_f64(s)
