@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::auth;
 use crate::plan_source::PlanSource;
-use crate::protocol::{Msg, PROTOCOL, PlanMsg};
+use crate::protocol::{MAX_LINE, MAX_PRE_AUTH_LINE, Msg, PROTOCOL, PlanMsg};
 use crate::transport::{self, Session};
 use crate::{HEARTBEAT, MAX_WEIGHT};
 
@@ -119,10 +120,10 @@ impl Cluster {
         let tls = opts.tls.clone();
         runtime.spawn(async move {
             let Ok(listener) = TcpListener::from_std(std_listener) else { return };
-            let next_id = std::sync::atomic::AtomicUsize::new(0);
+            // Only sessions that proved the token get an id, so strangers cannot use up the cap.
+            let joined = Arc::new(AtomicUsize::new(0));
             let on_session: Arc<dyn Fn(Session) + Send + Sync> = Arc::new(move |session| {
-                let id = next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tokio::spawn(serve(session, id, wanted, token.clone(), tx.clone(), verbose));
+                tokio::spawn(serve(session, joined.clone(), wanted, token.clone(), tx.clone(), verbose));
             });
             loop {
                 match listener.accept().await {
@@ -344,11 +345,16 @@ impl Workers for Cluster {
     }
 }
 
+/// How long a new session has to send its `hello`.
+const HELLO_DEADLINE: Duration = Duration::from_secs(5);
+
 /// One worker session: the handshake, then a writer (messages and heartbeats) and a reader feeding
-/// the run loop.
+/// the run loop. Until the worker has proved the token its `hello` is read with a small limit
+/// ([`MAX_PRE_AUTH_LINE`]) and a short deadline ([`HELLO_DEADLINE`]), and the session holds no id:
+/// only authenticated sessions count toward the cap, numbered from `joined`.
 async fn serve(
     session: Session,
-    id: usize,
+    joined: Arc<AtomicUsize>,
     wanted: usize,
     token: String,
     events: Sender<Event>,
@@ -363,10 +369,16 @@ async fn serve(
     {
         return;
     }
-    let hello = tokio::time::timeout(Duration::from_secs(10), r.recv()).await;
+    r.set_limit(MAX_PRE_AUTH_LINE);
+    let hello = tokio::time::timeout(HELLO_DEADLINE, r.recv()).await;
     let Ok(Ok(Some(Msg::Hello { version, protocol, nonce, mac, host, weight, .. }))) = hello else {
         if verbose {
-            eprintln!("hornet: refused a connection from {peer}: no valid hello");
+            let why = match hello {
+                Err(_) => format!("no hello within {} s", HELLO_DEADLINE.as_secs()),
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(_)) => "no valid hello".to_string(),
+            };
+            eprintln!("hornet: refused a connection from {peer}: {why}");
         }
         return;
     };
@@ -379,8 +391,6 @@ async fn serve(
         Some("wrong token: the worker's HMAC does not match the controller's token".to_string())
     } else if !(1..=MAX_WEIGHT).contains(&weight) {
         Some(format!("weight {weight} is out of range: give 1 to {MAX_WEIGHT}"))
-    } else if id >= wanted.saturating_mul(4).max(64) {
-        Some("too many connections".to_string())
     } else {
         None
     };
@@ -389,6 +399,14 @@ async fn serve(
         let _ = w.send(&Msg::Refused { reason }).await;
         return;
     }
+    let id = joined.fetch_add(1, Ordering::Relaxed);
+    if id >= wanted.saturating_mul(4).max(64) {
+        let reason = "too many connections".to_string();
+        eprintln!("hornet: refused worker {peer}: {reason}");
+        let _ = w.send(&Msg::Refused { reason }).await;
+        return;
+    }
+    r.set_limit(MAX_LINE);
     let welcome = Msg::Welcome { mac: auth::controller_mac(&token, &c_nonce, &nonce), index: id };
     if w.send(&welcome).await.is_err() {
         return;

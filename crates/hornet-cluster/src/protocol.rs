@@ -17,6 +17,10 @@ pub const PROTOCOL: u32 = 1;
 /// Longest line accepted (a plan with large scripts, or a second of metrics with many endpoints).
 pub const MAX_LINE: u64 = 64 << 20;
 
+/// Longest line the controller reads before the peer has proved it knows the token: a `hello` is a
+/// few hundred bytes, so a peer that sends more is cut off without being buffered.
+pub const MAX_PRE_AUTH_LINE: u64 = 16 << 10;
+
 /// One script file of the plan: its name (path on the controller), text and directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScriptText {
@@ -183,9 +187,10 @@ pub enum ReadError {
     /// The stream failed.
     #[error("connection error: {0}")]
     Io(#[from] std::io::Error),
-    /// A line longer than [`MAX_LINE`].
-    #[error("message longer than {MAX_LINE} bytes")]
-    TooLong,
+    /// A line longer than the reader's limit ([`MAX_LINE`], or [`MAX_PRE_AUTH_LINE`] before
+    /// authentication).
+    #[error("message longer than {0} bytes")]
+    TooLong(u64),
     /// A line that is not a message.
     #[error("invalid message: {0}")]
     Json(#[from] serde_json::Error),

@@ -81,6 +81,8 @@ pub struct MsgReader<B = Incoming> {
     /// How much of `buf` is known to hold no newline.
     scanned: usize,
     ended: bool,
+    /// The longest line accepted.
+    limit: u64,
 }
 
 impl<B> MsgReader<B>
@@ -88,9 +90,15 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    /// A reader of the messages in `body`.
+    /// A reader of the messages in `body`, accepting lines up to [`MAX_LINE`] bytes.
     pub fn new(body: B) -> MsgReader<B> {
-        MsgReader { body, buf: Vec::new(), scanned: 0, ended: false }
+        MsgReader { body, buf: Vec::new(), scanned: 0, ended: false, limit: MAX_LINE }
+    }
+
+    /// Sets the longest line accepted from now on (a line over it fails with
+    /// [`ReadError::TooLong`] once that many bytes arrived, without buffering the rest).
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
     }
 
     /// The next message; `Ok(None)` when the stream ended. Cancel-safe.
@@ -104,8 +112,8 @@ where
                 return Ok(Some(parsed?));
             }
             self.scanned = self.buf.len();
-            if self.buf.len() as u64 > MAX_LINE {
-                return Err(ReadError::TooLong);
+            if self.buf.len() as u64 > self.limit {
+                return Err(ReadError::TooLong(self.limit));
             }
             if self.ended {
                 return Ok(None);
@@ -355,6 +363,18 @@ mod tests {
         }
         assert!(matches!(r.recv().await, Err(ReadError::Json(_))));
         assert!(r.recv().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_refused_once_the_limit_is_passed_without_reading_the_rest() {
+        // 4 MiB without a newline, in 16 KiB frames, read with a 16 KiB limit.
+        let frame = Bytes::from(vec![b'x'; 16 << 10]);
+        let chunks = std::iter::repeat_n(frame, 256).collect();
+        let mut r = MsgReader::new(Chunks(chunks));
+        r.set_limit(crate::protocol::MAX_PRE_AUTH_LINE);
+        assert!(matches!(r.recv().await, Err(ReadError::TooLong(limit)) if limit == 16 << 10));
+        assert!(r.body.0.len() >= 254, "only {} frames left unread", r.body.0.len());
+        assert!(r.buf.len() <= 32 << 10, "{} bytes buffered", r.buf.len());
     }
 
     #[tokio::test]

@@ -703,3 +703,119 @@ fn a_processor_whose_files_are_too_big_to_ship_is_refused_naming_the_limit_and_t
     assert!(!err.contains("local worker 1 started"), "no worker is started: {err}");
     assert_eq!(t.requests().expect("recording")["total"], 0, "nothing was sent");
 }
+
+/// A controller for `script` waiting for one worker on a free port with the token in `token_file`;
+/// returns it once it listens, with its address.
+fn listening_controller(
+    case: &Case,
+    script: &Path,
+    token_file: &Path,
+) -> ((Child, Receiver<String>), String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.args(["controller"]).arg(script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "60"]);
+    c.arg("--token-file").arg(token_file).arg("-o").arg(case.report_path());
+    let (child, rx) = spawn(c);
+    let mut seen = Vec::new();
+    assert!(
+        wait_line(&rx, "waiting for 1 workers", Duration::from_secs(20), &mut seen).is_some(),
+        "{seen:?}"
+    );
+    ((child, rx), addr)
+}
+
+/// A worker with `token_file` joins the controller at `addr`; the run completes with every request.
+fn a_worker_joins_and_the_run_completes(case: &Case, controller: &mut Child, addr: &str, token_file: &Path) {
+    let out = hornet()
+        .args(["worker", "--controller", addr, "--threads", "1", "--token-file"])
+        .arg(token_file)
+        .output()
+        .expect("worker");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(wait_exit(controller, Duration::from_secs(30)), Some(0));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    assert_eq!(counter(&report, "http.requests"), 198);
+}
+
+#[test]
+fn a_flood_of_unauthenticated_sessions_does_not_lock_the_worker_out() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let token = case.script("t", "flood-token\n");
+    let ((mut controller, _rx), addr) = listening_controller(&case, &script, &token);
+    // 100 sessions that never say hello (more than the cap of 64 sessions), held open while the
+    // real worker joins.
+    let rt = runtime();
+    let idle = rt.block_on(async {
+        let mut sessions = Vec::new();
+        for _ in 0..100 {
+            sessions.push(hornet_cluster::transport::connect(&addr, None, None).await.expect("session"));
+        }
+        sessions
+    });
+    a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token);
+    drop(idle);
+}
+
+/// The resident memory of process `pid` now and at its peak, in KiB (`VmRSS`, `VmHWM`).
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find_map(|l| l.strip_prefix(name)).expect(name);
+        line.trim().trim_end_matches("kB").trim().parse().expect(name)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Opens a session over HTTP/1.1 and streams up to `total` bytes of one line without a newline in
+/// 64 KiB chunks; returns how many bytes were written before the controller cut the connection.
+fn stream_one_endless_line(addr: &str, total: u64) -> u64 {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_write_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n",
+        hornet_cluster::transport::SESSION_PATH
+    );
+    stream.write_all(head.as_bytes()).expect("request head");
+    let mut chunk = b"10000\r\n".to_vec();
+    chunk.extend(std::iter::repeat_n(b'x', 0x10000));
+    chunk.extend(b"\r\n");
+    let mut sent = 0;
+    while sent < total && stream.write_all(&chunk).is_ok() {
+        sent += 0x10000;
+    }
+    sent
+}
+
+#[test]
+fn an_oversized_message_before_authentication_is_cut_off_with_memory_bounded() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let token = case.script("t", "big-token\n");
+    let ((mut controller, _rx), addr) = listening_controller(&case, &script, &token);
+    let pid = controller.id();
+    let (before, _) = memory_kib(pid);
+    // 12 peers each try to send a 60 MiB line before any hello.
+    let total = 60u64 << 20;
+    let started = Instant::now();
+    let peers: Vec<_> = (0..12)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || stream_one_endless_line(&addr, total))
+        })
+        .collect();
+    let sent: Vec<u64> = peers.into_iter().map(|p| p.join().expect("peer")).collect();
+    let took = started.elapsed();
+    let (_, peak) = memory_kib(pid);
+    eprintln!(
+        "sent before the cut: {sent:?} bytes in {took:?}; controller RSS {before} KiB, peak {peak} KiB"
+    );
+    // Kernel buffers take a few MiB after the controller stopped reading; then the connection is cut.
+    assert!(sent.iter().all(|&s| s < total / 2), "{sent:?}");
+    assert!(peak < before + (64 << 10), "the controller grew from {before} KiB to {peak} KiB");
+    a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token);
+}
