@@ -23,6 +23,16 @@ pub fn nonce() -> String {
     hex(&bytes)
 }
 
+/// A fresh cluster token: 256 random bits, hex. `Err` when the OS has no randomness source (a token
+/// must not be guessable, so there is no fallback).
+pub fn new_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| "cannot generate a cluster token: the system has no source of randomness".to_string())?;
+    Ok(hex(&bytes))
+}
+
 fn mac(token: &str, label: &str, a: &str, b: &str) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, token.as_bytes());
     let mut ctx = hmac::Context::with_key(&key);
@@ -72,6 +82,9 @@ mod tests {
         assert!(!same(&m, &worker_mac("u", &c, &w)));
         assert!(!same(&m, &worker_mac("t", &w, &c)));
         assert!(!same(&m, &controller_mac("t", &c, &w)));
+        let (t, u) = (new_token().unwrap(), new_token().unwrap());
+        assert_eq!(t.len(), 64);
+        assert_ne!(t, u);
         assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -66,8 +66,9 @@ pub struct ClusterOptions {
     pub listen: SocketAddr,
     /// Serve the workers over TLS ([`transport::server_tls`]).
     pub tls: Option<TlsAcceptor>,
-    /// The shared token (required beyond loopback; checked by the caller).
-    pub token: Option<String>,
+    /// The shared token every worker must prove it knows; [`Cluster::listen`] refuses an empty one
+    /// ([`crate::auth::new_token`] makes one).
+    pub token: String,
     /// How many workers to wait for.
     pub workers: usize,
     /// What happens to the run when a worker is lost.
@@ -109,12 +110,18 @@ impl Cluster {
     /// Binds the listener and starts accepting workers in the background; a run sends them
     /// `source`.
     pub fn listen(opts: ClusterOptions, source: PlanSource) -> std::io::Result<Cluster> {
+        if opts.token.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a controller needs a token: workers prove they know it before they get the plan",
+            ));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let std_listener = std::net::TcpListener::bind(opts.listen)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let (tx, events) = channel();
-        let token = opts.token.clone().unwrap_or_default();
+        let token = opts.token.clone();
         let wanted = opts.workers;
         let verbose = opts.verbose;
         let tls = opts.tls.clone();

@@ -127,7 +127,14 @@ async fn session(opts: WorkerOptions) -> i32 {
             }
         }
         Ok(Ok(Some(Msg::Refused { reason }))) => {
-            say(&format!("refused by the controller: {reason}"));
+            let hint = if opts.token.is_none() {
+                " (this worker has no token: every controller requires one; give the worker \
+                 --token-file FILE or HORNET_CLUSTER_TOKEN with the token the controller was given, or \
+                 printed at its start)"
+            } else {
+                ""
+            };
+            say(&format!("refused by the controller: {reason}{hint}"));
             return exit::REFUSED;
         }
         _ => {

@@ -42,7 +42,7 @@ fn two_workers_run_the_plan_through_the_runner_api_and_the_report_counts_every_a
     let options = ClusterOptions {
         listen: ([127, 0, 0, 1], 0).into(),
         tls: None,
-        token: Some(TOKEN.into()),
+        token: TOKEN.into(),
         workers: 2,
         on_loss: LossPolicy::Continue,
         verbose: false,

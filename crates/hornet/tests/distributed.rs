@@ -30,6 +30,9 @@ scenarios:
           url: "/json"
 "#;
 
+/// The cluster token of the tests' controllers and workers (through `HORNET_CLUSTER_TOKEN`).
+const TOKEN: &str = "distributed-test-token";
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
@@ -140,6 +143,7 @@ fn cluster(
         "3",
     ]);
     c.args(["--on-worker-loss", policy, "-o"]).arg(case.report_path()).args(extra);
+    c.env("HORNET_CLUSTER_TOKEN", TOKEN);
     let controller = spawn(c);
     let workers = (0..n).map(|_| spawn_worker(&addr, None)).collect();
     (controller, workers)
@@ -151,7 +155,7 @@ fn spawn_worker(addr: &str, dir: Option<&Path>) -> Child {
     if let Some(dir) = dir {
         w.current_dir(dir);
     }
-    w.args(["worker", "--controller", addr, "--threads", "1"]);
+    w.args(["worker", "--controller", addr, "--threads", "1"]).env("HORNET_CLUSTER_TOKEN", TOKEN);
     w.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn worker")
 }
 
@@ -416,6 +420,7 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
     let addr = format!("127.0.0.1:{}", free_port());
     let mut c = hornet();
     c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "3"]);
+    c.env("HORNET_CLUSTER_TOKEN", TOKEN);
     let (mut controller, rx) = spawn(c);
     let reply = rt.block_on(async {
         let (mut r, w) = loop {
@@ -427,7 +432,7 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
         let Some(Msg::Challenge { nonce, .. }) = r.recv().await.expect("challenge") else {
             panic!("no challenge")
         };
-        let mac = hornet_cluster::auth::worker_mac("", &nonce, "11");
+        let mac = hornet_cluster::auth::worker_mac(TOKEN, &nonce, "11");
         let hello = Msg::Hello {
             version: "9.9.9".into(),
             protocol: 1,
@@ -634,7 +639,7 @@ fn workers_load_the_processor_and_its_files_from_what_the_controller_shipped() {
     let addr = format!("127.0.0.1:{port}");
     let mut c = hornet();
     c.current_dir(case.dir.path()).arg("controller").arg(&script);
-    c.args(["--workers", "2", "--listen", &addr, "-q"]);
+    c.args(["--workers", "2", "--listen", &addr, "-q"]).env("HORNET_CLUSTER_TOKEN", TOKEN);
     c.arg("-o").arg(case.report_path());
     let (mut controller, rx) = spawn(c);
     let mut seen = Vec::new();
@@ -818,4 +823,40 @@ fn an_oversized_message_before_authentication_is_cut_off_with_memory_bounded() {
     assert!(sent.iter().all(|&s| s < total / 2), "{sent:?}");
     assert!(peak < before + (64 << 10), "the controller grew from {before} KiB to {peak} KiB");
     a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token);
+}
+
+#[test]
+fn a_controller_without_a_token_prints_a_generated_one_and_refuses_workers_without_it() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "60"]);
+    c.arg("-o").arg(case.report_path()).env_remove("HORNET_CLUSTER_TOKEN");
+    let (mut controller, rx) = spawn(c);
+    let mut seen = Vec::new();
+    let printed = wait_line(&rx, "HORNET_CLUSTER_TOKEN=", Duration::from_secs(20), &mut seen);
+    let (line, _) = printed.unwrap_or_else(|| panic!("no token printed: {seen:?}"));
+    assert!(line.contains(&format!("hornet worker --controller {addr}")), "{line}");
+    let token =
+        line.split("HORNET_CLUSTER_TOKEN=").nth(1).and_then(|rest| rest.split(' ').next()).expect("token");
+    assert_eq!(token.len(), 64, "256 bits, hex: {token}");
+    assert!(seen.iter().any(|l| l.contains("no cluster token given")), "{seen:?}");
+    assert!(
+        wait_line(&rx, "waiting for 1 workers", Duration::from_secs(20), &mut seen).is_some(),
+        "{seen:?}"
+    );
+    // A worker without the token is refused and told why.
+    let out = hornet()
+        .args(["worker", "--controller", &addr, "--threads", "1"])
+        .env_remove("HORNET_CLUSTER_TOKEN")
+        .output()
+        .expect("worker");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("wrong token"), "{}", text(&out));
+    assert!(text(&out).contains("this worker has no token"), "{}", text(&out));
+    // With the printed token a worker joins and the run completes.
+    let token_file = case.script("printed.token", token);
+    a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token_file);
 }

@@ -556,12 +556,15 @@ fn the_workers_tab_lists_the_workers_of_a_distributed_run() {
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let addr = format!("127.0.0.1:{port}");
+    let token = case.script("token", "ui-cluster-token\n");
+    let token = token.to_str().expect("utf-8 path");
     // Workers first: they keep trying until the controller listens.
     let workers: Vec<Child> = [3, 1]
         .iter()
         .map(|w: &u32| {
             hornet()
                 .args(["worker", "--controller", &addr, "--threads", "1", "--weight", &w.to_string()])
+                .args(["--token-file", token])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -575,6 +578,8 @@ fn the_workers_tab_lists_the_workers_of_a_distributed_run() {
         "2",
         "--listen",
         &addr,
+        "--token-file",
+        token,
         "-q",
         "--ui",
         "--ui-linger",

@@ -60,7 +60,7 @@ fn control_run(
     };
     let workers = opts.workers;
     // Local workers get the controller's token through their environment.
-    let token = opts.token.clone().unwrap_or_default();
+    let token = opts.token.clone();
     let mut cluster = match Cluster::listen(opts, source) {
         Ok(c) => c,
         Err(e) => {
@@ -140,6 +140,26 @@ pub fn controller(args: ControllerArgs) -> i32 {
         eprintln!("error: --workers must be at least 1");
         return exit::USAGE;
     }
+    // A controller always requires a token: on loopback without one, a fresh one for this run.
+    let token = match token {
+        Some(t) => t,
+        None => match hornet_cluster::auth::new_token() {
+            Ok(t) => {
+                // Port 0 is chosen at listening: the "waiting for" line below names it.
+                let at =
+                    if args.listen.port() == 0 { "HOST:PORT".to_string() } else { args.listen.to_string() };
+                eprintln!(
+                    "hornet: no cluster token given (--token-file FILE or {TOKEN_ENV}): generated one for \
+                     this run. Start each worker with it:\n  {TOKEN_ENV}={t} hornet worker --controller {at}"
+                );
+                t
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => match hornet_cluster::transport::server_tls(cert, key) {
             Ok(t) => Some(t),
@@ -167,11 +187,18 @@ pub fn local(args: RunArgs, n: usize) -> i32 {
         eprintln!("error: --local-workers must be at least 1");
         return exit::USAGE;
     }
+    let token = match hornet_cluster::auth::new_token() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let opts = ClusterOptions {
         listen: ([127, 0, 0, 1], 0).into(),
         tls: None,
         // Fresh per run: the local workers and their controller share it.
-        token: Some(hornet_cluster::auth::nonce()),
+        token,
         workers: n,
         on_loss: args.on_worker_loss,
         verbose: !args.load.quiet,
