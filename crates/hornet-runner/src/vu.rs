@@ -46,13 +46,30 @@ pub struct VuFailure {
 /// than a duration or a number. The first such message of each template is also printed, once per
 /// process, since no request carries it into the report.
 fn wrong_type(template: &Template, message: String) -> VuFailure {
+    fail_once(template.source(), message)
+}
+
+/// A VU failure whose message is printed the first time `key` fails in this process.
+fn fail_once(key: &str, message: String) -> VuFailure {
     static PRINTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !printed.iter().any(|source| source == template.source()) {
-        printed.push(template.source().to_string());
+    if !printed.iter().any(|seen| seen == key) {
+        printed.push(key.to_string());
         eprintln!("hornet: {message}; the virtual users that meet it fail");
     }
     VuFailure::new(message)
+}
+
+/// What a variable holds, as a message says it.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
 }
 
 impl VuFailure {
@@ -255,9 +272,17 @@ impl Vu {
             }
             LoopOver::Values(values) => Box::new(values.iter().cloned()),
             // The variable may change inside the loop: iterate over the array as it was.
+            // Unset (a capture that did not match, with `strict: false`) or null: no iteration.
             LoopOver::Variable(name) => match self.scope.get(name) {
                 Some(Value::Array(items)) => Box::new(items.clone().into_iter()),
-                _ => Box::new(std::iter::empty()),
+                None | Some(Value::Null) => Box::new(std::iter::empty()),
+                Some(other) => {
+                    let kind = json_kind(other);
+                    return Err(fail_once(
+                        &format!("loop over {name}"),
+                        format!("loop `over: {name}` needs a list, but `{name}` is {kind}"),
+                    ));
+                }
             },
             LoopOver::While { .. } => Box::new(std::iter::empty()),
         };

@@ -100,6 +100,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         warnings: RefCell::new(Vec::new()),
         processor: None,
         target: None,
+        known_kinds: HashMap::new(),
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -142,6 +143,21 @@ fn apply_overrides(root: &mut Node, overrides: Node) {
 
 /// The `as` names of every capture and match under `before`, `after` and `scenarios`: a template
 /// anywhere may insert a variable captured anywhere.
+/// What a variable of `config.variables` holds for each virtual user, as an error says it. A list
+/// gives each virtual user one of its elements, so it holds a list only when its elements are.
+fn value_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match value {
+        J::Null => "null",
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Object(_) => "a map",
+        J::Array(items) if items.iter().any(J::is_array) => "a list",
+        J::Array(_) => "a list of single values, of which each virtual user gets one",
+    }
+}
+
 fn capture_names(root: &Node) -> Vec<String> {
     fn walk(node: &Node, out: &mut Vec<String>) {
         match &node.value {
@@ -197,6 +213,10 @@ struct Cx<'a> {
     processor: Option<ProcessorSpec>,
     /// The target (from -t or `config.target`), once read: the base of relative URLs.
     target: Option<String>,
+    /// What the variables whose value is known at load hold, as an error describes it ("a
+    /// string"): those of `config.variables` and `--var` that no payload, capture or processor
+    /// can set.
+    known_kinds: HashMap<String, &'static str>,
 }
 
 impl Cx<'_> {
@@ -331,8 +351,10 @@ impl Cx<'_> {
         let Some(e) = config.get("target") else { return Ok(None) };
         let written = self.text(&e.value, "`target`")?;
         // `{{ $processEnvironment.NAME }}` (or `$env`) is read now, as Artillery does.
-        let template = Template::compile(written).ok();
-        let text = template.as_ref().and_then(Template::as_constant).unwrap_or(written);
+        let template = Template::compile(written).map_err(|err| {
+            self.err(read::inner_span(&e.value, err.offset, 2), format!("invalid `target`: {}", err.message))
+        })?;
+        let text = template.as_constant().unwrap_or(written);
         Ok(Some(check_target(text).map_err(|(m, h)| {
             let err = self.err(e.value.span, format!("invalid `target`: {m}"));
             ScriptError { help: h, ..err }
@@ -378,10 +400,22 @@ impl Cx<'_> {
                 self.add_to_scope(name);
             }
         }
-        for name in capture_names(root) {
-            self.add_to_scope(&name);
+        let captured = capture_names(root);
+        for name in &captured {
+            self.add_to_scope(name);
         }
         self.add_to_scope("target");
+        if self.processor.is_none() {
+            let set_later = |name: &str| {
+                captured.iter().any(|c| c == name)
+                    || payloads.iter().any(|p| p.fields.iter().chain(&p.load_all).any(|f| f == name))
+            };
+            for (name, value) in &variables {
+                if !set_later(name) {
+                    self.known_kinds.insert(name.clone(), value_kind(value));
+                }
+            }
+        }
         Ok((variables, payloads))
     }
 

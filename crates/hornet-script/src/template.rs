@@ -15,7 +15,9 @@
 //!   milliseconds since the Unix epoch). Randomness comes from [`Vars::random`], so a VU with a
 //!   seeded generator renders reproducibly.
 //! - `$env.NAME` or `$processEnvironment.NAME`: an environment variable, read once when the
-//!   template is compiled and kept as literal text (an unset one is `undefined`, as in Artillery).
+//!   template is compiled and kept as literal text. `$env.NAME || "text"` gives a default, used
+//!   when the variable is unset or empty; an unset one without a default is a compile error
+//!   (Artillery sends `undefined`, which only shows up as wrong requests).
 //!
 //! A placeholder that is none of these and that Artillery would not read either (it holds
 //! characters a variable path cannot, like `{{ $moment().format('L') }}`, and is not a function

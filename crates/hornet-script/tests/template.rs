@@ -192,7 +192,7 @@ fn builtin_variables_come_from_vars() {
 
 #[test]
 fn placeholders_carry_spans_and_kinds() {
-    let src = "a {{ user.name }} {{$uuid}} {{ $randomString(3) }} {{ $env.HORNET_TPL_TEST_UNSET_1 }}";
+    let src = "a {{ user.name }} {{$uuid}} {{ $randomString(3) }} {{ $env.HORNET_TPL_TEST_UNSET_1 || 'u' }}";
     let t = Template::compile(src).unwrap();
     let ps: Vec<_> = t.placeholders().collect();
     assert_eq!(ps.len(), 4);
@@ -326,14 +326,55 @@ fn env_is_resolved_once_at_compile_time() {
     // SAFETY: as above.
     unsafe { std::env::remove_var(NAME) };
 
-    let unset = Template::compile("[{{ $env.HORNET_TEMPLATE_TEST_ENV_NEVER_SET_91 }}]").unwrap();
-    assert_eq!(unset.render(&data()), "[undefined]", "an unset env var renders as Artillery renders it");
-    let mut out = String::new();
-    assert_eq!(unset.render_into(&data(), &mut out), None, "a missing env var is not a missing variable");
+    let unset = Template::compile("[{{ $env.HORNET_TEMPLATE_TEST_ENV_NEVER_SET_91 }}]").unwrap_err();
+    assert_eq!(unset.offset, 9, "the error points at the variable's name");
+    assert!(
+        unset.message.contains("`HORNET_TEMPLATE_TEST_ENV_NEVER_SET_91` is not set"),
+        "{}",
+        unset.message
+    );
+    assert!(
+        unset.message.contains("|| \"value\""),
+        "the message shows the default syntax: {}",
+        unset.message
+    );
 
-    let env = |n: &str| (n == "PORT").then(|| "8080".to_string());
-    let t = Template::compile_with_env("h:{{ $env.PORT }}/{{ $env['PORT'] }}{{ $env.NOPE }}", &env).unwrap();
-    assert_eq!(t.render(&data()), "h:8080/8080undefined");
+    let env = |n: &str| match n {
+        "PORT" => Some("8080".to_string()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    };
+    let t = Template::compile_with_env(
+        "h:{{ $env.PORT }}/{{ $env['PORT'] || 'x' }}/{{ $env.NOPE || \"d e\" }}/{{$processEnvironment.EMPTY||'e'}}/{{ $env.NOPE || '' }}",
+        &env,
+    )
+    .unwrap();
+    assert_eq!(t.render(&data()), "h:8080/8080/d e/e/");
+    let mut out = String::new();
+    assert_eq!(t.render_into(&data(), &mut out), None, "an env var with a default is not a missing variable");
+    let err = Template::compile_with_env("{{ $env.PORT }}{{ $env.NOPE }}", &env).unwrap_err();
+    assert_eq!((err.offset, err.message.contains("`NOPE` is not set")), (23, true), "{}", err.message);
+}
+
+#[test]
+fn env_defaults_must_be_one_quoted_string() {
+    let env = |_: &str| None;
+    for (source, offset, needle) in [
+        (
+            "{{ $env.A || b }}",
+            13,
+            "expected a quoted default after `||`, as in `$env.NAME || \"value\"`, found `b`",
+        ),
+        ("{{ $env.A || }}", 12, "found the end"),
+        ("{{ $env.A || 'b }}", 13, "the default's `'` is not closed"),
+        ("{{ $env.A || 'b' 'c' }}", 17, "unexpected `'` after the default"),
+        ("{{ $env.A.B || 'b' }}", 3, "takes one environment variable name"),
+        ("{{ $env || 'b' }}", 7, "expected `.NAME` after `$env`"),
+    ] {
+        let err = Template::compile_with_env(source, &env).unwrap_err();
+        assert!(err.message.contains(needle), "{source}: {}", err.message);
+        assert_eq!(err.offset, offset, "{source}: {}", err.message);
+    }
 }
 
 #[test]
@@ -388,11 +429,12 @@ fn json_bodies_keep_types_and_escape_strings() {
         })
     );
     // Only `$env` is constant: the body is then static, and holds the resolved text.
-    let env = JsonTemplate::compile(&json!({"h": "{{ $env.HORNET_TEMPLATE_TEST_UNSET_2 }}x"})).unwrap();
+    let env =
+        JsonTemplate::compile(&json!({"h": "{{ $env.HORNET_TEMPLATE_TEST_UNSET_2 || 'unset' }}x"})).unwrap();
     assert!(env.is_static());
     let mut out = String::new();
     env.render_into(&data(), &mut out);
-    assert_eq!(out, r#"{"h":"undefinedx"}"#);
+    assert_eq!(out, r#"{"h":"unsetx"}"#);
 }
 
 #[test]

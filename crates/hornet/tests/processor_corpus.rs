@@ -404,14 +404,27 @@ fn the_environment_reaches_the_processor_and_the_templates() {
     assert_eq!(ran.requests(route), 2, "{}", ran.context());
     // base64("loader:pw")
     assert_eq!(ran.values(route, "header:authorization"), ["Basic bG9hZGVyOnB3"]);
-    // Without the tenant, the function fails each VU with its message.
-    let without = run("16-env-and-console", &[], &[]);
+    // With an empty tenant, the function fails each VU with its message.
+    let without = run("16-env-and-console", &[], &[("CORPUS_TENANT", "")]);
     assert_eq!(counter(&without.report, "vusers.failed"), 2, "{}", without.context());
     assert_eq!(without.log["total"], 0);
     assert!(
         without.report.to_string().contains("set CORPUS_TENANT to the tenant to test"),
         "{}",
         without.report
+    );
+    // Unset, the template in the URL stops the run at load, naming the variable.
+    let unset = hornet()
+        .arg("validate")
+        .arg(corpus_dir().join("16-env-and-console.yaml"))
+        .env_remove("CORPUS_TENANT")
+        .output()
+        .expect("run hornet");
+    assert_eq!(unset.status.code(), Some(2), "{}", text(&unset));
+    assert!(
+        String::from_utf8_lossy(&unset.stderr).contains("`CORPUS_TENANT` is not set"),
+        "{}",
+        text(&unset)
     );
 }
 

@@ -288,6 +288,18 @@ impl Cx<'_> {
                         "`over`",
                     ));
                 }
+                if let Some(&kind) = self.known_kinds.get(name)
+                    && kind != "a list"
+                {
+                    return Err(self
+                        .err(
+                            inner_span(node, offset, name.chars().count()),
+                            format!("`over: {name}` needs a list, but `{name}` is {kind}"),
+                        )
+                        .with_help(format!(
+                            "write the list in `over` (`over: [a, b]`), or make `{name}` a list of lists in `config.variables` (each virtual user gets one of them)"
+                        )));
+                }
                 Ok(LoopOver::Variable(name.to_string()))
             }
             _ => Err(self.type_err(node, "`over`", "a list or a variable name").with_help(help)),

@@ -286,12 +286,36 @@ pub(super) fn parse_placeholder(
             if is_call {
                 return error(cur.at(), format!("`{name}` is not a function: write `{name}.NAME`"));
             }
-            let steps_at = cur.at();
-            let steps = parse_steps(&mut cur)?;
+            // `$env.NAME || "default"`: the path ends where `||` starts.
+            let rest = &text[cur.pos..];
+            let (path_len, default) = match rest.find("||") {
+                Some(bars) => {
+                    let at = base + cur.pos + bars + 2;
+                    (rest[..bars].trim_end().len(), Some(parse_env_default(&rest[bars + 2..], at, name)?))
+                }
+                None => (rest.len(), None),
+            };
+            let mut path = Cursor { text: &text[..cur.pos + path_len], pos: cur.pos, base };
+            let steps_at = path.at();
+            let steps = parse_steps(&mut path)?;
             match steps.as_slice() {
                 [(step, key)] => {
-                    // An unset variable renders as `undefined`, as Artillery renders it.
-                    let value = env(&step.key).unwrap_or_else(|| "undefined".to_string());
+                    // Unset (or empty, as JavaScript's `||` reads it) takes the default; unset
+                    // without one is an error rather than Artillery's `undefined` in a URL.
+                    let value = match (env(&step.key), default) {
+                        (Some(v), Some(d)) if v.is_empty() => d,
+                        (Some(v), _) => v,
+                        (None, Some(d)) => d,
+                        (None, None) => {
+                            let var = &step.key;
+                            return error(
+                                base + key.start,
+                                format!(
+                                    "the environment variable `{var}` is not set: set it, or give a default, as in `{{{{ {name}.{var} || \"value\" }}}}`"
+                                ),
+                            );
+                        }
+                    };
                     Ok((Segment::Lit(value), KindTag::Env, base + key.start..base + key.end))
                 }
                 [] => error(
@@ -315,6 +339,28 @@ pub(super) fn parse_placeholder(
             Ok((Segment::Ref(path), KindTag::Builtin, name_range))
         }
     }
+}
+
+/// Parses the default after `||` in `$env.NAME || "default"`: one quoted string (`"..."` or
+/// `'...'`, without escapes) and nothing after it. `at` is the template offset of `text`.
+fn parse_env_default(text: &str, at: usize, name: &str) -> Result<String, TemplateError> {
+    let lead = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let usage = format!("expected a quoted default after `||`, as in `{name}.NAME || \"value\"`");
+    let Some(quote) = trimmed.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+        let found = trimmed.chars().next().map_or("the end".to_string(), |c| format!("`{c}`"));
+        return error(at + lead, format!("{usage}, found {found}"));
+    };
+    let body = &trimmed[1..];
+    let Some(close) = body.find(quote) else {
+        return error(at + lead, format!("the default's `{quote}` is not closed"));
+    };
+    let after = &body[close + 1..];
+    if let Some(extra) = after.trim_start().chars().next() {
+        let extra_at = at + lead + 2 + close + (after.len() - after.trim_start().len());
+        return error(extra_at, format!("unexpected `{extra}` after the default: {usage}"));
+    }
+    Ok(body[..close].to_string())
 }
 
 /// Whether Artillery sends the placeholder holding `text` as written: when it is neither a variable
@@ -353,7 +399,7 @@ fn is_plain_call(text: &str) -> bool {
 impl Template {
     /// Compiles `source`. Every `{{` must be closed by `}}` and hold a variable path, a `$`
     /// built-in variable or a built-in function (see the [module docs](self)). `$env.NAME` is read
-    /// from the process environment now.
+    /// from the process environment now; an unset one without a default is an error.
     pub fn compile(source: &str) -> Result<Template, TemplateError> {
         Template::compile_with_env(source, &|name| {
             std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
@@ -361,7 +407,7 @@ impl Template {
     }
 
     /// Like [`Template::compile`], with `env` resolving `$env.NAME` and
-    /// `$processEnvironment.NAME` (`None` renders as `undefined`, as in Artillery).
+    /// `$processEnvironment.NAME` (`None` is an error unless the placeholder gives a default).
     pub fn compile_with_env(
         source: &str,
         env: &dyn Fn(&str) -> Option<String>,
