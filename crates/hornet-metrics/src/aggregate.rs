@@ -12,7 +12,7 @@ use crate::timeline::{Point, Timeline, TimelinePolicy};
 
 mod report_build;
 
-use report_build::{push_errors, rate};
+use report_build::push_errors;
 
 /// Figures for a live display, taken after the latest tick.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -229,23 +229,40 @@ impl Aggregator {
         let summary = rt.summary();
         // Only merged separately when it differs: otherwise it is the same histogram as `rt`.
         let corrected = tick.any_corrected().then(|| tick.corrected());
+        let secs = (end - start).as_secs_f64();
+        let mut endpoints: Vec<(u64, u64)> = {
+            let empty = EndpointStats::default();
+            (0..tick.endpoints.len())
+                .map(|i| {
+                    let (e, errors) = self.stats_of(&tick, i, &empty);
+                    (e.requests, errors.total())
+                })
+                .collect()
+        };
+        let (mut requests, mut span) = (tick.requests() as f64, secs);
+        // A partial tick (the run's final one: a few milliseconds after whole seconds) shows its
+        // rates together with the one before, so a handful of requests over a few milliseconds
+        // cannot read as a spike. Counts are unchanged.
+        if crate::timeline::is_partial(end - start, Duration::from_secs_f64(self.last.secs)) {
+            requests += self.last.rps * self.last.secs;
+            span += self.last.secs;
+            for (i, &(r, f)) in self.last.endpoints.iter().enumerate() {
+                if let Some(e) = endpoints.get_mut(i) {
+                    *e = (e.0 + r, e.1 + f);
+                } else {
+                    endpoints.push((r, f));
+                }
+            }
+        }
         self.last = LastTick {
-            rps: rate(tick.requests(), end - start),
+            rps: if span > 0.0 { requests / span } else { 0.0 },
             p50: summary.p50,
             p95: summary.p95,
             p99: summary.p99,
             p99_corrected: corrected.as_ref().map_or(summary.p99, |c| c.summary().p99),
             cpu: None,
-            endpoints: {
-                let empty = EndpointStats::default();
-                (0..tick.endpoints.len())
-                    .map(|i| {
-                        let (e, errors) = self.stats_of(&tick, i, &empty);
-                        (e.requests, errors.total())
-                    })
-                    .collect()
-            },
-            secs: (end - start).as_secs_f64(),
+            endpoints,
+            secs: span,
         };
         self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
         self.timeline.push(Point::from_tick(start, end, &tick, &rt, corrected.as_ref(), active_vus));

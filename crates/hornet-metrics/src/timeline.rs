@@ -23,6 +23,13 @@ use crate::hist::{Hist, decode_histogram};
 use crate::interval::{ErrorSlots, Interval, KINDS, WsStats, add_code};
 use crate::report::Summary;
 
+/// True when a tick (or point) of `length` after one of `previous` is a partial one, shown with
+/// its predecessor: shorter than half a second (half the collector's 1 s tick) and than half of
+/// `previous`.
+pub(crate) fn is_partial(length: Duration, previous: Duration) -> bool {
+    length < Duration::from_millis(500) && length * 2 < previous
+}
+
 /// One downsampling step: points older than `min_age` are merged into points `width` long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tier {
@@ -283,6 +290,21 @@ impl Timeline {
             let tier = self.policy.tiers[i];
             self.compact(tier, now);
         }
+    }
+
+    /// The points as the report shows them: a last point that is [partial](is_partial) (the run's
+    /// final tick: a few milliseconds after whole seconds) is folded into the one before it, so a
+    /// handful of requests over a few milliseconds cannot read as a spike of requests per second.
+    /// Returns the points kept as they are and the folded last point, if any; totals are the same.
+    pub(crate) fn report_points(&self) -> (&[Point], Option<Point>) {
+        let length = |p: &Point| p.end.saturating_sub(p.start);
+        if let [.., previous, last] = self.points.as_slice()
+            && is_partial(length(last), length(previous))
+        {
+            let kept = &self.points[..self.points.len() - 2];
+            return (kept, Point::merge_run(vec![previous.clone(), last.clone()]));
+        }
+        (&self.points, None)
     }
 
     /// Merges complete buckets of `tier.width` whose points are all older than `tier.min_age`.

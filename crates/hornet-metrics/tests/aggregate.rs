@@ -199,6 +199,28 @@ fn request_rate_is_count_over_measured_duration_not_an_average_of_tick_rates() {
 }
 
 #[test]
+fn a_final_partial_tick_is_folded_into_the_one_before_and_never_reads_as_a_spike() {
+    let mut agg = aggregator();
+    // Whole seconds of 100 requests, then the run's last 33 ms with 8.
+    agg.add_tick(Duration::from_secs(1), vec![requests(100)], 1);
+    agg.add_tick(Duration::from_secs(2), vec![requests(100)], 1);
+    agg.add_tick(Duration::from_millis(2_033), vec![requests(8)], 0);
+    // Live: the short tick is shown with the one before it, not as 8 / 0.033 = 242/s.
+    let live = agg.live();
+    assert!((live.rps - 108.0 / 1.033).abs() < 1e-6, "{}", live.rps);
+    assert_eq!(live.requests, 208);
+
+    let r = agg.report(meta(Duration::from_millis(2_033)));
+    let points: Vec<(f64, f64, u64)> =
+        r.intervals.iter().map(|i| (i.t_s, i.duration_s, i.counters["http.requests"])).collect();
+    assert_eq!(points, vec![(0.0, 1.0, 100), (1.0, 1.033, 108)]);
+    let folded = &r.intervals[1];
+    assert!((folded.rates["http.request_rate"] - 108.0 / 1.033).abs() < 1e-6);
+    assert_eq!(folded.summaries["http.response_time"].count, 108, "the histograms are merged too");
+    assert_eq!(r.counter("http.requests"), 208, "totals are unchanged");
+}
+
+#[test]
 fn live_snapshot_reports_last_tick_and_totals() {
     let mut agg = aggregator();
     assert_eq!(agg.live().requests, 0);

@@ -212,8 +212,12 @@ impl Aggregator {
         }
         push_errors(&mut errors, &t.unattributed, None);
 
-        let intervals =
-            if full { self.timeline.points.iter().map(interval_report).collect() } else { Vec::new() };
+        let intervals = if full {
+            let (kept, folded) = self.timeline.report_points();
+            kept.iter().chain(folded.as_ref()).map(interval_report).collect()
+        } else {
+            Vec::new()
+        };
 
         let mut warnings = self.watch.warnings().to_vec();
         let lag = t.lag.summary();
