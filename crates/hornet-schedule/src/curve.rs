@@ -1,8 +1,6 @@
 //! The arrival curve of one phase in phase-local time (constant rate, linear ramp, even count,
-//! empty), the rounding of due times to nanoseconds with its count correction, and a phase as the
-//! schedule lays it out ([`PhasePlan`]). The math is in the crate doc.
-
-use std::time::Duration;
+//! empty), and the rounding of due times to nanoseconds with its count correction. The math is in
+//! the crate doc.
 
 use hornet_script::plan::PhaseKind;
 
@@ -60,7 +58,7 @@ impl Curve {
     /// Due time, in nanoseconds from the phase start, of the (possibly fractional) local count `x >= 0`:
     /// the same formulas as [`Curve::time_ns`] with a real `x`, unclamped (callers clamp it between the
     /// times of the neighbouring whole counts). `u64::MAX` when there is no such time.
-    fn time_frac_ns(self, x: f64, duration_ns: u64) -> u64 {
+    pub(crate) fn time_frac_ns(self, x: f64, duration_ns: u64) -> u64 {
         match self {
             Curve::Empty => u64::MAX,
             Curve::Constant { rate } => round_ns(x * NANOS_PER_SEC / rate),
@@ -92,7 +90,7 @@ impl Curve {
     }
 
     /// The expected local count `N(s)` at `s_ns` nanoseconds into a phase of `duration_ns` (unclamped).
-    fn count_at_ns(self, s_ns: u64, duration_ns: u64) -> f64 {
+    pub(crate) fn count_at_ns(self, s_ns: u64, duration_ns: u64) -> f64 {
         let s = s_ns as f64 / NANOS_PER_SEC;
         match self {
             Curve::Empty => 0.0,
@@ -184,74 +182,5 @@ pub(crate) fn rate_curve(rate: f64, ramp_to: Option<f64>, duration_ns: u64) -> (
         (Curve::Ramp { r0, a: (r1 - r0) / (2.0 * secs) }, (r0 + r1) * secs / 2.0)
     } else {
         (Curve::Empty, 0.0)
-    }
-}
-
-/// One phase, resolved: where it sits in time and in the global index space.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PhasePlan {
-    /// Offset of the phase from the start of the run.
-    pub(crate) start: Duration,
-    /// Duration in nanoseconds (clamped to `u64::MAX`).
-    pub(crate) duration_ns: u64,
-    /// Global index of the phase's first arrival.
-    pub(crate) first: u64,
-    /// Number of arrivals in the phase.
-    pub(crate) count: u64,
-    /// Its arrival curve.
-    pub(crate) curve: Curve,
-    /// The count the phase's curve reaches at its end, `min(N(T), count)`: local counts below it (and
-    /// every whole count below `count`) fall inside the phase.
-    pub(crate) reach: f64,
-    /// Whether the phase's arrivals are a Poisson process ([`ArrivalMode::Poisson`](hornet_script::plan::ArrivalMode::Poisson)).
-    pub(crate) poisson: bool,
-}
-
-impl PhasePlan {
-    /// Global index one past the phase's last arrival.
-    pub(crate) fn end(&self) -> u64 {
-        self.first.saturating_add(self.count)
-    }
-
-    /// Offset from the run start of the phase's local arrival `k` (which must be `< count`).
-    pub(crate) fn arrival_at(&self, k: u64) -> Duration {
-        // For sane inputs the count guarantees `time_ns < duration_ns`; the clamp keeps absurd ones (rates
-        // near f64::MAX) inside the phase.
-        let local = self.curve.time_ns(k, self.duration_ns).min(self.duration_ns.saturating_sub(1));
-        self.start.saturating_add(Duration::from_nanos(local))
-    }
-
-    /// Due time, in nanoseconds from the phase start, of the real local count `x` (`0 <= x`), or `None`
-    /// when the curve does not reach `x` inside the phase (`x` lies between `N(T)` and the whole count
-    /// `count`, the rounding gap, or beyond). Whole `x` gives exactly the time of that arrival; other
-    /// `x` are clamped between the times of the whole counts around them, so the result never goes
-    /// back as `x` grows.
-    pub(crate) fn local_time(&self, x: f64) -> Option<u64> {
-        let count = self.count as f64;
-        if x.is_nan() || x >= count {
-            return None;
-        }
-        let last = self.duration_ns.saturating_sub(1);
-        let time = |k: u64| self.curve.time_ns(k, self.duration_ns).min(last);
-        let whole = x.floor();
-        // x < count <= u64::MAX, so the cast is exact for every x float arithmetic can tell apart.
-        let k = whole as u64;
-        if x == whole {
-            return Some(time(k));
-        }
-        let t = self.curve.time_frac_ns(x, self.duration_ns).max(time(k));
-        if k.saturating_add(1) < self.count {
-            Some(t.min(time(k + 1)))
-        } else if x < self.reach {
-            Some(t.min(last))
-        } else {
-            None
-        }
-    }
-
-    /// The expected local count `N(s)` at `s_ns` nanoseconds into the phase, clamped to `[0, count]`.
-    pub(crate) fn local_count(&self, s_ns: u64) -> f64 {
-        let n = self.curve.count_at_ns(s_ns, self.duration_ns);
-        if n.is_nan() { 0.0 } else { n.clamp(0.0, self.count as f64) }
     }
 }

@@ -77,6 +77,75 @@ pub struct Arrival {
     pub at: Duration,
 }
 
+/// One phase, resolved: where it sits in time and in the global index space.
+#[derive(Debug, Clone, PartialEq)]
+struct PhasePlan {
+    /// Offset of the phase from the start of the run.
+    start: Duration,
+    /// Duration in nanoseconds (clamped to `u64::MAX`).
+    duration_ns: u64,
+    /// Global index of the phase's first arrival.
+    first: u64,
+    /// Number of arrivals in the phase.
+    count: u64,
+    /// Its arrival curve.
+    curve: Curve,
+    /// The count the phase's curve reaches at its end, `min(N(T), count)`: local counts below it (and
+    /// every whole count below `count`) fall inside the phase.
+    reach: f64,
+    /// Whether the phase's arrivals are a Poisson process ([`ArrivalMode::Poisson`]).
+    poisson: bool,
+}
+
+impl PhasePlan {
+    /// Global index one past the phase's last arrival.
+    fn end(&self) -> u64 {
+        self.first.saturating_add(self.count)
+    }
+
+    /// Offset from the run start of the phase's local arrival `k` (which must be `< count`).
+    fn arrival_at(&self, k: u64) -> Duration {
+        // For sane inputs the count guarantees `time_ns < duration_ns`; the clamp keeps absurd ones (rates
+        // near f64::MAX) inside the phase.
+        let local = self.curve.time_ns(k, self.duration_ns).min(self.duration_ns.saturating_sub(1));
+        self.start.saturating_add(Duration::from_nanos(local))
+    }
+
+    /// Due time, in nanoseconds from the phase start, of the real local count `x` (`0 <= x`), or `None`
+    /// when the curve does not reach `x` inside the phase (`x` lies between `N(T)` and the whole count
+    /// `count`, the rounding gap, or beyond). Whole `x` gives exactly the time of that arrival; other
+    /// `x` are clamped between the times of the whole counts around them, so the result never goes
+    /// back as `x` grows.
+    fn local_time(&self, x: f64) -> Option<u64> {
+        let count = self.count as f64;
+        if x.is_nan() || x >= count {
+            return None;
+        }
+        let last = self.duration_ns.saturating_sub(1);
+        let time = |k: u64| self.curve.time_ns(k, self.duration_ns).min(last);
+        let whole = x.floor();
+        // x < count <= u64::MAX, so the cast is exact for every x float arithmetic can tell apart.
+        let k = whole as u64;
+        if x == whole {
+            return Some(time(k));
+        }
+        let t = self.curve.time_frac_ns(x, self.duration_ns).max(time(k));
+        if k.saturating_add(1) < self.count {
+            Some(t.min(time(k + 1)))
+        } else if x < self.reach {
+            Some(t.min(last))
+        } else {
+            None
+        }
+    }
+
+    /// The expected local count `N(s)` at `s_ns` nanoseconds into the phase, clamped to `[0, count]`.
+    fn local_count(&self, s_ns: u64) -> f64 {
+        let n = self.curve.count_at_ns(s_ns, self.duration_ns);
+        if n.is_nan() { 0.0 } else { n.clamp(0.0, self.count as f64) }
+    }
+}
+
 /// The schedule of a list of phases run back to back.
 ///
 /// Cheap to clone and to iterate many times; see the [crate docs](crate) for the math.
@@ -391,7 +460,7 @@ mod users;
 mod warp;
 
 pub use counts::{ArrivalCounts, PoissonCounts};
-use curve::{Channel, PhasePlan, curve_of};
+use curve::{Channel, Curve, curve_of};
 pub use segment::{MAX_CYCLE, SegmentCounts, SegmentError, Segments};
 pub use users::Users;
 pub use warp::Warp;
