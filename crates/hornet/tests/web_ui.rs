@@ -610,3 +610,72 @@ fn the_workers_tab_lists_the_workers_of_a_distributed_run() {
         let _ = w.wait();
     }
 }
+
+/// Reports are files that get shared: the web UI token and `--var` values never land in one, nor in
+/// the report the UI hands out.
+#[test]
+fn the_ui_token_and_var_values_never_land_in_a_report_file() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let dir = case.dir.path().to_path_buf();
+    let file = |name: &str| dir.join(name).to_str().expect("utf-8 path").to_string();
+    let (json, html, csv, junit, summary) =
+        (file("r.json"), file("r.html"), file("r"), file("r.xml"), file("summary.json"));
+    let mut s = Served::start(&[
+        "run",
+        script.to_str().expect("utf-8 path"),
+        "--var",
+        "secret=S3CR3T",
+        "--var=other=0TH3R",
+        "--ui",
+        "--ui-linger",
+        "--ui-addr",
+        "127.0.0.1:0",
+        "--ui-token",
+        "T0K3N",
+        "-o",
+        &json,
+        "--html",
+        &html,
+        "--csv",
+        &csv,
+        "--junit",
+        &junit,
+        "--summary-json",
+        &summary,
+    ]);
+    let bearer = "Authorization: Bearer T0K3N";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while request(s.addr, "GET", "/api/stats", &[bearer], "").json()["state"] != "stopped" {
+        assert!(Instant::now() < deadline, "the run did not end within 20 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let downloaded = request(s.addr, "GET", "/api/download/report.json", &[bearer], "");
+    assert_eq!(downloaded.status, 200);
+    s.interrupt();
+    let (code, _) = s.wait(Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    let mut texts = vec![("/api/download/report.json".to_string(), downloaded.body)];
+    for entry in std::fs::read_dir(&dir).expect("ls") {
+        let path = entry.expect("entry").path();
+        if path != script {
+            texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("a report file")));
+        }
+    }
+    assert!(
+        texts.len() >= 8,
+        "every report file was written: {:?}",
+        texts.iter().map(|t| &t.0).collect::<Vec<_>>()
+    );
+    for (name, text) in &texts {
+        for secret in ["S3CR3T", "0TH3R", "T0K3N"] {
+            assert!(!text.contains(secret), "{name} holds {secret}");
+        }
+    }
+    // The command is still recorded, with its secrets redacted.
+    let report: Value = serde_json::from_str(&texts[0].1).expect("json");
+    let command = report["run"]["command"].as_str().expect("run.command");
+    assert!(command.contains("--var secret=*** --var=other=***"), "{command}");
+    assert!(command.contains("--ui-token ***"), "{command}");
+}

@@ -44,9 +44,47 @@ pub fn fresh_seed() -> u64 {
     hornet_runner::draw(nanos, u64::from(std::process::id()))
 }
 
-/// The command line as typed, for the report.
+/// The command line as typed, for the report (`run.command`), with its secrets redacted
+/// ([`redact_secrets`]).
 pub fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
+    redact_secrets(std::env::args()).join(" ")
+}
+
+/// What replaces a secret in a recorded command line.
+const REDACTED: &str = "***";
+
+/// `args` with the web UI token (`--ui-token T`, `--ui-token=T`) and the value of every `--var`
+/// (`--var name=***`) replaced by `***`: reports are files that get shared, and these hold secrets.
+fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let var = |assignment: &str| match assignment.split_once('=') {
+        Some((name, _)) => format!("{name}={REDACTED}"),
+        None => REDACTED.to_string(),
+    };
+    let mut out = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            // Everything after `--` is positional.
+            "--" => {
+                out.push(arg);
+                out.extend(args.by_ref());
+            }
+            "--ui-token" => {
+                out.push(arg);
+                out.extend(args.next().map(|_| REDACTED.to_string()));
+            }
+            "--var" => {
+                out.push(arg);
+                out.extend(args.next().map(|v| var(&v)));
+            }
+            _ if arg.starts_with("--ui-token=") => out.push(format!("--ui-token={REDACTED}")),
+            _ => match arg.strip_prefix("--var=") {
+                Some(assignment) => out.push(format!("--var={}", var(assignment))),
+                None => out.push(arg),
+            },
+        }
+    }
+    out
 }
 
 /// Where runs execute: on this machine, or on the workers that joined this process as their
@@ -177,5 +215,32 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     match outcome.stopped {
         Some(reason) => reason.exit_code(),
         None => code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_secrets;
+
+    fn redacted(line: &str) -> String {
+        redact_secrets(line.split(' ').map(String::from)).join(" ")
+    }
+
+    #[test]
+    fn the_ui_token_and_var_values_are_redacted_in_every_spelling() {
+        assert_eq!(
+            redacted("hornet run s.yaml --var secret=S3CR3T --var=key=a=b --ui --ui-token T0K3N -o r.json"),
+            "hornet run s.yaml --var secret=*** --var=key=*** --ui --ui-token *** -o r.json"
+        );
+        assert_eq!(
+            redacted("hornet ui s.yaml --ui-token=T0K3N --var novalue"),
+            "hornet ui s.yaml --ui-token=*** --var ***"
+        );
+        // Other options and positional arguments are kept, even after `--`.
+        assert_eq!(
+            redacted("hornet run -t http://h --seed 3 -- --var"),
+            "hornet run -t http://h --seed 3 -- --var"
+        );
+        assert_eq!(redacted("hornet run s.yaml --var"), "hornet run s.yaml --var");
     }
 }
