@@ -390,11 +390,14 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
     h.set(
         "print",
         Func::from(|level: i32, text: String| {
-            if level >= 2 {
-                eprintln!("{text}");
+            // Never `println!`: a closed stdout (`hornet run ... | head`) must not panic the VU
+            // and lose its requests; the line is dropped instead.
+            use std::io::Write as _;
+            let _ = if level >= 2 {
+                writeln!(std::io::stderr(), "{text}")
             } else {
-                println!("{text}");
-            }
+                writeln!(std::io::stdout(), "{text}")
+            };
         }),
     )?;
     h.set(

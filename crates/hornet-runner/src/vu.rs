@@ -235,7 +235,10 @@ impl Vu {
                     Op::Loop { over, body } => self.run_loop(over, body).await?,
                     Op::Log(t) => {
                         if self.settings.log {
-                            eprintln!("[vu {}] {}", self.id, t.render(&self.scope));
+                            // Never `eprintln!`: a closed stderr (`2>&1 | head`) must not panic
+                            // the VU and lose its requests.
+                            use std::io::Write as _;
+                            let _ = writeln!(std::io::stderr(), "[vu {}] {}", self.id, t.render(&self.scope));
                         }
                     }
                     // Boxed, like `send`: `run_parallel` holds the hooks' request and response

@@ -374,3 +374,36 @@ fn a_report_that_cannot_be_written_is_saved_in_the_temporary_directory() {
     assert_eq!(counter(&parse(&fs::read_to_string(&saved[0]).expect("saved")), "http.requests"), 5);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Requests by endpoint"));
 }
+
+#[test]
+fn closed_stdout_and_stderr_lose_no_request_of_a_script_that_logs() {
+    let t = target();
+    let case = Case::new();
+    let script = case.script(
+        "log.yaml",
+        &SCRIPT
+            .replace("TARGET", &t.url())
+            .replace("  - flow:\n", "  - flow:\n      - log: \"vu {{ $uuid }}\"\n"),
+    );
+    // `hornet run ... 2>&1 | head -0`: both streams lead to a pipe nobody reads.
+    let mut child = hornet()
+        .arg("run")
+        .arg(&script)
+        .arg("-o")
+        .arg(case.report_path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let report = parse(&fs::read_to_string(case.report_path()).expect("report"));
+    assert_eq!(counter(&report, "http.requests"), 5, "every VU's request despite its log step");
+    assert_eq!(counter(&report, "vusers.completed"), 5);
+
+    let mut child = hornet().arg("validate").arg(&script).stdout(Stdio::piped()).spawn().expect("spawn");
+    drop(child.stdout.take());
+    assert_eq!(child.wait().expect("wait").code(), Some(0), "validate | true");
+}

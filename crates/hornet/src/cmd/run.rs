@@ -93,7 +93,7 @@ pub fn validate(args: ValidateArgs) -> i32 {
     }
     let schedule = hornet_schedule::Schedule::new(&plan.phases);
     let names: Vec<String> = args.script.scripts.iter().map(|p| p.display().to_string()).collect();
-    println!(
+    let line = format!(
         "{}: ok — {} scenario(s), {} endpoint(s), {} phase(s), {} arrivals over {:.1} s",
         names.join(" + "),
         plan.scenarios.len(),
@@ -102,5 +102,8 @@ pub fn validate(args: ValidateArgs) -> i32 {
         if plan.phases.is_empty() { 1 } else { schedule.expected_arrivals() },
         schedule.total_duration().as_secs_f64(),
     );
+    if !super::report::print_text(&line, false) {
+        return exit::FAILED;
+    }
     exit::OK
 }
