@@ -431,6 +431,26 @@
     Object.defineProperty(vars, '$processEnvironment', env);
     Object.defineProperty(vars, '$env', env);
   };
+  // A VU's `context.vars`: a Proxy over the variables (`target`) that notes the names a function
+  // sets, defines or deletes in `written`, so that after a call only those cross back. Reads go
+  // straight to the target; the Rust side writes to the target, unnoticed. One handler serves
+  // every VU (the list is on the target, under a symbol), so a VU costs a proxy and a list.
+  const WRITTEN = Symbol('hornet.written');
+  const note = (t, k) => { if (typeof k === 'string') t[WRITTEN].push(k); };
+  const varsHandler = {
+    set(t, k, v) { note(t, k); return Reflect.set(t, k, v); },
+    defineProperty(t, k, d) { note(t, k); return Reflect.defineProperty(t, k, d); },
+    deleteProperty(t, k) { note(t, k); return Reflect.deleteProperty(t, k); },
+  };
+  G.__hornet_vars_proxy = function (target) {
+    const written = [];
+    try {
+      Object.defineProperty(target, WRITTEN, { value: written });
+    } catch (e) {
+      return [target, written]; // a frozen object: nothing can be written to it
+    }
+    return [new Proxy(target, varsHandler), written];
+  };
 
   // ---- path (POSIX) -------------------------------------------------------------------------
   function normalizeParts(parts, absolute) {

@@ -49,6 +49,11 @@ module.exports = {
     context.vars.hasEnv = typeof context.vars.$env === 'object';
     done();
   },
+  assignMany(context, events, done) {
+    Object.assign(context.vars, { a: 1, b: { c: 2 } });
+    Object.defineProperty(context.vars, 'd', { value: 'x', enumerable: true, writable: true, configurable: true });
+    done();
+  },
   setUndefined(context, events, done) {
     context.vars.id = undefined;
     done();
@@ -98,6 +103,9 @@ async fn deletions_and_changes_cross_both_ways_between_calls() {
     v.insert("doomed".into(), json!({ "back": [1] }));
     processor.call_step(&vu, "echo", &mut v).await.unwrap();
     assert_eq!(v["seen"], json!("captured,capturedTwice,doomed,seen"), "{v:?}");
+
+    processor.call_step(&vu, "assignMany", &mut v).await.unwrap();
+    assert_eq!((&v["a"], &v["b"], &v["d"]), (&json!(1), &json!({ "c": 2 }), &json!("x")), "{v:?}");
 
     // A variable set to undefined is no variable.
     v.insert("id".into(), json!(5));

@@ -1,26 +1,32 @@
 //! A VU's `context.vars`: one JavaScript object for the VU's life, kept in step with the VU's
 //! variables on the Rust side by moving only what changed. Before a call, the variables that
-//! differ from what JavaScript last saw are set (or deleted). After it, the object's JSON text
-//! (`JSON.stringify`, in C) is compared with the text after the previous call: the same text
-//! means nothing changed on either side, and otherwise the text is parsed and only the variables
-//! that differ are written back. Templates see each variable's JSON form.
+//! differ from what JavaScript last saw are set (or deleted) on the object. `context.vars` is a
+//! Proxy over it that notes the names JavaScript sets, defines or deletes; after a call only those
+//! are converted back, plus the variables holding objects, whose JSON text is compared with the
+//! last one to catch changes made in place. A call that touches no variable and a VU without
+//! object variables cost a look at one array's length. Templates see each variable's JSON form.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use rquickjs::{Ctx, Error as JsError, Function, Object, Persistent, Value};
+use rquickjs::{Array, Ctx, Function, Object, Persistent, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::convert::from_js;
+use crate::convert::{from_js, to_js};
 
 /// The JavaScript side of a VU's variables and what it last agreed on with the Rust side.
 pub(crate) struct VarsMirror {
-    /// The object `context.vars` holds.
-    object: RefCell<Persistent<Object<'static>>>,
+    /// The Proxy `context.vars` holds.
+    proxy: RefCell<Persistent<Object<'static>>>,
+    /// The object behind it, which holds the variables.
+    target: RefCell<Persistent<Object<'static>>>,
+    /// The names JavaScript wrote through the proxy since the last call ended.
+    written: RefCell<Persistent<Array<'static>>>,
     /// The variables as both sides last agreed on them.
     synced: RefCell<HashMap<String, Json>>,
-    /// `JSON.stringify(context.vars)` after the last call.
-    text: RefCell<String>,
+    /// The JSON text of each variable holding an object, as JavaScript last wrote it (absent when
+    /// the value came from the Rust side and has not been read back yet).
+    texts: RefCell<HashMap<String, String>>,
 }
 
 /// Gives `vars` the `$env` / `$processEnvironment` getters (not enumerable, so not variables).
@@ -29,113 +35,174 @@ fn install_builtins<'js>(ctx: &Ctx<'js>, vars: &Object<'js>) -> rquickjs::Result
     builtins.call((vars.clone(),))
 }
 
+/// A Proxy over `target` that notes what is written through it.
+fn proxy_of<'js>(ctx: &Ctx<'js>, target: &Object<'js>) -> rquickjs::Result<(Object<'js>, Array<'js>)> {
+    let make: Function = ctx.globals().get("__hornet_vars_proxy")?;
+    let made: Array = make.call((target.clone(),))?;
+    Ok((made.get(0)?, made.get(1)?))
+}
+
 impl VarsMirror {
     /// A fresh `context.vars` set on `context`.
     pub(crate) fn new<'js>(ctx: &Ctx<'js>, context: &Object<'js>) -> rquickjs::Result<VarsMirror> {
-        let object = Object::new(ctx.clone())?;
-        install_builtins(ctx, &object)?;
-        context.set("vars", object.clone())?;
+        let target = Object::new(ctx.clone())?;
+        install_builtins(ctx, &target)?;
+        let (proxy, written) = proxy_of(ctx, &target)?;
+        context.set("vars", proxy.clone())?;
         Ok(VarsMirror {
-            object: RefCell::new(Persistent::save(ctx, object)),
+            proxy: RefCell::new(Persistent::save(ctx, proxy)),
+            target: RefCell::new(Persistent::save(ctx, target)),
+            written: RefCell::new(Persistent::save(ctx, written)),
             synced: RefCell::new(HashMap::new()),
-            text: RefCell::new(String::new()),
+            texts: RefCell::new(HashMap::new()),
         })
     }
 
     /// Brings `context.vars` up to `vars`, setting and deleting only what differs from what
-    /// JavaScript last saw; returns the object.
+    /// JavaScript last saw; returns `context.vars`.
     pub(crate) fn push<'js>(
         &self,
         ctx: &Ctx<'js>,
         vars: &HashMap<String, Json>,
     ) -> rquickjs::Result<Object<'js>> {
-        let object = self.object.borrow().clone().restore(ctx)?;
+        let target = self.target.borrow().clone().restore(ctx)?;
         let mut synced = self.synced.borrow_mut();
-        let mut changed = false;
         for (k, v) in vars {
             if synced.get(k) != Some(v) {
-                object.set(k.as_str(), crate::convert::to_js(ctx, v)?)?;
+                target.set(k.as_str(), to_js(ctx, v)?)?;
+                self.texts.borrow_mut().remove(k);
                 synced.insert(k.clone(), v.clone());
-                changed = true;
             }
         }
         if synced.len() > vars.len() {
-            changed = true;
             let gone: Vec<String> = synced.keys().filter(|k| !vars.contains_key(*k)).cloned().collect();
             for k in gone {
-                object.remove(k.as_str())?;
+                target.remove(k.as_str())?;
+                self.texts.borrow_mut().remove(&k);
                 synced.remove(&k);
             }
         }
-        if changed {
-            // The text after the call no longer tells whether the call changed anything (it may
-            // have undone what was just set): read it in full.
-            self.text.borrow_mut().clear();
-        }
-        Ok(object)
+        self.proxy.borrow().clone().restore(ctx)
     }
 
-    /// Reads back into `vars` what JavaScript changed: assigned, deleted or mutated variables,
-    /// also those changed after an earlier call settled (by a timer), or all of them when the
-    /// call replaced `context.vars` with another object.
+    /// Reads back into `vars` what JavaScript changed: what it set, defined or deleted through
+    /// `context.vars` (also after an earlier call settled, from a timer), objects changed in
+    /// place, or all of it when the call replaced `context.vars` with another object.
     pub(crate) fn pull<'js>(
         &self,
         ctx: &Ctx<'js>,
         context: &Object<'js>,
         vars: &mut HashMap<String, Json>,
     ) -> rquickjs::Result<()> {
-        let stored = self.object.borrow().clone().restore(ctx)?;
-        let object = match context.get::<_, Value>("vars")?.into_object() {
-            Some(current) if current == stored => current,
-            Some(current) => {
-                // A frozen object keeps what it has.
-                let _ = install_builtins(ctx, &current);
-                *self.object.borrow_mut() = Persistent::save(ctx, current.clone());
-                self.text.borrow_mut().clear();
-                current
-            }
-            None => {
-                context.set("vars", stored.clone())?;
-                stored
-            }
-        };
-        let parsed = match ctx.json_stringify(object.clone()) {
-            Ok(Some(text)) => {
-                let text = text.to_string()?;
-                if *self.text.borrow() == text {
-                    return Ok(());
-                }
-                let parsed = serde_json::from_str::<Map<String, Json>>(&text).ok();
-                *self.text.borrow_mut() = text;
-                parsed
-            }
-            Ok(None) => None,
-            Err(JsError::Exception) => {
-                // A cycle or a BigInt: converted value by value, every time.
-                let _ = ctx.catch();
-                self.text.borrow_mut().clear();
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        let parsed = match parsed {
-            Some(map) => map,
-            None => match from_js(&object.into_value()) {
-                Some(Json::Object(map)) => map,
-                _ => Map::new(),
-            },
-        };
+        let proxy = self.proxy.borrow().clone().restore(ctx)?;
+        match context.get::<_, Value>("vars")?.into_object() {
+            Some(current) if current == proxy => {}
+            Some(current) => return self.adopt(ctx, context, current, vars),
+            None => context.set("vars", proxy)?,
+        }
+        let target = self.target.borrow().clone().restore(ctx)?;
+        let written = self.written.borrow().clone().restore(ctx)?;
         let mut synced = self.synced.borrow_mut();
-        vars.retain(|k, _| parsed.contains_key(k));
-        synced.retain(|k, _| parsed.contains_key(k));
-        for (k, v) in parsed {
-            if vars.get(&k) != Some(&v) {
-                vars.insert(k.clone(), v.clone());
+        let mut texts = self.texts.borrow_mut();
+        let count = written.len();
+        let mut seen: Vec<String> = Vec::with_capacity(count);
+        for i in 0..count {
+            let name: String = written.get(i)?;
+            if seen.contains(&name) {
+                continue;
             }
-            if synced.get(&k) != Some(&v) {
-                synced.insert(k, v);
+            let value: Value = target.get(name.as_str())?;
+            texts.remove(&name);
+            if value.is_object() && !value.is_function() {
+                // Read as an object below, by its JSON text.
+                synced.remove(&name);
+            } else {
+                set(vars, &mut synced, &name, from_js(&value));
             }
+            seen.push(name);
+        }
+        if count > 0 {
+            written.as_object().set("length", 0)?;
+        }
+        // Variables holding objects: what JavaScript wrote, and in-place changes to any of them.
+        let objects: Vec<String> = seen
+            .iter()
+            .filter(|k| !synced.contains_key(*k))
+            .cloned()
+            .chain(synced.iter().filter(|(_, v)| v.is_object() || v.is_array()).map(|(k, _)| k.clone()))
+            .collect();
+        for name in objects {
+            let value: Value = target.get(name.as_str())?;
+            let text = match ctx.json_stringify(value.clone()) {
+                Ok(text) => text.map(|t| t.to_string()).transpose()?,
+                Err(rquickjs::Error::Exception) => {
+                    // A cycle or a BigInt: converted value by value.
+                    let _ = ctx.catch();
+                    set(vars, &mut synced, &name, from_js(&value));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if text.is_some() && texts.get(&name) == text.as_ref() {
+                continue;
+            }
+            let json = text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+            set(vars, &mut synced, &name, json);
+            match text {
+                Some(text) => texts.insert(name, text),
+                None => texts.remove(&name),
+            };
         }
         Ok(())
+    }
+
+    /// The call replaced `context.vars` with `current`: its variables become the VU's, and it is
+    /// wrapped in a Proxy of its own.
+    fn adopt<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        context: &Object<'js>,
+        current: Object<'js>,
+        vars: &mut HashMap<String, Json>,
+    ) -> rquickjs::Result<()> {
+        // A frozen object keeps what it has.
+        let _ = install_builtins(ctx, &current);
+        let all = match from_js(&current.clone().into_value()) {
+            Some(Json::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let (proxy, written) = proxy_of(ctx, &current)?;
+        context.set("vars", proxy.clone())?;
+        *self.proxy.borrow_mut() = Persistent::save(ctx, proxy);
+        *self.target.borrow_mut() = Persistent::save(ctx, current);
+        *self.written.borrow_mut() = Persistent::save(ctx, written);
+        self.texts.borrow_mut().clear();
+        let mut synced = self.synced.borrow_mut();
+        synced.clear();
+        vars.clear();
+        for (k, v) in all {
+            synced.insert(k.clone(), v.clone());
+            vars.insert(k, v);
+        }
+        Ok(())
+    }
+}
+
+/// Sets (or, for `None`, removes) variable `name` on both sides of the record.
+fn set(
+    vars: &mut HashMap<String, Json>,
+    synced: &mut HashMap<String, Json>,
+    name: &str,
+    value: Option<Json>,
+) {
+    match value {
+        Some(json) => {
+            synced.insert(name.to_string(), json.clone());
+            vars.insert(name.to_string(), json);
+        }
+        None => {
+            synced.remove(name);
+            vars.remove(name);
+        }
     }
 }
