@@ -14,7 +14,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::auth;
 use crate::plan_source::{PlanSource, Unpacked};
-use crate::protocol::{Msg, PROTOCOL, PlanMsg};
+use crate::protocol::{MAX_LINE, MAX_PRE_AUTH_LINE, Msg, PROTOCOL, PlanMsg};
 use crate::transport::{self, MsgReader, MsgWriter};
 use crate::{HEARTBEAT, ORPHAN_AFTER};
 
@@ -87,10 +87,16 @@ async fn session(opts: WorkerOptions) -> i32 {
     let token = opts.token.clone().unwrap_or_default();
     let ours = env!("CARGO_PKG_VERSION");
 
-    // Handshake: the controller's nonce, our proof, its proof.
+    // Handshake: the controller's nonce, our proof, its proof. Until the controller has proved the
+    // token its messages are small: a longer line is cut off, not buffered.
+    r.set_limit(MAX_PRE_AUTH_LINE);
     let first = tokio::time::timeout(Duration::from_secs(10), r.recv()).await;
     let Ok(Ok(Some(Msg::Challenge { nonce: c_nonce, version, protocol }))) = first else {
-        say(&format!("{} did not greet like a hornet controller", opts.controller));
+        let why = match first {
+            Ok(Err(e)) => format!(": {e}"),
+            _ => String::new(),
+        };
+        say(&format!("{} did not greet like a hornet controller{why}", opts.controller));
         return exit::FAILED;
     };
     if version != ours || protocol != PROTOCOL {
@@ -142,6 +148,7 @@ async fn session(opts: WorkerOptions) -> i32 {
             return exit::FAILED;
         }
     }
+    r.set_limit(MAX_LINE);
     say(&format!("connected to {}; waiting for the plan", opts.controller));
     serve(opts, r, w).await
 }

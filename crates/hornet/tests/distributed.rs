@@ -860,3 +860,33 @@ fn a_controller_without_a_token_prints_a_generated_one_and_refuses_workers_witho
     let token_file = case.script("printed.token", token);
     a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token_file);
 }
+
+#[test]
+fn a_worker_cuts_off_an_oversized_greeting_before_the_controller_proved_the_token() {
+    use hornet_cluster::protocol::Msg;
+
+    // A fake controller whose challenge is a 1 MiB line.
+    let rt = runtime();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let fake = rt.spawn(async move {
+        let mut s = first_session(listener).await;
+        let challenge = Msg::Challenge { nonce: "0".repeat(1 << 20), version: "9.9.9".into(), protocol: 1 };
+        s.writer.send(&challenge).await.expect("challenge");
+        // Whatever the worker says next: a hello would mean it read the whole line.
+        s.reader.recv().await.ok().flatten()
+    });
+    let out = hornet()
+        .args(["worker", "--controller", &addr, "--connect-timeout", "10"])
+        .env("HORNET_CLUSTER_TOKEN", TOKEN)
+        .output()
+        .expect("worker");
+    let answer = rt.block_on(fake).expect("fake controller");
+    assert!(answer.is_none(), "the worker answered: {answer:?}");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("did not greet like a hornet controller: message longer than 16384 bytes"),
+        "{}",
+        text(&out)
+    );
+}
