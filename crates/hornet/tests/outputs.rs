@@ -112,3 +112,40 @@ fn compare_is_quiet_on_the_same_target_and_fails_a_slower_one() {
     let table = String::from_utf8_lossy(&worse.stdout);
     assert!(table.contains("slow") && table.to_lowercase().contains("worse"), "{table}");
 }
+
+#[test]
+fn quick_credential_headers_never_land_in_a_report_file_and_url_passwords_not_in_the_command() {
+    let t = target();
+    let case = Case::new();
+    let url = t.url().replacen("://", "://me:PA55W0RD@", 1);
+    let (json, html) = (case.report_path(), case.dir.path().join("r.html"));
+    let out = hornet()
+        .args([
+            "quick",
+            &url,
+            "-n",
+            "3",
+            "-q",
+            "-H",
+            "Authorization: Bearer S3CR3T",
+            "-H",
+            "Accept: text/plain",
+        ])
+        .arg("-o")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .expect("run hornet");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for path in [&json, &html] {
+        let written = read(path);
+        assert!(!written.contains("S3CR3T"), "{} holds the header's secret", path.display());
+    }
+    let report: serde_json::Value = serde_json::from_str(&read(&json)).expect("json");
+    let command = report["run"]["command"].as_str().expect("run.command");
+    // The URL's password is redacted in the command (the endpoint's name is the URL as given).
+    assert!(command.contains("://me:***@") && !command.contains("PA55W0RD"), "{command}");
+    assert!(command.contains("-H Authorization: ***"), "{command}");
+    assert!(command.contains("-H Accept: text/plain"), "{command}");
+}

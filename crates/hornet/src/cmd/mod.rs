@@ -53,12 +53,18 @@ pub fn command_line() -> String {
 /// What replaces a secret in a recorded command line.
 const REDACTED: &str = "***";
 
-/// `args` with the web UI token (`--ui-token T`, `--ui-token=T`) and the value of every `--var`
-/// (`--var name=***`) replaced by `***`: reports are files that get shared, and these hold secrets.
+/// `args` with their secrets replaced by `***`: the web UI token (`--ui-token T`, `--ui-token=T`),
+/// the value of every `--var` (`--var name=***`), the value of a credential header of `quick`
+/// (`-H "Authorization: ***"`; see [`is_credential_header`]) and the password of a URL
+/// (`http://user:***@host`). Reports are files that get shared, and these hold secrets.
 fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let var = |assignment: &str| match assignment.split_once('=') {
         Some((name, _)) => format!("{name}={REDACTED}"),
         None => REDACTED.to_string(),
+    };
+    let header = |line: &str| match line.split_once(':') {
+        Some((name, _)) if is_credential_header(name) => format!("{name}: {REDACTED}"),
+        _ => line.to_string(),
     };
     let mut out = Vec::new();
     let mut args = args.into_iter();
@@ -77,13 +83,58 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 out.push(arg);
                 out.extend(args.next().map(|v| var(&v)));
             }
+            "-H" | "--header" => {
+                out.push(arg);
+                out.extend(args.next().map(|h| header(&without_url_password(&h))));
+            }
             _ if arg.starts_with("--ui-token=") => out.push(format!("--ui-token={REDACTED}")),
-            _ => match arg.strip_prefix("--var=") {
-                Some(assignment) => out.push(format!("--var={}", var(assignment))),
-                None => out.push(arg),
-            },
+            _ => {
+                let arg = without_url_password(&arg);
+                if let Some(assignment) = arg.strip_prefix("--var=") {
+                    out.push(format!("--var={}", var(assignment)));
+                } else if let Some(line) = arg.strip_prefix("--header=") {
+                    out.push(format!("--header={}", header(line)));
+                } else if let Some(line) = arg.strip_prefix("-H") {
+                    out.push(format!("-H{}", header(line)));
+                } else {
+                    out.push(arg);
+                }
+            }
         }
     }
+    out
+}
+
+/// A header that carries a credential: `Authorization`, `Proxy-Authorization`, `Cookie`, or a name
+/// that says so (`X-Api-Key`, `X-Auth-Token`, `X-Session-Id`, a password or secret).
+fn is_credential_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name == "cookie"
+        || ["auth", "token", "key", "secret", "password", "session"].iter().any(|word| name.contains(word))
+}
+
+/// `text` with the password of every URL in it (`scheme://user:password@host`) replaced by `***`.
+fn without_url_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after.find(['/', '?', '#', ' ']).unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| authority[..at].split_once(':').map(|(user, _)| (user, at)))
+        {
+            Some((user, at)) => {
+                out.push_str(user);
+                out.push(':');
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -242,5 +293,38 @@ mod tests {
             "hornet run -t http://h --seed 3 -- --var"
         );
         assert_eq!(redacted("hornet run s.yaml --var"), "hornet run s.yaml --var");
+    }
+
+    #[test]
+    fn credential_headers_and_url_passwords_are_redacted_and_the_rest_kept() {
+        let args = [
+            "hornet",
+            "quick",
+            "http://me:pa55@127.0.0.1:8080/a?b=c",
+            "-H",
+            "Authorization: Bearer abc",
+            "--header=X-Api-Key: k3y",
+            "-HCookie: sid=1",
+            "-H",
+            "Accept: text/plain",
+            "-t",
+            "https://user@h/x",
+        ];
+        assert_eq!(
+            redact_secrets(args.map(String::from)),
+            [
+                "hornet",
+                "quick",
+                "http://me:***@127.0.0.1:8080/a?b=c",
+                "-H",
+                "Authorization: ***",
+                "--header=X-Api-Key: ***",
+                "-HCookie: ***",
+                "-H",
+                "Accept: text/plain",
+                "-t",
+                "https://user@h/x",
+            ]
+        );
     }
 }
