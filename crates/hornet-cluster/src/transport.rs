@@ -142,7 +142,9 @@ pub struct Session {
 }
 
 /// Serves one accepted connection (HTTP/2, or HTTP/1.1 for a person pointing a browser or curl at
-/// it); every session stream opened on it goes to `on_session`.
+/// it); every session stream opened on it goes to `on_session`. A connection that has opened no
+/// session [`FIRST_SESSION`] after it was accepted (TLS handshake included) is closed, so idle
+/// connections cannot pile up and use up the controller's descriptors.
 pub async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -150,28 +152,54 @@ pub async fn serve_connection(
     on_session: Arc<dyn Fn(Session) + Send + Sync>,
 ) {
     let _ = stream.set_nodelay(true);
+    let opened = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opened_here = opened.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let on_session = on_session.clone();
-        async move { Ok::<_, Infallible>(route(req, peer, &*on_session)) }
+        let opened = opened_here.clone();
+        async move {
+            Ok::<_, Infallible>(route(req, peer, &|session| {
+                opened.store(true, std::sync::atomic::Ordering::Relaxed);
+                on_session(session);
+            }))
+        }
     });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    match tls {
-        Some(acceptor) => {
-            let Ok(Ok(io)) = tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await else { return };
-            let _ = builder.serve_connection(TokioIo::new(io), service).await;
+    let idle_too_long = async {
+        tokio::time::sleep(FIRST_SESSION).await;
+        if opened.load(std::sync::atomic::Ordering::Relaxed) {
+            std::future::pending::<()>().await;
         }
-        None => {
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+    };
+    let serve = async {
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        match tls {
+            Some(acceptor) => {
+                let Ok(Ok(io)) = tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await else {
+                    return;
+                };
+                let _ = builder.serve_connection(TokioIo::new(io), service).await;
+            }
+            None => {
+                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            }
         }
+    };
+    // Dropping the connection's future closes it.
+    tokio::select! {
+        () = serve => {}
+        () = idle_too_long => {}
     }
 }
+
+/// How long an accepted connection may go without opening a session.
+pub const FIRST_SESSION: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long a TLS handshake may take.
 const HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 
 type Reply = Response<http_body_util::Either<ChannelBody, http_body_util::Full<Bytes>>>;
 
-fn route(req: Request<Incoming>, peer: SocketAddr, on_session: &(dyn Fn(Session) + Send + Sync)) -> Reply {
+fn route(req: Request<Incoming>, peer: SocketAddr, on_session: &dyn Fn(Session)) -> Reply {
     let text = |status: StatusCode, body: &'static str| {
         let mut r =
             Response::new(http_body_util::Either::Right(http_body_util::Full::new(Bytes::from(body))));

@@ -890,3 +890,47 @@ fn a_worker_cuts_off_an_oversized_greeting_before_the_controller_proved_the_toke
         text(&out)
     );
 }
+
+/// How many descriptors process `pid` holds open.
+fn open_descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).expect("/proc fd").count()
+}
+
+#[test]
+fn connections_that_open_no_session_are_closed_and_the_worker_still_joins() {
+    use std::io::Read;
+    let t = target();
+    let case = Case::new();
+    let script = case.script("s.yaml", &with_target(SCRIPT, &t));
+    let token = case.script("t", "idle-token\n");
+    let ((mut controller, _rx), addr) = listening_controller(&case, &script, &token);
+    let pid = controller.id();
+    let before = open_descriptors(pid);
+    // 200 connections that never send a byte.
+    let opened = Instant::now();
+    let mut idle: Vec<std::net::TcpStream> =
+        (0..200).map(|_| std::net::TcpStream::connect(&addr).expect("connect")).collect();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while open_descriptors(pid) < before + 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let accepted = open_descriptors(pid);
+    assert!(accepted >= before + 200, "the controller accepted them: {before} -> {accepted} descriptors");
+    for conn in &mut idle {
+        conn.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let mut byte = [0u8; 1];
+        let read = conn.read(&mut byte);
+        assert!(
+            matches!(read, Ok(0))
+                || read.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "the controller closes an idle connection: {read:?}"
+        );
+    }
+    let closed_after = opened.elapsed();
+    let after = open_descriptors(pid);
+    eprintln!(
+        "descriptors {before} -> {accepted} -> {after}; idle connections closed after {closed_after:?}"
+    );
+    assert!(after < before + 10, "descriptors {before} -> {accepted} -> {after}");
+    a_worker_joins_and_the_run_completes(&case, &mut controller, &addr, &token);
+}
