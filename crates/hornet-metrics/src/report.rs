@@ -41,6 +41,22 @@ pub const WS_CONNECT_TIME: &str = "websocket.connect_time";
 /// Metric key of the WebSocket round-trip histogram (a `send` to its reply).
 pub const WS_RTT: &str = "websocket.rtt";
 
+/// The aggregations a histogram's name takes in checks (`http.response_time.p95`).
+pub const HISTOGRAM_AGGREGATIONS: [&str; 11] =
+    ["min", "max", "mean", "count", "p50", "median", "p75", "p90", "p95", "p99", "p999"];
+
+/// Histograms that are only in the report when something was recorded in them.
+pub const OPTIONAL_HISTOGRAMS: [&str; 8] = [
+    "http.response_time.1xx",
+    "http.response_time.2xx",
+    "http.response_time.3xx",
+    "http.response_time.4xx",
+    "http.response_time.5xx",
+    "http.dns",
+    "http.connect",
+    "http.tls",
+];
+
 /// Which protocol an endpoint measures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -55,6 +55,7 @@ fn fail_once(key: &str, message: String) -> VuFailure {
     let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if !printed.iter().any(|seen| seen == key) {
         printed.push(key.to_string());
+        let message = hornet_script::escape_controls(&message);
         eprintln!("hornet: {message}; the virtual users that meet it fail");
     }
     VuFailure::new(message)

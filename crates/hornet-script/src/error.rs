@@ -100,6 +100,30 @@ impl ScriptError {
 /// Longest part of a source line shown in a snippet, in characters.
 const MAX_SHOWN: usize = 100;
 
+/// Whether `c` would act on a terminal rather than show: C0 and C1 controls (ESC starts escape
+/// sequences, CSI is one in C1) and the bidirectional overrides that reorder what follows.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character that would act on a terminal written as an escape (`\u{1b}`), so
+/// that text from a script (a key, a value, a file name) shows as written and cannot move the
+/// cursor, recolour or retitle the terminal. Newlines and tabs are kept.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| acts_on_terminal(c) && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts_on_terminal(c) && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Display width of the first `chars` characters of `line`, with tabs shown as 4 spaces.
 fn width(line: &str, chars: usize) -> usize {
     line.chars().take(chars).map(|c| if c == '\t' { 4 } else { 1 }).sum()
@@ -127,13 +151,19 @@ impl fmt::Display for ScriptError {
 impl ScriptError {
     /// The rustc-style snippet, headed `label: message`.
     fn render(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
-        writeln!(f, "{label}: {}", self.message)?;
+        writeln!(f, "{label}: {}", escape_controls(&self.message))?;
         let gutter = if self.line == 0 { 1 } else { self.line.to_string().len() };
         let pad = " ".repeat(gutter + 1);
         if self.line > 0 {
-            write!(f, "{pad}--> {}:{}:{}", self.file, self.line, self.column)?;
+            write!(f, "{pad}--> {}:{}:{}", escape_controls(&self.file), self.line, self.column)?;
             if let Some(text) = &self.source_line {
-                let shown: Vec<char> = text.trim_end().replace('\t', "    ").chars().collect();
+                // One `?` per control character keeps the caret under its column.
+                let shown: Vec<char> = text
+                    .trim_end()
+                    .replace('\t', "    ")
+                    .chars()
+                    .map(|c| if acts_on_terminal(c) { '?' } else { c })
+                    .collect();
                 let before = width(text, self.column.saturating_sub(1));
                 let marked = (width(text, self.column.saturating_sub(1) + self.underline) - before).max(1);
                 // Show at most MAX_SHOWN characters of a long line, around the column.
@@ -162,7 +192,7 @@ impl ScriptError {
             if self.line > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{pad} = help: {help}")?;
+            write!(f, "{pad} = help: {}", escape_controls(help))?;
         }
         Ok(())
     }

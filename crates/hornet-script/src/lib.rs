@@ -22,7 +22,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 
 pub use duration::parse_duration;
-pub use error::{ScriptError, ScriptWarning};
+pub use error::{ScriptError, ScriptWarning, escape_controls};
 pub use parse::{http_scheme, ws_scheme};
 pub use plan::Plan;
 

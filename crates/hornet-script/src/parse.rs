@@ -14,6 +14,7 @@ mod config;
 mod flow;
 mod http;
 mod keys;
+mod metric_names;
 mod payload;
 mod processor;
 mod read;

@@ -1,27 +1,16 @@
 //! Resolving a metric name, as written in `ensure` thresholds and conditions, to a number.
 
-use hornet_metrics::report::{EXPECT_FAILED, EXPECT_OK, RESPONSE_TIME, WS_RTT};
+use hornet_metrics::report::{
+    EXPECT_FAILED, EXPECT_OK, HISTOGRAM_AGGREGATIONS, OPTIONAL_HISTOGRAMS, RESPONSE_TIME, WS_RTT,
+};
 use hornet_metrics::{Apdex, EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Report, Summary};
 
 /// The aggregation suffixes a histogram name takes (`http.response_time.p95`).
-pub const AGGREGATIONS: [&str; 11] =
-    ["min", "max", "mean", "count", "p50", "median", "p75", "p90", "p95", "p99", "p999"];
+pub const AGGREGATIONS: [&str; 11] = HISTOGRAM_AGGREGATIONS;
 
 /// Prefix of Artillery's per-endpoint response-time names (metrics-by-endpoint plugin), accepted as
 /// an alias of `http.response_time.<endpoint>`.
 const ARTILLERY_BY_ENDPOINT: &str = "plugins.metrics-by-endpoint.response_time.";
-
-/// Histograms that are only in the report when something was recorded in them.
-const OPTIONAL_HISTOGRAMS: [&str; 8] = [
-    "http.response_time.1xx",
-    "http.response_time.2xx",
-    "http.response_time.3xx",
-    "http.response_time.4xx",
-    "http.response_time.5xx",
-    "http.dns",
-    "http.connect",
-    "http.tls",
-];
 
 /// One aggregation of a summary. `count` always has a value; the others only when the histogram
 /// has values (a percentile of nothing is not 0).

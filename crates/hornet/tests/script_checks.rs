@@ -110,3 +110,109 @@ scenarios:
     let message = "loop `over: first` needs a list, but `first` is a map";
     assert_eq!(err.matches(message).count(), 1, "printed once: {err}");
 }
+
+#[test]
+fn a_misspelt_metric_in_ensure_is_refused_at_load_with_did_you_mean() {
+    let head = "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalRate: 5\n  ensure:\n";
+    let flow = "scenarios:\n  - flow:\n      - get: { url: \"/\" }\n";
+    let cases = [
+        (
+            "    thresholds:\n      - http.reponse_time.p95: 500\n",
+            "ensure.yaml:8:9",
+            "`http.reponse_time.p95`",
+            "did you mean `http.response_time.p95`?",
+        ),
+        (
+            "    conditions:\n      - expression: \"vusers.faild < 1\"\n",
+            "ensure.yaml:8:22",
+            "`vusers.faild`",
+            "did you mean `vusers.failed`?",
+        ),
+        (
+            "    thresholds:\n      - http.latency.p95: 500\n",
+            "ensure.yaml:8:9",
+            "`http.latency.p95`",
+            "docs/metrics.md",
+        ),
+        (
+            "    thresholds:\n      - http.response_time: 500\n",
+            "ensure.yaml:8:9",
+            "`http.response_time`",
+            "add an aggregation",
+        ),
+    ];
+    for (ensure, at, name, help) in cases {
+        let err = refused("ensure.yaml", &format!("{head}{ensure}{flow}"), &[], &[]);
+        assert!(err.contains(at), "{err}");
+        assert!(err.contains(&format!("the metric {name}, which hornet does not report")), "{err}");
+        assert!(err.contains(help), "{err}");
+    }
+}
+
+#[test]
+fn metrics_a_processor_may_report_and_run_dependent_names_are_allowed_in_ensure() {
+    let case = Case::new();
+    case.script("p.js", "module.exports = { f(context, events, done) { events.emit('counter', 'cart.added', 1); done(); } };\n");
+    let script = case.script(
+        "custom.yaml",
+        "config:\n  target: \"http://127.0.0.1:9\"\n  processor: ./p.js\n  ensure:\n    thresholds:\n      - cart.added: 5\n      - http.codes.503: 1\n      - \"http.response_time.GET /a.p99\": 100\n      - errors.timeout: 1\n    conditions:\n      - expression: \"vusers.created_by_name.buy > 0 and checkout.p95 < 100\"\nscenarios:\n  - name: buy\n    flow:\n      - function: f\n      - get: { url: \"/a\" }\n",
+    );
+    let out = hornet().arg("validate").arg(&script).output().expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_conflict_between_merged_scripts_names_both_files() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let case = Case::new();
+    let base = case.script(
+        "base.yaml",
+        &format!("config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalRate: 1\n  ensure:\n    maxErrorRate: 1\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n"),
+    );
+    for (name, yaml, at, other) in [
+        (
+            "stages.yaml",
+            "config:\n  stages:\n    - duration: 1\n      target: 2\n",
+            "stages.yaml:2:3",
+            "line 3 of ",
+        ),
+        (
+            "ensure.yaml",
+            "config:\n  plugins:\n    ensure:\n      maxErrorRate: 2\n",
+            "ensure.yaml:4:7",
+            "line 7 of ",
+        ),
+    ] {
+        let more = case.script(name, yaml);
+        let out = hornet().arg("run").arg(&base).arg(&more).output().expect("run hornet");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(at), "the error is at its place in the second file: {err}");
+        assert!(
+            err.contains(&format!("{other}{}", base.display())),
+            "the other place names the first file: {err}"
+        );
+    }
+    assert!(listener.accept().is_err(), "a connection was made");
+}
+
+#[test]
+fn control_characters_from_a_script_are_escaped_in_errors_and_warnings() {
+    // An unknown key and a bad value, each holding a terminal escape sequence (retitle, recolour)
+    // written with YAML's escapes, and a raw ESC, which the YAML reader refuses.
+    let key = "config:\n  target: \"http://127.0.0.1:{port}\"\n  \"\\e]0;owned\\aphasse\": 1\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n";
+    let value = "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: \"\\e[31m1\\x9b2J\\u202e\"\n      arrivalRate: 1\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n";
+    let raw = "config:\n  target: \"http://127.0.0.1:{port}\"\n  \"\u{1b}]0;owned\u{7}\": 1\n";
+    for (yaml, at) in [(key, "esc.yaml:3:3"), (value, "esc.yaml:4:17"), (raw, "esc.yaml:3:4")] {
+        let err = refused("esc.yaml", yaml, &["--strict"], &[]);
+        assert!(err.contains(at), "{err:?}");
+        assert!(
+            !err.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character was printed: {err:?}"
+        );
+        assert!(!err.contains('\u{202e}'), "a bidirectional override was printed: {err:?}");
+        assert!(err.contains("\\u{1b}"), "the escape is shown as written: {err:?}");
+    }
+}

@@ -2,7 +2,8 @@
 //! and the plugins hornet accepts under `config.plugins`.
 
 use super::{
-    APDEX, CONDITION, Cx, ENSURE, EXPECT_PLUGIN, Map, Result, backquoted, is_null, names_help, suggest,
+    APDEX, CONDITION, Cx, ENSURE, EXPECT_PLUGIN, Map, Result, backquoted, inner_span, is_null, names_help,
+    suggest,
 };
 use crate::error::Span;
 use crate::plan::{Condition, Ensure, ExpectSettings, Threshold};
@@ -65,10 +66,13 @@ impl Cx<'_> {
         let plugin = plugin_apdex.map(|e| self.apdex(&e.value)).transpose()?;
         let apdex_threshold_ms = match (root_apdex, plugin) {
             (None, None) => None,
-            (Some((Some(a), _)), Some((Some(b), at))) if a != b => {
+            (Some((Some(a), first)), Some((Some(b), at))) if a != b => {
                 return Err(self
                     .err(at, "the apdex `threshold` is set twice, with different values")
-                    .with_help(format!("`config.apdex.threshold` is {a}; keep one of the two")));
+                    .with_help(format!(
+                        "`config.apdex.threshold` is {a} ({}); keep one of the two",
+                        self.line_of(first, at)
+                    )));
             }
             (a, b) => Some(a.and_then(|a| a.0).or(b.and_then(|b| b.0)).unwrap_or(DEFAULT_APDEX_MS)),
         };
@@ -120,11 +124,17 @@ impl Cx<'_> {
                             self.missing(&c, "expression", &CONDITION)
                                 .with_help("for example `- expression: http.response_time.p99 < 200`")
                         })?;
+                        let node = &expression.value;
                         let expression = self.expr(
-                            &expression.value,
+                            node,
                             "`expression`",
                             "http.response_time.p99 < 200 and http.request_rate > 10",
                         )?;
+                        let text = self.text(node, "`expression`")?;
+                        for name in expression.variables() {
+                            let at = text.find(name).unwrap_or(0);
+                            self.check_metric_name(name, inner_span(node, at, name.chars().count()))?;
+                        }
                         let strict = self.flag(&c, "strict", true)?;
                         out.conditions.push(Condition { expression, strict });
                     }
@@ -132,8 +142,8 @@ impl Cx<'_> {
                 "maxErrorRate" => {
                     if let Some(first) = max_error_rate_at {
                         return Err(self.err(e.key_span, "`maxErrorRate` is set twice").with_help(format!(
-                            "it is also set on line {}, under `config.ensure` or `config.plugins.ensure`; keep one",
-                            first.start.line
+                            "it is also set on {}, under `config.ensure` or `config.plugins.ensure`; keep one",
+                            self.line_of(*first, e.key_span)
                         )));
                     }
                     *max_error_rate_at = Some(e.key_span);
@@ -162,6 +172,7 @@ impl Cx<'_> {
                             .err(only.key_span, format!("`{}` is not a metric name", only.key))
                             .with_help(help));
                     }
+                    self.check_metric_name(&only.key, only.key_span)?;
                     let max = self.finite(&only.value, &format!("the threshold for `{}`", only.key))?;
                     Ok(Threshold { metric: only.key.clone(), max })
                 }

@@ -35,10 +35,12 @@ impl Cx<'_> {
         let get = |key: &str| -> Result<Option<&Entry>> {
             let found: Vec<&Entry> = maps.iter().filter_map(|m| m.get(key)).collect();
             if let [first, second, ..] = found.as_slice() {
-                return Err(self.err(second.key_span, format!("`defaults.{key}` is set twice")).with_help(format!(
-                    "it is set under both `config.defaults` and `config.http.defaults` (line {}); keep one",
-                    first.key_span.start.line
-                )));
+                return Err(self.err(second.key_span, format!("`defaults.{key}` is set twice")).with_help(
+                    format!(
+                        "it is set under both `config.defaults` and `config.http.defaults` ({}); keep one",
+                        self.line_of(first.key_span, second.key_span)
+                    ),
+                ));
             }
             Ok(found.first().copied())
         };

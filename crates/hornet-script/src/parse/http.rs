@@ -45,8 +45,8 @@ impl Cx<'_> {
         if let Some(t) = config.get("timeout") {
             if let Some(first) = timeout_at {
                 return Err(self.err(t.key_span, "`timeout` is set twice").with_help(format!(
-                    "it is also set under `config.http` on line {}; keep one",
-                    first.start.line
+                    "it is also set under `config.http` on {}; keep one",
+                    self.line_of(first, t.key_span)
                 )));
             }
             http.timeout = self.timeout(&t.value)?;

@@ -161,6 +161,16 @@ impl Cx<'_> {
         self.sources.get(span.file).unwrap_or(&self.sources[0])
     }
 
+    /// Where `other` is, said from an error at `here`: `line 4`, or `line 4 of b.yaml` when the
+    /// two are in different files (merged scripts, `--overrides`).
+    pub(super) fn line_of(&self, other: Span, here: Span) -> String {
+        if other.file == here.file {
+            format!("line {}", other.start.line)
+        } else {
+            format!("line {} of {}", other.start.line, self.source_of(other).name)
+        }
+    }
+
     pub(super) fn err(&self, span: Span, message: impl Into<String>) -> ScriptError {
         let s = self.source_of(span);
         ScriptError::at(&s.name, &s.text, span, message)

@@ -25,12 +25,12 @@ impl Cx<'_> {
         let default_mode = config.get("mode").map(|e| self.mode(&e.value)).transpose()?.unwrap_or_default();
         let start_rate = config.get("startRate");
         match (config.get("phases"), config.get("stages")) {
-            (Some(p), Some(s)) => Err(self
-                .err(s.key_span, "`config` has both `stages` and `phases`")
-                .with_help(format!(
-                    "`stages` is a shorthand that expands into phases; keep it or `phases` (line {}), not both",
-                    p.key_span.start.line
-                ))),
+            (Some(p), Some(s)) => {
+                Err(self.err(s.key_span, "`config` has both `stages` and `phases`").with_help(format!(
+                    "`stages` is a shorthand that expands into phases; keep it or `phases` ({}), not both",
+                    self.line_of(p.key_span, s.key_span)
+                )))
+            }
             (None, Some(s)) => self.stages(&s.value, start_rate, default_mode),
             (phases, None) => {
                 if let Some(sr) = start_rate {
@@ -344,8 +344,8 @@ impl Cx<'_> {
                     return Err(self
                         .err(load.key_span, format!("this stage has `{}`, but the first stage has `{}`", load.key, f.key))
                         .with_help(format!(
-                            "a `stages` list ramps users (`target`) or the arrival rate (`rate`), not both (the first stage is on line {}); to mix them, write `phases`",
-                            f.key_span.start.line
+                            "a `stages` list ramps users (`target`) or the arrival rate (`rate`), not both (the first stage is on {}); to mix them, write `phases`",
+                            self.line_of(f.key_span, load.key_span)
                         )));
                 }
                 Some(_) => {}
