@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant, SystemTime};
 
+use hornet_metrics::EndpointNames;
 use hornet_runner::{Control, PlannedLoad, RunError, RunOptions, Started, WorkerStatus, Workers};
 use hornet_schedule::Segments;
 use hornet_script::Plan;
@@ -256,6 +257,7 @@ impl Workers for Cluster {
         opts: &RunOptions,
         globals: &HashMap<String, serde_json::Value>,
         control: &Control,
+        endpoint_names: &Arc<EndpointNames>,
     ) -> Result<Started<'_>, RunError> {
         let _guard = self.runtime.enter();
         let n = self.conns.len();
@@ -342,6 +344,7 @@ impl Workers for Cluster {
             notes: Vec::new(),
             forwarded_stop: false,
             aborted: false,
+            endpoint_names: endpoint_names.clone(),
         };
         Ok(Started {
             source: Box::new(source),

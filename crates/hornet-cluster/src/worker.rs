@@ -272,7 +272,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                     Some(t) => {
                         let msg = Msg::Metrics {
                             elapsed_ms: t.elapsed.as_millis() as u64,
-                            interval: Box::new(t.interval.to_wire()),
+                            interval: Box::new(t.interval.to_wire(&t.endpoint_names)),
                             active_vus: t.active_vus,
                             cpu: t.cpu,
                             last: t.last,

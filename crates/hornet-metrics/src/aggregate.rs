@@ -2,8 +2,10 @@
 //! totals and the timeline; watch the generator's health; serve live snapshots and warnings; build
 //! the final [`Report`] (built in [`report_build`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::endpoint_names::EndpointNames;
 use crate::generator::{CpuStats, Watch};
 use crate::hist::Hist;
 use crate::interval::{EndpointStats, ErrorSlots, Interval};
@@ -72,6 +74,8 @@ pub struct LiveEndpoint<'a> {
     /// Failures during the latest tick.
     pub tick_failures: u64,
     name: &'a [String],
+    /// The run's endpoints named at run time.
+    named: &'a EndpointNames,
     response_time: &'a Hist,
 }
 
@@ -94,7 +98,7 @@ impl LiveEndpoint<'_> {
         self.name
             .get(self.index)
             .cloned()
-            .or_else(|| crate::endpoint_names::name_of(self.name.len(), self.index))
+            .or_else(|| self.named.name_of(self.index))
             .unwrap_or_else(|| format!("endpoint #{}", self.index))
     }
 
@@ -131,6 +135,8 @@ struct LastTick {
 #[derive(Debug, Clone)]
 pub struct Aggregator {
     endpoints: Vec<String>,
+    /// The run's endpoints named at run time (ids past `endpoints`).
+    named: Arc<EndpointNames>,
     /// The protocol of each endpoint (HTTP when not set).
     protocols: Vec<Protocol>,
     scenarios: Vec<String>,
@@ -163,6 +169,7 @@ impl Aggregator {
     ) -> Aggregator {
         let total = Interval::new(endpoints.len(), scenarios.len());
         Aggregator {
+            named: Arc::new(EndpointNames::new(endpoints.len())),
             endpoints,
             protocols: Vec::new(),
             scenarios,
@@ -183,6 +190,12 @@ impl Aggregator {
     /// the `http.*` totals and reported under `websocket.*`.
     pub fn set_protocols(&mut self, protocols: Vec<Protocol>) {
         self.protocols = protocols;
+    }
+
+    /// Names the endpoints past the plan's by the run's table (its workers' `context.http`
+    /// requests); without it they are `endpoint #i`.
+    pub fn set_endpoint_names(&mut self, names: Arc<EndpointNames>) {
+        self.named = names;
     }
 
     fn protocol(&self, i: usize) -> Protocol {
@@ -346,6 +359,7 @@ impl Aggregator {
                     tick_requests,
                     tick_failures,
                     name: &self.endpoints,
+                    named: &self.named,
                     response_time: &e.response_time,
                 }
             })
@@ -409,7 +423,7 @@ impl Aggregator {
         self.endpoints
             .get(i)
             .cloned()
-            .or_else(|| crate::endpoint_names::name_of(self.endpoints.len(), i))
+            .or_else(|| self.named.name_of(i))
             .unwrap_or_else(|| format!("endpoint #{i}"))
     }
 

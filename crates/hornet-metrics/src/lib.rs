@@ -24,6 +24,7 @@ pub mod wire;
 pub use aggregate::{Aggregator, LatencyTotals, LiveEndpoint, LiveSnapshot};
 pub use apdex::{Apdex, ApdexRating};
 pub use custom::is_processor_metric;
+pub use endpoint_names::{EndpointNames, NameCache};
 pub use generator::{
     CPU_WARNING_PERCENT, CPU_WARNING_TICKS, LAG_WARNING_MS, LAG_WINDOW, is_lag_warning, process_cpu_seconds,
 };

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::custom::CustomStats;
+use crate::endpoint_names::EndpointNames;
 use crate::hist::{Hist, HistogramError, decode_histogram, encode_histogram};
 use crate::interval::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
 
@@ -220,10 +221,10 @@ fn endpoint_in(e: &WireEndpoint) -> Result<EndpointStats, HistogramError> {
 const MAX_WIRE_NAMES: usize = 1000;
 
 /// The run-time names of the endpoints past the plan among the first `count`.
-fn named_out(count: usize) -> Option<WireNamed> {
-    let (base, names) = crate::endpoint_names::named()?;
-    let names: Vec<(u32, String)> = names.into_iter().filter(|(id, _)| (*id as usize) < count).collect();
-    (!names.is_empty()).then(|| WireNamed { base: u32::try_from(base).unwrap_or(u32::MAX), names })
+fn named_out(names: &EndpointNames, count: usize) -> Option<WireNamed> {
+    let named = names.named_below(count);
+    (!named.is_empty())
+        .then(|| WireNamed { base: u32::try_from(names.base()).unwrap_or(u32::MAX), names: named })
 }
 
 fn custom_out(c: &CustomStats) -> WireCustom {
@@ -281,8 +282,9 @@ fn ws_in(w: &WireWs) -> Result<WsStats, HistogramError> {
 }
 
 impl Interval {
-    /// The interval in its wire form.
-    pub fn to_wire(&self) -> WireInterval {
+    /// The interval in its wire form; `names` is the run's table of endpoints named at run time,
+    /// whose names travel with their figures.
+    pub fn to_wire(&self, names: &EndpointNames) -> WireInterval {
         WireInterval {
             endpoints: self.endpoints.iter().map(endpoint_out).collect(),
             created: self.created.clone(),
@@ -296,13 +298,14 @@ impl Interval {
             unattributed: errors_out(&self.unattributed),
             ws: self.ws.as_deref().map(ws_out),
             custom: self.custom.as_deref().map(custom_out),
-            named: named_out(self.endpoints.len()),
+            named: named_out(names, self.endpoints.len()),
         }
     }
 
     /// Rebuilds an interval from its wire form (untrusted input: bad histograms and oversized lists are
-    /// errors, never panics).
-    pub fn from_wire(w: &WireInterval) -> Result<Interval, HistogramError> {
+    /// errors, never panics). The endpoints the sender named at run time get the ids of `names`,
+    /// the receiving run's table.
+    pub fn from_wire(w: &WireInterval, names: &EndpointNames) -> Result<Interval, HistogramError> {
         too_many("too many endpoints", w.endpoints.len())?;
         too_many("too many scenarios", w.created.len())?;
         let mut interval = Interval {
@@ -320,14 +323,14 @@ impl Interval {
             custom: w.custom.as_ref().map(custom_in).transpose()?.map(Box::new),
         };
         if let Some(named) = &w.named {
-            interval.rename_endpoints(named);
+            interval.rename_endpoints(named, names);
         }
         Ok(interval)
     }
 
-    /// Moves the figures of endpoints the sender named at run time to the ids this process gives
-    /// those names.
-    fn rename_endpoints(&mut self, named: &WireNamed) {
+    /// Moves the figures of endpoints the sender named at run time to the ids `names` (the
+    /// receiving run's table) gives those names.
+    fn rename_endpoints(&mut self, named: &WireNamed, names: &EndpointNames) {
         let base = usize::try_from(named.base).unwrap_or(usize::MAX);
         let mut moved = Vec::new();
         for (id, name) in named.names.iter().take(MAX_WIRE_NAMES) {
@@ -335,14 +338,11 @@ impl Interval {
             if from < base || from >= self.endpoints.len() {
                 continue;
             }
-            moved.push((
-                crate::endpoint_names::intern(base, name) as usize,
-                std::mem::take(&mut self.endpoints[from]),
-            ));
+            moved.push((names.intern(name) as usize, std::mem::take(&mut self.endpoints[from])));
         }
         for (to, stats) in moved {
             if to >= self.endpoints.len() {
-                if to > base.saturating_add(MAX_WIRE_NAMES) {
+                if to > names.base().saturating_add(MAX_WIRE_NAMES) {
                     continue;
                 }
                 self.endpoints.resize_with(to + 1, EndpointStats::default);
@@ -358,6 +358,11 @@ mod tests {
 
     use super::*;
     use crate::{Aggregator, ErrorKind, Recorder};
+
+    /// The table of a run that named nothing at run time (a plan of three endpoints).
+    fn no_names() -> EndpointNames {
+        EndpointNames::new(3)
+    }
 
     fn sample(seed: u64) -> Interval {
         let mut r = Recorder::new(3, 2);
@@ -383,15 +388,15 @@ mod tests {
     #[test]
     fn an_interval_survives_the_wire_and_merges_exactly() {
         let (a, b) = (sample(1), sample(2));
-        let json = serde_json::to_string(&a.to_wire()).unwrap();
-        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
-        assert_eq!(back.to_wire(), a.to_wire());
+        let json = serde_json::to_string(&a.to_wire(&no_names())).unwrap();
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap(), &no_names()).unwrap();
+        assert_eq!(back.to_wire(&no_names()), a.to_wire(&no_names()));
         // Merging decoded intervals gives the same report as merging the originals.
         let names: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
         let mut direct = Aggregator::new(names.clone(), vec!["s0".into(), "s1".into()]);
         direct.add_tick(Duration::from_secs(1), vec![a.clone(), b.clone()], 0);
         let mut wired = Aggregator::new(names, vec!["s0".into(), "s1".into()]);
-        let b2 = Interval::from_wire(&b.to_wire()).unwrap();
+        let b2 = Interval::from_wire(&b.to_wire(&no_names()), &no_names()).unwrap();
         wired.add_tick(Duration::from_secs(1), vec![back, b2], 0);
         let (x, y) = (direct.live(), wired.live());
         assert_eq!(format!("{x:?}"), format!("{y:?}"));
@@ -402,27 +407,42 @@ mod tests {
 
     /// Messages received, after a trip over the wire.
     fn back_ws(iv: &Interval) -> u64 {
-        let json = serde_json::to_string(&iv.to_wire()).unwrap();
-        Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap().ws_messages_received()
+        let json = serde_json::to_string(&iv.to_wire(&no_names())).unwrap();
+        Interval::from_wire(&serde_json::from_str(&json).unwrap(), &no_names())
+            .unwrap()
+            .ws_messages_received()
     }
 
     #[test]
     fn endpoints_named_at_run_time_move_to_the_receivers_ids() {
+        // The sender's run named two endpoints; the receiver's run (a plan of 2 as well) had
+        // already met `search`, which it gave id 2.
+        let sender = EndpointNames::new(2);
+        assert_eq!(sender.intern("login"), 2);
+        assert_eq!(sender.intern("checkout"), 3);
+        let receiver = EndpointNames::new(2);
+        assert_eq!(receiver.intern("search"), 2);
         let mut r = Recorder::new(2, 1);
         let t = crate::Timings { total: Duration::from_micros(900), ..Default::default() };
-        r.request_sent(6, 10);
-        r.response(6, 200, &t, 20);
-        let mut wire = r.take_interval().to_wire();
-        // The sender called its seventh endpoint (plan of 2, so its fifth run-time name) this:
-        wire.named = Some(WireNamed { base: 2, names: vec![(6, "wire-test checkout".into())] });
+        r.request_sent(3, 10);
+        r.response(3, 200, &t, 20);
+        let wire = r.take_interval().to_wire(&sender);
+        let named = wire.named.clone().expect("the run-time names travel");
+        assert_eq!(named, WireNamed { base: 2, names: vec![(2, "login".into()), (3, "checkout".into())] });
         let json = serde_json::to_string(&wire).unwrap();
-        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
-        let here = crate::endpoint_names::intern(2, "wire-test checkout") as usize;
-        assert_eq!(back.endpoints[here].requests, 1);
-        assert_eq!(back.endpoints[here].responses, 1);
-        if here != 6 {
-            assert_eq!(back.endpoints[6].requests, 0, "moved, not copied");
-        }
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap(), &receiver).unwrap();
+        let here = receiver.name_of(4).expect("the receiver's table learnt the sender's names");
+        assert_eq!(here, "checkout", "ids follow the receiver's table: search 2, login 3, checkout 4");
+        assert_eq!(back.endpoints[4].requests, 1);
+        assert_eq!(back.endpoints[4].responses, 1);
+        assert_eq!(back.endpoints[3].requests, 0, "moved, not copied");
+        assert_eq!(back.endpoints[2].requests, 0, "the receiver's own name keeps its figures");
+        // Another receiving run has its own table: the same message lands under its ids.
+        let other = EndpointNames::new(2);
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap(), &other).unwrap();
+        assert_eq!(back.endpoints[3].requests, 1);
+        assert_eq!(other.name_of(3).as_deref(), Some("checkout"));
+        assert_eq!(receiver.name_of(5), None, "the other run's lookups do not reach this table");
     }
 
     #[test]
@@ -433,24 +453,24 @@ mod tests {
         r.custom_histogram("cart.size", 4.0);
         r.custom_rate("logins");
         let iv = r.take_interval();
-        let json = serde_json::to_string(&iv.to_wire()).unwrap();
-        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap()).unwrap();
+        let json = serde_json::to_string(&iv.to_wire(&no_names())).unwrap();
+        let back = Interval::from_wire(&serde_json::from_str(&json).unwrap(), &no_names()).unwrap();
         let custom = back.custom.as_deref().expect("processor metrics");
         assert_eq!(custom.counters, [("orders.made".into(), 3)]);
         assert_eq!(custom.rates, [("logins".into(), 1)]);
         assert_eq!(custom.histograms[0].0.as_ref(), "cart.size");
         assert_eq!(custom.histograms[0].1.count(), 2);
         // An interval without them sends none.
-        let plain = serde_json::to_string(&Recorder::new(1, 1).take_interval().to_wire()).unwrap();
+        let plain = serde_json::to_string(&Recorder::new(1, 1).take_interval().to_wire(&no_names())).unwrap();
         assert!(!plain.contains("custom"), "{plain}");
     }
 
     #[test]
     fn bad_wire_input_is_an_error() {
-        let mut w = sample(3).to_wire();
+        let mut w = sample(3).to_wire(&no_names());
         w.endpoints[0].response_time = Some(WireHist { h: "not base64!".into(), min: 0, max: 0, sum: 0 });
-        assert!(Interval::from_wire(&w).is_err());
+        assert!(Interval::from_wire(&w, &no_names()).is_err());
         let w = WireInterval { created: vec![0; MAX_ITEMS + 1], ..Default::default() };
-        assert!(Interval::from_wire(&w).is_err());
+        assert!(Interval::from_wire(&w, &no_names()).is_err());
     }
 }

@@ -5,11 +5,12 @@
 //! the report. A run whose intervals another process collects (a distributed run's worker) is
 //! only driven to its end ([`drain`]): nothing is merged and no report is built.
 
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::SystemTime;
 
 use hornet_metrics::report::WorkerStatus;
-use hornet_metrics::{Aggregator, Interval, LiveSnapshot, Report, RunMeta};
+use hornet_metrics::{Aggregator, EndpointNames, Interval, LiveSnapshot, Report, RunMeta};
 use hornet_schedule::Schedule;
 use hornet_script::Plan;
 use tokio::time::{Duration, Instant};
@@ -99,9 +100,11 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
-    pub(crate) fn new(plan: &Plan, workload: &Workload) -> Collector {
+    /// The collector of a run of `plan`, whose endpoints named at run time are in
+    /// `endpoint_names`.
+    pub(crate) fn new(plan: &Plan, workload: &Workload, endpoint_names: Arc<EndpointNames>) -> Collector {
         Collector {
-            aggregate: aggregator_for(plan),
+            aggregate: aggregator_for(plan, endpoint_names),
             labels: plan.phases.iter().enumerate().map(|(i, p)| p.label(i)).collect(),
             fixed_label: match workload {
                 Workload::Closed { users, .. } => Some(format!("{users} users")),
@@ -230,11 +233,13 @@ pub(crate) fn run_meta(
     }
 }
 
-/// The aggregator of a plan's metrics: its endpoints (with their protocols) and scenarios.
-fn aggregator_for(plan: &Plan) -> Aggregator {
+/// The aggregator of a plan's metrics: its endpoints (with their protocols and the names given at
+/// run time) and scenarios.
+fn aggregator_for(plan: &Plan, named: Arc<EndpointNames>) -> Aggregator {
     let scenario_names = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let endpoint_names = plan.endpoints.iter().map(|e| e.name.clone()).collect();
     let mut agg = Aggregator::new(endpoint_names, scenario_names);
     agg.set_protocols(plan.endpoints.iter().map(|e| e.protocol).collect());
+    agg.set_endpoint_names(named);
     agg
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::SystemTime;
 
-use hornet_metrics::{LiveSnapshot, Report, RunMeta};
+use hornet_metrics::{EndpointNames, LiveSnapshot, Report, RunMeta};
 use hornet_script::Plan;
 use tokio::time::{Duration, Instant};
 
@@ -26,6 +26,9 @@ pub struct Run {
     options: RunOptions,
     control: Control,
     segment: Option<SegmentRun>,
+    /// The run's endpoints named at run time: its worker threads give the ids, its collector
+    /// names the report rows, and the wire form carries them between processes.
+    endpoint_names: Arc<EndpointNames>,
 }
 
 /// The result of a run.
@@ -53,13 +56,16 @@ pub struct Started<'a> {
 /// its load together (implemented by `hornet_cluster::Cluster`).
 pub trait Workers {
     /// Hands `plan` to the workers with `globals` (what `before` produced on this machine) and
-    /// starts them on a common instant; returns the source of their merged intervals.
+    /// starts them on a common instant; returns the source of their merged intervals, whose
+    /// endpoints named at run time get the ids of `endpoint_names`, the run's table
+    /// ([`hornet_metrics::Interval::from_wire`]).
     fn start(
         &mut self,
         plan: &Arc<Plan>,
         options: &RunOptions,
         globals: &HashMap<String, serde_json::Value>,
         control: &Control,
+        endpoint_names: &Arc<EndpointNames>,
     ) -> Result<Started<'_>, RunError>;
 }
 
@@ -77,7 +83,8 @@ pub struct RunHandle<'a> {
 impl Run {
     /// A run of `plan` with `options`, steered by a new [`Control`].
     pub fn new(plan: Arc<Plan>, options: RunOptions) -> Run {
-        Run { plan, options, control: Control::new(), segment: None }
+        let endpoint_names = Arc::new(EndpointNames::new(plan.endpoints.len()));
+        Run { plan, options, control: Control::new(), segment: None, endpoint_names }
     }
 
     /// Steers the run with `control` (one the caller made before the start, such as the web UI's
@@ -96,15 +103,24 @@ impl Run {
     /// Sets the run up on this machine (compiles the plan, runs `before`, starts one worker
     /// thread per core) and starts its load.
     pub fn start(self) -> Result<RunHandle<'static>, RunError> {
-        let started = local::start(self.plan.clone(), &self.options, self.segment, &self.control)?;
-        Ok(RunHandle::new(self.plan, self.options, self.control, started, None))
+        let names = self.endpoint_names.clone();
+        let started = local::start(self.plan.clone(), &self.options, self.segment, &self.control, names)?;
+        Ok(RunHandle::new(self.plan, self.options, self.control, started, None, &self.endpoint_names))
     }
 
     /// Runs `before` on this machine, then starts the load on `workers` (a distributed run).
     pub fn start_on(self, workers: &mut dyn Workers) -> Result<RunHandle<'_>, RunError> {
         let globals = run_before(&self.plan, self.options.seed, self.options.log, &self.control)?;
-        let started = workers.start(&self.plan, &self.options, &globals, &self.control)?;
-        Ok(RunHandle::new(self.plan, self.options, self.control, started, Some(globals)))
+        let started =
+            workers.start(&self.plan, &self.options, &globals, &self.control, &self.endpoint_names)?;
+        Ok(RunHandle::new(
+            self.plan,
+            self.options,
+            self.control,
+            started,
+            Some(globals),
+            &self.endpoint_names,
+        ))
     }
 }
 
@@ -115,8 +131,9 @@ impl<'a> RunHandle<'a> {
         control: Control,
         started: Started<'a>,
         globals: Option<HashMap<String, serde_json::Value>>,
+        endpoint_names: &Arc<EndpointNames>,
     ) -> RunHandle<'a> {
-        let collector = Collector::new(&plan, &options.workload);
+        let collector = Collector::new(&plan, &options.workload, endpoint_names.clone());
         RunHandle { plan, options, control, started, collector, globals }
     }
 

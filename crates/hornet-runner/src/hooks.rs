@@ -4,10 +4,11 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hornet_engine::http::{ClientConfig, HttpClient};
 use hornet_engine::ws::WsClient;
-use hornet_metrics::Recorder;
+use hornet_metrics::{EndpointNames, NameCache, Recorder};
 use tokio::task::LocalSet;
 
 use crate::control::Control;
@@ -38,7 +39,10 @@ pub(crate) fn run_once(
     let ws = Rc::new(WsClient::new(client_config.insecure).map_err(|e| fail(e.to_string()))?);
     let mut vu = Vu::new(client, ws, recorder, settings, scope, 0);
     if let Some(processor) = crate::js::load_spec(processor).map_err(fail)? {
-        vu.set_processor(processor);
+        // Their `context.http` requests are not reported either: their names stay in a table of
+        // their own.
+        let names = Rc::new(NameCache::new(Arc::new(EndpointNames::new(endpoints))));
+        vu.set_processor(processor, names);
     }
     let mut stopped = stop.map(Control::subscribe);
     LocalSet::new().block_on(&runtime, async {

@@ -14,7 +14,7 @@ use hornet_js::{
     Emitted, HookError, HttpCall, HttpFuture, HttpReply, HttpSender, JsVu, Processor, ProcessorOptions,
     RequestBody, RequestParams,
 };
-use hornet_metrics::{ErrorKind, Recorder};
+use hornet_metrics::{ErrorKind, NameCache, Recorder};
 use hornet_script::plan::{Body, FormPart, Plan, ProcessorSpec, RequestStep};
 use hornet_script::template::Vars as _;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -61,11 +61,18 @@ pub(crate) struct VuJs {
     scenario: Option<(usize, Arc<Value>)>,
     /// The run's plan (for the names `context.http` requests are counted under).
     plan: Option<Arc<Plan>>,
+    /// The thread's view of the run's endpoints named at run time.
+    names: Rc<NameCache>,
 }
 
 impl VuJs {
-    pub(crate) fn new(processor: Rc<Processor>) -> VuJs {
-        VuJs { processor, vu: None, scenario: None, plan: None }
+    pub(crate) fn new(processor: Rc<Processor>, names: Rc<NameCache>) -> VuJs {
+        VuJs { processor, vu: None, scenario: None, plan: None, names }
+    }
+
+    /// The thread's view of the run's endpoints named at run time.
+    pub(crate) fn names(&self) -> &Rc<NameCache> {
+        &self.names
     }
 
     /// Whether the processor exports a function named `name`.
@@ -399,20 +406,20 @@ pub(crate) struct VuHttp<'a> {
     pub target: Option<String>,
     /// The plan's request names: a name among them is counted with that request.
     pub plan_endpoints: Option<&'a [hornet_script::plan::Endpoint]>,
-    /// How many endpoints the plan has (for ids of names made at run time).
-    pub endpoint_count: usize,
+    /// The run's endpoints named at run time, as this thread sees them.
+    pub names: &'a NameCache,
 }
 
 /// The endpoint id requests named `name` are counted under: the plan's request of that name, or
-/// one given at run time.
+/// the one the run's table of `names` gives it.
 pub(crate) fn endpoint_id(
     plan_endpoints: Option<&[hornet_script::plan::Endpoint]>,
-    count: usize,
+    names: &NameCache,
     name: &str,
 ) -> u32 {
     match plan_endpoints.and_then(|endpoints| endpoints.iter().position(|e| e.name == name)) {
         Some(i) => u32::try_from(i).unwrap_or(u32::MAX),
-        None => hornet_metrics::endpoint_names::intern(count, name),
+        None => names.id(name),
     }
 }
 
@@ -430,7 +437,7 @@ impl VuHttp<'_> {
             Some(name) => name.clone(),
             None => format!("{} {}", call.method, call.url),
         };
-        endpoint_id(self.plan_endpoints, self.endpoint_count, &name)
+        endpoint_id(self.plan_endpoints, self.names, &name)
     }
 
     fn request(&self, call: &HttpCall) -> Result<Request, String> {

@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use hornet_engine::http::HttpClient;
-use hornet_metrics::Interval;
+use hornet_metrics::{EndpointNames, Interval};
 use hornet_schedule::Schedule;
 use hornet_script::Plan;
 use tokio::sync::watch;
@@ -52,6 +52,7 @@ pub(crate) fn start(
     opts: &RunOptions,
     segment: Option<SegmentRun>,
     control: &Control,
+    endpoint_names: Arc<EndpointNames>,
 ) -> Result<Started<'static>, RunError> {
     let program = compile(&plan)?;
     let threads = opts.thread_count();
@@ -119,6 +120,7 @@ pub(crate) fn start(
         users: Schedule::users(&plan.phases),
         load: watch::channel(LoadAdjustment::PLAN).0,
         part: segments,
+        endpoint_names,
     });
 
     let (tx, rx) = channel();
@@ -163,7 +165,9 @@ impl LocalSource {
         for iv in pending.iter() {
             merged.merge(iv);
         }
-        let _ = tx.send(SegmentTick { elapsed, interval: merged.clone(), active_vus, cpu, last });
+        let endpoint_names = self.shared.endpoint_names.clone();
+        let _ =
+            tx.send(SegmentTick { elapsed, interval: merged.clone(), endpoint_names, active_vus, cpu, last });
         *pending = vec![merged];
     }
 }

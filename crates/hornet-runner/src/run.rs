@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use hornet_engine::http::ClientConfig;
-use hornet_metrics::Interval;
+use hornet_metrics::{EndpointNames, Interval};
 use hornet_schedule::{Schedule, SegmentCounts, Segments, Users, Warp};
 use hornet_script::plan::{ArrivalMode, PayloadOrder, Phase, PhaseKind, Plan, UserRamp};
 use serde_json::json;
@@ -91,6 +91,9 @@ pub struct SegmentTick {
     pub elapsed: Duration,
     /// Everything this worker recorded since the previous tick, merged.
     pub interval: Interval,
+    /// The run's endpoints named at run time, whose names go with the interval's figures
+    /// ([`Interval::to_wire`]).
+    pub endpoint_names: Arc<EndpointNames>,
     /// VUs in flight in this worker.
     pub active_vus: u64,
     /// CPU use of this worker process (percent of the cores its threads use), when measured.
@@ -175,6 +178,8 @@ pub(crate) struct RunState {
     pub functional: bool,
     /// In a segment run: the segments and this worker's index.
     pub part: Option<(Segments, usize)>,
+    /// The run's endpoints named at run time (`context.http` requests), shared with the collector.
+    pub endpoint_names: Arc<EndpointNames>,
 }
 
 /// Load adjustments in force: the schedules warped by the load factor, and the factor on users.

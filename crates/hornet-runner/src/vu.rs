@@ -146,8 +146,12 @@ impl Vu {
     }
 
     /// Gives the VU the thread's processor (plans with `config.processor`).
-    pub(crate) fn set_processor(&mut self, processor: Rc<hornet_js::Processor>) {
-        self.js = Some(Box::new(VuJs::new(processor)));
+    pub(crate) fn set_processor(
+        &mut self,
+        processor: Rc<hornet_js::Processor>,
+        names: Rc<hornet_metrics::NameCache>,
+    ) {
+        self.js = Some(Box::new(VuJs::new(processor, names)));
     }
 
     /// The scenario the VU runs, which processor functions see as `context.scenario`.

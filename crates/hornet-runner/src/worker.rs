@@ -12,7 +12,7 @@ use std::sync::mpsc::Sender;
 
 use hornet_engine::http::HttpClient;
 use hornet_engine::ws::WsClient;
-use hornet_metrics::{ErrorKind, Interval, Recorder};
+use hornet_metrics::{ErrorKind, Interval, NameCache, Recorder};
 use tokio::sync::{Notify, watch};
 use tokio::task::{AbortHandle, LocalSet};
 use tokio::time::{Duration, Instant, sleep_until};
@@ -49,6 +49,8 @@ pub(crate) struct ThreadState {
     settings: Rc<VuSettings>,
     /// The plan's processor, loaded once for this thread; `None` without one.
     processor: Option<Rc<hornet_js::Processor>>,
+    /// This thread's view of the run's endpoints named at run time.
+    names: Rc<NameCache>,
 }
 
 impl ThreadState {
@@ -65,7 +67,7 @@ impl ThreadState {
             index,
         );
         if let Some(processor) = &self.processor {
-            vu.set_processor(processor.clone());
+            vu.set_processor(processor.clone(), self.names.clone());
             vu.set_scenario(shared.plan.clone(), scenario);
         }
         if let Some(origin) = &shared.cookie_origin {
@@ -143,6 +145,7 @@ async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
         next_task: Cell::new(0),
         retire: watch::channel(false).0,
         settings: Rc::new(shared.vu_settings),
+        names: Rc::new(NameCache::new(shared.endpoint_names.clone())),
     });
 
     // Hand the interval to the collector every second, on the run's one-second grid.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hornet_metrics::{Interval, Recorder, Timings};
+use hornet_metrics::{EndpointNames, Interval, Recorder, Timings};
 use hornet_runner::{
     Control, Finish, IntervalSource, Run, RunError, RunOptions, SourceTick, Started, Waited, WorkerStatus,
     Workers,
@@ -106,6 +106,7 @@ impl Workers for FakeWorkers {
         _options: &RunOptions,
         globals: &HashMap<String, serde_json::Value>,
         _control: &Control,
+        _endpoint_names: &Arc<EndpointNames>,
     ) -> Result<Started<'_>, RunError> {
         self.globals = Some(globals.clone());
         // Two workers' intervals in each of three ticks.

@@ -3,10 +3,11 @@
 //! forwarded to the workers.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use hornet_metrics::Interval;
+use hornet_metrics::{EndpointNames, Interval};
 use hornet_runner::{
     Control, Finish, IntervalSource, PlannedLoad, SourceTick, StopReason, Waited, WorkerStatus,
 };
@@ -34,6 +35,8 @@ pub(super) struct ClusterSource<'a> {
     pub(super) forwarded_stop: bool,
     /// A worker was lost under the `abort` policy.
     pub(super) aborted: bool,
+    /// The run's endpoints named at run time: the workers' names map to its ids.
+    pub(super) endpoint_names: Arc<EndpointNames>,
 }
 
 impl ClusterSource<'_> {
@@ -64,7 +67,7 @@ impl ClusterSource<'_> {
             }
             return;
         };
-        match Interval::from_wire(&interval) {
+        match Interval::from_wire(&interval, &self.endpoint_names) {
             Ok(iv) => {
                 let c = &self.cluster.conns[i];
                 let before = self.stats.get(&i).map_or(0, |s| s.requests);

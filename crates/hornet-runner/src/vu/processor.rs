@@ -27,6 +27,10 @@ impl Vu {
     /// A `function` step (or `beforeScenario`/`afterScenario`).
     pub(super) async fn call_function(&mut self, name: &str) -> Result<(), VuFailure> {
         let (processor, vu) = self.js_parts()?;
+        let names =
+            self.js.as_deref().map(|js| js.names().clone()).ok_or_else(|| {
+                VuFailure::new("a processor function was called without a processor".into())
+            })?;
         let target = match self.scope.get("target") {
             Some(Value::String(t)) => Some(t.clone()),
             _ => None,
@@ -50,7 +54,7 @@ impl Vu {
             recorder: &self.recorder,
             target,
             plan_endpoints,
-            endpoint_count: self.recorder.borrow().endpoint_count(),
+            names: &names,
         };
         let outcome = processor.call_step_with_http(&vu, name, self.scope.vars_mut(), &mut http).await;
         crate::js::record(&processor, &self.recorder, None, outcome).map_err(VuFailure::new)
@@ -142,9 +146,10 @@ impl Vu {
                 params.name.as_deref().filter(|n| params.name != original.name && !n.is_empty())
             {
                 // Renamed: counted under the new name, as Artillery's per-endpoint metrics do.
-                let plan = self.js.as_deref().and_then(VuJs::plan);
-                let count = self.recorder.borrow().endpoint_count();
-                ep = crate::js::endpoint_id(plan.map(|p| p.endpoints.as_slice()), count, name);
+                if let Some(js) = self.js.as_deref() {
+                    let plan_endpoints = js.plan().map(|p| p.endpoints.as_slice());
+                    ep = crate::js::endpoint_id(plan_endpoints, js.names(), name);
+                }
             }
             if later {
                 seen = Some(params.clone());
