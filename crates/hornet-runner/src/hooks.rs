@@ -11,9 +11,30 @@ use hornet_engine::ws::WsClient;
 use hornet_metrics::{EndpointNames, NameCache, Recorder};
 use tokio::task::LocalSet;
 
+use std::collections::HashMap;
+
 use crate::control::Control;
 use crate::program::Op;
+use crate::run::{RunError, draw};
 use crate::vu::{Scope, Vu, VuFailure, VuSettings};
+
+/// Runs the plan's `before` flow once from `globals` (a stop of the run ends it at once) and returns
+/// the variables every VU starts from.
+pub(crate) fn run_before(
+    before: &[Op],
+    plan: &hornet_script::Plan,
+    client: &ClientConfig,
+    settings: VuSettings,
+    globals: HashMap<String, serde_json::Value>,
+    seed: u64,
+    control: &Control,
+) -> Result<HashMap<String, serde_json::Value>, RunError> {
+    let scope = Scope::new(globals, draw(seed, u64::MAX));
+    let settings = Rc::new(VuSettings { replace_total: false, ..settings });
+    run_once(before, client, plan.endpoints.len(), settings, scope, plan.processor.as_ref(), Some(control))
+        .map(Scope::into_vars)
+        .map_err(|f| RunError::before(f, control))
+}
 
 /// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured. When
 /// `stop` is given and the run is stopped meanwhile, the flow is dropped where it is and the

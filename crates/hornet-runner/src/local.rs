@@ -70,20 +70,7 @@ pub(crate) fn start(
     };
     // `before` and `after` are not load: their latency is never measured from a schedule.
     if let (Some(before), false) = (&program.before, in_segment) {
-        let scope = Scope::new(globals.clone(), draw(opts.seed, u64::MAX));
-        let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-        let processor = plan.processor.as_ref();
-        let scope = hooks::run_once(
-            before,
-            &client_config,
-            plan.endpoints.len(),
-            vu,
-            scope,
-            processor,
-            Some(control),
-        )
-        .map_err(|f| RunError::before(f, control))?;
-        globals = scope.into_vars();
+        globals = hooks::run_before(before, &plan, &client_config, settings, globals, opts.seed, control)?;
     }
     let cookie_origin =
         plan.target.as_deref().and_then(|t| hornet_script::http_scheme(t).parse::<http::Uri>().ok());

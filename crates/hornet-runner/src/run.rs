@@ -458,24 +458,11 @@ pub(crate) fn run_before(
 ) -> Result<HashMap<String, serde_json::Value>, RunError> {
     let program = compile(plan)?;
     let (client_config, settings) = setup(plan, 1, log, false);
-    let mut globals = initial_globals(plan, seed);
-    if let Some(before) = &program.before {
-        let scope = Scope::new(globals.clone(), draw(seed, u64::MAX));
-        let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-        let processor = plan.processor.as_ref();
-        let scope = hooks::run_once(
-            before,
-            &client_config,
-            plan.endpoints.len(),
-            vu,
-            scope,
-            processor,
-            Some(control),
-        )
-        .map_err(|f| RunError::before(f, control))?;
-        globals = scope.into_vars();
+    let globals = initial_globals(plan, seed);
+    match &program.before {
+        Some(before) => hooks::run_before(before, plan, &client_config, settings, globals, seed, control),
+        None => Ok(globals),
     }
-    Ok(globals)
 }
 
 /// Runs `after` once with `globals` (a controller does this when its workers are done); a failure
