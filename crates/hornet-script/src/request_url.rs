@@ -138,6 +138,31 @@ pub fn parse_ws(s: &str) -> Result<Uri, InvalidUrl> {
     }
 }
 
+/// `text` with the password of every URL in it (`scheme://user:password@host`) replaced by `***`:
+/// for names and command lines that end up in reports, which get shared.
+pub fn without_url_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after.find(['/', '?', '#', ' ']).unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| authority[..at].split_once(':').map(|(user, _)| (user, at)))
+        {
+            Some((user, at)) => {
+                out.push_str(user);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

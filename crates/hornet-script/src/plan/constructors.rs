@@ -42,7 +42,8 @@ impl SingleRequest {
 }
 
 impl Plan {
-    /// A plan with one scenario, `quick`, of one request named `METHOD URL`. The request follows
+    /// A plan with one scenario, `quick`, of one request named `METHOD URL` (a password in the URL
+    /// shows as `***`). The request follows
     /// no redirects and asks for no compression, so that what is measured is the URL itself.
     /// An error says why the URL cannot be sent.
     pub fn single_request(request: SingleRequest) -> Result<Plan, String> {
@@ -81,7 +82,7 @@ impl Plan {
                 spec: Default::default(),
             }],
             endpoints: vec![Endpoint {
-                name: format!("{method} {url}"),
+                name: format!("{method} {}", crate::request_url::without_url_password(&url)),
                 method: Some(method.to_string()),
                 protocol: Protocol::Http,
             }],

@@ -85,11 +85,11 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
             }
             "-H" | "--header" => {
                 out.push(arg);
-                out.extend(args.next().map(|h| header(&without_url_password(&h))));
+                out.extend(args.next().map(|h| header(&hornet_script::request_url::without_url_password(&h))));
             }
             _ if arg.starts_with("--ui-token=") => out.push(format!("--ui-token={REDACTED}")),
             _ => {
-                let arg = without_url_password(&arg);
+                let arg = hornet_script::request_url::without_url_password(&arg);
                 if let Some(assignment) = arg.strip_prefix("--var=") {
                     out.push(format!("--var={}", var(assignment)));
                 } else if let Some(line) = arg.strip_prefix("--header=") {
@@ -111,31 +111,6 @@ fn is_credential_header(name: &str) -> bool {
     let name = name.trim().to_ascii_lowercase();
     name == "cookie"
         || ["auth", "token", "key", "secret", "password", "session"].iter().any(|word| name.contains(word))
-}
-
-/// `text` with the password of every URL in it (`scheme://user:password@host`) replaced by `***`.
-fn without_url_password(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (before, after) = rest.split_at(at + 3);
-        out.push_str(before);
-        let authority_end = after.find(['/', '?', '#', ' ']).unwrap_or(after.len());
-        let authority = &after[..authority_end];
-        match authority.rfind('@').and_then(|at| authority[..at].split_once(':').map(|(user, _)| (user, at)))
-        {
-            Some((user, at)) => {
-                out.push_str(user);
-                out.push(':');
-                out.push_str(REDACTED);
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &after[authority_end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Where runs execute: on this machine, or on the workers that joined this process as their
