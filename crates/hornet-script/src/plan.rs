@@ -29,7 +29,9 @@ mod ws;
 pub use constructors::SingleRequest;
 pub use endpoint::Endpoint;
 pub(crate) use endpoint::derive_methods;
-pub use phase::{ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, Pacing, Phase, PhaseKind, UserRamp};
+pub use phase::{
+    ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, MAX_ARRIVAL_RATE, Pacing, Phase, PhaseKind, UserRamp,
+};
 pub use request::{
     Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, RegexGroup, RequestHooks, RequestStep,
 };

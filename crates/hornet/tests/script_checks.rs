@@ -216,3 +216,37 @@ fn control_characters_from_a_script_are_escaped_in_errors_and_warnings() {
         assert!(err.contains("\\u{1b}"), "the escape is shown as written: {err:?}");
     }
 }
+
+#[test]
+fn rates_one_process_cannot_start_are_refused_before_anything_is_sent() {
+    let phase = |load: &str| {
+        format!(
+            "config:\n  target: \"http://127.0.0.1:{{port}}\"\n  phases:\n    - duration: 10\n      {load}\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n"
+        )
+    };
+    for (load, at, said) in [
+        ("arrivalRate: 1e12", "rate.yaml:5:20", "1000000000000 arrivals a second"),
+        ("arrivalRate: 1\n      rampTo: 2000000", "rate.yaml:6:15", "2000000 arrivals a second"),
+        ("requestRate: 1e7", "rate.yaml:5:20", "10000000 arrivals a second"),
+        ("arrivalCount: 1000000000000000", "rate.yaml:5:21", "1000000000000000 arrivals in 10 s"),
+    ] {
+        let err = refused("rate.yaml", &phase(load), &[], &[]);
+        assert!(err.contains(at), "{err}");
+        assert!(err.contains(said) && err.contains("more than the 1000000 arrivals a second"), "{err}");
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let url = format!("http://127.0.0.1:{}/", listener.local_addr().expect("addr").port());
+    let out = hornet().args(["quick", "-r", "1e12", &url]).output().expect("run hornet");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("more than the 1000000 requests a second"),
+        "{}",
+        text(&out)
+    );
+    assert!(listener.accept().is_err(), "a connection was made");
+    let ok = Case::new();
+    let script = ok.script("ok.yaml", &phase("arrivalRate: 1000000").replace("{port}", "9"));
+    let out = hornet().arg("validate").arg(&script).output().expect("run hornet");
+    assert!(out.status.success(), "the limit itself is allowed: {}", text(&out));
+}

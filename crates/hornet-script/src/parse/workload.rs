@@ -4,7 +4,11 @@
 //! errors with the others, so nothing a script says is silently ignored.
 
 use super::{Cx, DURATION_HELP, Map, PHASE, Result, STAGE, is_null, scalar_text, suggest};
-use crate::plan::{ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, Pacing, Phase, PhaseKind, UserRamp};
+use std::time::Duration;
+
+use crate::plan::{
+    ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, MAX_ARRIVAL_RATE, Pacing, Phase, PhaseKind, UserRamp,
+};
 use crate::yaml::{Entry, Node, ScalarKind, Value};
 
 /// The keys that say what a phase does; a phase has exactly one of them (or `pause`).
@@ -240,6 +244,7 @@ impl Cx<'_> {
                 )
                 .with_help(DURATION_HELP));
         }
+        self.check_rate(&kind, d, load, ramp)?;
         let pacing = if closed { self.pacing(&pacing_keys, "a phase")? } else { None };
         let (mode, max_vusers) = match kind {
             PhaseKind::Pause | PhaseKind::Users { .. } => (ArrivalMode::Uniform, max_vusers),
@@ -247,6 +252,39 @@ impl Cx<'_> {
             PhaseKind::Rate { .. } | PhaseKind::Count { .. } => (mode, max_vusers),
         };
         Ok(Phase { name, duration: d, kind, max_vusers, mode, pacing })
+    }
+
+    /// Refuses an open phase faster than one process can start arrivals ([`MAX_ARRIVAL_RATE`]):
+    /// its arrivals would queue in memory until the process is killed.
+    fn check_rate(
+        &self,
+        kind: &PhaseKind,
+        duration: Duration,
+        load: &Entry,
+        ramp: Option<&Entry>,
+    ) -> Result<()> {
+        let (rate, at) = match *kind {
+            PhaseKind::Rate { rate, ramp_to } | PhaseKind::RequestRate { rate, ramp_to } => {
+                match (ramp_to, ramp) {
+                    (Some(end), Some(r)) if end > rate => (end, r.value.span),
+                    _ => (rate, load.value.span),
+                }
+            }
+            PhaseKind::Count { count } => (count as f64 / duration.as_secs_f64(), load.value.span),
+            _ => return Ok(()),
+        };
+        if rate <= MAX_ARRIVAL_RATE {
+            return Ok(());
+        }
+        let what = match kind {
+            PhaseKind::Count { count } => {
+                format!("{count} arrivals in {} s is {rate:.0} a second", duration.as_secs_f64())
+            }
+            _ => format!("{rate} arrivals a second"),
+        };
+        Err(self
+            .err(at, format!("{what}: more than the {MAX_ARRIVAL_RATE:.0} arrivals a second one hornet process can start"))
+            .with_help("each arrival is a virtual user with its own state: faster than that, they queue in memory until the process is killed. Lower the rate, or split the load over several scripts run by several processes"))
     }
 
     fn pacing_on_open(&self, entry: &Entry, kind_key: &str) -> crate::ScriptError {

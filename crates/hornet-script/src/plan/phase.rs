@@ -22,6 +22,11 @@ pub struct Phase {
     pub pacing: Option<Pacing>,
 }
 
+/// The most arrivals a second one hornet process starts (an open phase's `arrivalRate`, `rampTo`,
+/// `requestRate`, or `arrivalCount` over its duration, and `quick -r`): each arrival is a virtual
+/// user with its own state, and faster than this they queue in memory until the process is killed.
+pub const MAX_ARRIVAL_RATE: f64 = 1_000_000.0;
+
 /// The number of VUs that issue a request-rate phase's requests when it sets no `maxVusers`
 /// (the parser fills [`Phase::max_vusers`] with it).
 pub const DEFAULT_REQUEST_RATE_VUSERS: u64 = 100;

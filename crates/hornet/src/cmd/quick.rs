@@ -59,6 +59,12 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
 
     let (phases, workload, pool) = match args.rate {
         Some(rate) if !(rate > 0.0 && rate.is_finite()) => return Err("-r must be a positive rate".into()),
+        Some(rate) if rate > hornet_script::plan::MAX_ARRIVAL_RATE => {
+            return Err(format!(
+                "-r {rate}: more than the {:.0} requests a second one hornet process can start (each is a virtual user with its own state; faster, they queue in memory until the process is killed)",
+                hornet_script::plan::MAX_ARRIVAL_RATE
+            ));
+        }
         Some(rate) => {
             let phase = match (args.requests, duration) {
                 (Some(n), _) => Phase::count(n, Duration::from_secs_f64(n as f64 / rate))
