@@ -25,7 +25,10 @@ fn a_password_in_the_url_is_sent_but_never_named() {
     assert_eq!(plan.endpoint_names(), ["POST http://user:***@127.0.0.1:8080/x"]);
     let [Step::Request(step)] = plan.scenarios[0].flow.as_slice() else { panic!("one request step") };
     assert_eq!(step.url.as_constant(), Some("http://user:S3CR3T@127.0.0.1:8080/x"), "the request keeps it");
-    assert_eq!(hornet_script::request_url::without_url_password("see http://u@h/ and https://a:b@c?d"), "see http://u@h/ and https://a:***@c?d");
+    assert_eq!(
+        hornet_script::request_url::without_url_password("see http://u@h/ and https://a:b@c?d"),
+        "see http://u@h/ and https://a:***@c?d"
+    );
 }
 
 #[test]

@@ -85,7 +85,9 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
             }
             "-H" | "--header" => {
                 out.push(arg);
-                out.extend(args.next().map(|h| header(&hornet_script::request_url::without_url_password(&h))));
+                out.extend(
+                    args.next().map(|h| header(&hornet_script::request_url::without_url_password(&h))),
+                );
             }
             _ if arg.starts_with("--ui-token=") => out.push(format!("--ui-token={REDACTED}")),
             _ => {
