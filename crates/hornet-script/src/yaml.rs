@@ -22,6 +22,8 @@ pub(crate) struct Node {
     pub span: Span,
     /// Number of nodes in this subtree (for the alias budget).
     size: usize,
+    /// Bytes of text (scalars and keys) in this subtree (for the alias budget).
+    bytes: usize,
 }
 
 /// The content of a node.
@@ -100,7 +102,7 @@ pub(crate) fn deep_merge(base: &mut Node, over: Node, concat: &[&str]) {
         match (&mut b.value.value, e.value.value) {
             (Value::Seq(items), Value::Seq(more)) if concat.contains(&e.key.as_str()) => items.extend(more),
             (_, value) => {
-                let over = Node { value, span: e.value.span, size: e.value.size };
+                let over = Node { value, span: e.value.span, size: e.value.size, bytes: e.value.bytes };
                 if matches!(b.value.value, Value::Map(_)) && matches!(over.value, Value::Map(_)) {
                     deep_merge(&mut b.value, over, &[]);
                 } else if !(is_null(&over) && matches!(b.value.value, Value::Map(_))) {

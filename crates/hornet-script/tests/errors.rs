@@ -952,3 +952,31 @@ fn connect_url_with_a_character_a_uri_cannot_hold() {
 fn relative_connect_url_that_is_not_a_url_once_joined_to_the_target() {
     assert_snapshot!(error(&with_flow("      - connect: { target: \"/chat room\" }\n")));
 }
+
+#[test]
+fn an_alias_bomb_is_bounded_by_the_bytes_it_expands_to() {
+    // One 1 MiB string copied by 100 aliases: 101 nodes, but 101 MiB of text.
+    let mut src = format!(
+        "config:\n  target: http://localhost:8080\n  variables:\n    a: &a \"{}\"\n    b: [",
+        "x".repeat(1 << 20)
+    );
+    src.push_str(&vec!["*a"; 100].join(", "));
+    src.push_str("]\nscenarios:\n  - flow:\n      - get: { url: / }\n");
+    let started = std::time::Instant::now();
+    let err = error(&src);
+    assert!(err.contains("the document expands to more than 64 MiB of text"), "{err}");
+    assert!(err.contains("load.yaml:5:"), "{err}");
+    assert!(err.contains("aliases (`*name`) copy their anchor's whole value"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "refused without expanding it all");
+}
+
+#[test]
+fn a_script_too_large_without_aliases_names_the_real_limit() {
+    let mut src = String::from("config:\n  target: http://localhost:8080\n  variables:\n    many: [");
+    src.push_str(&vec!["1"; 250_001].join(","));
+    src.push_str("]\nscenarios:\n  - flow:\n      - get: { url: / }\n");
+    let err = error(&src);
+    assert!(err.contains("the document expands to more than 250000 YAML values"), "{err}");
+    assert!(err.contains("hornet reads scripts up to that size"), "{err}");
+    assert!(!err.contains("alias"), "no alias to blame: {err}");
+}

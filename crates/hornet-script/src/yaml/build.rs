@@ -12,6 +12,10 @@ use crate::error::{Pos, ScriptError, Span};
 /// Most nodes a document may expand to, counting every copy an alias makes.
 const MAX_NODES: usize = 250_000;
 
+/// Most bytes of text (keys and scalars) a document may expand to, counting every copy an alias
+/// makes: a few aliases of a long string would otherwise take gigabytes.
+const MAX_BYTES: usize = 64 << 20;
+
 /// Parses `source` (one YAML document) into a node tree.
 pub(crate) fn parse_document(source: &str, file: &str) -> Result<Node, ScriptError> {
     let mut options = granit_parser::Options::default();
@@ -23,6 +27,8 @@ pub(crate) fn parse_document(source: &str, file: &str) -> Result<Node, ScriptErr
         anchors: HashMap::new(),
         defining: HashSet::new(),
         nodes: 0,
+        bytes: 0,
+        aliases: 0,
         last: Span::on_line(1, 0, 1),
         open_flow: Vec::new(),
     };
@@ -38,6 +44,10 @@ struct Builder<'a> {
     /// Anchors whose node is still being built (an alias to one of them is a cycle).
     defining: HashSet<usize>,
     nodes: usize,
+    /// Bytes of text the document has expanded to so far.
+    bytes: usize,
+    /// Aliases expanded so far (a budget exceeded without any is the script's own size).
+    aliases: usize,
     /// Span of the last event, for errors at the end of input.
     last: Span,
     /// Opening `[` or `{` of the flow collections being read, for syntax-error hints.
@@ -125,20 +135,28 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn count(&mut self, n: usize, span: Span) -> Result<(), ScriptError> {
+    fn count(&mut self, n: usize, bytes: usize, span: Span) -> Result<(), ScriptError> {
         self.nodes += n;
-        if self.nodes > MAX_NODES {
-            return Err(self
-                .error(span, format!("the document expands to more than {MAX_NODES} YAML nodes"))
-                .with_help("aliases (`*name`) copy their anchor's whole value; use fewer of them"));
-        }
-        Ok(())
+        self.bytes = self.bytes.saturating_add(bytes);
+        let over = if self.nodes > MAX_NODES {
+            format!("{MAX_NODES} YAML values (keys, values and list items)")
+        } else if self.bytes > MAX_BYTES {
+            format!("{} MiB of text", MAX_BYTES >> 20)
+        } else {
+            return Ok(());
+        };
+        let help = if self.aliases > 0 {
+            "aliases (`*name`) copy their anchor's whole value, and each copy counts; use fewer of them"
+        } else {
+            "hornet reads scripts up to that size; put large data in a payload file (`config.payload`)"
+        };
+        Err(self.error(span, format!("the document expands to more than {over}")).with_help(help))
     }
 
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, ScriptError> {
         match event {
             Event::Alias(id) => {
-                let Some(node) = self.anchors.get(&id).cloned() else {
+                let Some((size, bytes)) = self.anchors.get(&id).map(|n| (n.size, n.bytes)) else {
                     let message = if self.defining.contains(&id) {
                         "this alias refers to the value that contains it (recursive values are not supported)"
                     } else {
@@ -146,10 +164,13 @@ impl<'a> Builder<'a> {
                     };
                     return Err(self.error(span, message));
                 };
-                self.count(node.size, span)?;
+                self.aliases += 1;
+                self.count(size, bytes, span)?;
                 // Errors about the value as a whole point at the alias; errors inside it point at
                 // its definition.
-                let mut node = node;
+                let Some(mut node) = self.anchors.get(&id).cloned() else {
+                    return Err(self.error(span, "this alias refers to an unknown anchor"));
+                };
                 node.span = span;
                 if let Value::Scalar(s) = &mut node.value {
                     s.text_col = None;
@@ -157,7 +178,7 @@ impl<'a> Builder<'a> {
                 Ok(node)
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1, span)?;
+                self.count(1, text.len(), span)?;
                 let mut as_string = false;
                 if let Some(tag) = tag {
                     if tag.is_yaml_core_schema_tag("str") {
@@ -171,6 +192,7 @@ impl<'a> Builder<'a> {
                 let kind =
                     if style == ScalarStyle::Plain && !as_string { resolve(&text) } else { ScalarKind::Str };
                 let chars = text.chars().count();
+                let text_len = text.len();
                 let quote = match style {
                     ScalarStyle::Plain => Some(0),
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Some(1),
@@ -188,18 +210,20 @@ impl<'a> Builder<'a> {
                     }),
                     span,
                     size: 1,
+                    bytes: text_len,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
             }
             Event::SequenceStart(style, anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "seq", span)?;
-                self.count(1, span)?;
+                self.count(1, 0, span)?;
                 if anchor != 0 {
                     self.defining.insert(anchor);
                 }
                 let mut items = Vec::new();
                 let mut size = 1;
+                let mut bytes = 0;
                 let mut first = None;
                 if style == StructureStyle::Flow {
                     self.open_flow.push(('[', span));
@@ -212,17 +236,18 @@ impl<'a> Builder<'a> {
                     let item = self.node(event, item_span)?;
                     first.get_or_insert(item.span);
                     size += item.size;
+                    bytes += item.bytes;
                     items.push(item);
                 };
                 self.defining.remove(&anchor);
                 let span = self.collection_span(style, span, end, first);
-                let node = Node { value: Value::Seq(items), span, size };
+                let node = Node { value: Value::Seq(items), span, size, bytes };
                 self.remember(anchor, &node);
                 Ok(node)
             }
             Event::MappingStart(style, anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "map", span)?;
-                self.count(1, span)?;
+                self.count(1, 0, span)?;
                 if anchor != 0 {
                     self.defining.insert(anchor);
                 }
@@ -266,6 +291,7 @@ impl<'a> Builder<'a> {
         let mut items = Vec::new();
         let mut own: HashMap<String, Span> = HashMap::new();
         let mut size = 1;
+        let mut bytes = 0;
         let mut first_key = None;
         if style == StructureStyle::Flow {
             self.open_flow.push(('{', start));
@@ -285,6 +311,7 @@ impl<'a> Builder<'a> {
             let (event, value_span) = self.next()?;
             let value = self.node(event, value_span)?;
             size += key_node.size + value.size;
+            bytes += key.len() + value.bytes;
             if is_merge {
                 items.push(Item::Merged(self.merge_source(value)?));
                 continue;
@@ -312,7 +339,7 @@ impl<'a> Builder<'a> {
             }
         }
         let span = self.collection_span(style, start, end, first_key);
-        Ok(Node { value: Value::Map(entries), span, size })
+        Ok(Node { value: Value::Map(entries), span, size, bytes })
     }
 
     /// A flow collection spans its brackets; a block collection's start event has an empty span,
@@ -351,7 +378,7 @@ impl<'a> Builder<'a> {
                                 }
                             }
                         }
-                        other => return Err(not_map(&Node { value: other, span, size: 0 })),
+                        other => return Err(not_map(&Node { value: other, span, size: 0, bytes: 0 })),
                     }
                 }
                 Ok(out)
