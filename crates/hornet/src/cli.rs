@@ -86,8 +86,8 @@ pub struct WorkerArgs {
     /// --controller.
     #[arg(long, value_name = "NAME")]
     pub tls_server_name: Option<String>,
-    /// Worker threads (default: the controller's --threads, else one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Worker threads (default: the controller's --threads, else one per core; at most 1024).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = thread_count)]
     pub threads: usize,
     /// This worker's share of the load relative to the other workers: a worker of weight 2 runs
     /// twice the arrivals, users and request rate of one of weight 1.
@@ -139,8 +139,8 @@ pub struct LoadArgs {
     /// Accept invalid or self-signed TLS certificates.
     #[arg(short = 'k', long)]
     pub insecure: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Worker threads (default: one per core; at most 1024).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = thread_count)]
     pub threads: usize,
     /// Show the one-line status instead of the full-screen dashboard on an interactive terminal.
     #[arg(long)]
@@ -312,4 +312,20 @@ pub struct TargetArgs {
     /// answer unknown paths with a generic JSON document instead of 404.
     #[arg(long)]
     pub record: bool,
+}
+
+/// The most worker threads `--threads` starts: each has its own stack and event loop, and far more
+/// threads than cores only add switching (100,000 exhausted the process's memory map).
+pub const MAX_THREADS: usize = 1024;
+
+/// `--threads N`: a whole number up to [`MAX_THREADS`] (0 for one per core), checked before anything
+/// starts.
+fn thread_count(text: &str) -> Result<usize, String> {
+    let n: usize = text.trim().parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "{n} is more than {MAX_THREADS} threads; each runs its own event loop, so more threads than cores only add switching"
+        ));
+    }
+    Ok(n)
 }

@@ -250,3 +250,10 @@ fn rates_one_process_cannot_start_are_refused_before_anything_is_sent() {
     let out = hornet().arg("validate").arg(&script).output().expect("run hornet");
     assert!(out.status.success(), "the limit itself is allowed: {}", text(&out));
 }
+
+#[test]
+fn too_many_threads_are_refused_before_anything_is_sent() {
+    let yaml = "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalRate: 1\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n";
+    let err = refused("threads.yaml", yaml, &["--threads", "100000"], &[]);
+    assert!(err.contains("--threads") && err.contains("100000 is more than 1024 threads"), "{err}");
+}
