@@ -390,3 +390,51 @@ async fn an_idle_vu_costs_the_runtime_a_few_hundred_bytes() {
     println!("JavaScript memory per VU after one call: {per_vu} bytes");
     assert!(per_vu < 2048, "{per_vu} bytes per VU");
 }
+
+#[tokio::test]
+async fn request_changes_made_in_place_or_through_headers_alone_are_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.js",
+        r#"
+module.exports = {
+  readOnly(req, context, events, next) { context.vars.seen = req.method + ' ' + req.headers['content-type']; next(); },
+  nestedJson(req, context, events, next) { req.json.a = 2; req.json.b = [1]; next(); },
+  bufferByte(req, context, events, next) { req.body[0] = 0x41; next(); },
+  extraObject(req, context, events, next) { req.qs.page = 2; next(); },
+  assignHeaders(req, context, events, next) { Object.assign(req.headers, { 'x-a': '1' }); delete req.headers['content-type']; next(); },
+  laterWrite(req, context, events, next) { setTimeout(() => { req.headers['x-late'] = 'yes'; next(); }, 5); },
+};
+"#,
+    );
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+
+    let mut req = request();
+    processor.before_request(&vu, "readOnly", &mut req, &mut v).await.unwrap();
+    assert_eq!(req, request(), "a hook that only reads leaves the request as it was");
+    assert_eq!(v["seen"], json!("POST application/json"));
+
+    let mut req = request();
+    processor.before_request(&vu, "nestedJson", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.json.as_deref(), Some(r#"{"a":2,"b":[1]}"#));
+
+    let mut req = RequestParams { json: None, body: Some(RequestBody::Bytes(b"xyz".to_vec())), ..request() };
+    processor.before_request(&vu, "bufferByte", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.body, Some(RequestBody::Bytes(b"Ayz".to_vec())));
+
+    let mut req = request();
+    req.extra.insert("qs".into(), json!({ "page": 1 }));
+    processor.before_request(&vu, "extraObject", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.extra["qs"], json!({ "page": 2 }));
+
+    let mut req = request();
+    processor.before_request(&vu, "assignHeaders", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.headers, vec![("x-a".to_string(), "1".to_string())]);
+
+    let mut req = request();
+    processor.before_request(&vu, "laterWrite", &mut req, &mut v).await.unwrap();
+    assert!(req.headers.iter().any(|(k, v)| k == "x-late" && v == "yes"), "{:?}", req.headers);
+}
