@@ -442,26 +442,6 @@
     defineProperty(t, k, d) { note(t, k); return Reflect.defineProperty(t, k, d); },
     deleteProperty(t, k) { note(t, k); return Reflect.deleteProperty(t, k); },
   };
-  // A hook's `requestParams`: Proxies over it and its `headers` that mark the call's record
-  // (`{ written }`) on any write, so that after the call the request is read back in full only
-  // when the hook wrote to either. `json`, `body` and other fields hold values a hook may change
-  // in place; those are read back whenever they are there. The record sits on both targets under
-  // a symbol (not enumerable, not JSON), so one handler serves every call.
-  const REQUEST = Symbol('hornet.request');
-  const mark = (t) => { t[REQUEST].written = true; };
-  const requestHandler = {
-    set(t, k, v) { mark(t); return Reflect.set(t, k, v); },
-    defineProperty(t, k, d) { mark(t); return Reflect.defineProperty(t, k, d); },
-    deleteProperty(t, k) { mark(t); return Reflect.deleteProperty(t, k); },
-    setPrototypeOf(t, p) { mark(t); return Reflect.setPrototypeOf(t, p); },
-  };
-  G.__hornet_request_proxy = function (params) {
-    const record = { written: false };
-    Object.defineProperty(params, REQUEST, { value: record });
-    Object.defineProperty(params.headers, REQUEST, { value: record });
-    params.headers = new Proxy(params.headers, requestHandler);
-    return [new Proxy(params, requestHandler), record];
-  };
   G.__hornet_vars_proxy = function (target) {
     const written = [];
     try {

@@ -11,7 +11,7 @@ use rquickjs::function::{Args, Rest, This};
 use rquickjs::{Ctx, Error as JsError, Function, Object, Persistent, Promise, Value};
 use serde_json::Value as Json;
 
-use super::request::{read_request_changes, request_to_js, response_to_js};
+use super::request::{read_request, request_to_js, response_to_js};
 use super::{JsVu, Outcome, Processor, RequestParams, ResponseData, Shape, Slot, engine_failure};
 use crate::convert::from_js;
 use crate::{Emitted, HookError, HookFailure, first_location};
@@ -56,10 +56,10 @@ impl Processor {
                 // Failing here (out of memory) keeps the variables as they were before the call.
                 let _ = vu.vars.pull(&ctx, &context, vars);
             }
-            if let (Some(request), Some((object, record))) = (request, request_object)
-                && let (Ok(object), Ok(record)) = (object.restore(&ctx), record.restore(&ctx))
+            if let (Some(request), Some(object)) = (request, request_object)
+                && let Ok(object) = object.restore(&ctx)
             {
-                read_request_changes(&object, &record, request);
+                read_request(&object, request);
             }
         });
         outcome
@@ -88,16 +88,13 @@ impl Processor {
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
         slot: &Slot,
-    ) -> rquickjs::Result<Option<(Persistent<Object<'static>>, Persistent<Object<'static>>)>> {
+    ) -> rquickjs::Result<Option<Persistent<Object<'static>>>> {
         let exports = self.exports.clone().restore(ctx)?;
         let function: Function = exports.get(name)?;
         let context = vu.context.clone().restore(ctx)?;
         let vars_object = vu.vars.push(ctx, vars)?;
         let events = self.events.clone().restore(ctx)?;
-        let (request_object, request_record) = match request.map(|r| request_to_js(ctx, r)).transpose()? {
-            Some((object, record)) => (Some(object), Some(record)),
-            None => (None, None),
-        };
+        let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;
         let is_async = self.async_functions.contains(name);
         let mut args = Args::new(ctx.clone(), 6);
         match shape {
@@ -143,9 +140,7 @@ impl Processor {
             }
             Err(other) => return Err(other),
         }
-        Ok(request_object
-            .zip(request_record)
-            .map(|(object, record)| (Persistent::save(ctx, object), Persistent::save(ctx, record))))
+        Ok(request_object.map(|o| Persistent::save(ctx, o)))
     }
 
     /// Drives jobs, timers and the VU's `context.http` requests until `slot` is filled or the

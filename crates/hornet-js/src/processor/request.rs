@@ -1,22 +1,12 @@
 //! `requestParams` and the response as hooks see them, and reading a hook's changes back.
 
-use rquickjs::{Array, Ctx, Function, Object, TypedArray, Value};
+use rquickjs::{Ctx, Function, Object, TypedArray, Value};
 use serde_json::Value as Json;
 
 use super::{RequestBody, RequestParams, ResponseData};
 use crate::convert::{from_js, to_js};
 
-/// `requestParams` for a hook and the record its Proxies mark when the hook writes to it.
-pub(super) fn request_to_js<'js>(
-    ctx: &Ctx<'js>,
-    request: &RequestParams,
-) -> rquickjs::Result<(Object<'js>, Object<'js>)> {
-    let wrap: Function = ctx.globals().get("__hornet_request_proxy")?;
-    let made: Array = wrap.call((request_object(ctx, request)?,))?;
-    Ok((made.get(0)?, made.get(1)?))
-}
-
-fn request_object<'js>(ctx: &Ctx<'js>, request: &RequestParams) -> rquickjs::Result<Object<'js>> {
+pub(super) fn request_to_js<'js>(ctx: &Ctx<'js>, request: &RequestParams) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     for (k, v) in &request.extra {
         object.set(k.as_str(), to_js(ctx, v)?)?;
@@ -47,30 +37,8 @@ fn request_object<'js>(ctx: &Ctx<'js>, request: &RequestParams) -> rquickjs::Res
     Ok(object)
 }
 
-/// Reads the hook's changes back into `request`: all of it when the hook wrote to
-/// `requestParams` or its `headers` (`record.written`), else only the fields holding values it
-/// may have changed in place (`json`, a byte `body`, other fields holding objects).
-pub(super) fn read_request_changes(object: &Object<'_>, record: &Object<'_>, request: &mut RequestParams) {
-    if record.get::<_, bool>("written").unwrap_or(true) {
-        read_request(object, request);
-        return;
-    }
-    if request.json.is_some() {
-        request.json = read_json(object);
-    }
-    if matches!(request.body, Some(RequestBody::Bytes(_))) {
-        request.body = read_body(object);
-    }
-    if request.extra.values().any(|v| v.is_object() || v.is_array()) {
-        request.extra = read_extra(object);
-    }
-}
-
-/// The request's fields that are not among the named ones.
-const KNOWN: [&str; 7] = ["url", "uri", "method", "headers", "json", "body", "name"];
-
-/// Reads all of `requestParams` back into `request`.
-fn read_request(object: &Object<'_>, request: &mut RequestParams) {
+/// Reads the hook's changes back into `request`.
+pub(super) fn read_request(object: &Object<'_>, request: &mut RequestParams) {
     if let Ok(url) = object.get::<_, String>("url") {
         let uri: Option<String> = object.get("uri").ok();
         // `uri` is the older name; a hook that changed only it wins.
@@ -96,23 +64,13 @@ fn read_request(object: &Object<'_>, request: &mut RequestParams) {
             })
             .collect();
     }
-    request.json = read_json(object);
-    request.body = read_body(object);
-    request.name = object.get::<_, Option<String>>("name").ok().flatten();
-    request.extra = read_extra(object);
-}
-
-fn read_json(object: &Object<'_>) -> Option<String> {
-    object
+    request.json = object
         .get::<_, Value>("json")
         .ok()
         .filter(|v| !v.is_undefined())
         .and_then(|v| v.ctx().clone().json_stringify(v).ok().flatten())
-        .and_then(|s| s.to_string().ok())
-}
-
-fn read_body(object: &Object<'_>) -> Option<RequestBody> {
-    object.get::<_, Value>("body").ok().and_then(|v| {
+        .and_then(|s| s.to_string().ok());
+    request.body = object.get::<_, Value>("body").ok().and_then(|v| {
         if let Ok(array) = TypedArray::<u8>::from_value(v.clone()) {
             // SAFETY: copied at once; no JavaScript runs while the slice is alive.
             return Some(RequestBody::Bytes(
@@ -124,16 +82,15 @@ fn read_body(object: &Object<'_>) -> Option<RequestBody> {
             Json::Null => None,
             other => Some(RequestBody::Text(other.to_string())),
         }
-    })
-}
-
-fn read_extra(object: &Object<'_>) -> serde_json::Map<String, Json> {
-    object
+    });
+    request.name = object.get::<_, Option<String>>("name").ok().flatten();
+    let known = ["url", "uri", "method", "headers", "json", "body", "name"];
+    request.extra = object
         .props::<String, Value>()
         .filter_map(|p| p.ok())
-        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+        .filter(|(k, _)| !known.contains(&k.as_str()))
         .filter_map(|(k, v)| Some((k, from_js(&v)?)))
-        .collect()
+        .collect();
 }
 
 pub(super) fn response_to_js<'js>(
