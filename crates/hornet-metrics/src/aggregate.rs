@@ -2,6 +2,7 @@
 //! totals and the timeline; watch the generator's health; serve live snapshots and warnings; build
 //! the final [`Report`] (built in [`report_build`]).
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,7 +154,13 @@ pub struct Aggregator {
     reset_at: Option<Duration>,
     /// The figures of an endpoint that recorded nothing yet.
     empty: EndpointStats,
+    /// HTTP statuses that count as a success; any other response is a failed request.
+    expected_status: Vec<RangeInclusive<u16>>,
 }
+
+/// The statuses that count as a success unless the script says otherwise: below 400, as Locust
+/// and k6 count them.
+pub const DEFAULT_EXPECTED_STATUS: RangeInclusive<u16> = 100..=399;
 
 impl Aggregator {
     /// An aggregator for the plan's endpoint and scenario names (indices match the recorders').
@@ -182,6 +189,7 @@ impl Aggregator {
             all_rt: Hist::default(),
             reset_at: None,
             empty: EndpointStats::default(),
+            expected_status: vec![DEFAULT_EXPECTED_STATUS],
         }
     }
 
@@ -196,6 +204,32 @@ impl Aggregator {
     /// requests); without it they are `endpoint #i`.
     pub fn set_endpoint_names(&mut self, names: Arc<EndpointNames>) {
         self.named = names;
+    }
+
+    /// Sets the HTTP statuses that count as a success (`config.http.expectedStatus`); a response
+    /// with any other status counts as a failed request of its endpoint. Default: 100 to 399.
+    pub fn set_expected_status(&mut self, expected: Vec<RangeInclusive<u16>>) {
+        self.expected_status = expected;
+    }
+
+    /// The responses of HTTP endpoint `i` in `e` whose status is not expected, by status (none
+    /// for a WebSocket endpoint).
+    fn failed_statuses<'a>(
+        &'a self,
+        i: usize,
+        e: &'a EndpointStats,
+    ) -> impl Iterator<Item = (u16, u64)> + 'a {
+        let http = self.protocol(i) == Protocol::Http;
+        e.codes
+            .iter()
+            .copied()
+            .filter(move |&(code, _)| http && !self.expected_status.iter().any(|r| r.contains(&code)))
+    }
+
+    /// Endpoint `i`'s failed requests in `e`: its errors of every kind and its responses with an
+    /// unexpected status. Every "failures" figure (report, live table) is this one.
+    fn failures_of(&self, i: usize, e: &EndpointStats, errors: &ErrorSlots) -> u64 {
+        errors.total() + self.failed_statuses(i, e).map(|(_, n)| n).sum::<u64>()
     }
 
     fn protocol(&self, i: usize) -> Protocol {
@@ -248,7 +282,7 @@ impl Aggregator {
             (0..tick.endpoints.len())
                 .map(|i| {
                     let (e, errors) = self.stats_of(&tick, i, &empty);
-                    (e.requests, errors.total())
+                    (e.requests, self.failures_of(i, e, errors))
                 })
                 .collect()
         };
@@ -353,7 +387,7 @@ impl Aggregator {
                     index: i,
                     protocol: self.protocol(i),
                     requests: e.requests,
-                    failures: errors.total(),
+                    failures: self.failures_of(i, e, errors),
                     responses: e.responses,
                     bytes_received: e.bytes_received,
                     tick_requests,

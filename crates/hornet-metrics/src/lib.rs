@@ -21,7 +21,7 @@ pub mod report;
 pub mod timeline;
 pub mod wire;
 
-pub use aggregate::{Aggregator, LatencyTotals, LiveEndpoint, LiveSnapshot};
+pub use aggregate::{Aggregator, DEFAULT_EXPECTED_STATUS, LatencyTotals, LiveEndpoint, LiveSnapshot};
 pub use apdex::{Apdex, ApdexRating};
 pub use custom::is_processor_metric;
 pub use endpoint_names::{EndpointNames, NameCache};

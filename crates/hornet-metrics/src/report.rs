@@ -323,10 +323,15 @@ pub struct EndpointReport {
     pub requests: u64,
     /// Responses received (any status).
     pub responses: u64,
-    /// Errors on this endpoint (all kinds).
+    /// Failed requests on this endpoint: errors of every kind, and responses whose status is not
+    /// expected (400 and above unless `config.http.expectedStatus` says otherwise).
     pub failures: u64,
     /// Responses by status code (`"200": n`).
     pub codes: BTreeMap<String, u64>,
+    /// The responses counted in `failures` for their status, by status code (`"404": n`): the
+    /// part of `codes` outside the expected statuses. Absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_codes: BTreeMap<String, u64>,
     /// Errors by kind (`"timeout": n`).
     pub errors: BTreeMap<ErrorKind, u64>,
     /// Bytes of request data written.
@@ -468,6 +473,13 @@ impl Report {
     /// A run-wide counter, 0 when absent.
     pub fn counter(&self, key: &str) -> u64 {
         self.aggregate.counters.get(key).copied().unwrap_or(0)
+    }
+
+    /// The run's failed requests: every error (the `errors` counter) and every response with an
+    /// unexpected status (the endpoints' `failed_codes`). The total of the "failures" figures.
+    pub fn failures(&self) -> u64 {
+        let failed_codes: u64 = self.endpoints.iter().flat_map(|e| e.failed_codes.values()).sum();
+        self.counter("errors") + failed_codes
     }
 
     /// A run-wide rate, 0 when absent.

@@ -67,6 +67,19 @@ fn known_workload(threads: usize) -> Vec<Interval> {
 }
 
 #[test]
+fn a_status_counts_as_a_failure_unless_it_is_expected() {
+    let mut agg = aggregator();
+    agg.set_expected_status(vec![200..=299, 500..=500]);
+    agg.add_tick(Duration::from_secs(1), known_workload(1), 7);
+    let live: Vec<u64> = agg.live_endpoints().iter().map(|e| e.failures).collect();
+    let r = agg.report(meta(Duration::from_secs(1)));
+    let get = &r.endpoints[0];
+    assert_eq!((get.failures, get.failed_codes.len()), (5, 0), "only the 5 timeouts");
+    assert_eq!(live[0], 5);
+    assert_eq!(r.failures(), r.aggregate.counters["errors"]);
+}
+
+#[test]
 fn counts_are_exact_from_recorder_to_report() {
     let mut agg = aggregator();
     agg.add_tick(Duration::from_secs(1), known_workload(1), 7);
@@ -111,9 +124,11 @@ fn counts_are_exact_from_recorder_to_report() {
     assert_eq!(r.endpoints.len(), 2);
     let get = &r.endpoints[0];
     assert_eq!(get.name, "GET /");
-    assert_eq!((get.requests, get.responses, get.failures), (50, 45, 5));
+    // 5 timeouts and 5 responses of status 500: a status of 400 and above is a failure.
+    assert_eq!((get.requests, get.responses, get.failures), (50, 45, 10));
     assert_eq!(get.codes.get("200"), Some(&40));
     assert_eq!(get.codes.get("500"), Some(&5));
+    assert_eq!(get.failed_codes, [("500".to_string(), 5)].into());
     assert_eq!(get.errors.get(&ErrorKind::Timeout), Some(&5));
     assert_eq!(get.bytes_received, 45_000);
     assert_eq!(get.summary.count, 45);

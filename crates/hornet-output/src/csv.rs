@@ -4,8 +4,9 @@
 //!
 //! Unlike Locust, the files are written once, from the final [`Report`], so they are complete and
 //! agree with the end-of-run summary: the `Aggregated` row of `_stats.csv` has the summary's Total
-//! figures (`http.requests`, the `errors` counter, the run-wide histogram), the last history row's
-//! totals are the same, and the failures' occurrences add up to the same failure count.
+//! figures (`http.requests`, the failures, the run-wide histogram), and the failures' occurrences
+//! add up to the same failure count. A failure is an error or a response whose status is not
+//! expected (`config.http.expectedStatus`, 400 and above by default).
 //!
 //! # Columns and values
 //!
@@ -26,8 +27,9 @@
 //!   columns cumulative from the start of the run to the end of the point.
 //! * `_failures.csv`: `Method,Name,Error,Occurrences,First Seen,Last Seen` (the columns of Locust
 //!   2.44 and later). One row per (endpoint, error kind) of the report's `errors`, endpoints in plan
-//!   order, then errors not tied to a request (empty `Method` and `Name`). `Error` is
-//!   `<kind>: <first message>`. The report does not keep when each error was seen, so `First Seen`
+//!   order, then errors not tied to a request (empty `Method` and `Name`), then one row per
+//!   (endpoint, unexpected status) of the endpoints' `failed_codes`. `Error` is
+//!   `<kind>: <first message>`, or `HTTP <status>: status not expected`. The report does not keep when each error was seen, so `First Seen`
 //!   and `Last Seen` are empty.
 //!
 //! Response times are in milliseconds with microsecond precision (`2.351`), **not** rounded to
@@ -240,7 +242,7 @@ fn stats(report: &Report) -> io::Result<String> {
         "aggregate",
     )?;
     let requests = report.counter("http.requests");
-    let failures = report.counter("errors");
+    let failures = report.failures();
     let rps = report.aggregate.rates.get(REQUEST_RATE).copied().unwrap_or_else(|| per_sec(requests, secs));
     let row = stats_row(
         "",
@@ -397,6 +399,13 @@ fn failures(report: &Report) -> io::Result<String> {
         };
         let error = format!("{}: {}", e.kind, e.first_message);
         w.write_record([method, name, &error, &e.count.to_string(), "", ""]).map_err(csv_err)?;
+    }
+    for e in &report.endpoints {
+        let (method, name) = type_and_name(&e.name, None, e.protocol);
+        for (code, n) in &e.failed_codes {
+            let error = format!("HTTP {code}: status not expected");
+            w.write_record([method, name, &error, &n.to_string(), "", ""]).map_err(csv_err)?;
+        }
     }
     finish(w)
 }

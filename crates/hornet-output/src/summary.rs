@@ -181,7 +181,7 @@ fn endpoints(out: &mut String, r: &Report) {
     rows.push(endpoint_row(
         "Total",
         r.counter("http.requests"),
-        r.counter("errors"),
+        r.failures(),
         r.rate(REQUEST_RATE),
         &total,
         avg_size(r.counter("http.downloaded_bytes"), r.counter("http.responses")),

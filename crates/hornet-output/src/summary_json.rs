@@ -59,7 +59,7 @@ pub fn summary_json(report: &Report) -> Value {
         "schema": SUMMARY_SCHEMA,
         "duration_s": secs,
         "requests": report.counter("http.requests"),
-        "failures": report.counter("errors"),
+        "failures": report.failures(),
         "rps": report.rate(REQUEST_RATE),
         "latency_ms": latency(report.summary(RESPONSE_TIME)),
         "latency_corrected_ms": latency(report.summary(RESPONSE_TIME_CORRECTED)),

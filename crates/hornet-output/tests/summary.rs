@@ -190,7 +190,7 @@ fn endpoint_rows_and_total_from_the_aggregate() {
     );
     assert_eq!(
         row(&text, "GET /"),
-        ["GET /", "90", "0", "22.5", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "2.0 KiB", ""]
+        ["GET /", "90", "3", "22.5", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "1.00", "2.0 KiB", ""]
     );
     assert_eq!(
         row(&text, "POST /login"),
@@ -210,13 +210,14 @@ fn endpoint_rows_and_total_from_the_aggregate() {
             ""
         ]
     );
-    // Total: 102 requests / 4 s; all 3 errors (one outside any endpoint); the median and p90 of the
+    // Total: 102 requests / 4 s; all 3 errors (one outside any endpoint) and the 3 responses of
+    // status 400 and above on GET / (failures too, since status-based failures); the median and p90 of the
     // merged histogram (1 ms), not the average of the rows' medians (50.5 ms); mean over all 100
     // responses (10.9 ms); average size 189 440 B / 100.
     assert_eq!(
         row(&text, "Total"),
         [
-            "Total", "102", "3", "25.5", "1.00", "1.00", "1.00", "100.0", "100.0", "100.0", "10.9",
+            "Total", "102", "6", "25.5", "1.00", "1.00", "1.00", "100.0", "100.0", "100.0", "10.9",
             "1.9 KiB", ""
         ]
     );

@@ -241,5 +241,6 @@ fn aggregator_for(plan: &Plan, named: Arc<EndpointNames>) -> Aggregator {
     let mut agg = Aggregator::new(endpoint_names, scenario_names);
     agg.set_protocols(plan.endpoints.iter().map(|e| e.protocol).collect());
     agg.set_endpoint_names(named);
+    agg.set_expected_status(plan.http.expected_status.clone());
     agg
 }

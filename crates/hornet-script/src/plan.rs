@@ -242,6 +242,9 @@ pub struct HttpSettings {
     /// `sourceAddresses`: local addresses that new connections bind to, in turn (empty: the
     /// system's choice). Each address has its own ~28,000 ephemeral ports towards one target.
     pub source_addresses: Vec<std::net::IpAddr>,
+    /// `expectedStatus`: the statuses that count as a success; a response with any other status
+    /// counts as a failed request of its endpoint (the VU goes on). Default: 100 to 399.
+    pub expected_status: Vec<std::ops::RangeInclusive<u16>>,
 }
 
 impl Default for HttpSettings {
@@ -251,6 +254,7 @@ impl Default for HttpSettings {
             pool: None,
             insecure: false,
             source_addresses: Vec::new(),
+            expected_status: vec![hornet_metrics::DEFAULT_EXPECTED_STATUS],
         }
     }
 }

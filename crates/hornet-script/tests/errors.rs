@@ -980,3 +980,15 @@ fn a_script_too_large_without_aliases_names_the_real_limit() {
     assert!(err.contains("hornet reads scripts up to that size"), "{err}");
     assert!(!err.contains("alias"), "no alias to blame: {err}");
 }
+
+#[test]
+fn expected_status_that_is_not_a_status_or_range() {
+    for entry in ["20x", "399-200", "600", "200-"] {
+        let e = error(&format!(
+            "config:\n  target: http://localhost:8080\n  http:\n    expectedStatus: [200, {entry}]\nscenarios:\n  - flow:\n      - get: {{ url: / }}\n"
+        ));
+        assert!(e.contains(&format!("`{entry}` is not an HTTP status or range of statuses")), "{e}");
+        assert!(e.contains("load.yaml:4:27"), "{e}");
+        assert!(e.contains("ranges (`200-399`)"), "{e}");
+    }
+}

@@ -1269,3 +1269,12 @@ scenarios:
     assert_eq!(method("WS connect /ws"), Some("WS"));
     assert_eq!(method("POST /login"), None, "only scenario steps count");
 }
+
+#[test]
+fn expected_status_takes_statuses_and_ranges_and_defaults_to_below_400() {
+    assert_eq!(plan(&with_config("")).http.expected_status, [100..=399]);
+    let p = plan(&with_config("  http:\n    expectedStatus: [200-299, 404, \"409\"]\n"));
+    assert_eq!(p.http.expected_status, [200..=299, 404..=404, 409..=409]);
+    let p = plan(&with_config("  http:\n    expectedStatus: 200-499\n"));
+    assert_eq!(p.http.expected_status, [200..=499]);
+}

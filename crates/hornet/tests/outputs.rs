@@ -149,3 +149,88 @@ fn quick_credential_headers_never_land_in_a_report_file_and_url_passwords_not_in
     assert!(command.contains("-H Authorization: ***"), "{command}");
     assert!(command.contains("-H Accept: text/plain"), "{command}");
 }
+
+const HALF_404: &str = r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 1
+      arrivalCount: 10
+EXPECTED
+scenarios:
+  - flow:
+      - get: { url: "/status/404", name: missing }
+      - get: { url: "/status/200", name: after }
+"#;
+
+/// Runs [`HALF_404`] with `expected` as its `config.http` lines; returns the report, the summary
+/// printed, `_stats.csv` and `_failures.csv`.
+fn run_half_404(expected: &str) -> (serde_json::Value, String, String, String) {
+    let t = target();
+    let case = Case::new();
+    let s = case.script("half.yaml", &with_target(HALF_404, &t).replace("EXPECTED", expected));
+    let prefix = case.dir.path().join("locust").display().to_string();
+    let (out, report) = common::run_script(&case, &s, &["--csv", &prefix]);
+    assert!(out.status.success(), "a 404 alone does not fail the run: {}", text(&out));
+    let report = report.expect("report written");
+    let stats = read(Path::new(&format!("{prefix}_stats.csv")));
+    let failures = read(Path::new(&format!("{prefix}_failures.csv")));
+    (report, String::from_utf8_lossy(&out.stdout).into_owned(), stats, failures)
+}
+
+/// The `Failure Count` of the `_stats.csv` row named `name`.
+fn csv_failure_count(stats: &str, name: &str) -> String {
+    let row = stats
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some(name))
+        .unwrap_or_else(|| panic!("{name}: {stats}"));
+    row.split(',').nth(3).expect("Failure Count").to_owned()
+}
+
+/// The `Failures` cell of the first summary table row named `name` (the endpoint table's).
+fn summary_failures(summary: &str, name: &str) -> String {
+    let cells = |l: &str| l.split('|').map(|c| c.trim().to_owned()).collect::<Vec<_>>();
+    let row = summary
+        .lines()
+        .map(cells)
+        .find(|c| c.get(1).map(String::as_str) == Some(name))
+        .unwrap_or_else(|| panic!("{name}: {summary}"));
+    row[3].clone()
+}
+
+#[test]
+fn responses_of_400_and_above_are_failures_unless_expected() {
+    let (report, summary, stats, failures) = run_half_404("");
+    let missing = common::endpoint(&report, "missing");
+    let after = common::endpoint(&report, "after");
+    assert_eq!(
+        (missing["requests"].as_u64(), missing["failures"].as_u64()),
+        (Some(10), Some(10)),
+        "{missing}"
+    );
+    assert_eq!(missing["failed_codes"]["404"], 10, "{missing}");
+    // The VU goes on after a 404: the next step is sent, and no VU failed.
+    assert_eq!((after["requests"].as_u64(), after["failures"].as_u64()), (Some(10), Some(0)), "{after}");
+    assert_eq!(common::counter(&report, "vusers.failed"), 0);
+    assert_eq!(common::counter(&report, "vusers.completed"), 10);
+    assert_eq!(csv_failure_count(&stats, "missing"), "10", "{stats}");
+    assert_eq!(csv_failure_count(&stats, "after"), "0", "{stats}");
+    assert_eq!(csv_failure_count(&stats, "Aggregated"), "10", "{stats}");
+    let rows: Vec<&str> = failures.lines().skip(1).collect();
+    assert_eq!(rows, [",missing,HTTP 404: status not expected,10,,"], "{failures}");
+    assert_eq!(summary_failures(&summary, "missing"), "10", "{summary}");
+    assert_eq!(summary_failures(&summary, "after"), "0", "{summary}");
+    assert_eq!(summary_failures(&summary, "Total"), "10", "{summary}");
+
+    let (report, summary, stats, failures) = run_half_404("  http:\n    expectedStatus: [200-399, 404]");
+    let missing = common::endpoint(&report, "missing");
+    assert_eq!(
+        (missing["requests"].as_u64(), missing["failures"].as_u64()),
+        (Some(10), Some(0)),
+        "{missing}"
+    );
+    assert!(missing.get("failed_codes").is_none(), "{missing}");
+    assert_eq!(csv_failure_count(&stats, "missing"), "0", "{stats}");
+    assert_eq!(failures.lines().count(), 1, "only the header: {failures}");
+    assert_eq!(summary_failures(&summary, "Total"), "0", "{summary}");
+}

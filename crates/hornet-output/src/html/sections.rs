@@ -424,7 +424,7 @@ pub(super) fn endpoints(out: &mut String, r: &Report) {
         out,
         "Total",
         r.counter("http.requests"),
-        r.counter("errors"),
+        r.failures(),
         r.rate(REQUEST_RATE),
         &total,
         size(r.counter("http.downloaded_bytes"), r.counter("http.responses")),

@@ -1,6 +1,7 @@
 //! HTTP settings (`config.http`, `config.tls`, the top-level `timeout`), the target URL, and the
 //! values requests carry: headers, cookies, form fields and JSON bodies.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
@@ -39,6 +40,9 @@ impl Cx<'_> {
             }
             if let Some(s) = map.get("sourceAddresses") {
                 http.source_addresses = self.source_addresses(&s.value)?;
+            }
+            if let Some(s) = map.get("expectedStatus") {
+                http.expected_status = self.expected_status(&s.value)?;
             }
             http_defaults = map.get("defaults");
         }
@@ -81,6 +85,33 @@ impl Cx<'_> {
         }
         if out.is_empty() {
             return Err(self.err(node.span, "`sourceAddresses` is empty"));
+        }
+        Ok(out)
+    }
+
+    /// `config.http.expectedStatus`: statuses (`404`) and inclusive ranges (`200-399`), one alone
+    /// or a list.
+    pub(super) fn expected_status(&self, node: &Node) -> Result<Vec<RangeInclusive<u16>>> {
+        let items = match &node.value {
+            Value::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(node),
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let text = self.text(item, "an entry of `expectedStatus`")?;
+            let status = |s: &str| s.trim().parse::<u16>().ok().filter(|n| (100..=599).contains(n));
+            let range = match text.split_once('-') {
+                Some((low, high)) => status(low).zip(status(high)).filter(|(l, h)| l <= h),
+                None => status(text).map(|n| (n, n)),
+            };
+            let (low, high) = range.ok_or_else(|| {
+                self.err(item.span, format!("`{text}` is not an HTTP status or range of statuses"))
+                    .with_help("write statuses from 100 to 599, alone (`404`) or as ranges (`200-399`)")
+            })?;
+            out.push(low..=high);
+        }
+        if out.is_empty() {
+            return Err(self.err(node.span, "`expectedStatus` is empty"));
         }
         Ok(out)
     }

@@ -93,7 +93,7 @@ pub(super) const STAGE: Keys = Keys {
 pub(super) const HTTP: Keys = Keys {
     place: "in `config.http`",
     home: "under `config.http`",
-    known: &["timeout", "pool", "defaults", "sourceAddresses"],
+    known: &["timeout", "pool", "defaults", "sourceAddresses", "expectedStatus"],
     unsupported: &["maxSockets", "extendedMetrics", "distributedTracing", "cookieJarOptions"],
     javascript: &[],
 };

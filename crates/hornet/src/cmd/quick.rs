@@ -89,7 +89,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         url: args.url.clone(),
         headers,
         body: args.body.clone(),
-        http: HttpSettings { timeout, pool, insecure: args.load.insecure, source_addresses: Vec::new() },
+        http: HttpSettings { timeout, pool, insecure: args.load.insecure, ..HttpSettings::default() },
         phases,
     })?;
     Ok((plan, workload))
