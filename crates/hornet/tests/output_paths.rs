@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Case, counter, hornet, target, text};
+use common::{Case, counter, hornet, spawn_run, target, text};
 use serde_json::Value;
 
 const SCRIPT: &str = r#"
@@ -249,15 +249,7 @@ fn a_closed_stdout_loses_neither_the_report_nor_the_exit_code() {
     let (case, script) = case_for(&t.url());
     let report = case.report_path();
     // `hornet run ... | true`: the reader is gone before the summary is printed.
-    let mut child = hornet()
-        .arg("run")
-        .arg(&script)
-        .args(["-q", "-o"])
-        .arg(&report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&script, &report, &["-q"]);
     drop(child.stdout.take());
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -386,15 +378,7 @@ fn closed_stdout_and_stderr_lose_no_request_of_a_script_that_logs() {
             .replace("  - flow:\n", "  - flow:\n      - log: \"vu {{ $uuid }}\"\n"),
     );
     // `hornet run ... 2>&1 | head -0`: both streams lead to a pipe nobody reads.
-    let mut child = hornet()
-        .arg("run")
-        .arg(&script)
-        .arg("-o")
-        .arg(case.report_path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&script, &case.report_path(), &[]);
     drop(child.stdout.take());
     drop(child.stderr.take());
     let status = child.wait().expect("wait");

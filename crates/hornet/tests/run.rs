@@ -4,12 +4,14 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Case, counter, endpoint, hornet, run_script, run_yaml, run_yaml_ok, target, text};
+use common::{
+    Case, counter, endpoint, exit_within, hornet, run_script, run_yaml, run_yaml_ok, send_signal, spawn_run,
+    target, text,
+};
 use serde_json::Value;
 
 #[test]
@@ -191,30 +193,10 @@ fn sigint_still_writes_the_report_and_exits_130() {
         ),
     );
     let report = case.report_path();
-    let mut child = hornet()
-        .arg("run")
-        .arg(&script)
-        .arg("-o")
-        .arg(&report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&script, &report, &[]);
     std::thread::sleep(Duration::from_millis(2500));
-    // SAFETY: sending a signal to our own child process.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(rc, 0);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hornet did not stop within 20 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    send_signal(&child, libc::SIGINT);
+    let status = exit_within(&mut child, Duration::from_secs(20));
     let out = child.wait_with_output().expect("output");
     assert_eq!(status.code(), Some(130), "{}", text(&out));
     let json: Value =

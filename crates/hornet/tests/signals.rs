@@ -7,11 +7,11 @@ mod common;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Case, counter, hornet, target, text};
+use common::{Case, counter, exit_within, hornet, send_signal, spawn_run, target, text};
 use serde_json::Value;
 
 /// A one-minute run of 20 arrivals a second against `url`.
@@ -24,43 +24,15 @@ fn long_script(case: &Case, url: &str) -> std::path::PathBuf {
     )
 }
 
-fn signal(child: &Child, signal: libc::c_int) {
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-}
-
-/// Waits at most `limit` for `child` to exit; kills it and fails past that.
-fn exit_within(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hornet did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn sighup_writes_the_summary_and_the_report_and_exits_129() {
     let t = target();
     let case = Case::new();
     let script = long_script(&case, &t.url());
     let report = case.report_path();
-    let mut child = hornet()
-        .arg("run")
-        .arg(&script)
-        .arg("-o")
-        .arg(&report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&script, &report, &[]);
     std::thread::sleep(Duration::from_millis(2500));
-    signal(&child, libc::SIGHUP);
+    send_signal(&child, libc::SIGHUP);
     let status = exit_within(&mut child, Duration::from_secs(20));
     let out = child.wait_with_output().expect("output");
     assert_eq!(status.code(), Some(129), "{}", text(&out));
@@ -93,10 +65,10 @@ fn sighup_ignored_by_nohup_leaves_the_run_going() {
     }
     let mut child = command.spawn().expect("spawn");
     std::thread::sleep(Duration::from_millis(2000));
-    signal(&child, libc::SIGHUP);
+    send_signal(&child, libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(1000));
     assert!(child.try_wait().expect("wait").is_none(), "SIGHUP under nohup stopped the run");
-    signal(&child, libc::SIGINT);
+    send_signal(&child, libc::SIGINT);
     let status = exit_within(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130));
 }
@@ -123,21 +95,13 @@ fn ctrl_c_during_a_before_flow_on_a_server_that_never_answers_exits_130_at_once(
             "config:\n  target: \"{url}\"\n  http:\n    timeout: 120\n  phases:\n    - duration: 5\n      arrivalRate: 5\nbefore:\n  flow:\n    - get: {{ url: \"/token\" }}\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n"
         ),
     );
-    let mut child = hornet()
-        .arg("run")
-        .arg(&script)
-        .arg("-o")
-        .arg(case.report_path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&script, &case.report_path(), &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while held.lock().expect("lock").is_empty() {
         assert!(Instant::now() < deadline, "the before flow never connected");
         std::thread::sleep(Duration::from_millis(50));
     }
-    signal(&child, libc::SIGINT);
+    send_signal(&child, libc::SIGINT);
     // Far below the 120 s request timeout the flow would otherwise wait for.
     let status = exit_within(&mut child, Duration::from_secs(20));
     let out = child.wait_with_output().expect("output");

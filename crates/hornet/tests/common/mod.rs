@@ -5,7 +5,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use hornet_target::{RunningTarget, TargetOptions};
 use serde_json::Value;
@@ -38,6 +39,42 @@ impl Case {
 
     pub fn report_path(&self) -> PathBuf {
         self.dir.path().join("report.json")
+    }
+}
+
+/// Starts `hornet run script -o report extra...` with its stdout and stderr piped, for a test that
+/// acts on the running process (a signal, a closed pipe).
+pub fn spawn_run(script: &Path, report: &Path, extra: &[&str]) -> Child {
+    hornet()
+        .arg("run")
+        .arg(script)
+        .arg("-o")
+        .arg(report)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hornet")
+}
+
+/// Sends `signal` to `child`.
+pub fn send_signal(child: &Child, signal: libc::c_int) {
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+/// Waits at most `limit` for `child` to exit; kills it and fails past that.
+pub fn exit_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hornet did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
