@@ -35,6 +35,25 @@ pub enum Command {
     Controller(ControllerArgs),
     /// Generate one share of a controller's test.
     Worker(WorkerArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print hornet's man page (roff), or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write hornet.1 and one page per command (hornet-run.1, ...) into this folder instead of
+    /// printing hornet.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// The shared token of a cluster: `--token-file`, else `HORNET_CLUSTER_TOKEN`.

@@ -30,6 +30,8 @@ fn main() {
         cli::Command::Compare(a) => cmd::report::compare(a),
         cli::Command::Controller(a) => cmd::cluster::controller(a),
         cli::Command::Worker(a) => cmd::cluster::worker(a),
+        cli::Command::Completions(a) => cmd::docs::completions(a),
+        cli::Command::Man(a) => cmd::docs::man(a),
     };
     std::process::exit(code);
 }

@@ -10,6 +10,7 @@ macro_rules! note {
 
 pub mod cluster;
 pub mod demo;
+pub mod docs;
 pub mod quick;
 pub mod report;
 pub mod run;
