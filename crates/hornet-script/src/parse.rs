@@ -5,7 +5,7 @@
 //! value it is about, in the file it came from. The parts live beside it: the key schema in
 //! `parse/keys.rs`, typed readers and error helpers in `parse/read.rs`, HTTP settings and request
 //! values in `parse/http.rs`, phases and stages in `parse/workload.rs`, payloads in
-//! `parse/payload.rs`, `ensure`, `apdex` and the plugins in `parse/checks.rs`, other `config`
+//! `parse/payload.rs`, `ensure`, `apdex` and the plugins in `parse/checks.rs` (`publish-metrics` in `parse/publish.rs`), other `config`
 //! sections in `parse/config.rs`, scenarios, steps and requests in `parse/flow.rs`, WebSocket steps in
 //! `parse/ws.rs`.
 
@@ -17,6 +17,7 @@ mod keys;
 mod metric_names;
 mod payload;
 mod processor;
+mod publish;
 mod read;
 mod workload;
 mod ws;
@@ -277,6 +278,7 @@ impl Cx<'_> {
         self.default_jitter = defaults.jitter;
 
         let ensure = self.ensure_and_plugins(&config)?;
+        let publish_metrics = self.publish_metrics(&config)?;
 
         if let Some(e) = config.get("environments") {
             self.check_environments(&e.value)?;
@@ -329,6 +331,7 @@ impl Cx<'_> {
             ensure: ensure.ensure,
             apdex_threshold_ms: ensure.apdex_threshold_ms,
             expect: ensure.expect,
+            publish_metrics,
             environment: opts.environment.clone(),
             warnings: Vec::new(),
             processor: self.processor.take(),

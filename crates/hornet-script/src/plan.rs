@@ -23,6 +23,7 @@ use crate::template::Template;
 mod constructors;
 mod endpoint;
 mod phase;
+mod publish;
 mod request;
 mod ws;
 
@@ -32,6 +33,7 @@ pub(crate) use endpoint::derive_methods;
 pub use phase::{
     ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, MAX_ARRIVAL_RATE, Pacing, Phase, PhaseKind, UserRamp,
 };
+pub use publish::{OWN_LABELS, PrometheusPush, PublishMetrics, is_label_name};
 pub use request::{
     Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, RegexGroup, RequestHooks, RequestStep,
 };
@@ -83,6 +85,9 @@ pub struct Plan {
     pub apdex_threshold_ms: Option<f64>,
     /// How `expect` results affect the run.
     pub expect: ExpectSettings,
+    /// `config.plugins.publish-metrics`: where the run's metrics are published, in the order
+    /// written.
+    pub publish_metrics: Vec<PublishMetrics>,
     /// The environment selected with `-e`, if any (`$environment`).
     pub environment: Option<String>,
     /// What the script does that hornet accepts, as Artillery does, but the author probably did not

@@ -756,8 +756,65 @@ fn unknown_ensure_key() {
 #[test]
 fn unsupported_plugin() {
     assert_snapshot!(error(
-        "config:\n  target: http://h\n  plugins:\n    publish-metrics:\n      - type: prometheus\nscenarios:\n  - flow: [ {think: 1} ]\n"
+        "config:\n  target: http://h\n  plugins:\n    fuzzer: {}\nscenarios:\n  - flow: [ {think: 1} ]\n"
     ));
+}
+
+/// A script with `config.plugins.publish-metrics` set to `entries` (YAML, indented for the list).
+fn publish_metrics(entries: &str) -> String {
+    format!(
+        "config:\n  target: http://h\n  plugins:\n    publish-metrics:\n{entries}scenarios:\n  - flow: [ {{think: 1}} ]\n"
+    )
+}
+
+#[test]
+fn publish_metrics_unknown_type() {
+    assert_snapshot!(error(&publish_metrics(
+        "      - type: prometheus-rw\n        pushgateway: http://127.0.0.1:9091\n"
+    )));
+}
+
+#[test]
+fn publish_metrics_artillery_type_hornet_does_not_have() {
+    assert_snapshot!(error(&publish_metrics("      - type: datadog\n        apiKey: x\n")));
+}
+
+#[test]
+fn publish_metrics_entry_without_type() {
+    assert_snapshot!(error(&publish_metrics("      - pushgateway: http://127.0.0.1:9091\n")));
+}
+
+#[test]
+fn publish_metrics_prometheus_without_pushgateway() {
+    assert_snapshot!(error(&publish_metrics("      - type: prometheus\n")));
+}
+
+#[test]
+fn publish_metrics_prometheus_bad_url() {
+    assert_snapshot!(error(&publish_metrics(
+        "      - type: prometheus\n        pushgateway: 127.0.0.1:9091\n"
+    )));
+}
+
+#[test]
+fn publish_metrics_tag_without_value() {
+    assert_snapshot!(error(&publish_metrics(
+        "      - type: prometheus\n        pushgateway: http://127.0.0.1:9091\n        tags: [team]\n"
+    )));
+}
+
+#[test]
+fn publish_metrics_tag_with_a_label_hornet_sets() {
+    assert_snapshot!(error(&publish_metrics(
+        "      - type: prometheus\n        pushgateway: http://127.0.0.1:9091\n        tags: [\"team:a\", \"endpoint:x\"]\n"
+    )));
+}
+
+#[test]
+fn publish_metrics_tag_that_is_no_label_name() {
+    assert_snapshot!(error(&publish_metrics(
+        "      - type: prometheus\n        pushgateway: http://127.0.0.1:9091\n        tags: [\"team-name:a\"]\n"
+    )));
 }
 
 #[test]

@@ -1278,3 +1278,40 @@ fn expected_status_takes_statuses_and_ranges_and_defaults_to_below_400() {
     let p = plan(&with_config("  http:\n    expectedStatus: 200-499\n"));
     assert_eq!(p.http.expected_status, [200..=499]);
 }
+
+#[test]
+fn publish_metrics_entries_are_read_in_order() {
+    use hornet_script::plan::{PrometheusPush, PublishMetrics};
+    let p = plan(
+        r#"
+config:
+  target: http://h
+  plugins:
+    publish-metrics:
+      - type: prometheus
+        pushgateway: "http://127.0.0.1:9091"
+        tags: ["team:checkout", "env: staging:eu"]
+      - type: prometheus
+        pushgateway: https://push.example/base
+scenarios:
+  - flow: [ {think: 1} ]
+"#,
+    );
+    assert_eq!(
+        p.publish_metrics,
+        [
+            PublishMetrics::Prometheus(PrometheusPush {
+                pushgateway: "http://127.0.0.1:9091".into(),
+                labels: vec![("team".into(), "checkout".into()), ("env".into(), "staging:eu".into())],
+            }),
+            PublishMetrics::Prometheus(PrometheusPush {
+                pushgateway: "https://push.example/base".into(),
+                labels: Vec::new(),
+            }),
+        ]
+    );
+    let none = plan(
+        "config:\n  target: http://h\n  plugins:\n    publish-metrics:\nscenarios:\n  - flow: [ {think: 1} ]\n",
+    );
+    assert!(none.publish_metrics.is_empty());
+}

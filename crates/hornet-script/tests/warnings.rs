@@ -208,3 +208,13 @@ fn while_true_that_names_no_function_is_ignored_when_count_bounds_the_loop() {
     ));
     assert!(strict(src).contains("`whileTrue` names no processor function"));
 }
+
+#[test]
+fn publish_metrics_prefix_is_ignored_with_a_warning() {
+    let src = format!(
+        "config:\n  target: http://h\n  plugins:\n    publish-metrics:\n      - type: prometheus\n        pushgateway: http://127.0.0.1:9091\n        prefix: artillery\n{FLOW}"
+    );
+    let plan = load(&src);
+    assert_eq!(said(&plan), ["7:9 `prefix` is ignored: hornet's series are named `hornet_*`"]);
+    assert_eq!(plan.publish_metrics.len(), 1);
+}

@@ -17,7 +17,7 @@ pub(super) struct Checks {
 }
 
 /// The plugins hornet accepts under `config.plugins`.
-const PLUGINS: [&str; 4] = ["ensure", "apdex", "expect", "metrics-by-endpoint"];
+const PLUGINS: [&str; 5] = ["ensure", "apdex", "expect", "metrics-by-endpoint", "publish-metrics"];
 
 /// `ensure` shorthands for `http.response_time.<key> < value`.
 const LEGACY_THRESHOLDS: [&str; 9] = ["min", "max", "median", "p50", "p75", "p90", "p95", "p99", "p999"];
@@ -40,6 +40,8 @@ impl Cx<'_> {
                     "expect" => plugin_expect = Some(e),
                     // hornet always reports metrics by endpoint, so the plugin has nothing to do.
                     "metrics-by-endpoint" => {}
+                    // Read by `Cx::publish_metrics` (parse/publish.rs).
+                    "publish-metrics" => {}
                     other => {
                         let help = match suggest(other, &PLUGINS) {
                             Some(s) => format!("did you mean `{s}`?"),

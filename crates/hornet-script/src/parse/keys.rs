@@ -135,6 +135,13 @@ pub(super) const PAYLOAD: Keys = Keys {
     unsupported: &["options"],
     javascript: &[],
 };
+pub(super) const PUBLISH_PROMETHEUS: Keys = Keys {
+    place: "in a `prometheus` entry of `publish-metrics`",
+    home: "in a `prometheus` entry of `config.plugins.publish-metrics`",
+    known: &["type", "pushgateway", "tags", "prefix"],
+    unsupported: &[],
+    javascript: &[],
+};
 pub(super) const ENSURE: Keys = Keys {
     place: "in `ensure`",
     home: "under `config.ensure`",

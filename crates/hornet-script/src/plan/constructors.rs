@@ -95,6 +95,7 @@ impl Plan {
             ensure: Default::default(),
             apdex_threshold_ms: None,
             expect: Default::default(),
+            publish_metrics: Vec::new(),
             environment: None,
             warnings: Vec::new(),
             processor: None,
