@@ -8,6 +8,7 @@
 //! received and answers unknown paths with a generic JSON document (see [`record`]).
 
 mod body;
+mod capacity;
 pub mod record;
 mod routes;
 mod ws;
@@ -69,6 +70,7 @@ ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
 ANY  /redirect/{n}  302 to /redirect/{n-1}; /redirect/0 answers 200
 GET  /gzip          the /json body, gzip-compressed (content-encoding: gzip)
 GET  /html          a small HTML page (links with class \"item\", a hidden csrf input)
+ANY  /capacity?workers=N&ms=S  N workers each busy S ms per request, the rest queue: N*1000/S req/s at most
 WS   /ws/echo       echoes each message (?delay_ms=N, ?drop_after=N, ?require_token=1, ?require_cookie=NAME)
 WS   /ws/broadcast  every message goes to every connected client
 WS   /ws/ticker     sends {\"type\":\"tick\",\"n\":k} every ?ms=100 milliseconds

@@ -93,6 +93,8 @@ pub(crate) struct State {
     hub: Arc<crate::ws::Hub>,
     /// What the server received, when it records (see [`crate::record`]).
     pub(crate) log: Option<RequestLog>,
+    /// The worker pools of `/capacity` (see [`crate::capacity`]).
+    capacity: crate::capacity::Pools,
 }
 
 impl State {
@@ -103,6 +105,7 @@ impl State {
             stalled_until: AtomicU64::new(0),
             hub: Arc::new(crate::ws::Hub::new()),
             log: None,
+            capacity: crate::capacity::Pools::default(),
         }
     }
 
@@ -171,6 +174,8 @@ enum Route {
     Gzip,
     /// `/html`: a small HTML page (for CSS-selector captures)
     Html,
+    /// `/capacity?workers=N&ms=S`: known capacity (see [`crate::capacity`])
+    Capacity,
     /// Anything else
     NotFound,
 }
@@ -198,6 +203,7 @@ impl Route {
             ("redirect", Some(n)) => Self::Redirect(n.parse().ok().filter(|&n| n <= MAX_REDIRECTS)),
             ("gzip", None) => Self::Gzip,
             ("html", None) => Self::Html,
+            ("capacity", None) => Self::Capacity,
             _ => Self::NotFound,
         }
     }
@@ -346,6 +352,10 @@ pub(crate) async fn handle(
         }
         Route::Html => {
             respond(StatusCode::OK, HTML, TargetBody::full(Bytes::from_static(HTML_BODY.as_bytes())))
+        }
+        Route::Capacity => {
+            let (status, body) = crate::capacity::serve(parts.uri.query(), &state.capacity).await;
+            respond(status, JSON, TargetBody::full(body))
         }
         Route::Delay(None) | Route::Stall(None) => {
             text(StatusCode::BAD_REQUEST, "invalid wait: expected 0..=600000 milliseconds\n")

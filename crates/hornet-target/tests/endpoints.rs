@@ -272,6 +272,25 @@ fn flaky_follows_probability_bounds() {
     assert!((1..150).contains(&failures), "{failures}");
 }
 
+/// Three requests at once to one worker of 40 ms: served one after the other, each answer saying
+/// how long it waited; a bad setting is a 400 naming the parameter.
+#[test]
+fn capacity_serves_one_request_per_worker_at_a_time() {
+    let t = target();
+    let started = Instant::now();
+    let waits: Vec<f64> = thread::scope(|s| {
+        let calls: Vec<_> = (0..3).map(|_| s.spawn(|| get(&t, "/capacity?workers=1&ms=40"))).collect();
+        calls.into_iter().map(|c| c.join().unwrap().json()["queued_ms"].as_f64().unwrap()).collect()
+    });
+    assert!(started.elapsed() >= Duration::from_millis(120), "{:?}", started.elapsed());
+    let mut waits = waits;
+    waits.sort_by(f64::total_cmp);
+    assert!(waits[2] >= 75.0, "the last one waited two turns: {waits:?}");
+    let bad = get(&t, "/capacity?workers=4");
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("missing ms"));
+}
+
 #[test]
 fn stall_holds_concurrent_responses() {
     let t = target();
@@ -392,13 +411,14 @@ fn endpoints_help_lists_every_endpoint() {
         "/redirect/",
         "/gzip",
         "/html",
+        "/capacity",
         "/ws/echo",
         "/ws/broadcast",
         "/ws/ticker",
     ] {
         assert!(help.contains(path), "{path}");
     }
-    assert_eq!(help.lines().count(), 17);
+    assert_eq!(help.lines().count(), 18);
 }
 
 #[test]
