@@ -194,28 +194,80 @@ async fn silent_server_times_out_and_the_connection_is_closed() {
     .await;
 }
 
+/// A server that answers the first request of each connection, then reads the next one and
+/// closes without answering (the race a server with a short keep-alive timeout produces, or one
+/// that fails mid-request); returns its address, its accepted connections and the request heads
+/// it read.
+async fn answers_once_per_connection() -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let heads = Arc::new(AtomicUsize::new(0));
+    let counted = heads.clone();
+    let (addr, accepts) = raw_server(move |mut s| {
+        let heads = counted.clone();
+        async move {
+            if read_head(&mut s).await {
+                heads.fetch_add(1, Ordering::SeqCst);
+                let _ = s.write_all(OK).await;
+                if read_head(&mut s).await {
+                    heads.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    })
+    .await;
+    (addr, accepts, heads)
+}
+
 #[tokio::test]
 async fn stale_keep_alive_is_retried_on_a_new_connection() {
     run(async {
-        // Answers one request per connection, then closes when the next one arrives unanswered:
-        // the race a server with a short keep-alive timeout produces.
-        let (addr, accepts) = raw_server(|mut s| async move {
-            if read_head(&mut s).await {
-                let _ = s.write_all(OK).await;
-                read_head(&mut s).await;
-            }
-        })
-        .await;
+        let (addr, accepts, heads) = answers_once_per_connection().await;
         let client = client(5_000, false, None);
         let mut session = Session::new();
         let url = format!("http://{addr}/");
         let first = client.send(&mut session, get(&url)).await.expect("first");
         assert_eq!(first.body.as_deref(), Some(&b"ok"[..]));
+        assert_eq!(first.resent, 0);
         let second = client.send(&mut session, get(&url)).await.expect("second is retried");
         assert_eq!(second.status, 200);
         assert!(second.timings.connect.is_some(), "the retry opened a new connection");
         assert_eq!(accepts.load(Ordering::SeqCst), 2);
         assert!(second.bytes_sent > first.bytes_sent, "both attempts are counted");
+        // The server read three requests: two answered, and the one sent again, counted.
+        assert_eq!(second.resent, 1);
+        assert_eq!(heads.load(Ordering::SeqCst), 1 + 1 + usize::from(second.resent));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_post_the_server_may_have_read_is_never_sent_again() {
+    run(async {
+        let (addr, accepts, heads) = answers_once_per_connection().await;
+        let client = client(5_000, false, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/");
+        let post = || hornet_engine::http::Request {
+            body: Bytes::from_static(b"{\"n\":1}"),
+            ..support::request(Method::POST, &url, false)
+        };
+        let first = client.send(&mut session, post()).await.expect("first");
+        assert_eq!(first.status, 200);
+        let err = client.send(&mut session, post()).await.expect_err("the second is not retried");
+        assert_eq!(err.kind, ErrorKind::ConnectReset);
+        assert!(err.message.contains("not sent again: POST is not idempotent"), "{}", err.message);
+        assert_eq!(err.resent, 0);
+        assert_eq!(accepts.load(Ordering::SeqCst), 1, "no second connection");
+        // One answered, one failed: the two requests the server read.
+        assert_eq!(heads.load(Ordering::SeqCst), 2);
+        // PATCH is not idempotent either; PUT and DELETE are, and are sent again.
+        let patch = hornet_engine::http::Request { method: Method::PATCH, ..post() };
+        client.send(&mut session, patch.clone()).await.expect("a new connection");
+        assert!(client.send(&mut session, patch).await.is_err());
+        let put = hornet_engine::http::Request { method: Method::PUT, ..post() };
+        client.send(&mut session, put.clone()).await.expect("a new connection");
+        let again = client.send(&mut session, put).await.expect("PUT is sent again");
+        assert_eq!(again.resent, 1);
+        assert_eq!(heads.load(Ordering::SeqCst), 2 + 2 + 3);
     })
     .await;
 }

@@ -498,7 +498,7 @@ impl HttpSender for VuHttp<'_> {
                 Ok(response) => {
                     {
                         let mut rec = self.recorder.borrow_mut();
-                        rec.request_sent(ep, response.bytes_sent);
+                        crate::vu::count_request(&mut rec, ep, response.bytes_sent, response.resent);
                         rec.response(ep, response.status, &response.timings, response.body_len);
                     }
                     let copy = ResponseCopy::of(&response, &uri);
@@ -512,7 +512,7 @@ impl HttpSender for VuHttp<'_> {
                 }
                 Err(e) => {
                     let mut rec = self.recorder.borrow_mut();
-                    rec.request_sent(ep, 0);
+                    crate::vu::count_request(&mut rec, ep, 0, e.resent);
                     rec.error(Some(ep), e.kind, &e.message);
                     Err(format!("context.http: {} {uri}: {}", call.method, e.message))
                 }

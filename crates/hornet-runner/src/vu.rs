@@ -502,7 +502,7 @@ impl Vu {
             Ok(r) => r,
             Err(e) => {
                 let mut rec = self.recorder.borrow_mut();
-                rec.request_sent(ep, 0);
+                count_request(&mut rec, ep, 0, e.resent);
                 rec.error(Some(ep), e.kind, &e.message);
                 return Err(VuFailure::new(e.message));
             }
@@ -517,7 +517,7 @@ impl Vu {
         }
         {
             let mut rec = self.recorder.borrow_mut();
-            rec.request_sent(ep, resp.bytes_sent);
+            count_request(&mut rec, ep, resp.bytes_sent, resp.resent);
             rec.response(ep, resp.status, &timings, resp.body_len);
         }
         let step = &req.step;
@@ -548,6 +548,16 @@ impl Vu {
             }
         }
         Ok(())
+    }
+}
+
+/// Counts a request in `http.requests`, with the attempts the engine sent again before its
+/// outcome: each reached the wire on a connection the server closed unanswered, and the server
+/// may have read it, so the count matches what the server saw (docs/errors.md).
+pub(crate) fn count_request(rec: &mut Recorder, ep: EndpointId, bytes_sent: u64, resent: u8) {
+    rec.request_sent(ep, bytes_sent);
+    for _ in 0..resent {
+        rec.request_sent(ep, 0);
     }
 }
 

@@ -29,6 +29,9 @@ pub struct RequestError {
     pub message: String,
     /// What was measured before failing; `total` is the time from `send` until the failure.
     pub timings: Timings,
+    /// Attempts that reached the wire before the one that failed (see
+    /// [`Response::resent`](super::Response::resent)).
+    pub resent: u8,
 }
 
 impl fmt::Display for RequestError {
@@ -51,8 +54,8 @@ impl Failure {
         Failure { kind, message }
     }
 
-    pub(crate) fn into_request_error(self, timings: Timings) -> RequestError {
-        RequestError { kind: self.kind, message: self.message, timings }
+    pub(crate) fn into_request_error(self, timings: Timings, resent: u8) -> RequestError {
+        RequestError { kind: self.kind, message: self.message, timings, resent }
     }
 }
 
@@ -157,12 +160,29 @@ pub(crate) fn is_stale_connection(err: &hyper::Error) -> bool {
                 );
             }
             // The server refused the stream or is going away: the request was not processed.
-            return h2.reason() == Some(h2::Reason::REFUSED_STREAM)
-                || (h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR));
+            return refused_unprocessed(h2);
         }
         source = e.source();
     }
     false
+}
+
+/// True when an HTTP/2 server said it did not process the request (RFC 9113 §8.7: a
+/// `REFUSED_STREAM`, or a graceful `GOAWAY`): sending it again is safe whatever its method.
+pub(crate) fn is_refused_unprocessed(err: &hyper::Error) -> bool {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2.get_io().is_none() && refused_unprocessed(h2);
+        }
+        source = e.source();
+    }
+    false
+}
+
+fn refused_unprocessed(h2: &h2::Error) -> bool {
+    h2.reason() == Some(h2::Reason::REFUSED_STREAM)
+        || (h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR))
 }
 
 /// Short label of a kind for messages.

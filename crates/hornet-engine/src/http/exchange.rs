@@ -39,6 +39,9 @@ pub(super) struct Progress {
     /// The URL of the current hop.
     pub(super) uri: Uri,
     pub(super) timings: Timings,
+    /// Attempts that reached the wire on a stale connection and were sent again (see
+    /// [`Response::resent`]).
+    pub(super) resent: u8,
 }
 
 /// A response head on a leased connection, its body still to read.
@@ -67,9 +70,34 @@ enum Attempt {
         body: HeadBody,
         first_byte: Instant,
     },
-    /// Failed before any response byte on what may be a stale keep-alive connection.
-    Stale,
+    /// Failed before any response byte on a reused connection that may have been stale
+    /// (closed by the server while idle).
+    Stale {
+        failure: Failure,
+        seen: Seen,
+    },
     Failed(Failure),
+}
+
+/// What the server may have seen of a request whose attempt failed on a stale connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// No byte of it was written.
+    Nothing,
+    /// It was written, and the server said it did not process it (HTTP/2 `REFUSED_STREAM`, or a
+    /// `GOAWAY` below its stream).
+    Refused,
+    /// It was written; the server may have read and acted on it.
+    Maybe,
+}
+
+/// RFC 9110 §9.2.2: methods whose effect is the same sent once or twice, which a client may send
+/// again after a connection failed before the response (`TRACE` and `CONNECT` are not sent here).
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
 }
 
 impl HttpClient {
@@ -105,8 +133,9 @@ impl HttpClient {
             let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(&mut headers) };
             session.jar.apply(&p.uri, &mut hop_headers);
             let x = Exchange { method: &method, uri: &p.uri, body: &body, skip_headers };
-            let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } =
-                self.head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent).await?;
+            let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } = self
+                .head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent, &mut p.resent)
+                .await?;
             session.jar.store_response(&p.uri, &resp_headers);
             let status = status.as_u16();
             let location = if redirect::is_redirect(status) {
@@ -177,6 +206,7 @@ impl HttpClient {
                 timings: p.timings,
                 version,
                 redirects,
+                resent: p.resent,
             });
         }
     }
@@ -224,7 +254,12 @@ impl HttpClient {
     }
 
     /// Sends one request and waits for the response head, retrying once on a new connection when
-    /// a reused one turns out to be stale. Sets `t.wait`; adds to `bytes_sent`.
+    /// a reused one turns out to be stale and sending it again cannot do what the server did not
+    /// ask for: when nothing of it was written, the server refused it unprocessed, or its method
+    /// is idempotent. A POST the server may have read is never sent twice: its failure is the
+    /// request's. Sets `t.wait`; adds to `bytes_sent`, and to `resent` for an attempt that
+    /// reached the wire and was sent again.
+    #[allow(clippy::too_many_arguments)]
     async fn head(
         &self,
         session: &mut Session,
@@ -233,6 +268,7 @@ impl HttpClient {
         mut headers: HeaderMap,
         t: &mut Timings,
         bytes_sent: &mut u64,
+        resent: &mut u8,
     ) -> Result<Head, Failure> {
         let mut may_retry = true;
         loop {
@@ -247,21 +283,31 @@ impl HttpClient {
                     let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), Some(host));
                     *bytes_sent += request_size(&req, x.body.len());
-                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
+                    Box::pin(Self::attempt_hyper(sender.try_send_request(req), target, retry, t)).await
                 }
                 Route::H2(sender) => {
                     let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), None);
                     *bytes_sent += request_size(&req, x.body.len());
-                    Box::pin(Self::attempt_hyper(sender.send_request(req), target, retry, t)).await
+                    Box::pin(Self::attempt_hyper(sender.try_send_request(req), target, retry, t)).await
                 }
             };
             match attempt {
                 Attempt::Head { status, version, headers, body, first_byte } => {
                     return Ok(Head { status, version, headers, body, lease, first_byte });
                 }
-                Attempt::Stale => {
+                Attempt::Stale { mut failure, seen } => {
                     self.discard(lease);
+                    if seen == Seen::Maybe && !idempotent(x.method) {
+                        failure.message.push_str(&format!(
+                            " (on a kept-alive connection; not sent again: {} is not idempotent)",
+                            x.method
+                        ));
+                        return Err(failure);
+                    }
+                    if seen != Seen::Nothing {
+                        *resent = resent.saturating_add(1);
+                    }
                     may_retry = false;
                 }
                 Attempt::Failed(failure) => {
@@ -288,7 +334,10 @@ impl HttpClient {
         *bytes_sent += conn.render(x.method, x.uri, headers, host, x.body);
         let written = match conn.write(x.body).await {
             Ok(written) => written,
-            Err(e) if retry && e.is_stale() => return Attempt::Stale,
+            Err(e) if retry && e.is_stale() => {
+                let seen = if matches!(e, h1::H1Error::Unwritten(_)) { Seen::Nothing } else { Seen::Maybe };
+                return Attempt::Stale { failure: e.failure(target), seen };
+            }
             Err(e) => {
                 t.wait = Duration::ZERO;
                 return Attempt::Failed(e.failure(target));
@@ -305,7 +354,9 @@ impl HttpClient {
                     first_byte: head.first_byte,
                 }
             }
-            Err(e) if retry && e.is_stale() => Attempt::Stale,
+            Err(e) if retry && e.is_stale() => {
+                Attempt::Stale { failure: e.failure(target), seen: Seen::Maybe }
+            }
             Err(e) => {
                 t.wait = written.elapsed();
                 Attempt::Failed(e.failure(target))
@@ -313,9 +364,15 @@ impl HttpClient {
         }
     }
 
-    /// One attempt through hyper: `send` is the request handed to hyper. Sets `t.wait`.
+    /// One attempt through hyper: `send` is the request handed to hyper, which gives it back when
+    /// it wrote none of it. Sets `t.wait`.
     async fn attempt_hyper(
-        send: impl std::future::Future<Output = Result<http::Response<Incoming>, hyper::Error>>,
+        send: impl std::future::Future<
+            Output = Result<
+                http::Response<Incoming>,
+                hyper::client::conn::TrySendError<http::Request<ReqBody>>,
+            >,
+        >,
         target: &Target<'_>,
         retry: bool,
         t: &mut Timings,
@@ -334,8 +391,19 @@ impl HttpClient {
                     first_byte,
                 }
             }
-            Err(e) if retry && error::is_stale_connection(&e) => Attempt::Stale,
-            Err(e) => {
+            Err(mut e) => {
+                let unwritten = e.take_message().is_some();
+                let e = e.into_error();
+                if retry && (unwritten || error::is_stale_connection(&e)) {
+                    let seen = if unwritten {
+                        Seen::Nothing
+                    } else if error::is_refused_unprocessed(&e) {
+                        Seen::Refused
+                    } else {
+                        Seen::Maybe
+                    };
+                    return Attempt::Stale { failure: error::from_hyper(&e, target), seen };
+                }
                 t.wait = ready.elapsed();
                 Attempt::Failed(error::from_hyper(&e, target))
             }

@@ -1,6 +1,6 @@
 //! The lean HTTP/1.1 client connection used for plain `http://` origins instead of hyper's http1
 //! client (docs/design.md §7): the request is rendered into a per-connection buffer and written with
-//! one `write_all`, the response head is parsed with `httparse` out of a per-connection read
+//! one write when it fits, the response head is parsed with `httparse` out of a per-connection read
 //! buffer, and the body is framed (RFC 9112 §6.3: none, `content-length`, `chunked` or until
 //! EOF), counted and, when asked, kept as a `Bytes` split off the read buffer.
 //!
@@ -72,7 +72,10 @@ pub(crate) struct ResponseHead {
 /// How an exchange on an [`H1Conn`] failed.
 #[derive(Debug)]
 pub(crate) enum H1Error {
-    /// Writing failed, or the connection failed or was closed before any response byte arrived.
+    /// Writing failed before any byte of the request was written: the server saw nothing.
+    Unwritten(io::Error),
+    /// Writing failed part way, or the connection failed or was closed before any response byte
+    /// arrived: the server may have read (and acted on) the request.
     BeforeResponse(io::Error),
     /// The connection failed or was closed after response bytes arrived.
     Io(io::Error),
@@ -85,7 +88,7 @@ impl H1Error {
     /// keep-alive): mirrors `error::is_stale_connection`.
     pub(crate) fn is_stale(&self) -> bool {
         match self {
-            H1Error::BeforeResponse(e) => matches!(
+            H1Error::Unwritten(e) | H1Error::BeforeResponse(e) => matches!(
                 e.kind(),
                 io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
@@ -100,7 +103,9 @@ impl H1Error {
     /// The classified failure, described at `place`.
     pub(crate) fn failure(&self, place: &dyn fmt::Display) -> Failure {
         match self {
-            H1Error::BeforeResponse(e) | H1Error::Io(e) => error::from_io(e, Phase::Request, place),
+            H1Error::Unwritten(e) | H1Error::BeforeResponse(e) | H1Error::Io(e) => {
+                error::from_io(e, Phase::Request, place)
+            }
             H1Error::Protocol(detail) => error::protocol(place, detail),
         }
     }
@@ -251,12 +256,25 @@ impl H1Conn {
     }
 
     /// Writes the rendered request (`body` is the one given to `render`); returns when it was
-    /// written.
+    /// written. A failure before the first byte was accepted is [`H1Error::Unwritten`].
     pub(crate) async fn write(&mut self, body: &[u8]) -> Result<Instant, H1Error> {
         self.busy = true;
-        self.io.write_all(&self.wbuf).await.map_err(H1Error::BeforeResponse)?;
-        if self.body_apart {
-            self.io.write_all(body).await.map_err(H1Error::BeforeResponse)?;
+        let body: &[u8] = if self.body_apart { body } else { &[] };
+        let mut written = 0usize;
+        for part in [&self.wbuf[..], body] {
+            let mut rest = part;
+            while !rest.is_empty() {
+                match self.io.write(rest).await {
+                    Ok(0) => return Err(H1Error::BeforeResponse(io::ErrorKind::WriteZero.into())),
+                    Ok(n) => {
+                        written += n;
+                        rest = rest.get(n..).unwrap_or_default();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if written == 0 => return Err(H1Error::Unwritten(e)),
+                    Err(e) => return Err(H1Error::BeforeResponse(e)),
+                }
+            }
         }
         Ok(Instant::now())
     }

@@ -207,6 +207,10 @@ pub struct Response {
     pub version: http::Version,
     /// Redirects followed to reach this response.
     pub redirects: u8,
+    /// Attempts written on a reused connection that the server closed before answering, then
+    /// sent again on a new one (at most one per hop; only when sending again is safe, see
+    /// [`HttpClient::send`]). The server may have read each: `http.requests` counts them.
+    pub resent: u8,
 }
 
 impl HttpClient {
@@ -226,14 +230,19 @@ impl HttpClient {
     /// to the origin when it is still open, with the session's cookies; follows redirects and
     /// decodes the body as the request asks (see [`Request`]). Cookies set by every response,
     /// redirects included, are stored in the session. A request that fails on a reused connection
-    /// before any response arrives (stale keep-alive) is retried once on a new connection,
-    /// whatever its method, as browsers do. The client's timeout bounds the whole chain. Must run
+    /// before any response arrives (stale keep-alive) is sent once more on a new connection when
+    /// that is safe, as browsers and hyper do: when none of it was written, when an HTTP/2 server
+    /// refused it unprocessed, or when its method is idempotent (`GET`, `HEAD`, `PUT`, `DELETE`,
+    /// `OPTIONS`, `TRACE`). A `POST` or `PATCH` the server may have read is not sent again: the
+    /// failure is the request's. A written attempt sent again is counted in
+    /// [`Response::resent`] (or [`RequestError::resent`]). The client's timeout bounds the whole chain. Must run
     /// inside a tokio `LocalSet` or `LocalRuntime` (connection tasks are spawned with
     /// `spawn_local`).
     pub async fn send(&self, session: &mut Session, req: Request) -> Result<Response, RequestError> {
         let start = Instant::now();
         let mut req = req;
-        let mut progress = Progress { uri: std::mem::take(&mut req.uri), timings: Timings::default() };
+        let mut progress =
+            Progress { uri: std::mem::take(&mut req.uri), timings: Timings::default(), resent: 0 };
         let deadline = tokio::time::Instant::from_std(start) + self.timeout;
         let mut timer = match session.timer.take() {
             Some(mut timer) => {
@@ -256,7 +265,7 @@ impl HttpClient {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(failure)) => {
                 timings.total = start.elapsed();
-                Err(failure.into_request_error(timings))
+                Err(failure.into_request_error(timings, progress.resent))
             }
             Err(_) => {
                 timings.total = start.elapsed();
@@ -264,7 +273,7 @@ impl HttpClient {
                     Ok(target) => format!("timed out after {:?} ({target})", self.timeout),
                     Err(_) => format!("timed out after {:?} ({})", self.timeout, progress.uri),
                 };
-                Err(RequestError { kind: ErrorKind::Timeout, message, timings })
+                Err(RequestError { kind: ErrorKind::Timeout, message, timings, resent: progress.resent })
             }
         }
     }
