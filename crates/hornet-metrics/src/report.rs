@@ -212,6 +212,9 @@ pub struct RunMeta {
     pub hornet_version: String,
     /// The command line.
     pub command: String,
+    /// The run's test id (`--testid`, else drawn from the seed): what its exports and its trace
+    /// context (`baggage`) carry. Empty when unknown.
+    pub test_id: String,
 }
 
 impl RunMeta {
@@ -230,6 +233,7 @@ impl RunMeta {
             interrupted: false,
             hornet_version: "0.1.0".to_owned(),
             command: String::new(),
+            test_id: String::new(),
         }
     }
 }
@@ -256,6 +260,10 @@ pub struct RunInfo {
     /// Name of the machine that generated the load, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The run's test id (`--testid`, else `$testId`, drawn from the seed): the `testid` of its
+    /// exported series and the `hornet.testid` of its `baggage` header. Absent in older reports.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub test_id: String,
 }
 
 /// Run-wide metrics, keyed by metric name (`docs/metrics.md`).

@@ -230,6 +230,7 @@ pub(crate) fn run_meta(
         interrupted,
         hornet_version: env!("CARGO_PKG_VERSION").to_string(),
         command: options.command.clone(),
+        test_id: plan.test_id(options.seed),
     }
 }
 

@@ -367,7 +367,7 @@ impl CpuMeter {
 }
 
 /// The variables every VU starts from: `config.variables` (arrays are narrowed per VU later),
-/// whole-file payloads (`loadAll`), `target`, `$testId` and `$environment`.
+/// whole-file payloads (`loadAll`), `target`, `$testId` ([`Plan::test_id`]) and `$environment`.
 pub(crate) fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_json::Value> {
     let mut vars: HashMap<String, serde_json::Value> = plan.variables.iter().cloned().collect();
     for payload in &plan.payloads {
@@ -391,7 +391,7 @@ pub(crate) fn initial_globals(plan: &Plan, seed: u64) -> HashMap<String, serde_j
     if let Some(t) = &plan.target {
         vars.insert("target".into(), t.clone().into());
     }
-    vars.insert("$testId".into(), format!("{:016x}", draw(seed, 0x7E57)).into());
+    vars.insert("$testId".into(), plan.test_id(seed).into());
     if let Some(e) = &plan.environment {
         vars.insert("$environment".into(), e.clone().into());
     }

@@ -57,6 +57,14 @@ pub struct LoadOptions {
     /// Not sent to workers and not part of the plan's hash.
     #[serde(skip)]
     pub processor_path: Option<PathBuf>,
+    /// `--testid ID`: the run's test id ([`Plan::test_id`]) instead of one drawn from the seed.
+    /// Letters, digits, `-`, `_`, `.` and `:` only, at most 128 of them.
+    #[serde(default)]
+    pub test_id: Option<String>,
+    /// `--trace`: send a W3C `traceparent` on every request, as `config.tracing` with its defaults
+    /// does (a script's own `config.tracing` is kept when it has one).
+    #[serde(default)]
+    pub trace: bool,
 }
 
 /// Reads and parses the script at `path`; the same as [`load_files`] with one path.

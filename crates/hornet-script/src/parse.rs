@@ -19,6 +19,7 @@ mod payload;
 mod processor;
 mod publish;
 mod read;
+mod tracing;
 mod workload;
 mod ws;
 
@@ -335,6 +336,8 @@ impl Cx<'_> {
             environment: opts.environment.clone(),
             warnings: Vec::new(),
             processor: self.processor.take(),
+            test_id: self.test_id(opts)?,
+            tracing: self.tracing(&config, opts)?,
         };
         if !opts.scenario_names.is_empty() {
             config::prune_endpoints(&mut plan);

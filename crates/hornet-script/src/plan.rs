@@ -25,6 +25,7 @@ mod endpoint;
 mod phase;
 mod publish;
 mod request;
+mod tracing;
 mod ws;
 
 pub use constructors::SingleRequest;
@@ -37,6 +38,7 @@ pub use publish::{OWN_LABELS, PrometheusPush, PublishMetrics, is_label_name};
 pub use request::{
     Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, RegexGroup, RequestHooks, RequestStep,
 };
+pub use tracing::{MAX_TEST_ID_LEN, Propagation, Tracing, check_test_id};
 pub use ws::{WsConnect, WsPayload, WsReply, WsSend, WsSettings, WsStep, WsWait};
 
 /// Index of an endpoint (a request name) in [`Plan::endpoints`]. Metrics are keyed by it.
@@ -96,6 +98,10 @@ pub struct Plan {
     /// `config.processor`: the JavaScript module whose functions the hooks and `function` steps
     /// name.
     pub processor: Option<ProcessorSpec>,
+    /// `--testid`: the run's test id, when given (see [`Plan::test_id`]).
+    pub test_id: Option<String>,
+    /// `config.tracing` (or `--trace`): trace context sent with every request; `None`: off.
+    pub tracing: Option<Tracing>,
 }
 
 /// `config.processor` and the limits its calls run under.

@@ -1049,3 +1049,31 @@ fn expected_status_that_is_not_a_status_or_range() {
         assert!(e.contains("ranges (`200-399`)"), "{e}");
     }
 }
+
+#[test]
+fn tracing_settings_out_of_range_or_unknown() {
+    let script = |tracing: &str| {
+        format!(
+            "config:\n  target: http://localhost:8080\n  tracing:\n{tracing}scenarios:\n  - flow:\n      - get: {{ url: / }}\n"
+        )
+    };
+    let e = error(&script("    sampleRate: 1.5\n"));
+    assert!(e.contains("`sampleRate` must be between 0 and 1, found the number 1.5"), "{e}");
+    assert!(e.contains("load.yaml:4:17"), "{e}");
+    let e = error(&script("    propagate: b3\n"));
+    assert!(e.contains("unknown trace propagation `b3`"), "{e}");
+    assert!(e.contains("propagate: w3c"), "{e}");
+    let e = error(&script("    sampleRatio: 0.5\n"));
+    assert!(e.contains("sampleRatio"), "{e}");
+    assert!(e.contains("sampleRate"), "{e}");
+}
+
+#[test]
+fn a_test_id_with_spaces_is_refused() {
+    let opts = LoadOptions { test_id: Some("my run".into()), ..LoadOptions::default() };
+    let e = error_with(
+        "config:\n  target: http://localhost:8080\nscenarios:\n  - flow:\n      - get: { url: / }\n",
+        &opts,
+    );
+    assert!(e.contains("--testid `my run`: the test id contains ` `"), "{e}");
+}

@@ -1314,4 +1314,38 @@ scenarios:
         "config:\n  target: http://h\n  plugins:\n    publish-metrics:\nscenarios:\n  - flow: [ {think: 1} ]\n",
     );
     assert!(none.publish_metrics.is_empty());
+fn tracing_is_off_unless_the_script_or_trace_asks() {
+    use hornet_script::plan::{Propagation, Tracing};
+    assert_eq!(plan(&with_config("")).tracing, None);
+    let traced = plan_with(&with_config(""), &LoadOptions { trace: true, ..LoadOptions::default() });
+    assert_eq!(traced.tracing, Some(Tracing::default()));
+    assert_eq!(Tracing::default().sample_rate, 1.0);
+    assert_eq!(plan(&with_config("  tracing: true\n")).tracing, Some(Tracing::default()));
+    assert_eq!(plan(&with_config("  tracing: false\n")).tracing, None);
+    let p =
+        plan(&with_config("  tracing:\n    propagate: w3c\n    sampleRate: 0.25\n    perIteration: true\n"));
+    assert_eq!(
+        p.tracing,
+        Some(Tracing { propagate: Propagation::W3c, sample_rate: 0.25, per_iteration: true })
+    );
+    // The script's own settings win over --trace's defaults.
+    let p = plan_with(
+        &with_config("  tracing:\n    sampleRate: 0\n"),
+        &LoadOptions { trace: true, ..LoadOptions::default() },
+    );
+    assert_eq!(p.tracing.map(|t| t.sample_rate), Some(0.0));
+}
+
+#[test]
+fn the_test_id_is_testid_or_drawn_from_the_seed() {
+    let p = plan(&with_config(""));
+    assert_eq!(p.test_id, None);
+    assert_eq!(p.test_id(7), p.test_id(7));
+    assert_ne!(p.test_id(7), p.test_id(8));
+    assert_eq!(p.test_id(7).len(), 16);
+    let p = plan_with(
+        &with_config(""),
+        &LoadOptions { test_id: Some("nightly-42".into()), ..LoadOptions::default() },
+    );
+    assert_eq!(p.test_id(7), "nightly-42");
 }

@@ -164,6 +164,14 @@ pub struct LoadArgs {
     /// Show the one-line status instead of the full-screen dashboard on an interactive terminal.
     #[arg(long)]
     pub no_dashboard: bool,
+    /// The run's test id (letters, digits, `-_.:`), as `$testId`, in the report, the exported series
+    /// and the `baggage` header (default: 16 hex digits drawn from the seed).
+    #[arg(long, value_name = "ID", value_parser = test_id)]
+    pub testid: Option<String>,
+    /// Send a W3C `traceparent` (and `baggage: hornet.testid=ID`) on every request, as
+    /// `config.tracing` does; keeps the trace ids of the slowest and failed requests.
+    #[arg(long)]
+    pub trace: bool,
     #[command(flatten)]
     pub outputs: OutputArgs,
 }
@@ -331,6 +339,12 @@ pub struct TargetArgs {
     /// answer unknown paths with a generic JSON document instead of 404.
     #[arg(long)]
     pub record: bool,
+}
+
+/// `--testid ID`: checked before anything starts.
+fn test_id(text: &str) -> Result<String, String> {
+    hornet_script::plan::check_test_id(text)?;
+    Ok(text.to_string())
 }
 
 /// The most worker threads `--threads` starts: each has its own stack and event loop, and far more

@@ -44,6 +44,7 @@ impl Aggregator {
             interrupted: false,
             hornet_version: String::new(),
             command: String::new(),
+            test_id: String::new(),
         };
         self.build_report(meta, Detail::Figures)
     }
@@ -247,6 +248,7 @@ impl Aggregator {
                 phases: meta.phases,
                 interrupted: meta.interrupted,
                 host: None,
+                test_id: meta.test_id,
             },
             aggregate: Aggregate { counters, rates, summaries, histograms },
             endpoints,

@@ -50,8 +50,16 @@ pub(super) const CONFIG: Keys = Keys {
         "ws",
         "processor",
         "processorLimits",
+        "tracing",
     ],
     unsupported: &["engines", "includeFiles", "socketio", "statsInterval", "bundling"],
+    javascript: &[],
+};
+pub(super) const TRACING: Keys = Keys {
+    place: "in `config.tracing`",
+    home: "under `config.tracing`",
+    known: &["propagate", "sampleRate", "perIteration"],
+    unsupported: &[],
     javascript: &[],
 };
 pub(super) const PROCESSOR_LIMITS: Keys = Keys {
@@ -322,9 +330,10 @@ pub(super) const WS_CLOSE: Keys = Keys {
     unsupported: &[],
     javascript: &[],
 };
-pub(super) const ALL_KEYS: [&Keys; 28] = [
+pub(super) const ALL_KEYS: [&Keys; 29] = [
     &ROOT,
     &CONFIG,
+    &TRACING,
     &PROCESSOR_LIMITS,
     &PHASE,
     &STAGE,

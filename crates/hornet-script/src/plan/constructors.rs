@@ -99,6 +99,8 @@ impl Plan {
             environment: None,
             warnings: Vec::new(),
             processor: None,
+            test_id: None,
+            tracing: None,
         })
     }
 }

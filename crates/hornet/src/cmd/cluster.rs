@@ -37,7 +37,7 @@ fn control_run(
     join_timeout: Duration,
     local: Option<&mut Vec<Child>>,
 ) -> i32 {
-    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, args.load.insecure) else {
+    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, Some(&args.load)) else {
         return exit::USAGE;
     };
     // A plan the run's start would refuse (a processor that does not load, or lacks a function

@@ -84,7 +84,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
             (vec![], Workload::Closed { users: args.connections, iterations, duration }, None)
         }
     };
-    let plan = Plan::single_request(SingleRequest {
+    let mut plan = Plan::single_request(SingleRequest {
         method,
         url: args.url.clone(),
         headers,
@@ -92,5 +92,7 @@ fn build(args: &QuickArgs) -> Result<(Plan, Workload), String> {
         http: HttpSettings { timeout, pool, insecure: args.load.insecure, ..HttpSettings::default() },
         phases,
     })?;
+    plan.test_id = args.load.testid.clone();
+    plan.tracing = args.load.trace.then(hornet_script::plan::Tracing::default);
     Ok((plan, workload))
 }

@@ -5,15 +5,16 @@ use hornet_script::{LoadOptions, Plan, ScriptError};
 
 use super::ui::Session;
 use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
-use crate::cli::{RunArgs, ScriptArgs, ValidateArgs};
+use crate::cli::{LoadArgs, RunArgs, ScriptArgs, ValidateArgs};
 
-/// Loads the scripts with the command-line overrides; prints the error and returns `None` on failure.
-pub(crate) fn load(args: &ScriptArgs, insecure: bool) -> Option<Plan> {
-    load_with_options(args, insecure).map(|(plan, _)| plan)
+/// Loads the scripts with the command-line overrides (with `load`, those of a command that runs
+/// them: `-k`, `--testid`, `--trace`); prints the error and returns `None` on failure.
+pub(crate) fn load(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<Plan> {
+    load_with_options(args, load).map(|(plan, _)| plan)
 }
 
 /// [`load`], also returning the load options (a controller sends them to its workers).
-pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Plan, LoadOptions)> {
+pub(crate) fn load_with_options(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<(Plan, LoadOptions)> {
     let mut variables = Vec::new();
     for v in &args.vars {
         let Some((name, value)) = v.split_once('=') else {
@@ -38,13 +39,15 @@ pub(crate) fn load_with_options(args: &ScriptArgs, insecure: bool) -> Option<(Pl
     };
     let opts = LoadOptions {
         target: args.target.clone(),
-        insecure,
+        insecure: load.is_some_and(|l| l.insecure),
         environment: args.environment.clone(),
         variables,
         overrides,
         scenario_names: args.scenario_names.clone(),
         strict: args.strict,
         processor_path: None,
+        test_id: load.and_then(|l| l.testid.clone()),
+        trace: load.is_some_and(|l| l.trace),
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
@@ -61,7 +64,7 @@ pub fn run(args: RunArgs) -> i32 {
     if let Some(n) = args.local_workers {
         return super::cluster::local(args, n);
     }
-    let Some(plan) = load(&args.script, args.load.insecure) else { return exit::USAGE };
+    let Some(plan) = load(&args.script, Some(&args.load)) else { return exit::USAGE };
     run_on(plan, args, &mut Executor::Local)
 }
 
@@ -86,7 +89,7 @@ pub(crate) fn run_on(plan: Plan, args: RunArgs, executor: &mut Executor) -> i32 
 }
 
 pub fn validate(args: ValidateArgs) -> i32 {
-    let Some(plan) = load(&args.script, false) else { return exit::USAGE };
+    let Some(plan) = load(&args.script, None) else { return exit::USAGE };
     if let Err(e) = hornet_runner::check(&plan) {
         eprintln!("error: {e}");
         return exit::USAGE;

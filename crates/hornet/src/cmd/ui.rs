@@ -15,7 +15,7 @@ pub fn ui(args: UiArgs) -> i32 {
     if !super::report::check_outputs(args.load.output.as_deref(), &args.load.outputs) {
         return exit::USAGE;
     }
-    let Some(plan) = super::run::load(&args.script, args.load.insecure) else { return exit::USAGE };
+    let Some(plan) = super::run::load(&args.script, Some(&args.load)) else { return exit::USAGE };
     let session = Session { autostart: false, linger: true, abort_on_fail: false };
     serve(plan, &args.load, &args.web, session, &mut Executor::Local)
 }
