@@ -1314,6 +1314,9 @@ scenarios:
         "config:\n  target: http://h\n  plugins:\n    publish-metrics:\nscenarios:\n  - flow: [ {think: 1} ]\n",
     );
     assert!(none.publish_metrics.is_empty());
+}
+
+#[test]
 fn tracing_is_off_unless_the_script_or_trace_asks() {
     use hornet_script::plan::{Propagation, Tracing};
     assert_eq!(plan(&with_config("")).tracing, None);
