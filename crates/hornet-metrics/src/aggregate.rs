@@ -12,6 +12,7 @@ use crate::hist::Hist;
 use crate::interval::{EndpointStats, ErrorSlots, Interval};
 use crate::report::{ErrorReport, Protocol, Summary};
 use crate::timeline::{Point, Timeline, TimelinePolicy};
+use crate::traces::TracedRequestReport;
 
 mod report_build;
 
@@ -398,6 +399,21 @@ impl Aggregator {
                 }
             })
             .collect()
+    }
+
+    /// The traced requests kept since the start (or the latest reset): per endpoint in plan order,
+    /// its slowest and its first failed requests, slowest first (see [`crate::traces`]). Empty
+    /// for a run without tracing.
+    pub fn traced_requests(&self) -> Vec<TracedRequestReport> {
+        let mut out = Vec::new();
+        for (i, e) in self.total.endpoints.iter().enumerate() {
+            let Some(slots) = &e.traces else { continue };
+            let name = self.endpoint_name(i);
+            out.extend(
+                slots.kept().iter().map(|(r, slowest)| TracedRequestReport::new(name.clone(), r, *slowest)),
+            );
+        }
+        out
     }
 
     /// The length of the latest tick, seconds (0 before the first): the denominator of the

@@ -5,6 +5,7 @@
 use crate::custom::CustomStats;
 use crate::hist::Hist;
 use crate::kinds::{EXPECT_SLOTS, ErrorKind};
+use crate::traces::TraceSlots;
 
 /// Number of error kinds.
 pub(crate) const KINDS: usize = ErrorKind::ALL.len();
@@ -82,6 +83,8 @@ pub(crate) struct EndpointStats {
     pub(crate) tls: Hist,
     pub(crate) wait: Hist,
     pub(crate) receive: Hist,
+    /// The slowest and the first failed traced requests (runs with tracing only).
+    pub(crate) traces: Option<Box<TraceSlots>>,
 }
 
 impl EndpointStats {
@@ -106,6 +109,12 @@ impl EndpointStats {
         self.tls.merge(&o.tls);
         self.wait.merge(&o.wait);
         self.receive.merge(&o.receive);
+        if let Some(t) = &o.traces {
+            match &mut self.traces {
+                Some(mine) => mine.merge(t),
+                None => self.traces = Some(t.clone()),
+            }
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod recorder;
 pub mod report;
 pub mod timeline;
+pub mod traces;
 pub mod wire;
 
 pub use aggregate::{Aggregator, DEFAULT_EXPECTED_STATUS, LatencyTotals, LiveEndpoint, LiveSnapshot};
@@ -36,4 +37,5 @@ pub use report::{
     CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,
 };
 pub use timeline::{Tier, TimelinePolicy};
+pub use traces::{FAILED_KEPT, SLOWEST_KEPT, SpanId, TraceId, TracedRequest, TracedRequestReport};
 pub use wire::{WireEndpoint, WireErrors, WireHist, WireInterval};

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::interval::{EndpointStats, Interval, WsStats, add_code, status_class};
 use crate::kinds::{ErrorKind, Timings, expect_slot};
+use crate::traces::TracedRequest;
 
 /// Index of an endpoint (request name) in the plan's endpoint list.
 pub type EndpointId = u32;
@@ -109,6 +110,17 @@ impl Recorder {
         }
         e.wait.record(t.wait);
         e.receive.record(t.receive);
+    }
+
+    /// A traced request of endpoint `ep` completed (with a response or an error, recorded with
+    /// [`Recorder::response`] or [`Recorder::error`] as well): it is kept if it is among the
+    /// slowest of the endpoint, or among its first failures (see [`crate::traces`]). Compares and
+    /// copies into a fixed array; allocates only on the endpoint's first traced request of the
+    /// interval.
+    #[inline]
+    pub fn traced(&mut self, ep: EndpointId, request: &TracedRequest) {
+        let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
+        e.traces.get_or_insert_default().offer(request);
     }
 
     /// An error, counted by (endpoint, kind). The first message per (endpoint, kind) is kept;

@@ -124,6 +124,11 @@ pub struct Report {
     /// for a run on one machine).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers: Vec<WorkerStatus>,
+    /// With tracing (`config.tracing`, `--trace`): per endpoint, the slowest and the first failed
+    /// requests with the trace ids they were sent with, slowest first (empty, and absent from the
+    /// JSON, without tracing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traced_requests: Vec<crate::traces::TracedRequestReport>,
 }
 
 /// One worker process of a distributed run: the web UI's Workers tab, and the report's `workers`.

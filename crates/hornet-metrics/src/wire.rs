@@ -12,6 +12,7 @@ use crate::custom::CustomStats;
 use crate::endpoint_names::EndpointNames;
 use crate::hist::{Hist, HistogramError, decode_histogram, encode_histogram};
 use crate::interval::{EndpointStats, ErrorSlots, ExpectSlots, Interval, WsStats};
+use crate::traces::{FAILED_KEPT, SLOWEST_KEPT, TraceSlots, WireTraced};
 
 /// Most endpoints, scenarios or status codes one wire interval may carry.
 const MAX_ITEMS: usize = 1 << 16;
@@ -61,6 +62,12 @@ pub struct WireEndpoint {
     pub tls: Option<WireHist>,
     pub wait: Option<WireHist>,
     pub receive: Option<WireHist>,
+    /// The slowest traced requests kept (runs with tracing; see [`crate::traces`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<WireTraced>,
+    /// The first failed traced requests kept, earliest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_traced: Vec<WireTraced>,
 }
 
 /// One [`Interval`] on the wire.
@@ -181,6 +188,14 @@ fn endpoint_out(e: &EndpointStats) -> WireEndpoint {
         tls: hist_out(&e.tls),
         wait: hist_out(&e.wait),
         receive: hist_out(&e.receive),
+        slowest: e
+            .traces
+            .as_ref()
+            .map_or_else(Vec::new, |t| t.slowest().iter().map(WireTraced::from_request).collect()),
+        failed_traced: e
+            .traces
+            .as_ref()
+            .map_or_else(Vec::new, |t| t.failed().iter().map(WireTraced::from_request).collect()),
     }
 }
 
@@ -214,7 +229,28 @@ fn endpoint_in(e: &WireEndpoint) -> Result<EndpointStats, HistogramError> {
         tls: hist_in(e.tls.as_ref())?,
         wait: hist_in(e.wait.as_ref())?,
         receive: hist_in(e.receive.as_ref())?,
+        traces: traces_in(&e.slowest, &e.failed_traced)?,
     })
+}
+
+/// The kept traced requests of an endpoint; more than a recorder keeps, or an id that is not hex,
+/// is refused.
+fn traces_in(
+    slowest: &[WireTraced],
+    failed: &[WireTraced],
+) -> Result<Option<Box<TraceSlots>>, HistogramError> {
+    if slowest.is_empty() && failed.is_empty() {
+        return Ok(None);
+    }
+    if slowest.len() > SLOWEST_KEPT || failed.len() > FAILED_KEPT {
+        return Err(HistogramError::Format("too many traced requests"));
+    }
+    let decode = |list: &[WireTraced]| -> Result<Vec<_>, HistogramError> {
+        list.iter()
+            .map(|t| t.to_request().ok_or(HistogramError::Format("a trace id that is not hex")))
+            .collect()
+    };
+    Ok(Some(Box::new(TraceSlots::from_parts(&decode(slowest)?, &decode(failed)?))))
 }
 
 /// Most run-time endpoint names one wire interval may carry.
@@ -373,6 +409,16 @@ mod tests {
             r.request_sent((i % 3) as u32, 120);
             let t = crate::Timings { total: Duration::from_micros(us), ..Default::default() };
             r.response((i % 3) as u32, if i % 11 == 0 { 503 } else { 200 }, &t, 512);
+            let traced = crate::TracedRequest {
+                trace_id: [(i % 256) as u8; 16],
+                span_id: [seed as u8; 8],
+                latency_us: us,
+                status: if i % 11 == 0 { 503 } else { 200 },
+                at_us: i * 1_000,
+                failed: i % 11 == 0,
+                ..Default::default()
+            };
+            r.traced((i % 3) as u32, &traced);
         }
         r.error(Some(1), ErrorKind::Timeout, &"timed out after 10 s");
         // WebSocket traffic on endpoint 2: a connection, messages both ways, a reply, a close.
@@ -400,6 +446,8 @@ mod tests {
         wired.add_tick(Duration::from_secs(1), vec![back, b2], 0);
         let (x, y) = (direct.live(), wired.live());
         assert_eq!(format!("{x:?}"), format!("{y:?}"));
+        assert_eq!(direct.traced_requests(), wired.traced_requests());
+        assert!(direct.traced_requests().iter().any(|t| t.failed && t.status == Some(503)));
         assert_eq!(a.requests(), 500);
         assert_eq!((back_ws(&a), a.ws_messages_sent()), (1, 1));
         assert_eq!(a.errors_of(ErrorKind::Timeout), 1);
@@ -472,5 +520,12 @@ mod tests {
         assert!(Interval::from_wire(&w, &no_names()).is_err());
         let w = WireInterval { created: vec![0; MAX_ITEMS + 1], ..Default::default() };
         assert!(Interval::from_wire(&w, &no_names()).is_err());
+        let mut w = sample(3).to_wire(&no_names());
+        w.endpoints[0].slowest[0].trace_id = "not hex".into();
+        assert!(Interval::from_wire(&w, &no_names()).is_err());
+        let mut w = sample(3).to_wire(&no_names());
+        let extra = w.endpoints[0].slowest[0].clone();
+        w.endpoints[0].slowest.push(extra);
+        assert!(Interval::from_wire(&w, &no_names()).is_err(), "more than a recorder keeps");
     }
 }

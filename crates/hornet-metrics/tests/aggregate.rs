@@ -814,3 +814,57 @@ fn websocket_metrics_merge_exactly_and_stay_apart_from_http() {
     assert!(!json.contains("websocket"), "{json}");
     assert!(!json.contains("\"protocol\""));
 }
+
+#[test]
+fn the_report_keeps_the_slowest_and_first_failed_traced_requests_per_endpoint() {
+    use hornet_metrics::{FAILED_KEPT, SLOWEST_KEPT, TracedRequest};
+    let mut agg = aggregator();
+    // Two threads over two ticks; endpoint 0 gets requests of 1..=40 ms, every seventh one a 500.
+    for tick in 0..2u64 {
+        let mut threads = [Recorder::new(2, 2), Recorder::new(2, 2)];
+        for n in 0..20u64 {
+            let k = tick * 20 + n;
+            let status = if k % 7 == 3 { 500 } else { 200 };
+            let r = &mut threads[(k % 2) as usize];
+            r.request_sent(0, 10);
+            r.response(0, status, &timings((k * 17 % 40 + 1) * 1_000), 10);
+            let traced = TracedRequest {
+                trace_id: [k as u8 + 1; 16],
+                span_id: [k as u8 + 1; 8],
+                sampled: k % 2 == 0,
+                latency_us: (k * 17 % 40 + 1) * 1_000,
+                status,
+                at_us: k * 100_000,
+                failed: status == 500,
+                error: None,
+            };
+            r.traced(0, &traced);
+        }
+        agg.add_tick(
+            Duration::from_secs(tick + 1),
+            threads.iter_mut().map(Recorder::take_interval).collect(),
+            0,
+        );
+    }
+    let report = agg.report(meta(Duration::from_secs(2)));
+    let traced = &report.traced_requests;
+    assert!(traced.iter().all(|t| t.endpoint == "GET /"));
+    let slowest: Vec<f64> = traced.iter().filter(|t| t.slowest).map(|t| t.latency_ms).collect();
+    assert_eq!(slowest, [40.0, 39.0, 38.0, 37.0, 36.0][..SLOWEST_KEPT]);
+    // The first failures of the run: requests 3, 10, 17, 24, 31 (at 0.1 s apart).
+    let mut failed: Vec<f64> = traced.iter().filter(|t| t.failed).map(|t| t.t_s).collect();
+    failed.sort_by(f64::total_cmp);
+    let expected: Vec<f64> = [3u64, 10, 17, 24, 31, 38].iter().map(|k| *k as f64 / 10.0).collect();
+    assert!(failed.starts_with(&expected[..FAILED_KEPT]), "{failed:?}");
+    // Each carries the ids it was sent with, in hex, and its status.
+    let first = traced.iter().find(|t| t.t_s == 0.3).expect("request 3 kept");
+    assert_eq!(first.trace_id, "04".repeat(16));
+    assert_eq!(first.span_id, "04".repeat(8));
+    assert_eq!((first.status, first.error, first.sampled), (Some(500), None, false));
+    // Through JSON and back.
+    let back = Report::from_json(&report.to_json().unwrap()).unwrap();
+    assert_eq!(back.traced_requests, report.traced_requests);
+    // A report without tracing has none and leaves the field out.
+    let plain = aggregator().report(meta(Duration::from_secs(1)));
+    assert!(!plain.to_json().unwrap().contains("traced_requests"));
+}

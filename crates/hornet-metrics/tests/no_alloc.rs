@@ -4,7 +4,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
 
-use hornet_metrics::{ErrorKind, Recorder, Timings};
+use hornet_metrics::{ErrorKind, Recorder, Timings, TracedRequest};
 
 /// Counts allocations made by the current thread while counting is on.
 struct Counting;
@@ -74,6 +74,17 @@ fn steady_state_recording_does_not_allocate() {
             t.corrected = Some(Duration::from_micros(us + n % 50_000));
         }
         r.response((n % 2) as u32, [200, 404, 500][(n % 3) as usize], &t, 1_000);
+        // A traced request: kept among the slowest or the first failures, or not.
+        let traced = TracedRequest {
+            trace_id: [(n % 251) as u8; 16],
+            span_id: [(n % 13) as u8; 8],
+            latency_us: us,
+            status: 200,
+            at_us: n,
+            failed: n.is_multiple_of(3),
+            ..TracedRequest::default()
+        };
+        r.traced((n % 2) as u32, &traced);
         r.dropped();
         r.late_iteration();
         r.error(Some((n % 2) as u32), ErrorKind::Timeout, &"timeout");

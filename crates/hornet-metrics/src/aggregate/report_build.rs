@@ -260,6 +260,7 @@ impl Aggregator {
             generator,
             warnings,
             workers: Vec::new(),
+            traced_requests: if full { self.traced_requests() } else { Vec::new() },
         }
     }
 }
