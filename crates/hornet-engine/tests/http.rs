@@ -396,6 +396,81 @@ async fn pool_of_two_never_opens_more_than_two_connections() {
     .await;
 }
 
+/// A client keeping response bodies of at most `limit` bytes.
+fn client_keeping(limit: usize, insecure: bool) -> HttpClient {
+    HttpClient::new(&ClientConfig {
+        timeout: Duration::from_secs(10),
+        insecure,
+        pool: None,
+        source_addresses: Vec::new(),
+        max_kept_body: limit,
+    })
+    .expect("client")
+}
+
+#[tokio::test]
+async fn bodies_longer_than_the_kept_limit_are_read_and_counted_not_kept() {
+    run(async {
+        const LONG: usize = 8 << 20;
+        // `/length`, `/chunked` and `/eof` send 8 MiB framed each way; `/short` sends 1000 bytes.
+        let (addr, _) = raw_server(|mut s| async move {
+            let mut head = [0u8; 1024];
+            let Ok(n) = s.read(&mut head).await else { return };
+            let path = String::from_utf8_lossy(&head[..n]).split(' ').nth(1).unwrap_or("").to_owned();
+            let block = vec![b'x'; 64 * 1024];
+            match path.as_str() {
+                "/length" => {
+                    let _ = s
+                        .write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {LONG}\r\n\r\n").as_bytes())
+                        .await;
+                    for _ in 0..LONG / block.len() {
+                        let _ = s.write_all(&block).await;
+                    }
+                }
+                "/chunked" => {
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").await;
+                    for _ in 0..LONG / block.len() {
+                        let _ = s.write_all(format!("{:x}\r\n", block.len()).as_bytes()).await;
+                        let _ = s.write_all(&block).await;
+                        let _ = s.write_all(b"\r\n").await;
+                    }
+                    let _ = s.write_all(b"0\r\n\r\n").await;
+                }
+                "/eof" => {
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n").await;
+                    for _ in 0..LONG / block.len() {
+                        let _ = s.write_all(&block).await;
+                    }
+                }
+                _ => {
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n").await;
+                    let _ = s.write_all(&block[..1000]).await;
+                }
+            }
+        })
+        .await;
+        let client = client_keeping(1 << 20, false);
+        for path in ["/length", "/chunked", "/eof"] {
+            let resp =
+                client.send(&mut Session::new(), get(&format!("http://{addr}{path}"))).await.expect(path);
+            assert!(resp.body_over_limit, "{path}");
+            assert_eq!(resp.body, None, "{path}");
+            assert_eq!(resp.body_len, LONG as u64, "{path}: every byte is counted");
+        }
+        let resp =
+            client.send(&mut Session::new(), get(&format!("http://{addr}/short"))).await.expect("short");
+        assert!(!resp.body_over_limit);
+        assert_eq!(resp.body.map(|b| b.len()), Some(1000));
+        // A body not asked for is never over the limit.
+        let mut not_kept = get(&format!("http://{addr}/length"));
+        not_kept.keep_body = false;
+        let resp = client.send(&mut Session::new(), not_kept).await.expect("not kept");
+        assert!(!resp.body_over_limit);
+        assert_eq!(resp.body_len, LONG as u64);
+    })
+    .await;
+}
+
 mod tls {
     use super::*;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -474,6 +549,27 @@ mod tls {
     }
 
     #[tokio::test]
+    async fn bodies_longer_than_the_kept_limit_are_not_kept_over_h2_and_tls_http11() {
+        run(async {
+            for alpn in [&b"h2"[..], &b"http/1.1"[..]] {
+                let (addr, _) = tls_server(&[alpn]).await;
+                let client = client_keeping(50_000, true);
+                let big =
+                    client.send(&mut Session::new(), get(&format!("https://{addr}/big"))).await.expect("big");
+                assert!(big.body_over_limit);
+                assert_eq!((big.body, big.body_len), (None, 100_000));
+                let hello = client
+                    .send(&mut Session::new(), get(&format!("https://{addr}/hello")))
+                    .await
+                    .expect("hello");
+                assert!(!hello.body_over_limit);
+                assert_eq!(hello.body.as_deref(), Some(&b"hello world"[..]));
+            }
+        })
+        .await;
+    }
+
+    #[tokio::test]
     async fn https_falls_back_to_http11_without_h2_alpn() {
         run(async {
             let (addr, _) = tls_server(&[b"http/1.1"]).await;
@@ -546,6 +642,7 @@ async fn connections_bind_to_the_source_addresses_in_turn() {
             insecure: false,
             pool: None,
             source_addresses: sources,
+            max_kept_body: hornet_engine::http::DEFAULT_MAX_KEPT_BODY,
         })
         .expect("client");
         for _ in 0..4 {

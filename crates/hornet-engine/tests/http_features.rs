@@ -398,6 +398,7 @@ mod redirects {
                 insecure: false,
                 pool: None,
                 source_addresses: Vec::new(),
+                max_kept_body: hornet_engine::http::DEFAULT_MAX_KEPT_BODY,
             })
             .expect("client");
             // Each hop takes 60 ms: the chain cannot finish in 90 ms.

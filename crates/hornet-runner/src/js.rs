@@ -501,6 +501,10 @@ impl HttpSender for VuHttp<'_> {
                         crate::vu::count_request(&mut rec, ep, response.bytes_sent, response.resent);
                         rec.response(ep, response.status, &response.timings, response.body_len);
                     }
+                    if response.body_over_limit {
+                        let why = crate::vu::body_over_limit(response.body_len, self.client.max_kept_body());
+                        return Err(format!("context.http: {} {uri}: {why}", call.method));
+                    }
                     let copy = ResponseCopy::of(&response, &uri);
                     Ok(HttpReply {
                         status: copy.status,

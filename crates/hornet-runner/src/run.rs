@@ -506,6 +506,7 @@ pub(crate) fn setup(
         insecure: plan.http.insecure,
         pool: plan.http.pool.map(|p| p.div_ceil(threads).max(1)),
         source_addresses: plan.http.source_addresses.clone(),
+        max_kept_body: plan.http.max_capture_body,
     };
     let settings =
         VuSettings { expect_default_200: plan.expect.default_200, log, replace_total: from_intended };

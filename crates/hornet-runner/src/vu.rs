@@ -524,6 +524,11 @@ impl Vu {
         if step.captures.is_empty() && step.expects.is_empty() && !self.settings.expect_default_200 {
             return Ok(());
         }
+        if resp.body_over_limit && step.needs_body() {
+            let message = body_over_limit(resp.body_len, self.client.max_kept_body());
+            self.recorder.borrow_mut().error(Some(ep), ErrorKind::CaptureFailed, &message);
+            return Err(VuFailure::new(message));
+        }
         let empty = Bytes::new();
         let body = resp.body.as_ref().unwrap_or(&empty);
         let view = ResponseView::new(resp.status, &resp.headers, body);
@@ -549,6 +554,14 @@ impl Vu {
         }
         Ok(())
     }
+}
+
+/// Why the captures and expectations of a response whose body was too long to keep were not run.
+pub(crate) fn body_over_limit(body_len: u64, limit: usize) -> String {
+    format!(
+        "the response body ({body_len} bytes) is longer than {limit} bytes, the most kept for captures \
+         and expectations (config.http.maxCaptureBody): it was read and counted, not checked"
+    )
 }
 
 /// Counts a request in `http.requests`, with the attempts the engine sent again before its

@@ -256,7 +256,14 @@ pub struct HttpSettings {
     /// `expectedStatus`: the statuses that count as a success; a response with any other status
     /// counts as a failed request of its endpoint (the VU goes on). Default: 100 to 399.
     pub expected_status: Vec<std::ops::RangeInclusive<u16>>,
+    /// `maxCaptureBody`: the longest response body kept for captures, expectations and hooks
+    /// that read it; a longer one is read and counted but not kept, and what needed it fails as
+    /// `capture-failed`. Default [`DEFAULT_MAX_CAPTURE_BODY`].
+    pub max_capture_body: usize,
 }
+
+/// The default of `config.http.maxCaptureBody`: 16 MiB.
+pub const DEFAULT_MAX_CAPTURE_BODY: usize = 16 * 1024 * 1024;
 
 impl Default for HttpSettings {
     fn default() -> Self {
@@ -266,6 +273,7 @@ impl Default for HttpSettings {
             insecure: false,
             source_addresses: Vec::new(),
             expected_status: vec![hornet_metrics::DEFAULT_EXPECTED_STATUS],
+            max_capture_body: DEFAULT_MAX_CAPTURE_BODY,
         }
     }
 }

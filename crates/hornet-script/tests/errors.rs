@@ -1077,3 +1077,19 @@ fn a_test_id_with_spaces_is_refused() {
     );
     assert!(e.contains("--testid `my run`: the test id contains ` `"), "{e}");
 }
+
+#[test]
+fn max_capture_body_that_is_not_a_size_in_range() {
+    for (value, says) in [
+        ("16 parsecs", "`maxCaptureBody` `16 parsecs` is not a size"),
+        ("0", "`maxCaptureBody` must be at least 1"),
+        ("2GiB", "`maxCaptureBody` must be from 1 byte to 1073741824 bytes, found 2147483648"),
+        ("[1]", "`maxCaptureBody`"),
+    ] {
+        let e = error(&format!(
+            "config:\n  target: http://localhost:8080\n  http:\n    maxCaptureBody: {value}\nscenarios:\n  - flow:\n      - get: {{ url: / }}\n"
+        ));
+        assert!(e.contains(says), "{e}");
+        assert!(e.contains("load.yaml:4:21"), "{e}");
+    }
+}

@@ -1280,6 +1280,14 @@ fn expected_status_takes_statuses_and_ranges_and_defaults_to_below_400() {
 }
 
 #[test]
+fn max_capture_body_takes_bytes_or_a_size_and_defaults_to_16_mib() {
+    assert_eq!(plan(&with_config("")).http.max_capture_body, 16 << 20);
+    assert_eq!(plan(&with_config("  http:\n    maxCaptureBody: 4096\n")).http.max_capture_body, 4096);
+    assert_eq!(plan(&with_config("  http:\n    maxCaptureBody: 64 MiB\n")).http.max_capture_body, 64 << 20);
+    assert_eq!(plan(&with_config("  http:\n    maxCaptureBody: 2MB\n")).http.max_capture_body, 2_000_000);
+}
+
+#[test]
 fn publish_metrics_entries_are_read_in_order() {
     use hornet_script::plan::{PrometheusPush, PublishMetrics};
     let p = plan(

@@ -83,3 +83,107 @@ scenarios:
     let shown = report.to_string();
     assert!(shown.contains("not sent again: POST is not idempotent"), "{report}");
 }
+
+/// Serves `/small` (a JSON body) and, at any other path, 256 MiB of filler: chunked at `/chunked`,
+/// delimited by the end of the connection elsewhere. Returns its URL.
+fn streams_large_bodies() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 2048];
+                let mut read_path = |stream: &mut TcpStream| {
+                    let n = stream.read(&mut buf).unwrap_or(0);
+                    String::from_utf8_lossy(&buf[..n]).split(' ').nth(1).unwrap_or("").to_owned()
+                };
+                let mut path = read_path(&mut stream);
+                if path == "/small" {
+                    let body = br#"{"token":"abc"}"#;
+                    let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                    let _ = stream.write_all(reply.as_bytes()).and_then(|()| stream.write_all(body));
+                    // The next request on this connection is a large one.
+                    path = read_path(&mut stream);
+                }
+                let block = vec![b'x'; 1 << 20];
+                let chunked = path.starts_with("/chunked");
+                let head: &[u8] = if chunked {
+                    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n"
+                };
+                if stream.write_all(head).is_err() {
+                    return;
+                }
+                for _ in 0..256 {
+                    let sent = if chunked {
+                        stream
+                            .write_all(format!("{:x}\r\n", block.len()).as_bytes())
+                            .and_then(|()| stream.write_all(&block))
+                            .and_then(|()| stream.write_all(b"\r\n"))
+                    } else {
+                        stream.write_all(&block)
+                    };
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+                if chunked {
+                    let _ = stream.write_all(b"0\r\n\r\n");
+                }
+            });
+        }
+    });
+    url
+}
+
+/// The largest resident set of this process's waited-for children so far, in bytes.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    usage.ru_maxrss as u64 * 1024
+}
+
+#[test]
+fn a_capture_on_a_body_past_the_limit_fails_clearly_with_memory_bounded() {
+    let url = streams_large_bodies();
+    for (path, limit) in [("/chunked", ""), ("/eof", "\n    maxCaptureBody: 4MiB")] {
+        let (out, report) = run_yaml(
+            &format!(
+                r#"
+config:
+  target: "{url}"
+  http:
+    timeout: 60{limit}
+  phases:
+    - duration: 1
+      arrivalCount: 1
+scenarios:
+  - flow:
+      - get:
+          url: "/small"
+          name: small
+          capture: {{ json: "$.token", as: token }}
+      - get:
+          url: "{path}?t={{{{ token }}}}"
+          name: large
+          capture: {{ json: "$.id", as: id }}
+"#
+            ),
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let large = endpoint(&report, "large");
+        assert_eq!(large["responses"], 1, "{report}");
+        assert!(counter(&report, "http.downloaded_bytes") >= 256 << 20, "every byte is counted: {report}");
+        assert_eq!(counter(&report, "errors.capture-failed"), 1, "{report}");
+        let kept = if limit.is_empty() { "16777216 bytes" } else { "4194304 bytes" };
+        let message = report.to_string();
+        assert!(message.contains(kept) && message.contains("config.http.maxCaptureBody"), "{path}: {report}");
+        assert_eq!(endpoint(&report, "small")["failures"], 0, "the short body was captured: {report}");
+    }
+    let peak = children_peak_rss();
+    assert!(peak < 160 << 20, "a 256 MiB body was kept: peak {} MB", peak >> 20);
+}

@@ -147,7 +147,7 @@ impl HttpClient {
             let too_many = follow_redirects > 0 && !may_follow && location.is_some();
             let next = if may_follow { location } else { None };
             // A redirect's body is read (so the connection can be reused) but never kept.
-            let keep = keep_body && next.is_none() && !too_many;
+            let keep = (keep_body && next.is_none() && !too_many).then_some(self.max_kept_body);
             let read = match (incoming, lease.route()) {
                 // Boxed, like hyper's send: the lean path's future stays small.
                 (HeadBody::Hyper(incoming), _) => {
@@ -190,6 +190,7 @@ impl HttpClient {
                 p.uri = next;
                 continue;
             }
+            let body_over_limit = keep.is_some() && kept.is_none();
             let body = match kept {
                 Some(raw) if decompress => Some(
                     decode::decode(&resp_headers, raw, decode::MAX_DECODED)
@@ -207,6 +208,7 @@ impl HttpClient {
                 version,
                 redirects,
                 resent: p.resent,
+                body_over_limit,
             });
         }
     }
@@ -470,16 +472,24 @@ fn decimal_digits(mut v: usize) -> usize {
     d
 }
 
-/// Reads a body to its end, counting data bytes; keeps them when `keep` (a single frame is kept
-/// without copying).
-async fn read_body(mut body: Incoming, keep: bool) -> Result<(Option<Bytes>, u64), hyper::Error> {
+/// Reads a body to its end, counting data bytes; keeps them when `keep` is `Some(limit)` and they
+/// are no more than `limit` bytes (a single frame is kept without copying; a longer body is
+/// counted, not kept: `None`).
+async fn read_body(mut body: Incoming, keep: Option<usize>) -> Result<(Option<Bytes>, u64), hyper::Error> {
     let hint = body.size_hint().exact().unwrap_or(0);
+    let limit = keep.unwrap_or(0);
+    let mut keep = keep.is_some() && hint <= limit as u64;
     let mut len = 0u64;
     let mut first: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame?.into_data() else { continue };
         len += data.len() as u64;
+        if keep && len > limit as u64 {
+            keep = false;
+            first = None;
+            joined = None;
+        }
         if !keep || data.is_empty() {
             continue;
         }

@@ -437,11 +437,12 @@ impl H1Conn {
         Ok(ResponseHead { status, version, headers, first_byte })
     }
 
-    /// Reads the body of the response whose head was just read; returns it when `keep`, and the
-    /// number of body bytes after transfer decoding.
-    pub(crate) async fn read_body(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+    /// Reads the body of the response whose head was just read, and returns the number of body
+    /// bytes after transfer decoding and, when `keep` is `Some(limit)`, the body if it is no
+    /// longer than `limit` bytes (a longer one is read to its end and counted, not kept: `None`).
+    pub(crate) async fn read_body(&mut self, keep: Option<usize>) -> Result<(Option<Bytes>, u64), H1Error> {
         let out = match self.framing {
-            Framing::Empty => (keep.then(Bytes::new), 0),
+            Framing::Empty => (keep.map(|_| Bytes::new()), 0),
             Framing::Length(n) => self.read_length(n, keep).await?,
             Framing::Chunked => self.read_chunked(keep).await?,
             Framing::Eof => self.read_to_eof(keep).await?,
@@ -454,9 +455,8 @@ impl H1Conn {
         Ok(out)
     }
 
-    async fn read_length(&mut self, n: u64, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
-        if keep {
-            let want = usize::try_from(n).map_err(|_| H1Error::Protocol("content-length too large"))?;
+    async fn read_length(&mut self, n: u64, keep: Option<usize>) -> Result<(Option<Bytes>, u64), H1Error> {
+        if let Some(want) = keep.filter(|&limit| n <= limit as u64).and_then(|_| usize::try_from(n).ok()) {
             while self.rbuf.len() < want {
                 let missing = want - self.rbuf.len();
                 let room = self.rbuf.capacity() - self.rbuf.len();
@@ -490,8 +490,9 @@ impl H1Conn {
         }
     }
 
-    async fn read_chunked(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
-        let mut kept = keep.then(BytesMut::new);
+    async fn read_chunked(&mut self, keep: Option<usize>) -> Result<(Option<Bytes>, u64), H1Error> {
+        let limit = keep.unwrap_or(0);
+        let mut kept = keep.map(|_| BytesMut::new());
         let mut len = 0u64;
         loop {
             let size = loop {
@@ -516,6 +517,9 @@ impl H1Conn {
             let mut left = size;
             loop {
                 let take = left.min(self.rbuf.len() as u64) as usize;
+                if kept.as_ref().is_some_and(|k| k.len() + take > limit) {
+                    kept = None;
+                }
                 if let Some(k) = kept.as_mut() {
                     k.extend_from_slice(&self.rbuf[..take]);
                 }
@@ -559,10 +563,14 @@ impl H1Conn {
         Ok((kept.map(BytesMut::freeze), len))
     }
 
-    async fn read_to_eof(&mut self, keep: bool) -> Result<(Option<Bytes>, u64), H1Error> {
+    async fn read_to_eof(&mut self, keep: Option<usize>) -> Result<(Option<Bytes>, u64), H1Error> {
+        let mut keep = keep;
         let mut len = 0u64;
         loop {
-            if !keep {
+            if keep.is_some_and(|limit| self.rbuf.len() > limit) {
+                keep = None;
+            }
+            if keep.is_none() {
                 len += self.rbuf.len() as u64;
                 self.rbuf.clear();
             }
@@ -572,11 +580,13 @@ impl H1Conn {
                 Err(e) => return Err(H1Error::Io(e)),
             }
         }
-        if keep {
+        if keep.is_some_and(|limit| self.rbuf.len() <= limit) {
             let body = self.rbuf.split().freeze();
             let len = body.len() as u64;
             return Ok((Some(body), len));
         }
+        len += self.rbuf.len() as u64;
+        self.rbuf.clear();
         Ok((None, len))
     }
 }

@@ -54,6 +54,9 @@ pub const ACCEPT_ENCODING_VALUE: &str = "gzip, deflate, br";
 /// [`ErrorKind::Protocol`] error.
 pub const MAX_DECODED_BODY: usize = decode::MAX_DECODED;
 
+/// The default of [`ClientConfig::max_kept_body`]: 16 MiB.
+pub const DEFAULT_MAX_KEPT_BODY: usize = 16 * 1024 * 1024;
+
 /// Settings of an [`HttpClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -68,6 +71,10 @@ pub struct ClientConfig {
     /// Local addresses new connections bind to, in turn (empty: the system chooses). Lets one
     /// process hold more connections to one target than a single address has ephemeral ports.
     pub source_addresses: Vec<std::net::IpAddr>,
+    /// The longest response body kept for a request that asks to keep it
+    /// ([`Request::keep_body`]); a longer one is read to its end and counted, but not kept
+    /// ([`Response::body_over_limit`]), so memory stays bounded whatever the server sends.
+    pub max_kept_body: usize,
 }
 
 /// The HTTP engine of one worker thread, shared by that thread's VUs (`Rc<HttpClient>`): the TLS
@@ -77,6 +84,7 @@ pub struct HttpClient {
     connector: Connector,
     timeout: Duration,
     pool: Option<Pool>,
+    max_kept_body: usize,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -153,7 +161,8 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body; shared, never copied.
     pub body: Bytes,
-    /// Keep the response body in memory (`Response::body`), or only count its bytes.
+    /// Keep the response body in memory (`Response::body`), or only count its bytes. A body
+    /// longer than [`ClientConfig::max_kept_body`] is only counted (`Response::body_over_limit`).
     pub keep_body: bool,
     /// Most redirects to follow (Artillery's `followRedirect: true` is 10); 0 returns a 3xx as
     /// is. 301, 302, 303, 307 and 308 responses with a usable `Location` (relative ones are
@@ -211,6 +220,10 @@ pub struct Response {
     /// sent again on a new one (at most one per hop; only when sending again is safe, see
     /// [`HttpClient::send`]). The server may have read each: `http.requests` counts them.
     pub resent: u8,
+    /// The request asked to keep the body, but it was longer than
+    /// [`ClientConfig::max_kept_body`]: it was read to its end and counted (`body_len`), and
+    /// `body` is `None`.
+    pub body_over_limit: bool,
 }
 
 impl HttpClient {
@@ -223,7 +236,13 @@ impl HttpClient {
             connector: Connector::new(cfg.insecure, cfg.source_addresses.clone())?,
             timeout: cfg.timeout,
             pool: cfg.pool.map(Pool::new),
+            max_kept_body: cfg.max_kept_body,
         })
+    }
+
+    /// The longest response body this client keeps ([`ClientConfig::max_kept_body`]).
+    pub fn max_kept_body(&self) -> usize {
+        self.max_kept_body
     }
 
     /// Sends `req` and reads the whole response, reusing the session's (or the pool's) connection

@@ -42,6 +42,7 @@ pub fn client(timeout_ms: u64, insecure: bool, pool: Option<usize>) -> HttpClien
         insecure,
         pool,
         source_addresses: Vec::new(),
+        max_kept_body: hornet_engine::http::DEFAULT_MAX_KEPT_BODY,
     })
     .expect("client")
 }

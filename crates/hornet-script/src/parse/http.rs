@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 
 use super::keys::{HTTP, TLS};
-use super::read::Map;
+use super::read::{Map, number_of};
 use super::{Cx, Result};
 use crate::LoadOptions;
 use crate::error::Span;
@@ -44,6 +44,10 @@ impl Cx<'_> {
             if let Some(s) = map.get("expectedStatus") {
                 http.expected_status = self.expected_status(&s.value)?;
             }
+            if let Some(m) = map.get("maxCaptureBody") {
+                http.max_capture_body =
+                    self.byte_size(&m.value, "`maxCaptureBody`", MAX_CAPTURE_BODY_LIMIT)?;
+            }
             http_defaults = map.get("defaults");
         }
         if let Some(t) = config.get("timeout") {
@@ -65,6 +69,27 @@ impl Cx<'_> {
             }
         }
         Ok((http, http_defaults))
+    }
+
+    /// A size in bytes: a whole number, or a string of one with a unit (`512KB`, `16 MiB`, `1GB`:
+    /// `KB`, `MB`, `GB` are powers of 1000, `KiB`, `MiB`, `GiB` of 1024), from 1 to `max`.
+    pub(super) fn byte_size(&self, node: &Node, what: &str, max: u64) -> Result<usize> {
+        let bytes = match number_of(node) {
+            Some(_) => self.positive(node, what)?,
+            None => {
+                let text = self.text(node, what)?;
+                parse_byte_size(text).ok_or_else(|| {
+                    self.err(node.span, format!("{what} `{text}` is not a size"))
+                        .with_help("write a number of bytes, or one with a unit: 512KB, 16MiB, 1GB")
+                })?
+            }
+        };
+        if bytes == 0 || bytes > max {
+            return Err(
+                self.err(node.span, format!("{what} must be from 1 byte to {max} bytes, found {bytes}"))
+            );
+        }
+        usize::try_from(bytes).map_err(|_| self.err(node.span, format!("{what} is too large")))
     }
 
     /// `config.http.sourceAddresses`: a list of IP addresses (one address alone is allowed).
@@ -331,5 +356,44 @@ mod tests {
         assert!(check_target("localhost:8080").unwrap_err().0.contains("http://, https://, ws:// or wss://"));
         assert!(check_target("http://h/?a=1").unwrap_err().0.contains("query"));
         assert!(check_target("http://").is_err());
+    }
+}
+
+/// The largest `config.http.maxCaptureBody`: 1 GiB.
+const MAX_CAPTURE_BODY_LIMIT: u64 = 1024 * 1024 * 1024;
+
+/// `16MB`, `16 MiB`, `512kb`, `1024` as bytes; `None` when not a whole number with a known unit.
+fn parse_byte_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let n: u64 = number.parse().ok()?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" => 1 << 10,
+        "mb" => 1000 * 1000,
+        "mib" => 1 << 20,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod byte_size_tests {
+    use super::parse_byte_size;
+
+    #[test]
+    fn sizes_read_with_decimal_and_binary_units() {
+        assert_eq!(parse_byte_size("1024"), Some(1024));
+        assert_eq!(parse_byte_size("512KB"), Some(512_000));
+        assert_eq!(parse_byte_size("16 MiB"), Some(16 << 20));
+        assert_eq!(parse_byte_size("2mb"), Some(2_000_000));
+        assert_eq!(parse_byte_size("1GiB"), Some(1 << 30));
+        for bad in ["", "MB", "1.5MB", "-1", "10 parsecs", "99999999999999999999GB"] {
+            assert_eq!(parse_byte_size(bad), None, "{bad}");
+        }
     }
 }

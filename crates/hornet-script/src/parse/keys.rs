@@ -101,7 +101,7 @@ pub(super) const STAGE: Keys = Keys {
 pub(super) const HTTP: Keys = Keys {
     place: "in `config.http`",
     home: "under `config.http`",
-    known: &["timeout", "pool", "defaults", "sourceAddresses", "expectedStatus"],
+    known: &["timeout", "pool", "defaults", "sourceAddresses", "expectedStatus", "maxCaptureBody"],
     unsupported: &["maxSockets", "extendedMetrics", "distributedTracing", "cookieJarOptions"],
     javascript: &[],
 };
