@@ -4,6 +4,7 @@
 
 mod hooks;
 mod import;
+mod names;
 mod request;
 mod vars;
 
@@ -23,6 +24,8 @@ use crate::resolve;
 use crate::{Emitted, HookError, HookFailure, LoadError, first_location, native};
 use hooks::describe;
 use import::{ImportLoader, ImportResolver};
+use names::Names;
+pub use request::JsRequest;
 
 /// The prelude: Node built-ins over the native helpers.
 const PRELUDE: &str = include_str!("prelude.js");
@@ -144,6 +147,8 @@ pub struct Processor {
     fire_timer: Persistent<Function<'static>>,
     http_client: Persistent<Function<'static>>,
     http_settle: Persistent<Function<'static>>,
+    /// The atoms of the hook objects' property names.
+    names: Names,
     /// The id of the next VU.
     next_vu: Cell<u32>,
     /// `context.scenario` objects, one per scenario index, shared by the thread's VUs.
@@ -217,6 +222,7 @@ impl Processor {
             let fire: Function = ctx.globals().get("__hornet_fire").map_err(fail)?;
             let http_client: Function = ctx.globals().get("__hornet_http_client").map_err(fail)?;
             let http_settle: Function = ctx.globals().get("__hornet_http_settle").map_err(fail)?;
+            let names = Names::new(&ctx).map_err(fail)?;
             let exports: Object = if resolve::is_es_module(&path) {
                 let module = Module::declare(ctx.clone(), file.clone(), source).map_err(fail)?;
                 let (module, done) = module.eval().map_err(fail)?;
@@ -251,18 +257,21 @@ impl Processor {
                 Persistent::save(&ctx, fire),
                 Persistent::save(&ctx, http_client),
                 Persistent::save(&ctx, http_settle),
+                names,
                 functions,
                 async_functions,
             ))
         });
         shared.deadline.set(None);
-        let (exports, events, fire_timer, http_client, http_settle, functions, async_functions) = loaded?;
+        let (exports, events, fire_timer, http_client, http_settle, names, functions, async_functions) =
+            loaded?;
         Ok(Processor {
             exports,
             events,
             fire_timer,
             http_client,
             http_settle,
+            names,
             next_vu: Cell::new(0),
             scenarios: RefCell::new(HashMap::new()),
             functions,
@@ -359,24 +368,43 @@ impl Processor {
         self.invoke(vu, name, Shape::Step, vars, None, None, None, Some(http)).await.map(drop)
     }
 
-    /// Calls a `beforeRequest` hook: `(requestParams, context, events, next)`; changes to
-    /// `request` are read back.
-    pub async fn before_request(
+    /// `requestParams` for one request: the object its `beforeRequest`, `afterResponse` and
+    /// `onError` hooks all get (as Artillery hands them one object). Drop it before the processor.
+    pub fn request_object(&self, request: &RequestParams) -> Result<JsRequest, HookError> {
+        self.context.with(|ctx| {
+            request::request_to_js(&ctx, &self.names, request)
+                .map(|(_, js)| js)
+                .map_err(|e| engine_failure("requestParams", e))
+        })
+    }
+
+    /// Reads back into `request` (the request `object` was made from) what the hooks changed.
+    pub fn read_request(&self, object: &JsRequest, request: &mut RequestParams) -> Result<(), HookError> {
+        self.context.with(|ctx| {
+            request::read_request(&ctx, &self.names, object, request)
+                .map_err(|e| engine_failure("requestParams", e))
+        })
+    }
+
+    /// Calls a `beforeRequest` hook on `request`: `(requestParams, context, events, next)`; what
+    /// it changes is read with [`Processor::read_request`].
+    pub async fn before_request_on(
         &self,
         vu: &JsVu,
         name: &str,
-        request: &mut RequestParams,
+        request: &JsRequest,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
         self.invoke(vu, name, Shape::BeforeRequest, vars, Some(request), None, None, None).await.map(drop)
     }
 
-    /// Calls an `afterResponse` hook: `(requestParams, response, context, events, next)`.
-    pub async fn after_response(
+    /// Calls an `afterResponse` hook on `request`: `(requestParams, response, context, events,
+    /// next)`.
+    pub async fn after_response_on(
         &self,
         vu: &JsVu,
         name: &str,
-        request: &mut RequestParams,
+        request: &JsRequest,
         response: ResponseData<'_>,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
@@ -385,7 +413,49 @@ impl Processor {
             .map(drop)
     }
 
-    /// Calls an `onError` hook: `(err, requestParams, context, events, next)`.
+    /// Calls an `onError` hook on `request`: `(err, requestParams, context, events, next)`.
+    pub async fn on_error_on(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        error: &str,
+        request: &JsRequest,
+        vars: &mut HashMap<String, Json>,
+    ) -> Result<(), HookError> {
+        self.invoke(vu, name, Shape::OnError, vars, Some(request), None, Some(error), None).await.map(drop)
+    }
+
+    /// Calls a `beforeRequest` hook on a `requestParams` of its own; changes to `request` are
+    /// read back (also when the hook failed, as Artillery keeps them).
+    pub async fn before_request(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        request: &mut RequestParams,
+        vars: &mut HashMap<String, Json>,
+    ) -> Result<(), HookError> {
+        let object = self.request_object(request)?;
+        let outcome = self.before_request_on(vu, name, &object, vars).await;
+        let _ = self.read_request(&object, request);
+        outcome
+    }
+
+    /// Calls an `afterResponse` hook on a `requestParams` of its own, read back after it.
+    pub async fn after_response(
+        &self,
+        vu: &JsVu,
+        name: &str,
+        request: &mut RequestParams,
+        response: ResponseData<'_>,
+        vars: &mut HashMap<String, Json>,
+    ) -> Result<(), HookError> {
+        let object = self.request_object(request)?;
+        let outcome = self.after_response_on(vu, name, &object, response, vars).await;
+        let _ = self.read_request(&object, request);
+        outcome
+    }
+
+    /// Calls an `onError` hook on a `requestParams` of its own, read back after it.
     pub async fn on_error(
         &self,
         vu: &JsVu,
@@ -394,7 +464,10 @@ impl Processor {
         request: &mut RequestParams,
         vars: &mut HashMap<String, Json>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::OnError, vars, Some(request), None, Some(error), None).await.map(drop)
+        let object = self.request_object(request)?;
+        let outcome = self.on_error_on(vu, name, error, &object, vars).await;
+        let _ = self.read_request(&object, request);
+        outcome
     }
 
     /// Calls a condition (`whileTrue`, `ifTrue`): `(context, next)`; the result is what it passes

@@ -373,7 +373,7 @@ impl Vu {
             }
         }
         let mut outcome = Ok(());
-        for (req, ep, handle, from, mut params, url) in pending {
+        for (req, ep, handle, from, params, url) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
@@ -382,12 +382,12 @@ impl Vu {
                 continue;
             }
             let copy = match &req.hooks {
-                Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_mut(), &url)).await?,
+                Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_ref(), &url)).await?,
                 None => None,
             };
             outcome = self.complete(req, ep, result, from);
             if let (Ok(()), Some(hooks)) = (&outcome, &req.hooks) {
-                outcome = Box::pin(self.after_complete(req, hooks, copy, params.as_mut())).await;
+                outcome = Box::pin(self.after_complete(req, hooks, copy, params.as_ref())).await;
             }
         }
         outcome

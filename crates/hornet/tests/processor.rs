@@ -346,6 +346,57 @@ scenarios:
 }
 
 #[test]
+fn after_response_gets_the_request_object_before_request_changed() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "same.js",
+        r#"
+let sent = null;
+module.exports = {
+  mark(requestParams, context, events, next) {
+    requestParams.startedAt = () => 'not JSON';
+    requestParams.headers['x-mark'] = 'm';
+    sent = requestParams;
+    next();
+  },
+  check(requestParams, response, context, events, next) {
+    const same = requestParams === sent && typeof requestParams.startedAt === 'function';
+    events.emit('counter', same ? 'request.same' : 'request.other', 1);
+    events.emit('counter', requestParams.headers['x-mark'] === 'm' ? 'mark.kept' : 'mark.lost', 1);
+    next();
+  },
+};
+"#,
+    );
+    let script = case.script(
+        "same.yaml",
+        &with_target(
+            r#"
+config:
+  target: "TARGET"
+  processor: same.js
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - beforeRequest: mark
+    afterResponse: check
+    flow:
+      - get: { url: /echo }
+      - post: { url: /echo, json: { a: 1 } }
+"#,
+            &t,
+        ),
+    );
+    let report = run_ok(&case, &script, &["-q"]);
+    // As in Artillery, one object goes through the request's hooks: what `beforeRequest` left on
+    // it, even a value JSON cannot carry, is what `afterResponse` gets.
+    assert_eq!(counter(&report, "request.same"), 4, "{report}");
+    assert_eq!(counter(&report, "mark.kept"), 4, "{report}");
+}
+
+#[test]
 fn async_hooks_are_awaited_and_url_and_query_changes_reach_the_server() {
     let t = target();
     let case = Case::new();

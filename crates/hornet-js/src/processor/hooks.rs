@@ -8,11 +8,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::function::{Args, Rest, This};
-use rquickjs::{Ctx, Error as JsError, Function, Object, Persistent, Promise, Value};
+use rquickjs::{Ctx, Error as JsError, Function, Promise, Value};
 use serde_json::Value as Json;
 
-use super::request::{read_request, request_to_js, response_to_js};
-use super::{JsVu, Outcome, Processor, RequestParams, ResponseData, Shape, Slot, engine_failure};
+use super::request::{JsRequest, response_to_js};
+use super::{JsVu, Outcome, Processor, ResponseData, Shape, Slot, engine_failure};
 use crate::convert::from_js;
 use crate::{Emitted, HookError, HookFailure, first_location};
 
@@ -27,7 +27,7 @@ impl Processor {
         name: &str,
         shape: Shape,
         vars: &mut HashMap<String, Json>,
-        request: Option<&mut RequestParams>,
+        request: Option<&JsRequest>,
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
         http: Option<&mut dyn crate::HttpSender>,
@@ -42,24 +42,17 @@ impl Processor {
         }
         let started = Instant::now();
         let slot: Slot = Rc::new(RefCell::new(None));
-        let request_object = self.enter(vu, started, |ctx| {
-            self.start_call(&ctx, vu, name, shape, vars, request.as_deref(), response, error, &slot)
+        let started_call = self.enter(vu, started, |ctx| {
+            self.start_call(&ctx, vu, name, shape, vars, request, response, error, &slot)
         });
-        let request_object = match request_object {
-            Ok(r) => r,
-            Err(e) => return Err(self.failure_of(name, e)),
-        };
+        if let Err(e) = started_call {
+            return Err(self.failure_of(name, e));
+        }
         let outcome = self.settle(vu, name, &slot, started, http).await;
-        // Read back what the hook changed, even when it failed (Artillery keeps the mutations).
         self.context.with(|ctx| {
             if let Ok(context) = vu.context.clone().restore(&ctx) {
                 // Failing here (out of memory) keeps the variables as they were before the call.
                 let _ = vu.vars.pull(&ctx, &context, vars);
-            }
-            if let (Some(request), Some(object)) = (request, request_object)
-                && let Ok(object) = object.restore(&ctx)
-            {
-                read_request(&object, request);
             }
         });
         outcome
@@ -84,17 +77,17 @@ impl Processor {
         name: &str,
         shape: Shape,
         vars: &HashMap<String, Json>,
-        request: Option<&RequestParams>,
+        request: Option<&JsRequest>,
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
         slot: &Slot,
-    ) -> rquickjs::Result<Option<Persistent<Object<'static>>>> {
+    ) -> rquickjs::Result<()> {
         let exports = self.exports.clone().restore(ctx)?;
         let function: Function = exports.get(name)?;
         let context = vu.context.clone().restore(ctx)?;
         let vars_object = vu.vars.push(ctx, vars)?;
         let events = self.events.clone().restore(ctx)?;
-        let request_object = request.map(|r| request_to_js(ctx, r)).transpose()?;
+        let request_object = request.map(|r| r.object.clone().restore(ctx)).transpose()?;
         let is_async = self.async_functions.contains(name);
         let mut args = Args::new(ctx.clone(), 6);
         match shape {
@@ -109,7 +102,7 @@ impl Processor {
             }
             Shape::AfterResponse => {
                 args.push_arg(request_object.clone())?;
-                args.push_arg(response.map(|r| response_to_js(ctx, r)).transpose()?)?;
+                args.push_arg(response.map(|r| response_to_js(ctx, &self.names, r)).transpose()?)?;
                 args.push_arg(context)?;
                 args.push_arg(events)?;
             }
@@ -140,7 +133,7 @@ impl Processor {
             }
             Err(other) => return Err(other),
         }
-        Ok(request_object.map(|o| Persistent::save(ctx, o)))
+        Ok(())
     }
 
     /// Drives jobs, timers and the VU's `context.http` requests until `slot` is filled or the
@@ -241,7 +234,7 @@ impl Processor {
                         url: &reply.url,
                         phases: &reply.phases,
                     };
-                    let response = response_to_js(ctx, data)?;
+                    let response = response_to_js(ctx, &self.names, data)?;
                     settle.call::<_, ()>((id, response, Value::new_undefined(ctx.clone())))
                 }
                 Err(message) => settle.call::<_, ()>((id, Value::new_null(ctx.clone()), message)),

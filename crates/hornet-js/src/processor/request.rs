@@ -1,60 +1,138 @@
 //! `requestParams` and the response as hooks see them, and reading a hook's changes back.
+//!
+//! One `requestParams` object serves all the hooks of a request (`beforeRequest`, then
+//! `afterResponse` or `onError`), as Artillery hands them one object, so nothing is read back
+//! between them. It keeps the values it was made with: reading it back after the
+//! `beforeRequest` hooks converts only the fields a hook replaced (compared by identity, as `===`
+//! does), plus those a hook may change in place (`headers`, `json`, a byte `body`, object fields).
+//! Property names go through the runtime's cached atoms ([`Names`]).
 
-use rquickjs::{Ctx, Function, Object, TypedArray, Value};
+use rquickjs::object::Filter;
+use rquickjs::{Atom, Ctx, Function, Object, Persistent, TypedArray, Value};
 use serde_json::Value as Json;
 
+use super::names::Names;
 use super::{RequestBody, RequestParams, ResponseData};
 use crate::convert::{from_js, to_js};
 
-pub(super) fn request_to_js<'js>(ctx: &Ctx<'js>, request: &RequestParams) -> rquickjs::Result<Object<'js>> {
+/// `requestParams` as JavaScript holds it for one request, made by
+/// [`Processor::request_object`](super::Processor::request_object).
+pub struct JsRequest {
+    pub(super) object: Persistent<Object<'static>>,
+    /// The values `url`, `uri`, `method`, `body` and `name` were given when the object was made.
+    made: [Persistent<Value<'static>>; 5],
+}
+
+pub(super) fn request_to_js<'js>(
+    ctx: &Ctx<'js>,
+    names: &Names,
+    request: &RequestParams,
+) -> rquickjs::Result<(Object<'js>, JsRequest)> {
     let object = Object::new(ctx.clone())?;
     for (k, v) in &request.extra {
         object.set(k.as_str(), to_js(ctx, v)?)?;
     }
-    object.set("url", request.url.as_str())?;
-    object.set("uri", request.url.as_str())?;
-    object.set("method", request.method.as_str())?;
+    let url = rquickjs::String::from_str(ctx.clone(), &request.url)?.into_value();
+    object.set(names.url.atom(ctx)?, url.clone())?;
+    object.set(names.uri.atom(ctx)?, url.clone())?;
+    let method = rquickjs::String::from_str(ctx.clone(), &request.method)?.into_value();
+    object.set(names.method.atom(ctx)?, method.clone())?;
     let headers = Object::new(ctx.clone())?;
     for (k, v) in &request.headers {
         headers.set(k.as_str(), v.as_str())?;
     }
-    object.set("headers", headers)?;
+    object.set(names.headers.atom(ctx)?, headers)?;
     if let Some(json) = &request.json {
-        object.set("json", ctx.json_parse(json.as_str())?)?;
+        object.set(names.json.atom(ctx)?, ctx.json_parse(json.as_str())?)?;
     }
-    match &request.body {
-        Some(RequestBody::Text(text)) => object.set("body", text.as_str())?,
+    let body = match &request.body {
+        Some(RequestBody::Text(text)) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
         Some(RequestBody::Bytes(bytes)) => {
             let buffer: Function = ctx.eval("(u8) => Buffer.from(u8)")?;
             let array = TypedArray::<u8>::new(ctx.clone(), bytes.clone())?;
-            object.set("body", buffer.call::<_, Value>((array,))?)?
+            buffer.call::<_, Value>((array,))?
         }
-        None => {}
+        None => Value::new_undefined(ctx.clone()),
+    };
+    if !body.is_undefined() {
+        object.set(names.body.atom(ctx)?, body.clone())?;
     }
-    if let Some(name) = &request.name {
-        object.set("name", name.as_str())?;
+    let name = match &request.name {
+        Some(name) => rquickjs::String::from_str(ctx.clone(), name)?.into_value(),
+        None => Value::new_undefined(ctx.clone()),
+    };
+    if !name.is_undefined() {
+        object.set(names.name.atom(ctx)?, name.clone())?;
     }
-    Ok(object)
+    let made = [url.clone(), url, method, body, name].map(|v| Persistent::save(ctx, v));
+    let js = JsRequest { object: Persistent::save(ctx, object.clone()), made };
+    Ok((object, js))
 }
 
-/// Reads the hook's changes back into `request`.
-pub(super) fn read_request(object: &Object<'_>, request: &mut RequestParams) {
-    if let Ok(url) = object.get::<_, String>("url") {
-        let uri: Option<String> = object.get("uri").ok();
-        // `uri` is the older name; a hook that changed only it wins.
-        request.url = match uri {
-            Some(uri) if uri != request.url && url == request.url => uri,
-            _ => url,
-        };
+/// A string field as a hook left it.
+enum Field {
+    /// The value it was made with, or a string of the same text.
+    Same,
+    /// Another string.
+    New(String),
+    /// Not a string: the field is left as it was.
+    NotString,
+}
+
+fn string_field<'js>(
+    ctx: &Ctx<'js>,
+    value: &Value<'js>,
+    made: &Persistent<Value<'static>>,
+    current: &str,
+) -> rquickjs::Result<Field> {
+    if *value == made.clone().restore(ctx)? {
+        return Ok(Field::Same);
     }
-    if let Ok(method) = object.get::<_, String>("method") {
-        request.method = method.to_ascii_uppercase();
+    Ok(match value.as_string() {
+        Some(s) => {
+            let text = s.to_string()?;
+            if text == current { Field::Same } else { Field::New(text) }
+        }
+        None => Field::NotString,
+    })
+}
+
+/// Reads the hooks' changes back into `request` (as it was when the object was made).
+pub(super) fn read_request<'js>(
+    ctx: &Ctx<'js>,
+    names: &Names,
+    js: &JsRequest,
+    request: &mut RequestParams,
+) -> rquickjs::Result<()> {
+    let object = js.object.clone().restore(ctx)?;
+    let [made_url, made_uri, made_method, made_body, made_name] = &js.made;
+    let url: Value = object.get(names.url.atom(ctx)?)?;
+    match string_field(ctx, &url, made_url, &request.url)? {
+        Field::NotString => {}
+        url => {
+            let uri: Value = object.get(names.uri.atom(ctx)?)?;
+            // `uri` is the older name; a hook that changed only it wins.
+            match (url, string_field(ctx, &uri, made_uri, &request.url)?) {
+                (Field::Same, Field::New(uri)) => request.url = uri,
+                (Field::New(url), _) => request.url = url,
+                _ => {}
+            }
+        }
     }
-    if let Ok(headers) = object.get::<_, Object>("headers") {
+    let method: Value = object.get(names.method.atom(ctx)?)?;
+    match string_field(ctx, &method, made_method, &request.method)? {
+        Field::Same => request.method.make_ascii_uppercase(),
+        Field::New(method) => request.method = method.to_ascii_uppercase(),
+        Field::NotString => {}
+    }
+    if let Some(headers) = object.get::<_, Value>(names.headers.atom(ctx)?)?.into_object() {
         request.headers = headers
             .props::<String, Value>()
             .filter_map(|p| p.ok())
             .filter_map(|(k, v)| {
+                if let Some(s) = v.as_string() {
+                    return Some((k, s.to_string().ok()?));
+                }
                 let text = match from_js(&v)? {
                     Json::String(s) => s,
                     Json::Null => return None,
@@ -64,42 +142,57 @@ pub(super) fn read_request(object: &Object<'_>, request: &mut RequestParams) {
             })
             .collect();
     }
-    request.json = object
-        .get::<_, Value>("json")
-        .ok()
-        .filter(|v| !v.is_undefined())
-        .and_then(|v| v.ctx().clone().json_stringify(v).ok().flatten())
-        .and_then(|s| s.to_string().ok());
-    request.body = object.get::<_, Value>("body").ok().and_then(|v| {
-        if let Ok(array) = TypedArray::<u8>::from_value(v.clone()) {
-            // SAFETY: copied at once; no JavaScript runs while the slice is alive.
-            return Some(RequestBody::Bytes(
-                unsafe { array.as_bytes() }.map(<[u8]>::to_vec).unwrap_or_default(),
-            ));
+    let json: Value = object.get(names.json.atom(ctx)?)?;
+    request.json = if json.is_undefined() {
+        None
+    } else {
+        ctx.json_stringify(json).ok().flatten().and_then(|s| s.to_string().ok())
+    };
+    let body: Value = object.get(names.body.atom(ctx)?)?;
+    let unchanged_text = matches!(request.body, Some(RequestBody::Text(_)) | None)
+        && body == made_body.clone().restore(ctx)?;
+    if !unchanged_text {
+        request.body = body_of(body);
+    }
+    let name: Value = object.get(names.name.atom(ctx)?)?;
+    if name != made_name.clone().restore(ctx)? {
+        request.name = name.as_string().and_then(|s| s.to_string().ok());
+    }
+    request.extra.clear();
+    for key in object.own_keys::<Atom>(Filter::default()) {
+        let key = key?;
+        if names.is_request_field(ctx, &key)? {
+            continue;
         }
-        match from_js(&v)? {
-            Json::String(s) => Some(RequestBody::Text(s)),
-            Json::Null => None,
-            other => Some(RequestBody::Text(other.to_string())),
+        let value: Value = object.get(key.clone())?;
+        if let Some(json) = from_js(&value) {
+            request.extra.insert(key.to_string()?, json);
         }
-    });
-    request.name = object.get::<_, Option<String>>("name").ok().flatten();
-    let known = ["url", "uri", "method", "headers", "json", "body", "name"];
-    request.extra = object
-        .props::<String, Value>()
-        .filter_map(|p| p.ok())
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .filter_map(|(k, v)| Some((k, from_js(&v)?)))
-        .collect();
+    }
+    Ok(())
+}
+
+/// `requestParams.body` as the request's body.
+fn body_of(value: Value<'_>) -> Option<RequestBody> {
+    if let Ok(array) = TypedArray::<u8>::from_value(value.clone()) {
+        // SAFETY: copied at once; no JavaScript runs while the slice is alive.
+        return Some(RequestBody::Bytes(unsafe { array.as_bytes() }.map(<[u8]>::to_vec).unwrap_or_default()));
+    }
+    match from_js(&value)? {
+        Json::String(s) => Some(RequestBody::Text(s)),
+        Json::Null => None,
+        other => Some(RequestBody::Text(other.to_string())),
+    }
 }
 
 pub(super) fn response_to_js<'js>(
     ctx: &Ctx<'js>,
+    names: &Names,
     response: ResponseData<'_>,
 ) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
-    object.set("statusCode", response.status)?;
-    object.set("url", response.url)?;
+    object.set(names.status_code.atom(ctx)?, response.status)?;
+    object.set(names.url.atom(ctx)?, response.url)?;
     let headers = Object::new(ctx.clone())?;
     for name in response.headers.keys() {
         let values: Vec<String> = response
@@ -114,14 +207,14 @@ pub(super) fn response_to_js<'js>(
             headers.set(name.as_str(), values.join(", "))?;
         }
     }
-    object.set("headers", headers)?;
-    object.set("body", String::from_utf8_lossy(response.body).into_owned())?;
+    object.set(names.headers.atom(ctx)?, headers)?;
+    object.set(names.body.atom(ctx)?, String::from_utf8_lossy(response.body).as_ref())?;
     let timings = Object::new(ctx.clone())?;
     let phases = Object::new(ctx.clone())?;
     for (k, v) in response.phases {
-        phases.set(*k, *v)?;
+        phases.set(names.phase(ctx, k)?, *v)?;
     }
-    timings.set("phases", phases)?;
-    object.set("timings", timings)?;
+    timings.set(names.phases.atom(ctx)?, phases)?;
+    object.set(names.timings.atom(ctx)?, timings)?;
     Ok(object)
 }

@@ -80,13 +80,13 @@ impl Vu {
         self.await_token().await?;
         let decided = self.if_true_function(req, hooks).await?;
         let Some(mut request) = self.prepare(req, decided)? else { return Ok(()) };
-        let (mut params, ep) = self.before_send(req, hooks, &mut request).await?;
+        let (params, ep) = self.before_send(req, hooks, &mut request).await?;
         let url = request.uri.clone();
         let from = self.intended_start.take();
         let result = Box::pin(self.client.send(&mut self.session, request)).await;
-        let copy = self.after_send(req, hooks, &result, params.as_mut(), &url).await?;
+        let copy = self.after_send(req, hooks, &result, params.as_ref(), &url).await?;
         self.complete(req, ep, result, from)?;
-        self.after_complete(req, hooks, copy, params.as_mut()).await
+        self.after_complete(req, hooks, copy, params.as_ref()).await
     }
 
     /// What the processor function a bare-name `ifTrue` names says, when the processor exports
@@ -124,24 +124,37 @@ impl Vu {
     }
 
     /// Runs the `beforeRequest` functions on a prepared request and applies what they changed;
-    /// returns the request as the later hooks see it, when there are any.
+    /// returns the `requestParams` object the later hooks get (the one the `beforeRequest`
+    /// functions changed, as in Artillery), when there are any.
     pub(super) async fn before_send(
         &mut self,
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         request: &mut hornet_engine::http::Request,
-    ) -> Result<(Option<hornet_js::RequestParams>, EndpointId), VuFailure> {
+    ) -> Result<(Option<hornet_js::JsRequest>, EndpointId), VuFailure> {
         let mut ep = req.endpoint;
         let later = !hooks.after_response.is_empty() || !hooks.on_error.is_empty();
-        let mut seen = None;
+        if hooks.before_request.is_empty() && !later {
+            return Ok((None, ep));
+        }
+        let original = self.hook_params(request, req);
+        let (processor, _) = self.js_parts()?;
+        let object = match processor.request_object(&original) {
+            Ok(object) => object,
+            Err(e) => {
+                let failed = crate::js::record(&processor, &self.recorder, Some(ep), Err(e));
+                return Err(VuFailure::new(failed.err().unwrap_or_default()));
+            }
+        };
         if !hooks.before_request.is_empty() {
-            let original = self.hook_params(request, req);
-            let mut params = original.clone();
             for name in &hooks.before_request {
                 let (processor, vu) = self.js_parts()?;
-                let outcome = processor.before_request(&vu, name, &mut params, self.scope.vars_mut()).await;
+                let outcome = processor.before_request_on(&vu, name, &object, self.scope.vars_mut()).await;
                 crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
             }
+            let mut params = original.clone();
+            let read = processor.read_request(&object, &mut params);
+            crate::js::record(&processor, &self.recorder, Some(ep), read).map_err(VuFailure::new)?;
             if let Some(name) =
                 params.name.as_deref().filter(|n| params.name != original.name && !n.is_empty())
             {
@@ -151,10 +164,6 @@ impl Vu {
                     ep = crate::js::endpoint_id(plan_endpoints, js.names(), name);
                 }
             }
-            if later {
-                seen = Some(params.clone());
-            }
-            let (processor, _) = self.js_parts()?;
             let base_dir = processor.path().parent().unwrap_or(std::path::Path::new("."));
             match crate::js::apply(params, &original, request, base_dir) {
                 Ok(cookies) => {
@@ -172,8 +181,7 @@ impl Vu {
             request.keep_body = true;
             request.skip_headers = false;
         }
-        // Later hooks see the request as the `beforeRequest` functions left it, as in Artillery.
-        Ok((later.then(|| seen.unwrap_or_else(|| self.hook_params(request, req))), ep))
+        Ok((later.then_some(object), ep))
     }
 
     /// `requestParams` for a prepared request, with the step's `name` if it has one.
@@ -190,7 +198,7 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         result: &Result<Response, hornet_engine::http::RequestError>,
-        params: Option<&mut hornet_js::RequestParams>,
+        params: Option<&hornet_js::JsRequest>,
         url: &http::Uri,
     ) -> Result<Option<ResponseCopy>, VuFailure> {
         let Some(params) = params else { return Ok(None) };
@@ -199,7 +207,7 @@ impl Vu {
                 for name in &hooks.on_error {
                     let (processor, vu) = self.js_parts()?;
                     let outcome =
-                        processor.on_error(&vu, name, &e.message, params, self.scope.vars_mut()).await;
+                        processor.on_error_on(&vu, name, &e.message, params, self.scope.vars_mut()).await;
                     let _ = crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome);
                 }
                 Ok(None)
@@ -215,13 +223,13 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         copy: Option<ResponseCopy>,
-        params: Option<&mut hornet_js::RequestParams>,
+        params: Option<&hornet_js::JsRequest>,
     ) -> Result<(), VuFailure> {
         let (Some(copy), Some(params)) = (copy, params) else { return Ok(()) };
         for name in &hooks.after_response {
             let (processor, vu) = self.js_parts()?;
             let outcome =
-                processor.after_response(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
+                processor.after_response_on(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
             crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome)
                 .map_err(VuFailure::new)?;
         }
