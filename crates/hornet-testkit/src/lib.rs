@@ -7,6 +7,10 @@
 //!   machine.
 //! * With the environment variable `CI` set, a missing tool fails the test instead, so a CI job
 //!   cannot skip it silently.
+//!
+//! [`kube`] reads the Kubernetes manifests of `deploy/kubernetes/` for the tests that check them.
+
+pub mod kube;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,8 @@ mod cli;
 mod cmd;
 mod keys;
 mod live;
+#[cfg(test)]
+mod manifests;
 mod signals;
 
 use clap::Parser;
