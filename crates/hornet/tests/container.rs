@@ -2,9 +2,10 @@
 //! test suite built (its `--binary` option: no release build here) into image storage of the test's
 //! own, and `deploy/image/run.sh` runs it: `hornet --version`, `hornet demo`, and the Kubernetes
 //! manifests' controller with two workers on the host network against a recording target on
-//! loopback. `podman kube play` runs Pods and Deployments, not Jobs or Services, so the manifests' Jobs
-//! run as the equivalent containers: each Job's arguments and mounts, the ConfigMap's and the
-//! Secret's keys as files, the Service's name as a host alias.
+//! loopback. `podman kube play` runs Pods, Deployments and PersistentVolumeClaims, not Jobs or
+//! Services: it plays the manifests' claim (a podman volume), and the Jobs run as the equivalent
+//! containers: each Job's arguments and mounts, the ConfigMap's and the Secret's keys as files, the
+//! claim's volume, the Service's name as a host alias.
 //!
 //! Skips with the reason where podman cannot run containers; fails instead under `CI`.
 
@@ -116,6 +117,7 @@ impl Drop for Podman {
             }
         }
         let _ = self.command("podman").args(["rmi", "-a", "-f"]).output();
+        let _ = self.command("podman").args(["volume", "rm", "-a", "-f"]).output();
     }
 }
 
@@ -191,14 +193,19 @@ fn free_port() -> u16 {
 }
 
 /// The `-v` options and files that stand for a pod's volumes: a ConfigMap's or Secret's keys become
-/// files of a read-only folder (a ConfigMap's `test.yaml` replaced by `script`), and a claim or an
-/// emptyDir a folder the image's user may write.
+/// files of a read-only folder (a ConfigMap's `test.yaml` replaced by `script`), a claim the podman
+/// volume `podman kube play` made of it, and an emptyDir a folder the image's user may write.
 fn mounts(podman: &Podman, all: &[Manifest], pod: &Value, container: &Value, script: &str) -> Vec<OsString> {
     let volumes = pod["volumes"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut options = Vec::new();
     for mount in container["volumeMounts"].as_array().map(Vec::as_slice).unwrap_or_default() {
         let name = mount["name"].as_str().expect("mount name");
         let volume = volumes.iter().find(|v| v["name"] == name).expect("volume");
+        let target = mount["mountPath"].as_str().expect("mountPath");
+        if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() {
+            options.extend([OsString::from("-v"), OsString::from(format!("{claim}:{target}"))]);
+            continue;
+        }
         let host = podman.folder(&format!("volumes/{name}"));
         let (source, field) = if let Some(map) = volume["configMap"]["name"].as_str() {
             (Some(("ConfigMap", map)), "data")
@@ -226,7 +233,6 @@ fn mounts(podman: &Podman, all: &[Manifest], pod: &Value, container: &Value, scr
                 false
             }
         };
-        let target = mount["mountPath"].as_str().expect("mountPath");
         let mut option = OsString::from(format!("{}:{target}", host.display()));
         if read_only {
             option.push(":ro");
@@ -354,6 +360,23 @@ fn the_image_runs_version_demo_and_the_manifests_distributed_run() {
     let workers = workers_job.doc["spec"]["completions"].as_u64().expect("completions");
     assert_eq!(workers, 2, "the manifests run two workers");
     let service = all.iter().find(|m| m.kind() == "Service").expect("service");
+    // What podman plays of the controller's manifest: the claim for the reports, as a volume.
+    let play = podman
+        .command("podman")
+        .args(["kube", "play", "--start=false"])
+        .arg(manifest_dir().join("controller.yaml"))
+        .output()
+        .expect("podman kube play");
+    assert!(play.status.success(), "podman kube play: {}", text(&play));
+    let claim = ctl_pod["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find_map(|v| v["persistentVolumeClaim"]["claimName"].as_str()))
+        .expect("a claim for the reports");
+    let inspect =
+        podman.command("podman").args(["volume", "inspect", claim, "--format", "{{.Mountpoint}}"]).output();
+    let inspect = inspect.expect("podman volume inspect");
+    assert!(inspect.status.success(), "kube play made no volume {claim}: {}", text(&inspect));
+    let results = PathBuf::from(String::from_utf8_lossy(&inspect.stdout).trim());
     // The arguments as the manifests give them, but for the port: on the host network a fixed
     // port could be taken, and the controller listens on loopback only.
     let port = free_port();
@@ -397,7 +420,6 @@ fn the_image_runs_version_demo_and_the_manifests_distributed_run() {
     assert_eq!(log["routes"]["GET /"]["count"], arrivals, "{log}");
     assert_eq!(log["routes"]["GET /json"]["count"], arrivals, "{log}");
     assert_eq!(log["total"], 2 * arrivals, "{log}");
-    let results = podman.dir.path().join("volumes/results");
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(results.join("report.json")).expect("report on the results volume"),
     )
