@@ -67,6 +67,7 @@ mod local;
 mod program;
 mod run;
 mod takeover;
+mod trace_context;
 mod users;
 mod vu;
 mod worker;

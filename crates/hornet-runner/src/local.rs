@@ -30,6 +30,7 @@ use crate::run::{
     CpuMeter, LoadAdjustment, RunError, RunOptions, RunState, SegmentRun, SegmentTick, Workload, compile,
     draw, hostname, initial_globals, setup,
 };
+use crate::trace_context::RunTracing;
 use crate::vu::{Scope, VuSettings};
 use crate::worker::{self, Msg};
 
@@ -108,6 +109,10 @@ pub(crate) fn start(
         load: watch::channel(LoadAdjustment::PLAN).0,
         part: segments,
         endpoint_names,
+        tracing: plan.tracing.as_ref().map(|t| {
+            let test_id = plan.test_id(opts.seed);
+            Arc::new(RunTracing::new(t, &test_id, opts.seed, start, plan.http.expected_status.clone()))
+        }),
     });
 
     let (tx, rx) = channel();

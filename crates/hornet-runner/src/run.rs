@@ -180,6 +180,8 @@ pub(crate) struct RunState {
     pub part: Option<(Segments, usize)>,
     /// The run's endpoints named at run time (`context.http` requests), shared with the collector.
     pub endpoint_names: Arc<EndpointNames>,
+    /// Trace context on every request, when the plan asks for it (`config.tracing`, `--trace`).
+    pub tracing: Option<Arc<crate::trace_context::RunTracing>>,
 }
 
 /// Load adjustments in force: the schedules warped by the load factor, and the factor on users.

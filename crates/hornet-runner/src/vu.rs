@@ -27,6 +27,7 @@ use crate::expect::check;
 use crate::gate::Gate;
 use crate::js::VuJs;
 use crate::program::{CompiledConnect, CompiledRequest, Op};
+use crate::trace_context::{SentTrace, VuTracer};
 
 pub use scope::{Scope, uuid};
 
@@ -115,6 +116,8 @@ pub struct Vu {
     last_connect: Option<std::sync::Arc<CompiledConnect>>,
     /// The processor's side of the VU, when the plan has a processor.
     js: Option<Box<VuJs>>,
+    /// Trace context for its requests, when the run is traced.
+    tracer: Option<Box<VuTracer>>,
 }
 
 type OpsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), VuFailure>> + 'a>>;
@@ -142,7 +145,19 @@ impl Vu {
             id,
             gate: None,
             js: None,
+            tracer: None,
         }
+    }
+
+    /// Sends trace context with the VU's requests (`config.tracing`).
+    pub(crate) fn set_tracer(&mut self, tracer: VuTracer) {
+        self.tracer = Some(Box::new(tracer));
+    }
+
+    /// Adds the trace context to a request about to be sent; `None` when the run is not traced.
+    #[inline]
+    fn trace(&mut self, request: &mut Request) -> Option<SentTrace> {
+        self.tracer.as_mut()?.inject(&mut request.headers)
     }
 
     /// Gives the VU the thread's processor (plans with `config.processor`).
@@ -196,6 +211,9 @@ impl Vu {
     /// Runs a whole flow once, then closes the VU's WebSocket connection (code 1000) if one is
     /// open.
     pub async fn run_flow(&mut self, ops: &[Op]) -> Result<(), VuFailure> {
+        if let Some(tracer) = &mut self.tracer {
+            tracer.new_iteration();
+        }
         let result = self.run(ops).await;
         if self.ws_open() {
             // Boxed: inline, closing a WebSocket would be most of every VU task's future.
@@ -217,13 +235,14 @@ impl Vu {
                     }
                     Op::Request(req) => {
                         self.await_token().await?;
-                        if let Some(request) = self.prepare(req, None)? {
+                        if let Some(mut request) = self.prepare(req, None)? {
                             let from = self.intended_start.take();
+                            let sent = self.trace(&mut request);
                             // Boxed: the send future is ~10 KB, and inline it would make every
                             // `run` future (one per loop nesting level, per VU) that large, whatever
                             // the flow's steps (docs/benchmarks.md, WebSocket section).
                             let result = Box::pin(self.client.send(&mut self.session, request)).await;
-                            self.complete(req, req.endpoint, result, from)?;
+                            self.complete(req, req.endpoint, result, from, sent)?;
                         }
                     }
                     Op::Think(t) => {
@@ -358,6 +377,7 @@ impl Vu {
                 None => None,
             };
             if let Some(mut request) = self.prepare(req, decided)? {
+                let sent = self.trace(&mut request);
                 // Hooks run in order on this VU; only the requests themselves overlap.
                 let (params, ep) = match &req.hooks {
                     Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
@@ -369,11 +389,11 @@ impl Vu {
                     let mut session = Session::new();
                     client.send(&mut session, request).await
                 });
-                pending.push((req, ep, handle, from, params, url));
+                pending.push((req, ep, handle, from, params, url, sent));
             }
         }
         let mut outcome = Ok(());
-        for (req, ep, handle, from, params, url) in pending {
+        for (req, ep, handle, from, params, url, sent) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
@@ -385,7 +405,7 @@ impl Vu {
                 Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_ref(), &url)).await?,
                 None => None,
             };
-            outcome = self.complete(req, ep, result, from);
+            outcome = self.complete(req, ep, result, from, sent);
             if let (Ok(()), Some(hooks)) = (&outcome, &req.hooks) {
                 outcome = Box::pin(self.after_complete(req, hooks, copy, params.as_ref())).await;
             }
@@ -490,13 +510,15 @@ impl Vu {
     }
 
     /// Records the outcome of a request under endpoint `ep` (the step's, unless a `beforeRequest`
-    /// renamed it), then runs its captures and expectations.
+    /// renamed it) and, when it was `sent` with trace context, offers it to the slowest and failed
+    /// requests; then runs its captures and expectations.
     fn complete(
         &mut self,
         req: &CompiledRequest,
         ep: EndpointId,
         result: Result<Response, hornet_engine::http::RequestError>,
         from: Option<Instant>,
+        sent: Option<SentTrace>,
     ) -> Result<(), VuFailure> {
         let resp = match result {
             Ok(r) => r,
@@ -504,6 +526,9 @@ impl Vu {
                 let mut rec = self.recorder.borrow_mut();
                 count_request(&mut rec, ep, 0, e.resent);
                 rec.error(Some(ep), e.kind, &e.message);
+                if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
+                    tracer.record(&mut rec, ep, sent, Err(e.kind), e.timings.total);
+                }
                 return Err(VuFailure::new(e.message));
             }
         };
@@ -519,6 +544,9 @@ impl Vu {
             let mut rec = self.recorder.borrow_mut();
             count_request(&mut rec, ep, resp.bytes_sent, resp.resent);
             rec.response(ep, resp.status, &timings, resp.body_len);
+            if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
+                tracer.record(&mut rec, ep, sent, Ok(resp.status), timings.total);
+            }
         }
         let step = &req.step;
         if step.captures.is_empty() && step.expects.is_empty() && !self.settings.expect_default_200 {

@@ -18,6 +18,7 @@ use tokio::task::{AbortHandle, LocalSet};
 use tokio::time::{Duration, Instant, sleep_until};
 
 use crate::run::{RunState, Workload, draw};
+use crate::trace_context::VuTracer;
 use crate::vu::{Vu, VuSettings, since};
 use crate::{arrivals, gate, takeover, users};
 
@@ -66,6 +67,9 @@ impl ThreadState {
             shared.scope_for(index),
             index,
         );
+        if let Some(tracing) = &shared.tracing {
+            vu.set_tracer(VuTracer::new(tracing.clone(), index));
+        }
         if let Some(processor) = &self.processor {
             vu.set_processor(processor.clone(), self.names.clone());
             vu.set_scenario(shared.plan.clone(), scenario);

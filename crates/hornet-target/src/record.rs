@@ -19,10 +19,34 @@ const MAX_VALUE_CHARS: usize = 200;
 /// The path of the admin endpoint that reads (GET) or clears (DELETE) the log.
 pub const LOG_PATH: &str = "/_hornet/requests";
 
+/// The path that reads (GET) or clears (DELETE) the trace contexts received.
+pub const TRACES_PATH: &str = "/_hornet/traceparents";
+/// Trace contexts kept; later ones are counted but not kept.
+pub const MAX_TRACES: usize = 200_000;
+
 /// Everything a recording target received since it started or was last cleared.
 #[derive(Debug, Default)]
 pub struct RequestLog {
     routes: Mutex<BTreeMap<String, RouteRecord>>,
+    traces: Mutex<TraceLog>,
+}
+
+/// Every `traceparent` received, in order of arrival (up to [`MAX_TRACES`]).
+#[derive(Debug, Default)]
+struct TraceLog {
+    received: Vec<TraceContext>,
+    dropped: u64,
+}
+
+/// The trace context of one request: its `traceparent` and `baggage` headers, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// `METHOD /path` (the path as sent, without the query).
+    pub request: String,
+    /// The `traceparent` header.
+    pub traceparent: String,
+    /// The `baggage` header, when there was one.
+    pub baggage: Option<String>,
 }
 
 /// The requests of one route.
@@ -43,6 +67,19 @@ struct FieldRecord {
 impl RequestLog {
     /// Notes one request with its whole body.
     pub(crate) fn record(&self, parts: &Parts, body: &[u8]) {
+        if let Some(traceparent) = parts.headers.get("traceparent") {
+            let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let mut traces = self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if traces.received.len() < MAX_TRACES {
+                traces.received.push(TraceContext {
+                    request: format!("{} {}", parts.method, parts.uri.path()),
+                    traceparent: text(traceparent),
+                    baggage: parts.headers.get("baggage").map(text),
+                });
+            } else {
+                traces.dropped += 1;
+            }
+        }
         let route = route_key(parts.method.as_str(), parts.uri.path());
         let fields = request_fields(parts, body);
         let mut routes = self.routes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -81,9 +118,26 @@ impl RequestLog {
         json!({ "total": total, "routes": doc })
     }
 
+    /// Every trace context received, in order of arrival (at most [`MAX_TRACES`]).
+    pub fn trace_contexts(&self) -> Vec<TraceContext> {
+        self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner).received.clone()
+    }
+
+    /// The trace contexts as JSON: `{"received": [{request, traceparent, baggage}], "dropped": n}`.
+    pub fn traces_json(&self) -> Value {
+        let traces = self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let received: Vec<Value> = traces
+            .received
+            .iter()
+            .map(|t| json!({ "request": t.request, "traceparent": t.traceparent, "baggage": t.baggage }))
+            .collect();
+        json!({ "received": received, "dropped": traces.dropped })
+    }
+
     /// Forgets everything recorded so far.
     pub fn clear(&self) {
         self.routes.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        *self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = TraceLog::default();
     }
 }
 

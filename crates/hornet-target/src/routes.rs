@@ -301,7 +301,10 @@ pub(crate) async fn handle(
                 Err(response) => return Ok(response),
             };
             if parts.uri.path() == LOG_PATH {
-                return Ok(log_endpoint(&parts.method, log));
+                return Ok(log_endpoint(&parts.method, log, RequestLog::summary));
+            }
+            if parts.uri.path() == crate::record::TRACES_PATH {
+                return Ok(log_endpoint(&parts.method, log, RequestLog::traces_json));
             }
             log.record(&parts, &bytes);
             RequestBody::Buffered(bytes)
@@ -412,10 +415,15 @@ impl RequestBody {
     }
 }
 
-/// `/_hornet/requests` of a recording server: GET reads the log, DELETE clears it (and answers what
-/// it held).
-fn log_endpoint(method: &Method, log: &RequestLog) -> Response<TargetBody> {
-    let summary = log.summary();
+/// The admin endpoints of a recording server, `/_hornet/requests` (the log's summary) and
+/// `/_hornet/traceparents` (every trace context received): GET reads what `read` gives, DELETE
+/// clears the whole log (and answers what it held).
+fn log_endpoint(
+    method: &Method,
+    log: &RequestLog,
+    read: fn(&RequestLog) -> serde_json::Value,
+) -> Response<TargetBody> {
+    let summary = read(log);
     if method == Method::DELETE {
         log.clear();
     } else if method != Method::GET {

@@ -514,6 +514,34 @@ fn recording_target_logs_requests_per_route_and_clears_on_delete() {
 }
 
 #[test]
+fn recording_target_keeps_every_traceparent_in_order() {
+    let t = recording_target();
+    let mut client = Client::connect(t.addr());
+    // More than the per-field value cap of the summary: every one is kept here.
+    for n in 0..20u32 {
+        let traceparent = format!("00-{:032x}-{:016x}-01", n + 1, n + 100);
+        client.request(
+            "GET",
+            &format!("/delay/{n}"),
+            &[("traceparent", &traceparent), ("baggage", "hornet.testid=x")],
+            b"",
+        );
+    }
+    client.get("/json");
+    let received = t.trace_contexts().unwrap();
+    assert_eq!(received.len(), 20, "requests without one are not listed");
+    assert_eq!(received[3].request, "GET /delay/3");
+    assert_eq!(received[3].traceparent, format!("00-{:032x}-{:016x}-01", 4, 103));
+    assert_eq!(received[3].baggage.as_deref(), Some("hornet.testid=x"));
+    let doc = client.get("/_hornet/traceparents").json();
+    assert_eq!(doc["received"].as_array().map(Vec::len), Some(20));
+    assert_eq!(doc["received"][19]["request"], "GET /delay/19");
+    assert_eq!(doc["dropped"], 0);
+    client.request("DELETE", "/_hornet/traceparents", &[], b"");
+    assert!(t.trace_contexts().unwrap().is_empty());
+}
+
+#[test]
 fn plain_target_neither_records_nor_answers_unknown_paths() {
     let t = target();
     assert!(t.requests().is_none());

@@ -335,8 +335,9 @@ pub struct TargetArgs {
     /// --insecure or `config.tls.rejectUnauthorized: false`).
     #[arg(long)]
     pub tls: bool,
-    /// Record every request received (read with `GET /_hornet/requests`, clear with `DELETE`) and
-    /// answer unknown paths with a generic JSON document instead of 404.
+    /// Record every request received (read with `GET /_hornet/requests`, clear with `DELETE`; every
+    /// `traceparent` received with `GET /_hornet/traceparents`) and answer unknown paths with a
+    /// generic JSON document instead of 404.
     #[arg(long)]
     pub record: bool,
 }

@@ -41,3 +41,154 @@ fn testid_is_the_runs_test_id_in_templates_and_the_report() {
     assert!(report.is_none(), "nothing ran");
     assert!(text(&out).contains("the test id contains `/`"), "{}", text(&out));
 }
+
+/// The (trace id, span id, sampled) of a W3C `traceparent`, which must be valid: version `00`, a
+/// 32- and a 16-digit lowercase hex id, neither all zeros, flags `00` or `01`.
+fn parse_traceparent(value: &str) -> (String, String, bool) {
+    let parts: Vec<&str> = value.split('-').collect();
+    assert_eq!(parts.len(), 4, "{value}");
+    let lower_hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    assert_eq!(parts[0], "00", "{value}");
+    assert!(parts[1].len() == 32 && lower_hex(parts[1]) && parts[1].bytes().any(|b| b != b'0'), "{value}");
+    assert!(parts[2].len() == 16 && lower_hex(parts[2]) && parts[2].bytes().any(|b| b != b'0'), "{value}");
+    assert!(parts[3] == "00" || parts[3] == "01", "{value}");
+    (parts[1].to_string(), parts[2].to_string(), parts[3] == "01")
+}
+
+#[test]
+fn every_request_carries_a_valid_traceparent_sampled_at_the_rate() {
+    let t = recording_target();
+    // 200 VUs of 10 requests each.
+    let yaml = with_target(
+        "config:\n  target: TARGET\n  phases: [{ duration: 1, arrivalCount: 200 }]\n  tracing:\n    sampleRate: 0.25\nscenarios:\n  - flow:\n      - loop:\n          - get: { url: /json }\n        count: 10\n",
+        &t,
+    );
+    let report = run_yaml_ok(&yaml, &["-q", "--seed", "7", "--testid", "rate-check"]);
+    let received = t.trace_contexts().expect("recording");
+    assert_eq!(received.len(), 2_000, "every request is traced");
+    assert_eq!(counter(&report, "http.requests"), 2_000);
+    let mut traces = std::collections::HashSet::new();
+    let mut sampled = 0;
+    for r in &received {
+        let (trace, _, is_sampled) = parse_traceparent(&r.traceparent);
+        assert!(traces.insert(trace), "a new trace id for every request");
+        sampled += usize::from(is_sampled);
+        assert_eq!(r.baggage.as_deref(), Some("hornet.testid=rate-check"));
+    }
+    // Binomial(2000, 0.25): mean 500, standard deviation 19.4; 5 of them either side.
+    assert!((403..=597).contains(&sampled), "{sampled} of 2000 sampled");
+    // The same seed and test id send the same ids.
+    let first: Vec<String> = received.iter().map(|r| r.traceparent.clone()).collect();
+    t.clear_requests();
+    run_yaml_ok(&yaml, &["-q", "--seed", "7", "--testid", "rate-check", "--threads", "1"]);
+    let mut again: Vec<String> =
+        t.trace_contexts().expect("recording").into_iter().map(|r| r.traceparent).collect();
+    let mut first_sorted = first;
+    first_sorted.sort();
+    again.sort();
+    assert_eq!(again, first_sorted);
+}
+
+#[test]
+fn without_tracing_no_trace_context_is_sent_and_none_is_reported() {
+    let t = recording_target();
+    let yaml = with_target(
+        "config:\n  target: TARGET\n  phases: [{ duration: 1, arrivalCount: 5 }]\nscenarios:\n  - flow:\n      - get: { url: /json }\n",
+        &t,
+    );
+    let report = run_yaml_ok(&yaml, &["-q"]);
+    assert!(t.trace_contexts().expect("recording").is_empty());
+    assert!(report.get("traced_requests").is_none(), "{report}");
+    let log = t.requests().expect("recording");
+    assert!(log["routes"]["GET /json"]["fields"].get("header:baggage").is_none(), "{log}");
+}
+
+#[test]
+fn per_iteration_the_requests_of_an_iteration_share_one_trace() {
+    let t = recording_target();
+    let yaml = with_target(
+        "config:\n  target: TARGET\n  phases: [{ duration: 1, arrivalCount: 20 }]\n  tracing: { perIteration: true }\nscenarios:\n  - flow:\n      - get: { url: /json }\n      - get: { url: /items }\n      - get: { url: /json }\n",
+        &t,
+    );
+    run_yaml_ok(&yaml, &["-q"]);
+    let received = t.trace_contexts().expect("recording");
+    assert_eq!(received.len(), 60);
+    let mut by_trace: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for r in &received {
+        let (trace, span, _) = parse_traceparent(&r.traceparent);
+        by_trace.entry(trace).or_default().push(span);
+    }
+    assert_eq!(by_trace.len(), 20, "one trace per VU iteration");
+    for spans in by_trace.values_mut() {
+        spans.sort();
+        spans.dedup();
+        assert_eq!(spans.len(), 3, "each request its own span");
+    }
+}
+
+#[test]
+fn the_slowest_and_failed_requests_listed_are_the_ones_sent_with_those_ids() {
+    let t = recording_target();
+    // One endpoint whose requests wait 1 ms, except five that wait 60, 80, 120, 200 and 300 ms; and
+    // an endpoint that always fails with 500.
+    let slow = with_target(
+        r#"config:
+  target: TARGET
+  phases: [{ duration: 1, arrivalCount: 1 }]
+  tracing: { sampleRate: 0.5 }
+scenarios:
+  - flow:
+      - loop:
+          - get: { url: "/delay/{{ $loopElement }}", name: delayed }
+        over: [1, 60, 1, 80, 1, 1, 120, 1, 300, 1, 200, 1, 1, 1]
+      - loop:
+          - get: { url: /status/500, name: failing }
+        count: 7
+"#,
+        &t,
+    );
+    let report = run_yaml_ok(&slow, &["-q"]);
+    let received = t.trace_contexts().expect("recording");
+    assert_eq!(received.len(), 14 + 7);
+    // What each (trace id, span id) was sent on.
+    let sent: std::collections::HashMap<(String, String), String> = received
+        .iter()
+        .map(|r| {
+            let (trace, span, _) = parse_traceparent(&r.traceparent);
+            ((trace, span), r.request.clone())
+        })
+        .collect();
+    let traced = report["traced_requests"].as_array().expect("traced_requests in the report");
+    let delayed: Vec<&serde_json::Value> = traced.iter().filter(|r| r["endpoint"] == "delayed").collect();
+    // The five slowest, slowest first, each the request that waited that long.
+    let paths: Vec<&str> = delayed
+        .iter()
+        .map(|r| {
+            let key =
+                (r["trace_id"].as_str().unwrap().to_string(), r["span_id"].as_str().unwrap().to_string());
+            sent.get(&key).map(String::as_str).unwrap_or_else(|| panic!("{r} was never sent"))
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        ["GET /delay/300", "GET /delay/200", "GET /delay/120", "GET /delay/80", "GET /delay/60"]
+    );
+    for (r, wait) in delayed.iter().zip([300.0, 200.0, 120.0, 80.0, 60.0]) {
+        let latency = r["latency_ms"].as_f64().unwrap();
+        assert!(latency >= wait && latency < wait + 250.0, "{r}");
+        assert_eq!(r["status"], 200);
+        assert_eq!((r["slowest"].as_bool(), r["failed"].as_bool()), (Some(true), Some(false)));
+        assert!(r["t_s"].as_f64().unwrap() < report["run"]["duration_s"].as_f64().unwrap());
+    }
+    // Requests issued in order: the 300 ms one after the 120 ms one.
+    assert!(delayed[0]["t_s"].as_f64() > delayed[2]["t_s"].as_f64());
+    // The first five failures, each sent as a /status/500 request.
+    let failing: Vec<&serde_json::Value> =
+        traced.iter().filter(|r| r["endpoint"] == "failing" && r["failed"] == true).collect();
+    assert_eq!(failing.len(), 5, "{traced:?}");
+    for r in &failing {
+        let key = (r["trace_id"].as_str().unwrap().to_string(), r["span_id"].as_str().unwrap().to_string());
+        assert_eq!(sent.get(&key).map(String::as_str), Some("GET /status/500"), "{r}");
+        assert_eq!(r["status"], 500);
+    }
+}

@@ -80,12 +80,14 @@ impl Vu {
         self.await_token().await?;
         let decided = self.if_true_function(req, hooks).await?;
         let Some(mut request) = self.prepare(req, decided)? else { return Ok(()) };
+        // Before the hooks, so a `beforeRequest` function sees the headers that go out.
+        let sent = self.trace(&mut request);
         let (params, ep) = self.before_send(req, hooks, &mut request).await?;
         let url = request.uri.clone();
         let from = self.intended_start.take();
         let result = Box::pin(self.client.send(&mut self.session, request)).await;
         let copy = self.after_send(req, hooks, &result, params.as_ref(), &url).await?;
-        self.complete(req, ep, result, from)?;
+        self.complete(req, ep, result, from, sent)?;
         self.after_complete(req, hooks, copy, params.as_ref()).await
     }
 
