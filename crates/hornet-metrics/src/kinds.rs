@@ -37,11 +37,14 @@ pub enum ErrorKind {
     Processor,
     /// A redirect chain went past the limit of redirects followed (a redirect loop).
     TooManyRedirects,
+    /// hornet itself ran out of file descriptors (`EMFILE`, `ENFILE`) opening a connection: the
+    /// load generator's limit (`ulimit -n`), never the server's fault.
+    TooManyOpenFiles,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectReset,
@@ -56,6 +59,7 @@ impl ErrorKind {
         ErrorKind::AbnormalClose,
         ErrorKind::Processor,
         ErrorKind::TooManyRedirects,
+        ErrorKind::TooManyOpenFiles,
     ];
 
     /// The kebab-case name used in reports and summaries (`connect-refused`).
@@ -75,6 +79,7 @@ impl ErrorKind {
             ErrorKind::AbnormalClose => "abnormal-close",
             ErrorKind::Processor => "processor",
             ErrorKind::TooManyRedirects => "too-many-redirects",
+            ErrorKind::TooManyOpenFiles => "too-many-open-files",
         }
     }
 

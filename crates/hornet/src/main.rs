@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod files;
 mod keys;
 mod live;
 #[cfg(test)]
@@ -20,7 +21,7 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() {
     let cli = cli::Cli::parse();
-    raise_fd_limit();
+    files::raise_limit();
     let code = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
         cli::Command::Ui(a) => cmd::ui::ui(a),
@@ -36,17 +37,4 @@ fn main() {
         cli::Command::Man(a) => cmd::docs::man(a),
     };
     std::process::exit(code);
-}
-
-/// Raises the soft limit on open files to the hard limit: each virtual user's connection is a file
-/// descriptor, and the usual soft limit of 1,024 would cap a run at about a thousand connections.
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit read and write one rlimit struct that lives for the call.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

@@ -198,6 +198,31 @@ impl Conn {
     }
 }
 
+/// The first wait for a file descriptor when a connection finds none; each next wait doubles.
+const FILES_BACKOFF_FIRST: Duration = Duration::from_millis(10);
+/// The last wait for a file descriptor before the connection fails as
+/// [`ErrorKind::TooManyOpenFiles`] (10 + 20 + ... + 320 ms: 0.63 s in all).
+const FILES_BACKOFF_LAST: Duration = Duration::from_millis(320);
+
+/// Runs `connect` again while it fails for want of a file descriptor, waiting for one to be freed
+/// from [`FILES_BACKOFF_FIRST`] to [`FILES_BACKOFF_LAST`] (0.63 s in all), then returns its last
+/// result: virtual users that find no descriptor do not spin.
+pub(crate) async fn backing_off_files<T, F>(mut connect: impl FnMut() -> F) -> std::io::Result<T>
+where
+    F: Future<Output = std::io::Result<T>>,
+{
+    let mut pause = FILES_BACKOFF_FIRST;
+    loop {
+        match connect().await {
+            Err(e) if error::out_of_files(&e) && pause <= FILES_BACKOFF_LAST => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Asks the kernel to pick the local port at `connect` rather than at `bind` (Linux
 /// `IP_BIND_ADDRESS_NO_PORT`), so each source address can reuse ports across destinations.
 fn bind_address_no_port(socket: &TcpSocket) {
@@ -269,8 +294,14 @@ impl Connector {
         })
     }
 
-    /// Connects to `addr`, from the next source address of the same family when some are set.
+    /// Connects to `addr` (see [`Connector::connect_once`]), waiting for a file descriptor when
+    /// there is none (see [`backing_off_files`]).
     async fn connect(&self, addr: SocketAddr) -> std::io::Result<TcpStream> {
+        backing_off_files(|| self.connect_once(addr)).await
+    }
+
+    /// Connects to `addr`, from the next source address of the same family when some are set.
+    async fn connect_once(&self, addr: SocketAddr) -> std::io::Result<TcpStream> {
         let family = |ip: &&IpAddr| ip.is_ipv4() == addr.is_ipv4();
         let count = self.sources.iter().filter(family).count();
         if count == 0 {

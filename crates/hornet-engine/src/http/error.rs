@@ -69,6 +69,9 @@ pub(crate) enum Phase {
 
 /// Classifies an io error by its kind (and a rustls error inside it).
 pub(crate) fn io_kind(err: &io::Error, phase: Phase) -> ErrorKind {
+    if out_of_files(err) {
+        return ErrorKind::TooManyOpenFiles;
+    }
     if err.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
         return ErrorKind::Tls;
     }
@@ -185,6 +188,24 @@ fn refused_unprocessed(h2: &h2::Error) -> bool {
         || (h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR))
 }
 
+/// True when `err` says this process (`EMFILE`) or the system (`ENFILE`) has no file descriptor
+/// left: the load generator's limit, not the server's doing.
+pub fn out_of_files(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// What to do when out of file descriptors, with this process's limit.
+pub fn files_hint() -> String {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit struct that lives for the call.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    let shown = if known { format!(" is {}", limit.rlim_cur) } else { String::new() };
+    format!(
+        "hornet's open-file limit{shown} (`ulimit -n`): every connection takes one; the generator's \
+         limit, not the server's"
+    )
+}
+
 /// Short label of a kind for messages.
 fn label(kind: ErrorKind) -> &'static str {
     match kind {
@@ -202,6 +223,7 @@ fn label(kind: ErrorKind) -> &'static str {
         ErrorKind::AbnormalClose => "abnormal close",
         ErrorKind::Processor => "processor function failed",
         ErrorKind::TooManyRedirects => "too many redirects",
+        ErrorKind::TooManyOpenFiles => "hornet is out of file descriptors",
     }
 }
 
@@ -224,6 +246,9 @@ fn chain(err: &(dyn StdError + 'static)) -> String {
 
 /// A failure message: `<label> (<where>)`, then `: <detail>` unless the label says it all.
 pub(crate) fn message(kind: ErrorKind, place: &dyn fmt::Display, err: &(dyn StdError + 'static)) -> String {
+    if kind == ErrorKind::TooManyOpenFiles {
+        return format!("{} ({place}): {}; {}", label(kind), chain(err), files_hint());
+    }
     if kind == ErrorKind::ConnectRefused
         && err.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)
     {

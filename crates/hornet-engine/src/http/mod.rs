@@ -44,7 +44,8 @@ use cookies::Jar;
 use exchange::Progress;
 use pool::Pool;
 
-pub use error::{EngineError, RequestError};
+pub(crate) use connection::backing_off_files;
+pub use error::{EngineError, RequestError, files_hint, out_of_files};
 pub(crate) use tls::{client_config as tls_client_config, server_name as tls_server_name};
 
 /// The `accept-encoding` sent when [`Request::decompress`] is set and the request has none.

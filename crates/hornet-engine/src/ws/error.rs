@@ -46,6 +46,12 @@ pub(crate) fn secs(d: Duration) -> String {
 
 /// A failed TCP connect to `host:port`.
 pub(crate) fn connect_error(e: &io::Error, host: &str, port: u16) -> WsError {
+    if crate::http::out_of_files(e) {
+        return WsError::new(
+            ErrorKind::TooManyOpenFiles,
+            format!("connect ({host}:{port}): {e}; {}", crate::http::files_hint()),
+        );
+    }
     let kind = match e.kind() {
         io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
         io::ErrorKind::TimedOut => ErrorKind::Timeout,

@@ -171,7 +171,7 @@ impl WsClient {
         };
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = req.uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        let tcp = TcpStream::connect((host.as_str(), port))
+        let tcp = crate::http::backing_off_files(|| TcpStream::connect((host.as_str(), port)))
             .await
             .map_err(|e| error::connect_error(&e, &host, port))?;
         let _ = tcp.set_nodelay(true);

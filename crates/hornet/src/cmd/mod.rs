@@ -179,6 +179,11 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     if !quiet {
         note!("hornet {}: seed {}", env!("CARGO_PKG_VERSION"), opts.seed);
     }
+    if matches!(executor, Executor::Local)
+        && let Some(warning) = crate::files::shortage_warning(&plan)
+    {
+        note!("{warning}");
+    }
     let checks = Checks::from_plan(&plan);
     let hub = ui.map(|u| u.hub);
     let mut live = Live::new(quiet, dashboard, control.clone());
