@@ -39,6 +39,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print hornet's man page (roff), or write one page per command into a folder.
     Man(ManArgs),
+    /// Turn a recording into a script (see docs/import.md).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +56,47 @@ pub struct ManArgs {
     /// printing hornet.1.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// A HAR file saved from the browser's DevTools: one scenario, tokens correlated.
+    Har(ImportHarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportHarArgs {
+    /// The recording (HAR 1.1 or 1.2).
+    pub recording: PathBuf,
+    /// Where to write the script (default: standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep the requests to this host though it is outside the application's site (repeatable;
+    /// `host`, `host:port`, or a parent domain).
+    #[arg(long = "include-host", value_name = "HOST")]
+    pub include_hosts: Vec<String>,
+    /// Leave out the requests whose URL contains this pattern (`*` matches any text; repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// The script's config.target instead of the recorded origin.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Pauses: `recorded` (from the recording), `none`, or a number of seconds between pages.
+    #[arg(long, value_name = "recorded|none|SECONDS", default_value = "recorded")]
+    pub think: hornet_import::Think,
+    /// Replay the script once against the target and report each request whose status differs
+    /// from the recording (exit code 1 when one does).
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: accept invalid or self-signed TLS certificates.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
 }
 
 /// The shared token of a cluster: `--token-file`, else `HORNET_CLUSTER_TOKEN`.

@@ -35,6 +35,9 @@ fn main() {
         cli::Command::Worker(a) => cmd::cluster::worker(a),
         cli::Command::Completions(a) => cmd::docs::completions(a),
         cli::Command::Man(a) => cmd::docs::man(a),
+        cli::Command::Import(a) => match a.format {
+            cli::ImportFormat::Har(a) => cmd::import::har(a),
+        },
     };
     std::process::exit(code);
 }

@@ -11,6 +11,7 @@ macro_rules! note {
 pub mod cluster;
 pub mod demo;
 pub mod docs;
+pub mod import;
 pub mod quick;
 pub mod report;
 pub mod run;
