@@ -7,6 +7,7 @@
 //! default. A recording target ([`RunningTarget::start_recording`]) also keeps a log of what it
 //! received and answers unknown paths with a generic JSON document (see [`record`]).
 
+pub mod app;
 mod body;
 mod capacity;
 pub mod record;
@@ -69,6 +70,7 @@ ANY  /flaky?p=0.1   503 with probability p, else 200
 ANY  /stall/{ms}    holds back every response of the server for ms milliseconds
 ANY  /redirect/{n}  302 to /redirect/{n-1}; /redirect/0 answers 200
 GET  /gzip          the /json body, gzip-compressed (content-encoding: gzip)
+GET  /app/          a small web application to record in a browser and import (login with CSRF, session cookie, ids in links, a bearer-token JSON API)
 GET  /html          a small HTML page (links with class \"item\", a hidden csrf input)
 ANY  /capacity?workers=N&ms=S  N workers each busy S ms per request, the rest queue: N*1000/S req/s at most
 WS   /ws/echo       echoes each message (?delay_ms=N, ?drop_after=N, ?require_token=1, ?require_cookie=NAME)
@@ -199,6 +201,8 @@ pub struct RunningTarget {
     tls: bool,
     /// The server's state, kept when it records requests so the log can be read.
     recording: Option<Arc<State>>,
+    /// The state of the `/app/` web application (shared with a second host).
+    app: Arc<app::App>,
 }
 
 impl RunningTarget {
@@ -206,7 +210,21 @@ impl RunningTarget {
     ///
     /// Binding happens before this returns, so [`addr`](Self::addr) is known and accepts connections.
     pub fn start(opts: TargetOptions) -> io::Result<RunningTarget> {
-        RunningTarget::start_with(opts, None, false)
+        RunningTarget::start_with(opts, None, false, None)
+    }
+
+    /// Starts a second host of `first`'s web application ([`app`]): another address serving the
+    /// same sessions and tokens, which `first`'s order pages call for their JSON API (cross-origin,
+    /// as a browser sees an API on its own host).
+    pub fn start_second_host(opts: TargetOptions, first: &RunningTarget) -> io::Result<RunningTarget> {
+        let second = RunningTarget::start_with(opts, None, false, Some(Arc::clone(&first.app)))?;
+        first.app.set_api_origin(&second.url());
+        Ok(second)
+    }
+
+    /// The web application's state: its log of the requests it answered ([`app::App::log`]).
+    pub fn app(&self) -> &app::App {
+        &self.app
     }
 
     /// Like [`RunningTarget::start`], recording every request it receives (read with
@@ -215,22 +233,28 @@ impl RunningTarget {
     /// it. With `tls`, it serves https:// like [`RunningTarget::start_tls`].
     pub fn start_recording(opts: TargetOptions, tls: bool) -> io::Result<RunningTarget> {
         let acceptor = if tls { Some(tls_acceptor()?) } else { None };
-        RunningTarget::start_with(opts, acceptor, true)
+        RunningTarget::start_with(opts, acceptor, true, None)
     }
 
     /// Like [`RunningTarget::start`], serving TLS with a self-signed certificate made now (see
     /// [`tls_acceptor`]); [`url`](Self::url) is then `https://...`.
     pub fn start_tls(opts: TargetOptions) -> io::Result<RunningTarget> {
-        RunningTarget::start_with(opts, Some(tls_acceptor()?), false)
+        RunningTarget::start_with(opts, Some(tls_acceptor()?), false, None)
     }
 
     fn start_with(
         opts: TargetOptions,
         tls: Option<tokio_rustls::TlsAcceptor>,
         record: bool,
+        app: Option<Arc<app::App>>,
     ) -> io::Result<RunningTarget> {
         let is_tls = tls.is_some();
-        let state = Arc::new(if record { State::recording() } else { State::new() });
+        let mut state = if record { State::recording() } else { State::new() };
+        if let Some(app) = app {
+            state.app = app;
+        }
+        let app = Arc::clone(&state.app);
+        let state = Arc::new(state);
         let recording = record.then(|| Arc::clone(&state));
         let runtime = if opts.threads <= 1 {
             tokio::runtime::Builder::new_current_thread()
@@ -258,7 +282,7 @@ impl RunningTarget {
             let _ = runtime.block_on(serve_state(listener, stop, tls, state));
             runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
         })?;
-        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread), tls: is_tls, recording })
+        Ok(RunningTarget { addr, stop_tx: Some(stop_tx), thread: Some(thread), tls: is_tls, recording, app })
     }
 
     /// The bound address (with the actual port when port 0 was asked for).

@@ -95,6 +95,8 @@ pub(crate) struct State {
     pub(crate) log: Option<RequestLog>,
     /// The worker pools of `/capacity` (see [`crate::capacity`]).
     capacity: crate::capacity::Pools,
+    /// The `/app/` web application, shared with a second host that serves it too.
+    pub(crate) app: Arc<crate::app::App>,
 }
 
 impl State {
@@ -106,6 +108,7 @@ impl State {
             hub: Arc::new(crate::ws::Hub::new()),
             log: None,
             capacity: crate::capacity::Pools::default(),
+            app: Arc::default(),
         }
     }
 
@@ -176,6 +179,8 @@ enum Route {
     Html,
     /// `/capacity?workers=N&ms=S`: known capacity (see [`crate::capacity`])
     Capacity,
+    /// `/app` and below: the web application of [`crate::app`]
+    App,
     /// Anything else
     NotFound,
 }
@@ -204,6 +209,7 @@ impl Route {
             ("gzip", None) => Self::Gzip,
             ("html", None) => Self::Html,
             ("capacity", None) => Self::Capacity,
+            ("app", _) => Self::App,
             _ => Self::NotFound,
         }
     }
@@ -356,6 +362,18 @@ pub(crate) async fn handle(
         Route::Html => {
             respond(StatusCode::OK, HTML, TargetBody::full(Bytes::from_static(HTML_BODY.as_bytes())))
         }
+        Route::App => match body.bytes().await {
+            Ok(bytes) => {
+                let request = crate::app::AppRequest {
+                    method: &parts.method,
+                    path: parts.uri.path(),
+                    headers: &parts.headers,
+                    body: &bytes,
+                };
+                crate::app::handle(&state.app, &request)
+            }
+            Err(response) => response,
+        },
         Route::Capacity => {
             let (status, body) = crate::capacity::serve(parts.uri.query(), &state.capacity).await;
             respond(status, JSON, TargetBody::full(body))

@@ -412,13 +412,14 @@ fn endpoints_help_lists_every_endpoint() {
         "/gzip",
         "/html",
         "/capacity",
+        "/app/",
         "/ws/echo",
         "/ws/broadcast",
         "/ws/ticker",
     ] {
         assert!(help.contains(path), "{path}");
     }
-    assert_eq!(help.lines().count(), 18);
+    assert_eq!(help.lines().count(), 19);
 }
 
 #[test]
