@@ -372,23 +372,6 @@ fn loopback_ui_refuses_foreign_hosts_and_origins() {
     assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
 }
 
-/// What the browser test needs, or why it cannot run: node, Chromium, and the e2e folder's
-/// node_modules (`npm ci` there).
-fn browser_tools() -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf), String> {
-    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hornet-ui/e2e");
-    let node = hornet_testkit::find_program(&[], &["node"])
-        .ok_or("`node` is not on PATH (apt-get install nodejs npm)")?;
-    let chromium = hornet_testkit::find_program(&["/usr/bin/chromium"], &["chromium"])
-        .ok_or("Chromium is not installed (apt-get install chromium)")?;
-    if !e2e.join("node_modules/playwright-core/package.json").exists() {
-        return Err(format!(
-            "{}/node_modules is missing (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts there)",
-            e2e.display()
-        ));
-    }
-    Ok((node, chromium, e2e))
-}
-
 /// Screenshots and downloads of the browser test: `target/test-output/ui/`.
 fn ui_output_dir() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -413,37 +396,16 @@ fn ui_in_a_real_browser() {
     let script = case.script("s.yaml", &with_target(SCRIPT, &t));
     let s = Served::start(&["ui", script.to_str().expect("utf-8 path"), "--ui-addr", "127.0.0.1:0"]);
     let out_dir = ui_output_dir();
-    let mut child = std::process::Command::new(node)
-        .arg(e2e.join("ui.mjs"))
-        .current_dir(&e2e)
-        .env("HORNET_UI_URL", format!("http://{}/", s.addr))
-        .env("CHROMIUM", chromium)
-        .env("OUT_DIR", &out_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser test did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut stdout);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
-    eprintln!("{stderr}{stdout}");
+    let (status, stdout, stderr) = run_browser_script(
+        &node,
+        &e2e,
+        "ui.mjs",
+        &[
+            ("HORNET_UI_URL", format!("http://{}/", s.addr).as_str()),
+            ("CHROMIUM", chromium.to_str().expect("utf-8 path")),
+            ("OUT_DIR", out_dir.to_str().expect("utf-8 path")),
+        ],
+    );
     let result: Value =
         stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
     assert!(status.success() && result["ok"] == true, "browser test failed: {result}\n{stderr}");

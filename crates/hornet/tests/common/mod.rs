@@ -136,3 +136,59 @@ pub fn with_target(yaml: &str, t: &RunningTarget) -> String {
 pub fn check<'a>(report: &'a Value, name_part: &str) -> Option<&'a Value> {
     report["checks"].as_array()?.iter().find(|c| c["name"].as_str().is_some_and(|n| n.contains(name_part)))
 }
+
+/// What a browser test needs, or why it cannot run: node, Chromium, and the e2e folder's
+/// node_modules (`npm ci` there).
+pub fn browser_tools() -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf), String> {
+    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hornet-ui/e2e");
+    let node = hornet_testkit::find_program(&[], &["node"])
+        .ok_or("`node` is not on PATH (apt-get install nodejs npm)")?;
+    let chromium = hornet_testkit::find_program(&["/usr/bin/chromium"], &["chromium"])
+        .ok_or("Chromium is not installed (apt-get install chromium)")?;
+    if !e2e.join("node_modules/playwright-core/package.json").exists() {
+        return Err(format!(
+            "{}/node_modules is missing (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts there)",
+            e2e.display()
+        ));
+    }
+    Ok((node, chromium, e2e))
+}
+
+/// Runs `script` of the e2e folder with node and `env`, for at most 120 s; prints its output and
+/// returns its exit status, standard output and standard error.
+pub fn run_browser_script(
+    node: &Path,
+    e2e: &Path,
+    script: &str,
+    env: &[(&str, &str)],
+) -> (ExitStatus, String, String) {
+    use std::io::Read;
+    let mut command = Command::new(node);
+    command.arg(e2e.join(script)).current_dir(e2e).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start node");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{script} did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut stdout);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    eprintln!("{stderr}{stdout}");
+    (status, stdout, stderr)
+}
