@@ -16,6 +16,12 @@ const MAX_NODES: usize = 250_000;
 /// makes: a few aliases of a long string would otherwise take gigabytes.
 const MAX_BYTES: usize = 64 << 20;
 
+/// Most levels of lists and maps inside one another. Reading the tree and every later check are
+/// recursive: 110 levels of `{a: ` overflowed a 2 MiB thread stack (a test's, a web UI handler's)
+/// in a debug build, 3,000 the main thread's in any build. 64 leaves room in both; scripts nest a
+/// few levels, JSON bodies rarely past 20.
+const MAX_DEPTH: usize = 64;
+
 /// Parses `source` (one YAML document) into a node tree.
 pub(crate) fn parse_document(source: &str, file: &str) -> Result<Node, ScriptError> {
     let mut options = granit_parser::Options::default();
@@ -29,6 +35,7 @@ pub(crate) fn parse_document(source: &str, file: &str) -> Result<Node, ScriptErr
         nodes: 0,
         bytes: 0,
         aliases: 0,
+        depth: 0,
         last: Span::on_line(1, 0, 1),
         open_flow: Vec::new(),
     };
@@ -48,6 +55,8 @@ struct Builder<'a> {
     bytes: usize,
     /// Aliases expanded so far (a budget exceeded without any is the script's own size).
     aliases: usize,
+    /// Lists and maps open around the node being read.
+    depth: usize,
     /// Span of the last event, for errors at the end of input.
     last: Span,
     /// Opening `[` or `{` of the flow collections being read, for syntax-error hints.
@@ -153,6 +162,17 @@ impl<'a> Builder<'a> {
         Err(self.error(span, format!("the document expands to more than {over}")).with_help(help))
     }
 
+    /// Enters a list or map that starts at `span`; fails past [`MAX_DEPTH`].
+    fn enter(&mut self, span: Span) -> Result<(), ScriptError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self
+                .error(span, format!("lists and maps are nested more than {MAX_DEPTH} levels deep here"))
+                .with_help("hornet reads scripts nested up to that depth; put deep data in a file"));
+        }
+        Ok(())
+    }
+
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, ScriptError> {
         match event {
             Event::Alias(id) => {
@@ -218,6 +238,7 @@ impl<'a> Builder<'a> {
             Event::SequenceStart(style, anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "seq", span)?;
                 self.count(1, 0, span)?;
+                self.enter(span)?;
                 if anchor != 0 {
                     self.defining.insert(anchor);
                 }
@@ -240,6 +261,7 @@ impl<'a> Builder<'a> {
                     items.push(item);
                 };
                 self.defining.remove(&anchor);
+                self.depth -= 1;
                 let span = self.collection_span(style, span, end, first);
                 let node = Node { value: Value::Seq(items), span, size, bytes };
                 self.remember(anchor, &node);
@@ -248,11 +270,13 @@ impl<'a> Builder<'a> {
             Event::MappingStart(style, anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "map", span)?;
                 self.count(1, 0, span)?;
+                self.enter(span)?;
                 if anchor != 0 {
                     self.defining.insert(anchor);
                 }
                 let node = self.mapping(style, span)?;
                 self.defining.remove(&anchor);
+                self.depth -= 1;
                 self.remember(anchor, &node);
                 Ok(node)
             }
