@@ -432,31 +432,96 @@ fn is_css_ident(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// The first path in `doc` to a leaf equal to `value`.
-fn find_in_json(doc: &Value, value: &str, path: &mut Vec<JsonStep>) -> Option<String> {
-    match doc {
-        Value::String(s) if s == value => Some(json_path(path)),
-        Value::Number(n) if n.to_string() == value => Some(json_path(path)),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            path.push(JsonStep::Key(k.clone()));
-            let found = find_in_json(v, value, path);
-            path.pop();
-            found
-        }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
-            path.push(JsonStep::Index(i));
-            let found = find_in_json(v, value, path);
-            path.pop();
-            found
-        }),
-        _ => None,
+/// The characters of a token, narrowest first: a value is looked for as a whole run of the
+/// narrowest class that holds it.
+const TOKEN_CLASSES: [fn(char) -> bool; 4] = [
+    |c| c.is_ascii_digit(),
+    |c| c.is_ascii_alphanumeric(),
+    |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    |c| c.is_ascii_alphanumeric() || "-_.~+/=%:".contains(c),
+];
+
+/// A response, indexed once so that looking a value up costs a hash lookup, not a scan: a long
+/// recording has thousands of values to look for in thousands of responses.
+struct ParsedResponse {
+    json: Option<Value>,
+    /// Every string and number leaf of the JSON body, with the path of its first occurrence.
+    leaves: HashMap<String, String>,
+    /// The body's maximal runs of each of [`TOKEN_CLASSES`].
+    runs: HashSet<String>,
+    /// The values of the response's headers.
+    header_values: Vec<String>,
+    /// The body as HTML, parsed when first needed.
+    html: std::cell::OnceCell<Option<Html>>,
+}
+
+impl ParsedResponse {
+    fn new(step: &Step) -> ParsedResponse {
+        let body = step.response.body.as_deref().unwrap_or("");
+        let json = serde_json::from_str::<Value>(body).ok().filter(|v| v.is_object() || v.is_array());
+        let mut leaves = HashMap::new();
+        if let Some(doc) = &json {
+            index_leaves(doc, &mut Vec::new(), &mut leaves);
+        }
+        let mut runs = HashSet::new();
+        for class in TOKEN_CLASSES {
+            runs.extend(body.split(|c: char| !class(c)).filter(|r| r.len() >= 4).map(str::to_string));
+        }
+        let header_values = step.response.headers.iter().map(|(_, v)| v.clone()).collect();
+        ParsedResponse { json, leaves, runs, header_values, html: std::cell::OnceCell::new() }
+    }
+
+    /// True when the body may hold `value` as a whole token (or, for a value with characters no
+    /// token class has, holds it at all).
+    fn may_hold(&self, body: &str, value: &str) -> bool {
+        if is_token(value) { self.runs.contains(value) } else { body.contains(value) }
+    }
+
+    /// Every text a value may be found as: leaves, header values and runs.
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        self.leaves.keys().chain(&self.header_values).chain(&self.runs).map(String::as_str)
+    }
+
+    fn html(&self, step: &Step) -> Option<&Html> {
+        self.html
+            .get_or_init(|| {
+                (self.json.is_none() && step.response.is_html())
+                    .then(|| Html::parse_document(step.response.body.as_deref().unwrap_or("")))
+            })
+            .as_ref()
     }
 }
 
-/// A response's parsed forms, made once.
-struct ParsedResponse {
-    json: Option<Value>,
-    html: Option<Html>,
+/// True when every character of `value` is a token character (of the widest class).
+fn is_token(value: &str) -> bool {
+    value.chars().all(TOKEN_CLASSES[3])
+}
+
+/// Notes the path of the first occurrence of every leaf of `doc`.
+fn index_leaves(doc: &Value, path: &mut Vec<JsonStep>, out: &mut HashMap<String, String>) {
+    match doc {
+        Value::String(s) => {
+            out.entry(s.clone()).or_insert_with(|| json_path(path));
+        }
+        Value::Number(n) => {
+            out.entry(n.to_string()).or_insert_with(|| json_path(path));
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                path.push(JsonStep::Key(k.clone()));
+                index_leaves(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push(JsonStep::Index(i));
+                index_leaves(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Bool(_) | Value::Null => {}
+    }
 }
 
 /// How `value` can be read from `step`'s response, if it is there.
@@ -465,19 +530,17 @@ fn find_in_response(
     parsed: &ParsedResponse,
     value: &str,
 ) -> Option<(CaptureKind, Option<usize>)> {
-    if let Some(doc) = &parsed.json
-        && let Some(path) = find_in_json(doc, value, &mut Vec::new())
-    {
-        return Some((CaptureKind::Json(path), None));
+    if let Some(path) = parsed.leaves.get(value) {
+        return Some((CaptureKind::Json(path.clone()), None));
     }
     if let Some((name, _)) = step.response.headers.iter().find(|(_, v)| v == value) {
         return Some((CaptureKind::Header(name.clone()), None));
     }
     let body = step.response.body.as_deref()?;
-    if !body.contains(value) {
+    if !parsed.may_hold(body, value) {
         return None;
     }
-    if let Some(doc) = &parsed.html
+    if let Some(doc) = parsed.html(step)
         && let Some((selector, attr, index)) = selector_for(doc, value)
     {
         return Some((CaptureKind::Selector { selector, attr: Some(attr) }, index));
@@ -546,18 +609,15 @@ fn fresh_name(hint: &str, taken: &mut HashSet<String>) -> String {
 
 /// Correlates the steps in place and says what it did.
 pub(crate) fn correlate(steps: &mut [Step]) -> Outcome {
-    let parsed: Vec<ParsedResponse> = steps
-        .iter()
-        .map(|s| {
-            let body = s.response.body.as_deref();
-            let json = body
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                .filter(|v| v.is_object() || v.is_array());
-            let html =
-                (json.is_none() && s.response.is_html()).then(|| Html::parse_document(body.unwrap_or("")));
-            ParsedResponse { json, html }
-        })
-        .collect();
+    let parsed: Vec<ParsedResponse> = steps.iter().map(ParsedResponse::new).collect();
+    // For each text any response holds, the first response holding it: a long recording has
+    // thousands of values to look for in thousands of responses.
+    let mut first_holder: HashMap<&str, usize> = HashMap::new();
+    for (k, response) in parsed.iter().enumerate() {
+        for text in response.texts() {
+            first_holder.entry(text).or_insert(k);
+        }
+    }
     let mut outcome = Outcome { captures: vec![Vec::new(); steps.len()], ..Outcome::default() };
     let mut taken = HashSet::new();
     let mut by_value: HashMap<String, usize> = HashMap::new(); // value → index in correlations
@@ -614,7 +674,14 @@ pub(crate) fn correlate(steps: &mut [Step]) -> Outcome {
                 }
                 continue;
             }
-            let source = (0..i)
+            // The first response that may hold the value, from the index; a value with characters
+            // no token has is looked for in every earlier response.
+            let from = match first_holder.get(f.value.as_str()) {
+                Some(&k) => k,
+                None if is_token(&f.value) => i,
+                None => 0,
+            };
+            let source = (from..i)
                 .find_map(|k| find_in_response(&steps[k], &parsed[k], &f.value).map(|found| (k, found)));
             let sent_first = first_sent.get(&f.value).copied();
             match source {
@@ -749,7 +816,10 @@ mod tests {
     #[test]
     fn json_paths_quote_odd_keys() {
         let doc: Value = serde_json::from_str(r#"{"a":{"b-c":[1,{"id":"x9y8z7"}]}}"#).unwrap();
-        assert_eq!(find_in_json(&doc, "x9y8z7", &mut Vec::new()).as_deref(), Some("$.a['b-c'][1].id"));
+        let mut leaves = HashMap::new();
+        index_leaves(&doc, &mut Vec::new(), &mut leaves);
+        assert_eq!(leaves.get("x9y8z7").map(String::as_str), Some("$.a['b-c'][1].id"));
+        assert_eq!(leaves.get("1").map(String::as_str), Some("$.a['b-c'][0]"));
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub(crate) struct Content {
 
 /// Parses the text of a HAR file named `file` (for errors).
 pub(crate) fn parse(text: &str, file: &str) -> Result<Log, ImportError> {
+    // Some Windows tools start the file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let at = |e: &serde_json::Error| format!("{file}:{}:{}", e.line(), e.column());
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let what = if e.is_eof() {

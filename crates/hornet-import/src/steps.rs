@@ -244,7 +244,7 @@ pub(crate) fn build(number: usize, chain: &[(usize, &Entry, f64)], url: &Url, pa
         }
     });
     let last_time = last.time.filter(|t| *t >= 0.0).unwrap_or(0.0);
-    Step {
+    let mut step = Step {
         number,
         entry: index,
         method: first.request.method.to_ascii_uppercase(),
@@ -274,7 +274,62 @@ pub(crate) fn build(number: usize, chain: &[(usize, &Entry, f64)], url: &Url, pa
             mime,
         },
         notes,
+    };
+    if defuse_step(&mut step) {
+        step.notes.push(
+            "the recording sends `{{`, which hornet reads as the start of a template: it is written as `{ {` here; \
+             put the right text back by hand (a processor can send it)"
+                .into(),
+        );
     }
+    step
+}
+
+/// Writes every `{{` of the recorded request as `{ {`, so that no recorded text is read as a
+/// template; true when there was one.
+fn defuse_step(step: &mut Step) -> bool {
+    fn defuse(text: &mut String) -> bool {
+        if text.contains("{{") {
+            *text = text.replace("{{", "{ {");
+            true
+        } else {
+            false
+        }
+    }
+    fn defuse_json(value: &mut Value) -> bool {
+        match value {
+            Value::String(s) => defuse(s),
+            Value::Array(items) => items.iter_mut().fold(false, |found, v| defuse_json(v) | found),
+            Value::Object(map) => {
+                let keys: Vec<String> = map.keys().filter(|k| k.contains("{{")).cloned().collect();
+                for key in &keys {
+                    if let Some(v) = map.remove(key) {
+                        map.insert(key.replace("{{", "{ {"), v);
+                    }
+                }
+                map.values_mut().fold(!keys.is_empty(), |found, v| defuse_json(v) | found)
+            }
+            _ => false,
+        }
+    }
+    let mut found = false;
+    for segment in &mut step.segments {
+        found |= defuse(segment);
+    }
+    for (name, value) in step.query.iter_mut().chain(step.headers.iter_mut()) {
+        found |= defuse(name) | defuse(value);
+    }
+    match &mut step.body {
+        Body::Json(doc) => found |= defuse_json(doc),
+        Body::Form(pairs) | Body::Multipart(pairs) => {
+            for (name, value) in pairs {
+                found |= defuse(name) | defuse(value);
+            }
+        }
+        Body::Text(text) => found |= defuse(text),
+        Body::None => {}
+    }
+    found
 }
 
 /// The body of a request and, when part of it cannot be imported, a note saying so.

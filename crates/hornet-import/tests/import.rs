@@ -424,3 +424,27 @@ fn a_value_only_in_a_cookie_is_reported_not_guessed() {
     // A static cookie from before the recording starts every virtual user.
     assert!(imported.yaml.contains("    cookie:\n      consent: \"yes\"\n"), "{}", imported.yaml);
 }
+
+#[test]
+fn recorded_braces_are_not_read_as_templates_and_a_bom_is_skipped() {
+    let text = har(vec![
+        get(&format!("{H}/save"))
+            .post("application/json", r#"{"template":"Hello {{ name }}","tags":["{{x"]}"#)
+            .header("X-Note", "a {{ b"),
+        get(&format!("{H}/raw")).post("text/plain", "{{ unclosed"),
+    ]);
+    let imported = import(&format!("\u{feff}{text}"), &opts());
+    assert!(
+        !imported.yaml.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("{{")),
+        "{}",
+        imported.yaml
+    );
+    assert!(imported.yaml.contains("template: \"Hello { { name }}\""), "{}", imported.yaml);
+    assert!(imported.yaml.contains("x-note: \"a { { b\""), "{}", imported.yaml);
+    assert_eq!(
+        imported.yaml.matches("which hornet reads as the start of a template").count(),
+        2,
+        "{}",
+        imported.yaml
+    );
+}
