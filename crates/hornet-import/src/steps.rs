@@ -387,6 +387,12 @@ fn body_of(post: &PostData, content_type: Option<&str>) -> (Body, Option<String>
     if mime.contains("json")
         && let Ok(value) = serde_json::from_str::<Value>(text)
     {
+        if depth(&value) > MAX_JSON_DEPTH {
+            let note = format!(
+                "JSON body nested more than {MAX_JSON_DEPTH} levels: kept as text (scripts refuse YAML nested that deep)"
+            );
+            return (Body::Text(text.to_string()), Some(note));
+        }
         return (Body::Json(value), None);
     }
     let textual = mime.is_empty()
@@ -404,6 +410,19 @@ fn body_of(post: &PostData, content_type: Option<&str>) -> (Body, Option<String>
         return (Body::None, Some(note));
     }
     (Body::Text(text.to_string()), None)
+}
+
+/// The deepest JSON body written as YAML: the script around it adds 6 levels, and scripts refuse
+/// lists and maps nested more than 64 deep.
+const MAX_JSON_DEPTH: usize = 50;
+
+/// How deep lists and maps nest in `value` (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Decodes form-urlencoded text: `+` is a space, `%XX` a byte; bad escapes stay as they are.

@@ -448,3 +448,18 @@ fn recorded_braces_are_not_read_as_templates_and_a_bom_is_skipped() {
         imported.yaml
     );
 }
+
+#[test]
+fn a_json_body_nested_too_deep_for_a_script_is_kept_as_text() {
+    let deep = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+    let shallow = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let text = har(vec![
+        get(&format!("{H}/deep")).post("application/json", &deep),
+        get(&format!("{H}/shallow")).post("application/json", &shallow),
+    ]);
+    let imported = import(&text, &opts());
+    assert!(imported.yaml.contains("nested more than 50 levels: kept as text"), "{}", imported.yaml);
+    assert!(imported.yaml.contains(&format!("body: \"{deep}\"")), "{}", imported.yaml);
+    assert!(imported.yaml.contains("content-type: application/json"), "{}", imported.yaml);
+    assert_eq!(imported.yaml.matches("kept as text").count(), 1, "the 40-deep body stays json");
+}
