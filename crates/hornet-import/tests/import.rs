@@ -308,6 +308,11 @@ fn a_redirect_and_its_follow_up_are_one_request() {
     let imported = import(&text, &opts());
     assert_eq!(imported.requests.len(), 2);
     assert_eq!(imported.requests[0].recorded_status, 200, "the status after the redirect");
+    let revalidated =
+        har(vec![get(&format!("{H}/page")).header("If-None-Match", "\"v1\"").answer(304, "text/html", "")]);
+    let imported_304 = import(&revalidated, &opts());
+    assert_eq!(imported_304.requests[0].recorded_status, 200, "no validators are sent, so 200 is expected");
+    assert!(!imported_304.yaml.contains("if-none-match"), "{}", imported_304.yaml);
     // The link on the page the redirect led to is captured on the POST (hornet follows).
     assert_eq!(imported.correlations.len(), 1);
     assert_eq!(imported.correlations[0].captured_at, 1);

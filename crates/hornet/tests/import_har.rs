@@ -51,6 +51,14 @@ fn import_writes_a_script_that_runs_and_check_reports_status_differences() {
     let report = run_ok(&case, &script, &[]);
     assert_eq!(counter(&report, "http.requests"), 3);
 
+    // Without -o the script goes to stdout.
+    let out = hornet()
+        .args(["import", "har", har.to_str().unwrap(), "--think", "none"])
+        .output()
+        .expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), yaml.trim_end());
+
     let out = hornet()
         .args(["import", "har", har.to_str().unwrap(), "-o", script.to_str().unwrap(), "--check"])
         .output()
