@@ -269,6 +269,10 @@ pub struct RunInfo {
     /// exported series and the `hornet.testid` of its `baggage` header. Absent in older reports.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub test_id: String,
+    /// `--trace-link`: the URL template (with `{trace_id}`, optionally `{span_id}`) that turns the
+    /// trace ids of `traced_requests` into links in the summary, the HTML report and the web UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_link: Option<String>,
 }
 
 /// Run-wide metrics, keyed by metric name (`docs/metrics.md`).

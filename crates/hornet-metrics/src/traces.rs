@@ -207,6 +207,32 @@ impl TracedRequestReport {
     }
 }
 
+/// The placeholder of a trace link template that the trace id replaces.
+pub const TRACE_ID_PLACEHOLDER: &str = "{trace_id}";
+
+/// Checks a `--trace-link` template: it must hold `{trace_id}`.
+pub fn check_trace_link(template: &str) -> Result<(), String> {
+    if template.contains(TRACE_ID_PLACEHOLDER) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the link template has no {TRACE_ID_PLACEHOLDER}, which the trace id replaces (e.g. 'https://grafana.example/explore?left=...{TRACE_ID_PLACEHOLDER}...')"
+        ))
+    }
+}
+
+/// The link to a trace: `template` with `{trace_id}` and `{span_id}` replaced.
+pub fn trace_url(template: &str, trace_id: &str, span_id: &str) -> String {
+    template.replace(TRACE_ID_PLACEHOLDER, trace_id).replace("{span_id}", span_id)
+}
+
+impl TracedRequestReport {
+    /// Its link by `template` (`--trace-link`), if there is one.
+    pub fn link(&self, template: Option<&str>) -> Option<String> {
+        template.map(|t| trace_url(t, &self.trace_id, &self.span_id))
+    }
+}
+
 /// One kept request on the wire (ids in hex, times in µs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
@@ -315,6 +341,17 @@ mod tests {
         let overlap = one.slowest().iter().filter(|r| one.failed().iter().any(|f| same(f, r))).count();
         assert_eq!(kept.len(), SLOWEST_KEPT + FAILED_KEPT - overlap);
         assert!(kept.windows(2).all(|w| w[0].0.latency_us >= w[1].0.latency_us), "slowest first");
+    }
+
+    #[test]
+    fn trace_links_replace_the_ids() {
+        let r = TracedRequestReport::new("GET /".into(), &req(0xab, 5, 0, false), true);
+        let link = r.link(Some("https://g.example/explore?q={trace_id}&s={span_id}&again={trace_id}"));
+        let (trace, span) = ("ab".repeat(16), "ab".repeat(8));
+        assert_eq!(link, Some(format!("https://g.example/explore?q={trace}&s={span}&again={trace}")));
+        assert_eq!(r.link(None), None);
+        assert!(check_trace_link("https://x/{trace_id}").is_ok());
+        assert!(check_trace_link("https://x/{traceid}").unwrap_err().contains("{trace_id}"));
     }
 
     #[test]

@@ -11,7 +11,9 @@ use hornet_metrics::report::{
     RESPONSE_TIME_CORRECTED,
 };
 use hornet_metrics::report::{TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT};
-use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning, is_processor_metric};
+use hornet_metrics::{
+    ApdexRating, Protocol, Report, Summary, TracedRequestReport, is_lag_warning, is_processor_metric,
+};
 
 use crate::format;
 
@@ -33,7 +35,8 @@ const MAX_CHECK: usize = 200;
 
 /// The end-of-run summary: header, warnings (when any), per-endpoint table with a Total row from the
 /// aggregate, the WebSocket section and the processor metrics (when any), the latency from intended
-/// start (when it differs from the service time anywhere), status codes, errors, expectations (when any were evaluated), virtual users (with late
+/// start (when it differs from the service time anywhere), status codes, errors, the slowest and
+/// first failed requests with their trace ids (with tracing), expectations (when any were evaluated), virtual users (with late
 /// iterations and dropped requests when any), timing breakdown, schedule lag and generator CPU,
 /// apdex (when computed) and finally the checks (when any), ending with the verdict line. Ends
 /// with a newline.
@@ -47,6 +50,7 @@ pub fn summary(report: &Report) -> String {
     corrected(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
+    traced(&mut out, report);
     expectations(&mut out, report);
     vusers(&mut out, report);
     breakdown(&mut out, report);
@@ -354,6 +358,52 @@ fn errors(out: &mut String, r: &Report) {
         c.set_cell_alignment(CellAlignment::Left);
     }
     let _ = writeln!(out, "{t}");
+}
+
+/// Slowest and failed requests shown in the summary (the report keeps 5 of each per endpoint).
+const TRACED_SHOWN: usize = 10;
+
+/// With tracing: the slowest requests of the run and its first failed ones, with their trace ids
+/// (links with `--trace-link`).
+fn traced(out: &mut String, r: &Report) {
+    if r.traced_requests.is_empty() {
+        return;
+    }
+    let link = r.run.trace_link.as_deref();
+    let row = |t: &TracedRequestReport| {
+        vec![
+            format::one_line(&t.endpoint, MAX_NAME),
+            format!("{:.1}", t.latency_ms),
+            t.status
+                .map_or_else(|| t.error.map_or_else(|| "-".to_owned(), |e| e.to_string()), |s| s.to_string()),
+            format!("{:.1}", t.t_s),
+            if t.sampled { "yes" } else { "no" }.to_owned(),
+            t.link(link).unwrap_or_else(|| t.trace_id.clone()),
+        ]
+    };
+    let header = [
+        "Endpoint",
+        "Latency (ms)",
+        "Status",
+        "At (s)",
+        "Sampled",
+        if link.is_some() { "Trace" } else { "Trace id" },
+    ];
+    let mut slowest: Vec<&TracedRequestReport> = r.traced_requests.iter().filter(|t| t.slowest).collect();
+    slowest.sort_by(|a, b| b.latency_ms.total_cmp(&a.latency_ms));
+    if !slowest.is_empty() {
+        let _ =
+            writeln!(out, "\nSlowest requests (their trace ids; all in the JSON report's traced_requests)");
+        let rows = slowest.into_iter().take(TRACED_SHOWN).map(row).collect();
+        let _ = writeln!(out, "{}", table(&header, rows, 1));
+    }
+    let mut failed: Vec<&TracedRequestReport> = r.traced_requests.iter().filter(|t| t.failed).collect();
+    failed.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nFirst failed requests");
+        let rows = failed.into_iter().take(TRACED_SHOWN).map(row).collect();
+        let _ = writeln!(out, "{}", table(&header, rows, 1));
+    }
 }
 
 fn vusers(out: &mut String, r: &Report) {

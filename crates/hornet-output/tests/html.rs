@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use hornet_metrics::{
     Aggregator, CheckReport, ErrorKind, Protocol, Recorder, Report, RunMeta, TimelinePolicy, Timings,
+    TracedRequest,
 };
 use hornet_output::html::{render_html, write_html};
 use serde_json::Value;
@@ -75,8 +76,27 @@ fn run(ticks: u64, per_tick: u64, policy: TimelinePolicy) -> Report {
             r.lag(Duration::from_micros(lag_us));
             r.request_sent(ep, 200 + rng.next() % 300);
             let u = rng.unit();
+            let traced = |r: &mut Recorder,
+                          latency_us: u64,
+                          status: u16,
+                          error: Option<ErrorKind>,
+                          rng: &mut Rng| {
+                let id = rng.next();
+                let request = TracedRequest {
+                    trace_id: [id.to_be_bytes(), (!id).to_be_bytes()].concat().try_into().unwrap_or_default(),
+                    span_id: rng.next().to_be_bytes(),
+                    sampled: id.is_multiple_of(2),
+                    latency_us,
+                    status,
+                    error,
+                    at_us: tick * 1_000_000 + i,
+                    failed: error.is_some() || status >= 400,
+                };
+                r.traced(ep, &request);
+            };
             if u < 0.01 {
                 r.error(Some(ep), ErrorKind::Timeout, &"no response within 10s");
+                traced(r, 10_000_000, 0, Some(ErrorKind::Timeout), &mut rng);
                 r.vu_failed();
                 continue;
             }
@@ -107,6 +127,7 @@ fn run(ticks: u64, per_tick: u64, policy: TimelinePolicy) -> Report {
                 _ => 200,
             };
             r.response(ep, status, &t, 512 + rng.next() % 4096);
+            traced(r, total.as_micros() as u64, status, None, &mut rng);
             r.expectation(ep, "statusCode", status < 400);
             if ep == 2 {
                 r.expectation(ep, "hasProperty", !rng.next().is_multiple_of(50));
@@ -197,10 +218,29 @@ fn every_section_is_present_and_every_string_is_escaped() {
         "codes",
         "errors",
         "expectations",
+        "traces",
+        "traces-table",
         "vusers",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id} is missing");
     }
+    assert!(html.contains("<a href=\"#traces\">Slowest requests</a>"));
+    // Every traced request kept is a row, with its trace id; a timeout shows its kind.
+    assert!(!report.traced_requests.is_empty());
+    for t in &report.traced_requests {
+        assert!(html.contains(&format!("<code>{}</code>", t.trace_id)), "trace {} listed", t.trace_id);
+    }
+    assert!(html.contains("<td class=\"bad\">timeout</td>"));
+    assert!(!html.contains("rel=\"noopener\""), "no links without --trace-link");
+    // With a link template, each trace id is a link, and the template's markup is escaped.
+    let mut linked = report.clone();
+    linked.run.trace_link = Some("https://grafana.example/explore?q=\"<b>{trace_id}</b>&s={span_id}".into());
+    let html_linked = render_html(&linked);
+    let t = &report.traced_requests[0];
+    assert!(html_linked.contains(&format!(
+        "<a href=\"https://grafana.example/explore?q=&quot;&lt;b&gt;{}&lt;/b&gt;&amp;s={}\" rel=\"noopener\" target=\"_blank\"><code>{}</code></a>",
+        t.trace_id, t.span_id, t.trace_id
+    )));
     // Header: everything about the run, escaped.
     for text in [
         "examples/shop &amp; &lt;co&gt;.yml",

@@ -444,3 +444,45 @@ fn summary_snapshot_with_generator_sections() {
     r.aggregate.counters.insert("http.requests.dropped".into(), 7);
     insta::assert_snapshot!(summary(&r));
 }
+
+#[test]
+fn traced_runs_list_their_slowest_and_first_failed_requests_with_trace_ids() {
+    use hornet_metrics::TracedRequest;
+    let mut r = Recorder::new(2, 1);
+    for n in 0..30u64 {
+        let (ep, status) = (u32::from(n % 3 == 0), if n % 10 == 7 { 503 } else { 200 });
+        r.request_sent(ep, 10);
+        r.response(ep, status, &timings(n + 1, false), 10);
+        let request = TracedRequest {
+            trace_id: [n as u8 + 0x10; 16],
+            span_id: [n as u8 + 0x20; 8],
+            sampled: n % 2 == 0,
+            latency_us: (n + 1) * 1_000,
+            status,
+            error: None,
+            at_us: n * 100_000,
+            failed: status == 503,
+        };
+        r.traced(ep, &request);
+    }
+    let mut agg = Aggregator::new(vec!["GET /".into(), "POST /login".into()], vec!["s".into()]);
+    agg.add_tick(Duration::from_secs(3), vec![r.take_interval()], 0);
+    let mut traced = agg.report(RunMeta::for_tests(Duration::from_secs(3)));
+    let text = summary(&traced);
+    let slowest = text.split("Slowest requests").nth(1).expect("a Slowest requests section");
+    // The slowest is request 29 (30 ms, on GET /), its trace id in full.
+    let first_row = slowest.lines().find(|l| l.contains("30.0")).expect("the 30 ms request");
+    assert!(first_row.contains("GET /") && first_row.contains(&"2d".repeat(16)), "{first_row}");
+    let failed = text.split("First failed requests").nth(1).expect("a failed section");
+    assert!(failed.contains("503"), "{failed}");
+    assert!(failed.contains(&"17".repeat(16)), "request 7 failed first: {failed}");
+    // With --trace-link the trace column holds the links.
+    traced.run.trace_link = Some("https://tempo.example/trace/{trace_id}?span={span_id}".into());
+    let text = summary(&traced);
+    assert!(
+        text.contains(&format!("https://tempo.example/trace/{}?span={}", "2d".repeat(16), "3d".repeat(8))),
+        "{text}"
+    );
+    // Without tracing there is no such section.
+    assert!(!summary(&report(0)).contains("Slowest requests"));
+}

@@ -152,6 +152,31 @@
     fill("failures-table", f.groups, (g) => [el("td", int(g.count)), el("td", g.endpoint || "(outside requests)"), el("td", g.kind), el("td", g.message)]);
     $("failures-note").textContent = f.groups.length === 0 ? "No failures." : f.folded ? `${f.folded} more groups not shown.` : "";
   }
+  function traceCell(t) {
+    const td = el("td");
+    const code = el("code", t.trace_id);
+    if (t.link && /^https?:\/\//i.test(t.link)) {
+      const a = el("a");
+      a.href = t.link;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.appendChild(code);
+      td.appendChild(a);
+    } else td.appendChild(code);
+    return td;
+  }
+  function renderSlowest(s) {
+    const items = (s.traces && s.traces.items) || [];
+    fill("slowest-table", items, (t) => [
+      el("td", t.endpoint), el("td", num(t.latency_ms, 1)),
+      el("td", t.status !== null && t.status !== undefined ? String(t.status) : (t.error || "–"), t.failed ? "bad" : null),
+      el("td", num(t.t_s, 1)), el("td", t.slowest && t.failed ? "slowest, failed" : t.slowest ? "slowest" : "failed"),
+      el("td", t.sampled ? "yes" : "no"), traceCell(t),
+    ]);
+    $("slowest-note").textContent = items.length === 0
+      ? "No traced requests: run with config.tracing or --trace to keep the trace ids of the slowest and failed requests."
+      : "Per endpoint, the 5 slowest requests and the first 5 failed ones, with the trace id each was sent with.";
+  }
   function renderChecks(s) {
     const c = s.checks;
     const items = (c && c.items) || [];
@@ -228,6 +253,7 @@
     controls(s);
     renderStats(s);
     renderFailures(s);
+    renderSlowest(s);
     renderChecks(s);
     renderWorkers(s);
   }

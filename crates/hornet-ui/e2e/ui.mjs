@@ -96,6 +96,17 @@ try {
   await page.click("#tab-stats");
   await page.screenshot({ path: join(out, "stopped.png"), fullPage: true });
 
+  step("the slowest tab: the traced requests kept, their trace ids linked by --trace-link");
+  await page.click("#tab-slowest");
+  const rows = await page.locator("#slowest-table tbody tr").count();
+  if (rows < 1) throw new Error("no traced requests in the Slowest tab");
+  const links = await page.locator("#slowest-table tbody tr td a").evaluateAll((as) => as.map((a) => [a.href, a.textContent]));
+  const linkOk = ([href, id]) => /^[0-9a-f]{32}$/.test(id) && new RegExp(`^https://tempo\\.example/trace/${id}\\?span=[0-9a-f]{16}$`).test(href);
+  if (links.length !== rows || !links.every(linkOk)) throw new Error(`trace links: ${JSON.stringify(links)}`);
+  const firstTrace = await page.locator("#slowest-table tbody tr").first().locator("td").allTextContents();
+  if (firstTrace[0] !== "GET /" || !(parseFloat(firstTrace[1]) >= 0)) throw new Error(`slowest row ${firstTrace}`);
+  await page.screenshot({ path: join(out, "slowest.png"), fullPage: true });
+
   step("the workers tab: this machine's engine, its whole share");
   await page.click("#tab-workers");
   const row = await page.textContent("#workers-table tbody tr");
@@ -116,7 +127,7 @@ try {
   const startAgain = await page.isEnabled("#start");
   if (!startAgain) throw new Error("Start is not enabled after the run");
   if (errors.length) throw new Error(`page errors: ${errors.join(" | ")}`);
-  console.log(JSON.stringify({ ok: true, rps_follow_ms: followMs, rps_line_pixels: drawn, csv_header: header }));
+  console.log(JSON.stringify({ ok: true, rps_follow_ms: followMs, rps_line_pixels: drawn, csv_header: header, traced_rows: rows }));
 } catch (e) {
   code = 1;
   console.log(JSON.stringify({ ok: false, error: String(e && e.message ? e.message : e), page_errors: errors }));

@@ -30,7 +30,8 @@ mod snapshot;
 
 use history::History;
 use snapshot::{
-    Percentiles, RunSnapshot, TableJson, checks_value, failures_value, verdicts_value, worker_row,
+    Percentiles, RunSnapshot, TableJson, checks_value, failures_value, traces_value, verdicts_value,
+    worker_row,
 };
 
 /// Endpoints shown with their own row; the others are folded into one "other" row.
@@ -71,6 +72,8 @@ pub struct SessionInfo {
     pub phases: Value,
     /// What load changes the script's phases understand.
     pub scripted: Model,
+    /// `--trace-link`: the URL template that makes the trace ids of the Slowest tab links.
+    pub trace_link: Option<String>,
 }
 
 /// A Start taken from the queue by the command that runs tests.
@@ -277,6 +280,7 @@ impl Hub {
 
         let table = EndpointTable::live(agg, TABLE_LIMIT, &[]);
         let failures = failures_value(&agg.errors());
+        let traces = traces_value(&agg.traced_requests(), self.info.trace_link.as_deref());
         let live = &t.live;
         let fails = table.total.current_failures_per_s;
         let point = [
@@ -323,6 +327,7 @@ impl Hub {
             current_response_time_ms: Percentiles { p50: live.p50_ms, p95: live.p95_ms, p99: live.p99_ms },
             table: TableJson::of(&table),
             failures,
+            traces,
             checks: i.checks_json.clone(),
             workers: if t.workers.is_empty() {
                 json!([self.local_row(
@@ -377,6 +382,10 @@ impl Hub {
             current_response_time_ms: Percentiles { p50: total_rt.p50, p95: total_rt.p95, p99: total_rt.p99 },
             table: TableJson::of(&table),
             failures: failures_value(&report.errors),
+            traces: traces_value(
+                &report.traced_requests,
+                report.run.trace_link.as_deref().or(self.info.trace_link.as_deref()),
+            ),
             checks: checks_value(&report),
             workers: if report.workers.is_empty() {
                 json!([self.local_row(

@@ -234,6 +234,10 @@ pub struct OutputArgs {
     /// Write a small, stable JSON summary for scripts.
     #[arg(long = "summary-json", value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Make the trace ids of the slowest and failed requests links: a URL with `{trace_id}` (and
+    /// optionally `{span_id}`), e.g. 'https://grafana.example/explore?...{trace_id}...'.
+    #[arg(long, value_name = "URL", value_parser = trace_link)]
+    pub trace_link: Option<String>,
 }
 
 /// How scripts are read: shared by `run` and `validate`.
@@ -383,6 +387,12 @@ pub struct TargetArgs {
     /// generic JSON document instead of 404.
     #[arg(long)]
     pub record: bool,
+}
+
+/// `--trace-link URL`: must hold `{trace_id}`.
+fn trace_link(text: &str) -> Result<String, String> {
+    hornet_metrics::traces::check_trace_link(text)?;
+    Ok(text.to_string())
 }
 
 /// `--testid ID`: checked before anything starts.

@@ -384,7 +384,8 @@ fn ui_output_dir() -> std::path::PathBuf {
 
 /// The page in headless Chromium (Playwright, `crates/hornet-ui/e2e/ui.mjs`): start at 20/s, the
 /// table fills and the RPS chart draws, a change to 60/s shows in the achieved RPS within 5 s,
-/// Stop, and the statistics CSV downloads with Locust's header. Skipped (with the reason) when the
+/// Stop, the Slowest tab lists traced requests with their trace ids linked (`--trace`,
+/// `--trace-link`), and the statistics CSV downloads with Locust's header. Skipped (with the reason) when the
 /// tools are missing, unless `CI` is set (`hornet_testkit::require`).
 #[test]
 fn ui_in_a_real_browser() {
@@ -394,7 +395,15 @@ fn ui_in_a_real_browser() {
     let t = target();
     let case = Case::new();
     let script = case.script("s.yaml", &with_target(SCRIPT, &t));
-    let s = Served::start(&["ui", script.to_str().expect("utf-8 path"), "--ui-addr", "127.0.0.1:0"]);
+    let s = Served::start(&[
+        "ui",
+        script.to_str().expect("utf-8 path"),
+        "--ui-addr",
+        "127.0.0.1:0",
+        "--trace",
+        "--trace-link",
+        "https://tempo.example/trace/{trace_id}?span={span_id}",
+    ]);
     let out_dir = ui_output_dir();
     let (status, stdout, stderr) = run_browser_script(
         &node,
@@ -412,6 +421,7 @@ fn ui_in_a_real_browser() {
     let follow = result["rps_follow_ms"].as_u64().unwrap_or(u64::MAX);
     assert!(follow <= 5_000, "the RPS followed the change in {follow} ms");
     assert!(out_dir.join("charts.png").exists());
+    assert!(result["traced_rows"].as_u64() >= Some(1), "{result}");
 }
 
 /// A closed-model Start takes user counts (not rates), and Ctrl-C during a UI run still writes the

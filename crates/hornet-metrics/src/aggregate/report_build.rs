@@ -249,6 +249,7 @@ impl Aggregator {
                 interrupted: meta.interrupted,
                 host: None,
                 test_id: meta.test_id,
+                trace_link: None,
             },
             aggregate: Aggregate { counters, rates, summaries, histograms },
             endpoints,

@@ -53,6 +53,8 @@ pub(super) struct View {
     pub(super) percentiles: Option<PercentileTable>,
     /// The run had WebSocket steps (the report has a WebSocket section).
     pub(super) websocket: bool,
+    /// The report has traced requests (the page has a Slowest requests section).
+    pub(super) traced: bool,
 }
 
 /// Latency at [`TABLE_PERCENTILES`] (those the sample count supports), service and corrected.
@@ -110,7 +112,15 @@ impl View {
             data.insert("lagdist".into(), Value::Object(m));
         }
         let websocket = r.summary(WS_RTT).is_some();
-        View { data: Value::Object(data), timeline_charts, distribution_charts, percentiles, websocket }
+        let traced = !r.traced_requests.is_empty();
+        View {
+            data: Value::Object(data),
+            timeline_charts,
+            distribution_charts,
+            percentiles,
+            websocket,
+            traced,
+        }
     }
 }
 

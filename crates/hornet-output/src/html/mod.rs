@@ -75,6 +75,7 @@ pub fn render_html(report: &Report) -> String {
     websocket(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);
+    traced(&mut out, report);
     expectations(&mut out, report);
     vusers(&mut out, report);
     footer(&mut out, report);

@@ -40,6 +40,9 @@ pub(super) fn nav(out: &mut String, v: &View) {
     }
     link("codes", "Status codes");
     link("errors", "Errors");
+    if v.traced {
+        link("traces", "Slowest requests");
+    }
     link("vusers", "Users &amp; generator");
     out.push_str("</nav>\n");
 }
@@ -573,6 +576,57 @@ pub(super) fn errors(out: &mut String, r: &Report) {
             e.count,
             int(e.count),
             html_escape(&e.first_message),
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+/// With tracing: every traced request the report kept (the slowest and first failed per
+/// endpoint), slowest first, with its trace id, a link with `--trace-link`.
+pub(super) fn traced(out: &mut String, r: &Report) {
+    if r.traced_requests.is_empty() {
+        return;
+    }
+    let link = r.run.trace_link.as_deref();
+    out.push_str(
+        "<section id=\"traces\">\n<h2>Slowest requests</h2>\n<p class=\"note\">Per endpoint, the 5 slowest \
+         requests and the first 5 failed ones, with the trace id each was sent with (its <code>traceparent</code>): \
+         look it up in the tracing backend to see what the server did.</p>\n\
+         <div class=\"scroll\"><table class=\"num sortable\" id=\"traces-table\"><thead><tr>\
+         <th data-type=\"text\">Endpoint</th><th>Latency (ms)</th><th data-type=\"text\">Status</th><th>At (s)</th>\
+         <th data-type=\"text\">Kept as</th><th data-type=\"text\">Sampled</th><th data-type=\"text\">Trace id</th>\
+         </tr></thead>\n<tbody>\n",
+    );
+    let mut rows: Vec<_> = r.traced_requests.iter().collect();
+    rows.sort_by(|a, b| b.latency_ms.total_cmp(&a.latency_ms));
+    for t in rows {
+        let status = t
+            .status
+            .map_or_else(|| t.error.map_or_else(|| "-".to_owned(), |e| e.to_string()), |s| s.to_string());
+        let kept = match (t.slowest, t.failed) {
+            (true, true) => "slowest, failed",
+            (true, false) => "slowest",
+            _ => "failed",
+        };
+        let id = match t.link(link) {
+            Some(url) => format!(
+                "<a href=\"{}\" rel=\"noopener\" target=\"_blank\"><code>{}</code></a>",
+                html_escape(&url),
+                html_escape(&t.trace_id)
+            ),
+            None => format!("<code>{}</code>", html_escape(&t.trace_id)),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"name\">{}</td><td data-v=\"{}\">{}</td><td class=\"{}\">{}</td><td data-v=\"{}\">{:.3}</td><td>{kept}</td><td>{}</td><td class=\"name\">{id}</td></tr>",
+            html_escape(&t.endpoint),
+            sort_key(t.latency_ms),
+            format::ms(t.latency_ms),
+            if t.failed { "bad" } else { "" },
+            html_escape(&status),
+            sort_key(t.t_s),
+            t.t_s,
+            if t.sampled { "yes" } else { "no" },
         );
     }
     out.push_str("</tbody></table></div>\n</section>\n");

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use hornet_metrics::TracedRequestReport;
 use hornet_metrics::report::{ErrorReport, Report};
 use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::WorkerStatus;
@@ -38,6 +39,8 @@ pub(super) struct RunSnapshot<'a> {
     #[serde(flatten)]
     pub(super) table: TableJson<'a>,
     pub(super) failures: Value,
+    /// The Slowest tab: the traced requests kept (runs with tracing).
+    pub(super) traces: Value,
     pub(super) checks: Value,
     pub(super) workers: Value,
     /// What the previous snapshot cost to build (live snapshots only).
@@ -126,6 +129,32 @@ pub(super) fn failures_value(errors: &[ErrorReport]) -> Value {
         .map(|e| json!({ "endpoint": e.endpoint, "kind": e.kind, "message": e.first_message, "count": e.count }))
         .collect();
     json!({ "groups": groups, "folded": sorted.len().saturating_sub(FAILURES_LIMIT) })
+}
+
+/// The Slowest tab: the traced requests kept, slowest first, each with its link when `link` (the
+/// `--trace-link` template) is given.
+pub(super) fn traces_value(traced: &[TracedRequestReport], link: Option<&str>) -> Value {
+    let mut rows: Vec<&TracedRequestReport> = traced.iter().collect();
+    rows.sort_by(|a, b| b.latency_ms.total_cmp(&a.latency_ms));
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|t| {
+            json!({
+                "endpoint": t.endpoint,
+                "trace_id": t.trace_id,
+                "span_id": t.span_id,
+                "sampled": t.sampled,
+                "latency_ms": t.latency_ms,
+                "status": t.status,
+                "error": t.error,
+                "t_s": t.t_s,
+                "slowest": t.slowest,
+                "failed": t.failed,
+                "link": t.link(link),
+            })
+        })
+        .collect();
+    json!({ "items": items })
 }
 
 /// The Checks tab: the verdicts stored in the final `report`.

@@ -229,6 +229,7 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     };
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
     verdicts.apply_to(&mut outcome.report);
+    outcome.report.run.trace_link.clone_from(&outputs.trace_link);
     let mut code = if verdicts.failed() { exit::FAILED } else { exit::OK };
     // The files first, then the summary: a closed or full stdout cannot lose the reports.
     if let Some(path) = output

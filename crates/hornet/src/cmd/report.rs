@@ -135,13 +135,16 @@ fn read_report(path: &Path) -> Result<Report, String> {
 
 /// `hornet report run.json [--html ...]`.
 pub fn report(args: ReportArgs) -> i32 {
-    let report = match read_report(&args.report) {
+    let mut report = match read_report(&args.report) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;
         }
     };
+    if let Some(link) = &args.outputs.trace_link {
+        report.run.trace_link = Some(link.clone());
+    }
     // The files first: a closed or full stdout cannot lose them.
     let written = write_outputs(&report, &args.outputs);
     let printed = print_text(&hornet_output::summary(&report), stdout_taken(None, &args.outputs));

@@ -55,6 +55,7 @@ pub fn serve(plan: Plan, load: &LoadArgs, web: &WebArgs, session: Session, execu
         threads: options().thread_count(),
         phases: hornet_runner::describe_phases(&plan.phases),
         scripted: Model::of(&plan),
+        trace_link: load.outputs.trace_link.clone(),
     };
     let hub = Hub::new(info);
     let ui = match Ui::start(UiConfig { addr: web.ui_addr, token: web.ui_token.clone() }, hub.clone()) {
