@@ -1271,6 +1271,40 @@ scenarios:
 }
 
 #[test]
+fn an_endpoint_has_the_scenario_that_uses_it_alone() {
+    let p = plan(
+        r#"
+config: { target: "http://127.0.0.1:9" }
+before:
+  flow:
+    - post: { url: /login }
+scenarios:
+  - name: browse
+    flow:
+      - get: { url: /a, name: shared }
+      - loop:
+          - get: { url: /b }
+        count: 2
+  - name: buy
+    flow:
+      - parallel:
+          - get: { url: /a, name: shared }
+          - post: { url: /c }
+      - connect: "/ws"
+"#,
+    );
+    let scenario = |name: &str| {
+        let e = p.endpoints.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} missing"));
+        e.scenario.as_deref()
+    };
+    assert_eq!(scenario("shared"), None, "two scenarios share it");
+    assert_eq!(scenario("GET /b"), Some("browse"));
+    assert_eq!(scenario("POST /c"), Some("buy"));
+    assert_eq!(scenario("WS connect /ws"), Some("buy"));
+    assert_eq!(scenario("POST /login"), None, "only scenario steps count");
+}
+
+#[test]
 fn expected_status_takes_statuses_and_ranges_and_defaults_to_below_400() {
     assert_eq!(plan(&with_config("")).http.expected_status, [100..=399]);
     let p = plan(&with_config("  http:\n    expectedStatus: [200-299, 404, \"409\"]\n"));

@@ -85,6 +85,7 @@ impl Plan {
                 name: format!("{method} {}", crate::request_url::without_url_password(&url)),
                 method: Some(method.to_string()),
                 protocol: Protocol::Http,
+                scenario: Some("quick".into()),
             }],
             ws: Default::default(),
             before: None,

@@ -1,8 +1,8 @@
 //! The plan's endpoints: one per request name (the key its metrics count under), with the
-//! protocol it measures and the method its requests use, and the rule that derives that method
-//! from the scenarios.
+//! protocol it measures, the method its requests use and the scenario that uses it, and the rule
+//! that derives those two from the scenarios.
 
-use super::{Plan, Protocol, Step};
+use super::{EndpointId, Plan, Protocol, Step};
 
 /// One endpoint of a plan: a request name, the key its metrics count under. A step refers to it by
 /// its [`EndpointId`](super::EndpointId), its index in [`Plan::endpoints`].
@@ -17,13 +17,15 @@ pub struct Endpoint {
     pub method: Option<String>,
     /// Whether its metrics count under `http.*` or `websocket.*`.
     pub protocol: Protocol,
+    /// The scenario whose steps use it; `None` when several scenarios (or none) do.
+    pub scenario: Option<String>,
 }
 
 impl Endpoint {
     /// The endpoint `name` measuring `protocol`, its method not derived yet (see
     /// [`derive_methods`]).
     pub(crate) fn new(name: String, protocol: Protocol) -> Endpoint {
-        Endpoint { name, method: None, protocol }
+        Endpoint { name, method: None, protocol, scenario: None }
     }
 }
 
@@ -34,40 +36,54 @@ impl Plan {
     }
 }
 
-/// Sets each endpoint's [`Endpoint::method`] from the steps of the plan's scenarios.
+/// Sets each endpoint's [`Endpoint::method`] and [`Endpoint::scenario`] from the steps of the
+/// plan's scenarios.
 pub(crate) fn derive_methods(plan: &mut Plan) {
-    let mut methods: Vec<Option<String>> = vec![None; plan.endpoints.len()];
-    let mut conflicting = vec![false; plan.endpoints.len()];
-    for scenario in &plan.scenarios {
-        collect_methods(&scenario.flow, &mut methods, &mut conflicting);
+    let n = plan.endpoints.len();
+    let mut methods: Vec<Option<String>> = vec![None; n];
+    let mut conflicting = vec![false; n];
+    // Each endpoint's scenario: `Some(None)` once a second scenario uses it.
+    let mut scenarios: Vec<Option<Option<usize>>> = vec![None; n];
+    for (index, scenario) in plan.scenarios.iter().enumerate() {
+        visit_endpoints(&scenario.flow, &mut |id, method| {
+            let i = id as usize;
+            let (Some(slot), Some(bad), Some(used_by)) =
+                (methods.get_mut(i), conflicting.get_mut(i), scenarios.get_mut(i))
+            else {
+                return;
+            };
+            match used_by {
+                Some(Some(other)) if *other != index => *used_by = Some(None),
+                None => *used_by = Some(Some(index)),
+                _ => {}
+            }
+            match slot {
+                Some(existing) if existing != method => {
+                    *bad = true;
+                    *slot = None;
+                }
+                None if !*bad => *slot = Some(method.to_owned()),
+                _ => {}
+            }
+        });
     }
-    for (endpoint, method) in plan.endpoints.iter_mut().zip(methods) {
+    let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
+    for ((endpoint, method), used_by) in plan.endpoints.iter_mut().zip(methods).zip(scenarios) {
         endpoint.method = method;
+        endpoint.scenario = used_by.flatten().and_then(|i| names.get(i).cloned());
     }
 }
 
-/// Records the method of every request in `steps` by endpoint; an endpoint used with two methods
-/// gets none.
-fn collect_methods(steps: &[Step], methods: &mut [Option<String>], conflicting: &mut [bool]) {
+/// Calls `f` with the endpoint and method of every request and WebSocket step (method `WS`) in
+/// `steps`, loops and `parallel` included.
+fn visit_endpoints(steps: &[Step], f: &mut impl FnMut(EndpointId, &str)) {
     for step in steps {
         match step {
-            Step::Request(r) => {
-                let i = r.endpoint as usize;
-                let (Some(slot), Some(bad)) = (methods.get_mut(i), conflicting.get_mut(i)) else { continue };
-                let m = r.method.as_str();
-                match slot {
-                    Some(existing) if existing != m => {
-                        *bad = true;
-                        *slot = None;
-                    }
-                    None if !*bad => *slot = Some(m.to_owned()),
-                    _ => {}
-                }
-            }
-            Step::Loop { steps, .. } | Step::Parallel(steps) => collect_methods(steps, methods, conflicting),
+            Step::Request(r) => f(r.endpoint, r.method.as_str()),
+            Step::Loop { steps, .. } | Step::Parallel(steps) => visit_endpoints(steps, f),
             Step::Ws(ws) => {
-                if let Some(slot) = ws.endpoint().and_then(|id| methods.get_mut(id as usize)) {
-                    *slot = Some("WS".to_owned());
+                if let Some(id) = ws.endpoint() {
+                    f(id, "WS");
                 }
             }
             Step::Think(_) | Step::Log(_) | Step::Function(_) => {}
