@@ -10,6 +10,8 @@ use crate::endpoint_names::EndpointNames;
 use crate::generator::{CpuStats, Watch};
 use crate::hist::Hist;
 use crate::interval::{EndpointStats, ErrorSlots, Interval};
+use crate::kinds::ErrorKind;
+use crate::latency::{Latency, LatencySum};
 use crate::report::{ErrorReport, Protocol, Summary};
 use crate::timeline::{Point, Timeline, TimelinePolicy};
 use crate::traces::TracedRequestReport;
@@ -78,7 +80,8 @@ pub struct LiveEndpoint<'a> {
     name: &'a [String],
     /// The run's endpoints named at run time.
     named: &'a EndpointNames,
-    response_time: &'a Hist,
+    stats: &'a EndpointStats,
+    errors: &'a ErrorSlots,
 }
 
 /// Count and exact minimum, maximum and sum of some response times, in µs, without percentiles.
@@ -94,7 +97,7 @@ pub struct LatencyTotals {
     pub sum_us: u64,
 }
 
-impl LiveEndpoint<'_> {
+impl<'a> LiveEndpoint<'a> {
     /// The endpoint's name (`endpoint #i` for an index past the plan's list).
     pub fn name(&self) -> String {
         self.name
@@ -107,14 +110,45 @@ impl LiveEndpoint<'_> {
     /// The summary of its response times since the start, ms: a few quantile look-ups in the
     /// exact merged histogram, no encoding.
     pub fn latency(&self) -> Summary {
-        self.response_time.summary()
+        self.stats.response_time.summary()
     }
 
     /// Count, minimum, maximum and sum of its response times since the start, without percentiles.
     pub fn latency_totals(&self) -> LatencyTotals {
-        let (min_us, max_us, sum_us) = self.response_time.stats();
-        LatencyTotals { count: self.response_time.count(), min_us, max_us, sum_us }
+        let (min_us, max_us, sum_us) = self.stats.response_time.stats();
+        LatencyTotals { count: self.stats.response_time.count(), min_us, max_us, sum_us }
     }
+
+    /// Its response times since the start (connect, round-trip or wait times for a WebSocket
+    /// step): the histogram the report's `endpoints[].histogram` encodes.
+    pub fn response_time(&self) -> Latency<'a> {
+        Latency::new(&self.stats.response_time)
+    }
+
+    /// Its corrected latencies since the start (from each request's intended start).
+    pub fn corrected(&self) -> Latency<'a> {
+        Latency::new(&self.stats.corrected)
+    }
+
+    /// Its responses by status code, in no particular order.
+    pub fn codes(&self) -> &'a [(u16, u64)] {
+        &self.stats.codes
+    }
+
+    /// Its errors by kind, the kinds that happened only.
+    pub fn errors(&self) -> Vec<(ErrorKind, u64)> {
+        kind_counts(self.errors)
+    }
+
+    /// Request bytes written since the start.
+    pub fn bytes_sent(&self) -> u64 {
+        self.stats.bytes_sent
+    }
+}
+
+/// The kinds of `slots` that happened, with their counts, in [`ErrorKind::ALL`] order.
+fn kind_counts(slots: &ErrorSlots) -> Vec<(ErrorKind, u64)> {
+    ErrorKind::ALL.into_iter().map(|k| (k, slots.counts[k.index()])).filter(|&(_, n)| n > 0).collect()
 }
 
 /// Per-tick figures kept for [`Aggregator::live`].
@@ -395,7 +429,8 @@ impl Aggregator {
                     tick_failures,
                     name: &self.endpoints,
                     named: &self.named,
-                    response_time: &e.response_time,
+                    stats: e,
+                    errors,
                 }
             })
             .collect()
@@ -445,6 +480,40 @@ impl Aggregator {
         self.reset_at
     }
 
+    /// Every HTTP endpoint's response times since the start (or the latest reset), merged: the
+    /// report's `http.response_time`.
+    pub fn all_response_times(&self) -> Latency<'_> {
+        Latency::new(&self.all_rt)
+    }
+
+    /// Every HTTP endpoint's corrected latencies since the start (or the latest reset), merged
+    /// now: the report's `http.response_time.corrected`.
+    pub fn all_corrected(&self) -> LatencySum {
+        let mut sum = LatencySum::default();
+        for e in &self.total.endpoints {
+            sum.add(Latency::new(&e.corrected));
+        }
+        sum
+    }
+
+    /// The schedule lag since the start (or the latest reset): the report's `schedule.lag`.
+    pub fn schedule_lag(&self) -> Latency<'_> {
+        Latency::new(&self.total.lag)
+    }
+
+    /// The errors outside any request, by kind (the kinds that happened only).
+    pub fn unattributed_errors(&self) -> Vec<(ErrorKind, u64)> {
+        kind_counts(&self.total.unattributed)
+    }
+
+    /// VUs created since the start (or the latest reset), by scenario name, in the plan's order.
+    pub fn vus_created_by_scenario(&self) -> Vec<(String, u64)> {
+        let t = &self.total;
+        (0..self.scenarios.len().max(t.created.len()))
+            .map(|i| (self.scenario_name(i), t.created.get(i).copied().unwrap_or(0)))
+            .collect()
+    }
+
     /// The 99th percentile of the schedule lag since the start (or the latest reset), ms.
     pub fn lag_p99_ms(&self) -> f64 {
         self.total.lag.summary().p99
@@ -485,7 +554,6 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::ErrorKind;
     use crate::recorder::{EndpointId, Recorder};
     use crate::report::{REQUEST_RATE, RunMeta};
 

@@ -16,6 +16,7 @@ pub mod generator;
 pub mod hist;
 pub mod interval;
 pub mod kinds;
+pub mod latency;
 pub mod recorder;
 pub mod report;
 pub mod timeline;
@@ -32,6 +33,7 @@ pub use generator::{
 pub use hist::{HistogramError, decode_histogram, encode_histogram};
 pub use interval::Interval;
 pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
+pub use latency::{Latency, LatencySum};
 pub use recorder::{EndpointId, Recorder};
 pub use report::{
     CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,

@@ -328,7 +328,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 fn kind_counts(slots: &ErrorSlots) -> BTreeMap<ErrorKind, u64> {
-    ErrorKind::ALL.into_iter().map(|k| (k, slots.counts[k.index()])).filter(|&(_, n)| n > 0).collect()
+    super::kind_counts(slots).into_iter().collect()
 }
 
 pub(super) fn push_errors(out: &mut Vec<ErrorReport>, slots: &ErrorSlots, endpoint: Option<&str>) {
