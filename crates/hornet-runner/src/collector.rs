@@ -162,6 +162,11 @@ impl Collector {
         (elapsed, finish)
     }
 
+    /// Everything merged so far.
+    pub(crate) fn aggregate(&self) -> &Aggregator {
+        &self.aggregate
+    }
+
     /// The report of the run: everything collected, described by `meta`, with what the source
     /// said at the end.
     pub(crate) fn report(&self, meta: RunMeta, finish: Finish) -> Report {

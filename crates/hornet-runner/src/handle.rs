@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::SystemTime;
 
-use hornet_metrics::{EndpointNames, LiveSnapshot, Report, RunMeta};
+use hornet_metrics::{Aggregator, EndpointNames, LiveSnapshot, Report, RunMeta};
 use hornet_script::Plan;
 use tokio::time::{Duration, Instant};
 
@@ -157,7 +157,18 @@ impl<'a> RunHandle<'a> {
 
     /// Collects the run to its end (or until its control stops it) on the calling thread,
     /// calling `on_tick` once a second with the live figures, and returns the report.
-    pub fn wait(mut self, on_tick: &mut dyn FnMut(Tick<'_>)) -> RunOutcome {
+    pub fn wait(self, on_tick: &mut dyn FnMut(Tick<'_>)) -> RunOutcome {
+        self.wait_to_end(on_tick, &mut |_| {})
+    }
+
+    /// [`RunHandle::wait`], also calling `at_end` once, after the last interval is merged and
+    /// before the report is built, with everything merged: what the report is built from. An
+    /// exporter's last figures are then exactly the report's.
+    pub fn wait_to_end(
+        mut self,
+        on_tick: &mut dyn FnMut(Tick<'_>),
+        at_end: &mut dyn FnMut(&Aggregator),
+    ) -> RunOutcome {
         let (elapsed, finish) = self.collector.collect(
             self.started.source.as_mut(),
             self.started.start,
@@ -165,6 +176,7 @@ impl<'a> RunHandle<'a> {
             &self.control,
             on_tick,
         );
+        at_end(self.collector.aggregate());
         self.after(&finish);
         let stopped = self.control.stop_reason();
         let meta = run_meta(&self.plan, &self.options, self.started.started_at, elapsed, stopped.is_some());

@@ -73,6 +73,24 @@ fn subscribers_get_each_ticks_snapshot_and_the_stream_ends_with_the_run() {
     assert!(last.requests > 0 && last.requests <= outcome.report.counter("http.requests"));
 }
 
+/// What `wait_to_end` hands over at the end is what the report is built from, after the last
+/// interval: the totals of the last tick can be short of it, the end's cannot.
+#[test]
+fn the_end_sees_every_figure_of_the_report() {
+    let t = target();
+    let run = start(&t, &arrivals(20, 2));
+    let mut at_end = None;
+    let outcome = run.wait_to_end(&mut |_| {}, &mut |aggregate| {
+        let endpoint = aggregate.live_endpoints()[0];
+        at_end = Some((aggregate.live().requests, endpoint.requests, endpoint.response_time().summary()));
+    });
+    let (requests, endpoint_requests, summary) = at_end.expect("the end was called");
+    assert_eq!(requests, 40);
+    assert_eq!(requests, outcome.report.counter("http.requests"));
+    assert_eq!(endpoint_requests, outcome.report.endpoints[0].requests);
+    assert_eq!(summary, outcome.report.endpoints[0].summary);
+}
+
 #[test]
 fn a_rate_request_becomes_a_factor_on_the_planned_rate() {
     let t = target();
