@@ -1,0 +1,209 @@
+//! A [`Frame`] as a Prometheus remote-write 1.0 request: the `WriteRequest` protobuf (the few
+//! messages it needs, declared here with prost's derive from Prometheus's `prompb/types.proto` and
+//! `remote.proto`), compressed as one snappy block. Counters become `<name>_total`, histograms
+//! their `_bucket` (with `le`), `_sum` and `_count` series, each sample stamped with the frame's
+//! time.
+
+use prost::Message;
+
+use crate::frame::{Frame, Kind, Value};
+use crate::text::float;
+
+/// The headers a remote-write 1.0 request carries besides authentication.
+pub const HEADERS: [(&str, &str); 3] = [
+    ("Content-Encoding", "snappy"),
+    ("Content-Type", "application/x-protobuf"),
+    ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+];
+
+/// `prometheus.WriteRequest`.
+#[derive(Clone, PartialEq, Message)]
+pub struct WriteRequest {
+    /// The series and their samples.
+    #[prost(message, repeated, tag = "1")]
+    pub timeseries: Vec<TimeSeries>,
+    /// The families' types and help.
+    #[prost(message, repeated, tag = "3")]
+    pub metadata: Vec<MetricMetadata>,
+}
+
+/// `prometheus.TimeSeries`.
+#[derive(Clone, PartialEq, Message)]
+pub struct TimeSeries {
+    /// Its labels, `__name__` included, sorted by name.
+    #[prost(message, repeated, tag = "1")]
+    pub labels: Vec<Label>,
+    /// Its samples, oldest first.
+    #[prost(message, repeated, tag = "2")]
+    pub samples: Vec<Sample>,
+}
+
+/// `prometheus.Label`.
+#[derive(Clone, PartialEq, Message)]
+pub struct Label {
+    /// The label's name.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// Its value.
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+/// `prometheus.Sample`.
+#[derive(Clone, PartialEq, Message)]
+pub struct Sample {
+    /// The value.
+    #[prost(double, tag = "1")]
+    pub value: f64,
+    /// When, ms since the Unix epoch.
+    #[prost(int64, tag = "2")]
+    pub timestamp: i64,
+}
+
+/// `prometheus.MetricMetadata`.
+#[derive(Clone, PartialEq, Message)]
+pub struct MetricMetadata {
+    /// `MetricType`: 1 counter, 2 gauge, 3 histogram, 5 summary.
+    #[prost(int32, tag = "1")]
+    pub r#type: i32,
+    /// The family's name.
+    #[prost(string, tag = "2")]
+    pub metric_family_name: String,
+    /// Its help.
+    #[prost(string, tag = "4")]
+    pub help: String,
+    /// Its unit (empty: none given).
+    #[prost(string, tag = "5")]
+    pub unit: String,
+}
+
+/// The `WriteRequest` of `frame`, each series carrying `run_labels` too.
+pub fn write_request(frame: &Frame, run_labels: &[(String, String)]) -> WriteRequest {
+    let mut request = WriteRequest::default();
+    let at = frame.timestamp_ms;
+    for family in &frame.families {
+        let (kind, name) = match family.kind {
+            Kind::Counter => (1, format!("{}_total", family.name)),
+            Kind::Gauge => (2, family.name.to_owned()),
+            Kind::Histogram => (3, family.name.to_owned()),
+            Kind::Summary => (5, family.name.to_owned()),
+        };
+        request.metadata.push(MetricMetadata {
+            r#type: kind,
+            metric_family_name: name,
+            help: family.help.to_owned(),
+            unit: String::new(),
+        });
+        for series in &family.series {
+            let labels: Vec<(&str, &str)> = run_labels
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .chain(series.labels.iter().map(|(n, v)| (*n, v.as_str())))
+                .collect();
+            let mut push = |suffix: &str, extra: Option<(&str, &str)>, value: f64| {
+                let name = format!("{}{suffix}", family.name);
+                request.timeseries.push(time_series(&name, &labels, extra, value, at));
+            };
+            match &series.value {
+                Value::Counter(n) => push("_total", None, *n as f64),
+                Value::Gauge(v) => push("", None, *v),
+                Value::Histogram(h) => {
+                    for &(le, n) in &h.buckets {
+                        push("_bucket", Some(("le", &float(le))), n as f64);
+                    }
+                    push("_bucket", Some(("le", "+Inf")), h.count as f64);
+                    push("_sum", None, h.sum);
+                    push("_count", None, h.count as f64);
+                }
+                Value::Summary(q) => {
+                    for &(quantile, v) in &q.quantiles {
+                        push("", Some(("quantile", &float(quantile))), v);
+                    }
+                    push("_sum", None, q.sum);
+                    push("_count", None, q.count as f64);
+                }
+            }
+        }
+    }
+    request
+}
+
+/// One series: `__name__`, `labels` and `extra`, sorted by name, with one sample.
+fn time_series(
+    name: &str,
+    labels: &[(&str, &str)],
+    extra: Option<(&str, &str)>,
+    value: f64,
+    at: i64,
+) -> TimeSeries {
+    let mut all: Vec<Label> = std::iter::once(("__name__", name))
+        .chain(labels.iter().copied())
+        .chain(extra)
+        .map(|(n, v)| Label { name: n.to_owned(), value: v.to_owned() })
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    TimeSeries { labels: all, samples: vec![Sample { value, timestamp: at }] }
+}
+
+/// The body of a remote-write request: `request` as protobuf, in one snappy block.
+pub fn encode(request: &WriteRequest) -> Result<Vec<u8>, snap::Error> {
+    snap::raw::Encoder::new().compress_vec(&request.encode_to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{Family, HistogramValue, Series};
+
+    #[test]
+    fn a_frame_becomes_sorted_series_with_the_frame_s_time_and_round_trips() {
+        let frame = Frame {
+            timestamp_ms: 1_700_000_000_123,
+            families: vec![
+                Family {
+                    name: "hornet_requests",
+                    help: "h",
+                    kind: Kind::Counter,
+                    series: vec![Series { labels: vec![("endpoint", "a".into())], value: Value::Counter(7) }],
+                },
+                Family {
+                    name: "hornet_schedule_lag_seconds",
+                    help: "h",
+                    kind: Kind::Histogram,
+                    series: vec![Series {
+                        labels: Vec::new(),
+                        value: Value::Histogram(HistogramValue {
+                            buckets: vec![(0.5, 1)],
+                            count: 2,
+                            sum: 1.5,
+                        }),
+                    }],
+                },
+            ],
+        };
+        let request = write_request(&frame, &[("testid".into(), "t".into())]);
+        let names: Vec<Vec<(&str, &str)>> = request
+            .timeseries
+            .iter()
+            .map(|s| s.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                vec![("__name__", "hornet_requests_total"), ("endpoint", "a"), ("testid", "t")],
+                vec![("__name__", "hornet_schedule_lag_seconds_bucket"), ("le", "0.5"), ("testid", "t")],
+                vec![("__name__", "hornet_schedule_lag_seconds_bucket"), ("le", "+Inf"), ("testid", "t")],
+                vec![("__name__", "hornet_schedule_lag_seconds_sum"), ("testid", "t")],
+                vec![("__name__", "hornet_schedule_lag_seconds_count"), ("testid", "t")],
+            ]
+        );
+        let values: Vec<f64> = request.timeseries.iter().map(|s| s.samples[0].value).collect();
+        assert_eq!(values, [7.0, 1.0, 2.0, 1.5, 2.0]);
+        assert!(request.timeseries.iter().all(|s| s.samples[0].timestamp == 1_700_000_000_123));
+        assert_eq!(request.metadata[0].metric_family_name, "hornet_requests_total");
+
+        let body = encode(&request).expect("encodes");
+        let raw = snap::raw::Decoder::new().decompress_vec(&body).expect("one snappy block");
+        assert_eq!(WriteRequest::decode(raw.as_slice()).expect("decodes"), request);
+    }
+}
