@@ -217,6 +217,60 @@ pub struct LoadArgs {
     pub trace: bool,
     #[command(flatten)]
     pub outputs: OutputArgs,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// The run's metrics exported to Prometheus while it runs (docs/observability.md).
+#[derive(Debug, Args, Default)]
+pub struct ExportArgs {
+    /// Push the metrics to this Prometheus remote-write URL (…/api/v1/write).
+    #[arg(long, value_name = "URL")]
+    pub prometheus_rw: Option<String>,
+    /// A header on every remote-write push, `Name: value` (repeatable).
+    #[arg(long = "prometheus-rw-header", value_name = "K:V", requires = "prometheus_rw", value_parser = header)]
+    pub prometheus_rw_headers: Vec<(String, String)>,
+    /// Basic-auth user of the remote-write pushes (password: $HORNET_PROMETHEUS_RW_PASSWORD).
+    #[arg(long, value_name = "USER", requires = "prometheus_rw")]
+    pub prometheus_rw_user: Option<String>,
+    /// Seconds between pushes (remote write and Pushgateway).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub push_interval: u64,
+    /// Serve the metrics at http://ADDR/metrics while the run lasts.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// A label on every exported series, `name=value` (repeatable).
+    #[arg(long = "metrics-label", value_name = "NAME=VALUE", value_parser = label)]
+    pub metrics_labels: Vec<(String, String)>,
+    /// The most endpoints exported; the rest are summed as endpoint="other".
+    #[arg(long, value_name = "N", default_value_t = hornet_export::DEFAULT_MAX_ENDPOINTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub metrics_max_endpoints: usize,
+}
+
+/// `--metrics-label name=value`: a Prometheus label name that is not one of hornet's own, and its
+/// value.
+fn label(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not name=value"))?;
+    let name = name.trim();
+    if !hornet_script::plan::is_label_name(name) {
+        return Err(format!(
+            "`{name}` is not a Prometheus label name (letters, digits and _, not starting with a digit or __)"
+        ));
+    }
+    if hornet_script::plan::OWN_LABELS.contains(&name) {
+        return Err(format!("`{name}` is a label hornet sets itself"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// `--prometheus-rw-header 'Name: value'`.
+fn header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once(':').ok_or_else(|| format!("`{text}` is not `Name: value`"))?;
+    let (name, value) = (name.trim(), value.trim());
+    if http::HeaderName::try_from(name).is_err() || http::HeaderValue::try_from(value).is_err() {
+        return Err(format!("`{text}` is not a valid HTTP header"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// Report files written at the end of a run (or later by `hornet report`).

@@ -47,6 +47,7 @@ pub fn demo(args: DemoArgs) -> i32 {
         output: Some(&args.output),
         outputs: &args.outputs,
         ui: None,
+        export: None,
     };
     let code = execute(plan, run, how, &mut Executor::Local);
     target.stop();

@@ -21,11 +21,12 @@ pub mod ui;
 use std::path::Path;
 use std::sync::Arc;
 
+use hornet_export::{ExportOptions, Exporters, RemoteWrite};
 use hornet_runner::{Control, Run, RunError, RunHandle, RunOptions, StopReason};
 use hornet_script::Plan;
 use hornet_verdict::{Checks, LiveChecks};
 
-use crate::cli::{LoadArgs, OutputArgs};
+use crate::cli::{ExportArgs, LoadArgs, OutputArgs};
 use crate::live::Live;
 
 /// Exit codes (docs/cli.md).
@@ -56,9 +57,9 @@ pub fn command_line() -> String {
 const REDACTED: &str = "***";
 
 /// `args` with their secrets replaced by `***`: the web UI token (`--ui-token T`, `--ui-token=T`),
-/// the value of every `--var` (`--var name=***`), the value of a credential header of `quick`
-/// (`-H "Authorization: ***"`; see [`is_credential_header`]) and the password of a URL
-/// (`http://user:***@host`). Reports are files that get shared, and these hold secrets.
+/// the value of every `--var` (`--var name=***`), the value of a
+/// credential header of `quick` or of the remote-write pushes (`-H "Authorization: ***"`; see
+/// [`is_credential_header`]) and the password of a URL (`http://user:***@host`). Reports are files that get shared, and these hold secrets.
 fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let var = |assignment: &str| match assignment.split_once('=') {
         Some((name, _)) => format!("{name}={REDACTED}"),
@@ -85,7 +86,7 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 out.push(arg);
                 out.extend(args.next().map(|v| var(&v)));
             }
-            "-H" | "--header" => {
+            "-H" | "--header" | "--prometheus-rw-header" => {
                 out.push(arg);
                 out.extend(
                     args.next().map(|h| header(&hornet_script::request_url::without_url_password(&h))),
@@ -98,6 +99,8 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
                     out.push(format!("--var={}", var(assignment)));
                 } else if let Some(line) = arg.strip_prefix("--header=") {
                     out.push(format!("--header={}", header(line)));
+                } else if let Some(line) = arg.strip_prefix("--prometheus-rw-header=") {
+                    out.push(format!("--prometheus-rw-header={}", header(line)));
                 } else if let Some(line) = arg.strip_prefix("-H") {
                     out.push(format!("-H{}", header(line)));
                 } else {
@@ -148,6 +151,8 @@ pub struct ExecuteOptions<'a> {
     pub outputs: &'a OutputArgs,
     /// The web UI the run feeds, if any.
     pub ui: Option<UiRun<'a>>,
+    /// What the run exports to Prometheus (`None`: nothing, as for `demo`).
+    pub export: Option<&'a ExportArgs>,
 }
 
 impl<'a> ExecuteOptions<'a> {
@@ -160,8 +165,33 @@ impl<'a> ExecuteOptions<'a> {
             output: load.output.as_deref(),
             outputs: &load.outputs,
             ui: None,
+            export: Some(&load.export),
         }
     }
+}
+
+/// Where the basic-auth password of `--prometheus-rw-user` comes from (never the command line,
+/// which other users of the machine can read).
+const RW_PASSWORD: &str = "HORNET_PROMETHEUS_RW_PASSWORD";
+
+/// The exports `args` and the script's `publish-metrics` ask for, for a run with `seed`.
+fn export_options(args: Option<&ExportArgs>, plan: &Plan, seed: u64) -> ExportOptions {
+    let mut options = ExportOptions::none(plan.test_id(seed));
+    options.publish = plan.publish_metrics.clone();
+    let Some(args) = args else { return options };
+    options.remote_write = args.prometheus_rw.as_ref().map(|url| RemoteWrite {
+        url: url.clone(),
+        headers: args.prometheus_rw_headers.clone(),
+        basic_auth: args
+            .prometheus_rw_user
+            .as_ref()
+            .map(|user| (user.clone(), std::env::var(RW_PASSWORD).unwrap_or_default())),
+    });
+    options.metrics_addr = args.metrics_addr;
+    options.push_interval = std::time::Duration::from_secs(args.push_interval);
+    options.labels = args.metrics_labels.clone();
+    options.max_endpoints = args.metrics_max_endpoints;
+    options
 }
 
 /// A run shown in the web UI: the hub it feeds, and the control a Start from the UI made.
@@ -174,7 +204,18 @@ pub struct UiRun<'a> {
 /// writes the report; returns the exit code. With a web UI it also feeds the UI: the run's start,
 /// a snapshot per tick, and its final report or the error that kept it from starting.
 pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: &mut Executor) -> i32 {
-    let ExecuteOptions { quiet, dashboard, abort_on_fail, output, outputs, ui } = how;
+    let ExecuteOptions { quiet, dashboard, abort_on_fail, output, outputs, ui, export } = how;
+    // Started before the run: a busy --metrics-addr or a bad URL is an error before anything is sent.
+    let exporters = match Exporters::start(&export_options(export, &plan, opts.seed), &plan) {
+        Ok(e) => std::cell::RefCell::new(e),
+        Err(e) => {
+            note!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Some(url) = exporters.borrow().as_ref().and_then(Exporters::metrics_url) {
+        note!("hornet: metrics at {url}");
+    }
     let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
@@ -199,7 +240,10 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
         if let Some(hub) = hub {
             hub.run_started(run.control(), &plan, run.meta(), &checks);
         }
-        run.wait(&mut |t| {
+        let on_tick = &mut |mut t: hornet_runner::Tick<'_>| {
+            if let Some(e) = exporters.borrow_mut().as_mut() {
+                t.warnings.extend(e.tick(t.aggregate));
+            }
             live_checks.tick(t.aggregate, t.live.elapsed);
             if abort_on_fail && let Some(which) = live_checks.abort_reason() {
                 live.finish();
@@ -210,6 +254,13 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
                 hub.on_tick(&t, &live_checks);
             }
             live.tick(t)
+        };
+        run.wait_to_end(on_tick, &mut |aggregate| {
+            if let Some(e) = exporters.borrow_mut().as_mut() {
+                for warning in e.finish(aggregate) {
+                    note!("WARNING: {warning}");
+                }
+            }
         })
     });
     live.finish();
@@ -278,6 +329,20 @@ mod tests {
             "hornet run -t http://h --seed 3 -- --var"
         );
         assert_eq!(redacted("hornet run s.yaml --var"), "hornet run s.yaml --var");
+    }
+
+    #[test]
+    fn remote_write_credentials_are_redacted() {
+        assert_eq!(
+            redacted(
+                "hornet run s.yaml --prometheus-rw http://u:pw@h/w --prometheus-rw-header Authorization:Bearer.T0K3N --prometheus-rw-header X-Scope-OrgID:t1"
+            ),
+            "hornet run s.yaml --prometheus-rw http://u:***@h/w --prometheus-rw-header Authorization: *** --prometheus-rw-header X-Scope-OrgID:t1"
+        );
+        assert_eq!(
+            redacted("hornet run s.yaml --prometheus-rw-header=X-Api-Key:k"),
+            "hornet run s.yaml --prometheus-rw-header=X-Api-Key: ***"
+        );
     }
 
     #[test]

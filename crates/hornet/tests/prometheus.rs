@@ -1,0 +1,400 @@
+//! hornet's metrics in a real Prometheus (Debian's `prometheus` package): remote write into
+//! Prometheus's receiver gives, over PromQL, exactly the report's counts per endpoint and its
+//! whole-run percentiles, and `histogram_quantile` agrees with the report's p95 within the bucket
+//! it falls in; `/metrics` passes `promtool check metrics` and is scraped by Prometheus.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Case, hornet, target};
+use serde_json::Value;
+
+/// A Prometheus server on a loopback port, with its storage in a temporary folder; killed when
+/// dropped.
+struct Prometheus {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts `binary` with the remote-write receiver on, scraping `scrape` (host:port) every
+    /// second when given, and waits (at most 60 s) until it is ready.
+    fn start(binary: &Path, scrape: Option<&str>) -> Prometheus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n".to_owned();
+        if let Some(addr) = scrape {
+            config.push_str(&format!(
+                "scrape_configs:\n  - job_name: hornet\n    scrape_interval: 1s\n    static_configs:\n      - targets: [\"{addr}\"]\n"
+            ));
+        }
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::write(&config_path, config).expect("write prometheus.yml");
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-remote-write-receiver")
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let prometheus = Prometheus { child, port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while get(port, "/-/ready").is_none_or(|(status, _)| status != 200) {
+            assert!(Instant::now() < deadline, "prometheus was not ready within 60 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // Its discovery hands targets to the scraper a few seconds after the start: wait for
+        // that, so a short run is scraped from its first second.
+        while scrape.is_some()
+            && get(port, "/api/v1/targets").is_none_or(|(_, body)| !body.contains("\"scrapeUrl\""))
+        {
+            assert!(Instant::now() < deadline, "prometheus had no scrape target within 60 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        prometheus
+    }
+
+    fn write_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v1/write", self.port)
+    }
+
+    /// The result vector of the instant query `promql`: each series' labels and value.
+    fn query(&self, promql: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        let path = format!("/api/v1/query?query={}", percent_encode(promql));
+        let (status, body) = get(self.port, &path).expect("query prometheus");
+        let json: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(status, 200, "{promql}: {body}");
+        json["data"]["result"]
+            .as_array()
+            .expect("a vector")
+            .iter()
+            .map(|s| {
+                let value = s["value"][1].as_str().expect("a value").parse::<f64>().expect("a number");
+                (s["metric"].as_object().cloned().unwrap_or_default(), value)
+            })
+            .collect()
+    }
+
+    /// The single value of `promql`.
+    fn scalar(&self, promql: &str) -> f64 {
+        let result = self.query(promql);
+        assert_eq!(result.len(), 1, "{promql} gave {result:?}");
+        result[0].1
+    }
+
+    /// Polls `promql` (at most 30 s) until it gives a series.
+    fn wait_for(&self, promql: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.query(promql).is_empty() {
+            if Instant::now() > deadline {
+                let targets = get(self.port, "/api/v1/targets").map(|(_, body)| body).unwrap_or_default();
+                panic!("{promql} gave nothing within 30 s; Prometheus's targets: {targets}");
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn prometheus_binary(test: &str) -> Option<PathBuf> {
+    hornet_testkit::require_tool(
+        test,
+        &["/usr/bin/prometheus"],
+        &["prometheus"],
+        "apt-get install -y prometheus",
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// `GET path` on 127.0.0.1:`port` over HTTP/1.1: the status and body, or `None` when nothing
+/// answers.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        unchunk(body)
+    } else {
+        body.to_owned()
+    };
+    Some((status, body))
+}
+
+/// A chunked body's data.
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Two endpoints with latencies spread over several buckets (5 to 60 ms, and 1 to 9 ms), one
+/// answering 500 a third of the time, and one whose server refuses the connection.
+fn script(target: &str) -> String {
+    format!(
+        r#"config:
+  target: "{target}"
+  phases:
+    - duration: 3
+      arrivalRate: 30
+  http:
+    timeout: 2
+scenarios:
+  - name: browse
+    weight: 3
+    flow:
+      - get: {{ url: "/delay/{{{{ $randomNumber(5, 60) }}}}", name: slow }}
+      - get: {{ url: "/delay/{{{{ $randomNumber(1, 9) }}}}", name: fast }}
+  - name: break
+    weight: 1
+    flow:
+      - get: {{ url: "/status/{{{{ $randomNumber(1, 3) }}}}00", name: flaky }}
+      - get: {{ url: "http://127.0.0.1:1/", name: refused }}
+"#
+    )
+}
+
+/// Seconds in whole microseconds, the report's resolution (its figures are ms with 3 decimals).
+fn micros(seconds: f64) -> i64 {
+    (seconds * 1e6).round() as i64
+}
+
+/// The report's endpoint named `name`.
+fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["endpoints"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("no endpoint {name} in the report"))
+}
+
+#[test]
+fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
+    let Some(binary) = prometheus_binary("remote_write_gives_the_report_s_counts_and_percentiles_in_promql")
+    else {
+        return;
+    };
+    let prometheus = Prometheus::start(&binary, None);
+    let t = target();
+    let case = Case::new();
+    let script = case.script("load.yaml", &script(&t.url()));
+    let testid = format!("rw-{}", std::process::id());
+    let out = hornet()
+        .args(["run", "-q", "--seed", "7", "--testid", &testid, "--push-interval", "1"])
+        .arg("--prometheus-rw")
+        .arg(prometheus.write_url())
+        .arg(&script)
+        .arg("-o")
+        .arg(case.report_path())
+        .output()
+        .expect("run hornet");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("failed"), "{stderr}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    let id = format!("testid=\"{testid}\"");
+    prometheus.wait_for(&format!("hornet_run_info{{{id}}}"));
+
+    let by_endpoint = |promql: &str| -> Vec<(String, f64)> {
+        let mut rows: Vec<(String, f64)> = prometheus
+            .query(promql)
+            .into_iter()
+            .map(|(labels, v)| (labels["endpoint"].as_str().unwrap_or_default().to_owned(), v))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let from_report = |field: &str| -> Vec<(String, f64)> {
+        let mut rows: Vec<(String, f64)> = report["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| (e["name"].as_str().unwrap_or_default().to_owned(), e[field].as_f64().unwrap_or(-1.0)))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let requests = by_endpoint(&format!("sum by (endpoint) (hornet_requests_total{{{id}}})"));
+    assert_eq!(requests, from_report("requests"));
+    assert_eq!(requests.len(), 4);
+    assert_eq!(
+        by_endpoint(&format!("sum by (endpoint) (hornet_failures_total{{{id}}})")),
+        from_report("failures")
+    );
+    let refused = endpoint(&report, "refused");
+    assert!(refused["failures"].as_f64().unwrap_or(0.0) > 0.0, "the refused endpoint failed");
+    for (kind, n) in refused["errors"].as_object().expect("errors by kind") {
+        let promql = format!("hornet_errors_total{{{id},endpoint=\"refused\",kind=\"{kind}\"}}");
+        assert_eq!(prometheus.scalar(&promql), n.as_f64().unwrap_or(-1.0), "{promql}");
+    }
+    for (code, n) in endpoint(&report, "flaky")["codes"].as_object().expect("codes") {
+        let promql = format!("hornet_responses_total{{{id},endpoint=\"flaky\",status=\"{code}\"}}");
+        assert_eq!(prometheus.scalar(&promql), n.as_f64().unwrap_or(-1.0), "{promql}");
+    }
+    let labels = &prometheus.query(&format!("hornet_requests_total{{{id},endpoint=\"slow\"}}"))[0].0;
+    assert_eq!((labels["scenario"].as_str(), labels["method"].as_str()), (Some("browse"), Some("GET")));
+
+    // The whole-run percentiles are the report's, exactly.
+    for (name, quantile, field) in [("slow", "0.95", "p95"), ("fast", "0.99", "p99"), ("slow", "0.5", "p50")]
+    {
+        let promql = format!(
+            "hornet_request_duration_run_seconds{{{id},endpoint=\"{name}\",quantile=\"{quantile}\"}}"
+        );
+        let ms = endpoint(&report, name)["summary"][field].as_f64().expect("a percentile");
+        assert_eq!(micros(prometheus.scalar(&promql)), micros(ms / 1000.0), "{promql}");
+    }
+    let run_p95 = report["aggregate"]["summaries"]["http.response_time"]["p95"].as_f64().expect("p95");
+    let promql = format!("hornet_http_request_duration_run_seconds{{{id},quantile=\"0.95\"}}");
+    assert_eq!(micros(prometheus.scalar(&promql)), micros(run_p95 / 1000.0));
+
+    // The histogram's estimate lies in the bucket of the report's p95.
+    let bounds = hornet_export::frame::LATENCY_BUCKETS_US.map(|us| us as f64 / 1e6);
+    for name in ["slow", "fast"] {
+        let p95 = endpoint(&report, name)["summary"]["p95"].as_f64().expect("p95") / 1000.0;
+        let promql = format!(
+            "histogram_quantile(0.95, sum by (le) (hornet_request_duration_seconds_bucket{{{id},endpoint=\"{name}\"}}))"
+        );
+        let estimate = prometheus.scalar(&promql);
+        let upper = bounds.iter().copied().find(|&b| b >= p95).expect("a bucket above p95");
+        let lower = bounds.iter().copied().rfind(|&b| b < p95).unwrap_or(0.0);
+        assert!(
+            (lower..=upper).contains(&estimate),
+            "{name}: histogram_quantile says {estimate} s, the report's p95 is {p95} s, in the bucket ({lower}, {upper}]"
+        );
+        let count = prometheus
+            .scalar(&format!("sum(hornet_request_duration_seconds_count{{{id},endpoint=\"{name}\"}})"));
+        assert_eq!(count, endpoint(&report, name)["summary"]["count"].as_f64().unwrap_or(-1.0));
+    }
+}
+
+/// `/metrics` while the run lasts: `promtool check metrics` accepts the text format, the
+/// OpenMetrics form ends with `# EOF`, and Prometheus scrapes it (it asks for OpenMetrics first).
+#[test]
+fn metrics_endpoint_passes_promtool_and_prometheus_scrapes_it() {
+    let test = "metrics_endpoint_passes_promtool_and_prometheus_scrapes_it";
+    let Some(binary) = prometheus_binary(test) else { return };
+    let Some(promtool) = hornet_testkit::require_tool(
+        test,
+        &["/usr/bin/promtool"],
+        &["promtool"],
+        "apt-get install -y prometheus",
+    ) else {
+        return;
+    };
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let prometheus = Prometheus::start(&binary, Some(&addr));
+    let t = target();
+    let case = Case::new();
+    let script = case.script("load.yaml", &script(&t.url()).replace("duration: 3", "duration: 5"));
+    let testid = format!("pull-{}", std::process::id());
+    let mut run = hornet()
+        .args(["run", "-q", "--testid", &testid, "--metrics-addr", &addr])
+        .arg(&script)
+        .arg("-o")
+        .arg(case.report_path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hornet");
+    // Read while the run lasts, once the first tick has filled it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        if let Some((200, body)) = get(port, "/metrics")
+            && body.contains("hornet_requests_total")
+        {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "/metrics served no requests within 20 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let checked = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(text.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("run promtool");
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let openmetrics = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;version=1.0.0\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    };
+    assert!(
+        openmetrics.to_ascii_lowercase().contains("content-type: application/openmetrics-text"),
+        "{openmetrics}"
+    );
+    assert!(openmetrics.contains("# TYPE hornet_requests counter"), "{openmetrics}");
+    assert!(openmetrics.trim_end().ends_with("# EOF"), "{openmetrics}");
+
+    let id = format!("testid=\"{testid}\",job=\"hornet\"");
+    prometheus
+        .wait_for(&format!("hornet_request_duration_seconds_bucket{{{id},endpoint=\"slow\",le=\"+Inf\"}}"));
+    let status = common::exit_within(&mut run, Duration::from_secs(60));
+    assert!(status.success(), "hornet exited with {status}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    let scraped =
+        prometheus.scalar(&format!("max_over_time(hornet_requests_total{{{id},endpoint=\"slow\"}}[5m])"));
+    let reported = endpoint(&report, "slow")["requests"].as_f64().expect("requests");
+    assert!(
+        scraped > 0.0 && scraped <= reported,
+        "scraped {scraped} requests of slow, the report says {reported}"
+    );
+}
