@@ -347,7 +347,18 @@ impl Aggregator {
             secs: span,
         };
         self.watch.on_tick(end, (end - start).as_secs_f64(), &tick.lag);
-        self.timeline.push(Point::from_tick(start, end, &tick, &rt, corrected.as_ref(), active_vus));
+        let failed_statuses = (0..tick.endpoints.len())
+            .map(|i| self.failed_statuses(i, &tick.endpoints[i]).map(|(_, n)| n).sum::<u64>())
+            .sum();
+        self.timeline.push(Point::from_tick(
+            start,
+            end,
+            &tick,
+            &rt,
+            corrected.as_ref(),
+            active_vus,
+            failed_statuses,
+        ));
         self.all_rt.merge(&rt);
         self.total.merge(&tick);
         self.elapsed = end;

@@ -23,6 +23,9 @@ pub const RESPONSE_TIME: &str = "http.response_time";
 pub const RESPONSE_TIME_CORRECTED: &str = "http.response_time.corrected";
 /// Counter of request-rate tokens dropped because no VU was free.
 pub const REQUESTS_DROPPED: &str = "http.requests.dropped";
+/// Timeline counter: the point's failed requests, as every "failures" figure counts them (its
+/// errors of every kind and its responses whose status is not expected).
+pub const FAILURES: &str = "failures";
 /// Counter of paced iterations that started after their slot.
 pub const ITERATIONS_LATE: &str = "vusers.iterations_late";
 /// Timeline gauge: the generator's CPU use over a point (time-weighted mean, percent of all cores).

@@ -67,6 +67,9 @@ pub(crate) struct Point {
     pub(crate) responses: u64,
     pub(crate) errors: [u64; KINDS],
     pub(crate) codes: Vec<(u16, u64)>,
+    /// Responses whose status is not expected (`config.http.expectedStatus`): with the errors,
+    /// the point's failed requests.
+    pub(crate) failed_statuses: u64,
     pub(crate) downloaded_bytes: u64,
     pub(crate) vus_created: u64,
     pub(crate) vus_completed: u64,
@@ -153,7 +156,7 @@ impl PointHist {
 
 impl Point {
     /// A point for one tick from `start` to `end`. `corrected` is the tick's corrected histogram,
-    /// or `None` when it equals `rt`.
+    /// or `None` when it equals `rt`; `failed_statuses` its responses whose status is not expected.
     pub(crate) fn from_tick(
         start: Duration,
         end: Duration,
@@ -161,6 +164,7 @@ impl Point {
         rt: &Hist,
         corrected: Option<&Hist>,
         active: u64,
+        failed_statuses: u64,
     ) -> Point {
         let mut errors = [0; KINDS];
         let mut add_errors = |slots: &ErrorSlots| {
@@ -183,6 +187,7 @@ impl Point {
             responses: tick.responses(),
             errors,
             codes,
+            failed_statuses,
             downloaded_bytes: tick.bytes_received(),
             vus_created: tick.vus_created(),
             vus_completed: tick.vus_completed,
@@ -207,6 +212,12 @@ impl Point {
     /// Total errors in the point.
     pub(crate) fn error_total(&self) -> u64 {
         self.errors.iter().sum()
+    }
+
+    /// Failed requests in the point: its errors and its responses with an unexpected status, as
+    /// every "failures" figure counts them.
+    pub(crate) fn failures(&self) -> u64 {
+        self.error_total() + self.failed_statuses
     }
 
     /// Merges consecutive points (in time order) into one. Counts add; the histograms are the exact
@@ -243,6 +254,7 @@ impl Point {
             acc.end = acc.end.max(p.end);
             acc.requests += p.requests;
             acc.responses += p.responses;
+            acc.failed_statuses += p.failed_statuses;
             for (a, b) in acc.errors.iter_mut().zip(&p.errors) {
                 *a += b;
             }

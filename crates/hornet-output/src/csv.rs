@@ -24,7 +24,9 @@
 //!   point in whole Unix seconds, `User Count` the active VUs at its end, `Requests/s` and
 //!   `Failures/s` the point's own rates (6 decimals, as Locust), the percentiles those of the
 //!   responses completed within the point (like Locust's "current" percentiles), and the `Total …`
-//!   columns cumulative from the start of the run to the end of the point.
+//!   columns cumulative from the start of the run to the end of the point. `Failures/s` and `Total
+//!   Failure Count` count failures as `_stats.csv` does (the point's `failures` counter), so the
+//!   last row's total is the `Aggregated` row's `Failure Count`.
 //! * `_failures.csv`: `Method,Name,Error,Occurrences,First Seen,Last Seen` (the columns of Locust
 //!   2.44 and later). One row per (endpoint, error kind) of the report's `errors`, endpoints in plan
 //!   order, then errors not tied to a request (empty `Method` and `Name`), then one row per
@@ -48,7 +50,7 @@ use std::io;
 use std::path::PathBuf;
 
 use hdrhistogram::Histogram;
-use hornet_metrics::report::{REQUEST_RATE, RESPONSE_TIME};
+use hornet_metrics::report::{FAILURES, REQUEST_RATE, RESPONSE_TIME};
 use hornet_metrics::{Protocol, Report, Summary, decode_histogram};
 
 use crate::format::{per_sec, shortest};
@@ -359,7 +361,10 @@ fn history(report: &Report) -> io::Result<String> {
             cumulative.add(&s, h);
         }
         requests += counter("http.requests");
-        failures += counter("errors");
+        // The point's failed requests as every failures figure counts them (errors and responses
+        // with an unexpected status); a report from before they were counted has only errors.
+        let point_failures = p.counters.get(FAILURES).copied().unwrap_or_else(|| counter("errors"));
+        failures += point_failures;
         bytes += counter("http.downloaded_bytes");
         responses += counter("http.responses");
 
@@ -369,7 +374,7 @@ fn history(report: &Report) -> io::Result<String> {
             .get(REQUEST_RATE)
             .copied()
             .unwrap_or_else(|| per_sec(counter("http.requests"), p.duration_s));
-        let fps = per_sec(counter("errors"), p.duration_s);
+        let fps = per_sec(point_failures, p.duration_s);
         let [median, mean, min, max] = cumulative.cells();
         let avg_size = if responses == 0 { 0.0 } else { bytes as f64 / responses as f64 };
         let mut row = vec![

@@ -134,7 +134,7 @@ fn history_totals_end_at_the_report_totals() {
     let last = history.last().unwrap();
     let agg = rows(&csv.stats).pop().unwrap();
     assert_eq!(num(&last["Total Request Count"]) as u64, r.counter("http.requests"));
-    assert_eq!(num(&last["Total Failure Count"]) as u64, r.counter("errors"));
+    assert_eq!(num(&last["Total Failure Count"]) as u64, r.failures());
     for (total, column) in [
         ("Total Median Response Time", "Median Response Time"),
         ("Total Min Response Time", "Min Response Time"),
@@ -234,4 +234,39 @@ fn an_empty_run_has_zeros_and_na() {
     assert_eq!(history[0]["Timestamp"], "1700000001");
     assert_eq!(history[0]["Total Median Response Time"], "0");
     assert_eq!(history[0]["50%"], "N/A");
+}
+
+#[test]
+fn history_failures_count_unexpected_statuses_as_every_failures_figure_does() {
+    use hornet_metrics::{Aggregator, ErrorKind, Recorder, RunMeta, Timings};
+    use std::time::{Duration, UNIX_EPOCH};
+    let mut agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
+    let mut r = Recorder::new(1, 1);
+    let t = Timings { total: Duration::from_millis(5), ..Timings::default() };
+    // Tick 1: 2 answered 200, 3 answered 404, 1 timed out. Tick 2: 2 answered 500.
+    for status in [200, 200, 404, 404, 404] {
+        r.request_sent(0, 10);
+        r.response(0, status, &t, 10);
+    }
+    r.request_sent(0, 10);
+    r.error(Some(0), ErrorKind::Timeout, &"timed out");
+    agg.add_tick(Duration::from_secs(1), vec![r.take_interval()], 1);
+    for _ in 0..2 {
+        r.request_sent(0, 10);
+        r.response(0, 500, &t, 10);
+    }
+    agg.add_tick(Duration::from_secs(2), vec![r.take_interval()], 1);
+    let report = agg.report(RunMeta {
+        started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        ..RunMeta::for_tests(Duration::from_secs(2))
+    });
+    assert_eq!(report.failures(), 6);
+    let csv = render_locust_csv(&report).unwrap();
+    let history = rows(&csv.stats_history);
+    assert_eq!(history[0]["Total Failure Count"], "4");
+    assert_eq!(history[0]["Failures/s"], "4.000000");
+    assert_eq!(history[1]["Total Failure Count"], "6");
+    assert_eq!(history[1]["Failures/s"], "2.000000");
+    let stats = rows(&csv.stats);
+    assert_eq!(stats.last().unwrap()["Failure Count"], "6", "the same figure as _stats.csv");
 }

@@ -12,9 +12,10 @@ use crate::hist::Hist;
 use crate::interval::{EndpointStats, ErrorSlots, ExpectSlots, WsStats, add_code};
 use crate::kinds::{EXPECT_SLOTS, ErrorKind, expect_slot_name};
 use crate::report::{
-    Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, GENERATOR_CPU,
-    GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, REQUEST_RATE, REQUESTS_DROPPED,
-    RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, RunMeta, SCHEMA, WS_CONNECT_TIME, WS_RTT,
+    Aggregate, EXPECT_FAILED, EXPECT_OK, EndpointExpectations, EndpointReport, ErrorReport, FAILURES,
+    GENERATOR_CPU, GENERATOR_CPU_MAX, GeneratorReport, ITERATIONS_LATE, IntervalReport, REQUEST_RATE,
+    REQUESTS_DROPPED, RESPONSE_TIME, RESPONSE_TIME_CORRECTED, Report, RunInfo, RunMeta, SCHEMA,
+    WS_CONNECT_TIME, WS_RTT,
 };
 use crate::timeline::Point;
 
@@ -356,6 +357,7 @@ fn interval_report(p: &Point) -> IntervalReport {
         counters.insert(format!("http.codes.{c}"), n);
     }
     counters.insert("errors".to_owned(), p.error_total());
+    counters.insert(FAILURES.to_owned(), p.failures());
     for kind in ErrorKind::ALL {
         let n = p.errors[kind.index()];
         if n > 0 {
