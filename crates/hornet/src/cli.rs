@@ -292,6 +292,10 @@ pub struct OutputArgs {
     /// optionally `{span_id}`), e.g. 'https://grafana.example/explore?...{trace_id}...'.
     #[arg(long, value_name = "URL", value_parser = trace_link)]
     pub trace_link: Option<String>,
+    /// Send the run's metrics over OTLP/HTTP (protobuf) to this collector at the end, e.g.
+    /// http://127.0.0.1:4318 (POST /v1/metrics).
+    #[arg(long, value_name = "URL", value_parser = otlp_url)]
+    pub otlp: Option<String>,
 }
 
 /// How scripts are read: shared by `run` and `validate`.
@@ -446,6 +450,12 @@ pub struct TargetArgs {
 /// `--trace-link URL`: must hold `{trace_id}`.
 fn trace_link(text: &str) -> Result<String, String> {
     hornet_metrics::traces::check_trace_link(text)?;
+    Ok(text.to_string())
+}
+
+/// `--otlp URL`: a plain http:// URL.
+fn otlp_url(text: &str) -> Result<String, String> {
+    hornet_output::otlp::endpoint(text)?;
     Ok(text.to_string())
 }
 

@@ -232,3 +232,139 @@ fn trace_link_makes_the_summarys_trace_ids_links_and_is_kept_in_the_report() {
     assert!(text(&out).contains("{trace_id}"), "{}", text(&out));
     assert!(report.is_none());
 }
+
+/// An OTLP/HTTP receiver on loopback for one request: its path, content type and body.
+fn otlp_receiver() -> (String, std::thread::JoinHandle<(String, String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("a push");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).expect("request line");
+        let (mut length, mut content_type) = (0usize, String::new());
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("header");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').expect("a header");
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().expect("a length"),
+                "content-type" => content_type = value.trim().to_string(),
+                _ => {}
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).expect("body");
+        let mut stream = stream;
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").expect("answer");
+        let path = request_line.split(' ').nth(1).unwrap_or_default().to_string();
+        (path, content_type, body)
+    });
+    (url, handle)
+}
+
+#[test]
+fn otlp_metrics_carry_the_reports_figures() {
+    use hornet_output::otlp::proto::{self, Data, ExportMetricsServiceRequest, NumberValue};
+    use prost::Message;
+    let t = recording_target();
+    let yaml = with_target(
+        "config:\n  target: TARGET\n  phases: [{ duration: 1, arrivalCount: 10 }]\nscenarios:\n  - flow:\n      - get: { url: /json }\n      - get: { url: /delay/30, name: slow }\n      - get: { url: /status/503, name: broken }\n",
+        &t,
+    );
+    let (url, receiver) = otlp_receiver();
+    let report = run_yaml_ok(&yaml, &["-q", "--trace", "--testid", "otlp-1", "--otlp", &url]);
+    let (path, content_type, body) = receiver.join().expect("the receiver");
+    assert_eq!((path.as_str(), content_type.as_str()), ("/v1/metrics", "application/x-protobuf"));
+    let request = ExportMetricsServiceRequest::decode(body.as_slice()).expect("a valid OTLP request");
+    let rm = &request.resource_metrics[0];
+    let attr = |attrs: &[proto::KeyValue], key: &str| {
+        attrs.iter().find(|a| a.key == key).and_then(|a| a.value.clone()).and_then(|v| v.value)
+    };
+    let resource = &rm.resource.as_ref().expect("a resource").attributes;
+    assert_eq!(attr(resource, "hornet.testid"), Some(proto::Value::StringValue("otlp-1".into())));
+    assert_eq!(attr(resource, "service.name"), Some(proto::Value::StringValue("hornet".into())));
+    let metrics = &rm.scope_metrics[0].metrics;
+    let metric = |name: &str| metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no {name}"));
+    let endpoint_of = |attrs: &[proto::KeyValue]| match attr(attrs, "hornet.endpoint") {
+        Some(proto::Value::StringValue(s)) => s,
+        other => panic!("endpoint attribute {other:?}"),
+    };
+    let port = t.addr().port();
+
+    let Some(Data::Histogram(h)) = &metric("http.client.request.duration").data else {
+        panic!("a histogram")
+    };
+    assert_eq!(h.aggregation_temporality, proto::CUMULATIVE);
+    assert_eq!(h.data_points.len(), 3);
+    for p in &h.data_points {
+        let name = endpoint_of(&p.attributes);
+        let e = endpoint(&report, &name);
+        assert_eq!(p.count, e["summary"]["count"].as_u64().unwrap(), "{name}");
+        assert_eq!(p.bucket_counts.iter().sum::<u64>(), p.count, "{name}");
+        assert_eq!(p.bucket_counts.len(), p.explicit_bounds.len() + 1);
+        assert_eq!(p.max, Some(e["summary"]["max"].as_f64().unwrap() / 1000.0));
+        // Cumulative from the run's start (a real wall-clock time) to its end.
+        assert!(p.start_time_unix_nano > 1_600_000_000_000_000_000, "{name}");
+        assert!(p.time_unix_nano > p.start_time_unix_nano, "{name}");
+        assert_eq!(
+            attr(&p.attributes, "server.address"),
+            Some(proto::Value::StringValue("127.0.0.1".into()))
+        );
+        assert_eq!(attr(&p.attributes, "server.port"), Some(proto::Value::IntValue(i64::from(port))));
+        // Exemplars are the slowest traced requests kept, with the ids they were sent with.
+        let slowest: Vec<&str> = report["traced_requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["endpoint"] == name.as_str() && r["slowest"] == true)
+            .map(|r| r["trace_id"].as_str().unwrap())
+            .collect();
+        let exemplars: Vec<String> =
+            p.exemplars.iter().map(|x| x.trace_id.iter().map(|b| format!("{b:02x}")).collect()).collect();
+        assert_eq!(exemplars, slowest, "{name}");
+    }
+    // /delay/30 waits at least 30 ms: nothing of `slow` in the buckets up to 25 ms.
+    let slow = h.data_points.iter().find(|p| endpoint_of(&p.attributes) == "slow").unwrap();
+    assert_eq!(slow.bucket_counts[..3].iter().sum::<u64>(), 0, "{slow:?}");
+    assert_eq!(
+        attr(&slow.attributes, "http.request.method"),
+        Some(proto::Value::StringValue("_OTHER".into()))
+    );
+
+    let sum_of = |name: &str, endpoint_name: &str| {
+        let Some(Data::Sum(s)) = &metric(name).data else { panic!("{name} is a sum") };
+        assert!(s.is_monotonic && s.aggregation_temporality == proto::CUMULATIVE);
+        let p = s.data_points.iter().find(|p| endpoint_of(&p.attributes) == endpoint_name).expect("a point");
+        match p.value {
+            Some(NumberValue::AsInt(n)) => n as u64,
+            other => panic!("{other:?}"),
+        }
+    };
+    for name in ["GET /json", "slow", "broken"] {
+        let e = endpoint(&report, name);
+        assert_eq!(sum_of("hornet.requests", name), e["requests"].as_u64().unwrap());
+        assert_eq!(sum_of("hornet.failures", name), e["failures"].as_u64().unwrap());
+    }
+    assert_eq!(sum_of("hornet.failures", "broken"), 10);
+
+    let Some(Data::Gauge(g)) = &metric("hornet.request.duration.quantile").data else { panic!("a gauge") };
+    let p95 = g
+        .data_points
+        .iter()
+        .find(|p| {
+            endpoint_of(&p.attributes) == "slow"
+                && attr(&p.attributes, "quantile") == Some(proto::Value::StringValue("0.95".into()))
+        })
+        .expect("slow's p95");
+    assert_eq!(
+        p95.value,
+        Some(NumberValue::AsDouble(endpoint(&report, "slow")["summary"]["p95"].as_f64().unwrap() / 1000.0))
+    );
+}

@@ -121,6 +121,13 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         done(&format!("summary {}", path.display()), write_text(path, &text));
     }
+    // An export, not a file: a receiver that is down is reported, and the exit code stays.
+    if let Some(url) = &outputs.otlp {
+        match hornet_output::otlp::push(report, url) {
+            Ok(()) => note!("OTLP metrics sent to {url}"),
+            Err(e) => note!("hornet: could not send the OTLP metrics: {e}"),
+        }
+    }
     ok
 }
 
