@@ -303,6 +303,26 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
             .scalar(&format!("sum(hornet_request_duration_seconds_count{{{id},endpoint=\"{name}\"}})"));
         assert_eq!(count, endpoint(&report, name)["summary"]["count"].as_f64().unwrap_or(-1.0));
     }
+    every_dashboard_query_answers(&prometheus, &testid);
+}
+
+/// Every query of the Grafana dashboard (deploy/grafana/hornet.json), with its variables set to
+/// the run `testid`, every endpoint and a 1-minute rate window, gives an answer.
+fn every_dashboard_query_answers(prometheus: &Prometheus, testid: &str) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/grafana/hornet.json");
+    let text = std::fs::read_to_string(path).expect("the dashboard");
+    let dashboard: Value = serde_json::from_str(&text).expect("json");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let targets = panels.iter().flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default());
+    let mut asked = 0;
+    for target in targets {
+        let expr = target["expr"].as_str().expect("an expr");
+        let promql =
+            expr.replace("$testid", testid).replace("$endpoint", ".*").replace("$__rate_interval", "1m");
+        assert!(!prometheus.query(&promql).is_empty(), "the dashboard's `{expr}` gives nothing");
+        asked += 1;
+    }
+    assert!(asked >= 15, "{asked} queries");
 }
 
 /// `/metrics` while the run lasts: `promtool check metrics` accepts the text format, the
