@@ -3,6 +3,7 @@
 //! `url` crate), read-only files relative to the script, CommonJS compilation, module resolution,
 //! timers, the per-VU `Math.random`, console output and `events.emit` metrics.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -110,17 +111,42 @@ pub fn digest(alg: &str, data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// An HMAC of `data` with `key` by `alg` (as [`digest`]).
+#[cfg(test)]
 pub fn hmac(alg: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
-    use ring::hmac as h;
-    let algorithm = match alg {
-        "md5" => return Some(hmac_md5(key, data)),
-        "sha1" => h::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        "sha256" => h::HMAC_SHA256,
-        "sha384" => h::HMAC_SHA384,
-        "sha512" => h::HMAC_SHA512,
-        _ => return None,
-    };
-    Some(h::sign(&h::Key::new(algorithm, key), data).as_ref().to_vec())
+    HmacKeys::default().sign(alg, key, data)
+}
+
+/// The last HMAC key a processor signed with, kept for the next signature: making a key hashes
+/// its two padded blocks, as much work as signing a short message, and a processor nearly always
+/// signs with one secret.
+#[derive(Default)]
+pub(crate) struct HmacKeys {
+    last: RefCell<Option<(ring::hmac::Algorithm, Vec<u8>, ring::hmac::Key)>>,
+}
+
+impl HmacKeys {
+    /// An HMAC of `data` with `key` by `alg` (as [`digest`]).
+    pub(crate) fn sign(&self, alg: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        use ring::hmac as h;
+        let algorithm = match alg {
+            "md5" => return Some(hmac_md5(key, data)),
+            "sha1" => h::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            "sha256" => h::HMAC_SHA256,
+            "sha384" => h::HMAC_SHA384,
+            "sha512" => h::HMAC_SHA512,
+            _ => return None,
+        };
+        let mut last = self.last.borrow_mut();
+        match &*last {
+            Some((a, k, made)) if *a == algorithm && k == key => Some(h::sign(made, data).as_ref().to_vec()),
+            _ => {
+                let made = h::Key::new(algorithm, key);
+                let signature = h::sign(&made, data).as_ref().to_vec();
+                *last = Some((algorithm, key.to_vec(), made));
+                Some(signature)
+            }
+        }
+    }
 }
 
 /// HMAC-MD5 (RFC 2104), which ring does not provide.
@@ -265,17 +291,32 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
         }),
     )?;
     h.set("base64Decode", Func::from(|ctx: Ctx<'js>, s: String| new_bytes(&ctx, base64_decode(&s))))?;
+    let keys = HmacKeys::default();
     h.set(
         "digest",
-        Func::from(|ctx: Ctx<'js>, alg: String, key: Value<'js>, data: Value<'js>, out: i32| {
+        Func::from(move |ctx: Ctx<'js>, alg: String, key: Value<'js>, data: Value<'js>, out: i32| {
             let data = input_bytes(&ctx, &data)?;
             let bytes = if key.is_undefined() {
                 digest(&alg, &data)
             } else {
-                hmac(&alg, &input_bytes(&ctx, &key)?, &data)
+                keys.sign(&alg, &input_bytes(&ctx, &key)?, &data)
             }
             .ok_or_else(|| throw(&ctx, &format!("Digest method not supported: {alg}")))?;
             digest_output(&ctx, bytes, out)
+        }),
+    )?;
+    // The lazily made `headers` and `timings` of an afterResponse `response` (processor/request.rs).
+    let raw_text = |raw: &Value<'js>| raw.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+    h.set(
+        "responseHeaders",
+        Func::from(move |ctx: Ctx<'js>, raw: Value<'js>| {
+            crate::processor::headers_object(&ctx, &raw_text(&raw))
+        }),
+    )?;
+    h.set(
+        "responseTimings",
+        Func::from(move |ctx: Ctx<'js>, raw: Value<'js>| {
+            crate::processor::timings_object(&ctx, &raw_text(&raw))
         }),
     )?;
     h.set("hexEncode", Func::from(|b: TypedArray<'js, u8>| hex_encode(&bytes_of(&b))))?;

@@ -717,9 +717,10 @@
   };
 
   // ---- crypto ----------------------------------------------------------------------------------
-  const HASHES = { md5: 'md5', sha1: 'sha1', 'sha-1': 'sha1', sha256: 'sha256', 'sha-256': 'sha256', sha384: 'sha384', 'sha-384': 'sha384', sha512: 'sha512', 'sha-512': 'sha512' };
+  // No prototype: a name like 'constructor' is no hash.
+  const HASHES = Object.assign(Object.create(null), { md5: 'md5', sha1: 'sha1', 'sha-1': 'sha1', sha256: 'sha256', 'sha-256': 'sha256', sha384: 'sha384', 'sha-384': 'sha384', sha512: 'sha512', 'sha-512': 'sha512' });
   function hashName(alg) {
-    const name = HASHES[String(alg).toLowerCase()];
+    const name = HASHES[alg] || HASHES[String(alg).toLowerCase()];
     if (!name) throw new Error('Digest method not supported: ' + alg + ' (hornet provides md5, sha1, sha256, sha384, sha512)');
     return name;
   }
@@ -728,10 +729,16 @@
   const isUtf8 = (enc) => enc === undefined || enc === null || enc === 'utf8' || enc === 'utf-8';
   // Strings (UTF-8) and bytes go to the native digest as they are: no Buffer is made for them.
   class Hash {
-    constructor(alg, key) { this._alg = hashName(alg); this._key = key; this._chunks = []; this._done = false; }
+    // `_chunks` is null before the first update, the one chunk after it (the usual case: no
+    // list is made), and a list of chunks after more.
+    constructor(alg, key) { this._alg = hashName(alg); this._key = key; this._chunks = null; this._done = false; }
     update(data, enc) {
       if (this._done) throw new Error('Digest already called');
-      this._chunks.push(typeof data === 'string' && isUtf8(enc) ? data : toBytes(data, enc));
+      const chunk = typeof data === 'string' && isUtf8(enc) ? data : toBytes(data, enc);
+      const chunks = this._chunks;
+      if (chunks === null) this._chunks = chunk;
+      else if (Array.isArray(chunks)) chunks.push(chunk);
+      else this._chunks = [chunks, chunk];
       return this;
     }
     digest(enc) {
@@ -739,7 +746,8 @@
       this._done = true;
       const chunks = this._chunks;
       let data;
-      if (chunks.length === 1) data = chunks[0];
+      if (chunks === null) data = '';
+      else if (!Array.isArray(chunks)) data = chunks;
       else if (chunks.every((c) => typeof c === 'string')) data = chunks.join('');
       else data = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? fromString(c, 'utf8') : c)));
       const out = enc && enc !== 'buffer' ? DIGEST_OUT[enc] || 0 : 0;
@@ -748,7 +756,7 @@
       const bytes = wrap(result);
       return enc && enc !== 'buffer' ? bytes.toString(enc) : bytes;
     }
-    copy() { const h = new Hash(this._alg, this._key); h._chunks = this._chunks.slice(); return h; }
+    copy() { const h = new Hash(this._alg, this._key); h._chunks = Array.isArray(this._chunks) ? this._chunks.slice() : this._chunks; return h; }
   }
   function randomBytes(n, cb) {
     const b = wrap(H.randomBytes(n));
@@ -939,6 +947,19 @@
     __hornet_require: makeRequire,
     __hornet_cjs: (key) => load(key, key),
   });
+  // ---- the afterResponse `response` ------------------------------------------------------------
+  // Its `headers` and `timings` are made when first read or written: until then they are accessors
+  // (enumerable, so Object.keys, JSON.stringify and spreading see them) over the raw text kept
+  // under a symbol; the first access turns each into a plain property.
+  const RESPONSE_RAW = Symbol('hornet.response');
+  function lazyPart(name, build) {
+    const define = (o, value) => {
+      Object.defineProperty(o, name, { value, writable: true, enumerable: true, configurable: true });
+      return value;
+    };
+    return [function () { return define(this, build(this[RESPONSE_RAW])); }, function (value) { define(this, value); }];
+  }
+  G.__hornet_response_parts = [RESPONSE_RAW, ...lazyPart('headers', H.responseHeaders), ...lazyPart('timings', H.responseTimings)];
   if (typeof G.structuredClone !== 'function') G.structuredClone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
   Math.random = H.random;
 })(globalThis.__hornet);

@@ -26,6 +26,7 @@ use hooks::describe;
 use import::{ImportLoader, ImportResolver};
 use names::Names;
 pub use request::JsRequest;
+pub(crate) use request::{headers_object, timings_object};
 
 /// The prelude: Node built-ins over the native helpers.
 const PRELUDE: &str = include_str!("prelude.js");

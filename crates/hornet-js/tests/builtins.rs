@@ -36,6 +36,12 @@ async fn crypto_digests_and_hmacs_match_known_vectors() {
   v.hmac256 = crypto.createHmac('sha256', Buffer.from('key')).update('The quick brown fox jumps over the lazy dog').digest('base64');
   v.hmacMd5 = crypto.createHmac('md5', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex');
   v.digestLen = crypto.createHash('sha384').update('x').digest().length;
+  const partial = crypto.createHash('sha256').update('a');
+  const copied = partial.copy();
+  partial.update('zz');
+  v.copySha256 = copied.update('b').update('c').digest('hex');
+  v.twoKeys = [crypto.createHmac('sha256', 'k1').update('m').digest('hex'), crypto.createHmac('sha256', 'k2').update('m').digest('hex'), crypto.createHmac('sha256', 'k1').update('m').digest('hex')];
+  try { crypto.createHash('constructor'); v.constructorHash = 'made'; } catch (e) { v.constructorHash = e.message; }
   v.uuid = crypto.randomUUID();
   v.bytes = crypto.randomBytes(12).length;
   const ints = Array.from({ length: 200 }, () => crypto.randomInt(3, 7));
@@ -60,6 +66,21 @@ async fn crypto_digests_and_hmacs_match_known_vectors() {
     assert_eq!(v["hmac256"], json!("97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg="));
     assert_eq!(v["hmacMd5"], json!("80070713463e7749b90c2dc24911e275"));
     assert_eq!(v["digestLen"], json!(48));
+    // A copy keeps the data so far and goes its own way.
+    assert_eq!(v["copySha256"], v["sha256"]);
+    // Keys are reused per secret: a signature with another key in between stays right.
+    let two = v["twoKeys"].as_array().unwrap();
+    assert_ne!(two[0], two[1]);
+    assert_eq!(two[0], two[2]);
+    assert_eq!(
+        two[0],
+        json!(hex(&ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"k1"), b"m")))
+    );
+    assert!(
+        v["constructorHash"].as_str().is_some_and(|m| m.contains("not supported")),
+        "{}",
+        v["constructorHash"]
+    );
     let uuid = v["uuid"].as_str().unwrap();
     assert_eq!((uuid.len(), &uuid[14..15]), (36, "4"), "{uuid}");
     assert_eq!(v["bytes"], json!(12));
@@ -272,4 +293,8 @@ async fn promisified_timers_and_a_string_decoder_fed_in_pieces_work_as_in_node()
     // An incomplete character at the end comes out (as one replacement character) from `end`.
     assert_eq!(v["cutAtEnd"], "a|1");
     assert_eq!(v["base64"], "|YWJj|ZA==");
+}
+
+fn hex(bytes: &impl AsRef<[u8]>) -> String {
+    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

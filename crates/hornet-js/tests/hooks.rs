@@ -176,6 +176,58 @@ async fn after_response_sees_the_response_and_emits_metrics() {
 }
 
 #[tokio::test]
+async fn response_headers_and_timings_behave_as_plain_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.js",
+        r#"
+module.exports = {
+  shape(req, res, context, events, next) {
+    const keys = Object.keys(res).join(',');
+    const copy = JSON.parse(JSON.stringify(res));
+    res.headers['x-added'] = '1';
+    const spread = { ...res };
+    res.timings = 'replaced';
+    Object.assign(context.vars, {
+      keys,
+      cookies: copy.headers['set-cookie'],
+      type: copy.headers['content-type'],
+      wait: copy.timings.phases.wait,
+      added: res.headers['x-added'],
+      spreadHeaders: Object.keys(spread.headers).join(','),
+      timings: res.timings,
+    });
+    next();
+  },
+};
+"#,
+    );
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", "text/plain".parse().unwrap());
+    headers.append("set-cookie", "a=1".parse().unwrap());
+    headers.append("set-cookie", "b=2".parse().unwrap());
+    let response = ResponseData {
+        status: 200,
+        headers: &headers,
+        body: b"ok",
+        url: "http://127.0.0.1:1/",
+        phases: &[("wait", 3.25), ("total", 4.0)],
+    };
+    let mut v = vars(&[]);
+    processor.after_response(&vu, "shape", &mut request(), response, &mut v).await.unwrap();
+    assert_eq!(v["keys"], json!("statusCode,url,headers,body,timings"));
+    assert_eq!(v["cookies"], json!(["a=1", "b=2"]));
+    assert_eq!(v["type"], json!("text/plain"));
+    assert_eq!(v["wait"], json!(3.25));
+    assert_eq!(v["added"], json!("1"), "a change to response.headers stays");
+    assert_eq!(v["spreadHeaders"], json!("content-type,set-cookie,x-added"));
+    assert_eq!(v["timings"], json!("replaced"), "response.timings can be replaced");
+}
+
+#[tokio::test]
 async fn on_error_and_conditions_get_their_signatures() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "p.js", HOOKS);

@@ -266,7 +266,8 @@ pub(crate) fn apply(
         }
         url = parsed.into();
     }
-    if url != request.uri.to_string() {
+    // `original.url` is the request's URI as text: comparing with it spares formatting the URI again.
+    if url != original.url {
         request.uri = url
             .parse::<Uri>()
             .ok()

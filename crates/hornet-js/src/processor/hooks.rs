@@ -102,7 +102,7 @@ impl Processor {
             }
             Shape::AfterResponse => {
                 args.push_arg(request_object.clone())?;
-                args.push_arg(response.map(|r| response_to_js(ctx, &self.names, r)).transpose()?)?;
+                args.push_arg(response.map(|r| response_to_js(ctx, &self.names, r, true)).transpose()?)?;
                 args.push_arg(context)?;
                 args.push_arg(events)?;
             }
@@ -234,7 +234,7 @@ impl Processor {
                         url: &reply.url,
                         phases: &reply.phases,
                     };
-                    let response = response_to_js(ctx, &self.names, data)?;
+                    let response = response_to_js(ctx, &self.names, data, false)?;
                     settle.call::<_, ()>((id, response, Value::new_undefined(ctx.clone())))
                 }
                 Err(message) => settle.call::<_, ()>((id, Value::new_null(ctx.clone()), message)),

@@ -7,8 +7,8 @@
 //! does), plus those a hook may change in place (`headers`, `json`, a byte `body`, object fields).
 //! Property names go through the runtime's cached atoms ([`Names`]).
 
-use rquickjs::object::Filter;
-use rquickjs::{Atom, Ctx, Function, Object, Persistent, TypedArray, Value};
+use rquickjs::object::{Filter, Property};
+use rquickjs::{Atom, Ctx, Function, Object, Persistent, TypedArray, Value, qjs};
 use serde_json::Value as Json;
 
 use super::names::Names;
@@ -185,36 +185,146 @@ fn body_of(value: Value<'_>) -> Option<RequestBody> {
     }
 }
 
+/// The `response` object hooks get. With `lazy`, its `headers` and `timings` are made when first
+/// used (most hooks read only `body` and `statusCode`): until then they are enumerable accessors
+/// over [`response_raw`] kept under a symbol (see the prelude).
 pub(super) fn response_to_js<'js>(
     ctx: &Ctx<'js>,
     names: &Names,
     response: ResponseData<'_>,
+    lazy: bool,
 ) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     object.set(names.status_code.atom(ctx)?, response.status)?;
     object.set(names.url.atom(ctx)?, response.url)?;
-    let headers = Object::new(ctx.clone())?;
+    let body = String::from_utf8_lossy(response.body);
+    if !lazy {
+        object.set(names.headers.atom(ctx)?, headers_object(ctx, &response_raw(&response))?)?;
+        object.set(names.body.atom(ctx)?, body.as_ref())?;
+        object.set(names.timings.atom(ctx)?, timings_object(ctx, &response_raw(&response))?)?;
+        return Ok(object);
+    }
+    let parts = &names.response_parts;
+    define_accessor(ctx, &object, names.headers.raw(), &parts.headers)?;
+    object.set(names.body.atom(ctx)?, body.as_ref())?;
+    define_accessor(ctx, &object, names.timings.raw(), &parts.timings)?;
+    object.prop(parts.raw.clone().restore(ctx)?, Property::from(response_raw(&response)))?;
+    Ok(object)
+}
+
+/// Defines the enumerable, configurable accessor `atom` on `object` with the getter and setter
+/// `accessor` (rquickjs only defines accessors over Rust closures).
+fn define_accessor<'js>(
+    ctx: &Ctx<'js>,
+    object: &Object<'js>,
+    atom: qjs::JSAtom,
+    accessor: &[Persistent<Function<'static>>; 2],
+) -> rquickjs::Result<()> {
+    let [get, set] = accessor;
+    let (get, set) = (get.clone().restore(ctx)?, set.clone().restore(ctx)?);
+    let flags = qjs::JS_PROP_HAS_GET
+        | qjs::JS_PROP_HAS_SET
+        | qjs::JS_PROP_HAS_ENUMERABLE
+        | qjs::JS_PROP_ENUMERABLE
+        | qjs::JS_PROP_HAS_CONFIGURABLE
+        | qjs::JS_PROP_CONFIGURABLE
+        | qjs::JS_PROP_THROW;
+    // SAFETY: the context, object and functions are alive for the call, which takes references of
+    // its own; the atom is kept alive by `Names`.
+    let defined = unsafe {
+        qjs::JS_DefineProperty(
+            ctx.as_raw().as_ptr(),
+            object.as_raw(),
+            atom,
+            qjs::JS_UNDEFINED,
+            get.as_raw(),
+            set.as_raw(),
+            flags as _,
+        )
+    };
+    if defined < 0 {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(())
+}
+
+/// The raw text behind a response's `headers` and `timings`: the phases as `name=bits;` entries
+/// (the milliseconds' `f64` bits in hex), a NUL, then each header as its name and value, each
+/// followed by a NUL (no HTTP header name or value holds a NUL). `set-cookie` comes once per
+/// value, the others once with their values joined by `, `.
+fn response_raw(response: &ResponseData<'_>) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut raw = String::with_capacity(160);
+    for (name, ms) in response.phases {
+        raw.push_str(name);
+        raw.push('=');
+        // The number's bits in hex: exact, and far cheaper than formatting it in decimal.
+        let bits = ms.to_bits();
+        for shift in (0..16).rev() {
+            raw.push(char::from(DIGITS[((bits >> (shift * 4)) & 15) as usize]));
+        }
+        raw.push(';');
+    }
+    raw.push('\0');
+    let mut push = |name: &str, value: &str| {
+        raw.push_str(name);
+        raw.push('\0');
+        raw.push_str(value);
+        raw.push('\0');
+    };
     for name in response.headers.keys() {
-        let values: Vec<String> = response
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
+        let mut values = response.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()));
         if name == http::header::SET_COOKIE {
-            headers.set(name.as_str(), values)?;
-        } else {
-            headers.set(name.as_str(), values.join(", "))?;
+            for value in values {
+                push(name.as_str(), &value);
+            }
+        } else if let Some(first) = values.next() {
+            let mut joined = first.into_owned();
+            for value in values {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            }
+            push(name.as_str(), &joined);
         }
     }
-    object.set(names.headers.atom(ctx)?, headers)?;
-    object.set(names.body.atom(ctx)?, String::from_utf8_lossy(response.body).as_ref())?;
-    let timings = Object::new(ctx.clone())?;
-    let phases = Object::new(ctx.clone())?;
-    for (k, v) in response.phases {
-        phases.set(names.phase(ctx, k)?, *v)?;
+    raw
+}
+
+/// `response.headers` from [`response_raw`]'s text: names lower-case, `set-cookie` a list.
+pub(crate) fn headers_object<'js>(ctx: &Ctx<'js>, raw: &str) -> rquickjs::Result<Object<'js>> {
+    let headers = Object::new(ctx.clone())?;
+    let Some((_, list)) = raw.split_once('\0') else { return Ok(headers) };
+    let mut fields = list.split('\0');
+    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+        if name == http::header::SET_COOKIE.as_str() {
+            let cookies = match headers.get::<_, Option<rquickjs::Array>>(name)? {
+                Some(cookies) => cookies,
+                None => {
+                    let cookies = rquickjs::Array::new(ctx.clone())?;
+                    headers.set(name, cookies.clone())?;
+                    cookies
+                }
+            };
+            cookies.set(cookies.len(), value)?;
+        } else {
+            headers.set(name, value)?;
+        }
     }
-    timings.set(names.phases.atom(ctx)?, phases)?;
-    object.set(names.timings.atom(ctx)?, timings)?;
-    Ok(object)
+    Ok(headers)
+}
+
+/// `response.timings` (`{ phases: { wait, ... } }`) from [`response_raw`]'s text.
+pub(crate) fn timings_object<'js>(ctx: &Ctx<'js>, raw: &str) -> rquickjs::Result<Object<'js>> {
+    let phases = Object::new(ctx.clone())?;
+    let list = raw.split_once('\0').map_or(raw, |(phases, _)| phases);
+    for entry in list.split(';') {
+        if let Some((name, bits)) = entry.split_once('=')
+            && let Ok(bits) = u64::from_str_radix(bits, 16)
+        {
+            phases.set(name, f64::from_bits(bits))?;
+        }
+    }
+    let timings = Object::new(ctx.clone())?;
+    timings.set("phases", phases)?;
+    Ok(timings)
 }

@@ -8,11 +8,44 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Value};
 use serde_json::{Map, Value as Json};
 
 use crate::convert::{from_js, to_js};
+
+/// Variables by name, hashed with [`NameHasher`].
+type NameMap<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
+
+/// FxHash (rustc's hasher) for the mirror's maps, which look up every variable of the VU on every
+/// call: a few instructions a word where SipHash takes a hundred or more for a short name. Its
+/// weakness against chosen keys does not matter for names a script chose itself.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut add = |word: u64| self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// The JavaScript side of a VU's variables and what it last agreed on with the Rust side.
 pub(crate) struct VarsMirror {
@@ -23,10 +56,10 @@ pub(crate) struct VarsMirror {
     /// The names JavaScript wrote through the proxy since the last call ended.
     written: RefCell<Persistent<Array<'static>>>,
     /// The variables as both sides last agreed on them.
-    synced: RefCell<HashMap<String, Json>>,
+    synced: RefCell<NameMap<Json>>,
     /// The JSON text of each variable holding an object, as JavaScript last wrote it (absent when
     /// the value came from the Rust side and has not been read back yet).
-    texts: RefCell<HashMap<String, String>>,
+    texts: RefCell<NameMap<String>>,
 }
 
 /// Gives `vars` the `$env` / `$processEnvironment` getters (not enumerable, so not variables).
@@ -53,8 +86,8 @@ impl VarsMirror {
             proxy: RefCell::new(Persistent::save(ctx, proxy)),
             target: RefCell::new(Persistent::save(ctx, target)),
             written: RefCell::new(Persistent::save(ctx, written)),
-            synced: RefCell::new(HashMap::new()),
-            texts: RefCell::new(HashMap::new()),
+            synced: RefCell::new(NameMap::default()),
+            texts: RefCell::new(NameMap::default()),
         })
     }
 
@@ -189,12 +222,7 @@ impl VarsMirror {
 }
 
 /// Sets (or, for `None`, removes) variable `name` on both sides of the record.
-fn set(
-    vars: &mut HashMap<String, Json>,
-    synced: &mut HashMap<String, Json>,
-    name: &str,
-    value: Option<Json>,
-) {
+fn set(vars: &mut HashMap<String, Json>, synced: &mut NameMap<Json>, name: &str, value: Option<Json>) {
     match value {
         Some(json) => {
             synced.insert(name.to_string(), json.clone());
