@@ -200,7 +200,7 @@ impl<'a> RunHandle<'a> {
             && finish.completed
             && self.control.stop_reason().is_none()
         {
-            run_after(&self.plan, globals, self.options.seed, self.options.log);
+            run_after(&self.plan, globals, self.options.seed, self.options.log, &self.control);
         }
     }
 }

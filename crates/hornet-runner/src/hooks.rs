@@ -36,6 +36,21 @@ pub(crate) fn run_before(
         .map_err(|f| RunError::before(f, control))
 }
 
+/// Prints how the `after` flow ended when it did not complete: stopped (Ctrl-C, SIGTERM) or
+/// failed.
+pub(crate) fn report_after(outcome: Result<Scope, VuFailure>) {
+    use std::io::Write as _;
+    match outcome {
+        Ok(_) => {}
+        Err(f) if f.stopped => {
+            let _ = writeln!(std::io::stderr(), "hornet: the `after` flow was stopped before it ended");
+        }
+        Err(f) => {
+            let _ = writeln!(std::io::stderr(), "hornet: the `after` flow failed: {}", f.message);
+        }
+    }
+}
+
 /// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured. When
 /// `stop` is given and the run is stopped meanwhile, the flow is dropped where it is and the
 /// failure is marked `stopped`.

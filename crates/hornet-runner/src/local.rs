@@ -214,11 +214,10 @@ impl IntervalSource for LocalSource {
             let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, u64::MAX - 1));
             let vu = Rc::new(VuSettings { replace_total: false, ..shared.vu_settings });
             let (endpoints, processor) = (shared.plan.endpoints.len(), shared.plan.processor.as_ref());
-            if let Err(f) =
-                hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor, None)
-            {
-                eprintln!("hornet: the `after` flow failed: {}", f.message);
-            }
+            // Listening to the control: a Ctrl-C while `after` hangs ends it, and the run.
+            let outcome =
+                hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor, Some(control));
+            hooks::report_after(outcome);
         }
         Finish { host: hostname(), warnings: Vec::new(), workers: Vec::new(), completed: true }
     }

@@ -467,19 +467,30 @@ pub(crate) fn run_before(
     }
 }
 
-/// Runs `after` once with `globals` (a controller does this when its workers are done); a failure
-/// is printed.
-pub(crate) fn run_after(plan: &Plan, globals: &HashMap<String, serde_json::Value>, seed: u64, log: bool) {
+/// Runs `after` once with `globals` (a controller does this when its workers are done), until it
+/// ends or `control` stops the run; a failure is printed.
+pub(crate) fn run_after(
+    plan: &Plan,
+    globals: &HashMap<String, serde_json::Value>,
+    seed: u64,
+    log: bool,
+    control: &Control,
+) {
     let Ok(program) = compile(plan) else { return };
     let Some(after) = &program.after else { return };
     let (client_config, settings) = setup(plan, 1, log, false);
     let scope = Scope::new(globals.clone(), draw(seed, u64::MAX - 1));
     let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-    if let Err(f) =
-        hooks::run_once(after, &client_config, plan.endpoints.len(), vu, scope, plan.processor.as_ref(), None)
-    {
-        eprintln!("hornet: the `after` flow failed: {}", f.message);
-    }
+    let processor = plan.processor.as_ref();
+    hooks::report_after(hooks::run_once(
+        after,
+        &client_config,
+        plan.endpoints.len(),
+        vu,
+        scope,
+        processor,
+        Some(control),
+    ));
 }
 
 /// Checks that `plan` compiles to what its VUs run (every request's URL can be built), as a run

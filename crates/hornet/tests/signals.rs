@@ -114,3 +114,47 @@ fn ctrl_c_during_a_before_flow_on_a_server_that_never_answers_exits_130_at_once(
     assert_eq!(held.lock().expect("lock").len(), 1, "only the before flow's connection: no load was sent");
     assert!(!case.report_path().exists(), "no report for a run whose load never started");
 }
+
+#[test]
+fn the_first_ctrl_c_ends_an_after_flow_that_hangs_with_the_summary_and_the_report() {
+    let t = target();
+    // The `after` flow's server accepts and reads, never answering.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hang = format!("http://{}", listener.local_addr().expect("addr"));
+    let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+    let holding = held.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = stream.read(&mut buf);
+            holding.lock().expect("lock").push(stream);
+        }
+    });
+    let case = Case::new();
+    let script = case.script(
+        "after.yaml",
+        &format!(
+            "config:\n  target: \"{}\"\n  http:\n    timeout: 120\n  phases:\n    - duration: 1\n      arrivalCount: 3\nafter:\n  flow:\n    - get: {{ url: \"{hang}/cleanup\" }}\nscenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n",
+            t.url()
+        ),
+    );
+    let report = case.report_path();
+    let mut child = spawn_run(&script, &report, &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while held.lock().expect("lock").is_empty() {
+        assert!(Instant::now() < deadline, "the after flow never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    send_signal(&child, libc::SIGINT);
+    // One Ctrl-C, far below the 120 s request timeout the flow would otherwise wait for.
+    let status = exit_within(&mut child, Duration::from_secs(20));
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(status.code(), Some(130), "{}", text(&out));
+    assert!(text(&out).contains("the `after` flow was stopped"), "{}", text(&out));
+    assert!(!text(&out).contains("interrupted twice"), "{}", text(&out));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("json");
+    assert_eq!(counter(&json, "http.requests"), 3, "{json}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("GET /"), "the summary: {}", text(&out));
+}
