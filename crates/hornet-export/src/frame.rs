@@ -93,6 +93,18 @@ pub struct HistogramValue {
     pub count: u64,
     /// Sum of the values, seconds.
     pub sum: f64,
+    /// One traced request per bucket at most (its index in `buckets`, `buckets.len()` for
+    /// `+Inf`), the slowest kept in it: OpenMetrics exemplars.
+    pub exemplars: Vec<(usize, Exemplar)>,
+}
+
+/// A request a bucket's count includes, with the trace id it was sent with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// Its response time, seconds.
+    pub value: f64,
 }
 
 impl HistogramValue {
@@ -102,7 +114,25 @@ impl HistogramValue {
             buckets: LATENCY_BUCKETS_US.iter().map(|&b| seconds(b)).zip(counts).collect(),
             count: latency.count(),
             sum: seconds(latency.sum_us()),
+            exemplars: Vec::new(),
         }
+    }
+
+    /// With `traced` (each request's latency in ms, trace id) as exemplars: the slowest in each
+    /// bucket.
+    fn with_exemplars<'t>(mut self, traced: impl Iterator<Item = (f64, &'t str)>) -> HistogramValue {
+        for (ms, trace_id) in traced {
+            let us = (ms * 1000.0).round() as u64;
+            let bucket = LATENCY_BUCKETS_US.partition_point(|&b| b < us);
+            let value = seconds(us);
+            match self.exemplars.iter_mut().find(|(i, _)| *i == bucket) {
+                Some((_, e)) if e.value >= value => {}
+                Some((_, e)) => *e = Exemplar { trace_id: trace_id.to_owned(), value },
+                None => self.exemplars.push((bucket, Exemplar { trace_id: trace_id.to_owned(), value })),
+            }
+        }
+        self.exemplars.sort_by_key(|(i, _)| *i);
+        self
     }
 }
 
@@ -378,6 +408,8 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
         }
     };
 
+    // Traced requests that got a response (so their time is in the histogram), by endpoint name.
+    let traced = aggregate.traced_requests();
     let mut sums: BTreeMap<EndpointKey, EndpointSum<'_>> = BTreeMap::new();
     for e in aggregate.live_endpoints() {
         let errors = e.errors();
@@ -417,7 +449,18 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
         put("hornet_sent_bytes", labels.clone(), Value::Counter(sum.sent));
         put("hornet_received_bytes", labels.clone(), Value::Counter(sum.received));
         sum.response_time.read(|l| {
-            put("hornet_request_duration_seconds", labels.clone(), Value::Histogram(HistogramValue::of(l)));
+            let histogram = HistogramValue::of(l);
+            let histogram = if key.endpoint == OTHER {
+                histogram
+            } else {
+                histogram.with_exemplars(
+                    traced
+                        .iter()
+                        .filter(|t| t.endpoint == key.endpoint && t.status.is_some())
+                        .map(|t| (t.latency_ms, t.trace_id.as_str())),
+                )
+            };
+            put("hornet_request_duration_seconds", labels.clone(), Value::Histogram(histogram));
             put("hornet_request_duration_run_seconds", labels.clone(), Value::Summary(SummaryValue::of(l)));
         });
         sum.corrected.read(|l| {

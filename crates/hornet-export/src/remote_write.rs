@@ -176,6 +176,7 @@ mod tests {
                             buckets: vec![(0.5, 1)],
                             count: 2,
                             sum: 1.5,
+                            exemplars: Vec::new(),
                         }),
                     }],
                 },

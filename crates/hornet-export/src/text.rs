@@ -63,7 +63,7 @@ pub fn render(frame: &Frame, run_labels: &[(String, String)], format: Format) ->
                 Value::Gauge(v) => {
                     let _ = writeln!(out, "{}{} {}", family.name, labels(None), float(*v));
                 }
-                Value::Histogram(h) => histogram(&mut out, family.name, h, &labels),
+                Value::Histogram(h) => histogram(&mut out, family.name, h, &labels, format),
                 Value::Summary(q) => {
                     for &(quantile, v) in &q.quantiles {
                         let quantile = float(quantile);
@@ -107,12 +107,26 @@ fn family_header(out: &mut String, family: &Family, format: Format) {
 /// A series' label set, given an extra label (`le`) or none.
 type LabelSet<'a> = dyn Fn(Option<(&str, &str)>) -> String + 'a;
 
-fn histogram(out: &mut String, name: &str, h: &HistogramValue, labels: &LabelSet<'_>) {
-    for &(le, n) in &h.buckets {
+/// A histogram's samples; in OpenMetrics, a bucket with a traced request carries it as an
+/// exemplar (` # {trace_id="..."} 0.043`).
+fn histogram(out: &mut String, name: &str, h: &HistogramValue, labels: &LabelSet<'_>, format: Format) {
+    let exemplar = |i: usize| match h.exemplars.iter().find(|(b, _)| *b == i) {
+        Some((_, e)) if format == Format::OpenMetrics => {
+            format!(" # {{trace_id=\"{}\"}} {}", escape_value(&e.trace_id), float(e.value))
+        }
+        _ => String::new(),
+    };
+    for (i, &(le, n)) in h.buckets.iter().enumerate() {
         let le = float(le);
-        let _ = writeln!(out, "{name}_bucket{} {n}", labels(Some(("le", &le))));
+        let _ = writeln!(out, "{name}_bucket{} {n}{}", labels(Some(("le", &le))), exemplar(i));
     }
-    let _ = writeln!(out, "{name}_bucket{} {}", labels(Some(("le", "+Inf"))), h.count);
+    let _ = writeln!(
+        out,
+        "{name}_bucket{} {}{}",
+        labels(Some(("le", "+Inf"))),
+        h.count,
+        exemplar(h.buckets.len())
+    );
     let _ = writeln!(out, "{name}_sum{} {}", labels(None), float(h.sum));
     let _ = writeln!(out, "{name}_count{} {}", labels(None), h.count);
 }
@@ -168,7 +182,7 @@ pub(crate) fn float(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Series;
+    use crate::frame::{Exemplar, Series};
 
     fn frame() -> Frame {
         Frame {
@@ -194,6 +208,7 @@ mod tests {
                             buckets: vec![(0.0001, 1), (60.0, 2)],
                             count: 3,
                             sum: 0.5,
+                            exemplars: vec![(1, Exemplar { trace_id: "4bf92f35".into(), value: 0.25 })],
                         }),
                     }],
                 },
@@ -224,6 +239,10 @@ mod tests {
         let text = render(&frame(), &[], Format::OpenMetrics);
         assert!(text.starts_with("# HELP hornet_requests Requests sent.\n# TYPE hornet_requests counter\nhornet_requests_total{endpoint="));
         assert!(text.ends_with("hornet_schedule_lag_seconds_count 3\n# EOF\n"), "{text}");
+        assert!(
+            text.contains("hornet_schedule_lag_seconds_bucket{le=\"60\"} 2 # {trace_id=\"4bf92f35\"} 0.25\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -306,6 +306,15 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
     every_dashboard_query_answers(&prometheus, &testid);
 }
 
+/// The trace id of the first exemplar on a `hornet_request_duration_seconds_bucket` line.
+fn first_exemplar(openmetrics: &str) -> Option<String> {
+    openmetrics.lines().filter(|l| l.starts_with("hornet_request_duration_seconds_bucket{")).find_map(|l| {
+        l.split_once(" # {trace_id=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id.to_owned())
+    })
+}
+
 /// Every query of the Grafana dashboard (deploy/grafana/hornet.json), with its variables set to
 /// the run `testid`, every endpoint and a 1-minute rate window, gives an answer.
 fn every_dashboard_query_answers(prometheus: &Prometheus, testid: &str) {
@@ -347,7 +356,7 @@ fn metrics_endpoint_passes_promtool_and_prometheus_scrapes_it() {
     let script = case.script("load.yaml", &script(&t.url()).replace("duration: 3", "duration: 5"));
     let testid = format!("pull-{}", std::process::id());
     let mut run = hornet()
-        .args(["run", "-q", "--testid", &testid, "--metrics-addr", &addr])
+        .args(["run", "-q", "--trace", "--testid", &testid, "--metrics-addr", &addr])
         .arg(&script)
         .arg("-o")
         .arg(case.report_path())
@@ -410,6 +419,13 @@ fn metrics_endpoint_passes_promtool_and_prometheus_scrapes_it() {
     assert!(status.success(), "hornet exited with {status}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    // The slowest traced requests are the buckets' exemplars, by the trace ids they were sent with.
+    let exemplar = first_exemplar(&openmetrics).expect("an exemplar on a latency bucket");
+    let traced = report["traced_requests"].as_array().expect("traced requests");
+    assert!(
+        traced.iter().any(|t| t["trace_id"] == exemplar.as_str()),
+        "the exemplar's trace id {exemplar} is not among the report's traced requests"
+    );
     let scraped =
         prometheus.scalar(&format!("max_over_time(hornet_requests_total{{{id},endpoint=\"slow\"}}[5m])"));
     let reported = endpoint(&report, "slow")["requests"].as_f64().expect("requests");
