@@ -391,3 +391,16 @@ fn closed_stdout_and_stderr_lose_no_request_of_a_script_that_logs() {
     drop(child.stdout.take());
     assert_eq!(child.wait().expect("wait").code(), Some(0), "validate | true");
 }
+
+#[test]
+fn control_characters_in_an_output_path_are_escaped_in_the_error() {
+    let server = Counting::new();
+    let (case, script) = case_for(&server.url());
+    // A directory name that retitles the terminal and turns it red, if printed raw.
+    let path = case.dir.path().join("no\u{1b}]0;pwned\u{7}\u{1b}[31mdir").join("r.json");
+    let out = hornet().arg("run").arg(&script).arg("-q").arg("-o").arg(&path).output().expect("run hornet");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no\\u{1b}]0;pwned\\u{7}\\u{1b}[31mdir"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{7}'), "raw control characters: {stderr:?}");
+}

@@ -26,6 +26,12 @@ fn destinations(json: Option<&Path>, outputs: &OutputArgs) -> Vec<(&'static str,
     all
 }
 
+/// `path` as printed in a message: the characters that would act on a terminal (an escape
+/// sequence in a file name) are shown escaped, as in every message about a script.
+fn shown(path: &Path) -> String {
+    hornet_script::escape_controls(&path.display().to_string()).into_owned()
+}
+
 /// Checks, before anything is sent, that every report file asked for can be written at the end
 /// ([`hornet_output::file::check`]) and that at most one goes to stdout (`-`); prints what is
 /// wrong, naming the option and the path, and returns false if anything is.
@@ -36,7 +42,11 @@ pub fn check_outputs(json: Option<&Path>, outputs: &OutputArgs) -> bool {
         if hornet_output::file::is_stdout(&path) {
             on_stdout.push(option);
         } else if let Err(why) = hornet_output::file::check(&path) {
-            note!("error: {option} {}: the file {why}", path.display());
+            note!(
+                "error: {option} {}: the file {}",
+                shown(&path),
+                hornet_script::escape_controls(&why.to_string())
+            );
             ok = false;
         }
     }
@@ -78,15 +88,15 @@ pub fn print_text(text: &str, to_stderr: bool) -> bool {
 pub fn write_json_report(report: &Report, path: &Path) -> bool {
     let Err(e) = hornet_output::write_json(report, path) else {
         if !hornet_output::file::is_stdout(path) {
-            note!("report written to {}", path.display());
+            note!("report written to {}", shown(path));
         }
         return true;
     };
-    note!("error: could not write the report to {}: {e}", path.display());
+    note!("error: could not write the report to {}: {e}", shown(path));
     let fallback = std::env::temp_dir().join(format!("hornet-report-{}.json", std::process::id()));
     match hornet_output::write_json(report, &fallback) {
-        Ok(()) => note!("the report was saved to {} instead", fallback.display()),
-        Err(e) => note!("error: could not save the report to {} either: {e}", fallback.display()),
+        Ok(()) => note!("the report was saved to {} instead", shown(&fallback)),
+        Err(e) => note!("error: could not save the report to {} either: {e}", shown(&fallback)),
     }
     false
 }
@@ -102,7 +112,7 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
         }
     };
     if let Some(path) = &outputs.html {
-        done(&format!("HTML report {}", path.display()), hornet_output::html::write_html(report, path));
+        done(&format!("HTML report {}", shown(path)), hornet_output::html::write_html(report, path));
     }
     if let Some(prefix) = &outputs.csv {
         done(
@@ -112,14 +122,14 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
     }
     if let Some(path) = &outputs.junit {
         done(
-            &format!("JUnit file {}", path.display()),
+            &format!("JUnit file {}", shown(path)),
             write_text(path, &hornet_output::junit::render_junit(report)),
         );
     }
     if let Some(path) = &outputs.summary_json {
         let json = hornet_output::summary_json::summary_json(report);
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        done(&format!("summary {}", path.display()), write_text(path, &text));
+        done(&format!("summary {}", shown(path)), write_text(path, &text));
     }
     // An export, not a file: a receiver that is down is reported, and the exit code stays.
     if let Some(url) = &outputs.otlp {
@@ -136,8 +146,8 @@ fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn read_report(path: &Path) -> Result<Report, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    Report::from_json(&text).map_err(|e| format!("`{}` is not a hornet JSON report: {e}", path.display()))
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", shown(path)))?;
+    Report::from_json(&text).map_err(|e| format!("`{}` is not a hornet JSON report: {e}", shown(path)))
 }
 
 /// `hornet report run.json [--html ...]`.
@@ -200,9 +210,9 @@ pub fn compare(args: CompareArgs) -> i32 {
             render_html_section(&comparison)
         );
         match hornet_output::write_file(path, page.as_bytes()) {
-            Ok(()) => note!("comparison written to {}", path.display()),
+            Ok(()) => note!("comparison written to {}", shown(path)),
             Err(e) => {
-                note!("error: could not write {}: {e}", path.display());
+                note!("error: could not write {}: {e}", shown(path));
                 code = exit::FAILED;
             }
         }
