@@ -222,6 +222,8 @@ fn sinks(options: &ExportOptions) -> Result<Vec<Sink>, ExportError> {
                     .joined(&format!("/metrics/job/hornet/{}", grouping_label("testid", &options.testid)));
                 sinks.push(Sink::Pushgateway { group, labels: p.labels.clone() });
             }
+            // Sent once at the end from the report, with --otlp (see hornet_output::otlp).
+            PublishMetrics::OpenTelemetry(_) => {}
         }
     }
     Ok(sinks)

@@ -339,6 +339,16 @@ impl Cx<'_> {
             test_id: self.test_id(opts)?,
             tracing: self.tracing(&config, opts)?,
         };
+        // An `open-telemetry` publish-metrics entry with `traces` turns tracing on, unless
+        // `config.tracing` (or --trace) already set it.
+        if plan.tracing.is_none()
+            && let Some(rate) = plan.publish_metrics.iter().find_map(|p| match p {
+                crate::plan::PublishMetrics::OpenTelemetry(o) => o.traces_sample_rate,
+                _ => None,
+            })
+        {
+            plan.tracing = Some(crate::plan::Tracing { sample_rate: rate, ..Default::default() });
+        }
         if !opts.scenario_names.is_empty() {
             config::prune_endpoints(&mut plan);
         }

@@ -34,7 +34,9 @@ pub(crate) use endpoint::derive_methods;
 pub use phase::{
     ArrivalMode, DEFAULT_REQUEST_RATE_VUSERS, MAX_ARRIVAL_RATE, Pacing, Phase, PhaseKind, UserRamp,
 };
-pub use publish::{OWN_LABELS, PrometheusPush, PublishMetrics, is_label_name};
+pub use publish::{
+    DEFAULT_OTLP_ENDPOINT, OWN_LABELS, OtlpPush, PrometheusPush, PublishMetrics, is_label_name,
+};
 pub use request::{
     Body, Capture, CaptureIndex, CaptureSource, Expect, FormPart, RegexGroup, RequestHooks, RequestStep,
 };

@@ -1093,3 +1093,13 @@ fn max_capture_body_that_is_not_a_size_in_range() {
         assert!(e.contains("load.yaml:4:21"), "{e}");
     }
 }
+
+#[test]
+fn open_telemetry_over_grpc_is_refused() {
+    let e = error(
+        "config:\n  target: http://localhost:8080\n  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        metrics:\n          exporter: otlp-grpc\nscenarios:\n  - flow:\n      - get: { url: / }\n",
+    );
+    assert!(e.contains("the OTLP exporter `otlp-grpc` is not supported by hornet"), "{e}");
+    assert!(e.contains("load.yaml:7:21"), "{e}");
+    assert!(e.contains("otlp-proto"), "{e}");
+}

@@ -1394,3 +1394,36 @@ fn the_test_id_is_testid_or_drawn_from_the_seed() {
     );
     assert_eq!(p.test_id(7), "nightly-42");
 }
+
+#[test]
+fn open_telemetry_publish_metrics_map_onto_otlp_and_tracing() {
+    use hornet_script::plan::{OtlpPush, PublishMetrics};
+    let p = plan(&with_config(
+        "  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        serviceName: shop\n        metrics:\n          endpoint: http://127.0.0.1:4318\n          exporter: otlp-proto\n        traces:\n          sampleRate: 0.2\n",
+    ));
+    assert_eq!(
+        p.publish_metrics,
+        [PublishMetrics::OpenTelemetry(OtlpPush {
+            metrics: Some("http://127.0.0.1:4318".into()),
+            traces_sample_rate: Some(0.2)
+        })]
+    );
+    assert_eq!(p.tracing.map(|t| t.sample_rate), Some(0.2), "traces turn tracing on");
+    assert!(!p.warnings.is_empty(), "serviceName and span export are not done: {:?}", p.warnings);
+    // Defaults: Artillery's endpoint; no traces section, no tracing; config.tracing wins.
+    let p = plan(&with_config(
+        "  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        metrics: {}\n",
+    ));
+    assert_eq!(
+        p.publish_metrics,
+        [PublishMetrics::OpenTelemetry(OtlpPush {
+            metrics: Some("http://localhost:4318".into()),
+            traces_sample_rate: None
+        })]
+    );
+    assert_eq!(p.tracing, None);
+    let p = plan(&with_config(
+        "  tracing: { sampleRate: 0.5 }\n  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        traces: { sampleRate: 1 }\n",
+    ));
+    assert_eq!(p.tracing.map(|t| t.sample_rate), Some(0.5));
+}

@@ -368,3 +368,28 @@ fn otlp_metrics_carry_the_reports_figures() {
         Some(NumberValue::AsDouble(endpoint(&report, "slow")["summary"]["p95"].as_f64().unwrap() / 1000.0))
     );
 }
+
+#[test]
+fn an_artillery_open_telemetry_entry_sends_the_metrics_and_turns_tracing_on() {
+    use hornet_output::otlp::proto::ExportMetricsServiceRequest;
+    use prost::Message;
+    let t = recording_target();
+    let (url, receiver) = otlp_receiver();
+    let yaml = with_target(
+        &format!(
+            "config:\n  target: TARGET\n  phases: [{{ duration: 1, arrivalCount: 4 }}]\n  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        metrics:\n          endpoint: {url}\n          exporter: otlp-proto\n        traces:\n          sampleRate: 1\nscenarios:\n  - flow:\n      - get: {{ url: /json }}\n"
+        ),
+        &t,
+    );
+    let report = run_yaml_ok(&yaml, &["-q"]);
+    let (path, _, body) = receiver.join().expect("the receiver");
+    assert_eq!(path, "/v1/metrics");
+    let request = ExportMetricsServiceRequest::decode(body.as_slice()).expect("a valid OTLP request");
+    let names: Vec<&str> =
+        request.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
+    assert!(names.contains(&"http.client.request.duration"), "{names:?}");
+    let received = t.trace_contexts().expect("recording");
+    assert_eq!(received.len(), 4, "traces: turns tracing on");
+    assert!(received.iter().all(|r| parse_traceparent(&r.traceparent).2), "sampleRate 1: all sampled");
+    assert_eq!(report["traced_requests"].as_array().map(Vec::len), Some(4));
+}

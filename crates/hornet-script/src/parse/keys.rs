@@ -150,6 +150,36 @@ pub(super) const PUBLISH_PROMETHEUS: Keys = Keys {
     unsupported: &[],
     javascript: &[],
 };
+pub(super) const PUBLISH_OTEL: Keys = Keys {
+    place: "in an `open-telemetry` entry of `publish-metrics`",
+    home: "in an `open-telemetry` entry of `config.plugins.publish-metrics`",
+    known: &["type", "serviceName", "metrics", "traces"],
+    unsupported: &[],
+    javascript: &[],
+};
+pub(super) const PUBLISH_OTEL_METRICS: Keys = Keys {
+    place: "in the `metrics` of an `open-telemetry` entry",
+    home: "under `metrics` in an `open-telemetry` entry of `publish-metrics`",
+    known: &["endpoint", "exporter", "headers", "includeOnly", "excluded", "attributes"],
+    unsupported: &[],
+    javascript: &[],
+};
+pub(super) const PUBLISH_OTEL_TRACES: Keys = Keys {
+    place: "in the `traces` of an `open-telemetry` entry",
+    home: "under `traces` in an `open-telemetry` entry of `publish-metrics`",
+    known: &[
+        "endpoint",
+        "exporter",
+        "headers",
+        "sampleRate",
+        "useRequestNames",
+        "attributes",
+        "replaceSpanNameRegex",
+        "smartSampling",
+    ],
+    unsupported: &[],
+    javascript: &[],
+};
 pub(super) const ENSURE: Keys = Keys {
     place: "in `ensure`",
     home: "under `config.ensure`",

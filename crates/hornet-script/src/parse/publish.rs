@@ -2,12 +2,17 @@
 //! `type` to the reader of that type. A type hornet does not publish to is an error at the `type`
 //! value, naming the types it has.
 
-use super::{Cx, Map, PUBLISH_PROMETHEUS, Result, backquoted, is_null, suggest};
-use crate::plan::{OWN_LABELS, PrometheusPush, PublishMetrics, is_label_name};
+use super::{
+    Cx, Map, PUBLISH_OTEL, PUBLISH_OTEL_METRICS, PUBLISH_OTEL_TRACES, PUBLISH_PROMETHEUS, Result, backquoted,
+    is_null, suggest,
+};
+use crate::plan::{
+    DEFAULT_OTLP_ENDPOINT, OWN_LABELS, OtlpPush, PrometheusPush, PublishMetrics, is_label_name,
+};
 use crate::yaml::{Node, Value};
 
 /// The `type`s hornet publishes to.
-const TYPES: [&str; 1] = ["prometheus"];
+const TYPES: [&str; 2] = ["prometheus", "open-telemetry"];
 
 /// Artillery's other `publish-metrics` types, which hornet does not have.
 const ARTILLERY_TYPES: [&str; 10] = [
@@ -55,6 +60,7 @@ impl Cx<'_> {
         };
         match self.text(&kind.value, "`type`")? {
             "prometheus" => Ok(PublishMetrics::Prometheus(self.prometheus_push(item)?)),
+            "open-telemetry" => Ok(PublishMetrics::OpenTelemetry(self.otlp_push(item)?)),
             other => {
                 let message = if ARTILLERY_TYPES.contains(&other) {
                     format!("the publish-metrics type `{other}` is not supported by hornet")
@@ -92,6 +98,77 @@ impl Cx<'_> {
             );
         }
         Ok(PrometheusPush { pushgateway, labels })
+    }
+
+    /// `type: open-telemetry`: `metrics.endpoint` becomes the OTLP/HTTP push (`--otlp`), a `traces`
+    /// section turns tracing on with its `sampleRate`. What hornet does not do (gRPC, span export,
+    /// Artillery's attribute and name options) is a warning, or an error for a gRPC exporter.
+    fn otlp_push(&self, item: &Node) -> Result<OtlpPush> {
+        let map = self.map(item, "an `open-telemetry` entry of `publish-metrics`", &PUBLISH_OTEL, false)?;
+        let ignored = |key: &str, why: &str| {
+            self.warn(
+                self.err(item.span, format!("`{key}` is ignored: {why}"))
+                    .with_help("docs/observability.md#otlp-metrics"),
+            );
+        };
+        if map.get("serviceName").is_some() {
+            ignored("serviceName", "hornet's OTLP resource is `service.name=hornet`");
+        }
+        let exporter = |section: &Map<'_>| -> Result<()> {
+            let Some(e) = section.get("exporter") else { return Ok(()) };
+            match self.text(&e.value, "`exporter`")? {
+                "otlp-proto" | "otlp-http" => Ok(()),
+                other => Err(self
+                    .err(e.value.span, format!("the OTLP exporter `{other}` is not supported by hornet"))
+                    .with_help("hornet sends OTLP over HTTP with protobuf bodies: `exporter: otlp-proto`")),
+            }
+        };
+        let metrics = match map.get("metrics") {
+            None => None,
+            Some(m) => {
+                let section = self.map(&m.value, "`metrics`", &PUBLISH_OTEL_METRICS, true)?;
+                exporter(&section)?;
+                for key in ["headers", "includeOnly", "excluded", "attributes"] {
+                    if section.get(key).is_some() {
+                        ignored(
+                            &format!("metrics.{key}"),
+                            "hornet sends every metric, without extra headers or attributes",
+                        );
+                    }
+                }
+                Some(match section.get("endpoint") {
+                    Some(e) => {
+                        let url = self.http_url(&e.value, "`endpoint`")?;
+                        if !url.starts_with("http://") {
+                            return Err(self
+                                .err(e.value.span, "hornet sends OTLP over plain http:// only")
+                                .with_help(
+                                    "point it at a collector's OTLP/HTTP port, e.g. `http://127.0.0.1:4318`",
+                                ));
+                        }
+                        url
+                    }
+                    None => DEFAULT_OTLP_ENDPOINT.to_owned(),
+                })
+            }
+        };
+        let traces_sample_rate = match map.get("traces") {
+            None => None,
+            Some(t) => {
+                let section = self.map(&t.value, "`traces`", &PUBLISH_OTEL_TRACES, true)?;
+                exporter(&section)?;
+                ignored(
+                    "traces",
+                    "hornet does not export client spans; it sends trace context with its requests (config.tracing) and keeps the trace ids of the slowest ones",
+                );
+                let rate = match section.get("sampleRate") {
+                    Some(e) => self.non_negative(&e.value, "`sampleRate`")?.min(1.0),
+                    None => 1.0,
+                };
+                Some(rate)
+            }
+        };
+        Ok(OtlpPush { metrics, traces_sample_rate })
     }
 
     /// An absolute `http://` or `https://` URL.

@@ -7,7 +7,24 @@
 pub enum PublishMetrics {
     /// `type: prometheus`: push the metrics to a Prometheus Pushgateway.
     Prometheus(PrometheusPush),
+    /// `type: open-telemetry`: send the metrics over OTLP/HTTP at the end of the run (as `--otlp`),
+    /// and, with a `traces` section, send trace context (as `config.tracing`).
+    OpenTelemetry(OtlpPush),
 }
+
+/// `type: open-telemetry` (Artillery's keys): what hornet does with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpPush {
+    /// `metrics.endpoint` (default `http://localhost:4318`): where the metrics go, as `--otlp`;
+    /// `None` without a `metrics` section.
+    pub metrics: Option<String>,
+    /// `traces.sampleRate` (default 1) when there is a `traces` section: tracing is on with it,
+    /// unless `config.tracing` says otherwise.
+    pub traces_sample_rate: Option<f64>,
+}
+
+/// Artillery's default OTLP/HTTP endpoint.
+pub const DEFAULT_OTLP_ENDPOINT: &str = "http://localhost:4318";
 
 /// `type: prometheus`: a Prometheus Pushgateway that receives the metrics in the Prometheus text
 /// format every push interval and once more at the end of the run.

@@ -291,6 +291,14 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     if !report::write_outputs(&outcome.report, outputs) {
         code = exit::FAILED;
     }
+    // `publish-metrics` entries of type `open-telemetry`: the same push as --otlp.
+    for entry in &plan.publish_metrics {
+        if let hornet_script::plan::PublishMetrics::OpenTelemetry(o) = entry
+            && let Some(url) = &o.metrics
+        {
+            report::push_otlp(&outcome.report, url);
+        }
+    }
     let to_stderr = report::stdout_taken(output, outputs);
     if !report::print_text(&hornet_output::summary(&outcome.report), to_stderr) {
         code = exit::FAILED;

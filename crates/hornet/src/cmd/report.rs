@@ -131,14 +131,19 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         done(&format!("summary {}", shown(path)), write_text(path, &text));
     }
-    // An export, not a file: a receiver that is down is reported, and the exit code stays.
     if let Some(url) = &outputs.otlp {
-        match hornet_output::otlp::push(report, url) {
-            Ok(()) => note!("OTLP metrics sent to {url}"),
-            Err(e) => note!("hornet: could not send the OTLP metrics: {e}"),
-        }
+        push_otlp(report, url);
     }
     ok
+}
+
+/// Sends the report's metrics over OTLP to `url`. An export, not a file: a receiver that is down is
+/// reported, and the exit code stays.
+pub fn push_otlp(report: &Report, url: &str) {
+    match hornet_output::otlp::push(report, url) {
+        Ok(()) => note!("OTLP metrics sent to {url}"),
+        Err(e) => note!("hornet: could not send the OTLP metrics: {e}"),
+    }
 }
 
 fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
