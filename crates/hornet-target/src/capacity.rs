@@ -7,9 +7,14 @@
 //! Each distinct (N, S) has its own pool of workers, shared by every connection of the server, so
 //! several settings can be measured side by side. A worker is a semaphore permit held during a
 //! sleep on a high-resolution timer ([`hornet_timer::Timer`]), not a spinning thread: the pool
-//! models a server's concurrency limit without using the CPU the load generator needs.
+//! models a server's concurrency limit without using the CPU the load generator needs. Each
+//! worker keeps its own timetable: a request it takes starts when the request arrived or when the
+//! worker's previous request was due to end, whichever is later, and ends S after that. A wake-up
+//! that comes late (a busy machine) therefore shortens the next request rather than adding up, and
+//! the pool keeps its capacity as long as such delays stay below S.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -30,6 +35,8 @@ pub(crate) const MAX_QUEUED: u64 = 100_000;
 #[derive(Debug)]
 struct Pool {
     workers: Semaphore,
+    /// When each idle worker's last request was due to end (one entry per permit not held).
+    free_at: Mutex<BinaryHeap<Reverse<Instant>>>,
     /// Requests waiting for a worker now.
     queued: AtomicU64,
 }
@@ -76,7 +83,12 @@ impl Pools {
         pools
             .entry(key)
             .or_insert_with(|| {
-                Arc::new(Pool { workers: Semaphore::new(s.workers as usize), queued: AtomicU64::new(0) })
+                let now = Instant::now();
+                Arc::new(Pool {
+                    workers: Semaphore::new(s.workers as usize),
+                    free_at: Mutex::new((0..s.workers).map(|_| Reverse(now)).collect()),
+                    queued: AtomicU64::new(0),
+                })
             })
             .clone()
     }
@@ -88,6 +100,18 @@ struct Waiting<'a>(&'a AtomicU64);
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A worker's timetable entry, handed back to its pool when the request ends.
+struct Busy<'a> {
+    pool: &'a Pool,
+    end: Instant,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.pool.free_at.lock().unwrap_or_else(PoisonError::into_inner).push(Reverse(self.end));
     }
 }
 
@@ -111,8 +135,14 @@ pub(crate) async fn serve(query: Option<&str>, pools: &Pools) -> (StatusCode, St
         return (StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"closed"}"#.to_owned());
     };
     drop(waiting);
-    let queued = arrived.elapsed();
-    hornet_timer::Timer::new().sleep_until(tokio::time::Instant::now() + s.busy).await;
+    // The worker whose permit this is: the one that became free first.
+    let free_at = pool.free_at.lock().unwrap_or_else(PoisonError::into_inner).pop().map_or(arrived, |r| r.0);
+    let start = arrived.max(free_at);
+    let end = start + s.busy;
+    // Handed back to the pool when the request ends, served or dropped with its connection.
+    let _busy = Busy { pool: &pool, end };
+    hornet_timer::Timer::new().sleep_until(end.into()).await;
+    let queued = start - arrived;
     let body = serde_json::json!({
         "workers": s.workers,
         "ms": s.busy.as_secs_f64() * 1000.0,
