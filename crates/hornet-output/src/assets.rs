@@ -9,7 +9,7 @@ pub const UPLOT_CSS: &str = include_str!("../assets/uPlot.min.css");
 /// uPlot's license, repeated in the page next to the library.
 pub const UPLOT_LICENSE: &str = include_str!("../assets/uPlot.LICENSE");
 /// The report's own stylesheet.
-pub(crate) const REPORT_CSS: &str = include_str!("../assets/report.css");
+pub const REPORT_CSS: &str = include_str!("../assets/report.css");
 /// The report's own script: draws the charts, sorts the tables, runs the self-check.
 pub(crate) const REPORT_JS: &str = include_str!("../assets/report.js");
 

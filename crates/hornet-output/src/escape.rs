@@ -50,7 +50,7 @@ fn xml_char(c: char) -> bool {
 
 /// HTML-escapes text for element content and quoted attribute values. Control characters other
 /// than newline and tab (escape sequences from a server's message) become spaces.
-pub(crate) fn html(s: &str) -> String {
+pub fn html(s: &str) -> String {
     escape(s, Rules::Html { keep_breaks: true })
 }
 

@@ -14,7 +14,7 @@
 pub mod assets;
 pub mod compare;
 pub mod csv;
-mod escape;
+pub mod escape;
 pub mod file;
 pub mod format;
 pub mod html;

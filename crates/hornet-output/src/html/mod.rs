@@ -38,7 +38,8 @@ use sections::*;
 
 /// Installed before anything else runs, so the self-check sees every error: `window.onerror`, a
 /// `console.error` wrapper and unhandled promise rejections, all into `window.__hornetErrors`.
-const ERROR_TRAP_JS: &str = "window.__hornetErrors=[];\
+/// (The capacity page installs it too.)
+pub const ERROR_TRAP_JS: &str = "window.__hornetErrors=[];\
 window.onerror=function(m,s,l,c){window.__hornetErrors.push(String(m)+' ('+s+':'+l+':'+c+')');};\
 window.addEventListener('unhandledrejection',function(e){window.__hornetErrors.push('unhandled rejection: '+e.reason);});\
 (function(){var ce=console.error;console.error=function(){\
