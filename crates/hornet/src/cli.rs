@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a test script.
     Run(RunArgs),
+    /// Find the most load the system takes within an objective (see docs/capacity.md).
+    Capacity(CapacityArgs),
     /// Serve the live web UI for a script and wait for Start (runs until Ctrl-C).
     Ui(UiArgs),
     /// Check a script without sending anything.
@@ -369,6 +371,49 @@ pub struct UiArgs {
     pub web: WebArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    #[command(flatten)]
+    pub script: ScriptArgs,
+    /// The objective: comma-separated `ensure` conditions, short forms allowed
+    /// (`p95<300ms,errors<1%`); default: the script's `config.ensure`.
+    #[arg(long, value_name = "SLO")]
+    pub slo: Option<String>,
+    /// The first load: arrivals per second (users for a closed-model script). Default 10 (1 user).
+    #[arg(long, value_name = "RATE")]
+    pub start: Option<f64>,
+    /// The most load offered (default and upper bound: 1000 × --start).
+    #[arg(long, value_name = "RATE")]
+    pub max: Option<f64>,
+    /// Measured window of each step.
+    #[arg(long, value_name = "DURATION", default_value = "20s")]
+    pub step: String,
+    /// Warm-up before each step's window.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub warmup: String,
+    /// Bisection ends when the bounds are this close (5% or 0.05).
+    #[arg(long, value_name = "PERCENT", default_value = "5%")]
+    pub precision: String,
+    /// How long the found load is held to verify it (0 for no verification).
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub hold: String,
+    /// Write the result (every step's figures and histograms) as JSON to this file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write a page with throughput and latency against the offered load.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Seed for scenario choice and random picks.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Accept invalid or self-signed TLS certificates.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Worker threads of the generator (default: one per core; at most 1024).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = thread_count)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args)]

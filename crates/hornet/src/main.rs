@@ -24,6 +24,7 @@ fn main() {
     files::raise_limit();
     let code = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
+        cli::Command::Capacity(a) => cmd::capacity::capacity(a),
         cli::Command::Ui(a) => cmd::ui::ui(a),
         cli::Command::Validate(a) => cmd::run::validate(a),
         cli::Command::Quick(a) => cmd::quick::quick(a),

@@ -8,6 +8,7 @@ macro_rules! note {
     }};
 }
 
+pub mod capacity;
 pub mod cluster;
 pub mod demo;
 pub mod docs;
