@@ -5,16 +5,15 @@
 //! with a message, and with `CI` set it fails (`hornet_testkit::require`). It leaves the pages and
 //! screenshots it made under `target/test-output/html/`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use hornet_metrics::{
     Aggregator, CheckReport, ErrorKind, Protocol, Recorder, Report, RunMeta, TimelinePolicy, Timings,
     TracedRequest,
 };
 use hornet_output::html::{render_html, write_html};
+use hornet_testkit::chromium::{headless, selftest_verdict};
 use serde_json::Value;
 
 const XSS_ENDPOINT: &str = "<script>alert(1)</script>";
@@ -515,66 +514,6 @@ fn chromium() -> Option<PathBuf> {
         &["chromium", "chromium-browser"],
         "apt-get install -y chromium",
     )
-}
-
-/// Runs headless Chromium on `url` with `extra` arguments; its stdout. Killed after two minutes.
-fn headless(chrome: &Path, url: &str, extra: &[String]) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(chrome);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-extensions",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--hide-scrollbars",
-        "--virtual-time-budget=5000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(extra)
-    .arg(url)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("start chromium");
-    // Read both pipes while it runs: a dumped DOM is larger than a pipe's buffer.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 120 s on {url}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert!(status.success(), "chromium failed on {url}: {stderr}");
-    stdout
-}
-
-/// The text of `<pre id="selftest">` in a dumped DOM.
-fn selftest_verdict(dom: &str) -> Option<&str> {
-    let open = "<pre id=\"selftest\">";
-    let start = dom.rfind(open)? + open.len();
-    Some(&dom[start..start + dom[start..].find("</pre>")?])
 }
 
 #[test]

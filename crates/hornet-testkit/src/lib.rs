@@ -8,8 +8,10 @@
 //! * With the environment variable `CI` set, a missing tool fails the test instead, so a CI job
 //!   cannot skip it silently.
 //!
-//! [`kube`] reads the Kubernetes manifests of `deploy/kubernetes/` for the tests that check them.
+//! [`kube`] reads the Kubernetes manifests of `deploy/kubernetes/` for the tests that check them;
+//! [`chromium`] runs headless Chromium on the self-contained HTML pages the tests write.
 
+pub mod chromium;
 pub mod kube;
 
 use std::io::Write;
