@@ -198,7 +198,15 @@ impl Driver<'_> {
             .filter(|(users, _)| *users < load)
             .map(|p| p.1)
             .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-        let judgement: Judgement = judge(self.model, &figures, best_fewer);
+        // The system at rest: the lowest median of the steps so far, this one's included.
+        let rest = self
+            .steps
+            .iter()
+            .filter(|s| s.judgement.verdict != Verdict::Invalid && s.figures.requests > 0)
+            .map(|s| s.figures.latency.p50)
+            .chain((figures.requests > 0).then_some(figures.latency.p50))
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
+        let judgement: Judgement = judge(self.model, &figures, best_fewer, rest);
         if judgement.verdict == Verdict::Pass {
             self.passed.push((load, figures.achieved));
         }

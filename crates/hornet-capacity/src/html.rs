@@ -121,14 +121,14 @@ pub fn render(c: &Capacity) -> String {
             "<figure class=\"chart-box\"><h3>{name}</h3><div class=\"chart\" data-chart=\"{key}\"></div><figcaption>{note}</figcaption></figure>"
         );
     }
-    out.push_str("</div>\n</section>\n<section id=\"steps\">\n<h2>Steps</h2>\n<pre>");
+    out.push_str("</div>\n</section>\n<section id=\"steps\">\n<h2>Steps</h2>\n<div class=\"scroll\"><pre>");
     out.push_str(&esc(&table_header(c.model)));
     out.push('\n');
     for s in &c.steps {
         out.push_str(&esc(&table_row(c.model, s)));
         out.push('\n');
     }
-    out.push_str("</pre>\n</section>\n");
+    out.push_str("</pre></div>\n</section>\n");
     let _ = write!(
         out,
         "</main>\n<script type=\"application/json\" id=\"capacity-data\">{}</script>\n\

@@ -51,10 +51,9 @@ pub const GENERATOR_MIN_STARTED_SHARE: f64 = 0.95;
 pub const GENERATOR_LAG_LIMIT_MS: f64 = 50.0;
 /// ... or when its worker threads were busier than this on average (percent of the threads).
 pub const GENERATOR_BUSY_LIMIT: f64 = 90.0;
-/// Latency rises through a step when the median of its last third of seconds is this many times
-/// that of its first third ...
-pub const RISE_FACTOR: f64 = 1.5;
-/// ... and at least this many milliseconds higher.
+/// Latency rises through a step when its median grows, over the window, by more than the system's
+/// median at rest (the lowest of the search's steps so far), and by at least this many
+/// milliseconds.
 pub const RISE_FLOOR_MS: f64 = 5.0;
 
 /// One second of a step's window, from the run's live figures.
@@ -219,29 +218,54 @@ fn median(values: &mut [f64]) -> f64 {
     if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
 }
 
-/// `Some(description)` when the median latency of the window's last third of seconds is at least
-/// [`RISE_FACTOR`] times, and [`RISE_FLOOR_MS`] above, that of its first third: requests are
-/// queueing faster than they are served. Seconds without requests are left out; fewer than 3
-/// seconds cannot show a trend.
-pub fn latency_rise(seconds: &[Second]) -> Option<String> {
-    let p50: Vec<f64> = seconds.iter().filter(|s| s.rps > 0.0).map(|s| s.p50_ms).collect();
-    if p50.len() < 3 {
+/// The Theil–Sen slope of `(x, y)` points: the median of the slopes between every pair, which a
+/// few outlying seconds do not move.
+fn theil_sen(points: &[(f64, f64)]) -> f64 {
+    let mut slopes = Vec::with_capacity(points.len() * points.len() / 2);
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            if b.0 != a.0 {
+                slopes.push((b.1 - a.1) / (b.0 - a.0));
+            }
+        }
+    }
+    median(&mut slopes)
+}
+
+/// `Some(description)` when the window's median latency rises through it — its Theil–Sen slope
+/// times the window's span — by more than the latency at rest (`rest_ms`, the lowest median of the
+/// search's steps so far; the median of the window's first third when it is lower or unknown),
+/// and by at least [`RISE_FLOOR_MS`]: requests are queueing faster than they are served, even if
+/// the window's percentiles still meet the objective. Seconds without requests are left out; fewer
+/// than 3 seconds cannot show a trend.
+pub fn latency_rise(seconds: &[Second], rest_ms: Option<f64>) -> Option<String> {
+    let points: Vec<(f64, f64)> =
+        seconds.iter().filter(|s| s.rps > 0.0).map(|s| (s.at_s, s.p50_ms)).collect();
+    if points.len() < 3 {
         return None;
     }
-    let third = p50.len().div_ceil(3);
-    let first = median(&mut p50[..third].to_vec());
-    let last = median(&mut p50[p50.len() - third..].to_vec());
-    (last >= first * RISE_FACTOR && last - first >= RISE_FLOOR_MS).then(|| {
+    let third = points.len().div_ceil(3);
+    let first = median(&mut points[..third].iter().map(|p| p.1).collect::<Vec<_>>());
+    let rest = rest_ms.map_or(first, |r| r.min(first));
+    let span = points[points.len() - 1].0 - points[0].0;
+    let rise = theil_sen(&points) * span;
+    (rise >= rest.max(RISE_FLOOR_MS)).then(|| {
         format!(
-            "latency rose through the step: median {first:.1} ms in its first third, {last:.1} ms in its last"
+            "latency rose through the step: its median grew by about {rise:.0} ms in {span:.0} s (from {first:.1} ms), more than the {rest:.1} ms of the system at rest"
         )
     })
 }
 
 /// Judges a step. `best_fewer_users` is, in the closed model, the highest throughput of a step
-/// with fewer users that passed. The generator's saturation is checked first: when it is
-/// saturated the step is [`Verdict::Invalid`] whatever else held.
-pub fn judge(model: Model, f: &StepFigures, best_fewer_users: Option<f64>) -> Judgement {
+/// with fewer users that passed; `rest_ms` the lowest median latency of the search's steps so far
+/// (see [`latency_rise`]). The generator's saturation is checked first: when it is saturated the
+/// step is [`Verdict::Invalid`] whatever else held.
+pub fn judge(
+    model: Model,
+    f: &StepFigures,
+    best_fewer_users: Option<f64>,
+    rest_ms: Option<f64>,
+) -> Judgement {
     let mut invalid = Vec::new();
     if model == Model::Open && f.started_per_s < f.offered * GENERATOR_MIN_STARTED_SHARE {
         invalid.push(format!(
@@ -285,7 +309,7 @@ pub fn judge(model: Model, f: &StepFigures, best_fewer_users: Option<f64>) -> Ju
         }
         Model::Open => {}
     }
-    reasons.extend(latency_rise(&f.seconds));
+    reasons.extend(latency_rise(&f.seconds, rest_ms));
     let verdict = if reasons.is_empty() { Verdict::Pass } else { Verdict::Breach };
     Judgement { verdict, reasons }
 }
@@ -316,7 +340,7 @@ mod tests {
 
     #[test]
     fn a_step_within_every_rule_passes() {
-        let j = judge(Model::Open, &passing(100.0), None);
+        let j = judge(Model::Open, &passing(100.0), None, None);
         assert_eq!((j.verdict, j.reasons.len()), (Verdict::Pass, 0));
     }
 
@@ -329,7 +353,7 @@ mod tests {
             strict: true,
             detail: "http.response_time.p95 was 412".into(),
         };
-        let j = judge(Model::Open, &f, None);
+        let j = judge(Model::Open, &f, None, None);
         assert_eq!(j.verdict, Verdict::Breach);
         assert_eq!(j.reasons, ["SLO failed: http.response_time.p95 < 300 (http.response_time.p95 was 412)"]);
     }
@@ -338,32 +362,51 @@ mod tests {
     fn falling_behind_the_offered_rate_breaches() {
         let mut f = passing(200.0);
         f.achieved = 189.0;
-        assert_eq!(judge(Model::Open, &f, None).verdict, Verdict::Breach);
+        assert_eq!(judge(Model::Open, &f, None, None).verdict, Verdict::Breach);
         f.achieved = 191.0;
-        assert_eq!(judge(Model::Open, &f, None).verdict, Verdict::Pass, "95.5% keeps up");
+        assert_eq!(judge(Model::Open, &f, None, None).verdict, Verdict::Pass, "95.5% keeps up");
         // The closed model has no offered rate; it breaches when throughput falls with more users.
         f.achieved = 150.0;
-        assert_eq!(judge(Model::Closed, &f, None).verdict, Verdict::Pass);
-        assert_eq!(judge(Model::Closed, &f, Some(170.0)).verdict, Verdict::Breach);
-        assert_eq!(judge(Model::Closed, &f, Some(155.0)).verdict, Verdict::Pass);
+        assert_eq!(judge(Model::Closed, &f, None, None).verdict, Verdict::Pass);
+        assert_eq!(judge(Model::Closed, &f, Some(170.0), None).verdict, Verdict::Breach);
+        assert_eq!(judge(Model::Closed, &f, Some(155.0), None).verdict, Verdict::Pass);
     }
 
     #[test]
     fn latency_rising_through_the_step_breaches_even_when_the_slo_holds() {
         let mut f = passing(100.0);
         f.seconds = seconds(&[20.0, 22.0, 25.0, 31.0, 38.0, 45.0, 52.0, 60.0, 66.0]);
-        let j = judge(Model::Open, &f, None);
+        let j = judge(Model::Open, &f, None, None);
         assert_eq!(j.verdict, Verdict::Breach);
-        assert!(j.reasons[0].starts_with("latency rose through the step: median 22.0 ms"), "{:?}", j.reasons);
-        // Noise around a level, a rise too small to matter, and too few seconds do not.
-        assert_eq!(latency_rise(&seconds(&[20.0, 35.0, 19.0, 21.0, 34.0, 20.0])), None);
-        assert_eq!(latency_rise(&seconds(&[1.0, 1.0, 1.0, 2.5, 2.5, 2.5])), None, "under the 5 ms floor");
-        assert_eq!(latency_rise(&seconds(&[10.0, 80.0])), None);
+        assert!(
+            j.reasons[0].starts_with("latency rose through the step: its median grew by about"),
+            "{:?}",
+            j.reasons
+        );
+        // A queue already long when the window starts, still growing 27 ms a second (measured 2.8%
+        // over the capacity): small against where it started, large against the latency at rest.
+        let queued = seconds(&[148.0, 174.8, 202.2, 229.8]);
+        assert!(latency_rise(&queued, Some(20.6)).is_some());
+        assert_eq!(latency_rise(&queued, None), None, "without a rest figure, 81 ms on 161 ms is not enough");
+        // Noise around a level, one slow second at the end, a rise under the floor, too few seconds.
+        assert_eq!(latency_rise(&seconds(&[20.0, 35.0, 19.0, 21.0, 34.0, 20.0]), Some(20.0)), None);
+        assert_eq!(latency_rise(&seconds(&[20.7, 24.0, 21.2, 36.4]), Some(20.6)), None);
+        assert_eq!(
+            latency_rise(&seconds(&[1.0, 1.0, 1.0, 2.5, 2.5, 2.5]), Some(1.0)),
+            None,
+            "under the 5 ms floor"
+        );
+        assert_eq!(latency_rise(&seconds(&[10.0, 80.0]), None), None);
+        // A queue draining is no breach.
+        assert_eq!(
+            latency_rise(&seconds(&[31.3, 268.5, 187.3, 112.7, 40.3, 41.1, 22.7, 21.1]), Some(20.6)),
+            None
+        );
         // Seconds without requests are no evidence either way.
         let mut quiet = seconds(&[10.0, 0.0, 0.0, 11.0, 10.0]);
         quiet[1].rps = 0.0;
         quiet[2].rps = 0.0;
-        assert_eq!(latency_rise(&quiet), None);
+        assert_eq!(latency_rise(&quiet, None), None);
     }
 
     #[test]
@@ -373,7 +416,7 @@ mod tests {
         f.started_per_s = 90.0;
         f.generator_lag_p99_ms = 900.0;
         f.achieved = 10.0;
-        let j = judge(Model::Open, &f, None);
+        let j = judge(Model::Open, &f, None, None);
         assert_eq!(j.verdict, Verdict::Invalid);
         assert_eq!(
             j.reasons,
@@ -382,18 +425,18 @@ mod tests {
         // Late as a rule.
         let mut f = passing(100.0);
         f.generator_lag_p50_ms = 60.0;
-        assert!(judge(Model::Open, &f, None).reasons[0].contains("schedule lag median 60.0 ms"));
+        assert!(judge(Model::Open, &f, None, None).reasons[0].contains("schedule lag median 60.0 ms"));
         // Busy threads.
         let mut f = passing(100.0);
         f.generator_busy = Some(97.0);
-        assert_eq!(judge(Model::Open, &f, None).verdict, Verdict::Invalid);
+        assert_eq!(judge(Model::Open, &f, None, None).verdict, Verdict::Invalid);
         // A passing stall of the machine (a high p99, the rate kept) and a moderately busy generator
         // are not saturation; the closed model has no arrival rate to fall short of.
         f.generator_busy = Some(60.0);
         f.generator_lag_p99_ms = 120.0;
         f.started_per_s = 97.0;
-        assert_eq!(judge(Model::Open, &f, None).verdict, Verdict::Pass);
+        assert_eq!(judge(Model::Open, &f, None, None).verdict, Verdict::Pass);
         f.started_per_s = 3.0;
-        assert_eq!(judge(Model::Closed, &f, None).verdict, Verdict::Pass);
+        assert_eq!(judge(Model::Closed, &f, None, None).verdict, Verdict::Pass);
     }
 }
