@@ -12,7 +12,7 @@ use hornet_capacity::{Capacity, SearchOptions};
 use hornet_runner::{Control, RunOptions, Workload};
 
 use super::{command_line, exit, fresh_seed};
-use crate::cli::{CapacityArgs, OutputArgs};
+use crate::cli::{CapacityArgs, LoadArgs, OutputArgs};
 
 /// Default start: arrivals a second (open model) or users (closed model).
 const DEFAULT_START_RATE: f64 = 10.0;
@@ -108,7 +108,19 @@ pub fn capacity(args: CapacityArgs) -> i32 {
     if !super::report::check_outputs(args.output.as_deref(), &files) {
         return exit::USAGE;
     }
-    let Some(plan) = super::run::load(&args.script, args.insecure) else { return exit::USAGE };
+    // What the script is read with: only `-k` of the options a run takes applies here.
+    let reading = LoadArgs {
+        output: None,
+        seed: args.seed,
+        quiet: false,
+        insecure: args.insecure,
+        threads: args.threads,
+        no_dashboard: true,
+        testid: None,
+        trace: false,
+        outputs: OutputArgs::default(),
+    };
+    let Some(plan) = super::run::load(&args.script, Some(&reading)) else { return exit::USAGE };
     let model = hornet_capacity::driver::model_of(&plan);
     let search = match options(&args, model, &plan.ensure) {
         Ok(o) => o,
