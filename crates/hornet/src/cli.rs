@@ -189,7 +189,7 @@ pub struct CompareArgs {
 }
 
 /// Options shared by every command that generates load.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct LoadArgs {
     /// Write the JSON report to this file.
     #[arg(short = 'o', long = "output", value_name = "FILE")]

@@ -109,17 +109,8 @@ pub fn capacity(args: CapacityArgs) -> i32 {
         return exit::USAGE;
     }
     // What the script is read with: only `-k` of the options a run takes applies here.
-    let reading = LoadArgs {
-        output: None,
-        seed: args.seed,
-        quiet: false,
-        insecure: args.insecure,
-        threads: args.threads,
-        no_dashboard: true,
-        testid: None,
-        trace: false,
-        outputs: OutputArgs::default(),
-    };
+    let reading =
+        LoadArgs { seed: args.seed, insecure: args.insecure, threads: args.threads, ..LoadArgs::default() };
     let Some(plan) = super::run::load(&args.script, Some(&reading)) else { return exit::USAGE };
     let model = hornet_capacity::driver::model_of(&plan);
     let search = match options(&args, model, &plan.ensure) {
