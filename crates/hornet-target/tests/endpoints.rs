@@ -279,13 +279,14 @@ fn capacity_serves_one_request_per_worker_at_a_time() {
     let t = target();
     let started = Instant::now();
     let waits: Vec<f64> = thread::scope(|s| {
-        let calls: Vec<_> = (0..3).map(|_| s.spawn(|| get(&t, "/capacity?workers=1&ms=40"))).collect();
+        // Turns of 100 ms, so the three arrive within one turn even on a loaded machine.
+        let calls: Vec<_> = (0..3).map(|_| s.spawn(|| get(&t, "/capacity?workers=1&ms=100"))).collect();
         calls.into_iter().map(|c| c.join().unwrap().json()["queued_ms"].as_f64().unwrap()).collect()
     });
-    assert!(started.elapsed() >= Duration::from_millis(120), "{:?}", started.elapsed());
+    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
     let mut waits = waits;
     waits.sort_by(f64::total_cmp);
-    assert!(waits[2] >= 75.0, "the last one waited two turns: {waits:?}");
+    assert!(waits[2] >= 100.0, "the last one waited more than a turn (two, arriving together): {waits:?}");
     let bad = get(&t, "/capacity?workers=4");
     assert_eq!(bad.status, 400);
     assert!(bad.json()["error"].as_str().unwrap().contains("missing ms"));

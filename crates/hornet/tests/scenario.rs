@@ -223,7 +223,7 @@ config:
       - expression: "http.codes.200 == 20 and vusers.failed == 0"
     maxErrorRate: 0
   apdex:
-    threshold: 100
+    threshold: 500
 scenarios:
   - flow:
       - get: {{ url: "/delay/30", name: slow }}
