@@ -75,19 +75,8 @@ fn sighup_ignored_by_nohup_leaves_the_run_going() {
 
 #[test]
 fn ctrl_c_during_a_before_flow_on_a_server_that_never_answers_exits_130_at_once() {
-    // Accepts connections and reads what comes, never answering.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-    let holding = held.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 1024];
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-            let _ = stream.read(&mut buf);
-            holding.lock().expect("lock").push(stream);
-        }
-    });
+    let silent = SilentServer::start();
+    let url = silent.url();
     let case = Case::new();
     let script = case.script(
         "before.yaml",
@@ -96,11 +85,7 @@ fn ctrl_c_during_a_before_flow_on_a_server_that_never_answers_exits_130_at_once(
         ),
     );
     let mut child = spawn_run(&script, &case.report_path(), &[]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while held.lock().expect("lock").is_empty() {
-        assert!(Instant::now() < deadline, "the before flow never connected");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    silent.wait_for_a_connection("the before flow");
     send_signal(&child, libc::SIGINT);
     // Far below the 120 s request timeout the flow would otherwise wait for.
     let status = exit_within(&mut child, Duration::from_secs(20));
@@ -111,26 +96,16 @@ fn ctrl_c_during_a_before_flow_on_a_server_that_never_answers_exits_130_at_once(
         "{}",
         text(&out)
     );
-    assert_eq!(held.lock().expect("lock").len(), 1, "only the before flow's connection: no load was sent");
+    assert_eq!(silent.connections(), 1, "only the before flow's connection: no load was sent");
     assert!(!case.report_path().exists(), "no report for a run whose load never started");
 }
 
 #[test]
 fn the_first_ctrl_c_ends_an_after_flow_that_hangs_with_the_summary_and_the_report() {
     let t = target();
-    // The `after` flow's server accepts and reads, never answering.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let hang = format!("http://{}", listener.local_addr().expect("addr"));
-    let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-    let holding = held.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 1024];
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-            let _ = stream.read(&mut buf);
-            holding.lock().expect("lock").push(stream);
-        }
-    });
+    // The `after` flow's server.
+    let silent = SilentServer::start();
+    let hang = silent.url();
     let case = Case::new();
     let script = case.script(
         "after.yaml",
@@ -141,11 +116,7 @@ fn the_first_ctrl_c_ends_an_after_flow_that_hangs_with_the_summary_and_the_repor
     );
     let report = case.report_path();
     let mut child = spawn_run(&script, &report, &[]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while held.lock().expect("lock").is_empty() {
-        assert!(Instant::now() < deadline, "the after flow never connected");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    silent.wait_for_a_connection("the after flow");
     send_signal(&child, libc::SIGINT);
     // One Ctrl-C, far below the 120 s request timeout the flow would otherwise wait for.
     let status = exit_within(&mut child, Duration::from_secs(20));
@@ -157,4 +128,46 @@ fn the_first_ctrl_c_ends_an_after_flow_that_hangs_with_the_summary_and_the_repor
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("json");
     assert_eq!(counter(&json, "http.requests"), 3, "{json}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("GET /"), "the summary: {}", text(&out));
+}
+
+/// A server on loopback that accepts connections and reads what comes, never answering; it keeps
+/// the connections open.
+struct SilentServer {
+    addr: std::net::SocketAddr,
+    held: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let holding = held.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 1024];
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = stream.read(&mut buf);
+                holding.lock().expect("lock").push(stream);
+            }
+        });
+        SilentServer { addr, held }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn connections(&self) -> usize {
+        self.held.lock().expect("lock").len()
+    }
+
+    /// Waits (up to 20 s) until `who` has connected.
+    fn wait_for_a_connection(&self, who: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.connections() == 0 {
+            assert!(Instant::now() < deadline, "{who} never connected");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
