@@ -1259,15 +1259,17 @@ scenarios:
       - connect: "/ws"
 "#,
     );
-    let method = |name: &str| {
-        let e = p.endpoints.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} missing"));
-        e.method.as_deref()
-    };
+    let method = |name: &str| endpoint(&p, name).method.as_deref();
     assert_eq!(method("shared"), None, "two methods share the name");
     assert_eq!(method("PUT /c"), Some("PUT"));
     assert_eq!(method("d"), Some("GET"));
     assert_eq!(method("WS connect /ws"), Some("WS"));
     assert_eq!(method("POST /login"), None, "only scenario steps count");
+}
+
+/// The plan's endpoint named `name`.
+fn endpoint<'a>(p: &'a Plan, name: &str) -> &'a hornet_script::plan::Endpoint {
+    p.endpoints.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} missing"))
 }
 
 #[test]
@@ -1293,10 +1295,7 @@ scenarios:
       - connect: "/ws"
 "#,
     );
-    let scenario = |name: &str| {
-        let e = p.endpoints.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} missing"));
-        e.scenario.as_deref()
-    };
+    let scenario = |name: &str| endpoint(&p, name).scenario.as_deref();
     assert_eq!(scenario("shared"), None, "two scenarios share it");
     assert_eq!(scenario("GET /b"), Some("browse"));
     assert_eq!(scenario("POST /c"), Some("buy"));
