@@ -9,9 +9,8 @@
 
 use std::fmt::Write as _;
 
-use hornet_output::assets::{REPORT_CSS, UPLOT_CSS, UPLOT_JS, UPLOT_LICENSE};
+use hornet_output::assets::{UPLOT_JS, UPLOT_LICENSE};
 use hornet_output::escape::html as esc;
-use hornet_output::html::ERROR_TRAP_JS;
 use serde_json::json;
 
 use crate::result::{Capacity, load, table_header, table_row};
@@ -60,16 +59,8 @@ pub fn render(c: &Capacity) -> String {
         Some(s) => format!("hornet capacity: {s}"),
         None => "hornet capacity".to_owned(),
     };
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"hornet {}\">\n<title>{}</title>\n<script>{ERROR_TRAP_JS}</script>\n\
-         <style>{UPLOT_CSS}\n{REPORT_CSS}</style>\n</head>\n<body>\n<main>\n<header id=\"header\">\n<h1>{}</h1>\n<dl class=\"meta\">\n",
-        esc(&c.hornet_version),
-        esc(&title),
-        esc(&title),
-    );
+    hornet_output::html::head(&mut out, &c.hornet_version, &title);
+    let _ = write!(out, "<main>\n<header id=\"header\">\n<h1>{}</h1>\n<dl class=\"meta\">\n", esc(&title));
     let mut item = |k: &str, v: String| {
         let _ = writeln!(out, "<div><dt>{k}</dt><dd>{v}</dd></div>");
     };

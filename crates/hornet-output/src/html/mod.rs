@@ -38,13 +38,28 @@ use sections::*;
 
 /// Installed before anything else runs, so the self-check sees every error: `window.onerror`, a
 /// `console.error` wrapper and unhandled promise rejections, all into `window.__hornetErrors`.
-/// (The capacity page installs it too.)
-pub const ERROR_TRAP_JS: &str = "window.__hornetErrors=[];\
+/// (Every page [`head`] starts has it.)
+const ERROR_TRAP_JS: &str = "window.__hornetErrors=[];\
 window.onerror=function(m,s,l,c){window.__hornetErrors.push(String(m)+' ('+s+':'+l+':'+c+')');};\
 window.addEventListener('unhandledrejection',function(e){window.__hornetErrors.push('unhandled rejection: '+e.reason);});\
 (function(){var ce=console.error;console.error=function(){\
 window.__hornetErrors.push('console.error: '+Array.prototype.map.call(arguments,String).join(' '));\
 return ce.apply(console,arguments);};})();";
+
+/// Writes the start of a hornet HTML page, up to and including `<body>`: the title, the
+/// generator's version, the error trap, uPlot's and the report's stylesheets. The report and the
+/// capacity page share it.
+pub fn head(out: &mut String, hornet_version: &str, title: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"hornet {}\">\n<title>{}</title>\n\
+         <script>{ERROR_TRAP_JS}</script>\n<style>{UPLOT_CSS}\n{REPORT_CSS}</style>\n</head>\n<body>\n",
+        html_escape(hornet_version),
+        html_escape(title),
+    );
+}
 
 /// Renders the whole report as one self-contained HTML page.
 pub fn render_html(report: &Report) -> String {
@@ -54,15 +69,7 @@ pub fn render_html(report: &Report) -> String {
         Some(s) => format!("hornet report: {s}"),
         None => "hornet report".to_owned(),
     };
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"hornet {}\">\n<title>{}</title>\n\
-         <script>{ERROR_TRAP_JS}</script>\n<style>{UPLOT_CSS}\n{REPORT_CSS}</style>\n</head>\n<body>\n",
-        html_escape(&report.hornet_version),
-        html_escape(&title),
-    );
+    head(&mut out, &report.hornet_version, &title);
     nav(&mut out, &view);
     out.push_str("<main>\n");
     header(&mut out, report);
