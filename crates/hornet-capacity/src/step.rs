@@ -39,12 +39,15 @@ impl Model {
     }
 }
 
-/// Achieved throughput below this share of the offered arrival rate breaches (open model).
+/// Achieved throughput below this share of the offered arrival rate breaches (open model), one
+/// arrival aside (see [`GENERATOR_MIN_STARTED_SHARE`]).
 pub const MIN_ACHIEVED_SHARE: f64 = 0.95;
 /// Throughput below this share of the best one at fewer users breaches (closed model: retrograde).
 pub const MIN_RETROGRADE_SHARE: f64 = 0.95;
 /// The generator is saturated when it started fewer than this share of the offered arrivals in
-/// the window (open model) ...
+/// the window (open model), one arrival aside: a uniform schedule puts either the floor or the
+/// ceiling of `rate × window` arrivals in a window whose edges fall between arrivals, so at a low
+/// rate one arrival short is the window's edge, not a saturated generator ...
 pub const GENERATOR_MIN_STARTED_SHARE: f64 = 0.95;
 /// ... or when the window's median schedule lag is above this (ms): arrivals start late as a
 /// rule, not in a passing stall of the machine ...
@@ -256,6 +259,12 @@ pub fn latency_rise(seconds: &[Second], rest_ms: Option<f64>) -> Option<String> 
     })
 }
 
+/// Whether `per_s` (arrivals started or completed a second) fell below `share` of the offered
+/// arrivals in the window, by more than the one arrival a window's edges account for.
+fn short_of(f: &StepFigures, per_s: f64, share: f64) -> bool {
+    per_s * f.window_s + 1.0 < f.offered * f.window_s * share
+}
+
 /// Judges a step. `best_fewer_users` is, in the closed model, the highest throughput of a step
 /// with fewer users that passed; `rest_ms` the lowest median latency of the search's steps so far
 /// (see [`latency_rise`]). The generator's saturation is checked first: when it is saturated the
@@ -267,7 +276,7 @@ pub fn judge(
     rest_ms: Option<f64>,
 ) -> Judgement {
     let mut invalid = Vec::new();
-    if model == Model::Open && f.started_per_s < f.offered * GENERATOR_MIN_STARTED_SHARE {
+    if model == Model::Open && short_of(f, f.started_per_s, GENERATOR_MIN_STARTED_SHARE) {
         invalid.push(format!(
             "the generator started only {:.1} arrivals/s of the {:.1} offered (schedule lag p99 {:.1} ms)",
             f.started_per_s, f.offered, f.generator_lag_p99_ms
@@ -292,7 +301,7 @@ pub fn judge(
         .map(|c| format!("SLO failed: {} ({})", c.name, c.detail))
         .collect();
     match model {
-        Model::Open if f.achieved < f.offered * MIN_ACHIEVED_SHARE => reasons.push(format!(
+        Model::Open if short_of(f, f.achieved, MIN_ACHIEVED_SHARE) => reasons.push(format!(
             "achieved {:.1}/s is below {:.0}% of the offered {:.1}/s",
             f.achieved,
             MIN_ACHIEVED_SHARE * 100.0,
@@ -438,5 +447,14 @@ mod tests {
         assert_eq!(judge(Model::Open, &f, None, None).verdict, Verdict::Pass);
         f.started_per_s = 3.0;
         assert_eq!(judge(Model::Closed, &f, None, None).verdict, Verdict::Pass);
+        // At 5 arrivals/s a 2.13 s window holds 10 or 11 arrivals of a uniform schedule: 10 is
+        // the window's edge, 9 is one arrival missing beyond it.
+        let mut low = passing(5.0);
+        low.window_s = 2.13;
+        for (started, verdict) in [(11.0, Verdict::Pass), (10.0, Verdict::Pass), (9.0, Verdict::Invalid)] {
+            low.started_per_s = started / low.window_s;
+            low.achieved = low.started_per_s;
+            assert_eq!(judge(Model::Open, &low, None, None).verdict, verdict, "{started} started");
+        }
     }
 }
