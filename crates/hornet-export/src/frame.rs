@@ -9,6 +9,8 @@ use std::time::SystemTime;
 use hornet_metrics::{Aggregator, ErrorKind, Latency, LatencySum, LiveEndpoint};
 use hornet_script::Plan;
 
+use crate::native::NativeHistogram;
+
 /// The upper bounds of the classic latency buckets, µs: 100 µs to 60 s in 1-2.5-5 steps.
 pub const LATENCY_BUCKETS_US: [u64; 18] = [
     100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
@@ -96,6 +98,18 @@ pub struct HistogramValue {
     /// One traced request per bucket at most (its index in `buckets`, `buckets.len()` for
     /// `+Inf`), the slowest kept in it: OpenMetrics exemplars.
     pub exemplars: Vec<(usize, Exemplar)>,
+    /// The same values as a native histogram, when the frame was built with
+    /// [`Histograms::Native`] (remote write sends it instead of the classic buckets).
+    pub native: Option<NativeHistogram>,
+}
+
+/// Which histograms a frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Histograms {
+    /// Classic `le` buckets only.
+    Classic,
+    /// Classic buckets and native histograms (`--prometheus-rw-native-histograms`).
+    Native,
 }
 
 /// A request a bucket's count includes, with the trace id it was sent with.
@@ -115,7 +129,16 @@ impl HistogramValue {
             count: latency.count(),
             sum: seconds(latency.sum_us()),
             exemplars: Vec::new(),
+            native: None,
         }
+    }
+
+    /// With the native histogram of `latency` too, when `histograms` asks for it.
+    fn with_native(mut self, latency: Latency<'_>, histograms: Histograms) -> HistogramValue {
+        if histograms == Histograms::Native {
+            self.native = Some(NativeHistogram::of(latency));
+        }
+        self
     }
 
     /// With `traced` (each request's latency in ms, trace id) as exemplars: the slowest in each
@@ -397,8 +420,9 @@ impl<'a> Merged<'a> {
     }
 }
 
-/// Builds the frame of `aggregate` now, naming endpoints and status codes through `labeler`.
-pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
+/// Builds the frame of `aggregate` now, naming endpoints and status codes through `labeler`, with
+/// the latency histograms `histograms` asks for.
+pub fn build(aggregate: &Aggregator, labeler: &mut Labeler, histograms: Histograms) -> Frame {
     let live = aggregate.live();
     let mut families: Vec<Family> =
         FAMILIES.iter().map(|&(name, kind, help)| Family { name, help, kind, series: Vec::new() }).collect();
@@ -449,7 +473,7 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
         put("hornet_sent_bytes", labels.clone(), Value::Counter(sum.sent));
         put("hornet_received_bytes", labels.clone(), Value::Counter(sum.received));
         sum.response_time.read(|l| {
-            let histogram = HistogramValue::of(l);
+            let histogram = HistogramValue::of(l).with_native(l, histograms);
             let histogram = if key.endpoint == OTHER {
                 histogram
             } else {
@@ -467,7 +491,7 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
             put(
                 "hornet_request_duration_corrected_seconds",
                 labels.clone(),
-                Value::Histogram(HistogramValue::of(l)),
+                Value::Histogram(HistogramValue::of(l).with_native(l, histograms)),
             );
             put(
                 "hornet_request_duration_corrected_run_seconds",
@@ -492,7 +516,11 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler) -> Frame {
     put("hornet_vusers_failed", Vec::new(), Value::Counter(live.vus_failed));
     put("hornet_requests_dropped", Vec::new(), Value::Counter(live.dropped));
     let lag = aggregate.schedule_lag();
-    put("hornet_schedule_lag_seconds", Vec::new(), Value::Histogram(HistogramValue::of(lag)));
+    put(
+        "hornet_schedule_lag_seconds",
+        Vec::new(),
+        Value::Histogram(HistogramValue::of(lag).with_native(lag, histograms)),
+    );
     put("hornet_schedule_lag_run_seconds", Vec::new(), Value::Summary(SummaryValue::of(lag)));
     if let Some(cpu) = live.cpu_percent {
         put("hornet_generator_cpu_ratio", Vec::new(), Value::Gauge(cpu / 100.0));
@@ -564,7 +592,7 @@ mod tests {
             r.error(Some(2), ErrorKind::Timeout, &"slow");
             r.error(None, ErrorKind::Processor, &"outside");
         });
-        let frame = build(&agg, &mut Labeler::new(&plan(), 10));
+        let frame = build(&agg, &mut Labeler::new(&plan(), 10), Histograms::Classic);
         let a = [("scenario", "s1"), ("endpoint", "a"), ("method", "GET")];
         assert_eq!(value(&frame, "hornet_requests", &a), Some(&Value::Counter(10)));
         let c = [("scenario", "s2"), ("endpoint", "c"), ("method", "POST")];
@@ -607,7 +635,7 @@ mod tests {
             responses(r, 2, 2, 200, 40);
         });
         let mut labeler = Labeler::new(&plan(), 1);
-        let frame = build(&agg, &mut labeler);
+        let frame = build(&agg, &mut labeler, Histograms::Classic);
         assert_eq!(value(&frame, "hornet_requests", &[("endpoint", "a")]), Some(&Value::Counter(10)));
         assert_eq!(value(&frame, "hornet_requests", &[("endpoint", OTHER)]), Some(&Value::Counter(5)));
         let Some(Value::Summary(q)) =
@@ -617,7 +645,7 @@ mod tests {
         };
         assert_eq!((q.count, q.quantiles[2]), (5, (0.99, 0.04)), "the merged histogram's p99");
         assert_eq!(labeler.take_warnings().len(), 1);
-        let again = build(&agg, &mut labeler);
+        let again = build(&agg, &mut labeler, Histograms::Classic);
         assert_eq!(
             again.family("hornet_requests"),
             frame.family("hornet_requests"),
@@ -634,7 +662,7 @@ mod tests {
             }
         });
         let mut labeler = Labeler::new(&plan(), 10);
-        let frame = build(&agg, &mut labeler);
+        let frame = build(&agg, &mut labeler, Histograms::Classic);
         let statuses = frame.family("hornet_responses").map_or(0, |f| f.series.len());
         assert_eq!(statuses, MAX_STATUS_CODES + 1);
         assert_eq!(value(&frame, "hornet_responses", &[("status", OTHER)]), Some(&Value::Counter(1)));

@@ -8,6 +8,7 @@
 
 pub mod frame;
 pub mod http;
+pub mod native;
 pub mod push;
 pub mod remote_write;
 pub mod serve;
@@ -22,7 +23,7 @@ use hornet_metrics::Aggregator;
 use hornet_script::Plan;
 use hornet_script::plan::{OWN_LABELS, PublishMetrics, is_label_name};
 
-use crate::frame::{Frame, Labeler};
+use crate::frame::{Frame, Histograms, Labeler};
 use crate::http::{Destination, HttpError};
 use crate::push::{Pusher, Sink};
 use crate::serve::MetricsServer;
@@ -61,6 +62,8 @@ pub struct RemoteWrite {
     pub headers: Vec<(String, String)>,
     /// `--prometheus-rw-user` and its password.
     pub basic_auth: Option<(String, String)>,
+    /// `--prometheus-rw-native-histograms`: latency histograms sent as native histograms.
+    pub native_histograms: bool,
 }
 
 impl ExportOptions {
@@ -108,6 +111,7 @@ pub enum ExportError {
 /// A run's exports (see the module doc).
 pub struct Exporters {
     labeler: Labeler,
+    histograms: Histograms,
     server: Option<MetricsServer>,
     pusher: Option<Pusher>,
     push_interval: Duration,
@@ -145,8 +149,10 @@ impl Exporters {
         } else {
             Some(Pusher::start(sinks, run_labels).map_err(ExportError::Thread)?)
         };
+        let native = options.remote_write.as_ref().is_some_and(|rw| rw.native_histograms);
         Ok(Some(Exporters {
             labeler: Labeler::new(plan, options.max_endpoints),
+            histograms: if native { Histograms::Native } else { Histograms::Classic },
             server,
             pusher,
             push_interval: options.push_interval.max(Duration::from_secs(1)),
@@ -191,7 +197,7 @@ impl Exporters {
 
     /// The frame of `aggregate` now, also served at `/metrics`.
     fn frame(&mut self, aggregate: &Aggregator) -> Arc<Frame> {
-        let frame = Arc::new(frame::build(aggregate, &mut self.labeler));
+        let frame = Arc::new(frame::build(aggregate, &mut self.labeler, self.histograms));
         if let Some(server) = &self.server {
             server.publish(frame.clone());
         }

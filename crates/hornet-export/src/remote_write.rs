@@ -1,12 +1,14 @@
 //! A [`Frame`] as a Prometheus remote-write 1.0 request: the `WriteRequest` protobuf (the few
 //! messages it needs, declared here with prost's derive from Prometheus's `prompb/types.proto` and
 //! `remote.proto`), compressed as one snappy block. Counters become `<name>_total`, histograms
-//! their `_bucket` (with `le`), `_sum` and `_count` series, each sample stamped with the frame's
-//! time.
+//! their `_bucket` (with `le`), `_sum` and `_count` series, or, when the frame carries them, one
+//! native histogram series each (schema, zero bucket, count, sum, spans and delta-encoded
+//! buckets); every sample is stamped with the frame's time.
 
 use prost::Message;
 
-use crate::frame::{Frame, Kind, Value};
+use crate::frame::{Frame, HistogramValue, Kind, Value};
+use crate::native::NativeHistogram;
 use crate::text::float;
 
 /// The headers a remote-write 1.0 request carries besides authentication.
@@ -36,6 +38,53 @@ pub struct TimeSeries {
     /// Its samples, oldest first.
     #[prost(message, repeated, tag = "2")]
     pub samples: Vec<Sample>,
+    /// Its native histogram samples, oldest first.
+    #[prost(message, repeated, tag = "4")]
+    pub histograms: Vec<Histogram>,
+}
+
+/// `prometheus.Histogram`, integer counts only (hornet's are): the `count_int` and
+/// `zero_count_int` arms of its `oneof`s, no negative buckets.
+#[derive(Clone, PartialEq, Message)]
+pub struct Histogram {
+    /// Number of values (`count_int`).
+    #[prost(uint64, tag = "1")]
+    pub count_int: u64,
+    /// Sum of the values.
+    #[prost(double, tag = "3")]
+    pub sum: f64,
+    /// Bucket `i` holds (2^((i-1)/2^schema), 2^(i/2^schema)].
+    #[prost(sint32, tag = "4")]
+    pub schema: i32,
+    /// The zero bucket's half-width.
+    #[prost(double, tag = "5")]
+    pub zero_threshold: f64,
+    /// Values in the zero bucket (`zero_count_int`).
+    #[prost(uint64, tag = "6")]
+    pub zero_count_int: u64,
+    /// Runs of consecutive positive buckets.
+    #[prost(message, repeated, tag = "11")]
+    pub positive_spans: Vec<BucketSpan>,
+    /// Each positive bucket's count minus the previous one's (the first's minus 0).
+    #[prost(sint64, repeated, tag = "12")]
+    pub positive_deltas: Vec<i64>,
+    /// `ResetHint`: 0 unknown.
+    #[prost(int32, tag = "14")]
+    pub reset_hint: i32,
+    /// When, ms since the Unix epoch.
+    #[prost(int64, tag = "15")]
+    pub timestamp: i64,
+}
+
+/// `prometheus.BucketSpan`.
+#[derive(Clone, PartialEq, Message)]
+pub struct BucketSpan {
+    /// Gap to the previous span's end (the first span's: its first bucket's index).
+    #[prost(sint32, tag = "1")]
+    pub offset: i32,
+    /// Consecutive buckets in it.
+    #[prost(uint32, tag = "2")]
+    pub length: u32,
 }
 
 /// `prometheus.Label`.
@@ -107,6 +156,12 @@ pub fn write_request(frame: &Frame, run_labels: &[(String, String)]) -> WriteReq
             match &series.value {
                 Value::Counter(n) => push("_total", None, *n as f64),
                 Value::Gauge(v) => push("", None, *v),
+                Value::Histogram(HistogramValue { native: Some(native), .. }) => {
+                    let mut ts = time_series(family.name, &labels, None, 0.0, at);
+                    ts.samples.clear();
+                    ts.histograms.push(histogram(native, at));
+                    request.timeseries.push(ts);
+                }
                 Value::Histogram(h) => {
                     for &(le, n) in &h.buckets {
                         push("_bucket", Some(("le", &float(le))), n as f64);
@@ -142,7 +197,37 @@ fn time_series(
         .map(|(n, v)| Label { name: n.to_owned(), value: v.to_owned() })
         .collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
-    TimeSeries { labels: all, samples: vec![Sample { value, timestamp: at }] }
+    TimeSeries { labels: all, samples: vec![Sample { value, timestamp: at }], histograms: Vec::new() }
+}
+
+/// `native` as a `Histogram` message at `at`: its buckets in spans of consecutive indices, their
+/// counts delta-encoded.
+fn histogram(native: &NativeHistogram, at: i64) -> Histogram {
+    let mut positive_spans: Vec<BucketSpan> = Vec::new();
+    let mut positive_deltas = Vec::with_capacity(native.buckets.len());
+    let (mut next_index, mut previous_count) = (None::<i32>, 0i64);
+    for &(index, count) in &native.buckets {
+        match (next_index, positive_spans.last_mut()) {
+            (Some(next), Some(span)) if next == index => span.length += 1,
+            _ => positive_spans
+                .push(BucketSpan { offset: next_index.map_or(index, |next| index - next), length: 1 }),
+        }
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        positive_deltas.push(count - previous_count);
+        previous_count = count;
+        next_index = Some(index + 1);
+    }
+    Histogram {
+        count_int: native.count,
+        sum: native.sum,
+        schema: native.schema,
+        zero_threshold: 0.0,
+        zero_count_int: native.zero_count,
+        positive_spans,
+        positive_deltas,
+        reset_hint: 0,
+        timestamp: at,
+    }
 }
 
 /// The body of a remote-write request: `request` as protobuf, in one snappy block.
@@ -153,7 +238,7 @@ pub fn encode(request: &WriteRequest) -> Result<Vec<u8>, snap::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{Family, HistogramValue, Series};
+    use crate::frame::{Family, Series};
 
     #[test]
     fn a_frame_becomes_sorted_series_with_the_frame_s_time_and_round_trips() {
@@ -177,6 +262,7 @@ mod tests {
                             count: 2,
                             sum: 1.5,
                             exemplars: Vec::new(),
+                            native: None,
                         }),
                     }],
                 },
@@ -205,6 +291,49 @@ mod tests {
 
         let body = encode(&request).expect("encodes");
         let raw = snap::raw::Decoder::new().decompress_vec(&body).expect("one snappy block");
+        assert_eq!(WriteRequest::decode(raw.as_slice()).expect("decodes"), request);
+    }
+
+    #[test]
+    fn a_native_histogram_is_one_series_of_spans_and_deltas() {
+        let native = NativeHistogram {
+            schema: 8,
+            zero_count: 1,
+            count: 13,
+            sum: 0.75,
+            buckets: vec![(-3, 2), (-2, 5), (0, 1), (4, 4)],
+        };
+        let frame = Frame {
+            timestamp_ms: 1_700_000_000_000,
+            families: vec![Family {
+                name: "hornet_request_duration_seconds",
+                help: "h",
+                kind: Kind::Histogram,
+                series: vec![Series {
+                    labels: vec![("endpoint", "a".into())],
+                    value: Value::Histogram(HistogramValue {
+                        buckets: vec![(0.5, 13)],
+                        count: 13,
+                        sum: 0.75,
+                        exemplars: Vec::new(),
+                        native: Some(native),
+                    }),
+                }],
+            }],
+        };
+        let request = write_request(&frame, &[]);
+        assert_eq!(request.timeseries.len(), 1, "no classic series beside it");
+        let series = &request.timeseries[0];
+        assert_eq!(series.labels[0].value, "hornet_request_duration_seconds");
+        assert!(series.samples.is_empty());
+        let h = &series.histograms[0];
+        let spans: Vec<(i32, u32)> = h.positive_spans.iter().map(|s| (s.offset, s.length)).collect();
+        assert_eq!(spans, [(-3, 2), (1, 1), (3, 1)]);
+        assert_eq!(h.positive_deltas, [2, 3, -4, 3]);
+        assert_eq!((h.count_int, h.zero_count_int, h.schema, h.sum), (13, 1, 8, 0.75));
+        assert_eq!(h.timestamp, 1_700_000_000_000);
+        let raw =
+            snap::raw::Decoder::new().decompress_vec(&encode(&request).expect("encodes")).expect("snappy");
         assert_eq!(WriteRequest::decode(raw.as_slice()).expect("decodes"), request);
     }
 }

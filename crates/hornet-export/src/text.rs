@@ -209,6 +209,7 @@ mod tests {
                             count: 3,
                             sum: 0.5,
                             exemplars: vec![(1, Exemplar { trace_id: "4bf92f35".into(), value: 0.25 })],
+                            native: None,
                         }),
                     }],
                 },

@@ -55,6 +55,18 @@ impl<'a> Latency<'a> {
         }
         counts
     }
+
+    /// Every HdrHistogram bucket holding values, ascending, as `(value µs, count)`: the value is the
+    /// one the report gives for a percentile that falls in the bucket (its top, clamped to the exact
+    /// minimum and maximum), so an exporter that re-buckets these counts puts the report's
+    /// percentile in the same bucket as the values it stands for.
+    pub fn recorded(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
+        let (min, max, _) = self.hist.stats();
+        self.hist.histogram_ref().into_iter().flat_map(move |h| {
+            h.iter_recorded()
+                .map(move |v| (v.value_iterated_to().clamp(min.min(max), max), v.count_at_value()))
+        })
+    }
 }
 
 /// The sum of several latency histograms, merged exactly (an export's `other` endpoint, or the
@@ -106,6 +118,16 @@ mod tests {
     fn bounds_above_the_exact_range_are_exact_to_the_bucket() {
         let h = hist(&[2_500, 2_502, 10_000, 10_008]);
         assert_eq!(Latency::new(&h).cumulative_counts(&[2_500, 10_000]), [1, 3]);
+    }
+
+    #[test]
+    fn recorded_buckets_carry_the_report_s_values_and_every_count() {
+        let h = hist(&[7, 7, 2_500, 2_501, 123_456]);
+        let recorded: Vec<(u64, u64)> = Latency::new(&h).recorded().collect();
+        // 2,500 and 2,501 share a 2 µs bucket whose top is 2,501; the top bucket is clamped to
+        // the exact maximum (its top is 123,519).
+        assert_eq!(recorded, [(7, 2), (2_501, 2), (123_456, 1)]);
+        assert_eq!(Latency::new(&Hist::default()).recorded().count(), 0);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! hornet's metrics in a real Prometheus (Debian's `prometheus` package): remote write into
 //! Prometheus's receiver gives, over PromQL, exactly the report's counts per endpoint and its
 //! whole-run percentiles, and `histogram_quantile` agrees with the report's p95 within the bucket
-//! it falls in; `/metrics` passes `promtool check metrics` and is scraped by Prometheus.
+//! it falls in (with native histograms, within one schema-8 bucket of it); `/metrics` passes
+//! `promtool check metrics` and is scraped by Prometheus.
 
 mod common;
 
@@ -25,6 +26,11 @@ impl Prometheus {
     /// Starts `binary` with the remote-write receiver on, scraping `scrape` (host:port) every
     /// second when given, and waits (at most 60 s) until it is ready.
     fn start(binary: &Path, scrape: Option<&str>) -> Prometheus {
+        Prometheus::start_with(binary, scrape, &[])
+    }
+
+    /// [`Prometheus::start`] with `flags` added to its command line.
+    fn start_with(binary: &Path, scrape: Option<&str>, flags: &[&str]) -> Prometheus {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n".to_owned();
         if let Some(addr) = scrape {
@@ -41,6 +47,7 @@ impl Prometheus {
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--web.enable-remote-write-receiver")
             .arg("--log.level=warn")
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -206,21 +213,18 @@ fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no endpoint {name} in the report"))
 }
 
-#[test]
-fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
-    let Some(binary) = prometheus_binary("remote_write_gives_the_report_s_counts_and_percentiles_in_promql")
-    else {
-        return;
-    };
-    let prometheus = Prometheus::start(&binary, None);
+/// Runs [`script`] against a target with seed `seed`, remote-writing to `prometheus` every second
+/// as `testid` with `flags` added; waits until Prometheus has the run and returns the report. No
+/// push may fail.
+fn remote_write_run(prometheus: &Prometheus, testid: &str, seed: &str, flags: &[&str]) -> Value {
     let t = target();
     let case = Case::new();
     let script = case.script("load.yaml", &script(&t.url()));
-    let testid = format!("rw-{}", std::process::id());
     let out = hornet()
-        .args(["run", "-q", "--seed", "7", "--testid", &testid, "--push-interval", "1"])
+        .args(["run", "-q", "--seed", seed, "--testid", testid, "--push-interval", "1"])
         .arg("--prometheus-rw")
         .arg(prometheus.write_url())
+        .args(flags)
         .arg(&script)
         .arg("-o")
         .arg(case.report_path())
@@ -230,8 +234,20 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
     assert!(!stderr.contains("failed"), "{stderr}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    prometheus.wait_for(&format!("hornet_run_info{{testid=\"{testid}\"}}"));
+    report
+}
+
+#[test]
+fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
+    let Some(binary) = prometheus_binary("remote_write_gives_the_report_s_counts_and_percentiles_in_promql")
+    else {
+        return;
+    };
+    let prometheus = Prometheus::start(&binary, None);
+    let testid = format!("rw-{}", std::process::id());
+    let report = remote_write_run(&prometheus, &testid, "7", &[]);
     let id = format!("testid=\"{testid}\"");
-    prometheus.wait_for(&format!("hornet_run_info{{{id}}}"));
 
     let by_endpoint = |promql: &str| -> Vec<(String, f64)> {
         let mut rows: Vec<(String, f64)> = prometheus
@@ -304,6 +320,48 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
         assert_eq!(count, endpoint(&report, name)["summary"]["count"].as_f64().unwrap_or(-1.0));
     }
     every_dashboard_query_answers(&prometheus, &testid);
+}
+
+/// With `--prometheus-rw-native-histograms`, Prometheus (its native histograms on) stores one
+/// native histogram per endpoint: `histogram_count` is the report's count exactly, and
+/// `histogram_quantile(0.95, ...)` is within one schema-8 bucket (0.271 %) of the report's p95.
+#[test]
+fn native_histograms_give_the_report_s_count_and_p95_within_a_bucket() {
+    let Some(binary) = prometheus_binary("native_histograms_give_the_report_s_count_and_p95_within_a_bucket")
+    else {
+        return;
+    };
+    let prometheus = Prometheus::start_with(&binary, None, &["--enable-feature=native-histograms"]);
+    let testid = format!("native-{}", std::process::id());
+    let report = remote_write_run(&prometheus, &testid, "11", &["--prometheus-rw-native-histograms"]);
+    let id = format!("testid=\"{testid}\"");
+
+    let width = hornet_export::native::relative_bucket_width();
+    for name in ["slow", "fast", "flaky"] {
+        let reported = &endpoint(&report, name)["summary"];
+        let series = format!("hornet_request_duration_seconds{{{id},endpoint=\"{name}\"}}");
+        let count = prometheus.scalar(&format!("histogram_count({series})"));
+        assert_eq!(count, reported["count"].as_f64().unwrap_or(-1.0), "{name}: histogram_count");
+        let corrected = format!("hornet_request_duration_corrected_seconds{{{id},endpoint=\"{name}\"}}");
+        assert_eq!(
+            prometheus.scalar(&format!("histogram_count({corrected})")),
+            endpoint(&report, name)["summary_corrected"]["count"].as_f64().unwrap_or(-1.0),
+            "{name}: the corrected latency's histogram_count"
+        );
+        let p95 = reported["p95"].as_f64().expect("p95") / 1000.0;
+        let estimate = prometheus.scalar(&format!("histogram_quantile(0.95, {series})"));
+        assert!(
+            (estimate - p95).abs() <= p95 * width + 1e-9,
+            "{name}: histogram_quantile says {estimate} s, the report's p95 is {p95} s: more than {:.3} % apart",
+            width * 100.0
+        );
+    }
+    assert!(
+        prometheus.query(&format!("hornet_request_duration_seconds_bucket{{{id}}}")).is_empty(),
+        "no classic buckets beside the native histograms"
+    );
+    let requests = prometheus.scalar(&format!("sum(hornet_requests_total{{{id},endpoint=\"slow\"}})"));
+    assert_eq!(requests, endpoint(&report, "slow")["requests"].as_f64().unwrap_or(-1.0));
 }
 
 /// The trace id of the first exemplar on a `hornet_request_duration_seconds_bucket` line.
