@@ -2,10 +2,12 @@
 //! Prometheus's receiver gives, over PromQL, exactly the report's counts per endpoint and its
 //! whole-run percentiles, and `histogram_quantile` agrees with the report's p95 within the bucket
 //! it falls in (with native histograms, within one schema-8 bucket of it); `/metrics` passes
-//! `promtool check metrics` and is scraped by Prometheus.
+//! `promtool check metrics` and is scraped by Prometheus; a real Pushgateway (Debian's
+//! `prometheus-pushgateway`) serves the report's counts in the run's group.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,10 +57,7 @@ impl Prometheus {
             .expect("start prometheus");
         let prometheus = Prometheus { child, port, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while get(port, "/-/ready").is_none_or(|(status, _)| status != 200) {
-            assert!(Instant::now() < deadline, "prometheus was not ready within 60 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_until_ready(port, deadline, "prometheus");
         // Its discovery hands targets to the scraper a few seconds after the start: wait for
         // that, so a short run is scraped from its first second.
         while scrape.is_some()
@@ -116,6 +115,99 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until `GET /-/ready` on `port` answers 200, failing at `deadline`.
+fn wait_until_ready(port: u16, deadline: Instant, what: &str) {
+    while get(port, "/-/ready").is_none_or(|(status, _)| status != 200) {
+        assert!(Instant::now() < deadline, "{what} was not ready in time");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A Pushgateway (Debian's `prometheus-pushgateway`) on a loopback port, keeping its metrics in
+/// memory only; killed when dropped.
+struct Pushgateway {
+    child: Child,
+    port: u16,
+}
+
+impl Pushgateway {
+    /// Starts `binary` and waits (at most 60 s) until it is ready.
+    fn start(binary: &Path) -> Pushgateway {
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the pushgateway");
+        let pushgateway = Pushgateway { child, port };
+        wait_until_ready(port, Instant::now() + Duration::from_secs(60), "the pushgateway");
+        pushgateway
+    }
+}
+
+impl Drop for Pushgateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One sample of the Prometheus text format: its name, labels and value.
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// The samples of a Prometheus text-format exposition (comments skipped); panics on a line that
+/// is not one.
+fn parse_exposition(text: &str) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let bad = || -> ! { panic!("not a sample line: {line}") };
+        let name_end = line.find(['{', ' ']).unwrap_or_else(|| bad());
+        let name = line[..name_end].to_owned();
+        let mut labels = BTreeMap::new();
+        let mut rest = &line[name_end..];
+        if let Some(mut inside) = rest.strip_prefix('{') {
+            loop {
+                inside = inside.trim_start_matches(',');
+                if let Some(after) = inside.strip_prefix('}') {
+                    rest = after;
+                    break;
+                }
+                let (label, after) = inside.split_once("=\"").unwrap_or_else(|| bad());
+                let mut value = String::new();
+                let mut chars = after.char_indices();
+                let end = loop {
+                    match chars.next().unwrap_or_else(|| bad()) {
+                        (i, '"') => break i,
+                        (_, '\\') => match chars.next().unwrap_or_else(|| bad()).1 {
+                            'n' => value.push('\n'),
+                            c => value.push(c),
+                        },
+                        (_, c) => value.push(c),
+                    }
+                };
+                labels.insert(label.to_owned(), value);
+                inside = &after[end + 1..];
+            }
+        }
+        let value = rest.split_whitespace().next().unwrap_or_else(|| bad());
+        let value = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| bad()),
+        };
+        samples.push(Sample { name, labels, value });
+    }
+    samples
 }
 
 fn prometheus_binary(test: &str) -> Option<PathBuf> {
@@ -213,17 +305,14 @@ fn endpoint<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no endpoint {name} in the report"))
 }
 
-/// Runs [`script`] against a target with seed `seed`, remote-writing to `prometheus` every second
-/// as `testid` with `flags` added; waits until Prometheus has the run and returns the report. No
-/// push may fail.
-fn remote_write_run(prometheus: &Prometheus, testid: &str, seed: &str, flags: &[&str]) -> Value {
+/// Runs the script `script_for` writes for a target's URL against that target, with seed `seed`,
+/// test id `testid` and `flags`, and returns the report. No push may fail.
+fn run_exporting(seed: &str, testid: &str, flags: &[&str], script_for: impl FnOnce(&str) -> String) -> Value {
     let t = target();
     let case = Case::new();
-    let script = case.script("load.yaml", &script(&t.url()));
+    let script = case.script("load.yaml", &script_for(&t.url()));
     let out = hornet()
-        .args(["run", "-q", "--seed", seed, "--testid", testid, "--push-interval", "1"])
-        .arg("--prometheus-rw")
-        .arg(prometheus.write_url())
+        .args(["run", "-q", "--seed", seed, "--testid", testid])
         .args(flags)
         .arg(&script)
         .arg("-o")
@@ -232,8 +321,16 @@ fn remote_write_run(prometheus: &Prometheus, testid: &str, seed: &str, flags: &[
         .expect("run hornet");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("failed"), "{stderr}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
+    serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json")
+}
+
+/// Runs [`script`] remote-writing to `prometheus` every second as `testid` with `flags` added;
+/// waits until Prometheus has the run and returns the report.
+fn remote_write_run(prometheus: &Prometheus, testid: &str, seed: &str, flags: &[&str]) -> Value {
+    let url = prometheus.write_url();
+    let mut all = vec!["--push-interval", "1", "--prometheus-rw", &url];
+    all.extend_from_slice(flags);
+    let report = run_exporting(seed, testid, &all, script);
     prometheus.wait_for(&format!("hornet_run_info{{testid=\"{testid}\"}}"));
     report
 }
@@ -503,4 +600,93 @@ fn metrics_endpoint_passes_promtool_and_prometheus_scrapes_it() {
         scraped > 0.0 && scraped <= reported,
         "scraped {scraped} requests of slow, the report says {reported}"
     );
+}
+
+/// Artillery's `publish-metrics` entry of type `prometheus` pushes to a real Pushgateway: it then
+/// serves, in the group `job="hornet",testid="<test id>"`, the report's request, failure, error and
+/// status counts per endpoint, each series labelled as docs/observability.md says.
+#[test]
+fn the_pushgateway_serves_the_report_s_counts_per_endpoint_in_the_run_s_group() {
+    let test = "the_pushgateway_serves_the_report_s_counts_per_endpoint_in_the_run_s_group";
+    let Some(binary) = hornet_testkit::require_tool(
+        test,
+        &["/usr/bin/prometheus-pushgateway"],
+        &["prometheus-pushgateway", "pushgateway"],
+        "apt-get install -y prometheus-pushgateway",
+    ) else {
+        return;
+    };
+    let pushgateway = Pushgateway::start(&binary);
+    let publish = format!(
+        "  plugins:\n    publish-metrics:\n      - type: prometheus\n        pushgateway: http://127.0.0.1:{}\n        tags: [\"team:perf\"]\n",
+        pushgateway.port
+    );
+    let testid = format!("pg-{}", std::process::id());
+    let report = run_exporting("5", &testid, &[], |url| {
+        script(url).replace("scenarios:\n", &format!("{publish}scenarios:\n"))
+    });
+
+    let (status, text) = get(pushgateway.port, "/metrics").expect("scrape the pushgateway");
+    assert_eq!(status, 200, "{text}");
+    let samples = parse_exposition(&text);
+    let hornet: Vec<&Sample> = samples.iter().filter(|s| s.name.starts_with("hornet_")).collect();
+    assert!(!hornet.is_empty(), "no hornet series: {text}");
+    // The group's key, on every series it serves: job and testid (the Pushgateway adds an empty
+    // instance), with the entry's tags beside.
+    for sample in &hornet {
+        let run: Vec<(&str, &str)> = ["job", "testid", "instance", "team"]
+            .iter()
+            .map(|&k| (k, sample.labels.get(k).map_or("(none)", String::as_str)))
+            .collect();
+        assert_eq!(
+            run,
+            [("job", "hornet"), ("testid", testid.as_str()), ("instance", ""), ("team", "perf")],
+            "{sample:?}"
+        );
+    }
+    let pushed =
+        samples.iter().find(|s| s.name == "push_time_seconds").expect("the group's push_time_seconds");
+    let group: Vec<(&str, &str)> = pushed.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(group, [("instance", ""), ("job", "hornet"), ("testid", testid.as_str())]);
+    let (_, groups) = get(pushgateway.port, "/api/v1/metrics").expect("the pushgateway's groups");
+    let groups: Value = serde_json::from_str(&groups).expect("json");
+    let keys: Vec<&Value> = groups["data"].as_array().expect("groups").iter().map(|g| &g["labels"]).collect();
+    assert_eq!(keys, [&serde_json::json!({"job": "hornet", "testid": testid})], "one group, the run's");
+
+    let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
+        let matching: Vec<f64> = hornet
+            .iter()
+            .filter(|s| s.name == name)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+            .map(|s| s.value)
+            .collect();
+        assert!(matching.len() <= 1, "{name} {labels:?}: {matching:?}");
+        matching.first().copied()
+    };
+    let endpoints = report["endpoints"].as_array().expect("endpoints");
+    assert_eq!(endpoints.len(), 4);
+    for e in endpoints {
+        let name = e["name"].as_str().expect("a name");
+        let scenario = if ["slow", "fast"].contains(&name) { "browse" } else { "break" };
+        let labels = [("endpoint", name), ("scenario", scenario), ("method", "GET")];
+        let count = |field: &str| e[field].as_f64().unwrap_or(-1.0);
+        assert_eq!(value("hornet_requests_total", &labels), Some(count("requests")), "{name}: requests");
+        assert_eq!(value("hornet_failures_total", &labels), Some(count("failures")), "{name}: failures");
+        for (kind, n) in e["errors"].as_object().expect("errors by kind") {
+            let with_kind = [("endpoint", name), ("kind", kind.as_str())];
+            assert_eq!(value("hornet_errors_total", &with_kind), n.as_f64(), "{name}: {kind} errors");
+        }
+        for (code, n) in e["codes"].as_object().expect("codes") {
+            let with_status = [("endpoint", name), ("status", code.as_str())];
+            assert_eq!(value("hornet_responses_total", &with_status), n.as_f64(), "{name}: status {code}");
+        }
+        let series =
+            hornet.iter().find(|s| s.name == "hornet_requests_total" && s.labels["endpoint"] == name);
+        let names: Vec<&str> = series.expect("a series").labels.keys().map(String::as_str).collect();
+        assert_eq!(names, ["endpoint", "instance", "job", "method", "scenario", "team", "testid"]);
+    }
+    let refused = endpoint(&report, "refused");
+    assert!(refused["errors"].as_object().is_some_and(|e| !e.is_empty()), "the refused endpoint has errors");
+    let flaky_codes = endpoint(&report, "flaky")["codes"].as_object().map_or(0, |c| c.len());
+    assert!(flaky_codes >= 2, "flaky answered with several statuses");
 }
