@@ -170,9 +170,16 @@ fn size(n: u64) -> String {
 /// A processor bundle written out on a worker: the folder (removed when this is dropped) and the
 /// processor's path in it.
 pub struct Unpacked {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// The processor, to load from.
     pub main: PathBuf,
+}
+
+impl Unpacked {
+    /// The copy as a plan is built from it: the processor, confined to the folder's files.
+    pub fn shipped(&self) -> hornet_script::ShippedProcessor {
+        hornet_script::ShippedProcessor { main: self.main.clone(), folder: self.dir.path().to_path_buf() }
+    }
 }
 
 impl ProcessorBundle {
@@ -202,7 +209,7 @@ impl ProcessorBundle {
             std::fs::write(&full, bytes).map_err(|e| format!("cannot write `{}`: {e}", full.display()))?;
         }
         let main = place(&self.main)?;
-        Ok(Unpacked { _dir: dir, main })
+        Ok(Unpacked { dir, main })
     }
 }
 

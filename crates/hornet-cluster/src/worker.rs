@@ -202,7 +202,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                         if let Some(bundle) = &p.processor {
                             match bundle.unpack() {
                                 Ok(copy) => {
-                                    source.options.processor_path = Some(copy.main.clone());
+                                    source.options.shipped_processor = Some(copy.shipped());
                                     _unpacked = Some(copy);
                                 }
                                 Err(message) => {

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::files::Files;
 use crate::resolve::{self, Resolved};
 use crate::{LoadError, Processor, ProcessorOptions};
 
@@ -69,7 +70,7 @@ fn named_by_sources(files: &mut BTreeSet<PathBuf>) {
         let import = file.extension().is_some_and(|e| e == "mjs");
         let mut found = Vec::new();
         for (_, spec) in resolve::module_names(&source) {
-            if let Ok(Resolved::File(target)) = resolve::resolve(&from, spec, import) {
+            if let Ok(Resolved::File(target)) = resolve::resolve(&from, spec, import, &Files::Anywhere) {
                 found.push(target);
             }
         }

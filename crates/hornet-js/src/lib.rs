@@ -11,6 +11,7 @@
 
 mod convert;
 mod deps;
+mod files;
 mod http;
 mod native;
 mod processor;

@@ -15,6 +15,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::function::{Func, Opt};
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 
+use crate::files::Files;
 use crate::processor::Shared;
 use crate::resolve::{self, Resolved};
 use crate::{Emitted, LoadError};
@@ -228,10 +229,9 @@ fn set_url_part(url: &mut url::Url, part: &str, value: &str) -> Result<(), Strin
 
 /// Reads a CommonJS file and compiles it into its wrapper function, refusing (with file:line) a
 /// file outside `node_modules` that names a module that cannot work here.
-fn compile<'js>(ctx: &Ctx<'js>, path: &str) -> rquickjs::Result<Function<'js>> {
+fn compile<'js>(ctx: &Ctx<'js>, files: &Files, path: &str) -> rquickjs::Result<Function<'js>> {
     crate::deps::note(Path::new(path));
-    let source =
-        std::fs::read_to_string(path).map_err(|e| throw(ctx, &format!("cannot read {path}: {e}")))?;
+    let source = files.read_text(Path::new(path), path).map_err(|e| throw(ctx, &e))?;
     if !Path::new(path).components().any(|c| c.as_os_str() == "node_modules")
         && let Some((line, column, why)) = resolve::find_refused(&source)
     {
@@ -335,49 +335,58 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
             new_bytes(&ctx, bytes)
         }),
     )?;
-    let base = shared.base_dir.clone();
+    let (base, files) = (shared.base_dir.clone(), shared.files.clone());
     h.set(
         "readFile",
         Func::from(move |ctx: Ctx<'js>, path: String| {
             let full = script_relative(&base, &path);
             crate::deps::note(&full);
-            let bytes =
-                std::fs::read(&full).map_err(|e| throw(&ctx, &format!("{e}, open '{}'", full.display())))?;
+            let bytes = files.read(&full, &path).map_err(|e| throw(&ctx, &e))?;
             new_bytes(&ctx, bytes)
         }),
     )?;
+    let files = shared.files.clone();
     h.set(
         "readText",
-        Func::from(|ctx: Ctx<'js>, path: String| {
+        Func::from(move |ctx: Ctx<'js>, path: String| {
             crate::deps::note(Path::new(&path));
-            std::fs::read_to_string(&path).map_err(|e| throw(&ctx, &format!("cannot read {path}: {e}")))
+            files.read_text(Path::new(&path), &path).map_err(|e| throw(&ctx, &e))
         }),
     )?;
-    let base = shared.base_dir.clone();
+    let (base, files) = (shared.base_dir.clone(), shared.files.clone());
     h.set(
         "stat",
-        Func::from(move |ctx: Ctx<'js>, path: String| -> rquickjs::Result<Option<Object<'js>>> {
-            let Ok(meta) = std::fs::metadata(script_relative(&base, &path)) else {
-                return Ok(None);
-            };
-            let stat = Object::new(ctx)?;
-            stat.set("size", meta.len() as f64)?;
-            stat.set("file", meta.is_file())?;
-            stat.set("dir", meta.is_dir())?;
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-            stat.set("mtime", mtime)?;
-            Ok(Some(stat))
-        }),
+        // `quiet` (for `existsSync`): a path that may not be read is `null`, as a missing one,
+        // rather than an error.
+        Func::from(
+            move |ctx: Ctx<'js>, path: String, quiet: Opt<bool>| -> rquickjs::Result<Option<Object<'js>>> {
+                let full = script_relative(&base, &path);
+                if let Err(e) = files.check(&full, &path) {
+                    return if quiet.0.unwrap_or(false) { Ok(None) } else { Err(throw(&ctx, &e)) };
+                }
+                let Ok(meta) = std::fs::metadata(full) else {
+                    return Ok(None);
+                };
+                let stat = Object::new(ctx)?;
+                stat.set("size", meta.len() as f64)?;
+                stat.set("file", meta.is_file())?;
+                stat.set("dir", meta.is_dir())?;
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+                stat.set("mtime", mtime)?;
+                Ok(Some(stat))
+            },
+        ),
     )?;
-    let base = shared.base_dir.clone();
+    let (base, files) = (shared.base_dir.clone(), shared.files.clone());
     h.set(
         "readDir",
         Func::from(move |ctx: Ctx<'js>, path: String| {
             let full = script_relative(&base, &path);
+            files.check(&full, &path).map_err(|e| throw(&ctx, &e))?;
             let entries = std::fs::read_dir(&full)
                 .map_err(|e| throw(&ctx, &format!("{e}, scandir '{}'", full.display())))?;
             let mut names: Vec<String> = entries
@@ -388,12 +397,13 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
             Ok::<_, rquickjs::Error>(names)
         }),
     )?;
-    h.set("compile", Func::from(|ctx: Ctx<'js>, path: String| compile(&ctx, &path)))?;
+    let files = shared.files.clone();
+    h.set("compile", Func::from(move |ctx: Ctx<'js>, path: String| compile(&ctx, &files, &path)))?;
     let resolve_state = shared.clone();
     h.set(
         "resolve",
         Func::from(move |ctx: Ctx<'js>, from: String, spec: String| {
-            match resolve::resolve(&from, &spec, false) {
+            match resolve::resolve(&from, &spec, false, &resolve_state.files) {
                 Ok(found) => Ok(found.key()),
                 Err(why) => {
                     *resolve_state.last_resolve_error.borrow_mut() = Some(why.clone());
@@ -525,8 +535,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
 }
 
 /// Resolves an `import` for the ES module loader.
-pub fn resolve_import(base: &str, name: &str) -> Result<Resolved, String> {
-    resolve::resolve(base, name, true)
+pub(crate) fn resolve_import(base: &str, name: &str, files: &Files) -> Result<Resolved, String> {
+    resolve::resolve(base, name, true, files)
 }
 
 #[cfg(test)]

@@ -693,7 +693,7 @@
   };
   const fs = {
     readFileSync,
-    existsSync: (p) => H.stat(String(p)) != null,
+    existsSync: (p) => H.stat(String(p), true) != null,
     statSync,
     lstatSync: statSync,
     readdirSync: (p) => H.readDir(String(p)),

@@ -20,6 +20,7 @@ use rquickjs::{
 };
 use serde_json::Value as Json;
 
+use crate::files::Files;
 use crate::resolve;
 use crate::{Emitted, HookError, HookFailure, LoadError, first_location, native};
 use hooks::describe;
@@ -50,6 +51,8 @@ impl Default for ProcessorOptions {
 pub(crate) struct Shared {
     /// The processor's folder: `fs` paths are relative to it.
     pub base_dir: PathBuf,
+    /// What `fs`, `require` and `import` may read.
+    pub files: Files,
     /// When the running JavaScript must be interrupted.
     pub deadline: Cell<Option<Instant>>,
     /// Set by the interrupt handler when it fired.
@@ -168,15 +171,33 @@ impl Processor {
     /// Loads the processor at `path` (CommonJS, or an ES module for `.mjs` and `"type":
     /// "module"` packages) into a new runtime.
     pub fn load(path: &Path, options: ProcessorOptions) -> Result<Processor, LoadError> {
+        Processor::load_reading(path, options, Files::Anywhere)
+    }
+
+    /// Loads the processor at `path`, a distributed worker's copy in `folder`, which holds
+    /// exactly the files the controller shipped: its `fs` calls, `require` and `import` read
+    /// those and nothing else (any other path is an error saying it was not shipped).
+    pub fn load_shipped(
+        path: &Path,
+        options: ProcessorOptions,
+        folder: &Path,
+    ) -> Result<Processor, LoadError> {
+        Processor::load_reading(path, options, Files::shipped(folder))
+    }
+
+    fn load_reading(path: &Path, options: ProcessorOptions, files: Files) -> Result<Processor, LoadError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let file = path.to_string_lossy().into_owned();
-        let source = std::fs::read_to_string(&path)
+        let source = files
+            .check(&path, &file)
+            .and_then(|()| std::fs::read_to_string(&path).map_err(|e| e.to_string()))
             .map_err(|e| LoadError::in_file(&file, format!("cannot read the processor: {e}")))?;
         if let Some((line, column, why)) = resolve::find_refused(&source) {
             return Err(LoadError::at(&file, line, column, why));
         }
         let shared = Rc::new(Shared {
             base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            files,
             deadline: Cell::new(None),
             interrupted: Cell::new(false),
             rng: Cell::new(0),
@@ -197,7 +218,8 @@ impl Processor {
             }
             due
         })));
-        runtime.set_loader(ImportResolver { shared: shared.clone() }, ImportLoader);
+        runtime
+            .set_loader(ImportResolver { shared: shared.clone() }, ImportLoader { shared: shared.clone() });
         let context = Context::full(&runtime).map_err(engine_error)?;
         shared.deadline.set(Some(Instant::now() + options.budget));
         let loaded = context.with(|ctx| -> Result<_, LoadError> {
@@ -224,7 +246,7 @@ impl Processor {
             let http_client: Function = ctx.globals().get("__hornet_http_client").map_err(fail)?;
             let http_settle: Function = ctx.globals().get("__hornet_http_settle").map_err(fail)?;
             let names = Names::new(&ctx).map_err(fail)?;
-            let exports: Object = if resolve::is_es_module(&path) {
+            let exports: Object = if resolve::is_es_module(&path, &shared.files) {
                 let module = Module::declare(ctx.clone(), file.clone(), source).map_err(fail)?;
                 let (module, done) = module.eval().map_err(fail)?;
                 settle_load(&ctx, &done).map_err(fail)?;

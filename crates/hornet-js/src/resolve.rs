@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::files::Files;
+
 /// Built-in modules hornet provides (see the prelude).
 const SUPPORTED: &[&str] = &[
     "assert",
@@ -99,8 +101,14 @@ pub fn refusal(name: &str) -> Option<String> {
     }
 }
 
-/// Resolves `spec` required from the file `from` (a path, or `node:<name>` for a built-in).
-pub fn resolve(from: &str, spec: &str, prefer_import: bool) -> Result<Resolved, String> {
+/// Resolves `spec` required from the file `from` (a path, or `node:<name>` for a built-in),
+/// looking only at the files `files` allows.
+pub(crate) fn resolve(
+    from: &str,
+    spec: &str,
+    prefer_import: bool,
+    files: &Files,
+) -> Result<Resolved, String> {
     let bare = spec.strip_prefix("node:").unwrap_or(spec);
     if let Some(name) = SUPPORTED.iter().find(|s| **s == bare) {
         return Ok(Resolved::Builtin(name));
@@ -117,13 +125,18 @@ pub fn resolve(from: &str, spec: &str, prefer_import: bool) -> Result<Resolved, 
         Path::new(from).parent().map(Path::to_path_buf).unwrap_or_default()
     };
     let found = if spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." {
-        resolve_path(&base_dir.join(spec), prefer_import)
+        resolve_path(&base_dir.join(spec), prefer_import, files)
     } else if spec.starts_with('/') {
-        resolve_path(Path::new(spec), prefer_import)
+        resolve_path(Path::new(spec), prefer_import, files)
     } else {
-        resolve_package(&base_dir, spec, prefer_import)
+        resolve_package(&base_dir, spec, prefer_import, files)
     };
-    let path = found.ok_or_else(|| format!("cannot find module '{spec}' (required from {from})"))?;
+    let path = found.ok_or_else(|| match files {
+        Files::Anywhere => format!("cannot find module '{spec}' (required from {from})"),
+        Files::Shipped(_) => {
+            format!("cannot find module '{spec}' (required from {from}): {}", crate::files::not_shipped(spec))
+        }
+    })?;
     if path.extension().is_some_and(|e| e == "node") {
         return Err(format!(
             "module '{spec}' is a native addon ({}), which hornet's JavaScript engine cannot load",
@@ -135,8 +148,8 @@ pub fn resolve(from: &str, spec: &str, prefer_import: bool) -> Result<Resolved, 
 
 /// `path` as a file, with `.js`/`.json`/`.cjs`/`.mjs` added, or as a directory (its package.json
 /// `main`, then `index.js`).
-fn resolve_path(path: &Path, prefer_import: bool) -> Option<PathBuf> {
-    if path.is_file() {
+fn resolve_path(path: &Path, prefer_import: bool, files: &Files) -> Option<PathBuf> {
+    if files.is_file(path) {
         return Some(path.to_path_buf());
     }
     for ext in ["js", "json", "cjs", "mjs", "node"] {
@@ -144,20 +157,20 @@ fn resolve_path(path: &Path, prefer_import: bool) -> Option<PathBuf> {
         with.push(".");
         with.push(ext);
         let with = PathBuf::from(with);
-        if with.is_file() {
+        if files.is_file(&with) {
             return Some(with);
         }
     }
-    if path.is_dir() {
-        if let Some(pkg) = read_package(path)
+    if files.is_dir(path) {
+        if let Some(pkg) = read_package(path, files)
             && let Some(entry) = package_entry(&pkg, ".", prefer_import)
-            && let Some(found) = resolve_path(&path.join(entry), prefer_import)
+            && let Some(found) = resolve_path(&path.join(entry), prefer_import, files)
         {
             return Some(found);
         }
         for index in ["index.js", "index.json", "index.cjs", "index.mjs"] {
             let candidate = path.join(index);
-            if candidate.is_file() {
+            if files.is_file(&candidate) {
                 return Some(candidate);
             }
         }
@@ -166,7 +179,7 @@ fn resolve_path(path: &Path, prefer_import: bool) -> Option<PathBuf> {
 }
 
 /// `name` or `name/sub/path` (or `@scope/name/...`) from the nearest `node_modules` upwards.
-fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool) -> Option<PathBuf> {
+fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool, files: &Files) -> Option<PathBuf> {
     let mut parts = spec.splitn(if spec.starts_with('@') { 3 } else { 2 }, '/');
     let package = if spec.starts_with('@') {
         format!("{}/{}", parts.next()?, parts.next()?)
@@ -177,13 +190,13 @@ fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool) -> Option<P
     let mut dir = Some(base_dir);
     while let Some(d) = dir {
         let root = d.join("node_modules").join(&package);
-        if root.is_dir() {
-            let exported = read_package(&root).and_then(|pkg| {
+        if files.is_dir(&root) {
+            let exported = read_package(&root, files).and_then(|pkg| {
                 let key = subpath.map_or_else(|| ".".to_string(), |s| format!("./{s}"));
                 package_entry_exports(&pkg, &key, prefer_import)
             });
             if let Some(entry) = exported
-                && let Some(found) = resolve_path(&root.join(entry), prefer_import)
+                && let Some(found) = resolve_path(&root.join(entry), prefer_import, files)
             {
                 return Some(found);
             }
@@ -191,7 +204,7 @@ fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool) -> Option<P
                 Some(sub) => root.join(sub),
                 None => root.clone(),
             };
-            if let Some(found) = resolve_path(&target, prefer_import) {
+            if let Some(found) = resolve_path(&target, prefer_import, files) {
                 return Some(found);
             }
         }
@@ -200,8 +213,11 @@ fn resolve_package(base_dir: &Path, spec: &str, prefer_import: bool) -> Option<P
     None
 }
 
-fn read_package(dir: &Path) -> Option<serde_json::Value> {
+fn read_package(dir: &Path, files: &Files) -> Option<serde_json::Value> {
     let file = dir.join("package.json");
+    if !files.allows(&file) {
+        return None;
+    }
     let text = std::fs::read_to_string(&file).ok()?;
     crate::deps::note(&file);
     serde_json::from_str(&text).ok()
@@ -255,15 +271,16 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Whether a `.js` file is an ES module: the nearest package.json says `"type": "module"`.
-pub fn is_es_module(path: &Path) -> bool {
+/// Whether a `.js` file is an ES module: the nearest package.json `files` allows says
+/// `"type": "module"`.
+pub(crate) fn is_es_module(path: &Path, files: &Files) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         Some("mjs") => true,
         Some("cjs") | Some("json") => false,
         _ => {
             let mut dir = path.parent();
             while let Some(d) = dir {
-                if let Some(pkg) = read_package(d) {
+                if let Some(pkg) = read_package(d, files) {
                     return pkg.get("type").and_then(|t| t.as_str()) == Some("module");
                 }
                 dir = d.parent();
@@ -317,11 +334,16 @@ mod tests {
 
     #[test]
     fn builtins_resolve_with_or_without_the_node_prefix() {
-        assert_eq!(resolve("/x/p.js", "crypto", false), Ok(Resolved::Builtin("crypto")));
-        assert_eq!(resolve("/x/p.js", "node:fs/promises", false), Ok(Resolved::Builtin("fs/promises")));
-        let err = resolve("/x/p.js", "child_process", false).unwrap_err();
+        assert_eq!(resolve("/x/p.js", "crypto", false, &Files::Anywhere), Ok(Resolved::Builtin("crypto")));
+        assert_eq!(
+            resolve("/x/p.js", "node:fs/promises", false, &Files::Anywhere),
+            Ok(Resolved::Builtin("fs/promises"))
+        );
+        let err = resolve("/x/p.js", "child_process", false, &Files::Anywhere).unwrap_err();
         assert!(err.contains("'child_process'"), "{err}");
-        assert!(resolve("/x/p.js", "node:zlib", false).unwrap_err().contains("not provided"));
+        assert!(
+            resolve("/x/p.js", "node:zlib", false, &Files::Anywhere).unwrap_err().contains("not provided")
+        );
     }
 
     #[test]
@@ -346,12 +368,16 @@ mod tests {
         let from = dir.path().join("sub/p.js");
         let from = from.to_str().unwrap();
         let file = |p: &str| Ok(Resolved::File(nm.join(p)));
-        assert_eq!(resolve(from, "a", false), file("a/lib/main.js"));
-        assert_eq!(resolve(from, "@s/b", false), file("@s/b/dist/b.cjs"));
-        assert_eq!(resolve(from, "@s/b", true), file("@s/b/dist/b.mjs"));
-        assert_eq!(resolve(from, "@s/b/x", false), file("@s/b/dist/x.js"));
-        assert_eq!(resolve(from, "c", false), file("c/index.js"));
-        assert!(resolve(from, "missing", false).unwrap_err().contains("cannot find module 'missing'"));
+        assert_eq!(resolve(from, "a", false, &Files::Anywhere), file("a/lib/main.js"));
+        assert_eq!(resolve(from, "@s/b", false, &Files::Anywhere), file("@s/b/dist/b.cjs"));
+        assert_eq!(resolve(from, "@s/b", true, &Files::Anywhere), file("@s/b/dist/b.mjs"));
+        assert_eq!(resolve(from, "@s/b/x", false, &Files::Anywhere), file("@s/b/dist/x.js"));
+        assert_eq!(resolve(from, "c", false, &Files::Anywhere), file("c/index.js"));
+        assert!(
+            resolve(from, "missing", false, &Files::Anywhere)
+                .unwrap_err()
+                .contains("cannot find module 'missing'")
+        );
     }
 
     #[test]
@@ -361,8 +387,11 @@ mod tests {
         std::fs::write(dir.path().join("addon.node"), "").unwrap();
         let from = dir.path().join("p.js");
         let from = from.to_str().unwrap();
-        assert_eq!(resolve(from, "./data", false), Ok(Resolved::File(dir.path().join("data.json"))));
-        assert!(resolve(from, "./addon", false).unwrap_err().contains("native addon"));
+        assert_eq!(
+            resolve(from, "./data", false, &Files::Anywhere),
+            Ok(Resolved::File(dir.path().join("data.json")))
+        );
+        assert!(resolve(from, "./addon", false, &Files::Anywhere).unwrap_err().contains("native addon"));
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub(crate) fn load_spec(spec: Option<&ProcessorSpec>) -> Result<Option<Rc<Proces
 
 fn open(spec: &ProcessorSpec) -> Result<Processor, String> {
     let options = ProcessorOptions { budget: spec.budget, memory_limit: spec.memory_limit };
-    Processor::load(&spec.path, options).map_err(|e| format!("processor {e}"))
+    match &spec.shipped_folder {
+        Some(folder) => Processor::load_shipped(&spec.path, options, folder),
+        None => Processor::load(&spec.path, options),
+    }
+    .map_err(|e| format!("processor {e}"))
 }
 
 /// Loads the plan's processor once and checks that every function the script names is exported:

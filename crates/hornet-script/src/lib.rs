@@ -52,11 +52,11 @@ pub struct LoadOptions {
     /// `--strict`: every warning (see [`Plan::warnings`]) is an error instead.
     #[serde(default)]
     pub strict: bool,
-    /// Where `config.processor` is read from instead of the path the script gives (which then need
-    /// not exist here): a distributed worker points it at the copy of the processor it was sent.
-    /// Not sent to workers and not part of the plan's hash.
+    /// The copy of `config.processor` a distributed worker was sent, read instead of the path the
+    /// script gives (which then need not exist here). Not sent to workers and not part of the
+    /// plan's hash.
     #[serde(skip)]
-    pub processor_path: Option<PathBuf>,
+    pub shipped_processor: Option<ShippedProcessor>,
     /// `--testid ID`: the run's test id ([`Plan::test_id`]) instead of one drawn from the seed.
     /// Letters, digits, `-`, `_`, `.` and `:` only, at most 128 of them.
     #[serde(default)]
@@ -65,6 +65,16 @@ pub struct LoadOptions {
     /// does (a script's own `config.tracing` is kept when it has one).
     #[serde(default)]
     pub trace: bool,
+}
+
+/// A processor that came with a distributed run's plan, written out on the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippedProcessor {
+    /// The processor's copy.
+    pub main: PathBuf,
+    /// The private folder holding exactly the files that came with it: the processor reads no
+    /// other (see [`plan::ProcessorSpec::shipped_folder`]).
+    pub folder: PathBuf,
 }
 
 /// Reads and parses the script at `path`; the same as [`load_files`] with one path.

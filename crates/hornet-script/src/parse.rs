@@ -266,7 +266,7 @@ impl Cx<'_> {
                 .with_help("add a `scenarios:` list with at least one scenario")
         })?;
         let config = self.map(&config_entry.value, "`config`", &CONFIG, false)?;
-        self.processor(&top, &config, opts.processor_path.as_deref())?;
+        self.processor(&top, &config, opts.shipped_processor.as_ref())?;
 
         let target = self.target(&config, opts)?;
         self.target = target.clone();

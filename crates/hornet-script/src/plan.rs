@@ -116,6 +116,9 @@ pub struct ProcessorSpec {
     /// Most bytes one worker thread's JavaScript runtime may allocate
     /// (`config.processorLimits.memory`, in MiB; default 256 MiB).
     pub memory_limit: usize,
+    /// On a distributed worker: the private folder holding exactly the files the controller
+    /// shipped with the processor; its `fs` calls, `require` and `import` read nothing else.
+    pub shipped_folder: Option<PathBuf>,
     /// Every function name the script uses, where it is written (for [`ProcessorSpec::check_exports`]).
     pub uses: Vec<FunctionUse>,
 }

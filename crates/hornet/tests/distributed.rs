@@ -709,6 +709,61 @@ fn a_processor_whose_files_are_too_big_to_ship_is_refused_naming_the_limit_and_t
     assert_eq!(t.requests().expect("recording")["total"], 0, "nothing was sent");
 }
 
+/// A processor that reads a data file by a literal path at hook time (found and shipped by the
+/// controller), then a path it only learns at run time from a script variable (never shipped).
+const CONFINED_PROCESSOR: &str = "const fs = require('fs');\n\
+     function readShipped(context, events, done) {\n\
+       context.vars.fromShipped = fs.readFileSync('./data/hook.txt', 'utf8').trim();\n  done();\n}\n\
+     function peek(context, events, done) {\n\
+       context.vars.peeked = fs.readFileSync(context.vars.secretPath, 'utf8');\n  done();\n}\n\
+     module.exports = { readShipped, peek };\n";
+
+#[test]
+fn a_worker_reads_the_shipped_files_and_refuses_any_other_path_without_leaking_it() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script("proc.js", CONFINED_PROCESSOR);
+    std::fs::create_dir_all(case.dir.path().join("data")).unwrap();
+    std::fs::write(case.dir.path().join("data/hook.txt"), "shipped-data\n").unwrap();
+    // A file on the workers' machine that the controller never shipped (here: the same machine,
+    // so a worker reading its own disk would find it).
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let secret_path = elsewhere.path().join("secret.txt");
+    std::fs::write(&secret_path, "worker-secret-4711").unwrap();
+    let yaml = format!(
+        "config:\n  target: TARGET\n  processor: ./proc.js\n  variables:\n    secretPath: \"{}\"\n\
+         \x20 phases:\n    - duration: 1\n      arrivalCount: 6\n\
+         scenarios:\n  - flow:\n      - function: readShipped\n\
+         \x20     - get:\n          url: \"/shipped\"\n          headers:\n            x-shipped: \"{{{{ fromShipped }}}}\"\n\
+         \x20     - function: peek\n\
+         \x20     - get:\n          url: \"/after\"\n          headers:\n            x-peeked: \"{{{{ peeked }}}}\"\n",
+        secret_path.display()
+    );
+    let script = case.script("s.yaml", &with_target(&yaml, &t));
+    let (out, report) = run_script(&case, &script, &["-q", "--local-workers", "2"]);
+    let output = text(&out);
+    let report = report.unwrap_or_else(|| panic!("no report: {output}"));
+    assert_eq!(report["workers"].as_array().map(Vec::len), Some(2), "{report}");
+    let log = t.requests().expect("recording");
+    // The shipped file was read on the workers.
+    let shipped = &log["routes"]["GET /shipped"];
+    assert_eq!(shipped["count"], 6, "{log}");
+    assert_eq!(shipped["fields"]["header:x-shipped"]["values"], serde_json::json!(["shipped-data"]), "{log}");
+    // The other path was refused: every VU failed at `peek`, naming the path, and nothing of the
+    // file reached the target, the report or the terminal.
+    assert_eq!(counter(&report, "errors.processor"), 6, "{report}");
+    assert_eq!(counter(&report, "vusers.failed"), 6, "{report}");
+    assert!(log["routes"].get("GET /after").is_none(), "{log}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains(&format!("'{}' was not shipped with the processor", secret_path.display())),
+        "{errors}"
+    );
+    for seen in [report.to_string(), log.to_string(), output] {
+        assert!(!seen.contains("worker-secret-4711"), "the file's content leaked: {seen}");
+    }
+}
+
 /// A controller for `script` waiting for one worker on a free port with the token in `token_file`;
 /// returns it once it listens, with its address.
 fn listening_controller(

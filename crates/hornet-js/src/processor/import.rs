@@ -25,7 +25,7 @@ impl Resolver for ImportResolver {
         name: &str,
         _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
-        match native::resolve_import(base, name) {
+        match native::resolve_import(base, name, &self.shared.files) {
             Ok(found) => Ok(found.key()),
             Err(why) => {
                 *self.shared.last_resolve_error.borrow_mut() = Some(why.clone());
@@ -37,7 +37,9 @@ impl Resolver for ImportResolver {
 
 /// Loads imported modules: ES module files as they are; CommonJS files and built-ins through
 /// `require`, re-exported (`default` plus each own key that is an identifier).
-pub(super) struct ImportLoader;
+pub(super) struct ImportLoader {
+    pub(super) shared: Rc<Shared>,
+}
 
 impl Loader for ImportLoader {
     fn load<'js>(
@@ -47,10 +49,10 @@ impl Loader for ImportLoader {
         _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
         let path = Path::new(name);
-        if !name.starts_with("node:") && resolve::is_es_module(path) {
+        if !name.starts_with("node:") && resolve::is_es_module(path, &self.shared.files) {
             crate::deps::note(path);
-            let source = std::fs::read_to_string(path)
-                .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;
+            let source =
+                self.shared.files.read_text(path, name).map_err(|e| JsError::new_loading_message(name, e))?;
             if let Some((line, column, why)) = resolve::find_refused(&source) {
                 return Err(JsError::new_loading_message(
                     name,

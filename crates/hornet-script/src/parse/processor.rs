@@ -32,12 +32,12 @@ pub(crate) fn exported_names_help(name: &str, exported: &[&str]) -> String {
 impl Cx<'_> {
     /// `config.processor`, else a top-level `processor:`, resolved against the directory of the
     /// script that names it; the file must exist. Also reads `config.processorLimits`.
-    /// `shipped`, when given, replaces the resolved path (see `LoadOptions::processor_path`).
+    /// `shipped`, when given, replaces the resolved path (see `LoadOptions::shipped_processor`).
     pub(super) fn processor(
         &mut self,
         top: &Map<'_>,
         config: &Map<'_>,
-        shipped: Option<&std::path::Path>,
+        shipped: Option<&crate::ShippedProcessor>,
     ) -> Result<()> {
         let Some(entry) = config.get("processor").or_else(|| top.get("processor")) else {
             if let Some(limits) = config.get("processorLimits") {
@@ -49,7 +49,7 @@ impl Cx<'_> {
         };
         let relative = self.name(&entry.value, "`processor`")?;
         let path = match shipped {
-            Some(path) => path.to_path_buf(),
+            Some(copy) => copy.main.clone(),
             None => super::resolve(&self.source_of(entry.value.span).dir, relative),
         };
         if !path.is_file() {
@@ -71,7 +71,8 @@ impl Cx<'_> {
             }
         }
         let memory_limit = usize::try_from(memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
-        self.processor = Some(ProcessorSpec { path, budget, memory_limit, uses: Vec::new() });
+        let shipped_folder = shipped.map(|copy| copy.folder.clone());
+        self.processor = Some(ProcessorSpec { path, budget, memory_limit, shipped_folder, uses: Vec::new() });
         Ok(())
     }
 

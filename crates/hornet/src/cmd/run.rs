@@ -45,7 +45,7 @@ pub(crate) fn load_with_options(args: &ScriptArgs, load: Option<&LoadArgs>) -> O
         overrides,
         scenario_names: args.scenario_names.clone(),
         strict: args.strict,
-        processor_path: None,
+        shipped_processor: None,
         test_id: load.and_then(|l| l.testid.clone()),
         trace: load.is_some_and(|l| l.trace),
     };
