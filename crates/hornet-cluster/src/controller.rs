@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use hornet_metrics::EndpointNames;
 use hornet_runner::{Control, PlannedLoad, RunError, RunOptions, Started, WorkerStatus, Workers};
 use hornet_schedule::Segments;
-use hornet_script::Plan;
+use hornet_script::{Plan, escape_controls};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_rustls::TlsAcceptor;
@@ -166,9 +166,10 @@ impl Cluster {
                 Ok(Event::Joined { id, addr, host, weight, tx }) => {
                     if self.opts.verbose {
                         eprintln!(
-                            "hornet: worker {}/{} joined from {addr} ({host}, weight {weight})",
+                            "hornet: worker {}/{} joined from {addr} ({}, weight {weight})",
                             self.conns.len() + 1,
-                            self.opts.workers
+                            self.opts.workers,
+                            escape_controls(&host)
                         );
                     }
                     self.conns.push(Conn {
@@ -185,7 +186,11 @@ impl Cluster {
                 Ok(Event::Closed { id, why }) => {
                     if let Some(i) = self.conns.iter().position(|c| c.id == id) {
                         let c = self.conns.remove(i);
-                        eprintln!("hornet: worker {} left before the start: {why}", c.addr);
+                        eprintln!(
+                            "hornet: worker {} left before the start: {}",
+                            c.addr,
+                            escape_controls(&why)
+                        );
                     }
                 }
                 Ok(Event::Msg { .. }) => {}
@@ -300,19 +305,24 @@ impl Workers for Cluster {
                         }
                         Msg::Ready { hash: h } => {
                             let reason = format!(
-                                "plan hash mismatch: the worker built {h}, the controller {hash} (its hornet \
-                                 version, scripts or CSV payload files differ)"
+                                "plan hash mismatch: the worker built {}, the controller {hash} (its hornet \
+                                 version, scripts or CSV payload files differ)",
+                                escape_controls(&h)
                             );
                             let _ = self.conns[i].tx.send(Msg::Refused { reason: reason.clone() });
                             Some(format!("worker {} refused: {reason}", self.conns[i].addr))
                         }
-                        Msg::Error { message } => {
-                            Some(format!("worker {} could not build the plan: {message}", self.conns[i].addr))
-                        }
+                        Msg::Error { message } => Some(format!(
+                            "worker {} could not build the plan: {}",
+                            self.conns[i].addr,
+                            escape_controls(&message)
+                        )),
                         _ => None,
                     }
                 }
-                Ok(Event::Closed { id, why }) => Some(format!("worker #{id} left before the start: {why}")),
+                Ok(Event::Closed { id, why }) => {
+                    Some(format!("worker #{id} left before the start: {}", escape_controls(&why)))
+                }
                 Ok(Event::Joined { tx, .. }) => {
                     let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
                     None
@@ -388,7 +398,7 @@ async fn serve(
                 Ok(Err(e)) => e.to_string(),
                 Ok(Ok(_)) => "no valid hello".to_string(),
             };
-            eprintln!("hornet: refused a connection from {peer}: {why}");
+            eprintln!("hornet: refused a connection from {peer}: {}", escape_controls(&why));
         }
         return;
     };
@@ -405,7 +415,7 @@ async fn serve(
         None
     };
     if let Some(reason) = refuse {
-        eprintln!("hornet: refused worker {peer}: {reason}");
+        eprintln!("hornet: refused worker {peer}: {}", escape_controls(&reason));
         let _ = w.send(&Msg::Refused { reason }).await;
         return;
     }

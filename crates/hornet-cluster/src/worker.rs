@@ -53,7 +53,9 @@ pub struct WorkerOptions {
 }
 
 fn say(msg: &str) {
-    eprintln!("hornet worker: {msg}");
+    // Messages carry the controller's text (a refusal's reason, its version): never raw
+    // terminal control characters.
+    eprintln!("hornet worker: {}", hornet_script::escape_controls(msg));
 }
 
 /// Runs one worker session; returns the exit code.

@@ -381,18 +381,51 @@ async fn first_session(listener: tokio::net::TcpListener) -> hornet_cluster::tra
     rx.recv().await.expect("session")
 }
 
+/// A fake worker of `version`, with the right token, at the real controller on `addr`: its hello,
+/// and the controller's reply.
+fn hello_as_version(
+    rt: &tokio::runtime::Runtime,
+    addr: &str,
+    version: &str,
+) -> Option<hornet_cluster::protocol::Msg> {
+    use hornet_cluster::protocol::Msg;
+    rt.block_on(async {
+        let (mut r, w) = loop {
+            match hornet_cluster::transport::connect(addr, None, None).await {
+                Ok(s) => break s,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let Some(Msg::Challenge { nonce, .. }) = r.recv().await.expect("challenge") else {
+            panic!("no challenge")
+        };
+        let mac = hornet_cluster::auth::worker_mac(TOKEN, &nonce, "11");
+        let hello = Msg::Hello {
+            version: version.into(),
+            protocol: 1,
+            nonce: "11".into(),
+            mac,
+            host: "x".into(),
+            threads: 1,
+            weight: 1,
+        };
+        w.send(&hello).await.expect("hello");
+        r.recv().await.expect("reply")
+    })
+}
+
 #[test]
 fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused() {
     use hornet_cluster::protocol::Msg;
-    use hornet_cluster::transport;
 
-    // A fake controller that does not know the token: the worker refuses its welcome.
+    // A fake controller that does not know the token: the worker refuses its welcome. Its version
+    // carries terminal escapes, which the worker prints escaped.
     let rt = runtime();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let fake = rt.spawn(async move {
         let mut s = first_session(listener).await;
-        let challenge = Msg::Challenge { nonce: "00".into(), version: "9.9.9".into(), protocol: 1 };
+        let challenge = Msg::Challenge { nonce: "00".into(), version: HOSTILE.into(), protocol: 1 };
         s.writer.send(&challenge).await.expect("challenge");
         let hello = s.reader.recv().await.expect("hello").expect("hello");
         s.writer.send(&Msg::Welcome { mac: "ab".repeat(32), index: 0 }).await.expect("welcome");
@@ -413,8 +446,10 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
     let msg = text(&out);
     assert!(msg.contains("version mismatch: the controller runs hornet 9.9.9"), "{msg}");
     assert!(msg.contains("does not know the token"), "{msg}");
+    assert!(escaped_only(&msg), "the worker's terminal got raw escapes: {msg:?}");
 
-    // A worker of another version, with the right token, is refused by a real controller.
+    // A worker of another version, with the right token, is refused by a real controller, which
+    // prints that version escaped.
     let case = Case::new();
     let script = case.script("s.yaml", &SCRIPT.replace("TARGET", "http://127.0.0.1:9"));
     let addr = format!("127.0.0.1:{}", free_port());
@@ -422,29 +457,7 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
     c.args(["controller"]).arg(&script).args(["--workers", "1", "--listen", &addr, "--join-timeout", "3"]);
     c.env("HORNET_CLUSTER_TOKEN", TOKEN);
     let (mut controller, rx) = spawn(c);
-    let reply = rt.block_on(async {
-        let (mut r, w) = loop {
-            match transport::connect(&addr, None, None).await {
-                Ok(s) => break s,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
-        let Some(Msg::Challenge { nonce, .. }) = r.recv().await.expect("challenge") else {
-            panic!("no challenge")
-        };
-        let mac = hornet_cluster::auth::worker_mac(TOKEN, &nonce, "11");
-        let hello = Msg::Hello {
-            version: "9.9.9".into(),
-            protocol: 1,
-            nonce: "11".into(),
-            mac,
-            host: "x".into(),
-            threads: 1,
-            weight: 1,
-        };
-        w.send(&hello).await.expect("hello");
-        r.recv().await.expect("reply")
-    });
+    let reply = hello_as_version(&rt, &addr, HOSTILE);
     let Some(Msg::Refused { reason }) = reply else { panic!("not refused: {reply:?}") };
     assert!(reason.contains("version mismatch"), "{reason}");
     let mut seen = Vec::new();
@@ -453,6 +466,19 @@ fn a_controller_without_the_token_is_not_obeyed_and_a_wrong_version_is_refused()
         kill(&mut controller);
         None
     });
+    seen.extend(rx.try_iter());
+    let printed = seen.join("\n");
+    assert!(escaped_only(&printed), "the controller's terminal got raw escapes: {printed:?}");
+}
+
+/// A version string with terminal escapes: a clear screen, a window title, a colour.
+const HOSTILE: &str = "9.9.9\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}[31m";
+
+/// Whether `output` shows `HOSTILE` escaped (as `\u{1b}`) and holds no raw control character
+/// but newlines.
+fn escaped_only(output: &str) -> bool {
+    output.contains("9.9.9\\u{1b}[2J\\u{1b}]0;pwned\\u{7}")
+        && !output.chars().any(|c| c.is_control() && c != '\n')
 }
 
 #[test]

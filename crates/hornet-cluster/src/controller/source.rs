@@ -12,6 +12,7 @@ use hornet_runner::{
     Control, Finish, IntervalSource, PlannedLoad, SourceTick, StopReason, Waited, WorkerStatus,
 };
 use hornet_schedule::{Schedule, Segments};
+use hornet_script::escape_controls;
 
 use super::{Cluster, Event, LossPolicy};
 use crate::LOST_AFTER;
@@ -89,7 +90,11 @@ impl ClusterSource<'_> {
                 );
                 pending.push(iv);
             }
-            Err(e) => eprintln!("hornet: worker {}: bad metrics ignored: {e}", self.cluster.conns[i].addr),
+            Err(e) => eprintln!(
+                "hornet: worker {}: bad metrics ignored: {}",
+                self.cluster.conns[i].addr,
+                escape_controls(&e.to_string())
+            ),
         }
         self.active[i] = active_vus;
         self.cpus[i] = cpu.or(self.cpus[i]);
@@ -205,6 +210,8 @@ impl Cluster {
                 )
             }
         };
+        // `why` may carry a peer's text: the note is printed, and shown again in the summary.
+        let note = escape_controls(&note).into_owned();
         eprintln!("hornet: {note}");
         note
     }
