@@ -138,6 +138,8 @@ impl Pushgateway {
         let port = free_port();
         let child = Command::new(binary)
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            // In memory only: Debian's default file is shared by every Pushgateway of the machine.
+            .arg("--persistence.file=")
             .arg("--log.level=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -419,7 +421,7 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
     every_dashboard_query_answers(&prometheus, &testid);
 }
 
-/// With `--prometheus-rw-native-histograms`, Prometheus (its native histograms on) stores one
+/// With `--prometheus-rw-native`, Prometheus (its native histograms on) stores one
 /// native histogram per endpoint: `histogram_count` is the report's count exactly, and
 /// `histogram_quantile(0.95, ...)` is within one schema-8 bucket (0.271 %) of the report's p95.
 #[test]
@@ -430,7 +432,7 @@ fn native_histograms_give_the_report_s_count_and_p95_within_a_bucket() {
     };
     let prometheus = Prometheus::start_with(&binary, None, &["--enable-feature=native-histograms"]);
     let testid = format!("native-{}", std::process::id());
-    let report = remote_write_run(&prometheus, &testid, "11", &["--prometheus-rw-native-histograms"]);
+    let report = remote_write_run(&prometheus, &testid, "11", &["--prometheus-rw-native"]);
     let id = format!("testid=\"{testid}\"");
 
     let width = hornet_export::native::relative_bucket_width();
