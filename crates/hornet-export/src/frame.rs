@@ -108,7 +108,7 @@ pub struct HistogramValue {
 pub enum Histograms {
     /// Classic `le` buckets only.
     Classic,
-    /// Classic buckets and native histograms (`--prometheus-rw-native-histograms`).
+    /// Classic buckets and native histograms (`--prometheus-rw-native`).
     Native,
 }
 

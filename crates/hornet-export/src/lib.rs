@@ -62,7 +62,7 @@ pub struct RemoteWrite {
     pub headers: Vec<(String, String)>,
     /// `--prometheus-rw-user` and its password.
     pub basic_auth: Option<(String, String)>,
-    /// `--prometheus-rw-native-histograms`: latency histograms sent as native histograms.
+    /// `--prometheus-rw-native`: latency histograms sent as native histograms.
     pub native_histograms: bool,
 }
 

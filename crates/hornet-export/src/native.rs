@@ -1,5 +1,5 @@
 //! hornet's latency histograms as Prometheus native histograms (sparse, exponential buckets), for
-//! remote write with `--prometheus-rw-native-histograms`: each HdrHistogram bucket's count goes to
+//! remote write with `--prometheus-rw-native`: each HdrHistogram bucket's count goes to
 //! the exponential bucket holding the value the report gives for it, so the run's counts carry
 //! over exactly and a quantile read from the native histogram lies in the bucket of the report's.
 //!

@@ -235,10 +235,9 @@ pub struct ExportArgs {
     /// Basic-auth user of the remote-write pushes (password: $HORNET_PROMETHEUS_RW_PASSWORD).
     #[arg(long, value_name = "USER", requires = "prometheus_rw")]
     pub prometheus_rw_user: Option<String>,
-    /// Send the latency histograms as native histograms (schema 8) instead of classic buckets;
-    /// Prometheus needs --enable-feature=native-histograms.
+    /// Remote-write latency as native histograms (schema 8), not classic buckets.
     #[arg(long, requires = "prometheus_rw")]
-    pub prometheus_rw_native_histograms: bool,
+    pub prometheus_rw_native: bool,
     /// Seconds between pushes (remote write and Pushgateway).
     #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub push_interval: u64,

@@ -187,7 +187,7 @@ fn export_options(args: Option<&ExportArgs>, plan: &Plan, seed: u64) -> ExportOp
             .prometheus_rw_user
             .as_ref()
             .map(|user| (user.clone(), std::env::var(RW_PASSWORD).unwrap_or_default())),
-        native_histograms: args.prometheus_rw_native_histograms,
+        native_histograms: args.prometheus_rw_native,
     });
     options.metrics_addr = args.metrics_addr;
     options.push_interval = std::time::Duration::from_secs(args.push_interval);
