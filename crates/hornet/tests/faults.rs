@@ -6,11 +6,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Case, counter, endpoint, hornet, run_yaml, target, text, with_target};
+use common::{Case, counter, endpoint, hornet, limit_open_files, run_yaml, target, text, with_target};
 
 /// Reads one request head (and whatever of its body came with it); false at EOF.
 fn read_request(stream: &mut TcpStream) -> bool {
@@ -204,16 +203,7 @@ fn out_of_file_descriptors_is_the_generators_error_with_a_warning_and_no_spinnin
     let report_path = case.report_path();
     let mut command = hornet();
     command.arg("run").arg(&script).arg("-o").arg(&report_path).arg("--threads").arg("1");
-    // SAFETY: between fork and exec the closure only calls setrlimit, which is async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: 64, rlim_max: 64 };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    limit_open_files(&mut command, 64);
     let out = command.output().expect("run hornet");
     let all = text(&out);
     assert!(out.status.success(), "{all}");

@@ -336,3 +336,34 @@ scenarios:
     let r = r.expect("report");
     assert_eq!(r["errors"][0]["first_message"], "handshake refused: 401 Unauthorized");
 }
+
+/// Out of file descriptors, a WebSocket connection fails as the generator's own error, as an HTTP
+/// one does: `too-many-open-files`, never blamed on the server.
+#[test]
+fn out_of_file_descriptors_is_too_many_open_files_for_websocket_too() {
+    let t = target();
+    let case = Case::new();
+    // 200 users holding a WebSocket connection each for 300 ms, in a process that may open 64 files.
+    let script = case.script(
+        "ws.yaml",
+        &ws(
+            "config:\n  target: \"WSTARGET/ws/echo\"\n  phases:\n    - duration: 2\n      users: 200\n\
+             scenarios:\n  - engine: ws\n    flow:\n      - send: \"hi\"\n      - think: 0.3\n",
+            &t,
+        ),
+    );
+    let report_path = case.report_path();
+    let mut command = hornet();
+    command.arg("run").arg(&script).arg("-o").arg(&report_path).args(["--threads", "1", "-q"]);
+    limit_open_files(&mut command, 64);
+    let out = command.output().expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report")).expect("json");
+    assert!(counter(&report, "errors.too-many-open-files") > 0, "{report}");
+    for blamed in ["errors.connect-refused", "errors.connect-reset", "errors.abnormal-close"] {
+        assert_eq!(counter(&report, blamed), 0, "{blamed}: never blamed on the server: {report}");
+    }
+    assert!(counter(&report, "websocket.connections") > 0, "the connections that fit still work: {report}");
+    assert!(report.to_string().contains("open-file limit is 64"), "{report}");
+}

@@ -79,6 +79,9 @@ pub(crate) fn classify(e: TError) -> WsError {
                 format!("handshake refused: {} {reason}", status.as_u16()).trim_end().to_string(),
             )
         }
+        TError::Io(io) if crate::http::out_of_files(&io) => {
+            WsError::new(ErrorKind::TooManyOpenFiles, format!("{io}; {}", crate::http::files_hint()))
+        }
         TError::Io(io) => match io.kind() {
             io::ErrorKind::UnexpectedEof
             | io::ErrorKind::ConnectionReset
@@ -111,6 +114,15 @@ mod tests {
         let e = classify(TError::Http(Box::new(response)));
         assert_eq!(e.kind, ErrorKind::HandshakeRefused);
         assert_eq!(e.message, "handshake refused: 404 Not Found");
+    }
+
+    #[test]
+    fn out_of_file_descriptors_is_the_generators_error_wherever_it_comes() {
+        let emfile = || io::Error::from_raw_os_error(libc::EMFILE);
+        assert_eq!(connect_error(&emfile(), "h", 1).kind, ErrorKind::TooManyOpenFiles);
+        let e = classify(TError::Io(emfile()));
+        assert_eq!(e.kind, ErrorKind::TooManyOpenFiles);
+        assert!(e.message.contains("open-file limit"), "{}", e.message);
     }
 
     #[test]

@@ -17,6 +17,21 @@ pub fn hornet() -> Command {
     c
 }
 
+/// `command` will run with at most `files` open file descriptors (`ulimit -n files`, soft and hard).
+pub fn limit_open_files(command: &mut Command, files: libc::rlim_t) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls setrlimit, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: files, rlim_max: files };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 pub fn target() -> RunningTarget {
     RunningTarget::start(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 })
         .expect("start target")
