@@ -82,6 +82,38 @@ async fn get_reports_status_body_and_timings_and_reuses_the_connection() {
 }
 
 #[tokio::test]
+async fn a_name_resolved_a_moment_ago_is_not_looked_up_again_until_a_connect_fails() {
+    run(async {
+        let (addr, accepts) = http_server().await;
+        let client = client(5_000, false, None);
+        let url = format!("http://localhost:{}/hello", addr.port());
+        // Each session is a new VU: a new connection, and the name resolved once for both.
+        let first = client.send(&mut Session::new(), get(&url)).await.expect("first request");
+        assert_eq!(first.status, 200);
+        assert!(first.timings.dns.is_some(), "the first connection looks the name up");
+        let second = client.send(&mut Session::new(), get(&url)).await.expect("second request");
+        assert_eq!(second.status, 200);
+        assert!(second.timings.connect.is_some(), "a new session opens a new connection");
+        assert_eq!(second.timings.dns, None, "the name was resolved a moment ago");
+        assert_eq!(accepts.load(Ordering::SeqCst), 2);
+
+        // A name whose addresses all refused the connection is looked up again next time.
+        let port = {
+            let (closed, a) = listener().await;
+            drop(closed);
+            a.port()
+        };
+        let url = format!("http://localhost:{port}/");
+        for attempt in 0..2 {
+            let err = client.send(&mut Session::new(), get(&url)).await.expect_err("nothing listens");
+            assert_eq!(err.kind, ErrorKind::ConnectRefused, "attempt {attempt}: {err}");
+            assert!(err.timings.dns.is_some(), "attempt {attempt} looks the name up");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn host_header_is_added_for_http1() {
     run(async {
         let (addr, _) = http_server().await;

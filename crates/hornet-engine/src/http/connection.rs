@@ -1,7 +1,8 @@
-//! Opening and holding one HTTP connection: DNS, TCP connect, TLS handshake and the hyper
-//! HTTP/1.1 or HTTP/2 handshake, each phase timed; the connection task runs on the thread's
-//! `LocalSet` and is aborted when the [`Conn`] holding it is dropped. Plain `http://` connections
-//! skip hyper: they are lean [`H1Conn`]s driven by the request itself (no task).
+//! Opening and holding one HTTP connection: DNS (names resolved a moment ago are reused, see
+//! [`Resolved`]), TCP connect, TLS handshake and the hyper HTTP/1.1 or HTTP/2 handshake, each
+//! phase timed; the connection task runs on the thread's `LocalSet` and is aborted when the
+//! [`Conn`] holding it is dropped. Plain `http://` connections skip hyper: they are lean
+//! [`H1Conn`]s driven by the request itself (no task).
 
 use std::fmt;
 use std::future::Future;
@@ -21,6 +22,7 @@ use tokio_rustls::TlsConnector;
 
 use super::error::{self, Failure, Phase};
 use super::h1::H1Conn;
+use super::resolve::Resolved;
 use super::tls;
 
 /// The body type the engine sends: one in-memory buffer, never copied.
@@ -271,7 +273,8 @@ where
     }
 }
 
-/// What every connection of one client shares: TLS configuration and hyper builders.
+/// What every connection of one client shares: TLS configuration, hyper builders and recently
+/// resolved names.
 #[derive(Clone)]
 pub(crate) struct Connector {
     tls: TlsConnector,
@@ -280,6 +283,8 @@ pub(crate) struct Connector {
     /// Local addresses to bind new connections to, in turn, and the turn.
     sources: std::rc::Rc<[IpAddr]>,
     next_source: std::rc::Rc<std::cell::Cell<usize>>,
+    /// Host names resolved a moment ago, and their addresses.
+    resolved: std::rc::Rc<Resolved>,
 }
 
 impl Connector {
@@ -291,6 +296,7 @@ impl Connector {
             h2: http2::Builder::new(LocalExec),
             sources: sources.into(),
             next_source: Default::default(),
+            resolved: Default::default(),
         })
     }
 
@@ -333,11 +339,21 @@ impl Connector {
                 tcp
             }
             Err(_) => {
-                let t0 = Instant::now();
-                let addrs = tokio::net::lookup_host((target.host, target.port)).await.map_err(|e| {
-                    Failure::new(ErrorKind::Dns, format!("dns lookup failed ({}): {e}", target.host))
-                })?;
-                add(&mut t.dns, t0.elapsed());
+                let addrs = match self.resolved.recall(target.host, target.port, Instant::now()) {
+                    Some(addrs) => addrs,
+                    None => {
+                        let t0 = Instant::now();
+                        let addrs =
+                            tokio::net::lookup_host((target.host, target.port)).await.map_err(|e| {
+                                Failure::new(
+                                    ErrorKind::Dns,
+                                    format!("dns lookup failed ({}): {e}", target.host),
+                                )
+                            })?;
+                        add(&mut t.dns, t0.elapsed());
+                        self.resolved.remember(target.host, target.port, addrs.collect(), t0)
+                    }
+                };
                 let t0 = Instant::now();
                 let mut last = None;
                 let mut stream = None;
@@ -352,7 +368,10 @@ impl Connector {
                 }
                 let tcp = match (stream, last) {
                     (Some(s), _) => s,
-                    (None, Some(failure)) => return Err(failure),
+                    (None, Some(failure)) => {
+                        self.resolved.forget(target.host, target.port);
+                        return Err(failure);
+                    }
                     (None, None) => {
                         return Err(Failure::new(
                             ErrorKind::Dns,

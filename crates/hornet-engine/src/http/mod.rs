@@ -27,6 +27,7 @@ mod exchange;
 mod h1;
 mod pool;
 mod redirect;
+mod resolve;
 mod tls;
 
 use std::future::Future;
