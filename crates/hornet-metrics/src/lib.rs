@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod latency;
 pub mod recorder;
 pub mod report;
+pub mod spans;
 pub mod timeline;
 pub mod traces;
 pub mod wire;
@@ -38,6 +39,7 @@ pub use recorder::{EndpointId, Recorder};
 pub use report::{
     CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,
 };
+pub use spans::{FinishedSpan, SpanSink};
 pub use timeline::{Tier, TimelinePolicy};
 pub use traces::{FAILED_KEPT, SLOWEST_KEPT, SpanId, TraceId, TracedRequest, TracedRequestReport};
 pub use wire::{WireEndpoint, WireErrors, WireHist, WireInterval};

@@ -29,6 +29,8 @@ pub struct Run {
     /// The run's endpoints named at run time: its worker threads give the ids, its collector
     /// names the report rows, and the wire form carries them between processes.
     endpoint_names: Arc<EndpointNames>,
+    /// Where the client spans of sampled requests go (a traced run with a span exporter).
+    spans: Option<Arc<dyn hornet_metrics::SpanSink>>,
 }
 
 /// The result of a run.
@@ -84,7 +86,14 @@ impl Run {
     /// A run of `plan` with `options`, steered by a new [`Control`].
     pub fn new(plan: Arc<Plan>, options: RunOptions) -> Run {
         let endpoint_names = Arc::new(EndpointNames::new(plan.endpoints.len()));
-        Run { plan, options, control: Control::new(), segment: None, endpoint_names }
+        Run { plan, options, control: Control::new(), segment: None, endpoint_names, spans: None }
+    }
+
+    /// Hands the client span of every sampled request to `spans` (a traced run on this machine;
+    /// a distributed run's controller runs no requests, so it has none to hand out).
+    pub fn with_spans(mut self, spans: Arc<dyn hornet_metrics::SpanSink>) -> Run {
+        self.spans = Some(spans);
+        self
     }
 
     /// Steers the run with `control` (one the caller made before the start, such as the web UI's
@@ -104,7 +113,8 @@ impl Run {
     /// thread per core) and starts its load.
     pub fn start(self) -> Result<RunHandle<'static>, RunError> {
         let names = self.endpoint_names.clone();
-        let started = local::start(self.plan.clone(), &self.options, self.segment, &self.control, names)?;
+        let started =
+            local::start(self.plan.clone(), &self.options, self.segment, &self.control, names, self.spans)?;
         Ok(RunHandle::new(self.plan, self.options, self.control, started, None, &self.endpoint_names))
     }
 

@@ -54,6 +54,7 @@ pub(crate) fn start(
     segment: Option<SegmentRun>,
     control: &Control,
     endpoint_names: Arc<EndpointNames>,
+    spans: Option<Arc<dyn hornet_metrics::SpanSink>>,
 ) -> Result<Started<'static>, RunError> {
     let program = compile(&plan)?;
     let threads = opts.thread_count();
@@ -111,7 +112,8 @@ pub(crate) fn start(
         endpoint_names,
         tracing: plan.tracing.as_ref().map(|t| {
             let test_id = plan.test_id(opts.seed);
-            Arc::new(RunTracing::new(t, &test_id, opts.seed, start, plan.http.expected_status.clone()))
+            let expected = plan.http.expected_status.clone();
+            Arc::new(RunTracing::new(t, &test_id, opts.seed, start, expected).exporting_spans(spans))
         }),
     });
 

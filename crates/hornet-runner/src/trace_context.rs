@@ -2,7 +2,8 @@
 //! `traceparent` with fresh ids on every request (or one trace per VU iteration, each request its
 //! own span), its `sampled` flag set for `sampleRate` of the traces, a `baggage` entry carrying the
 //! test id, and the record of what was sent, which the recorder keeps for the slowest and failed
-//! requests.
+//! requests; with a span exporter, each sampled request's client span is handed to its
+//! [`SpanSink`] as the request completes.
 //!
 //! A run without tracing has no [`VuTracer`] at all: its VUs check one `Option` per request and do
 //! nothing else. With tracing, ids come from a SplitMix64 generator per VU (seeded from the run's
@@ -12,7 +13,9 @@
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use hornet_metrics::{EndpointId, ErrorKind, Recorder, SpanId, TraceId, TracedRequest};
+use hornet_metrics::{
+    EndpointId, ErrorKind, FinishedSpan, Recorder, SpanId, SpanSink, TraceId, TracedRequest,
+};
 use hornet_script::plan::Tracing;
 use hornet_script::rng;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -40,6 +43,10 @@ pub(crate) struct RunTracing {
     start: Instant,
     /// The statuses that count as a success (`expectedStatus`).
     expected: Vec<RangeInclusive<u16>>,
+    /// Where the client spans of sampled requests go (OTLP span export); `None`: nowhere.
+    spans: Option<Arc<dyn SpanSink>>,
+    /// `start` on the wall clock, ns since the Unix epoch: the spans' times.
+    start_unix_ns: u64,
 }
 
 impl RunTracing {
@@ -66,7 +73,15 @@ impl RunTracing {
             seed: rng::mix(seed ^ id_hash ^ 0x7261_6365),
             start,
             expected,
+            spans: None,
+            start_unix_ns: unix_ns_at(start),
         }
+    }
+
+    /// Hands the client span of every sampled request to `spans` as it completes.
+    pub(crate) fn exporting_spans(mut self, spans: Option<Arc<dyn SpanSink>>) -> RunTracing {
+        self.spans = spans;
+        self
     }
 
     fn sampled(&self, trace_id: &TraceId) -> bool {
@@ -184,7 +199,31 @@ impl VuTracer {
             failed,
         };
         recorder.traced(ep, &request);
+        if sent.sampled
+            && let Some(spans) = &self.run.spans
+        {
+            spans.offer(FinishedSpan {
+                trace_id: sent.trace_id,
+                span_id: sent.span_id,
+                endpoint: ep,
+                start_unix_ns: self.run.start_unix_ns.saturating_add(request.at_us.saturating_mul(1000)),
+                duration_ns: u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX),
+                status,
+                error,
+                failed,
+            });
+        }
     }
+}
+
+/// `at` (on this machine's monotonic clock) on the wall clock, ns since the Unix epoch.
+fn unix_ns_at(at: Instant) -> u64 {
+    let (now, wall) = (Instant::now(), std::time::SystemTime::now());
+    let wall_at = if at >= now { wall.checked_add(at - now) } else { wall.checked_sub(now - at) };
+    wall_at
+        .unwrap_or(wall)
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// `00-<trace id>-<span id>-<flags>`, 55 bytes, on the stack.
