@@ -143,7 +143,10 @@ impl HistogramValue {
 
     /// With `traced` (each request's latency in ms, trace id) as exemplars: the slowest in each
     /// bucket.
-    fn with_exemplars<'t>(mut self, traced: impl Iterator<Item = (f64, &'t str)>) -> HistogramValue {
+    pub(crate) fn with_exemplars<'t>(
+        mut self,
+        traced: impl Iterator<Item = (f64, &'t str)>,
+    ) -> HistogramValue {
         for (ms, trace_id) in traced {
             let us = (ms * 1000.0).round() as u64;
             let bucket = LATENCY_BUCKETS_US.partition_point(|&b| b < us);
@@ -187,6 +190,9 @@ pub struct Family {
 pub struct Frame {
     /// When it was taken, ms since the Unix epoch.
     pub timestamp_ms: i64,
+    /// When its counts started, ms since the Unix epoch: the start of the run, or of the
+    /// statistics' last reset (the start of OTLP's cumulative points).
+    pub start_ms: i64,
     /// The families, in a fixed order.
     pub families: Vec<Family>,
 }
@@ -526,7 +532,15 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler, histograms: Histogra
         put("hornet_generator_cpu_ratio", Vec::new(), Value::Gauge(cpu / 100.0));
     }
     put("hornet_run_info", vec![("version", env!("CARGO_PKG_VERSION").to_owned())], Value::Gauge(1.0));
-    Frame { timestamp_ms: now_ms(), families }
+    let timestamp_ms = now_ms();
+    let since = live.elapsed.saturating_sub(aggregate.reset_at().unwrap_or_default());
+    let start_ms = timestamp_ms - millis(since);
+    Frame { timestamp_ms, start_ms, families }
+}
+
+/// A duration in whole ms.
+pub(crate) fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Microseconds as seconds.

@@ -1,5 +1,7 @@
-//! hornet's metrics in Prometheus: remote write 1.0 (`--prometheus-rw`), a `/metrics` endpoint to
-//! scrape (`--metrics-addr`), and Pushgateway pushes (`config.plugins.publish-metrics`). All read
+//! hornet's metrics in Prometheus and OpenTelemetry: remote write 1.0 (`--prometheus-rw`), a
+//! `/metrics` endpoint to scrape (`--metrics-addr`), Pushgateway pushes
+//! (`config.plugins.publish-metrics`) and OTLP/HTTP metrics (`--otlp`); and the export of the
+//! client spans of sampled requests over OTLP ([`spans`]). The metrics all read
 //! the run's merged aggregate, the one the report is built from, through one model ([`frame`]),
 //! once per tick for `/metrics`, every push interval for the pushes, and once more at the end. A
 //! run that exports nothing has no [`Exporters`] at all.
@@ -9,9 +11,12 @@
 pub mod frame;
 pub mod http;
 pub mod native;
+pub mod otlp;
 pub mod push;
 pub mod remote_write;
+pub mod saved;
 pub mod serve;
+pub mod spans;
 pub mod text;
 
 use std::net::SocketAddr;
@@ -25,6 +30,7 @@ use hornet_script::plan::{OWN_LABELS, PublishMetrics, is_label_name};
 
 use crate::frame::{Frame, Histograms, Labeler};
 use crate::http::{Destination, HttpError};
+use crate::otlp::OtlpRun;
 use crate::push::{Pusher, Sink};
 use crate::serve::MetricsServer;
 
@@ -41,6 +47,11 @@ pub struct ExportOptions {
     pub remote_write: Option<RemoteWrite>,
     /// The script's `publish-metrics` entries.
     pub publish: Vec<PublishMetrics>,
+    /// `--otlp` (and `publish-metrics` entries of `type: open-telemetry`): OTLP/HTTP collectors
+    /// to push the metrics to.
+    pub otlp: Vec<String>,
+    /// The run's target (`config.target`): the `server.address` and `server.port` of OTLP points.
+    pub target: Option<String>,
     /// `--metrics-addr`: where to serve `/metrics`.
     pub metrics_addr: Option<SocketAddr>,
     /// Time between pushes.
@@ -72,6 +83,8 @@ impl ExportOptions {
         ExportOptions {
             remote_write: None,
             publish: Vec::new(),
+            otlp: Vec::new(),
+            target: None,
             metrics_addr: None,
             push_interval: DEFAULT_PUSH_INTERVAL,
             testid,
@@ -82,7 +95,10 @@ impl ExportOptions {
 
     /// True when nothing is exported.
     pub fn is_empty(&self) -> bool {
-        self.remote_write.is_none() && self.publish.is_empty() && self.metrics_addr.is_none()
+        self.remote_write.is_none()
+            && self.publish.is_empty()
+            && self.otlp.is_empty()
+            && self.metrics_addr.is_none()
     }
 }
 
@@ -117,6 +133,9 @@ pub struct Exporters {
     push_interval: Duration,
     /// When the last frame was pushed (time into the run).
     last_push: Option<Duration>,
+    /// The start of the run, ms since the Unix epoch, as the first frame put it: every frame's
+    /// counts start there (or at the statistics' reset after it), the same instant each time.
+    run_start_ms: Option<i64>,
 }
 
 impl Exporters {
@@ -157,6 +176,7 @@ impl Exporters {
             pusher,
             push_interval: options.push_interval.max(Duration::from_secs(1)),
             last_push: None,
+            run_start_ms: None,
         }))
     }
 
@@ -197,7 +217,11 @@ impl Exporters {
 
     /// The frame of `aggregate` now, also served at `/metrics`.
     fn frame(&mut self, aggregate: &Aggregator) -> Arc<Frame> {
-        let frame = Arc::new(frame::build(aggregate, &mut self.labeler, self.histograms));
+        let mut frame = frame::build(aggregate, &mut self.labeler, self.histograms);
+        let since_reset = aggregate.reset_at().map_or(0, frame::millis);
+        let run_start = *self.run_start_ms.get_or_insert(frame.start_ms - since_reset);
+        frame.start_ms = run_start + since_reset;
+        let frame = Arc::new(frame);
         if let Some(server) = &self.server {
             server.publish(frame.clone());
         }
@@ -208,6 +232,7 @@ impl Exporters {
 /// The push destinations `options` names.
 fn sinks(options: &ExportOptions) -> Result<Vec<Sink>, ExportError> {
     let mut sinks = Vec::new();
+    let mut otlp_urls: Vec<&String> = options.otlp.iter().collect();
     if let Some(rw) = &options.remote_write {
         let what = "--prometheus-rw".to_owned();
         let mut headers = rw.headers.clone();
@@ -228,8 +253,17 @@ fn sinks(options: &ExportOptions) -> Result<Vec<Sink>, ExportError> {
                     .joined(&format!("/metrics/job/hornet/{}", grouping_label("testid", &options.testid)));
                 sinks.push(Sink::Pushgateway { group, labels: p.labels.clone() });
             }
-            // Sent once at the end from the report, with --otlp (see hornet_output::otlp).
-            PublishMetrics::OpenTelemetry(_) => {}
+            PublishMetrics::OpenTelemetry(o) => otlp_urls.extend(o.metrics.iter()),
+        }
+    }
+    otlp_urls.dedup();
+    if !otlp_urls.is_empty() {
+        let run = Arc::new(OtlpRun::new(&options.testid, &options.labels, options.target.as_deref()));
+        for url in otlp_urls {
+            let what = format!("--otlp `{url}`");
+            let metrics = otlp::destination(url, "metrics")
+                .map_err(|source| ExportError::Destination { what, source })?;
+            sinks.push(Sink::Otlp { metrics, run: run.clone() });
         }
     }
     Ok(sinks)

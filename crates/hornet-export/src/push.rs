@@ -1,6 +1,6 @@
 //! Pushing frames from a thread of their own: the collector hands over the latest frame (never
 //! waiting on the network), the thread sends it to every sink at once (Prometheus remote write,
-//! Pushgateways), and the last frame of the run is waited for, within a deadline, so the receiver
+//! Pushgateways, OTLP collectors), and the last frame of the run is waited for, within a deadline, so the receiver
 //! gets the report's final figures.
 
 use std::sync::Arc;
@@ -13,7 +13,8 @@ use tokio::sync::watch;
 
 use crate::frame::Frame;
 use crate::http::{Destination, HttpError};
-use crate::{remote_write, text};
+use crate::otlp::OtlpRun;
+use crate::{otlp, remote_write, text};
 
 /// Where frames are pushed, and how.
 #[derive(Debug, Clone)]
@@ -28,6 +29,13 @@ pub enum Sink {
         /// The entry's `tags`.
         labels: Vec<(String, String)>,
     },
+    /// An OTLP/HTTP collector's `/v1/metrics`, sent the frame as cumulative OTLP metrics.
+    Otlp {
+        /// Its URL.
+        metrics: Destination,
+        /// The run's resource and attributes.
+        run: Arc<OtlpRun>,
+    },
 }
 
 impl Sink {
@@ -36,6 +44,7 @@ impl Sink {
         match self {
             Sink::RemoteWrite(d) => format!("remote write to {}", d.shown()),
             Sink::Pushgateway { group, .. } => format!("push to the Pushgateway at {}", group.shown()),
+            Sink::Otlp { metrics, .. } => format!("OTLP metrics push to {}", metrics.shown()),
         }
     }
 
@@ -56,6 +65,10 @@ impl Sink {
                 let all: Vec<(String, String)> = run_labels.iter().chain(labels).cloned().collect();
                 let body = text::render(frame, &all, text::Format::Prometheus).into_bytes();
                 group.send(Method::PUT, &[("Content-Type", text::PROMETHEUS_TEXT)], body, tls).await
+            }
+            Sink::Otlp { metrics, run } => {
+                let body = prost::Message::encode_to_vec(&otlp::metrics_request(frame, run));
+                metrics.send(Method::POST, &[("Content-Type", otlp::CONTENT_TYPE)], body, tls).await
             }
         }
     }

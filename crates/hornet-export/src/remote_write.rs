@@ -244,6 +244,7 @@ mod tests {
     fn a_frame_becomes_sorted_series_with_the_frame_s_time_and_round_trips() {
         let frame = Frame {
             timestamp_ms: 1_700_000_000_123,
+            start_ms: 1_700_000_000_000,
             families: vec![
                 Family {
                     name: "hornet_requests",
@@ -305,6 +306,7 @@ mod tests {
         };
         let frame = Frame {
             timestamp_ms: 1_700_000_000_000,
+            start_ms: 1_699_999_990_000,
             families: vec![Family {
                 name: "hornet_request_duration_seconds",
                 help: "h",

@@ -187,6 +187,7 @@ mod tests {
     fn frame() -> Frame {
         Frame {
             timestamp_ms: 0,
+            start_ms: 0,
             families: vec![
                 Family {
                     name: "hornet_requests",

@@ -38,22 +38,10 @@ impl<'a> Latency<'a> {
     /// its HdrHistogram bucket is, so a count is exact to the histogram's precision (0.1 %);
     /// every bound below 2,048 µs is exact.
     pub fn cumulative_counts(&self, bounds_us: &[u64]) -> Vec<u64> {
-        let mut counts = vec![0u64; bounds_us.len()];
-        if let Some(h) = self.hist.histogram_ref() {
-            for v in h.iter_recorded() {
-                let start = h.lowest_equivalent(v.value_iterated_to());
-                let first = bounds_us.partition_point(|&b| b < start);
-                if let Some(c) = counts.get_mut(first) {
-                    *c += v.count_at_value();
-                }
-            }
+        match self.hist.histogram_ref() {
+            Some(h) => cumulative_counts(h, bounds_us),
+            None => vec![0; bounds_us.len()],
         }
-        let mut running = 0;
-        for c in &mut counts {
-            running += *c;
-            *c = running;
-        }
-        counts
     }
 
     /// Every HdrHistogram bucket holding values, ascending, as `(value µs, count)`: the value is the
@@ -67,6 +55,25 @@ impl<'a> Latency<'a> {
                 .map(move |v| (v.value_iterated_to().clamp(min.min(max), max), v.count_at_value()))
         })
     }
+}
+
+/// How many values of `h` (µs) are at most each of `bounds_us`, as [`Latency::cumulative_counts`]
+/// reads them: for a histogram decoded from a report.
+pub fn cumulative_counts(h: &hdrhistogram::Histogram<u64>, bounds_us: &[u64]) -> Vec<u64> {
+    let mut counts = vec![0u64; bounds_us.len()];
+    for v in h.iter_recorded() {
+        let start = h.lowest_equivalent(v.value_iterated_to());
+        let first = bounds_us.partition_point(|&b| b < start);
+        if let Some(c) = counts.get_mut(first) {
+            *c += v.count_at_value();
+        }
+    }
+    let mut running = 0;
+    for c in &mut counts {
+        running += *c;
+        *c = running;
+    }
+    counts
 }
 
 /// The sum of several latency histograms, merged exactly (an export's `other` endpoint, or the

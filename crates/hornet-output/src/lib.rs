@@ -21,7 +21,6 @@ pub mod html;
 mod json;
 pub mod junit;
 mod live;
-pub mod otlp;
 mod summary;
 pub mod summary_json;
 pub mod view;

@@ -238,7 +238,7 @@ pub struct ExportArgs {
     /// Remote-write latency as native histograms (schema 8), not classic buckets.
     #[arg(long, requires = "prometheus_rw")]
     pub prometheus_rw_native: bool,
-    /// Seconds between pushes (remote write and Pushgateway).
+    /// Seconds between pushes (remote write, Pushgateway, OTLP).
     #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub push_interval: u64,
     /// Serve the metrics at http://ADDR/metrics while the run lasts.
@@ -250,6 +250,11 @@ pub struct ExportArgs {
     /// The most endpoints exported; the rest are summed as endpoint="other".
     #[arg(long, value_name = "N", default_value_t = hornet_export::DEFAULT_MAX_ENDPOINTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub metrics_max_endpoints: usize,
+    /// Send the client spans of sampled requests over OTLP/HTTP to this collector (POST
+    /// /v1/traces); needs tracing (--trace or config.tracing). With tracing on and no
+    /// --otlp-traces, spans go to the --otlp collector.
+    #[arg(long, value_name = "URL", value_parser = otlp_url)]
+    pub otlp_traces: Option<String>,
 }
 
 /// `--metrics-label name=value`: a Prometheus label name that is not one of hornet's own, and its
@@ -297,8 +302,9 @@ pub struct OutputArgs {
     /// optionally `{span_id}`), e.g. 'https://grafana.example/explore?...{trace_id}...'.
     #[arg(long, value_name = "URL", value_parser = trace_link)]
     pub trace_link: Option<String>,
-    /// Send the run's metrics over OTLP/HTTP (protobuf) to this collector at the end, e.g.
-    /// http://127.0.0.1:4318 (POST /v1/metrics).
+    /// Send the run's metrics over OTLP/HTTP (protobuf) to this collector every push interval and
+    /// at the end, e.g. http://127.0.0.1:4318 (POST /v1/metrics); with tracing on, the spans of
+    /// sampled requests too (POST /v1/traces).
     #[arg(long, value_name = "URL", value_parser = otlp_url)]
     pub otlp: Option<String>,
 }
@@ -501,9 +507,9 @@ fn trace_link(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// `--otlp URL`: a plain http:// URL.
+/// `--otlp URL`, `--otlp-traces URL`: an http:// or https:// URL.
 fn otlp_url(text: &str) -> Result<String, String> {
-    hornet_output::otlp::endpoint(text)?;
+    hornet_export::otlp::destination(text, "metrics").map_err(|e| e.to_string())?;
     Ok(text.to_string())
 }
 

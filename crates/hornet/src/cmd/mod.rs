@@ -22,6 +22,7 @@ pub mod ui;
 use std::path::Path;
 use std::sync::Arc;
 
+use hornet_export::spans::SpanExporter;
 use hornet_export::{ExportOptions, Exporters, RemoteWrite};
 use hornet_runner::{Control, Run, RunError, RunHandle, RunOptions, StopReason};
 use hornet_script::Plan;
@@ -175,10 +176,12 @@ impl<'a> ExecuteOptions<'a> {
 /// which other users of the machine can read).
 const RW_PASSWORD: &str = "HORNET_PROMETHEUS_RW_PASSWORD";
 
-/// The exports `args` and the script's `publish-metrics` ask for, for a run with `seed`.
-fn export_options(args: Option<&ExportArgs>, plan: &Plan, seed: u64) -> ExportOptions {
+/// The exports `args`, `--otlp` and the script's `publish-metrics` ask for, for a run with `seed`.
+fn export_options(args: Option<&ExportArgs>, otlp: Option<&String>, plan: &Plan, seed: u64) -> ExportOptions {
     let mut options = ExportOptions::none(plan.test_id(seed));
     options.publish = plan.publish_metrics.clone();
+    options.otlp.extend(otlp.cloned());
+    options.target = plan.target.clone();
     let Some(args) = args else { return options };
     options.remote_write = args.prometheus_rw.as_ref().map(|url| RemoteWrite {
         url: url.clone(),
@@ -196,6 +199,32 @@ fn export_options(args: Option<&ExportArgs>, plan: &Plan, seed: u64) -> ExportOp
     options
 }
 
+/// The span export a run asks for: `--otlp-traces`, else `--otlp` when tracing is on. `None`
+/// without tracing or a collector; an error when `--otlp-traces` is given without tracing.
+fn span_exporter(
+    args: Option<&ExportArgs>,
+    otlp: Option<&String>,
+    plan: &Plan,
+    seed: u64,
+    executor: &Executor,
+) -> Result<Option<SpanExporter>, String> {
+    let explicit = args.and_then(|a| a.otlp_traces.as_ref());
+    if plan.tracing.is_none() {
+        return match explicit {
+            Some(_) => Err("--otlp-traces sends the spans of traced requests: turn tracing on with --trace or config.tracing".into()),
+            None => Ok(None),
+        };
+    }
+    let Some(url) = explicit.or(otlp) else { return Ok(None) };
+    if matches!(executor, Executor::Cluster(_)) {
+        note!(
+            "hornet: spans are not exported from a distributed run's workers; only the metrics go to {url}"
+        );
+        return Ok(None);
+    }
+    SpanExporter::start(url, plan, &plan.test_id(seed)).map(Some).map_err(|e| e.to_string())
+}
+
 /// A run shown in the web UI: the hub it feeds, and the control a Start from the UI made.
 pub struct UiRun<'a> {
     pub hub: &'a hornet_ui::Hub,
@@ -208,16 +237,24 @@ pub struct UiRun<'a> {
 pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: &mut Executor) -> i32 {
     let ExecuteOptions { quiet, dashboard, abort_on_fail, output, outputs, ui, export } = how;
     // Started before the run: a busy --metrics-addr or a bad URL is an error before anything is sent.
-    let exporters = match Exporters::start(&export_options(export, &plan, opts.seed), &plan) {
-        Ok(e) => std::cell::RefCell::new(e),
+    let exporters =
+        match Exporters::start(&export_options(export, outputs.otlp.as_ref(), &plan, opts.seed), &plan) {
+            Ok(e) => std::cell::RefCell::new(e),
+            Err(e) => {
+                note!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+    if let Some(url) = exporters.borrow().as_ref().and_then(Exporters::metrics_url) {
+        note!("hornet: metrics at {url}");
+    }
+    let spans = match span_exporter(export, outputs.otlp.as_ref(), &plan, opts.seed, executor) {
+        Ok(s) => s,
         Err(e) => {
             note!("error: {e}");
             return exit::USAGE;
         }
     };
-    if let Some(url) = exporters.borrow().as_ref().and_then(Exporters::metrics_url) {
-        note!("hornet: metrics at {url}");
-    }
     let control = ui.as_ref().and_then(|u| u.control.clone()).unwrap_or_default();
     crate::signals::install(control.clone());
     if !quiet {
@@ -237,7 +274,11 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     let watched = if abort_on_fail || hub.is_some() { checks.clone() } else { Checks::default() };
     let mut live_checks = LiveChecks::new(watched);
     let plan = Arc::new(plan);
-    let started = executor.start(Run::new(plan.clone(), opts).with_control(control));
+    let mut run = Run::new(plan.clone(), opts).with_control(control);
+    if let Some(spans) = &spans {
+        run = run.with_spans(spans.sink());
+    }
+    let started = executor.start(run);
     let outcome = started.map(|run| {
         if let Some(hub) = hub {
             hub.run_started(run.control(), &plan, run.meta(), &checks);
@@ -280,6 +321,21 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
             };
         }
     };
+    if let Some(spans) = spans {
+        let url = spans.url().to_owned();
+        let counts = spans.finish();
+        note!("hornet: {} spans sent to {url}", counts.sent);
+        if counts.dropped > 0 {
+            outcome.report.warnings.push(format!(
+                "{} spans of sampled requests were dropped, not exported: the span export's queue ({} spans) was full; lower sampleRate",
+                counts.dropped,
+                hornet_export::spans::QUEUE
+            ));
+        }
+        if counts.failed > 0 {
+            note!("hornet: {} spans could not be sent to {url}", counts.failed);
+        }
+    }
     let verdicts = hornet_verdict::evaluate(&checks, &outcome.report);
     verdicts.apply_to(&mut outcome.report);
     outcome.report.run.trace_link.clone_from(&outputs.trace_link);
@@ -292,14 +348,6 @@ pub fn execute(plan: Plan, opts: RunOptions, how: ExecuteOptions<'_>, executor: 
     }
     if !report::write_outputs(&outcome.report, outputs) {
         code = exit::FAILED;
-    }
-    // `publish-metrics` entries of type `open-telemetry`: the same push as --otlp.
-    for entry in &plan.publish_metrics {
-        if let hornet_script::plan::PublishMetrics::OpenTelemetry(o) = entry
-            && let Some(url) = &o.metrics
-        {
-            report::push_otlp(&outcome.report, url);
-        }
     }
     let to_stderr = report::stdout_taken(output, outputs);
     if !report::print_text(&hornet_output::summary(&outcome.report), to_stderr) {

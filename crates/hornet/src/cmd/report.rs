@@ -131,16 +131,13 @@ pub fn write_outputs(report: &Report, outputs: &OutputArgs) -> bool {
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         done(&format!("summary {}", shown(path)), write_text(path, &text));
     }
-    if let Some(url) = &outputs.otlp {
-        push_otlp(report, url);
-    }
     ok
 }
 
 /// Sends the report's metrics over OTLP to `url`. An export, not a file: a receiver that is down is
 /// reported, and the exit code stays.
 pub fn push_otlp(report: &Report, url: &str) {
-    match hornet_output::otlp::push(report, url) {
+    match hornet_export::otlp::push_report(report, url) {
         Ok(()) => note!("OTLP metrics sent to {url}"),
         Err(e) => note!("hornet: could not send the OTLP metrics: {e}"),
     }
@@ -169,6 +166,9 @@ pub fn report(args: ReportArgs) -> i32 {
     }
     // The files first: a closed or full stdout cannot lose them.
     let written = write_outputs(&report, &args.outputs);
+    if let Some(url) = &args.outputs.otlp {
+        push_otlp(&report, url);
+    }
     let printed = print_text(&hornet_output::summary(&report), stdout_taken(None, &args.outputs));
     if !written || !printed || report.failed_checks() > 0 { exit::FAILED } else { exit::OK }
 }
