@@ -1,6 +1,7 @@
 //! The Grafana dashboard in deploy/grafana/hornet.json is built on what hornet exports: every
 //! series a query names is one the exporter writes (a family's sample name), every label it matches
-//! or groups by is one the exporter sets, and the panels the dashboard promises are there.
+//! or groups by is one the exporter sets, every histogram query reads the classic buckets or the
+//! native histogram (`--prometheus-rw-native`) alike, and the panels the dashboard promises are there.
 //! (crates/hornet/tests/prometheus.rs also runs every query against a real Prometheus holding a
 //! run, and requires an answer from each.)
 
@@ -39,7 +40,8 @@ fn sample_names() -> BTreeSet<String> {
         let suffixes: &[&str] = match kind {
             Kind::Counter => &["_total"],
             Kind::Gauge => &[""],
-            Kind::Histogram => &["_bucket", "_sum", "_count"],
+            // The bare name is the native histogram remote write sends with --prometheus-rw-native.
+            Kind::Histogram => &["_bucket", "_sum", "_count", ""],
             Kind::Summary => &["", "_sum", "_count"],
         };
         names.extend(suffixes.iter().map(|s| format!("{name}{s}")));
@@ -74,6 +76,42 @@ fn every_query_names_series_and_labels_the_exporter_writes() {
         let one_run = q.contains("$testid") || q.starts_with("label_values(hornet_run_info");
         assert!(one_run, "`{q}` is not limited to one run");
     }
+}
+
+/// A run sent with `--prometheus-rw-native` has no `_bucket` series: each histogram query is
+/// `classic or native`, the native side the classic one with the family's bare name and no `le`
+/// grouping, so the panel shows whichever form the run was sent in.
+#[test]
+fn every_histogram_query_reads_classic_buckets_or_native_histograms() {
+    let histograms: Vec<&str> = FAMILIES
+        .iter()
+        .filter(|(_, kind, _)| matches!(kind, Kind::Histogram))
+        .map(|(name, _, _)| *name)
+        .collect();
+    let mut checked = 0;
+    for q in queries(&dashboard()) {
+        let Some(family) =
+            histograms.iter().find(|h| q.contains(&format!("{h}_bucket")) || q.contains(&format!("{h}{{")))
+        else {
+            continue;
+        };
+        let (classic, native) =
+            q.split_once(" or ").unwrap_or_else(|| panic!("`{q}` reads only one form of {family}"));
+        assert!(classic.contains(&format!("{family}_bucket{{")), "`{classic}` is not over {family}_bucket");
+        assert!(classic.contains("by (le"), "`{classic}` does not group the buckets by le");
+        assert!(classic.starts_with("histogram_quantile("), "`{classic}`");
+        let from_classic = classic
+            .replace(&format!("{family}_bucket{{"), &format!("{family}{{"))
+            .replace("sum by (le, ", "sum by (")
+            .replace("sum by (le) ", "sum ");
+        assert_eq!(native, from_classic, "the native side of `{q}` differs from the classic one");
+        assert!(
+            !native.contains("_bucket") && !native.contains("le,") && !native.contains("(le)"),
+            "`{native}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked} histogram queries");
 }
 
 #[test]

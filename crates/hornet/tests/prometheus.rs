@@ -423,7 +423,8 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
 
 /// With `--prometheus-rw-native`, Prometheus (its native histograms on) stores one
 /// native histogram per endpoint: `histogram_count` is the report's count exactly, and
-/// `histogram_quantile(0.95, ...)` is within one schema-8 bucket (0.271 %) of the report's p95.
+/// `histogram_quantile(0.95, ...)` is within one schema-8 bucket (0.271 %) of the report's p95, and
+/// every query of the Grafana dashboard gives an answer.
 #[test]
 fn native_histograms_give_the_report_s_count_and_p95_within_a_bucket() {
     let Some(binary) = prometheus_binary("native_histograms_give_the_report_s_count_and_p95_within_a_bucket")
@@ -461,6 +462,7 @@ fn native_histograms_give_the_report_s_count_and_p95_within_a_bucket() {
     );
     let requests = prometheus.scalar(&format!("sum(hornet_requests_total{{{id},endpoint=\"slow\"}})"));
     assert_eq!(requests, endpoint(&report, "slow")["requests"].as_f64().unwrap_or(-1.0));
+    every_dashboard_query_answers(&prometheus, &testid);
 }
 
 /// The trace id of the first exemplar on a `hornet_request_duration_seconds_bucket` line.
