@@ -81,6 +81,16 @@ impl Recorder {
         e.bytes_sent += bytes_sent;
     }
 
+    /// A redirect response arrived and was followed (or was one past the limit): it counts in
+    /// `http.responses` and `http.codes.<status>`, as every response the server sent does; the
+    /// request's time is recorded once, with its final response ([`Recorder::response`]).
+    #[inline]
+    pub fn redirect_response(&mut self, ep: EndpointId, status: u16) {
+        let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
+        e.responses += 1;
+        add_code(&mut e.codes, status, 1);
+    }
+
     /// A response arrived: `http.responses`, `http.codes.<status>`, `http.response_time` (all and
     /// by status class), `http.response_time.corrected` (`t.corrected`, or `t.total` when `None`;
     /// never below `t.total`), the timing breakdown (dns/connect/tls when they happened, wait,

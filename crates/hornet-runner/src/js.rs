@@ -503,7 +503,14 @@ impl HttpSender for VuHttp<'_> {
                 Ok(response) => {
                     {
                         let mut rec = self.recorder.borrow_mut();
-                        crate::vu::count_request(&mut rec, ep, response.bytes_sent, response.resent);
+                        crate::vu::count_request(
+                            &mut rec,
+                            ep,
+                            response.bytes_sent,
+                            response.resent,
+                            response.redirects,
+                            &response.redirect_statuses,
+                        );
                         rec.response(ep, response.status, &response.timings, response.body_len);
                     }
                     if response.body_over_limit {
@@ -521,7 +528,7 @@ impl HttpSender for VuHttp<'_> {
                 }
                 Err(e) => {
                     let mut rec = self.recorder.borrow_mut();
-                    crate::vu::count_request(&mut rec, ep, 0, e.resent);
+                    crate::vu::count_request(&mut rec, ep, 0, e.resent, e.redirects, &e.redirect_statuses);
                     rec.error(Some(ep), e.kind, &e.message);
                     Err(format!("context.http: {} {uri}: {}", call.method, e.message))
                 }

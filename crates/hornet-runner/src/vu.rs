@@ -524,7 +524,7 @@ impl Vu {
             Ok(r) => r,
             Err(e) => {
                 let mut rec = self.recorder.borrow_mut();
-                count_request(&mut rec, ep, 0, e.resent);
+                count_request(&mut rec, ep, 0, e.resent, e.redirects, &e.redirect_statuses);
                 rec.error(Some(ep), e.kind, &e.message);
                 if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
                     tracer.record(&mut rec, ep, sent, Err(e.kind), e.timings.total);
@@ -542,7 +542,14 @@ impl Vu {
         }
         {
             let mut rec = self.recorder.borrow_mut();
-            count_request(&mut rec, ep, resp.bytes_sent, resp.resent);
+            count_request(
+                &mut rec,
+                ep,
+                resp.bytes_sent,
+                resp.resent,
+                resp.redirects,
+                &resp.redirect_statuses,
+            );
             rec.response(ep, resp.status, &timings, resp.body_len);
             if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
                 tracer.record(&mut rec, ep, sent, Ok(resp.status), timings.total);
@@ -593,12 +600,24 @@ pub(crate) fn body_over_limit(body_len: u64, limit: usize) -> String {
 }
 
 /// Counts a request in `http.requests`, with the attempts the engine sent again before its
-/// outcome: each reached the wire on a connection the server closed unanswered, and the server
-/// may have read it, so the count matches what the server saw (docs/errors.md).
-pub(crate) fn count_request(rec: &mut Recorder, ep: EndpointId, bytes_sent: u64, resent: u8) {
+/// outcome (each reached the wire on a connection the server closed unanswered, and the server
+/// may have read it) and the redirects it followed (each one more request), and counts the
+/// redirect responses it received in `http.responses` and `http.codes`: the counts match what
+/// the server saw (docs/errors.md).
+pub(crate) fn count_request(
+    rec: &mut Recorder,
+    ep: EndpointId,
+    bytes_sent: u64,
+    resent: u8,
+    redirects: u8,
+    redirect_statuses: &[u16],
+) {
     rec.request_sent(ep, bytes_sent);
-    for _ in 0..resent {
+    for _ in 0..u16::from(resent) + u16::from(redirects) {
         rec.request_sent(ep, 0);
+    }
+    for &status in redirect_statuses {
+        rec.redirect_response(ep, status);
     }
 }
 

@@ -482,9 +482,40 @@ scenarios:
     assert!(String::from_utf8_lossy(&out.stderr).contains("abort-on-fail"), "{}", text(&out));
 }
 
+/// The embedded target, counting what it receives.
+fn recording_target() -> hornet_target::RunningTarget {
+    let options = hornet_target::TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 };
+    hornet_target::RunningTarget::start_recording(options, false).expect("start target")
+}
+
+#[test]
+fn every_redirect_hop_counts_as_a_request_and_a_response_as_the_server_saw_them() {
+    let t = recording_target();
+    let (out, report) = run_yaml(
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalCount: 4\n\
+             scenarios:\n  - flow:\n      - get: { url: \"/redirect/3\", name: chain }\n",
+            &t,
+        ),
+        &["-q"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let served = t.requests().expect("recording")["total"].as_u64().expect("total");
+    // 4 chains of 3 redirects, then the 200: 16 requests and 16 responses, as Artillery counts them
+    // (one `request` event and one response per hop).
+    assert_eq!(served, 16);
+    assert_eq!(counter(&report, "http.requests"), served, "{report}");
+    assert_eq!(counter(&report, "http.responses"), served);
+    assert_eq!(counter(&report, "http.codes.302"), 12);
+    assert_eq!(counter(&report, "http.codes.200"), 4);
+    assert_eq!(endpoint(&report, "chain")["requests"], 16);
+    // The time is the whole chain's, once per request step.
+    assert_eq!(report["aggregate"]["summaries"]["http.response_time"]["count"], 4, "{report}");
+}
+
 #[test]
 fn a_redirect_chain_past_the_limit_is_a_too_many_redirects_error() {
-    let t = target();
+    let t = recording_target();
     let (out, report) = run_yaml(
         &with_target(
             r#"
@@ -506,7 +537,13 @@ scenarios:
     // 10 redirects are followed; the 11th is the error, and the VU ends there.
     assert_eq!(counter(&report, "errors.too-many-redirects"), 3, "{}", text(&out));
     assert_eq!(endpoint(&report, "endless")["failures"], 3);
-    assert_eq!(counter(&report, "http.codes.302"), 0, "no 3xx counted as the response");
+    // Each VU's chain is 11 requests and 11 redirect responses (10 followed, the 11th past the
+    // limit): counted as the server saw them, none as the request's response (no response time).
+    let served = t.requests().expect("recording")["total"].as_u64().expect("total");
+    assert_eq!(served, 33);
+    assert_eq!(counter(&report, "http.requests"), served, "{report}");
+    assert_eq!(counter(&report, "http.codes.302"), served);
+    assert_eq!(report["aggregate"]["summaries"]["http.response_time"]["count"], 0, "{report}");
     assert!(text(&out).contains("more than 10 redirects"), "{}", text(&out));
     let (out, report) = run_yaml(
         &with_target(

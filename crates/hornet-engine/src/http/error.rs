@@ -32,6 +32,11 @@ pub struct RequestError {
     /// Attempts that reached the wire before the one that failed (see
     /// [`Response::resent`](super::Response::resent)).
     pub resent: u8,
+    /// Redirects followed before the failure, each one more request sent.
+    pub redirects: u8,
+    /// The status of each redirect response received before the failure (the followed ones and,
+    /// for [`ErrorKind::TooManyRedirects`], the one past the limit): responses the server sent.
+    pub redirect_statuses: Vec<u16>,
 }
 
 impl fmt::Display for RequestError {
@@ -54,8 +59,15 @@ impl Failure {
         Failure { kind, message }
     }
 
-    pub(crate) fn into_request_error(self, timings: Timings, resent: u8) -> RequestError {
-        RequestError { kind: self.kind, message: self.message, timings, resent }
+    pub(crate) fn into_request_error(self, timings: Timings, p: super::exchange::Progress) -> RequestError {
+        RequestError {
+            kind: self.kind,
+            message: self.message,
+            timings,
+            resent: p.resent,
+            redirects: p.redirects,
+            redirect_statuses: p.redirect_statuses,
+        }
     }
 }
 

@@ -42,6 +42,11 @@ pub(super) struct Progress {
     /// Attempts that reached the wire on a stale connection and were sent again (see
     /// [`Response::resent`]).
     pub(super) resent: u8,
+    /// Redirects followed so far (see [`Response::redirects`]).
+    pub(super) redirects: u8,
+    /// The statuses of the redirect responses received so far (see
+    /// [`Response::redirect_statuses`]).
+    pub(super) redirect_statuses: Vec<u16>,
 }
 
 /// A response head on a leased connection, its body still to read.
@@ -125,8 +130,8 @@ impl HttpClient {
         }
         let mut bytes_sent = 0u64;
         let mut body_len = 0u64;
-        let mut redirects = 0u8;
         loop {
+            let redirects = p.redirects;
             let target = Target::parse(&p.uri)?;
             let may_follow = redirects < follow_redirects;
             // Keep the request's headers only when a further hop may need them.
@@ -172,13 +177,15 @@ impl HttpClient {
             self.checkin(session, lease);
             body_len += len;
             if too_many {
+                p.redirect_statuses.push(status);
                 return Err(Failure::new(
                     ErrorKind::TooManyRedirects,
                     format!("more than {follow_redirects} redirects (the limit), the last from {}", p.uri),
                 ));
             }
             if let Some(next) = next {
-                redirects += 1;
+                p.redirects += 1;
+                p.redirect_statuses.push(status);
                 if redirect::switches_to_get(status, &method) {
                     method = Method::GET;
                     body = Bytes::new();
@@ -207,6 +214,7 @@ impl HttpClient {
                 timings: p.timings,
                 version,
                 redirects,
+                redirect_statuses: std::mem::take(&mut p.redirect_statuses),
                 resent: p.resent,
                 body_over_limit,
             });

@@ -218,6 +218,9 @@ pub struct Response {
     pub version: http::Version,
     /// Redirects followed to reach this response.
     pub redirects: u8,
+    /// The status of each redirect response followed, in order: responses the server sent
+    /// (counted in `http.responses` and `http.codes`), each followed by one more request.
+    pub redirect_statuses: Vec<u16>,
     /// Attempts written on a reused connection that the server closed before answering, then
     /// sent again on a new one (at most one per hop; only when sending again is safe, see
     /// [`HttpClient::send`]). The server may have read each: `http.requests` counts them.
@@ -262,8 +265,13 @@ impl HttpClient {
     pub async fn send(&self, session: &mut Session, req: Request) -> Result<Response, RequestError> {
         let start = Instant::now();
         let mut req = req;
-        let mut progress =
-            Progress { uri: std::mem::take(&mut req.uri), timings: Timings::default(), resent: 0 };
+        let mut progress = Progress {
+            uri: std::mem::take(&mut req.uri),
+            timings: Timings::default(),
+            resent: 0,
+            redirects: 0,
+            redirect_statuses: Vec::new(),
+        };
         let deadline = tokio::time::Instant::from_std(start) + self.timeout;
         let mut timer = match session.timer.take() {
             Some(mut timer) => {
@@ -286,7 +294,7 @@ impl HttpClient {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(failure)) => {
                 timings.total = start.elapsed();
-                Err(failure.into_request_error(timings, progress.resent))
+                Err(failure.into_request_error(timings, progress))
             }
             Err(_) => {
                 timings.total = start.elapsed();
@@ -294,7 +302,14 @@ impl HttpClient {
                     Ok(target) => format!("timed out after {:?} ({target})", self.timeout),
                     Err(_) => format!("timed out after {:?} ({})", self.timeout, progress.uri),
                 };
-                Err(RequestError { kind: ErrorKind::Timeout, message, timings, resent: progress.resent })
+                Err(RequestError {
+                    kind: ErrorKind::Timeout,
+                    message,
+                    timings,
+                    resent: progress.resent,
+                    redirects: progress.redirects,
+                    redirect_statuses: progress.redirect_statuses,
+                })
             }
         }
     }
