@@ -21,7 +21,6 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};
 
-use crate::frame::SHARED_SCENARIO;
 use crate::otlp::{self, OtlpRun, int, text};
 
 /// The most spans the queue holds; more are dropped until the exporter empties it.
@@ -89,6 +88,7 @@ impl SpanExporter {
         let run = OtlpRun::new(testid, &[], plan.target.as_deref());
         let endpoints: Vec<EndpointAttributes> =
             plan.endpoints.iter().map(|e| endpoint_attributes(e, &run)).collect();
+        let scenarios: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
         let tls =
             crate::http::tls_config().map_err(|e| crate::ExportError::Thread(std::io::Error::other(e)))?;
         let (spans, queued) = sync_channel(QUEUE);
@@ -107,7 +107,7 @@ impl SpanExporter {
                         !matches!(stopped.recv_timeout(FLUSH_INTERVAL), Err(RecvTimeoutError::Timeout));
                     let pending: Vec<FinishedSpan> = queued.try_iter().collect();
                     for batch in pending.chunks(BATCH) {
-                        let request = traces_request(batch, &endpoints, &run);
+                        let request = traces_request(batch, &endpoints, &scenarios, &run);
                         let body = prost::Message::encode_to_vec(&request);
                         let headers = [("Content-Type", otlp::CONTENT_TYPE)];
                         match rt.block_on(traces.send(Method::POST, &headers, body, &tls)) {
@@ -166,7 +166,6 @@ fn endpoint_attributes(e: &hornet_script::plan::Endpoint, run: &OtlpRun) -> Endp
         attributes.push(text("url.template", template));
     }
     attributes.extend(run.labels.iter().cloned());
-    attributes.push(text("hornet.scenario", e.scenario.as_deref().unwrap_or(SHARED_SCENARIO)));
     attributes.push(text("hornet.endpoint", &e.name));
     EndpointAttributes { name: e.name.clone(), attributes }
 }
@@ -179,6 +178,7 @@ fn is_http_method(word: &str) -> bool {
 fn traces_request(
     spans: &[FinishedSpan],
     endpoints: &[EndpointAttributes],
+    scenarios: &[String],
     run: &OtlpRun,
 ) -> ExportTraceServiceRequest {
     let spans = spans
@@ -189,6 +189,9 @@ fn traces_request(
                 Some(e) => e.attributes.clone(),
                 None => run.labels.clone(),
             };
+            if let Some(scenario) = scenarios.get(s.scenario as usize) {
+                attributes.push(text("hornet.scenario", scenario));
+            }
             if s.status != 0 {
                 attributes.push(int("http.response.status_code", i64::from(s.status)));
             }
@@ -234,7 +237,7 @@ mod tests {
     use super::*;
 
     fn plan() -> Plan {
-        let yaml = "config:\n  target: http://127.0.0.1:8080\nscenarios:\n  - name: shop\n    flow:\n      - get: { url: \"/items/{{ id }}\" }\n      - post: { url: /cart, name: add to cart }\n";
+        let yaml = "config:\n  target: http://127.0.0.1:8080\nscenarios:\n  - name: shop\n    flow:\n      - get: { url: \"/items/{{ id }}\" }\n      - post: { url: /cart, name: add to cart }\n  - name: browse\n    flow:\n      - get: { url: \"/items/{{ id }}\" }\n";
         hornet_script::parse_str(yaml, "p.yaml", &Default::default()).expect("a plan")
     }
 
@@ -243,6 +246,7 @@ mod tests {
             trace_id: [7; 16],
             span_id: [9; 8],
             endpoint,
+            scenario: 0,
             start_unix_ns: 1_700_000_000_000_000_000,
             duration_ns: 42_000_000,
             status,
@@ -269,8 +273,10 @@ mod tests {
                 span(0, 200, None, false),
                 span(1, 503, None, true),
                 span(1, 0, Some(ErrorKind::Timeout), true),
+                FinishedSpan { scenario: 1, ..span(0, 200, None, false) },
             ],
             &endpoints,
+            &["shop".to_owned(), "browse".to_owned()],
             &run,
         );
         let spans = &request.resource_spans[0].scope_spans[0].spans;
@@ -294,6 +300,9 @@ mod tests {
         let timed_out = &spans[2];
         assert_eq!(attr(timed_out, "error.type"), Some(&Value::StringValue("timeout".into())));
         assert_eq!(attr(timed_out, "http.response.status_code"), None);
+        // An endpoint two scenarios share: each span names its own VU's scenario.
+        assert_eq!(attr(&spans[3], "hornet.scenario"), Some(&Value::StringValue("browse".into())));
+        assert_eq!(attr(&spans[3], "hornet.endpoint"), attr(ok, "hornet.endpoint"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct FinishedSpan {
     pub span_id: SpanId,
     /// The request's endpoint.
     pub endpoint: EndpointId,
+    /// The scenario of the virtual user that sent it (its index in the plan).
+    pub scenario: u32,
     /// When it was issued, ns since the Unix epoch.
     pub start_unix_ns: u64,
     /// How long it took (issued → last byte, or → the error), ns.

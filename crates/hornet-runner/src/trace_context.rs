@@ -94,6 +94,8 @@ impl RunTracing {
 #[derive(Debug)]
 pub(crate) struct VuTracer {
     run: Arc<RunTracing>,
+    /// The VU's scenario, for its spans.
+    scenario: u32,
     state: u64,
     iteration: Option<(TraceId, bool)>,
 }
@@ -111,7 +113,13 @@ impl VuTracer {
     /// The tracer of VU `index`.
     pub(crate) fn new(run: Arc<RunTracing>, index: u64) -> VuTracer {
         let state = rng::draw(run.seed, index);
-        VuTracer { run, state, iteration: None }
+        VuTracer { run, scenario: 0, state, iteration: None }
+    }
+
+    /// The tracer of a VU running scenario `scenario` (its index in the plan).
+    pub(crate) fn in_scenario(mut self, scenario: usize) -> VuTracer {
+        self.scenario = u32::try_from(scenario).unwrap_or(u32::MAX);
+        self
     }
 
     /// A new VU iteration begins: with `perIteration`, its requests share a new trace.
@@ -206,6 +214,7 @@ impl VuTracer {
                 trace_id: sent.trace_id,
                 span_id: sent.span_id,
                 endpoint: ep,
+                scenario: self.scenario,
                 start_unix_ns: self.run.start_unix_ns.saturating_add(request.at_us.saturating_mul(1000)),
                 duration_ns: u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX),
                 status,

@@ -68,7 +68,7 @@ impl ThreadState {
             index,
         );
         if let Some(tracing) = &shared.tracing {
-            vu.set_tracer(VuTracer::new(tracing.clone(), index));
+            vu.set_tracer(VuTracer::new(tracing.clone(), index).in_scenario(scenario));
         }
         if let Some(processor) = &self.processor {
             vu.set_processor(processor.clone(), self.names.clone());
