@@ -61,6 +61,11 @@ pub struct LoadOptions {
     /// Letters, digits, `-`, `_`, `.` and `:` only, at most 128 of them.
     #[serde(default)]
     pub test_id: Option<String>,
+    /// A distributed run's worker count: the load is split over that many processes, so the most
+    /// arrivals a second one process can start ([`plan::MAX_ARRIVAL_RATE`]) bounds each one's
+    /// share, not the whole (0 or 1: one process). Part of the plan's hash.
+    #[serde(default)]
+    pub split_over: u32,
     /// `--trace`: send a W3C `traceparent` on every request, as `config.tracing` with its defaults
     /// does (a script's own `config.tracing` is kept when it has one).
     #[serde(default)]

@@ -104,6 +104,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         processor: None,
         target: None,
         known_kinds: HashMap::new(),
+        split_over: opts.split_over.max(1),
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -220,6 +221,8 @@ struct Cx<'a> {
     /// string"): those of `config.variables` and `--var` that no payload, capture or processor
     /// can set.
     known_kinds: HashMap<String, &'static str>,
+    /// The processes the load is split over (see `LoadOptions::split_over`), at least 1.
+    split_over: u32,
 }
 
 impl Cx<'_> {

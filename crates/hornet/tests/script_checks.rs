@@ -252,6 +252,37 @@ fn rates_one_process_cannot_start_are_refused_before_anything_is_sent() {
 }
 
 #[test]
+fn a_distributed_run_divides_the_rate_among_its_workers_before_the_per_process_cap() {
+    let phase = |rate: &str| {
+        format!(
+            "config:\n  target: \"http://127.0.0.1:{{port}}\"\n  phases:\n    - duration: 1\n      arrivalRate: {rate}\n\
+             scenarios:\n  - flow:\n      - get: {{ url: \"/\" }}\n"
+        )
+    };
+    // 3,000,000 a second over 2 workers is 1,500,000 each: still more than one process starts.
+    let err = refused("rate.yaml", &phase("3e6"), &["--local-workers", "2"], &[]);
+    assert!(err.contains("rate.yaml:5:20"), "{err}");
+    assert!(
+        err.contains("3000000 arrivals a second, 1500000 for each of the 2 workers: more than the 1000000"),
+        "{err}"
+    );
+    assert!(!err.contains("local worker 1 started"), "no worker is started: {err}");
+    // 1,500,000 a second is refused on one process, and passes over 2 workers (750,000 each): the
+    // controller loads the plan and waits for them.
+    let err = refused("rate.yaml", &phase("1.5e6"), &[], &[]);
+    assert!(err.contains("1500000 arrivals a second: more than the 1000000"), "{err}");
+    let case = Case::new();
+    let script = case.script("rate.yaml", &phase("1.5e6").replace("{port}", "9"));
+    let mut controller = hornet();
+    controller.arg("controller").arg(&script).args(["--workers", "2", "--listen", "127.0.0.1:0"]);
+    let out =
+        controller.args(["--join-timeout", "1"]).env("HORNET_CLUSTER_TOKEN", "t").output().expect("run");
+    let said = text(&out);
+    assert!(said.contains("waiting for 2 workers"), "{said}");
+    assert!(!said.contains("more than the 1000000"), "{said}");
+}
+
+#[test]
 fn too_many_threads_are_refused_before_anything_is_sent() {
     let yaml = "config:\n  target: \"http://127.0.0.1:{port}\"\n  phases:\n    - duration: 1\n      arrivalRate: 1\nscenarios:\n  - flow:\n      - get: { url: \"/\" }\n";
     let err = refused("threads.yaml", yaml, &["--threads", "100000"], &[]);

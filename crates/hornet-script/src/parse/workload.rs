@@ -255,7 +255,8 @@ impl Cx<'_> {
     }
 
     /// Refuses an open phase faster than one process can start arrivals ([`MAX_ARRIVAL_RATE`]):
-    /// its arrivals would queue in memory until the process is killed.
+    /// its arrivals would queue in memory until the process is killed. Split over several
+    /// processes (a distributed run's workers), each one's share is what must fit.
     fn check_rate(
         &self,
         kind: &PhaseKind,
@@ -273,18 +274,22 @@ impl Cx<'_> {
             PhaseKind::Count { count } => (count as f64 / duration.as_secs_f64(), load.value.span),
             _ => return Ok(()),
         };
-        if rate <= MAX_ARRIVAL_RATE {
+        let processes = f64::from(self.split_over);
+        if rate / processes <= MAX_ARRIVAL_RATE {
             return Ok(());
         }
-        let what = match kind {
+        let mut what = match kind {
             PhaseKind::Count { count } => {
                 format!("{count} arrivals in {} s is {rate:.0} a second", duration.as_secs_f64())
             }
             _ => format!("{rate} arrivals a second"),
         };
+        if self.split_over > 1 {
+            what = format!("{what}, {:.0} for each of the {} workers", rate / processes, self.split_over);
+        }
         Err(self
             .err(at, format!("{what}: more than the {MAX_ARRIVAL_RATE:.0} arrivals a second one hornet process can start"))
-            .with_help("each arrival is a virtual user with its own state: faster than that, they queue in memory until the process is killed. Lower the rate, or split the load over several scripts run by several processes"))
+            .with_help("each arrival is a virtual user with its own state: faster than that, they queue in memory until the process is killed. Lower the rate, or split the load over more workers (a distributed run divides the rate among them)"))
     }
 
     fn pacing_on_open(&self, entry: &Entry, kind_key: &str) -> crate::ScriptError {

@@ -37,7 +37,10 @@ fn control_run(
     join_timeout: Duration,
     local: Option<&mut Vec<Child>>,
 ) -> i32 {
-    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, Some(&args.load)) else {
+    // The rate is divided among the workers: each must be able to start its share.
+    let split_over = u32::try_from(opts.workers).unwrap_or(u32::MAX);
+    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, Some(&args.load), split_over)
+    else {
         return exit::USAGE;
     };
     // A plan the run's start would refuse (a processor that does not load, or lacks a function

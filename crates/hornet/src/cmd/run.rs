@@ -10,11 +10,16 @@ use crate::cli::{LoadArgs, RunArgs, ScriptArgs, ValidateArgs};
 /// Loads the scripts with the command-line overrides (with `load`, those of a command that runs
 /// them: `-k`, `--testid`, `--trace`); prints the error and returns `None` on failure.
 pub(crate) fn load(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<Plan> {
-    load_with_options(args, load).map(|(plan, _)| plan)
+    load_with_options(args, load, 1).map(|(plan, _)| plan)
 }
 
-/// [`load`], also returning the load options (a controller sends them to its workers).
-pub(crate) fn load_with_options(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<(Plan, LoadOptions)> {
+/// [`load`], also returning the load options (a controller sends them to its workers), the load
+/// split over `split_over` processes (a distributed run's workers; 1 otherwise).
+pub(crate) fn load_with_options(
+    args: &ScriptArgs,
+    load: Option<&LoadArgs>,
+    split_over: u32,
+) -> Option<(Plan, LoadOptions)> {
     let mut variables = Vec::new();
     for v in &args.vars {
         let Some((name, value)) = v.split_once('=') else {
@@ -48,6 +53,7 @@ pub(crate) fn load_with_options(args: &ScriptArgs, load: Option<&LoadArgs>) -> O
         shipped_processor: None,
         test_id: load.and_then(|l| l.testid.clone()),
         trace: load.is_some_and(|l| l.trace),
+        split_over,
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
