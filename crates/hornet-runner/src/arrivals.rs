@@ -10,11 +10,14 @@ use crate::run::draw;
 use crate::worker::{ThreadState, spawn_arrival};
 
 /// The shortest time between two wake-ups of a schedule driver: arrivals (and request-rate tokens)
-/// more than one per 250 µs start in small batches, which cuts the generator's wake-ups (and its
-/// CPU per request at 10,000/s by about a third) while the schedule-lag p99 stays well under a
-/// millisecond; sparser ones start exactly on time. Each arrival keeps its exact intended time, so
-/// any wait shows in `schedule.lag`.
-pub(crate) const SCHEDULE_GAP: std::time::Duration = std::time::Duration::from_micros(250);
+/// more than one per 500 µs start in batches, sparser ones exactly on time. Each wake-up costs an
+/// idle-to-running switch of the generator's thread and, for the burst of sends it releases, one of
+/// the server's. At 10,000/s a 250-µs gap (bursts of 2.5 sends) switched the generator 1.8–4× and
+/// nginx 1.7–4× as often per request as 500 µs, for 1.2–1.4× the CPU per request (`perf stat`, see
+/// docs/benchmarks.md); 1,000 µs saves little more and brings the lag p99 to the millisecond. Rates
+/// up to 2,000/s are not batched at all. Each arrival keeps its exact intended time, so any wait
+/// shows in `schedule.lag` and in the corrected latency.
+pub(crate) const SCHEDULE_GAP: std::time::Duration = std::time::Duration::from_micros(500);
 
 /// Dispatches arrivals until the schedule ends or the run stops.
 pub(crate) async fn drive(local: &Rc<ThreadState>) {

@@ -199,6 +199,32 @@ mod tests {
         });
     }
 
+    #[test]
+    fn a_dense_schedule_on_a_coalescing_timer_waits_at_most_once_per_gap_and_never_early() {
+        runtime().block_on(async {
+            // 200 deadlines 100 µs apart (20 ms) on a 2-ms gap: at most one wait per gap, however
+            // late the wake-ups come on a loaded machine (a late one leaves more deadlines passed).
+            let gap = Duration::from_millis(2);
+            let mut t = Timer::coalescing(gap);
+            let start = Instant::now() + Duration::from_millis(1);
+            let mut waits = 0;
+            for i in 0..200u32 {
+                let deadline = start + Duration::from_micros(100) * i;
+                if deadline > Instant::now() {
+                    waits += 1;
+                }
+                t.sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline, "deadline {i} released early");
+            }
+            let span = Duration::from_micros(100) * 199;
+            let most = (span.as_micros() / gap.as_micros()) as usize + 1;
+            assert!(
+                (1..=most).contains(&waits),
+                "{waits} waits for 200 deadlines in {span:?}, at most {most}"
+            );
+        });
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn linux_uses_a_timerfd() {

@@ -300,3 +300,89 @@ fn demo_script_is_valid() {
     let out = out.expect("run");
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// A loopback HTTP/1.1 server that answers every request `200 ok` on keep-alive connections and
+/// counts the requests it answered: the target's own count, to hold a report's against.
+struct CountingServer {
+    url: String,
+    answered: Arc<AtomicUsize>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CountingServer {
+    fn start() -> CountingServer {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        let answered = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, stopped) = (answered.clone(), stop.clone());
+        std::thread::spawn(move || {
+            // Bounded: accepts until the test drops the server, or for a minute at most.
+            let end = Instant::now() + Duration::from_secs(60);
+            while !stopped.load(Ordering::SeqCst) && Instant::now() < end {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                };
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    conn.set_nonblocking(false).expect("blocking");
+                    conn.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+                    let mut pending = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = conn.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        pending.extend_from_slice(&buf[..n]);
+                        // The requests are GETs without a body: each ends at its blank line.
+                        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            pending.drain(..end + 4);
+                            count.fetch_add(1, Ordering::SeqCst);
+                            if conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        CountingServer { url, answered, stop }
+    }
+
+    fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A fixed rate dense enough for the schedule driver to start its arrivals in batches (8,000/s is
+/// four within one wake-up gap) still sends every request of the schedule, each measured from its
+/// own intended start: the server answers as many requests as the schedule holds, and the schedule
+/// lag and the corrected latency hold one value per request.
+#[test]
+fn a_dense_fixed_rate_sends_every_scheduled_request_measured_from_its_intended_time() {
+    let server = CountingServer::start();
+    let case = Case::new();
+    let report = case.report_path();
+    let out = hornet()
+        .args(["quick", &server.url, "-r", "8000", "-n", "4000", "-c", "10", "-q", "-o"])
+        .arg(&report)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(server.answered(), 4000, "requests the server answered");
+    assert_eq!(counter(&json, "http.requests"), 4000);
+    assert_eq!(counter(&json, "vusers.created"), 4000);
+    let summaries = &json["aggregate"]["summaries"];
+    assert_eq!(summaries["schedule.lag"]["count"].as_u64(), Some(4000), "{summaries}");
+    assert_eq!(summaries["http.response_time.corrected"]["count"].as_u64(), Some(4000), "{summaries}");
+}
