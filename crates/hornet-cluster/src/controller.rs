@@ -253,6 +253,28 @@ impl Cluster {
     }
 }
 
+/// Refuses a plan whose heaviest worker's share of the peak arrival rate is more than one hornet
+/// process can start: the check when the script loaded took equal shares, and a worker's
+/// `--weight` may give it more.
+fn heaviest_share_fits(plan: &Plan, shares: &[f64], weights: &[u32]) -> Result<(), RunError> {
+    let peak =
+        plan.phases.iter().filter_map(hornet_script::plan::Phase::peak_arrival_rate).fold(0.0, f64::max);
+    let Some((i, share)) = shares.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        return Ok(());
+    };
+    let max = hornet_script::plan::MAX_ARRIVAL_RATE;
+    if peak * share <= max {
+        return Ok(());
+    }
+    Err(RunError::Cluster(format!(
+        "worker {i} (weight {} of {}) would start {:.0} of the peak {peak:.0} arrivals a second: more \
+         than the {max:.0} one hornet process can start; give the workers more equal weights, or add workers",
+        weights.get(i).copied().unwrap_or(1),
+        weights.iter().sum::<u32>(),
+        peak * share
+    )))
+}
+
 impl Workers for Cluster {
     /// Hands the plan to the joined workers, waits until each has built it (and its hash matches),
     /// and starts them together a moment later.
@@ -272,6 +294,7 @@ impl Workers for Cluster {
         let weights: Vec<u32> = self.conns.iter().map(|c| c.weight).collect();
         let segments = Segments::new(&weights).map_err(|e| RunError::Cluster(e.to_string()))?;
         let shares: Vec<f64> = (0..n).map(|i| segments.share(i)).collect();
+        heaviest_share_fits(plan, &shares, &weights)?;
         let hash = self.source.hash(plan);
         for (i, c) in self.conns.iter().enumerate() {
             let msg = PlanMsg {

@@ -610,6 +610,49 @@ fn listening_beyond_loopback_needs_a_token() {
     assert!(text(&out).contains("a shared token is required"), "{}", text(&out));
 }
 
+#[test]
+fn a_heavier_workers_share_of_the_rate_must_fit_one_process() {
+    // 1,500,000 a second passes the load check over 2 workers (750,000 each), but with weights
+    // 3 and 1 one of them would start 1,125,000 a second: refused before anything is sent.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    silent.set_nonblocking(true).expect("nonblocking");
+    let case = Case::new();
+    let target = format!("http://{}", silent.local_addr().expect("addr"));
+    let script = case.script(
+        "s.yaml",
+        &SCRIPT.replace("TARGET", &target).replace("arrivalRate: 29", "arrivalRate: 1.5e6"),
+    );
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.arg("controller").arg(&script).args(["--workers", "2", "--listen", &addr, "-q"]);
+    c.env("HORNET_CLUSTER_TOKEN", TOKEN);
+    let (mut controller, rx) = spawn(c);
+    let mut workers: Vec<Child> = ["3", "1"]
+        .iter()
+        .map(|weight| {
+            let mut w = hornet();
+            w.args(["worker", "--controller", &addr, "--threads", "1", "--weight", weight]);
+            w.env("HORNET_CLUSTER_TOKEN", TOKEN).stdout(Stdio::null()).stderr(Stdio::null());
+            w.spawn().expect("spawn worker")
+        })
+        .collect();
+    let code = wait_exit(&mut controller, Duration::from_secs(30));
+    for w in &mut workers {
+        kill(w);
+    }
+    if code.is_none() {
+        kill(&mut controller);
+    }
+    let said: Vec<String> = rx.try_iter().collect();
+    assert_eq!(code, Some(2), "{said:?}");
+    assert!(
+        said.iter()
+            .any(|l| l.contains("(weight 3 of 4) would start 1125000 of the peak 1500000 arrivals a second")),
+        "{said:?}"
+    );
+    assert!(silent.accept().is_err(), "nothing was sent");
+}
+
 /// A processor spread over several files: a relative module, a JSON file one folder up, a file
 /// read with `fs` relative to the script, and a package from `node_modules`.
 const SHIPPED_FILES: &[(&str, &str)] = &[

@@ -110,6 +110,19 @@ pub enum PhaseKind {
 }
 
 impl Phase {
+    /// The most arrivals (or request-rate tokens) a second the phase asks for: its rate or its
+    /// `rampTo`, whichever is higher, or its `arrivalCount` over its duration; `None` for a
+    /// closed-model phase or a pause.
+    pub fn peak_arrival_rate(&self) -> Option<f64> {
+        match self.kind {
+            PhaseKind::Rate { rate, ramp_to } | PhaseKind::RequestRate { rate, ramp_to } => {
+                Some(ramp_to.map_or(rate, |end| end.max(rate)))
+            }
+            PhaseKind::Count { count } => Some(count as f64 / self.duration.as_secs_f64().max(1e-9)),
+            PhaseKind::Pause | PhaseKind::Users { .. } => None,
+        }
+    }
+
     /// A label for displays: the name, or a description of the phase.
     pub fn label(&self, index: usize) -> String {
         match &self.name {
