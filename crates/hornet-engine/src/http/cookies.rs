@@ -4,10 +4,13 @@
 //! `Max-Age`/`Expires`, `Secure`, host-only cookies).
 //!
 //! The store works on `url::Url`, so a request URI is converted only when the jar has something
-//! to send or a response has something to store: VUs that never see a cookie pay nothing.
+//! to send or a response has something to store: VUs that never see a cookie pay nothing. The jar
+//! keeps the `Url` of the last origin it converted and only swaps in the path and query of the
+//! next URI to the same origin (a VU's usual case), instead of printing and parsing it whole.
 
 use cookie_store::{CookieStore, RawCookie};
 use http::header::{COOKIE, SET_COOKIE};
+use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderValue, Uri};
 use url::Url;
 
@@ -17,6 +20,43 @@ pub(crate) struct Jar {
     store: CookieStore,
     /// False until a cookie has been stored, to skip all work for VUs that have none.
     used: bool,
+    /// The last URI converted to a `Url`, by origin: see [`LastUrl`].
+    last: Option<LastUrl>,
+}
+
+/// The `Url` of the last URI the jar converted, with that URI's scheme and authority: a URI with
+/// the same ones converts by setting the path and query of this `Url`, which gives what a parse
+/// of the whole URI gives (the host, already parsed, is what costs).
+#[derive(Debug, Clone)]
+struct LastUrl {
+    scheme: Scheme,
+    authority: Authority,
+    url: Url,
+}
+
+impl LastUrl {
+    /// The `Url` of `uri`, reusing `last` when the origin is the same; `None` when `uri` is not an
+    /// absolute URL.
+    fn of<'a>(last: &'a mut Option<LastUrl>, uri: &Uri) -> Option<&'a Url> {
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return None;
+        };
+        match last {
+            Some(l) if l.scheme == *scheme && l.authority.as_str() == authority.as_str() => {
+                if l.url.path() != uri.path() {
+                    l.url.set_path(uri.path());
+                }
+                if l.url.query() != uri.query() {
+                    l.url.set_query(uri.query());
+                }
+            }
+            _ => {
+                let url = to_url(uri)?;
+                *last = Some(LastUrl { scheme: scheme.clone(), authority: authority.clone(), url });
+            }
+        }
+        last.as_ref().map(|l| &l.url)
+    }
 }
 
 /// The `url::Url` of an absolute URI, or `None` when it does not parse as one.
@@ -33,11 +73,11 @@ impl Jar {
         if values.peek().is_none() {
             return;
         }
-        let Some(url) = to_url(uri) else { return };
+        let Some(url) = LastUrl::of(&mut self.last, uri) else { return };
         for value in values {
             let Ok(text) = std::str::from_utf8(value.as_bytes()) else { continue };
             let Ok(cookie) = RawCookie::parse(text) else { continue };
-            if self.store.insert_raw(&cookie, &url).is_ok() {
+            if self.store.insert_raw(&cookie, url).is_ok() {
                 self.used = true;
             }
         }
@@ -55,16 +95,16 @@ impl Jar {
         if bad_name || bad_value {
             return false;
         }
-        let Some(url) = to_url(uri) else { return false };
+        let Some(url) = LastUrl::of(&mut self.last, uri) else { return false };
         let cookie = RawCookie::new(name.to_owned(), value.to_owned());
-        let stored = self.store.insert_raw(&cookie, &url).is_ok();
+        let stored = self.store.insert_raw(&cookie, url).is_ok();
         self.used |= stored;
         stored
     }
 
     /// The unexpired cookies to send to `url`, longest path first (RFC 6265 §5.4).
-    fn matching(&self, url: &Url) -> Vec<(&str, &str)> {
-        let mut cookies = self.store.matches(url);
+    fn matching<'a>(store: &'a CookieStore, url: &Url) -> Vec<(&'a str, &'a str)> {
+        let mut cookies = store.matches(url);
         cookies.sort_by_key(|c| std::cmp::Reverse(c.path.len()));
         cookies.into_iter().map(|c| c.name_value()).collect()
     }
@@ -75,17 +115,17 @@ impl Jar {
             return Vec::new();
         }
         let Some(url) = to_url(uri) else { return Vec::new() };
-        self.matching(&url).into_iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
+        Self::matching(&self.store, &url).into_iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
     }
 
     /// Adds the cookies that match `uri` to `headers`. A `Cookie` header already there is kept
     /// first, and everything is merged into one header (`a=1; b=2`), as HTTP/1.1 requires.
-    pub(crate) fn apply(&self, uri: &Uri, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&mut self, uri: &Uri, headers: &mut HeaderMap) {
         if !self.used {
             return;
         }
-        let Some(url) = to_url(uri) else { return };
-        let pairs = self.matching(&url);
+        let Some(url) = LastUrl::of(&mut self.last, uri) else { return };
+        let pairs = Self::matching(&self.store, url);
         if pairs.is_empty() {
             return;
         }
@@ -207,8 +247,50 @@ mod tests {
     }
 
     #[test]
+    fn a_url_reused_for_the_same_origin_is_the_url_parsed_whole() {
+        let uris = [
+            "http://h.example:8080/a/b?x=1",
+            "http://h.example:8080/items/3",
+            "http://h.example:8080/a/../c/./d?",
+            "http://h.example:8080/sp%20ace/%C3%A9?q=a%20b&r",
+            "http://h.example:8080/",
+            "http://H.EXAMPLE:8080/upper?y",
+            "https://h.example:8080/secure",
+            "http://other.example/x?z=2",
+            "http://user:pw@other.example/y",
+            "http://other.example/y",
+            "http://[::1]:9/v6?q",
+            "http://127.0.0.1/a",
+            "http://127.0.0.1/a",
+        ];
+        let mut last = None;
+        for text in uris {
+            let uri: Uri = text.parse().expect("a URI");
+            let reused = LastUrl::of(&mut last, &uri).cloned();
+            assert_eq!(reused, to_url(&uri), "{text}");
+        }
+        assert!(LastUrl::of(&mut last, &uri("/relative")).is_none());
+    }
+
+    #[test]
+    fn cookies_follow_the_path_of_each_request_to_one_origin() {
+        let mut jar = Jar::default();
+        jar.store_response(&uri("http://h.example/app/login"), &set_cookies(&["a=1", "r=2; Path=/"]));
+        let sent = |jar: &mut Jar, u: &'static str| {
+            let mut headers = HeaderMap::new();
+            jar.apply(&uri(u), &mut headers);
+            headers.get(COOKIE).map(|v| v.to_str().unwrap_or_default().to_owned())
+        };
+        assert_eq!(sent(&mut jar, "http://h.example/app/x?q=1").as_deref(), Some("a=1; r=2"));
+        assert_eq!(sent(&mut jar, "http://h.example/other").as_deref(), Some("r=2"));
+        assert_eq!(sent(&mut jar, "http://h.example/app/y").as_deref(), Some("a=1; r=2"));
+        assert_eq!(sent(&mut jar, "http://elsewhere.example/app/y"), None);
+        assert_eq!(sent(&mut jar, "http://h.example/app/").as_deref(), Some("a=1; r=2"));
+    }
+
+    #[test]
     fn empty_jar_leaves_headers_untouched() {
-        let jar = Jar::default();
+        let mut jar = Jar::default();
         let mut headers = HeaderMap::new();
         jar.apply(&uri("http://h.example/"), &mut headers);
         assert!(headers.is_empty());
