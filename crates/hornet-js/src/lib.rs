@@ -21,7 +21,9 @@ use std::fmt;
 
 pub use deps::dependencies;
 pub use http::{HttpCall, HttpFailure, HttpFuture, HttpReply, HttpSender};
-pub use processor::{JsRequest, JsVu, Processor, ProcessorOptions, RequestBody, RequestParams, ResponseData};
+pub use processor::{
+    ChangeLog, JsRequest, JsVu, Processor, ProcessorOptions, RequestBody, RequestParams, ResponseData, VuVars,
+};
 
 /// A processor that could not be loaded: where (file:line:column when known) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

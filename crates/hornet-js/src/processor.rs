@@ -2,6 +2,7 @@
 //! calling hooks with Artillery's signatures and settling them (callback, Promise or `async`)
 //! while driving the job queue and timers, under a time budget and a memory limit.
 
+mod callback;
 mod hooks;
 mod import;
 mod names;
@@ -10,7 +11,7 @@ mod vars;
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -114,6 +115,60 @@ pub struct ResponseData<'a> {
     pub phases: &'a [(&'a str, f64)],
 }
 
+/// The names of the variables the Rust side set or removed since the last hook call, kept by
+/// whoever changes a VU's variables between calls (the runner's scope), so that a call brings
+/// only those over to `context.vars` instead of comparing every variable with what JavaScript
+/// last saw. Each name is noted once. A new log may have missed changes made before it: the first
+/// call that reads it compares every variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeLog {
+    names: Vec<String>,
+    /// Whether every change since the last call is noted (not so until a call has read the log).
+    complete: bool,
+}
+
+impl ChangeLog {
+    /// Notes that variable `name` was set or removed.
+    pub fn note(&mut self, name: &str) {
+        if !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_string());
+        }
+    }
+
+    /// The names noted since the log was last emptied.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Whether the log holds every change since the last call.
+    fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Empties the log once a call has brought its changes over.
+    fn clear(&mut self) {
+        self.names.clear();
+        self.complete = true;
+    }
+}
+
+/// A VU's variables as a hook call reads and writes them (`context.vars`): the map, and the
+/// [`ChangeLog`] of what the caller changed in it since the previous call, when it keeps one.
+/// Without a log every variable is compared with what JavaScript last saw. A call empties the log.
+pub struct VuVars<'a> {
+    /// The variables by name.
+    pub map: &'a mut HashMap<String, Json>,
+    /// Every name set or removed in `map` since the previous call, other than by the calls
+    /// themselves; `None` when the caller does not keep count.
+    pub changed: Option<&'a mut ChangeLog>,
+}
+
+impl<'a> From<&'a mut HashMap<String, Json>> for VuVars<'a> {
+    fn from(map: &'a mut HashMap<String, Json>) -> VuVars<'a> {
+        VuVars { map, changed: None }
+    }
+}
+
 /// One VU's JavaScript side: its `context` object and its `Math.random` state.
 pub struct JsVu {
     context: Persistent<Object<'static>>,
@@ -141,6 +196,16 @@ enum Shape {
 }
 
 type Outcome = Result<Option<bool>, HookError>;
+
+/// An exported function: its name's atom (the function is looked up at each call, as Artillery
+/// does) and whether it is `async` (called without a callback).
+struct Export {
+    name: names::Name,
+    is_async: bool,
+}
+
+/// The exported functions by name.
+type Exports = HashMap<String, Export, std::hash::BuildHasherDefault<vars::NameHasher>>;
 type Slot = Rc<RefCell<Option<Outcome>>>;
 
 /// A loaded processor: one runtime and context for one worker thread.
@@ -157,9 +222,7 @@ pub struct Processor {
     next_vu: Cell<u32>,
     /// `context.scenario` objects, one per scenario index, shared by the thread's VUs.
     scenarios: RefCell<HashMap<usize, Persistent<Value<'static>>>>,
-    functions: HashSet<String>,
-    /// The exported functions that are `async`, called without a callback.
-    async_functions: HashSet<String>,
+    functions: Exports,
     context: Context,
     _runtime: Runtime,
     shared: Rc<Shared>,
@@ -259,20 +322,17 @@ impl Processor {
                     None => Object::new(ctx.clone()).map_err(fail)?,
                 }
             };
-            let mut functions = HashSet::new();
-            let mut async_functions = HashSet::new();
+            let mut functions = Exports::default();
             for key in exports.keys::<String>() {
                 let Ok(key) = key else { continue };
                 let Ok(function) = exports.get::<_, Function>(key.as_str()) else { continue };
                 // Artillery awaits an `AsyncFunction` without a callback; it decides by the type.
-                if function
+                let is_async = function
                     .get::<_, Object>("constructor")
                     .and_then(|c| c.get::<_, String>("name"))
-                    .is_ok_and(|n| n == "AsyncFunction")
-                {
-                    async_functions.insert(key.clone());
-                }
-                functions.insert(key);
+                    .is_ok_and(|n| n == "AsyncFunction");
+                let name = names::Name::new(&ctx, &key).map_err(fail)?;
+                functions.insert(key, Export { name, is_async });
             }
             Ok((
                 Persistent::save(&ctx, exports),
@@ -282,12 +342,10 @@ impl Processor {
                 Persistent::save(&ctx, http_settle),
                 names,
                 functions,
-                async_functions,
             ))
         });
         shared.deadline.set(None);
-        let (exports, events, fire_timer, http_client, http_settle, names, functions, async_functions) =
-            loaded?;
+        let (exports, events, fire_timer, http_client, http_settle, names, functions) = loaded?;
         Ok(Processor {
             exports,
             events,
@@ -298,7 +356,6 @@ impl Processor {
             next_vu: Cell::new(0),
             scenarios: RefCell::new(HashMap::new()),
             functions,
-            async_functions,
             context,
             _runtime: runtime,
             shared,
@@ -314,12 +371,12 @@ impl Processor {
 
     /// Whether the module exports a function named `name`.
     pub fn has_function(&self, name: &str) -> bool {
-        self.functions.contains(name)
+        self.functions.contains_key(name)
     }
 
     /// The exported function names, sorted.
     pub fn function_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.functions.iter().cloned().collect();
+        let mut names: Vec<String> = self.functions.keys().cloned().collect();
         names.sort();
         names
     }
@@ -374,9 +431,9 @@ impl Processor {
         &self,
         vu: &JsVu,
         name: &str,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::Step, vars, None, None, None, None).await.map(drop)
+        self.invoke(vu, name, Shape::Step, vars.into(), None, None, None, None).await.map(drop)
     }
 
     /// Calls a `function:` step (or `beforeScenario`/`afterScenario`) whose `context.http`
@@ -385,10 +442,10 @@ impl Processor {
         &self,
         vu: &JsVu,
         name: &str,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
         http: &mut dyn crate::HttpSender,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::Step, vars, None, None, None, Some(http)).await.map(drop)
+        self.invoke(vu, name, Shape::Step, vars.into(), None, None, None, Some(http)).await.map(drop)
     }
 
     /// `requestParams` for one request: the object its `beforeRequest`, `afterResponse` and
@@ -416,9 +473,11 @@ impl Processor {
         vu: &JsVu,
         name: &str,
         request: &JsRequest,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::BeforeRequest, vars, Some(request), None, None, None).await.map(drop)
+        self.invoke(vu, name, Shape::BeforeRequest, vars.into(), Some(request), None, None, None)
+            .await
+            .map(drop)
     }
 
     /// Calls an `afterResponse` hook on `request`: `(requestParams, response, context, events,
@@ -429,9 +488,9 @@ impl Processor {
         name: &str,
         request: &JsRequest,
         response: ResponseData<'_>,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::AfterResponse, vars, Some(request), Some(response), None, None)
+        self.invoke(vu, name, Shape::AfterResponse, vars.into(), Some(request), Some(response), None, None)
             .await
             .map(drop)
     }
@@ -443,9 +502,11 @@ impl Processor {
         name: &str,
         error: &str,
         request: &JsRequest,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
-        self.invoke(vu, name, Shape::OnError, vars, Some(request), None, Some(error), None).await.map(drop)
+        self.invoke(vu, name, Shape::OnError, vars.into(), Some(request), None, Some(error), None)
+            .await
+            .map(drop)
     }
 
     /// Calls a `beforeRequest` hook on a `requestParams` of its own; changes to `request` are
@@ -455,7 +516,7 @@ impl Processor {
         vu: &JsVu,
         name: &str,
         request: &mut RequestParams,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
         let object = self.request_object(request)?;
         let outcome = self.before_request_on(vu, name, &object, vars).await;
@@ -470,7 +531,7 @@ impl Processor {
         name: &str,
         request: &mut RequestParams,
         response: ResponseData<'_>,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
         let object = self.request_object(request)?;
         let outcome = self.after_response_on(vu, name, &object, response, vars).await;
@@ -485,7 +546,7 @@ impl Processor {
         name: &str,
         error: &str,
         request: &mut RequestParams,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<(), HookError> {
         let object = self.request_object(request)?;
         let outcome = self.on_error_on(vu, name, error, &object, vars).await;
@@ -499,9 +560,9 @@ impl Processor {
         &self,
         vu: &JsVu,
         name: &str,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<bool, HookError> {
-        self.invoke(vu, name, Shape::Condition, vars, None, None, None, None)
+        self.invoke(vu, name, Shape::Condition, vars.into(), None, None, None, None)
             .await
             .map(|r| r.unwrap_or(false))
     }
@@ -512,9 +573,11 @@ impl Processor {
         &self,
         vu: &JsVu,
         name: &str,
-        vars: &mut HashMap<String, Json>,
+        vars: impl Into<VuVars<'_>>,
     ) -> Result<bool, HookError> {
-        self.invoke(vu, name, Shape::IfTrue, vars, None, None, None, None).await.map(|r| r.unwrap_or(false))
+        self.invoke(vu, name, Shape::IfTrue, vars.into(), None, None, None, None)
+            .await
+            .map(|r| r.unwrap_or(false))
     }
 
     /// What `events.emit` reported since the last call.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use hornet_js::{Processor, ProcessorOptions};
+use hornet_js::{ChangeLog, Processor, ProcessorOptions, VuVars};
 use serde_json::{Value, json};
 
 const VARS_JS: &str = r#"
@@ -154,4 +154,42 @@ async fn each_vu_keeps_its_own_variables() {
     processor.call_step(&a, "echo", &mut va).await.unwrap();
     assert_eq!(vb["seen"], json!("captured"));
     assert_eq!(va["seen"], json!("captured,order"));
+}
+
+/// The variables with the log of what the test changed since the last call.
+fn logged<'a>(map: &'a mut HashMap<String, Value>, log: &'a mut ChangeLog) -> VuVars<'a> {
+    VuVars { map, changed: Some(log) }
+}
+
+#[tokio::test]
+async fn a_change_log_brings_over_what_it_names_and_a_new_log_compares_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let processor = load(dir.path());
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[("captured", json!("a")), ("doomed", json!(1))]);
+    let mut log = ChangeLog::default();
+    // The first call with a log compares every variable: the log may not hold what came before.
+    processor.call_step(&vu, "echo", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v["seen"], json!("captured,doomed"));
+    assert!(log.names().is_empty(), "a call empties the log");
+
+    // Changes the log names come over, set and removed.
+    v.insert("captured".into(), json!("b"));
+    log.note("captured");
+    v.remove("doomed");
+    log.note("doomed");
+    log.note("captured");
+    assert_eq!(log.names(), ["captured", "doomed"], "each name once");
+    processor.call_step(&vu, "echo", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v["capturedTwice"], json!("bb"));
+    assert_eq!(v["seen"], json!("captured,capturedTwice,seen"));
+
+    // A change the log does not name stays on the Rust side; a new log, which may have missed
+    // changes, brings everything over.
+    v.insert("unlogged".into(), json!(1));
+    processor.call_step(&vu, "echo", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v["seen"], json!("captured,capturedTwice,seen"), "only what the log names is looked at");
+    let mut fresh = ChangeLog::default();
+    processor.call_step(&vu, "echo", logged(&mut v, &mut fresh)).await.unwrap();
+    assert_eq!(v["seen"], json!("captured,capturedTwice,seen,unlogged"));
 }

@@ -233,14 +233,14 @@ fn field_text(value: &Value) -> String {
 /// Applies what `beforeRequest` hooks changed, given the request as they first saw it
 /// (`original`): URL (with `qs`), method, headers and body (`json`, then `form`, then `formData`,
 /// then `body`, as Artillery ranks them). Returns the cookies to put in the VU's jar for the
-/// request's URL, when the hooks changed `cookie`. Files a new `formData` names with `fromFile`
-/// are read relative to `base_dir`.
+/// request's URL, when the hooks changed `cookie`, and the URL the request goes to, as text. Files
+/// a new `formData` names with `fromFile` are read relative to `base_dir`.
 pub(crate) fn apply(
     params: RequestParams,
     original: &RequestParams,
     request: &mut Request,
     base_dir: &std::path::Path,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<(Vec<(String, String)>, String), String> {
     let changed = |key: &str| params.extra.get(key) != original.extra.get(key);
     let mut url = params.url.clone();
     if let Some(Value::Object(qs)) = params.extra.get("qs")
@@ -272,13 +272,16 @@ pub(crate) fn apply(
     }
     // `original.url` is the request's URI as text: comparing with it spares formatting the URI again.
     if url != original.url {
-        request.uri = url
+        let parsed = url
             .parse::<Uri>()
             .ok()
             .filter(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some())
             .ok_or_else(|| {
                 format!("beforeRequest set the URL `{url}`, which is not an absolute http(s) URL")
             })?;
+        // As the request's URI writes it (`http://host` gets its `/`).
+        url = parsed.to_string();
+        request.uri = parsed;
     }
     request.method = Method::from_bytes(params.method.as_bytes())
         .map_err(|_| format!("beforeRequest set the method `{}`, which is not valid", params.method))?;
@@ -326,7 +329,7 @@ pub(crate) fn apply(
         }
         _ => Vec::new(),
     };
-    Ok(cookies)
+    Ok((cookies, url))
 }
 
 /// A `formData` object a hook set, encoded as `multipart/form-data`: each field a value, or
@@ -369,6 +372,11 @@ pub(crate) struct ResponseCopy {
 
 impl ResponseCopy {
     pub(crate) fn of(response: &Response, url: &Uri) -> ResponseCopy {
+        ResponseCopy::with_url(response, url.to_string())
+    }
+
+    /// The copy of `response` to a request sent to `url`.
+    pub(crate) fn with_url(response: &Response, url: String) -> ResponseCopy {
         let t = &response.timings;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         let mut phases = vec![("wait", ms(t.wait)), ("download", ms(t.receive)), ("total", ms(t.total))];
@@ -382,7 +390,7 @@ impl ResponseCopy {
             status: response.status,
             headers: response.headers.clone(),
             body: response.body.clone().unwrap_or_default(),
-            url: url.to_string(),
+            url,
             phases,
         }
     }

@@ -383,17 +383,16 @@ impl Vu {
                     Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
                     None => (None, req.endpoint),
                 };
-                let url = request.uri.clone();
                 let client = self.client.clone();
                 let handle = tokio::task::spawn_local(async move {
                     let mut session = Session::new();
                     client.send(&mut session, request).await
                 });
-                pending.push((req, ep, handle, from, params, url, sent));
+                pending.push((req, ep, handle, from, params, sent));
             }
         }
         let mut outcome = Ok(());
-        for (req, ep, handle, from, params, url, sent) in pending {
+        for (req, ep, handle, from, params, sent) in pending {
             let result = match handle.await {
                 Ok(r) => r,
                 Err(_) => continue,
@@ -402,7 +401,7 @@ impl Vu {
                 continue;
             }
             let copy = match &req.hooks {
-                Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_ref(), &url)).await?,
+                Some(hooks) => Box::pin(self.after_send(req, hooks, &result, params.as_ref())).await?,
                 None => None,
             };
             outcome = self.complete(req, ep, result, from, sent);

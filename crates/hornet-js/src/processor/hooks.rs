@@ -3,16 +3,15 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use rquickjs::function::{Args, Rest, This};
+use rquickjs::function::{Args, This};
 use rquickjs::{Ctx, Error as JsError, Function, Promise, Value};
-use serde_json::Value as Json;
 
+use super::callback::callback;
 use super::request::{JsRequest, response_to_js};
-use super::{JsVu, Outcome, Processor, ResponseData, Shape, Slot, engine_failure};
+use super::{Export, JsVu, Outcome, Processor, ResponseData, Shape, Slot, VuVars, engine_failure};
 use crate::convert::from_js;
 use crate::{Emitted, HookError, HookFailure, first_location};
 
@@ -26,36 +25,56 @@ impl Processor {
         vu: &JsVu,
         name: &str,
         shape: Shape,
-        vars: &mut HashMap<String, Json>,
+        mut vars: VuVars<'_>,
         request: Option<&JsRequest>,
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
         http: Option<&mut dyn crate::HttpSender>,
     ) -> Result<Option<bool>, HookError> {
-        if !self.functions.contains(name) {
+        let Some(export) = self.functions.get(name) else {
             return Err(HookError {
                 function: name.to_string(),
                 failure: HookFailure::Missing,
                 message: format!("{} exports no function named '{name}'", self.path.display()),
                 stack: String::new(),
             });
-        }
+        };
         let started = Instant::now();
         let slot: Slot = Rc::new(RefCell::new(None));
+        let mut pulled = false;
         let started_call = self.enter(vu, started, |ctx| {
-            self.start_call(&ctx, vu, name, shape, vars, request, response, error, &slot)
+            self.start_call(&ctx, vu, name, export, shape, &mut vars, request, response, error, &slot)?;
+            if slot.borrow().is_some() {
+                // Settled already (a hook that calls its callback before returning): the
+                // variables are read back now, without entering the engine again.
+                self.shared.deadline.set(None);
+                self.pull_vars(&ctx, vu, &mut vars);
+                pulled = true;
+            }
+            Ok(())
         });
         if let Err(e) = started_call {
             return Err(self.failure_of(name, e));
         }
-        let outcome = self.settle(vu, name, &slot, started, http).await;
-        self.context.with(|ctx| {
-            if let Ok(context) = vu.context.clone().restore(&ctx) {
-                // Failing here (out of memory) keeps the variables as they were before the call.
-                let _ = vu.vars.pull(&ctx, &context, vars);
+        let outcome = self.settle(vu, name, &slot, started, http).await.map_err(|mut e| {
+            // A callback's error does not know the function it was given to.
+            if e.function.is_empty() {
+                e.function = name.to_string();
             }
+            e
         });
+        if !pulled {
+            self.context.with(|ctx| self.pull_vars(&ctx, vu, &mut vars));
+        }
         outcome
+    }
+
+    /// Reads back what the call changed in `context.vars`.
+    fn pull_vars(&self, ctx: &Ctx<'_>, vu: &JsVu, vars: &mut VuVars<'_>) {
+        if let Ok(context) = vu.context.clone().restore(ctx) {
+            // Failing here (out of memory) keeps the variables as they were before the call.
+            let _ = vu.vars.pull(ctx, &self.names, &context, vars.map);
+        }
     }
 
     /// Runs `f` in the context with the VU's random state and a fresh interrupt deadline.
@@ -75,20 +94,21 @@ impl Processor {
         ctx: &Ctx<'js>,
         vu: &JsVu,
         name: &str,
+        export: &Export,
         shape: Shape,
-        vars: &HashMap<String, Json>,
+        vars: &mut VuVars<'_>,
         request: Option<&JsRequest>,
         response: Option<ResponseData<'_>>,
         error: Option<&str>,
         slot: &Slot,
     ) -> rquickjs::Result<()> {
         let exports = self.exports.clone().restore(ctx)?;
-        let function: Function = exports.get(name)?;
+        let function: Function = exports.get(export.name.atom(ctx)?)?;
         let context = vu.context.clone().restore(ctx)?;
-        let vars_object = vu.vars.push(ctx, vars)?;
+        let vars_object = vu.vars.push(ctx, vars.map, vars.changed.as_deref_mut())?;
         let events = self.events.clone().restore(ctx)?;
         let request_object = request.map(|r| r.object.clone().restore(ctx)).transpose()?;
-        let is_async = self.async_functions.contains(name);
+        let is_async = export.is_async;
         let mut args = Args::new(ctx.clone(), 6);
         match shape {
             Shape::Step => {
@@ -117,7 +137,7 @@ impl Processor {
             Shape::IfTrue => args.push_arg(vars_object)?,
         }
         if !is_async && shape != Shape::IfTrue {
-            args.push_arg(callback(ctx, name, shape, slot)?)?;
+            args.push_arg(callback(ctx, slot, shape == Shape::Condition)?)?;
         }
         match function.call_arg::<Value>(args) {
             Ok(returned) => {
@@ -335,14 +355,14 @@ impl Processor {
 }
 
 /// Fills `slot` unless a first outcome already did (a callback called twice keeps the first).
-fn settle(slot: &Slot, outcome: Outcome) {
+pub(super) fn settle(slot: &Slot, outcome: Outcome) {
     let mut slot = slot.borrow_mut();
     if slot.is_none() {
         *slot = Some(outcome);
     }
 }
 
-fn truthy(value: &Value<'_>) -> bool {
+pub(super) fn truthy(value: &Value<'_>) -> bool {
     if let Some(b) = value.as_bool() {
         return b;
     }
@@ -376,24 +396,6 @@ pub(super) fn describe(thrown: &Value<'_>) -> (String, String) {
         None => from_js(thrown).map(|j| j.to_string()).unwrap_or_else(|| "undefined".into()),
     };
     (text, String::new())
-}
-
-/// The callback hooks get as `done`/`next`: error-first, except conditions (`next(result)`).
-fn callback<'js>(ctx: &Ctx<'js>, name: &str, shape: Shape, slot: &Slot) -> rquickjs::Result<Function<'js>> {
-    let slot = slot.clone();
-    let name = name.to_string();
-    Function::new(ctx.clone(), move |args: Rest<Value<'js>>| {
-        let first = args.0.first();
-        let outcome = match (shape, first) {
-            (Shape::Condition, first) => Ok(Some(first.is_some_and(truthy))),
-            (_, Some(err)) if truthy(err) => {
-                let (message, stack) = describe(err);
-                Err(HookError { function: name.clone(), failure: HookFailure::Failed, message, stack })
-            }
-            _ => Ok(None),
-        };
-        settle(&slot, outcome);
-    })
 }
 
 /// Settles `slot` when `promise` does.

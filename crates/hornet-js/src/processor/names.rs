@@ -1,8 +1,19 @@
-//! The property names of the objects hooks get (`requestParams`, the response), made into engine atoms once per runtime: a property set or read through a
-//! cached atom skips hashing the name and looking it up in the atom table on every call. Also the
-//! prelude's accessors that make a response's `headers` and `timings` when first used.
+//! The property names of the objects hooks get (`requestParams`, the response, the header names
+//! requests carry), made into engine atoms once per runtime: a property set or read through a
+//! cached atom skips hashing the name and looking it up in the atom table on every call, and a
+//! header name read back is the cached text, not converted again. Also the prelude's accessors
+//! that make a response's `headers` and `timings` when first used.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rquickjs::{Atom, Ctx, Function, Persistent, Value, qjs};
+
+use super::vars::NameHasher;
+
+/// Header names kept at most (a script uses a handful; names made up per request are not kept).
+const MAX_HEADER_NAMES: usize = 128;
 
 /// One cached atom.
 pub(crate) struct Name {
@@ -12,16 +23,14 @@ pub(crate) struct Name {
 }
 
 impl Name {
-    fn new(ctx: &Ctx<'_>, name: &str) -> rquickjs::Result<Name> {
+    pub(crate) fn new(ctx: &Ctx<'_>, name: &str) -> rquickjs::Result<Name> {
         let atom = Atom::from_str(ctx.clone(), name)?;
-        // SAFETY: `ctx` is a live context; the atom made here is the one `atom` holds (the same
-        // text is the same atom), so dropping this reference leaves it alive.
-        let raw = unsafe {
-            let raw = qjs::JS_NewAtomLen(ctx.as_raw().as_ptr(), name.as_ptr().cast(), name.len() as _);
-            qjs::JS_FreeAtom(ctx.as_raw().as_ptr(), raw);
-            raw
-        };
-        Ok(Name { atom: Persistent::save(ctx, atom), raw })
+        Ok(Name::of(ctx, &atom))
+    }
+
+    /// A cached atom for `atom`.
+    fn of<'js>(ctx: &Ctx<'js>, atom: &Atom<'js>) -> Name {
+        Name { atom: Persistent::save(ctx, atom.clone()), raw: raw_atom(atom) }
     }
 
     /// The atom, for `Object::get`/`set` in `ctx`.
@@ -54,7 +63,28 @@ pub(crate) struct Names {
     pub name: Name,
     pub status_code: Name,
     pub timings: Name,
+    pub vars: Name,
     pub response_parts: ResponseParts,
+    /// Header names by text, and their text by atom.
+    header_atoms: RefCell<HashMap<String, Name, BuildHasherDefault<NameHasher>>>,
+    header_names: RefCell<HashMap<qjs::JSAtom, String, BuildHasherDefault<NameHasher>>>,
+}
+
+/// The engine's number for `atom` (rquickjs hashes an atom as its number and offers no getter).
+pub(crate) fn raw_atom(atom: &Atom<'_>) -> qjs::JSAtom {
+    struct Capture(qjs::JSAtom);
+    impl Hasher for Capture {
+        fn write(&mut self, _: &[u8]) {}
+        fn write_u32(&mut self, n: u32) {
+            self.0 = n;
+        }
+        fn finish(&self) -> u64 {
+            u64::from(self.0)
+        }
+    }
+    let mut capture = Capture(0);
+    atom.hash(&mut capture);
+    capture.0
 }
 
 impl Names {
@@ -69,6 +99,7 @@ impl Names {
             name: Name::new(ctx, "name")?,
             status_code: Name::new(ctx, "statusCode")?,
             timings: Name::new(ctx, "timings")?,
+            vars: Name::new(ctx, "vars")?,
             response_parts: {
                 let parts: rquickjs::Array = ctx.globals().get("__hornet_response_parts")?;
                 let function = |i: usize| -> rquickjs::Result<Persistent<Function<'static>>> {
@@ -81,16 +112,39 @@ impl Names {
                     timings: [function(3)?, function(4)?],
                 }
             },
+            header_atoms: RefCell::default(),
+            header_names: RefCell::default(),
         })
     }
 
-    /// Whether `atom` is one of the `requestParams` fields read back one by one.
-    pub(crate) fn is_request_field<'js>(&self, ctx: &Ctx<'js>, atom: &Atom<'js>) -> rquickjs::Result<bool> {
-        for name in [&self.url, &self.uri, &self.method, &self.headers, &self.json, &self.body, &self.name] {
-            if name.atom(ctx)? == *atom {
-                return Ok(true);
-            }
+    /// The atom of header name `name`, cached (up to a limit).
+    pub(crate) fn header_atom<'js>(&self, ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Atom<'js>> {
+        if let Some(cached) = self.header_atoms.borrow().get(name) {
+            return cached.atom(ctx);
         }
-        Ok(false)
+        let atom = Atom::from_str(ctx.clone(), name)?;
+        let mut atoms = self.header_atoms.borrow_mut();
+        if atoms.len() < MAX_HEADER_NAMES {
+            let cached = Name::of(ctx, &atom);
+            self.header_names.borrow_mut().insert(cached.raw, name.to_string());
+            atoms.insert(name.to_string(), cached);
+        }
+        Ok(atom)
+    }
+
+    /// The text of header name `atom`: the cached text when it is a cached name.
+    pub(crate) fn header_name(&self, atom: &Atom<'_>) -> rquickjs::Result<String> {
+        match self.header_names.borrow().get(&raw_atom(atom)) {
+            Some(name) => Ok(name.clone()),
+            None => atom.to_string(),
+        }
+    }
+
+    /// Whether `atom` is one of the `requestParams` fields read back one by one.
+    pub(crate) fn is_request_field(&self, atom: &Atom<'_>) -> bool {
+        let raw = raw_atom(atom);
+        [&self.url, &self.uri, &self.method, &self.headers, &self.json, &self.body, &self.name]
+            .iter()
+            .any(|name| name.raw == raw)
     }
 }

@@ -39,7 +39,7 @@ pub(super) fn request_to_js<'js>(
     object.set(names.method.atom(ctx)?, method.clone())?;
     let headers = Object::new(ctx.clone())?;
     for (k, v) in &request.headers {
-        headers.set(k.as_str(), v.as_str())?;
+        headers.set(names.header_atom(ctx, k)?, v.as_str())?;
     }
     object.set(names.headers.atom(ctx)?, headers)?;
     if let Some(json) = &request.json {
@@ -126,21 +126,25 @@ pub(super) fn read_request<'js>(
         Field::NotString => {}
     }
     if let Some(headers) = object.get::<_, Value>(names.headers.atom(ctx)?)?.into_object() {
-        request.headers = headers
-            .props::<String, Value>()
-            .filter_map(|p| p.ok())
-            .filter_map(|(k, v)| {
-                if let Some(s) = v.as_string() {
-                    return Some((k, s.to_string().ok()?));
-                }
-                let text = match from_js(&v)? {
-                    Json::String(s) => s,
-                    Json::Null => return None,
-                    other => other.to_string(),
-                };
-                Some((k, text))
-            })
-            .collect();
+        let mut read = Vec::with_capacity(request.headers.len() + 1);
+        for key in headers.own_keys::<Atom>(Filter::default()) {
+            let Ok(key) = key else { continue };
+            let Ok(value) = headers.get::<_, Value>(key.clone()) else { continue };
+            let text = match value.as_string() {
+                Some(s) => match s.to_string() {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
+                None => match from_js(&value) {
+                    Some(Json::String(s)) => s,
+                    Some(Json::Null) | None => continue,
+                    Some(other) => other.to_string(),
+                },
+            };
+            let Ok(name) = names.header_name(&key) else { continue };
+            read.push((name, text));
+        }
+        request.headers = read;
     }
     let json: Value = object.get(names.json.atom(ctx)?)?;
     request.json = if json.is_undefined() {
@@ -161,7 +165,7 @@ pub(super) fn read_request<'js>(
     request.extra.clear();
     for key in object.own_keys::<Atom>(Filter::default()) {
         let key = key?;
-        if names.is_request_field(ctx, &key)? {
+        if names.is_request_field(&key) {
             continue;
         }
         let value: Value = object.get(key.clone())?;

@@ -1,18 +1,21 @@
 //! A VU's `context.vars`: one JavaScript object for the VU's life, kept in step with the VU's
 //! variables on the Rust side by moving only what changed. Before a call, the variables that
-//! differ from what JavaScript last saw are set (or deleted) on the object. `context.vars` is a
+//! differ from what JavaScript last saw are set (or deleted) on the object: those the caller's
+//! [`ChangeLog`] names, or all of them compared when it keeps none. `context.vars` is a
 //! Proxy over it that notes the names JavaScript sets, defines or deletes; after a call only those
 //! are converted back, plus the variables holding objects, whose JSON text is compared with the
 //! last one to catch changes made in place. A call that touches no variable and a VU without
 //! object variables cost a look at one array's length. Templates see each variable's JSON form.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Value};
 use serde_json::{Map, Value as Json};
 
+use super::ChangeLog;
+use super::names::Names;
 use crate::convert::{from_js, to_js};
 
 /// Variables by name, hashed with [`NameHasher`].
@@ -22,7 +25,7 @@ type NameMap<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
 /// call: a few instructions a word where SipHash takes a hundred or more for a short name. Its
 /// weakness against chosen keys does not matter for names a script chose itself.
 #[derive(Default)]
-struct NameHasher(u64);
+pub(crate) struct NameHasher(u64);
 
 impl Hasher for NameHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -60,6 +63,9 @@ pub(crate) struct VarsMirror {
     /// The JSON text of each variable holding an object, as JavaScript last wrote it (absent when
     /// the value came from the Rust side and has not been read back yet).
     texts: RefCell<NameMap<String>>,
+    /// Whether `synced` is what JavaScript holds, so that a [`ChangeLog`] can say what differs
+    /// (false before the first call and after a call that failed on the way in).
+    primed: Cell<bool>,
 }
 
 /// Gives `vars` the `$env` / `$processEnvironment` getters (not enumerable, so not variables).
@@ -88,17 +94,74 @@ impl VarsMirror {
             written: RefCell::new(Persistent::save(ctx, written)),
             synced: RefCell::new(NameMap::default()),
             texts: RefCell::new(NameMap::default()),
+            primed: Cell::new(false),
         })
     }
 
-    /// Brings `context.vars` up to `vars`, setting and deleting only what differs from what
-    /// JavaScript last saw; returns `context.vars`.
+    /// Brings `context.vars` up to `vars` and returns it: with a `changed` log, only the variables
+    /// it names (after the first call, which compares them all); without one, every variable is
+    /// compared with what JavaScript last saw. Only what differs is set or deleted.
     pub(crate) fn push<'js>(
         &self,
         ctx: &Ctx<'js>,
         vars: &HashMap<String, Json>,
+        changed: Option<&mut ChangeLog>,
     ) -> rquickjs::Result<Object<'js>> {
         let target = self.target.borrow().clone().restore(ctx)?;
+        let logged = self.primed.get() && changed.as_ref().is_some_and(|log| log.is_complete());
+        // Until this push is through, a failure leaves the two sides in an unknown state.
+        self.primed.set(false);
+        match changed {
+            Some(log) if logged => {
+                for name in log.names() {
+                    self.push_one(ctx, &target, name, vars.get(name))?;
+                }
+                log.clear();
+            }
+            changed => {
+                self.push_all(ctx, &target, vars)?;
+                if let Some(log) = changed {
+                    log.clear();
+                }
+            }
+        }
+        self.primed.set(true);
+        self.proxy.borrow().clone().restore(ctx)
+    }
+
+    /// Sets `name` on `target` to `value` (deletes it for `None`) unless JavaScript has it so.
+    fn push_one<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        target: &Object<'js>,
+        name: &str,
+        value: Option<&Json>,
+    ) -> rquickjs::Result<()> {
+        let mut synced = self.synced.borrow_mut();
+        if synced.get(name) == value {
+            return Ok(());
+        }
+        match value {
+            Some(v) => {
+                target.set(name, to_js(ctx, v)?)?;
+                synced.insert(name.to_string(), v.clone());
+            }
+            None => {
+                target.remove(name)?;
+                synced.remove(name);
+            }
+        }
+        self.texts.borrow_mut().remove(name);
+        Ok(())
+    }
+
+    /// Compares every variable with what JavaScript last saw, setting and deleting what differs.
+    fn push_all<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        target: &Object<'js>,
+        vars: &HashMap<String, Json>,
+    ) -> rquickjs::Result<()> {
         let mut synced = self.synced.borrow_mut();
         for (k, v) in vars {
             if synced.get(k) != Some(v) {
@@ -115,7 +178,7 @@ impl VarsMirror {
                 synced.remove(&k);
             }
         }
-        self.proxy.borrow().clone().restore(ctx)
+        Ok(())
     }
 
     /// Reads back into `vars` what JavaScript changed: what it set, defined or deleted through
@@ -124,14 +187,15 @@ impl VarsMirror {
     pub(crate) fn pull<'js>(
         &self,
         ctx: &Ctx<'js>,
+        names: &Names,
         context: &Object<'js>,
         vars: &mut HashMap<String, Json>,
     ) -> rquickjs::Result<()> {
         let proxy = self.proxy.borrow().clone().restore(ctx)?;
-        match context.get::<_, Value>("vars")?.into_object() {
+        match context.get::<_, Value>(names.vars.atom(ctx)?)?.into_object() {
             Some(current) if current == proxy => {}
             Some(current) => return self.adopt(ctx, context, current, vars),
-            None => context.set("vars", proxy)?,
+            None => context.set(names.vars.atom(ctx)?, proxy)?,
         }
         let target = self.target.borrow().clone().restore(ctx)?;
         let written = self.written.borrow().clone().restore(ctx)?;

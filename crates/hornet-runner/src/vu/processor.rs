@@ -15,6 +15,13 @@ use super::{Vu, VuFailure, warn_once};
 use crate::js::{ResponseCopy, VuJs};
 use crate::program::{CompiledHooks, CompiledRequest};
 
+/// A request that `afterResponse` or `onError` functions will see: its `requestParams` object and
+/// the URL it goes to, as text (what `response.url` says).
+pub(crate) struct HookedRequest {
+    object: hornet_js::JsRequest,
+    url: String,
+}
+
 impl Vu {
     /// The processor and this VU's JavaScript side.
     fn js_parts(&mut self) -> Result<(Rc<hornet_js::Processor>, Rc<hornet_js::JsVu>), VuFailure> {
@@ -56,14 +63,14 @@ impl Vu {
             plan_endpoints,
             names: &names,
         };
-        let outcome = processor.call_step_with_http(&vu, name, self.scope.vars_mut(), &mut http).await;
+        let outcome = processor.call_step_with_http(&vu, name, self.scope.js_vars(), &mut http).await;
         crate::js::record(&processor, &self.recorder, None, outcome).map_err(VuFailure::new)
     }
 
     /// A `whileTrue` function: whether the loop goes on.
     pub(super) async fn call_condition(&mut self, name: &str) -> Result<bool, VuFailure> {
         let (processor, vu) = self.js_parts()?;
-        let outcome = processor.condition(&vu, name, self.scope.vars_mut()).await;
+        let outcome = processor.condition(&vu, name, self.scope.js_vars()).await;
         let go = outcome.as_ref().is_ok_and(|go| *go);
         crate::js::record(&processor, &self.recorder, None, outcome.map(drop)).map_err(VuFailure::new)?;
         Ok(go)
@@ -83,10 +90,9 @@ impl Vu {
         // Before the hooks, so a `beforeRequest` function sees the headers that go out.
         let sent = self.trace(&mut request);
         let (params, ep) = self.before_send(req, hooks, &mut request).await?;
-        let url = request.uri.clone();
         let from = self.intended_start.take();
         let result = Box::pin(self.client.send(&mut self.session, request)).await;
-        let copy = self.after_send(req, hooks, &result, params.as_ref(), &url).await?;
+        let copy = self.after_send(req, hooks, &result, params.as_ref()).await?;
         self.complete(req, ep, result, from, sent)?;
         self.after_complete(req, hooks, copy, params.as_ref()).await
     }
@@ -107,7 +113,7 @@ impl Vu {
             return Ok(Some(false));
         }
         let (processor, vu) = self.js_parts()?;
-        let outcome = processor.if_true(&vu, name, self.scope.vars_mut()).await;
+        let outcome = processor.if_true(&vu, name, self.scope.js_vars()).await;
         let go = match &outcome {
             Ok(go) => *go,
             Err(e) if e.failure == hornet_js::HookFailure::Budget => false,
@@ -133,13 +139,13 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         request: &mut hornet_engine::http::Request,
-    ) -> Result<(Option<hornet_js::JsRequest>, EndpointId), VuFailure> {
+    ) -> Result<(Option<HookedRequest>, EndpointId), VuFailure> {
         let mut ep = req.endpoint;
         let later = !hooks.after_response.is_empty() || !hooks.on_error.is_empty();
         if hooks.before_request.is_empty() && !later {
             return Ok((None, ep));
         }
-        let original = self.hook_params(request, req);
+        let mut original = self.hook_params(request, req);
         let (processor, _) = self.js_parts()?;
         let object = match processor.request_object(&original) {
             Ok(object) => object,
@@ -148,10 +154,11 @@ impl Vu {
                 return Err(VuFailure::new(failed.err().unwrap_or_default()));
             }
         };
+        let mut url = None;
         if !hooks.before_request.is_empty() {
             for name in &hooks.before_request {
                 let (processor, vu) = self.js_parts()?;
-                let outcome = processor.before_request_on(&vu, name, &object, self.scope.vars_mut()).await;
+                let outcome = processor.before_request_on(&vu, name, &object, self.scope.js_vars()).await;
                 crate::js::record(&processor, &self.recorder, Some(ep), outcome).map_err(VuFailure::new)?;
             }
             let mut params = original.clone();
@@ -168,10 +175,11 @@ impl Vu {
             }
             let base_dir = processor.path().parent().unwrap_or(std::path::Path::new("."));
             match crate::js::apply(params, &original, request, base_dir) {
-                Ok(cookies) => {
+                Ok((cookies, sent_to)) => {
                     for (name, value) in cookies {
                         self.session.set_cookie(&request.uri, &name, &value);
                     }
+                    url = Some(sent_to);
                 }
                 Err(message) => {
                     self.recorder.borrow_mut().error(Some(ep), ErrorKind::Processor, &message);
@@ -183,7 +191,11 @@ impl Vu {
             request.keep_body = true;
             request.skip_headers = false;
         }
-        Ok((later.then_some(object), ep))
+        let hooked = later.then(|| {
+            let url = url.unwrap_or_else(|| std::mem::take(&mut original.url));
+            HookedRequest { object, url }
+        });
+        Ok((hooked, ep))
     }
 
     /// `requestParams` for a prepared request, with the step's `name` if it has one.
@@ -200,21 +212,23 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         result: &Result<Response, hornet_engine::http::RequestError>,
-        params: Option<&hornet_js::JsRequest>,
-        url: &http::Uri,
+        params: Option<&HookedRequest>,
     ) -> Result<Option<ResponseCopy>, VuFailure> {
         let Some(params) = params else { return Ok(None) };
         match result {
             Err(e) => {
                 for name in &hooks.on_error {
                     let (processor, vu) = self.js_parts()?;
-                    let outcome =
-                        processor.on_error_on(&vu, name, &e.message, params, self.scope.vars_mut()).await;
+                    let outcome = processor
+                        .on_error_on(&vu, name, &e.message, &params.object, self.scope.js_vars())
+                        .await;
                     let _ = crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome);
                 }
                 Ok(None)
             }
-            Ok(resp) if !hooks.after_response.is_empty() => Ok(Some(ResponseCopy::of(resp, url))),
+            Ok(resp) if !hooks.after_response.is_empty() => {
+                Ok(Some(ResponseCopy::with_url(resp, params.url.clone())))
+            }
             Ok(_) => Ok(None),
         }
     }
@@ -225,13 +239,14 @@ impl Vu {
         req: &CompiledRequest,
         hooks: &CompiledHooks,
         copy: Option<ResponseCopy>,
-        params: Option<&hornet_js::JsRequest>,
+        params: Option<&HookedRequest>,
     ) -> Result<(), VuFailure> {
         let (Some(copy), Some(params)) = (copy, params) else { return Ok(()) };
         for name in &hooks.after_response {
             let (processor, vu) = self.js_parts()?;
-            let outcome =
-                processor.after_response_on(&vu, name, params, copy.data(), self.scope.vars_mut()).await;
+            let outcome = processor
+                .after_response_on(&vu, name, &params.object, copy.data(), self.scope.js_vars())
+                .await;
             crate::js::record(&processor, &self.recorder, Some(req.endpoint), outcome)
                 .map_err(VuFailure::new)?;
         }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use hornet_js::{ChangeLog, VuVars};
 use hornet_script::rng::{self, SplitMix64};
 use hornet_script::template::Vars;
 use serde_json::Value;
@@ -11,16 +12,22 @@ use serde_json::Value;
 pub struct Scope {
     vars: HashMap<String, Value>,
     rng: SplitMix64,
+    /// The variables set or removed since the last processor call, kept from the first call on
+    /// (a VU without a processor keeps none).
+    changes: Option<ChangeLog>,
 }
 
 impl Scope {
     /// A scope with `vars`, drawing random numbers from `seed`.
     pub fn new(vars: HashMap<String, Value>, seed: u64) -> Scope {
-        Scope { vars, rng: SplitMix64::new(seed) }
+        Scope { vars, rng: SplitMix64::new(seed), changes: None }
     }
 
     /// Sets a variable.
     pub fn set(&mut self, name: &str, value: Value) {
+        if let Some(changes) = &mut self.changes {
+            changes.note(name);
+        }
         match self.vars.get_mut(name) {
             Some(v) => *v = value,
             None => {
@@ -31,12 +38,16 @@ impl Scope {
 
     /// Removes a variable, returning it.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
+        if let Some(changes) = &mut self.changes {
+            changes.note(name);
+        }
         self.vars.remove(name)
     }
 
-    /// The variables, as processor functions read and write them (`context.vars`).
-    pub(crate) fn vars_mut(&mut self) -> &mut HashMap<String, Value> {
-        &mut self.vars
+    /// The variables, as processor functions read and write them (`context.vars`), with what
+    /// was set or removed here since the last call.
+    pub(crate) fn js_vars(&mut self) -> VuVars<'_> {
+        VuVars { map: &mut self.vars, changed: Some(self.changes.get_or_insert_default()) }
     }
 
     /// All variables (for `before` captures that become global).
