@@ -175,13 +175,27 @@ async fn after_response_sees_the_response_and_emits_metrics() {
     assert_eq!(v["status"], json!(201));
 }
 
+/// Calls `afterResponse` function `function` of processor source `js` on a response with `headers`
+/// and `phases`; returns the variables it left.
+async fn after_response_to(
+    js: &str,
+    function: &str,
+    headers: &http::HeaderMap,
+    phases: &[(&str, f64)],
+) -> HashMap<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", js);
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let response = ResponseData { status: 200, headers, body: b"ok", url: "http://127.0.0.1:1/", phases };
+    let mut v = vars(&[]);
+    processor.after_response(&vu, function, &mut request(), response, &mut v).await.unwrap();
+    v
+}
+
 #[tokio::test]
 async fn response_headers_and_timings_behave_as_plain_properties() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "p.js",
-        r#"
+    let js = r#"
 module.exports = {
   shape(req, res, context, events, next) {
     const keys = Object.keys(res).join(',');
@@ -201,23 +215,12 @@ module.exports = {
     next();
   },
 };
-"#,
-    );
-    let processor = load(dir.path(), "p.js");
-    let vu = processor.new_vu("u", None, 1).unwrap();
+"#;
     let mut headers = http::HeaderMap::new();
     headers.insert("content-type", "text/plain".parse().unwrap());
     headers.append("set-cookie", "a=1".parse().unwrap());
     headers.append("set-cookie", "b=2".parse().unwrap());
-    let response = ResponseData {
-        status: 200,
-        headers: &headers,
-        body: b"ok",
-        url: "http://127.0.0.1:1/",
-        phases: &[("wait", 3.25), ("total", 4.0)],
-    };
-    let mut v = vars(&[]);
-    processor.after_response(&vu, "shape", &mut request(), response, &mut v).await.unwrap();
+    let v = after_response_to(js, "shape", &headers, &[("wait", 3.25), ("total", 4.0)]).await;
     assert_eq!(v["keys"], json!("statusCode,url,headers,body,timings"));
     assert_eq!(v["cookies"], json!(["a=1", "b=2"]));
     assert_eq!(v["type"], json!("text/plain"));
@@ -225,6 +228,29 @@ module.exports = {
     assert_eq!(v["added"], json!("1"), "a change to response.headers stays");
     assert_eq!(v["spreadHeaders"], json!("content-type,set-cookie,x-added"));
     assert_eq!(v["timings"], json!("replaced"), "response.timings can be replaced");
+}
+
+#[tokio::test]
+async fn response_headers_join_repeated_values_but_set_cookie() {
+    let js = r#"
+module.exports = {
+  headers(req, res, context, events, next) {
+    context.vars.headers = res.headers;
+    context.vars.phases = res.timings.phases;
+    next();
+  },
+};
+"#;
+    let mut headers = http::HeaderMap::new();
+    headers.append("vary", "accept".parse().unwrap());
+    headers.append("set-cookie", "a=1".parse().unwrap());
+    headers.append("vary", "origin".parse().unwrap());
+    headers.append("set-cookie", "b=2".parse().unwrap());
+    headers.append("x-one", "1".parse().unwrap());
+    let phases = [("wait", 0.1), ("total", 1e-9), ("download", 12345.678)];
+    let v = after_response_to(js, "headers", &headers, &phases).await;
+    assert_eq!(v["headers"], json!({ "vary": "accept, origin", "set-cookie": ["a=1", "b=2"], "x-one": "1" }));
+    assert_eq!(v["phases"], json!({ "wait": 0.1, "total": 1e-9, "download": 12345.678 }), "exact numbers");
 }
 
 #[tokio::test]

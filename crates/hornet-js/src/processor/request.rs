@@ -258,38 +258,34 @@ fn define_accessor<'js>(
 /// value, the others once with their values joined by `, `.
 fn response_raw(response: &ResponseData<'_>) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut raw = String::with_capacity(160);
+    let mut raw = String::with_capacity(28 * response.phases.len() + 48 * response.headers.len() + 1);
     for (name, ms) in response.phases {
         raw.push_str(name);
         raw.push('=');
         // The number's bits in hex: exact, and far cheaper than formatting it in decimal.
         let bits = ms.to_bits();
-        for shift in (0..16).rev() {
-            raw.push(char::from(DIGITS[((bits >> (shift * 4)) & 15) as usize]));
+        let mut hex = [0u8; 16];
+        for (i, digit) in hex.iter_mut().enumerate() {
+            *digit = DIGITS[((bits >> ((15 - i) * 4)) & 15) as usize];
         }
+        raw.extend(hex.iter().map(|&d| char::from(d)));
         raw.push(';');
     }
     raw.push('\0');
-    let mut push = |name: &str, value: &str| {
-        raw.push_str(name);
-        raw.push('\0');
-        raw.push_str(value);
-        raw.push('\0');
-    };
-    for name in response.headers.keys() {
-        let mut values = response.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()));
-        if name == http::header::SET_COOKIE {
-            for value in values {
-                push(name.as_str(), &value);
-            }
-        } else if let Some(first) = values.next() {
-            let mut joined = first.into_owned();
-            for value in values {
-                joined.push_str(", ");
-                joined.push_str(&value);
-            }
-            push(name.as_str(), &joined);
+    // The values of a name come one after the other: all but `set-cookie` are joined.
+    let mut previous: Option<&http::HeaderName> = None;
+    for (name, value) in response.headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        if previous == Some(name) && name != http::header::SET_COOKIE {
+            raw.pop();
+            raw.push_str(", ");
+        } else {
+            raw.push_str(name.as_str());
+            raw.push('\0');
         }
+        raw.push_str(&value);
+        raw.push('\0');
+        previous = Some(name);
     }
     raw
 }
