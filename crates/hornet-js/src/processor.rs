@@ -369,6 +369,11 @@ impl Processor {
         &self.path
     }
 
+    /// The processor's folder, which relative paths it names are taken from.
+    pub fn base_dir(&self) -> &Path {
+        &self.shared.base_dir
+    }
+
     /// Whether the module exports a function named `name`.
     pub fn has_function(&self, name: &str) -> bool {
         self.functions.contains_key(name)

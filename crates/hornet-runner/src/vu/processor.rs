@@ -173,8 +173,7 @@ impl Vu {
                     ep = crate::js::endpoint_id(plan_endpoints, js.names(), name);
                 }
             }
-            let base_dir = processor.path().parent().unwrap_or(std::path::Path::new("."));
-            match crate::js::apply(params, &original, request, base_dir) {
+            match crate::js::apply(params, &original, request, processor.base_dir()) {
                 Ok((cookies, sent_to)) => {
                     for (name, value) in cookies {
                         self.session.set_cookie(&request.uri, &name, &value);
