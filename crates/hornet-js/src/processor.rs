@@ -374,6 +374,12 @@ impl Processor {
         &self.shared.base_dir
     }
 
+    /// Reads a file the processor named (`shown`, as it wrote it; relative to the processor's
+    /// folder), as its `fs` calls may: on a distributed worker, only a file that was shipped.
+    pub fn read_file(&self, shown: &str) -> Result<Vec<u8>, String> {
+        self.shared.files.read(&self.shared.base_dir.join(shown), shown)
+    }
+
     /// Whether the module exports a function named `name`.
     pub fn has_function(&self, name: &str) -> bool {
         self.functions.contains_key(name)

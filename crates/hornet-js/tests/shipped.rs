@@ -90,6 +90,14 @@ async fn a_shipped_processor_reads_its_files_and_nothing_else() {
         assert!(message.contains("read this file at the processor's top level"), "{name}: {message}");
     }
     assert!(!got.to_string().contains("secret-"), "no content leaked: {got}");
+    // What the processor names for hornet to read (a `formData` `fromFile` a hook sets) is read
+    // under the same rule.
+    assert_eq!(shipped.read_file("data/in.txt").unwrap(), b"inside");
+    let secret = secret.display().to_string();
+    for shown in [secret.as_str(), "../secret.txt"] {
+        let err = shipped.read_file(shown).unwrap_err();
+        assert!(err.starts_with(&format!("'{shown}' was not shipped with the processor")), "{err}");
+    }
     // An ES module's import out of the folder fails the load.
     let err = Processor::load_shipped(&folder.join("e.mjs"), ProcessorOptions::default(), &folder)
         .err()
@@ -110,4 +118,5 @@ async fn the_same_processor_on_one_machine_reads_them_all() {
     assert_eq!(got["requireJson"], json!(["ok", "secret-json"]));
     assert_eq!(got["package"], json!(["ok", "secret-package"]));
     assert!(Processor::load(&folder.join("e.mjs"), ProcessorOptions::default()).is_ok());
+    assert_eq!(local.read_file("../secret.txt").unwrap(), b"secret-text");
 }

@@ -234,12 +234,13 @@ fn field_text(value: &Value) -> String {
 /// (`original`): URL (with `qs`), method, headers and body (`json`, then `form`, then `formData`,
 /// then `body`, as Artillery ranks them). Returns the cookies to put in the VU's jar for the
 /// request's URL, when the hooks changed `cookie`, and the URL the request goes to, as text. Files
-/// a new `formData` names with `fromFile` are read relative to `base_dir`.
+/// a new `formData` names with `fromFile` are read by `processor`, as its `fs` calls read
+/// (relative to its folder; on a distributed worker, only a file that was shipped).
 pub(crate) fn apply(
     params: RequestParams,
     original: &RequestParams,
     request: &mut Request,
-    base_dir: &std::path::Path,
+    processor: &Processor,
 ) -> Result<(Vec<(String, String)>, String), String> {
     let changed = |key: &str| params.extra.get(key) != original.extra.get(key);
     let mut url = params.url.clone();
@@ -315,7 +316,7 @@ pub(crate) fn apply(
             if changed("formData") || original.extra.get("formData").is_none() =>
         {
             content_type(crate::program::MULTIPART_CONTENT_TYPE, true);
-            multipart_of(fields, base_dir)?
+            multipart_of(fields, processor)?
         }
         (None, None, Some(_), _) => std::mem::take(&mut request.body),
         (None, None, None, Some(RequestBody::Text(text))) => Bytes::from(text),
@@ -333,19 +334,17 @@ pub(crate) fn apply(
 }
 
 /// A `formData` object a hook set, encoded as `multipart/form-data`: each field a value, or
-/// `{ value }`, or `{ fromFile, contentType }` (a file read relative to `base_dir`).
-fn multipart_of(
-    fields: &serde_json::Map<String, Value>,
-    base_dir: &std::path::Path,
-) -> Result<Bytes, String> {
+/// `{ value }`, or `{ fromFile, contentType }` (a file `processor` reads, see [`apply`]).
+fn multipart_of(fields: &serde_json::Map<String, Value>, processor: &Processor) -> Result<Bytes, String> {
     let mut out = Vec::new();
     for (name, value) in fields {
         match value {
             Value::Object(part) if part.contains_key("fromFile") => {
-                let path = base_dir.join(field_text(&part["fromFile"]));
-                let data = std::fs::read(&path).map_err(|e| {
-                    format!("beforeRequest set formData field `{name}` to the file `{}`: {e}", path.display())
-                })?;
+                let shown = field_text(&part["fromFile"]);
+                let data = processor
+                    .read_file(&shown)
+                    .map_err(|e| format!("beforeRequest set formData field `{name}` to a file: {e}"))?;
+                let path = std::path::Path::new(&shown);
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let content_type =
                     part.get("contentType").map_or("application/octet-stream".into(), field_text);

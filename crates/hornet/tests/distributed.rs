@@ -785,7 +785,9 @@ const CONFINED_PROCESSOR: &str = "const fs = require('fs');\n\
        context.vars.fromShipped = fs.readFileSync('./data/hook.txt', 'utf8').trim();\n  done();\n}\n\
      function peek(context, events, done) {\n\
        context.vars.peeked = fs.readFileSync(context.vars.secretPath, 'utf8');\n  done();\n}\n\
-     module.exports = { readShipped, peek };\n";
+     function attach(requestParams, context, events, next) {\n\
+       requestParams.formData = { f: { fromFile: context.vars.secretPath } };\n  next();\n}\n\
+     module.exports = { readShipped, peek, attach };\n";
 
 #[test]
 fn a_worker_reads_the_shipped_files_and_refuses_any_other_path_without_leaking_it() {
@@ -828,6 +830,24 @@ fn a_worker_reads_the_shipped_files_and_refuses_any_other_path_without_leaking_i
         errors.contains(&format!("'{}' was not shipped with the processor", secret_path.display())),
         "{errors}"
     );
+    for seen in [report.to_string(), log.to_string(), output] {
+        assert!(!seen.contains("worker-secret-4711"), "the file's content leaked: {seen}");
+    }
+    // A file a hook names for hornet to read (a `formData` `fromFile`) follows the same rule.
+    let yaml = format!(
+        "config:\n  target: TARGET\n  processor: ./proc.js\n  variables:\n    secretPath: \"{}\"\n\
+         \x20 phases:\n    - duration: 1\n      arrivalCount: 4\n\
+         scenarios:\n  - flow:\n      - post:\n          url: \"/upload\"\n          beforeRequest: attach\n",
+        secret_path.display()
+    );
+    let script = case.script("upload.yaml", &with_target(&yaml, &t));
+    let (out, report) = run_script(&case, &script, &["-q", "--local-workers", "2"]);
+    let output = text(&out);
+    let report = report.unwrap_or_else(|| panic!("no report: {output}"));
+    assert_eq!(counter(&report, "errors.processor"), 4, "{report}");
+    assert!(report["errors"].to_string().contains("was not shipped with the processor"), "{report}");
+    let log = t.requests().expect("recording");
+    assert!(log["routes"].get("POST /upload").is_none(), "{log}");
     for seen in [report.to_string(), log.to_string(), output] {
         assert!(!seen.contains("worker-secret-4711"), "the file's content leaked: {seen}");
     }

@@ -173,7 +173,7 @@ impl Vu {
                     ep = crate::js::endpoint_id(plan_endpoints, js.names(), name);
                 }
             }
-            match crate::js::apply(params, &original, request, processor.base_dir()) {
+            match crate::js::apply(params, &original, request, &processor) {
                 Ok((cookies, sent_to)) => {
                     for (name, value) in cookies {
                         self.session.set_cookie(&request.uri, &name, &value);
