@@ -20,7 +20,7 @@ use tokio::time::{Duration, Instant};
 use crate::control::{Control, StopReason};
 use crate::hooks;
 use crate::program::{BuildError, Program};
-use crate::vu::{Scope, VuSettings, uuid};
+use crate::vu::{Scope, VuSettings};
 
 /// How load is generated.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,11 +326,7 @@ impl RunState {
                 vars.insert(field.clone(), value.clone());
             }
         }
-        let scope = Scope::new(vars, draw(self.seed ^ 0x5EED_0F0F_A11C_E5E5, index));
-        let id = uuid(&scope);
-        let mut scope = scope;
-        scope.set("$uuid", serde_json::Value::String(id));
-        scope
+        Scope::with_uuid(vars, draw(self.seed ^ 0x5EED_0F0F_A11C_E5E5, index))
     }
 }
 

@@ -556,3 +556,41 @@ scenarios:
     assert_eq!(counter(&report, "errors.too-many-redirects"), 0, "10 redirects are within the limit");
     assert_eq!(counter(&report, "http.codes.200"), 3);
 }
+
+#[test]
+fn each_arrival_sends_its_own_uuid_the_same_in_all_its_requests() {
+    let t = target();
+    let yaml = with_target(
+        r#"
+config:
+  target: "TARGET"
+  phases:
+    - duration: 1
+      arrivalCount: 6
+scenarios:
+  - flow:
+      - get:
+          url: "/echo?first={{ $uuid }}"
+          capture: { regexp: '"query":"first=([^"]*)"', as: first }
+      - get:
+          url: /echo
+          headers: { x-vu: "{{ $uuid }}" }
+          capture: { regexp: '"x-vu":"([^"]*)"', as: second }
+      - log: "arrival first={{ first }} second={{ second }}"
+"#,
+        &t,
+    );
+    let (out, report) = run_yaml(&yaml, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(counter(&report, "vusers.completed"), 6);
+    // What the target received, as each arrival read it back.
+    let mut seen = std::collections::HashSet::new();
+    for line in text(&out).lines().filter_map(|l| l.split_once("arrival first=").map(|(_, rest)| rest)) {
+        let (first, second) = line.split_once(" second=").expect("both captures in the log line");
+        assert_eq!(first, second, "an arrival's requests carry one $uuid");
+        let groups: Vec<usize> = first.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12], "a UUID: {first}");
+        assert!(seen.insert(first.to_string()), "{first} was sent by two arrivals");
+    }
+    assert_eq!(seen.len(), 6, "{}", text(&out));
+}
