@@ -105,7 +105,16 @@ pub(crate) fn run(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
         }
     };
     let local = LocalSet::new();
-    local.block_on(&runtime, work(index, shared, tx));
+    local.block_on(&runtime, async move {
+        // Spawned rather than run as the `LocalSet`'s own future: that one is polled again every
+        // time any task of the set wakes up (each response of each VU), and `work` polls all the
+        // schedule drivers; as a task of its own it runs only when a driver's own wake-up comes.
+        if let Err(e) = tokio::task::spawn_local(work(index, shared, tx)).await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
 }
 
 async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
