@@ -133,6 +133,24 @@ impl Recorder {
         e.traces.get_or_insert_default().offer(request);
     }
 
+    /// [`Recorder::traced`] for a caller that makes the request only when it is kept: a request
+    /// of `latency_us`, `failed` or not, that is not among the slowest of the endpoint so far nor
+    /// among its first failures costs one comparison, and `make` is not called.
+    #[inline]
+    pub fn traced_if_kept(
+        &mut self,
+        ep: EndpointId,
+        latency_us: u64,
+        failed: bool,
+        make: impl FnOnce() -> TracedRequest,
+    ) {
+        let e = self.current.endpoint_mut(slot(ep as usize, self.endpoints));
+        let slots = e.traces.get_or_insert_default();
+        if slots.keeps(latency_us, failed) {
+            slots.offer(&make());
+        }
+    }
+
     /// An error, counted by (endpoint, kind). The first message per (endpoint, kind) is kept;
     /// `message` is only formatted when this recorder has not captured one yet.
     pub fn error(&mut self, ep: Option<EndpointId>, kind: ErrorKind, message: &dyn std::fmt::Display) {

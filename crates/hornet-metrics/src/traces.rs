@@ -50,11 +50,21 @@ pub struct TracedRequest {
 pub(crate) struct TraceSlots {
     slowest: [TracedRequest; SLOWEST_KEPT],
     slowest_len: usize,
+    /// Once `slowest` is full, the latency of its fastest request: only a slower one gets in.
+    floor_us: u64,
     failed: [TracedRequest; FAILED_KEPT],
     failed_len: usize,
 }
 
 impl TraceSlots {
+    /// True when [`TraceSlots::offer`] would keep a request of `latency_us`, `failed` or not.
+    #[inline]
+    pub(crate) fn keeps(&self, latency_us: u64, failed: bool) -> bool {
+        self.slowest_len < SLOWEST_KEPT
+            || latency_us > self.floor_us
+            || (failed && self.failed_len < FAILED_KEPT)
+    }
+
     /// Keeps `r` if it is among the slowest so far, or among the first [`FAILED_KEPT`] failures
     /// (a request with the same latency as the fastest kept one does not replace it).
     #[inline]
@@ -66,17 +76,27 @@ impl TraceSlots {
         if self.slowest_len < SLOWEST_KEPT {
             self.slowest[self.slowest_len] = *r;
             self.slowest_len += 1;
+            if self.slowest_len == SLOWEST_KEPT {
+                self.refresh_floor();
+            }
             return;
         }
-        let (mut min, mut at) = (u64::MAX, 0);
-        for (i, kept) in self.slowest.iter().enumerate() {
-            if kept.latency_us < min {
-                (min, at) = (kept.latency_us, i);
+        if r.latency_us > self.floor_us {
+            // The fastest kept one makes room.
+            if let Some(at) = self.slowest.iter().position(|kept| kept.latency_us == self.floor_us) {
+                self.slowest[at] = *r;
             }
+            self.refresh_floor();
         }
-        if r.latency_us > min {
-            self.slowest[at] = *r;
-        }
+    }
+
+    /// Sets the floor from the slowest kept (when there are [`SLOWEST_KEPT`] of them).
+    fn refresh_floor(&mut self) {
+        self.floor_us = if self.slowest_len == SLOWEST_KEPT {
+            self.slowest.iter().map(|kept| kept.latency_us).min().unwrap_or(0)
+        } else {
+            0
+        };
     }
 
     /// Adds `other`'s kept requests: the slowest of both, and the earliest failures of both.
@@ -104,6 +124,7 @@ impl TraceSlots {
         let s = slowest.len().min(SLOWEST_KEPT);
         slots.slowest[..s].copy_from_slice(&slowest[..s]);
         slots.slowest_len = s;
+        slots.refresh_floor();
         let f = failed.len().min(FAILED_KEPT);
         slots.failed[..f].copy_from_slice(&failed[..f]);
         slots.failed_len = f;
@@ -306,6 +327,26 @@ mod tests {
         assert_eq!(slow, all[all.len() - SLOWEST_KEPT..]);
         let failed: Vec<u64> = slots.failed().iter().map(|r| r.at_us).collect();
         assert_eq!(failed, [0, 3, 6, 9, 12]);
+    }
+
+    #[test]
+    fn keeps_says_exactly_whether_offer_keeps_a_request() {
+        let mut slots = TraceSlots::default();
+        let mut kept = 0;
+        for n in 0..200u8 {
+            // Latencies jump around, with ties; every seventh request failed.
+            let r = req(n, u64::from(n) * 53 % 41, u64::from(n), n % 7 == 0);
+            let before = slots;
+            let keeps = slots.keeps(r.latency_us, r.failed);
+            slots.offer(&r);
+            assert_eq!(keeps, slots != before, "request {n} ({} µs)", r.latency_us);
+            kept += usize::from(keeps);
+        }
+        assert!(kept > SLOWEST_KEPT + FAILED_KEPT, "the floor moved: {kept}");
+        // The floor is the fastest of the slowest kept: a tie does not get in, one more µs does.
+        let floor = slots.slowest().iter().map(|r| r.latency_us).min().expect("full");
+        assert!(!slots.keeps(floor, false));
+        assert!(slots.keeps(floor + 1, false));
     }
 
     #[test]
