@@ -27,6 +27,13 @@ use support::{client, get, hyper_server, listener, raw_server, read_head, run};
 async fn service(req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
     let host = req.headers().get(http::header::HOST).cloned();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default()
+    };
+    let trace = format!("{}|{}", header("traceparent"), header("baggage"));
     let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
     let out = match path.as_str() {
         "/hello" => Bytes::from_static(b"hello world"),
@@ -37,6 +44,7 @@ async fn service(req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<B
             Bytes::from_static(b"slow")
         }
         "/host" => host.map(|h| Bytes::copy_from_slice(h.as_bytes())).unwrap_or_default(),
+        "/trace" => Bytes::from(trace),
         _ => Bytes::from_static(b"not found"),
     };
     Ok(hyper::Response::new(Full::new(out)))
@@ -596,6 +604,32 @@ mod tls {
                     .expect("hello");
                 assert!(!hello.body_over_limit);
                 assert_eq!(hello.body.as_deref(), Some(&b"hello world"[..]));
+            }
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn trace_context_goes_out_over_h2_and_tls_http11() {
+        run(async {
+            for (alpn, version) in
+                [(&b"h2"[..], http::Version::HTTP_2), (&b"http/1.1"[..], http::Version::HTTP_11)]
+            {
+                let (addr, _) = tls_server(&[alpn]).await;
+                let client = client(5_000, true, None);
+                let mut traced = support::request(Method::GET, &format!("https://{addr}/trace"), true);
+                traced.trace = Some(hornet_engine::http::TraceContext {
+                    trace_id: [0x4b; 16],
+                    span_id: [0x07; 8],
+                    sampled: true,
+                    baggage: http::HeaderValue::from_static("hornet.testid=h2"),
+                });
+                let resp = client.send(&mut Session::new(), traced).await.expect("traced");
+                assert_eq!(resp.version, version);
+                assert_eq!(
+                    resp.body.as_deref(),
+                    Some(&b"00-4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b-0707070707070707-01|hornet.testid=h2"[..])
+                );
             }
         })
         .await;

@@ -510,6 +510,24 @@ async fn requests_go_out_in_http11_wire_form() {
         client.send(&mut session, get(&format!("http://{addr}"))).await.expect("get");
         let last = seen.lock().expect("log")[2].clone();
         assert_eq!(String::from_utf8_lossy(&last), format!("GET / HTTP/1.1\r\nhost: {addr}\r\n\r\n"));
+        // Trace context follows the request's own headers, written from its ids.
+        let mut traced = get(&format!("http://{addr}/t"));
+        traced.headers.insert("x-test", HeaderValue::from_static("1"));
+        traced.trace = Some(hornet_engine::http::TraceContext {
+            trace_id: [0xab; 16],
+            span_id: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
+            sampled: false,
+            baggage: HeaderValue::from_static("hornet.testid=w"),
+        });
+        let resp = client.send(&mut session, traced).await.expect("traced get");
+        let last = seen.lock().expect("log")[3].clone();
+        let expected = format!(
+            "GET /t HTTP/1.1\r\nhost: {addr}\r\nx-test: 1\r\n\
+             traceparent: 00-abababababababababababababababab-0123456789abcdef-00\r\n\
+             baggage: hornet.testid=w\r\n\r\n"
+        );
+        assert_eq!(String::from_utf8_lossy(&last), expected);
+        assert_eq!(resp.bytes_sent, expected.len() as u64);
     })
     .await;
 }

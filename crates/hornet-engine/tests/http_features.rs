@@ -82,6 +82,11 @@ async fn service(req: hyper::Request<Incoming>) -> Result<Resp, Infallible> {
     let (cookie, ctype, auth, accept) =
         (header(COOKIE), header(CONTENT_TYPE), header(AUTHORIZATION), header(ACCEPT_ENCODING));
     let host = header(http::header::HOST);
+    let trace = format!(
+        "{}|{}",
+        header(http::HeaderName::from_static("traceparent")),
+        header(http::HeaderName::from_static("baggage"))
+    );
     let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
     let out = match path.as_str() {
@@ -120,6 +125,9 @@ async fn service(req: hyper::Request<Incoming>) -> Result<Resp, Infallible> {
         "/br" => respond(200, &[("content-encoding", "br".into())], br(TEXT)),
         "/corrupt-gzip" => respond(200, &[("content-encoding", "gzip".into())], "this is not gzip data"),
         "/gzip-redirect" => redirect(302, "/gzip"),
+        "/trace" => respond(200, &[], trace),
+        // Redirects to `http://<query>/trace`: another origin.
+        "/trace-hop" => redirect(302, &format!("http://{query}/trace")),
         "/accept-encoding" => respond(200, &[], if accept.is_empty() { "none".to_owned() } else { accept }),
         _ => respond(404, &[], "not found"),
     };
@@ -244,6 +252,30 @@ mod redirects {
             assert_eq!(resp.body_len, ("moved".len() * 2 + "final body".len()) as u64);
             assert_eq!(requests.load(Ordering::SeqCst), 3);
             assert_eq!(session.connections(), 1, "all hops reused one connection");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn trace_context_goes_on_every_hop_to_any_origin() {
+        run(async {
+            let (addr, requests) = server().await;
+            let (other, other_requests) = server().await;
+            let client = client(None);
+            let mut req = follow(&format!("http://{addr}/trace-hop?{other}"), 10);
+            req.trace = Some(hornet_engine::http::TraceContext {
+                trace_id: [0x11; 16],
+                span_id: [0x22; 8],
+                sampled: true,
+                baggage: HeaderValue::from_static("hornet.testid=hop"),
+            });
+            let resp = client.send(&mut Session::new(), req).await.expect("send");
+            assert_eq!(resp.redirects, 1);
+            assert_eq!(
+                text(&resp.body),
+                "00-11111111111111111111111111111111-2222222222222222-01|hornet.testid=hop"
+            );
+            assert_eq!((requests.load(Ordering::SeqCst), other_requests.load(Ordering::SeqCst)), (1, 1));
         })
         .await;
     }

@@ -1,6 +1,8 @@
 //! The `before` and `after` flows: each runs once, outside the load, on a private runtime. What
 //! `before` captures becomes visible to every VU. A stop of the run (Ctrl-C, SIGTERM) ends a
-//! `before` flow at once, even one waiting on a server that never answers.
+//! `before` flow at once, even one waiting on a server that never answers. With tracing on, their
+//! requests carry trace context like the load's (they are not reported, so neither are their
+//! slowest requests).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,7 +18,27 @@ use std::collections::HashMap;
 use crate::control::Control;
 use crate::program::Op;
 use crate::run::{RunError, draw};
+use crate::trace_context::{RunTracing, VuTracer};
 use crate::vu::{Scope, Vu, VuFailure, VuSettings};
+
+/// The VU index of the `before` flow's tracer and randomness.
+pub(crate) const BEFORE_VU: u64 = u64::MAX;
+/// The VU index of the `after` flow's tracer and randomness.
+pub(crate) const AFTER_VU: u64 = u64::MAX - 1;
+
+/// The tracer of a `before` or `after` flow (VU `index`) of a plan with tracing, outside a run's
+/// own tracing (its times count from now).
+pub(crate) fn flow_tracer(plan: &hornet_script::Plan, seed: u64, index: u64) -> Option<VuTracer> {
+    let tracing = plan.tracing.as_ref()?;
+    let run = RunTracing::new(
+        tracing,
+        &plan.test_id(seed),
+        seed,
+        tokio::time::Instant::now(),
+        plan.http.expected_status.clone(),
+    );
+    Some(VuTracer::new(Arc::new(run), index))
+}
 
 /// Runs the plan's `before` flow once from `globals` (a stop of the run ends it at once) and returns
 /// the variables every VU starts from.
@@ -29,9 +51,10 @@ pub(crate) fn run_before(
     seed: u64,
     control: &Control,
 ) -> Result<HashMap<String, serde_json::Value>, RunError> {
-    let scope = Scope::new(globals, draw(seed, u64::MAX));
+    let scope = Scope::new(globals, draw(seed, BEFORE_VU));
     let settings = Rc::new(VuSettings { replace_total: false, ..settings });
-    run_once(before, client, plan.endpoints.len(), settings, scope, plan.processor.as_ref(), Some(control))
+    let tracer = flow_tracer(plan, seed, BEFORE_VU);
+    run_once(before, plan, client, settings, scope, Some(control), tracer)
         .map(Scope::into_vars)
         .map_err(|f| RunError::before(f, control))
 }
@@ -51,18 +74,19 @@ pub(crate) fn report_after(outcome: Result<Scope, VuFailure>) {
     }
 }
 
-/// Runs `ops` once as one VU with `scope`; returns the scope with whatever the flow captured. When
-/// `stop` is given and the run is stopped meanwhile, the flow is dropped where it is and the
-/// failure is marked `stopped`.
+/// Runs `ops` of `plan` once as one VU with `scope` (and `tracer`, when the plan is traced); returns
+/// the scope with whatever the flow captured. When `stop` is given and the run is stopped
+/// meanwhile, the flow is dropped where it is and the failure is marked `stopped`.
 pub(crate) fn run_once(
     ops: &[Op],
+    plan: &hornet_script::Plan,
     client: &ClientConfig,
-    endpoints: usize,
     settings: Rc<VuSettings>,
     scope: Scope,
-    processor: Option<&hornet_script::plan::ProcessorSpec>,
     stop: Option<&Control>,
+    tracer: Option<VuTracer>,
 ) -> Result<Scope, VuFailure> {
+    let (endpoints, processor) = (plan.endpoints.len(), plan.processor.as_ref());
     let fail = |message: String| VuFailure { message, stopped: false };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -74,6 +98,9 @@ pub(crate) fn run_once(
     let recorder = Rc::new(RefCell::new(Recorder::new(endpoints, 0)));
     let ws = Rc::new(WsClient::new(client_config.insecure).map_err(|e| fail(e.to_string()))?);
     let mut vu = Vu::new(client, ws, recorder, settings, scope, 0);
+    if let Some(tracer) = tracer {
+        vu.set_tracer(tracer);
+    }
     if let Some(processor) = crate::js::load_spec(processor).map_err(fail)? {
         // Their `context.http` requests are not reported either: their names stay in a table of
         // their own.

@@ -21,6 +21,7 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
 use serde_json::Value;
 
+use crate::trace_context::VuTracer;
 use crate::vu::Scope;
 
 /// Loads the plan's processor for the calling thread (`None` without one).
@@ -420,6 +421,8 @@ pub(crate) struct VuHttp<'a> {
     pub plan_endpoints: Option<&'a [hornet_script::plan::Endpoint]>,
     /// The run's endpoints named at run time, as this thread sees them.
     pub names: &'a NameCache,
+    /// The VU's trace context, when the run is traced: its requests carry it like the YAML ones.
+    pub tracer: Option<&'a mut VuTracer>,
 }
 
 /// The endpoint id requests named `name` are counted under: the plan's request of that name, or
@@ -494,6 +497,7 @@ impl VuHttp<'_> {
             follow_redirects: if call.follow_redirects { crate::vu::MAX_REDIRECTS } else { 0 },
             decompress: true,
             skip_headers: false,
+            trace: None,
         })
     }
 }
@@ -502,13 +506,14 @@ impl HttpSender for VuHttp<'_> {
     fn send(&mut self, call: HttpCall) -> HttpFuture<'_> {
         Box::pin(async move {
             let ep = self.endpoint(&call);
-            let request = match self.request(&call) {
+            let mut request = match self.request(&call) {
                 Ok(r) => r,
                 Err(message) => {
                     self.recorder.borrow_mut().error(Some(ep), ErrorKind::InvalidUrl, &message);
                     return Err(message);
                 }
             };
+            let sent = self.tracer.as_deref_mut().and_then(|tracer| tracer.inject(&mut request, true));
             let uri = request.uri.clone();
             match self.client.send(self.session, request).await {
                 Ok(response) => {
@@ -523,6 +528,10 @@ impl HttpSender for VuHttp<'_> {
                             &response.redirect_statuses,
                         );
                         rec.response(ep, response.status, &response.timings, response.body_len);
+                        if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
+                            let total = response.timings.total;
+                            tracer.record(&mut rec, ep, sent, Ok(response.status), total, total);
+                        }
                     }
                     if response.body_over_limit {
                         let why = crate::vu::body_over_limit(response.body_len, self.client.max_kept_body());
@@ -541,6 +550,9 @@ impl HttpSender for VuHttp<'_> {
                     let mut rec = self.recorder.borrow_mut();
                     crate::vu::count_request(&mut rec, ep, 0, e.resent, e.redirects, &e.redirect_statuses);
                     rec.error(Some(ep), e.kind, &e.message);
+                    if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
+                        tracer.record(&mut rec, ep, sent, Err(e.kind), e.timings.total, e.timings.total);
+                    }
                     Err(format!("context.http: {} {uri}: {}", call.method, e.message))
                 }
             }

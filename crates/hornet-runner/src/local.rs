@@ -213,12 +213,13 @@ impl IntervalSource for LocalSource {
         }
         let shared = &self.shared;
         if let (Some(after), None, None) = (&shared.program.after, control.stop_reason(), &shared.part) {
-            let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, u64::MAX - 1));
+            let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, hooks::AFTER_VU));
             let vu = Rc::new(VuSettings { replace_total: false, ..shared.vu_settings });
-            let (endpoints, processor) = (shared.plan.endpoints.len(), shared.plan.processor.as_ref());
+            // Traced like `before`: not load, so no client spans are exported either.
+            let tracer = hooks::flow_tracer(&shared.plan, shared.seed, hooks::AFTER_VU);
             // Listening to the control: a Ctrl-C while `after` hangs ends it, and the run.
             let outcome =
-                hooks::run_once(after, &shared.client_config, endpoints, vu, scope, processor, Some(control));
+                hooks::run_once(after, &shared.plan, &shared.client_config, vu, scope, Some(control), tracer);
             hooks::report_after(outcome);
         }
         Finish { host: hostname(), warnings: Vec::new(), workers: Vec::new(), completed: true }

@@ -80,6 +80,9 @@ pub struct CompiledRequest {
     body: BodySpec,
     /// Processor hooks, for a request that has any.
     pub hooks: Option<Box<CompiledHooks>>,
+    /// The request sets a `traceparent` or `baggage` header itself (a default's, its own, or a
+    /// template): only then does tracing look for them in its headers.
+    pub sets_trace_context: bool,
 }
 
 #[derive(Debug)]
@@ -317,7 +320,10 @@ fn compile_request(
             }
         }
     };
+    let sets_trace_context = has(&static_headers, &hornet_engine::http::TRACEPARENT)
+        || has(&static_headers, &hornet_engine::http::BAGGAGE);
     Ok(CompiledRequest {
+        sets_trace_context,
         method: r.method.clone(),
         endpoint: r.endpoint,
         step: r.clone(),

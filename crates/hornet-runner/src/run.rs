@@ -475,18 +475,10 @@ pub(crate) fn run_after(
     let Ok(program) = compile(plan) else { return };
     let Some(after) = &program.after else { return };
     let (client_config, settings) = setup(plan, 1, log, false);
-    let scope = Scope::new(globals.clone(), draw(seed, u64::MAX - 1));
+    let scope = Scope::new(globals.clone(), draw(seed, hooks::AFTER_VU));
     let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-    let processor = plan.processor.as_ref();
-    hooks::report_after(hooks::run_once(
-        after,
-        &client_config,
-        plan.endpoints.len(),
-        vu,
-        scope,
-        processor,
-        Some(control),
-    ));
+    let tracer = hooks::flow_tracer(plan, seed, hooks::AFTER_VU);
+    hooks::report_after(hooks::run_once(after, plan, &client_config, vu, scope, Some(control), tracer));
 }
 
 /// Checks that `plan` compiles to what its VUs run (every request's URL can be built), as a run

@@ -2,29 +2,30 @@
 //! `traceparent` with fresh ids on every request (or one trace per VU iteration, each request its
 //! own span), its `sampled` flag set for `sampleRate` of the traces, a `baggage` entry carrying the
 //! test id, and the record of what was sent, which the recorder keeps for the slowest and failed
-//! requests; with a span exporter, each sampled request's client span is handed to its
-//! [`SpanSink`] as the request completes.
+//! requests. Every request hornet sends carries it: the flows' requests, a processor's
+//! `context.http` requests, WebSocket handshakes, and the `before` and `after` flows. With a span
+//! exporter, each sampled request's client span is handed to its [`SpanSink`] as the request
+//! completes.
 //!
 //! A run without tracing has no [`VuTracer`] at all: its VUs check one `Option` per request and do
 //! nothing else. With tracing, ids come from a SplitMix64 generator per VU (seeded from the run's
-//! seed, the test id and the VU's index, so a seed and test id give the same ids), are hex-encoded
-//! into a 55-byte stack buffer, and become the header's one allocation.
+//! seed, the test id and the VU's index, so a seed and test id give the same ids) and go into the
+//! request as a [`TraceContext`], which the engine hex-encodes straight into the request it writes:
+//! no header map and no allocation per request. A request the recorder will not keep (not among
+//! the slowest so far, not an early failure) costs one comparison when it completes.
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
+use hornet_engine::http::{BAGGAGE, Request, TRACEPARENT, TraceContext};
 use hornet_metrics::{
     EndpointId, ErrorKind, FinishedSpan, Recorder, SpanId, SpanSink, TraceId, TracedRequest,
 };
 use hornet_script::plan::Tracing;
 use hornet_script::rng;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use tokio::time::{Duration, Instant};
 
-/// The `traceparent` header.
-pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-/// The `baggage` header.
-pub const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
 /// The baggage key that carries the test id.
 pub const TEST_ID_KEY: &str = "hornet.testid";
 
@@ -106,7 +107,6 @@ pub(crate) struct SentTrace {
     trace_id: TraceId,
     span_id: SpanId,
     sampled: bool,
-    issued: Instant,
 }
 
 impl VuTracer {
@@ -147,13 +147,9 @@ impl VuTracer {
         }
     }
 
-    /// Adds `traceparent` and the test id's `baggage` entry to `headers` and says what was sent.
-    /// A request that already has a `traceparent` (the script set one) keeps it and is not traced;
-    /// a `baggage` the script set gets the entry appended.
-    pub(crate) fn inject(&mut self, headers: &mut HeaderMap) -> Option<SentTrace> {
-        if headers.contains_key(TRACEPARENT) {
-            return None;
-        }
+    /// The ids of the next request: its iteration's trace (`perIteration`) or a new one, and a
+    /// new span.
+    fn next(&mut self) -> SentTrace {
         let (trace_id, sampled) = match self.iteration {
             Some(current) => current,
             None => {
@@ -161,8 +157,40 @@ impl VuTracer {
                 (id, self.run.sampled(&id))
             }
         };
-        let span_id = self.span_id();
-        let value = traceparent(&trace_id, &span_id, sampled);
+        SentTrace { trace_id, span_id: self.span_id(), sampled }
+    }
+
+    /// Gives `request` trace context (the engine writes it) and says what was sent. A request that
+    /// already has a `traceparent` (the script set one) keeps it and is not traced; one with a
+    /// `baggage` of its own gets the entry appended to it (through its header map). Its headers
+    /// are only looked at when it `may_set_its_own`.
+    #[inline]
+    pub(crate) fn inject(&mut self, request: &mut Request, may_set_its_own: bool) -> Option<SentTrace> {
+        if may_set_its_own
+            && (request.headers.contains_key(TRACEPARENT) || request.headers.contains_key(BAGGAGE))
+        {
+            return self.inject_headers(&mut request.headers);
+        }
+        let sent = self.next();
+        request.trace = Some(TraceContext {
+            trace_id: sent.trace_id,
+            span_id: sent.span_id,
+            sampled: sent.sampled,
+            baggage: self.run.baggage.clone(),
+        });
+        Some(sent)
+    }
+
+    /// Adds `traceparent` and the test id's `baggage` entry to `headers` and says what was sent:
+    /// for requests whose headers are seen before they go out (a WebSocket handshake, a request
+    /// with `beforeRequest` hooks) or that have a `baggage` of their own. A request that already
+    /// has a `traceparent` keeps it and is not traced; a `baggage` it has gets the entry appended.
+    pub(crate) fn inject_headers(&mut self, headers: &mut HeaderMap) -> Option<SentTrace> {
+        if headers.contains_key(TRACEPARENT) {
+            return None;
+        }
+        let sent = self.next();
+        let value = hornet_engine::http::traceparent(&sent.trace_id, &sent.span_id, sent.sampled);
         headers.insert(TRACEPARENT, HeaderValue::from_bytes(&value).ok()?);
         match headers.get_mut(BAGGAGE) {
             None => {
@@ -177,11 +205,13 @@ impl VuTracer {
                 }
             }
         }
-        Some(SentTrace { trace_id, span_id, sampled, issued: Instant::now() })
+        Some(sent)
     }
 
     /// Offers a completed request to the recorder's slowest and failed requests: `status` of its
-    /// response, or `error` when it had none, after `latency`.
+    /// response, or `error` when it had none, after `latency` (as reported), `took` after it was
+    /// issued (the engine's own measure, which dates it in the run). Nothing is made unless the
+    /// recorder keeps it.
     pub(crate) fn record(
         &self,
         recorder: &mut Recorder,
@@ -189,39 +219,79 @@ impl VuTracer {
         sent: &SentTrace,
         outcome: Result<u16, ErrorKind>,
         latency: Duration,
+        took: Duration,
     ) {
         let (status, error) = match outcome {
             Ok(status) => (status, None),
             Err(kind) => (0, Some(kind)),
         };
         let failed = error.is_some() || !self.run.expected.iter().any(|r| r.contains(&status));
-        let request = TracedRequest {
+        self.keep(recorder, ep, sent, status, error, failed, latency, took);
+    }
+
+    /// Offers a WebSocket handshake that ended after `took` (`Ok`: the server switched protocols,
+    /// `101`; `Err`: why it failed) to the recorder's slowest and failed requests.
+    pub(crate) fn record_handshake(
+        &self,
+        recorder: &mut Recorder,
+        ep: EndpointId,
+        sent: &SentTrace,
+        outcome: Result<(), ErrorKind>,
+        took: Duration,
+    ) {
+        let (status, error) = match outcome {
+            Ok(()) => (101, None),
+            Err(kind) => (0, Some(kind)),
+        };
+        self.keep(recorder, ep, sent, status, error, error.is_some(), took, took);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn keep(
+        &self,
+        recorder: &mut Recorder,
+        ep: EndpointId,
+        sent: &SentTrace,
+        status: u16,
+        error: Option<ErrorKind>,
+        failed: bool,
+        latency: Duration,
+        took: Duration,
+    ) {
+        let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        let mut kept_at_us = None;
+        recorder.traced_if_kept(ep, latency_us, failed, || TracedRequest {
             trace_id: sent.trace_id,
             span_id: sent.span_id,
             sampled: sent.sampled,
-            latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            latency_us,
             status,
             error,
-            at_us: u64::try_from(sent.issued.saturating_duration_since(self.run.start).as_micros())
-                .unwrap_or(u64::MAX),
+            at_us: *kept_at_us.insert(self.at_us(took)),
             failed,
-        };
-        recorder.traced(ep, &request);
+        });
         if sent.sampled
             && let Some(spans) = &self.run.spans
         {
+            let at_us = kept_at_us.unwrap_or_else(|| self.at_us(took));
             spans.offer(FinishedSpan {
                 trace_id: sent.trace_id,
                 span_id: sent.span_id,
                 endpoint: ep,
                 scenario: self.scenario,
-                start_unix_ns: self.run.start_unix_ns.saturating_add(request.at_us.saturating_mul(1000)),
+                start_unix_ns: self.run.start_unix_ns.saturating_add(at_us.saturating_mul(1000)),
                 duration_ns: u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX),
                 status,
                 error,
                 failed,
             });
         }
+    }
+
+    /// When a request that completed now after `took` was issued, µs since the start of the run.
+    fn at_us(&self, took: Duration) -> u64 {
+        let issued = Instant::now().checked_sub(took).unwrap_or(self.run.start);
+        u64::try_from(issued.saturating_duration_since(self.run.start).as_micros()).unwrap_or(u64::MAX)
     }
 }
 
@@ -233,24 +303,6 @@ fn unix_ns_at(at: Instant) -> u64 {
         .unwrap_or(wall)
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-/// `00-<trace id>-<span id>-<flags>`, 55 bytes, on the stack.
-pub(crate) fn traceparent(trace_id: &TraceId, span_id: &SpanId, sampled: bool) -> [u8; 55] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = *b"00-00000000000000000000000000000000-0000000000000000-00";
-    for (i, b) in trace_id.iter().enumerate() {
-        out[3 + 2 * i] = HEX[usize::from(b >> 4)];
-        out[4 + 2 * i] = HEX[usize::from(b & 15)];
-    }
-    for (i, b) in span_id.iter().enumerate() {
-        out[36 + 2 * i] = HEX[usize::from(b >> 4)];
-        out[37 + 2 * i] = HEX[usize::from(b & 15)];
-    }
-    if sampled {
-        out[54] = b'1';
-    }
-    out
 }
 
 #[cfg(test)]
@@ -279,22 +331,35 @@ mod tests {
     fn every_request_gets_a_valid_traceparent_with_fresh_ids_and_the_test_id() {
         let mut t = VuTracer::new(run(1.0, false), 3);
         let mut seen = std::collections::HashSet::new();
-        for _ in 0..100 {
-            let mut headers = HeaderMap::new();
-            let sent = t.inject(&mut headers).expect("traced");
-            let (trace, span, flags) = parse(headers[TRACEPARENT].as_bytes());
-            assert_eq!(trace, hornet_metrics::traces::hex(&sent.trace_id));
-            assert_eq!(span, hornet_metrics::traces::hex(&sent.span_id));
+        for n in 0..100 {
+            // The engine writes the request's trace context; a map of headers gets the same.
+            let (trace, span, flags, baggage) = if n % 2 == 0 {
+                let mut request = Request::default();
+                let sent = t.inject(&mut request, true).expect("traced");
+                assert!(request.headers.is_empty(), "no header map on the engine's path");
+                let context = request.trace.expect("trace context");
+                let (trace, span, flags) = parse(&context.traceparent());
+                assert_eq!(trace, hornet_metrics::traces::hex(&sent.trace_id));
+                assert_eq!(span, hornet_metrics::traces::hex(&sent.span_id));
+                (trace, span, flags, context.baggage)
+            } else {
+                let mut headers = HeaderMap::new();
+                let sent = t.inject_headers(&mut headers).expect("traced");
+                let (trace, span, flags) = parse(headers[TRACEPARENT].as_bytes());
+                assert_eq!(trace, hornet_metrics::traces::hex(&sent.trace_id));
+                (trace, span, flags, headers[BAGGAGE].clone())
+            };
+            assert_eq!(span.len(), 16);
             assert_eq!(flags, "01", "sampleRate 1 samples every trace");
             assert!(seen.insert(trace), "a new trace per request");
-            assert_eq!(headers[BAGGAGE], "hornet.testid=t-1");
+            assert_eq!(baggage, "hornet.testid=t-1");
         }
         // The same VU of the same run draws the same ids.
         let (mut a, mut b) = (VuTracer::new(run(1.0, false), 9), VuTracer::new(run(1.0, false), 9));
-        let (mut ha, mut hb) = (HeaderMap::new(), HeaderMap::new());
-        a.inject(&mut ha);
-        b.inject(&mut hb);
-        assert_eq!(ha[TRACEPARENT], hb[TRACEPARENT]);
+        let (mut ra, mut rb) = (Request::default(), Request::default());
+        a.inject(&mut ra, false);
+        b.inject(&mut rb, false);
+        assert_eq!(ra.trace.expect("a").traceparent(), rb.trace.expect("b").traceparent());
     }
 
     #[test]
@@ -306,9 +371,9 @@ mod tests {
             let mut spans = std::collections::HashSet::new();
             let mut trace = None;
             for _ in 0..4 {
-                let mut headers = HeaderMap::new();
-                t.inject(&mut headers);
-                let (id, span, _) = parse(headers[TRACEPARENT].as_bytes());
+                let mut request = Request::default();
+                t.inject(&mut request, true);
+                let (id, span, _) = parse(&request.trace.expect("traced").traceparent());
                 assert!(trace.get_or_insert(id.clone()) == &id, "one trace per iteration");
                 assert!(spans.insert(span));
             }
@@ -327,8 +392,8 @@ mod tests {
             for vu in 0..20 {
                 let mut t = VuTracer::new(run.clone(), vu);
                 for _ in 0..n / 20 {
-                    let mut headers = HeaderMap::new();
-                    if t.inject(&mut headers).expect("traced").sampled {
+                    let mut request = Request::default();
+                    if t.inject(&mut request, true).expect("traced").sampled {
                         sampled += 1;
                     }
                 }
@@ -343,27 +408,34 @@ mod tests {
     #[test]
     fn a_scripts_traceparent_is_kept_and_its_baggage_extended() {
         let mut t = VuTracer::new(run(1.0, false), 0);
-        let mut headers = HeaderMap::new();
-        headers.insert(
+        let mut request = Request::default();
+        request.headers.insert(
             TRACEPARENT,
             HeaderValue::from_static("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
         );
-        assert!(t.inject(&mut headers).is_none());
-        assert_eq!(headers[TRACEPARENT], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-        let mut headers = HeaderMap::new();
-        headers.insert(BAGGAGE, HeaderValue::from_static("tenant=a"));
-        t.inject(&mut headers).expect("traced");
-        assert_eq!(headers[BAGGAGE], "tenant=a,hornet.testid=t-1");
+        assert!(t.inject(&mut request, true).is_none());
+        assert!(request.trace.is_none());
+        assert_eq!(request.headers[TRACEPARENT], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assert!(t.inject_headers(&mut request.headers).is_none());
+        // A baggage of the request's own: the entry is appended, the ids go in the header map.
+        let mut request = Request::default();
+        request.headers.insert(BAGGAGE, HeaderValue::from_static("tenant=a"));
+        let sent = t.inject(&mut request, true).expect("traced");
+        assert!(request.trace.is_none());
+        assert_eq!(request.headers[BAGGAGE], "tenant=a,hornet.testid=t-1");
+        let (trace, _, _) = parse(request.headers[TRACEPARENT].as_bytes());
+        assert_eq!(trace, hornet_metrics::traces::hex(&sent.trace_id));
     }
 
     #[test]
     fn failures_follow_expected_status() {
         let t = VuTracer::new(run(1.0, false), 0);
         let mut rec = Recorder::new(1, 1);
-        let sent = SentTrace { trace_id: [1; 16], span_id: [2; 8], sampled: true, issued: t.run.start };
-        t.record(&mut rec, 0, &sent, Ok(404), Duration::from_millis(5));
-        t.record(&mut rec, 0, &sent, Ok(200), Duration::from_millis(4));
-        t.record(&mut rec, 0, &sent, Err(ErrorKind::Timeout), Duration::from_millis(9));
+        let sent = SentTrace { trace_id: [1; 16], span_id: [2; 8], sampled: true };
+        let ms = Duration::from_millis;
+        t.record(&mut rec, 0, &sent, Ok(404), ms(5), ms(5));
+        t.record(&mut rec, 0, &sent, Ok(200), ms(4), ms(4));
+        t.record(&mut rec, 0, &sent, Err(ErrorKind::Timeout), ms(9), ms(9));
         let mut agg = hornet_metrics::Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
         agg.add_tick(Duration::from_secs(1), vec![rec.take_interval()], 0);
         let kept = agg.traced_requests();

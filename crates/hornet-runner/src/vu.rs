@@ -156,8 +156,13 @@ impl Vu {
 
     /// Adds the trace context to a request about to be sent; `None` when the run is not traced.
     #[inline]
-    fn trace(&mut self, request: &mut Request) -> Option<SentTrace> {
-        self.tracer.as_mut()?.inject(&mut request.headers)
+    fn trace(&mut self, req: &CompiledRequest, request: &mut Request) -> Option<SentTrace> {
+        self.tracer.as_mut()?.inject(request, req.sets_trace_context)
+    }
+
+    /// Adds the trace context to a request's headers, where `beforeRequest` hooks see it.
+    fn trace_in_headers(&mut self, request: &mut Request) -> Option<SentTrace> {
+        self.tracer.as_mut()?.inject_headers(&mut request.headers)
     }
 
     /// Gives the VU the thread's processor (plans with `config.processor`).
@@ -237,7 +242,7 @@ impl Vu {
                         self.await_token().await?;
                         if let Some(mut request) = self.prepare(req, None)? {
                             let from = self.intended_start.take();
-                            let sent = self.trace(&mut request);
+                            let sent = self.trace(req, &mut request);
                             // Boxed: the send future is ~10 KB, and inline it would make every
                             // `run` future (one per loop nesting level, per VU) that large, whatever
                             // the flow's steps (docs/benchmarks.md, WebSocket section).
@@ -377,7 +382,10 @@ impl Vu {
                 None => None,
             };
             if let Some(mut request) = self.prepare(req, decided)? {
-                let sent = self.trace(&mut request);
+                let sent = match &req.hooks {
+                    Some(_) => self.trace_in_headers(&mut request),
+                    None => self.trace(req, &mut request),
+                };
                 // Hooks run in order on this VU; only the requests themselves overlap.
                 let (params, ep) = match &req.hooks {
                     Some(hooks) => Box::pin(self.before_send(req, hooks, &mut request)).await?,
@@ -479,6 +487,7 @@ impl Vu {
             follow_redirects: if step.follow_redirect { MAX_REDIRECTS } else { 0 },
             decompress: step.decompress,
             skip_headers: !step.needs_headers(),
+            trace: None,
         }))
     }
 
@@ -526,7 +535,7 @@ impl Vu {
                 count_request(&mut rec, ep, 0, e.resent, e.redirects, &e.redirect_statuses);
                 rec.error(Some(ep), e.kind, &e.message);
                 if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
-                    tracer.record(&mut rec, ep, sent, Err(e.kind), e.timings.total);
+                    tracer.record(&mut rec, ep, sent, Err(e.kind), e.timings.total, e.timings.total);
                 }
                 return Err(VuFailure::new(e.message));
             }
@@ -551,7 +560,7 @@ impl Vu {
             );
             rec.response(ep, resp.status, &timings, resp.body_len);
             if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
-                tracer.record(&mut rec, ep, sent, Ok(resp.status), timings.total);
+                tracer.record(&mut rec, ep, sent, Ok(resp.status), timings.total, resp.timings.total);
             }
         }
         let step = &req.step;

@@ -308,8 +308,8 @@ impl RunningTarget {
         self.recording.as_ref().and_then(|state| state.log.as_ref()).map(record::RequestLog::summary)
     }
 
-    /// Every `traceparent` (with its `baggage`) a recording target received so far, in order of
-    /// arrival; `None` when it does not record.
+    /// Every `traceparent` (with its `baggage`) a recording target received so far, WebSocket
+    /// upgrade requests' too, in order of arrival; `None` when it does not record.
     pub fn trace_contexts(&self) -> Option<Vec<record::TraceContext>> {
         self.recording.as_ref().and_then(|state| state.log.as_ref()).map(record::RequestLog::trace_contexts)
     }

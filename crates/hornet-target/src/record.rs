@@ -65,21 +65,25 @@ struct FieldRecord {
 }
 
 impl RequestLog {
+    /// Notes the trace context of a request (a WebSocket upgrade's too), if it has one.
+    pub(crate) fn record_trace_context(&self, method: &http::Method, path: &str, headers: &http::HeaderMap) {
+        let Some(traceparent) = headers.get("traceparent") else { return };
+        let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        let mut traces = self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if traces.received.len() < MAX_TRACES {
+            traces.received.push(TraceContext {
+                request: format!("{method} {path}"),
+                traceparent: text(traceparent),
+                baggage: headers.get("baggage").map(text),
+            });
+        } else {
+            traces.dropped += 1;
+        }
+    }
+
     /// Notes one request with its whole body.
     pub(crate) fn record(&self, parts: &Parts, body: &[u8]) {
-        if let Some(traceparent) = parts.headers.get("traceparent") {
-            let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-            let mut traces = self.traces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if traces.received.len() < MAX_TRACES {
-                traces.received.push(TraceContext {
-                    request: format!("{} {}", parts.method, parts.uri.path()),
-                    traceparent: text(traceparent),
-                    baggage: parts.headers.get("baggage").map(text),
-                });
-            } else {
-                traces.dropped += 1;
-            }
-        }
+        self.record_trace_context(&parts.method, parts.uri.path(), &parts.headers);
         let route = route_key(parts.method.as_str(), parts.uri.path());
         let fields = request_fields(parts, body);
         let mut routes = self.routes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

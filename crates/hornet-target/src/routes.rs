@@ -296,6 +296,9 @@ pub(crate) async fn handle(
     state: Arc<State>,
 ) -> Result<Response<TargetBody>, Infallible> {
     if let Some(endpoint) = crate::ws::route(req.uri().path(), req.uri().query()) {
+        if let Some(log) = &state.log {
+            log.record_trace_context(req.method(), req.uri().path(), req.headers());
+        }
         return Ok(crate::ws::upgrade(req, endpoint, state.hub.clone()));
     }
     let (parts, body) = req.into_parts();

@@ -232,3 +232,150 @@ fn trace_link_makes_the_summarys_trace_ids_links_and_is_kept_in_the_report() {
     assert!(text(&out).contains("{trace_id}"), "{}", text(&out));
     assert!(report.is_none());
 }
+
+#[test]
+fn context_http_websocket_handshakes_and_the_before_and_after_flows_carry_trace_context() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "calls.js",
+        "module.exports = { async call(context) {\n  await context.http.get('/items', { name: 'js items' });\n  await context.http.get('/status/500', { name: 'js failing' });\n} };\n",
+    );
+    let yaml = r#"config:
+  target: "WSTARGET"
+  processor: ./calls.js
+  phases: [{ duration: 1, arrivalCount: 4 }]
+  tracing: { perIteration: true }
+before:
+  flow:
+    - get: { url: /echo/before }
+after:
+  flow:
+    - get: { url: /echo/after }
+scenarios:
+  - flow:
+      - get: { url: /json, name: yaml }
+      - function: call
+      - connect: /ws/echo
+      - send: { payload: ping, match: { regexp: ping, value: ping } }
+"#;
+    let script = case.script("traced.yaml", &yaml.replace("WSTARGET", &t.ws_url()));
+    let report = run_ok(&case, &script, &["-q", "--testid", "every-request"]);
+    assert_eq!(counter(&report, "vusers.completed"), 4, "{report}");
+    let received = t.trace_contexts().expect("recording");
+    let mut per_request: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    // Trace id → the (request, span id) sent with it.
+    let mut by_trace: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    for r in &received {
+        *per_request.entry(r.request.as_str()).or_default() += 1;
+        let (trace, span, sampled) = parse_traceparent(&r.traceparent);
+        assert!(sampled, "sampleRate 1: {r:?}");
+        assert_eq!(r.baggage.as_deref(), Some("hornet.testid=every-request"), "{r:?}");
+        by_trace.entry(trace).or_default().push((r.request.clone(), span));
+    }
+    let expected: std::collections::BTreeMap<&str, usize> = [
+        ("GET /echo/before", 1),
+        ("GET /echo/after", 1),
+        ("GET /json", 4),
+        ("GET /items", 4),
+        ("GET /status/500", 4),
+        ("GET /ws/echo", 4),
+    ]
+    .into();
+    assert_eq!(per_request, expected, "every request hornet sent carries a traceparent");
+    // perIteration: each iteration's YAML request, `context.http` requests and handshake share one
+    // trace, each its own span; `before` and `after` are iterations of their own.
+    let mut shapes: Vec<Vec<String>> = by_trace
+        .values()
+        .map(|sent| {
+            let mut spans: Vec<&String> = sent.iter().map(|(_, span)| span).collect();
+            spans.sort();
+            spans.dedup();
+            assert_eq!(spans.len(), sent.len(), "a span per request: {sent:?}");
+            let mut requests: Vec<String> = sent.iter().map(|(request, _)| request.clone()).collect();
+            requests.sort();
+            requests
+        })
+        .collect();
+    shapes.sort();
+    let iteration: Vec<String> =
+        ["GET /items", "GET /json", "GET /status/500", "GET /ws/echo"].map(String::from).into();
+    let mut expected_shapes = vec![iteration; 4];
+    expected_shapes.push(vec!["GET /echo/after".into()]);
+    expected_shapes.push(vec!["GET /echo/before".into()]);
+    expected_shapes.sort();
+    assert_eq!(shapes, expected_shapes);
+
+    // The `context.http` requests and the handshakes are kept among the slowest and failed
+    // requests, with the ids they were sent with.
+    let sent: std::collections::HashMap<(String, String), String> = by_trace
+        .iter()
+        .flat_map(|(trace, sent)| {
+            sent.iter().map(move |(request, span)| ((trace.clone(), span.clone()), request.clone()))
+        })
+        .collect();
+    let traced = report["traced_requests"].as_array().expect("traced_requests in the report");
+    for (endpoint, path, status, failed) in [
+        ("js items", "GET /items", 200, false),
+        ("js failing", "GET /status/500", 500, true),
+        ("WS connect /ws/echo", "GET /ws/echo", 101, false),
+    ] {
+        let kept: Vec<&serde_json::Value> = traced.iter().filter(|r| r["endpoint"] == endpoint).collect();
+        assert_eq!(kept.len(), 4, "{endpoint}: {traced:?}");
+        for r in kept {
+            let key =
+                (r["trace_id"].as_str().unwrap().to_string(), r["span_id"].as_str().unwrap().to_string());
+            assert_eq!(sent.get(&key).map(String::as_str), Some(path), "{r}");
+            assert_eq!((r["status"].as_u64(), r["failed"].as_bool()), (Some(status), Some(failed)), "{r}");
+        }
+    }
+    // The `before` and `after` flows are not load: none of theirs is reported.
+    assert!(
+        traced.iter().all(|r| r["endpoint"].as_str().is_some_and(|e| !e.contains("/echo/"))),
+        "{traced:?}"
+    );
+}
+
+#[test]
+fn a_requests_own_traceparent_is_kept_and_its_own_baggage_extended() {
+    let t = recording_target();
+    let yaml = with_target(
+        r#"config:
+  target: TARGET
+  phases: [{ duration: 1, arrivalCount: 2 }]
+scenarios:
+  - flow:
+      - get: { url: /echo/own, headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }
+      - get: { url: /echo/static, headers: { baggage: "tenant=a" } }
+      - get: { url: /echo/template, headers: { baggage: "run={{ $testId }}" } }
+      - get: { url: /echo/plain, headers: { x-other: "1" } }
+"#,
+        &t,
+    );
+    run_yaml_ok(&yaml, &["-q", "--trace", "--testid", "own"]);
+    let received = t.trace_contexts().expect("recording");
+    assert_eq!(received.len(), 8, "two VUs, four requests each: {received:?}");
+    let mut got: Vec<(&str, Option<&str>)> = Vec::new();
+    for r in &received {
+        parse_traceparent(&r.traceparent);
+        if r.request == "GET /echo/own" {
+            assert_eq!(
+                r.traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                "kept as set"
+            );
+        }
+        got.push((r.request.as_str(), r.baggage.as_deref()));
+    }
+    got.sort();
+    got.dedup();
+    assert_eq!(
+        got,
+        [
+            ("GET /echo/own", None),
+            ("GET /echo/plain", Some("hornet.testid=own")),
+            ("GET /echo/static", Some("tenant=a,hornet.testid=own")),
+            ("GET /echo/template", Some("run=own,hornet.testid=own")),
+        ]
+    );
+}

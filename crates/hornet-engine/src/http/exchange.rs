@@ -14,7 +14,9 @@ use hyper::body::{Body as _, Incoming};
 use super::connection::{Conn, ReqBody, Route, Target};
 use super::error::{self, Failure};
 use super::pool::PoolLease;
-use super::{ACCEPT_ENCODING_VALUE, HttpClient, Request, Response, Session, decode, h1, redirect};
+use super::{
+    ACCEPT_ENCODING_VALUE, HttpClient, Request, Response, Session, TraceContext, decode, h1, redirect,
+};
 
 /// A connection in use by one request.
 enum Lease {
@@ -124,6 +126,7 @@ impl HttpClient {
             follow_redirects,
             decompress,
             skip_headers,
+            trace,
         } = req;
         if decompress && !headers.contains_key(ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPT_ENCODING_VALUE));
@@ -137,7 +140,8 @@ impl HttpClient {
             // Keep the request's headers only when a further hop may need them.
             let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(&mut headers) };
             session.jar.apply(&p.uri, &mut hop_headers);
-            let x = Exchange { method: &method, uri: &p.uri, body: &body, skip_headers };
+            let x =
+                Exchange { method: &method, uri: &p.uri, body: &body, skip_headers, trace: trace.as_ref() };
             let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } = self
                 .head(session, &target, &x, hop_headers, &mut p.timings, &mut bytes_sent, &mut p.resent)
                 .await?;
@@ -290,13 +294,19 @@ impl HttpClient {
                 }
                 Route::H1(sender, host) => {
                     // Keep a copy of the headers only when a retry may need them.
-                    let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    let mut hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    if let Some(trace) = x.trace {
+                        trace.insert_into(&mut hs);
+                    }
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), Some(host));
                     *bytes_sent += request_size(&req, x.body.len());
                     Box::pin(Self::attempt_hyper(sender.try_send_request(req), target, retry, t)).await
                 }
                 Route::H2(sender) => {
-                    let hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    let mut hs = if retry { headers.clone() } else { std::mem::take(&mut headers) };
+                    if let Some(trace) = x.trace {
+                        trace.insert_into(&mut hs);
+                    }
                     let req = build_request(x.method.clone(), x.uri, hs, x.body.clone(), None);
                     *bytes_sent += request_size(&req, x.body.len());
                     Box::pin(Self::attempt_hyper(sender.try_send_request(req), target, retry, t)).await
@@ -341,7 +351,7 @@ impl HttpClient {
         t: &mut Timings,
         bytes_sent: &mut u64,
     ) -> Attempt {
-        *bytes_sent += conn.render(x.method, x.uri, headers, host, x.body);
+        *bytes_sent += conn.render(x.method, x.uri, headers, x.trace, host, x.body);
         let written = match conn.write(x.body).await {
             Ok(written) => written,
             Err(e) if retry && e.is_stale() => {
@@ -428,6 +438,8 @@ struct Exchange<'a> {
     body: &'a Bytes,
     /// See [`Request::skip_headers`].
     skip_headers: bool,
+    /// See [`Request::trace`].
+    trace: Option<&'a TraceContext>,
 }
 
 /// Builds the hyper request. `host` is `Some` for HTTP/1.1: the target is then written in origin

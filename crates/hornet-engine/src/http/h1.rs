@@ -192,14 +192,16 @@ impl H1Conn {
     }
 
     /// Renders a request as hyper's http1 client would write it: request line with the
-    /// origin-form target, `host` unless the headers have one, the headers, `content-length` for
-    /// a non-empty body unless given (a given `transfer-encoding` makes the body one chunk
-    /// instead), blank line. Returns the request's size on the wire, body included.
+    /// origin-form target, `host` unless the headers have one, the headers, the `trace` context's
+    /// `traceparent` and `baggage`, `content-length` for a non-empty body unless given (a given
+    /// `transfer-encoding` makes the body one chunk instead), blank line. Returns the request's
+    /// size on the wire, body included.
     pub(crate) fn render(
         &mut self,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
+        trace: Option<&super::TraceContext>,
         host: &HeaderValue,
         body: &[u8],
     ) -> u64 {
@@ -228,6 +230,9 @@ impl H1Conn {
                 continue;
             }
             push_header(w, name.as_str().as_bytes(), value.as_bytes());
+        }
+        if let Some(trace) = trace {
+            trace.write_lines(w);
         }
         if chunked {
             let last = headers.get_all(TRANSFER_ENCODING).iter().next_back();

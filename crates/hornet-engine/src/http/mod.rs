@@ -29,6 +29,7 @@ mod pool;
 mod redirect;
 mod resolve;
 mod tls;
+mod trace;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -48,6 +49,7 @@ use pool::Pool;
 pub(crate) use connection::backing_off_files;
 pub use error::{EngineError, RequestError, files_hint, out_of_files};
 pub(crate) use tls::{client_config as tls_client_config, server_name as tls_server_name};
+pub use trace::{BAGGAGE, TRACEPARENT, TraceContext, traceparent};
 
 /// The `accept-encoding` sent when [`Request::decompress`] is set and the request has none.
 pub const ACCEPT_ENCODING_VALUE: &str = "gzip, deflate, br";
@@ -184,6 +186,10 @@ pub struct Request {
     /// `content-encoding`, `set-cookie`): for a caller that never reads the others, this saves
     /// building a header map per response. Only the lean HTTP/1.1 path skips; others keep all.
     pub skip_headers: bool,
+    /// W3C trace context, sent as `traceparent` and `baggage` headers after `headers` (which must
+    /// have neither), on every hop of a redirect chain. The lean HTTP/1.1 path writes the ids
+    /// straight into the request it renders, without a header map or an allocation.
+    pub trace: Option<TraceContext>,
 }
 
 impl Request {

@@ -62,6 +62,7 @@ impl Vu {
             target,
             plan_endpoints,
             names: &names,
+            tracer: self.tracer.as_deref_mut(),
         };
         let outcome = processor.call_step_with_http(&vu, name, self.scope.js_vars(), &mut http).await;
         crate::js::record(&processor, &self.recorder, None, outcome).map_err(VuFailure::new)
@@ -88,7 +89,7 @@ impl Vu {
         let decided = self.if_true_function(req, hooks).await?;
         let Some(mut request) = self.prepare(req, decided)? else { return Ok(()) };
         // Before the hooks, so a `beforeRequest` function sees the headers that go out.
-        let sent = self.trace(&mut request);
+        let sent = self.trace_in_headers(&mut request);
         let (params, ep) = self.before_send(req, hooks, &mut request).await?;
         let from = self.intended_start.take();
         let result = Box::pin(self.client.send(&mut self.session, request)).await;

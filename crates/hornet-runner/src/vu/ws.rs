@@ -90,10 +90,18 @@ impl Vu {
             }
         };
         self.add_cookies(&uri, &mut headers);
+        let sent = self.tracer.as_mut().and_then(|tracer| tracer.inject_headers(&mut headers));
         let request =
             ConnectRequest { uri, headers, subprotocols: spec.subprotocols.clone(), timeout: spec.timeout };
         self.recorder.borrow_mut().ws_step_started(ep);
-        match self.ws_client.connect(request).await {
+        let started = Instant::now();
+        let result = self.ws_client.connect(request).await;
+        if let (Some(sent), Some(tracer)) = (&sent, &self.tracer) {
+            let outcome = result.as_ref().map(drop).map_err(|e| e.kind);
+            let took = result.as_ref().map_or_else(|_| started.elapsed(), |conn| conn.connect_time);
+            tracer.record_handshake(&mut self.recorder.borrow_mut(), ep, sent, outcome, took);
+        }
+        match result {
             Ok(conn) => {
                 self.recorder.borrow_mut().ws_connected(ep, conn.connect_time);
                 self.ws = Some(OpenWs { conn, endpoint: ep });
