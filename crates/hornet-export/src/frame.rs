@@ -378,15 +378,61 @@ fn is_method(word: &str) -> bool {
     !word.is_empty() && word.len() <= 10 && word.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+/// The counters one set of endpoint labels adds up to, live or from a saved report; `K` names an
+/// error kind.
+pub(crate) struct Counts<K> {
+    pub(crate) requests: u64,
+    pub(crate) failures: u64,
+    pub(crate) sent: u64,
+    pub(crate) received: u64,
+    /// Responses by status label.
+    pub(crate) codes: BTreeMap<String, u64>,
+    pub(crate) errors: BTreeMap<K, u64>,
+}
+
+impl<K> Default for Counts<K> {
+    fn default() -> Self {
+        Counts {
+            requests: 0,
+            failures: 0,
+            sent: 0,
+            received: 0,
+            codes: BTreeMap::new(),
+            errors: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: std::fmt::Display> Counts<K> {
+    /// Puts the counter series under `labels`: requests, responses by status, failures, errors by
+    /// kind, bytes sent and received.
+    pub(crate) fn put(
+        &self,
+        labels: &[(&'static str, String)],
+        put: &mut impl FnMut(&str, Vec<(&'static str, String)>, Value),
+    ) {
+        let with = |name: &'static str, value: String| {
+            let mut l = labels.to_vec();
+            l.push((name, value));
+            l
+        };
+        put("hornet_requests", labels.to_vec(), Value::Counter(self.requests));
+        for (status, &n) in &self.codes {
+            put("hornet_responses", with("status", status.clone()), Value::Counter(n));
+        }
+        put("hornet_failures", labels.to_vec(), Value::Counter(self.failures));
+        for (kind, &n) in &self.errors {
+            put("hornet_errors", with("kind", kind.to_string()), Value::Counter(n));
+        }
+        put("hornet_sent_bytes", labels.to_vec(), Value::Counter(self.sent));
+        put("hornet_received_bytes", labels.to_vec(), Value::Counter(self.received));
+    }
+}
+
 /// Everything one set of endpoint labels adds up to (one endpoint, or several under `other`).
 #[derive(Default)]
 struct EndpointSum<'a> {
-    requests: u64,
-    failures: u64,
-    sent: u64,
-    received: u64,
-    codes: BTreeMap<String, u64>,
-    errors: BTreeMap<ErrorKind, u64>,
+    counts: Counts<ErrorKind>,
     response_time: Merged<'a>,
     corrected: Merged<'a>,
 }
@@ -448,36 +494,22 @@ pub fn build(aggregate: &Aggregator, labeler: &mut Labeler, histograms: Histogra
         }
         let key = labeler.endpoint(&e);
         let sum = sums.entry(key).or_default();
-        sum.requests += e.requests;
-        sum.failures += e.failures;
-        sum.sent += e.bytes_sent();
-        sum.received += e.bytes_received;
+        sum.counts.requests += e.requests;
+        sum.counts.failures += e.failures;
+        sum.counts.sent += e.bytes_sent();
+        sum.counts.received += e.bytes_received;
         for &(code, n) in e.codes() {
-            *sum.codes.entry(labeler.status(code)).or_default() += n;
+            *sum.counts.codes.entry(labeler.status(code)).or_default() += n;
         }
         for (kind, n) in errors {
-            *sum.errors.entry(kind).or_default() += n;
+            *sum.counts.errors.entry(kind).or_default() += n;
         }
         sum.response_time.add(e.response_time());
         sum.corrected.add(e.corrected());
     }
     for (key, sum) in &sums {
         let labels = key.labels();
-        let with = |name: &'static str, value: String| {
-            let mut l = labels.clone();
-            l.push((name, value));
-            l
-        };
-        put("hornet_requests", labels.clone(), Value::Counter(sum.requests));
-        for (status, &n) in &sum.codes {
-            put("hornet_responses", with("status", status.clone()), Value::Counter(n));
-        }
-        put("hornet_failures", labels.clone(), Value::Counter(sum.failures));
-        for (kind, &n) in &sum.errors {
-            put("hornet_errors", with("kind", kind.to_string()), Value::Counter(n));
-        }
-        put("hornet_sent_bytes", labels.clone(), Value::Counter(sum.sent));
-        put("hornet_received_bytes", labels.clone(), Value::Counter(sum.received));
+        sum.counts.put(&labels, &mut put);
         sum.response_time.read(|l| {
             let histogram = HistogramValue::of(l).with_native(l, histograms);
             let histogram = if key.endpoint == OTHER {

@@ -10,19 +10,14 @@ use hdrhistogram::Histogram;
 use hornet_metrics::{Report, Summary, decode_histogram};
 
 use crate::frame::{
-    FAMILIES, Family, Frame, HistogramValue, LATENCY_BUCKETS_US, OTHER, SHARED_SCENARIO, Series,
+    Counts, FAMILIES, Family, Frame, HistogramValue, LATENCY_BUCKETS_US, OTHER, SHARED_SCENARIO, Series,
     SummaryValue, Value, millis,
 };
 
 /// What one set of endpoint labels adds up to.
 #[derive(Default)]
 struct Sum {
-    requests: u64,
-    failures: u64,
-    sent: u64,
-    received: u64,
-    codes: BTreeMap<String, u64>,
-    errors: BTreeMap<String, u64>,
+    counts: Counts<String>,
     response_time: Option<Histogram<u64>>,
     corrected: Option<Histogram<u64>>,
     /// The report's summaries, when the labels stand for one endpoint.
@@ -83,15 +78,15 @@ pub fn from_report(report: &Report, max_endpoints: usize) -> Frame {
             (OTHER.to_owned(), String::new())
         };
         let sum = sums.entry(key.clone()).or_default();
-        sum.requests += e.requests;
-        sum.failures += e.failures;
-        sum.sent += e.bytes_sent;
-        sum.received += e.bytes_received;
+        sum.counts.requests += e.requests;
+        sum.counts.failures += e.failures;
+        sum.counts.sent += e.bytes_sent;
+        sum.counts.received += e.bytes_received;
         for (code, n) in &e.codes {
-            *sum.codes.entry(code.clone()).or_default() += n;
+            *sum.counts.codes.entry(code.clone()).or_default() += n;
         }
         for (kind, n) in &e.errors {
-            *sum.errors.entry(kind.to_string()).or_default() += n;
+            *sum.counts.errors.entry(kind.to_string()).or_default() += n;
         }
         merge(&mut sum.response_time, &e.histogram);
         merge(&mut sum.corrected, &e.histogram_corrected);
@@ -109,21 +104,7 @@ pub fn from_report(report: &Report, max_endpoints: usize) -> Frame {
     for ((endpoint, method), sum) in &sums {
         let scenario = if endpoint == OTHER { String::new() } else { SHARED_SCENARIO.to_owned() };
         let labels = vec![("scenario", scenario), ("endpoint", endpoint.clone()), ("method", method.clone())];
-        let with = |name: &'static str, value: String| {
-            let mut l = labels.clone();
-            l.push((name, value));
-            l
-        };
-        put("hornet_requests", labels.clone(), Value::Counter(sum.requests));
-        for (code, &n) in &sum.codes {
-            put("hornet_responses", with("status", code.clone()), Value::Counter(n));
-        }
-        put("hornet_failures", labels.clone(), Value::Counter(sum.failures));
-        for (kind, &n) in &sum.errors {
-            put("hornet_errors", with("kind", kind.clone()), Value::Counter(n));
-        }
-        put("hornet_sent_bytes", labels.clone(), Value::Counter(sum.sent));
-        put("hornet_received_bytes", labels.clone(), Value::Counter(sum.received));
+        sum.counts.put(&labels, &mut put);
         let (summary, corrected) = sum
             .summaries
             .unwrap_or_else(|| (summary_of(sum.response_time.as_ref()), summary_of(sum.corrected.as_ref())));
