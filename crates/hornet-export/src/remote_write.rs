@@ -1,7 +1,8 @@
 //! A [`Frame`] as a Prometheus remote-write 1.0 request: the `WriteRequest` protobuf (the few
 //! messages it needs, declared here with prost's derive from Prometheus's `prompb/types.proto` and
 //! `remote.proto`), compressed as one snappy block. Counters become `<name>_total`, histograms
-//! their `_bucket` (with `le`), `_sum` and `_count` series, or, when the frame carries them, one
+//! their `_bucket` (with `le`, and a bucket's exemplar with its `trace_id`), `_sum` and `_count`
+//! series, or, when the frame carries them, one
 //! native histogram series each (schema, zero bucket, count, sum, spans and delta-encoded
 //! buckets); every sample is stamped with the frame's time.
 
@@ -38,9 +39,26 @@ pub struct TimeSeries {
     /// Its samples, oldest first.
     #[prost(message, repeated, tag = "2")]
     pub samples: Vec<Sample>,
+    /// Its exemplars: a traced request the sample counts, with its trace id.
+    #[prost(message, repeated, tag = "3")]
+    pub exemplars: Vec<Exemplar>,
     /// Its native histogram samples, oldest first.
     #[prost(message, repeated, tag = "4")]
     pub histograms: Vec<Histogram>,
+}
+
+/// `prometheus.Exemplar`.
+#[derive(Clone, PartialEq, Message)]
+pub struct Exemplar {
+    /// Its labels: `trace_id`.
+    #[prost(message, repeated, tag = "1")]
+    pub labels: Vec<Label>,
+    /// The request's response time, seconds.
+    #[prost(double, tag = "2")]
+    pub value: f64,
+    /// When, ms since the Unix epoch (the push's time, as a scrape stamps an exemplar without one).
+    #[prost(int64, tag = "3")]
+    pub timestamp: i64,
 }
 
 /// `prometheus.Histogram`, integer counts only (hornet's are): the `count_int` and
@@ -149,6 +167,7 @@ pub fn write_request(frame: &Frame, run_labels: &[(String, String)]) -> WriteReq
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .chain(series.labels.iter().map(|(n, v)| (*n, v.as_str())))
                 .collect();
+            let first = request.timeseries.len();
             let mut push = |suffix: &str, extra: Option<(&str, &str)>, value: f64| {
                 let name = format!("{}{suffix}", family.name);
                 request.timeseries.push(time_series(&name, &labels, extra, value, at));
@@ -178,6 +197,18 @@ pub fn write_request(frame: &Frame, run_labels: &[(String, String)]) -> WriteReq
                     push("_count", None, q.count as f64);
                 }
             }
+            if let Value::Histogram(h @ HistogramValue { native: None, .. }) = &series.value {
+                // Bucket `i`'s series (`+Inf` after the bounds) is the `i`-th pushed for it.
+                for (bucket, e) in &h.exemplars {
+                    if let Some(bucket_series) = request.timeseries.get_mut(first + bucket) {
+                        bucket_series.exemplars.push(Exemplar {
+                            labels: vec![Label { name: "trace_id".to_owned(), value: e.trace_id.clone() }],
+                            value: e.value,
+                            timestamp: at,
+                        });
+                    }
+                }
+            }
         }
     }
     request
@@ -197,7 +228,12 @@ fn time_series(
         .map(|(n, v)| Label { name: n.to_owned(), value: v.to_owned() })
         .collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
-    TimeSeries { labels: all, samples: vec![Sample { value, timestamp: at }], histograms: Vec::new() }
+    TimeSeries {
+        labels: all,
+        samples: vec![Sample { value, timestamp: at }],
+        exemplars: Vec::new(),
+        histograms: Vec::new(),
+    }
 }
 
 /// `native` as a `Histogram` message at `at`: its buckets in spans of consecutive indices, their
@@ -262,7 +298,10 @@ mod tests {
                             buckets: vec![(0.5, 1)],
                             count: 2,
                             sum: 1.5,
-                            exemplars: Vec::new(),
+                            exemplars: vec![(
+                                1,
+                                crate::frame::Exemplar { trace_id: "4bf92f35".into(), value: 1.1 },
+                            )],
                             native: None,
                         }),
                     }],
@@ -289,6 +328,12 @@ mod tests {
         assert_eq!(values, [7.0, 1.0, 2.0, 1.5, 2.0]);
         assert!(request.timeseries.iter().all(|s| s.samples[0].timestamp == 1_700_000_000_123));
         assert_eq!(request.metadata[0].metric_family_name, "hornet_requests_total");
+        // The exemplar of bucket 1 (`+Inf`) goes with that bucket's series, and only there.
+        let exemplars: Vec<usize> = request.timeseries.iter().map(|s| s.exemplars.len()).collect();
+        assert_eq!(exemplars, [0, 0, 1, 0, 0]);
+        let e = &request.timeseries[2].exemplars[0];
+        assert_eq!((e.labels[0].name.as_str(), e.labels[0].value.as_str()), ("trace_id", "4bf92f35"));
+        assert_eq!((e.value, e.timestamp), (1.1, 1_700_000_000_123));
 
         let body = encode(&request).expect("encodes");
         let raw = snap::raw::Decoder::new().decompress_vec(&body).expect("one snappy block");

@@ -1,7 +1,8 @@
 //! hornet's metrics in a real Prometheus (Debian's `prometheus` package): remote write into
 //! Prometheus's receiver gives, over PromQL, exactly the report's counts per endpoint and its
 //! whole-run percentiles, and `histogram_quantile` agrees with the report's p95 within the bucket
-//! it falls in (with native histograms, within one schema-8 bucket of it); `/metrics` passes
+//! it falls in (with native histograms, within one schema-8 bucket of it), and the buckets'
+//! exemplars are traced requests of the report, each in its bucket; `/metrics` passes
 //! `promtool check metrics` and is scraped by Prometheus; a real Pushgateway (Debian's
 //! `prometheus-pushgateway`) serves the report's counts in the run's group.
 
@@ -343,9 +344,9 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
     else {
         return;
     };
-    let prometheus = Prometheus::start(&binary, None);
+    let prometheus = Prometheus::start_with(&binary, None, &["--enable-feature=exemplar-storage"]);
     let testid = format!("rw-{}", std::process::id());
-    let report = remote_write_run(&prometheus, &testid, "7", &[]);
+    let report = remote_write_run(&prometheus, &testid, "7", &["--trace"]);
     let id = format!("testid=\"{testid}\"");
 
     let by_endpoint = |promql: &str| -> Vec<(String, f64)> {
@@ -419,6 +420,39 @@ fn remote_write_gives_the_report_s_counts_and_percentiles_in_promql() {
         assert_eq!(count, endpoint(&report, name)["summary"]["count"].as_f64().unwrap_or(-1.0));
     }
     every_dashboard_query_answers(&prometheus, &testid);
+
+    // The buckets' exemplars are traced requests the report keeps, each in its bucket, with its
+    // response time.
+    let query = percent_encode(&format!("hornet_request_duration_seconds_bucket{{{id}}}"));
+    let (status, body) =
+        get(prometheus.port, &format!("/api/v1/query_exemplars?query={query}&start=0&end=9999999999"))
+            .expect("query exemplars");
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let traced = report["traced_requests"].as_array().expect("traced requests");
+    let mut seen = 0;
+    for series in json["data"].as_array().expect("exemplars by series") {
+        let labels = &series["seriesLabels"];
+        let le: f64 = match labels["le"].as_str() {
+            Some("+Inf") => f64::INFINITY,
+            Some(le) => le.parse().expect("a bound"),
+            None => panic!("an exemplar on a series without le: {series}"),
+        };
+        for e in series["exemplars"].as_array().expect("exemplars") {
+            let trace_id = e["labels"]["trace_id"].as_str().expect("a trace_id label");
+            let value: f64 = e["value"].as_str().expect("a value").parse().expect("a number");
+            let request = traced
+                .iter()
+                .find(|t| t["trace_id"] == trace_id)
+                .unwrap_or_else(|| panic!("exemplar {trace_id} is no traced request of the report"));
+            assert_eq!(request["endpoint"], labels["endpoint"], "{series}");
+            let ms = request["latency_ms"].as_f64().expect("latency");
+            assert_eq!(micros(value), micros(ms / 1000.0), "{trace_id}");
+            assert!(value <= le, "exemplar {value} s above its bucket's bound {le}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no exemplar arrived: {body}");
 }
 
 /// With `--prometheus-rw-native`, Prometheus (its native histograms on) stores one
