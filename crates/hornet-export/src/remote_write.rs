@@ -2,9 +2,9 @@
 //! messages it needs, declared here with prost's derive from Prometheus's `prompb/types.proto` and
 //! `remote.proto`), compressed as one snappy block. Counters become `<name>_total`, histograms
 //! their `_bucket` (with `le`, and a bucket's exemplar with its `trace_id`), `_sum` and `_count`
-//! series, or, when the frame carries them, one
-//! native histogram series each (schema, zero bucket, count, sum, spans and delta-encoded
-//! buckets); every sample is stamped with the frame's time.
+//! series, or, when the frame carries them, one native histogram series each (schema, zero
+//! bucket, count, sum, spans and delta-encoded buckets); every sample is stamped with the frame's
+//! time.
 
 use prost::Message;
 
