@@ -8,6 +8,7 @@
 //!
 //! Names, labels and cardinality rules are in docs/observability.md.
 
+pub mod background;
 pub mod frame;
 pub mod http;
 pub mod native;

@@ -1,11 +1,9 @@
 //! `GET /metrics` while the run lasts: the latest frame in the Prometheus text format, or in
 //! OpenMetrics when the scraper's `Accept` header asks for it. Served by axum from a thread of its
-//! own; the collector only swaps the frame the server reads.
+//! own ([`Background`]); the collector only swaps the frame the server reads.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -13,6 +11,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::background::Background;
 use crate::frame::Frame;
 use crate::text::{self, Format};
 
@@ -26,8 +25,8 @@ struct Shared {
 pub struct MetricsServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Serving until dropped.
+    _server: Background,
 }
 
 impl MetricsServer {
@@ -39,32 +38,8 @@ impl MetricsServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared { frame: RwLock::new(None), run_labels });
         let app = Router::new().route("/metrics", get(metrics)).with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("hornet-metrics".into()).spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                eprintln!("hornet: could not start the /metrics server's runtime");
-                return;
-            };
-            rt.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("hornet: /metrics: {e}");
-                        return;
-                    }
-                };
-                tokio::select! {
-                    r = axum::serve(listener, app) => {
-                        if let Err(e) = r {
-                            eprintln!("hornet: /metrics stopped: {e}");
-                        }
-                    }
-                    _ = stopped => {}
-                }
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        })?;
-        Ok(MetricsServer { shared, addr, stop: Some(stop), thread: Some(thread) })
+        let server = Background::serve(listener, app, "hornet-metrics", "/metrics")?;
+        Ok(MetricsServer { shared, addr, _server: server })
     }
 
     /// The address actually bound.
@@ -75,17 +50,6 @@ impl MetricsServer {
     /// Serves `frame` from now on.
     pub fn publish(&self, frame: Arc<Frame>) {
         *self.shared.frame.write().unwrap_or_else(PoisonError::into_inner) = Some(frame);
-    }
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hornet_export::background::Background;
 use serde_json::{Value, json};
 
 use crate::assets;
@@ -329,10 +330,10 @@ pub struct UiConfig {
 
 /// The running server. Dropping it (or [`Ui::shutdown`]) stops it.
 pub struct Ui {
+    /// Serving until dropped (stopped before the hub is let go, as it serves the hub).
+    server: Background,
     hub: Arc<Hub>,
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Ui {
@@ -350,35 +351,8 @@ impl Ui {
         listener.set_nonblocking(true).map_err(|e| UiError::Bind(config.addr, e))?;
         let addr = listener.local_addr().map_err(|e| UiError::Bind(config.addr, e))?;
         let app = router(hub.clone(), token);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("hornet-ui".into())
-            .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                    eprintln!("hornet: could not start the web UI's runtime");
-                    return;
-                };
-                rt.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            eprintln!("hornet: web UI: {e}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        r = axum::serve(listener, app) => {
-                            if let Err(e) = r {
-                                eprintln!("hornet: web UI stopped: {e}");
-                            }
-                        }
-                        _ = stopped => {}
-                    }
-                });
-                rt.shutdown_timeout(Duration::from_secs(1));
-            })
-            .map_err(UiError::Thread)?;
-        Ok(Ui { hub, addr, stop: Some(stop), thread: Some(thread) })
+        let server = Background::serve(listener, app, "hornet-ui", "web UI").map_err(UiError::Thread)?;
+        Ok(Ui { server, hub, addr })
     }
 
     /// The address actually bound.
@@ -398,21 +372,6 @@ impl Ui {
 
     /// Stops serving and waits (about a second at most) for the thread.
     pub fn shutdown(mut self) {
-        self.stop_now();
-    }
-
-    fn stop_now(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Ui {
-    fn drop(&mut self) {
-        self.stop_now();
+        self.server.stop();
     }
 }
