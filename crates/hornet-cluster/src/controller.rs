@@ -303,6 +303,7 @@ impl Workers for Cluster {
                 scripts: self.source.scripts.clone(),
                 options: self.source.options.clone(),
                 processor: self.source.processor.clone(),
+                payloads: self.source.payloads.clone(),
                 seed: opts.seed,
                 threads: opts.threads,
                 weights: weights.clone(),
@@ -328,8 +329,8 @@ impl Workers for Cluster {
                         }
                         Msg::Ready { hash: h } => {
                             let reason = format!(
-                                "plan hash mismatch: the worker built {}, the controller {hash} (its hornet \
-                                 version, scripts or CSV payload files differ)",
+                                "plan hash mismatch: the worker built {}, the controller {hash} (its build of \
+                                 hornet differs from the controller's)",
                                 escape_controls(&h)
                             );
                             let _ = self.conns[i].tx.send(Msg::Refused { reason: reason.clone() });

@@ -1,18 +1,28 @@
 //! What travels as the plan: the script texts and the options that shape them, the processor
-//! JavaScript with the files it needs (within [`MAX_PROCESSOR_BYTES`]), plus a hash that both sides
-//! compute from what they actually loaded (payload rows and processor files included), so a worker
-//! whose CSV files or version differ is refused instead of running a different test.
+//! JavaScript with the files it needs (within [`MAX_PROCESSOR_BYTES`]), the `config.payload` CSV
+//! files as the controller read them (within [`MAX_PAYLOAD_BYTES`]), plus a hash that both sides
+//! compute from what they actually loaded (payload files and rows, processor files), so a worker
+//! that built anything else, or runs another version, is refused instead of running a different
+//! test. A worker builds the plan from these bytes alone: it opens no payload or processor path of
+//! its own disk.
 
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
-use hornet_script::{LoadOptions, Plan, ScriptError};
+use hornet_script::{LoadOptions, PayloadFiles, Plan, ScriptError, ShippedPayload};
 
-use crate::protocol::{ProcessorBundle, ScriptText, ShippedFile};
+use crate::protocol::{MAX_LINE, PayloadFile, ProcessorBundle, ScriptText, ShippedFile};
 
 /// Most bytes the processor and the files it needs may add up to (a distributed run sends them
 /// to every worker inside the plan message).
 pub const MAX_PROCESSOR_BYTES: u64 = 16 << 20;
+
+/// Most bytes the `config.payload` files may add up to (sent to every worker inside the plan
+/// message, like the processor's files).
+pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
+
+// Both at their limits, in base64, leave room in one plan message for the scripts.
+const _: () = assert!((MAX_PROCESSOR_BYTES + MAX_PAYLOAD_BYTES) / 3 * 4 + (16 << 20) <= MAX_LINE);
 
 /// The plan as sent to workers.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +33,8 @@ pub struct PlanSource {
     pub options: LoadOptions,
     /// The processor and the files it needs ([`PlanSource::ship_processor`]).
     pub processor: Option<ProcessorBundle>,
+    /// The `config.payload` files, one per entry in the plan's order ([`PlanSource::ship_payloads`]).
+    pub payloads: Vec<PayloadFile>,
 }
 
 impl PlanSource {
@@ -41,11 +53,12 @@ impl PlanSource {
                 dir: dir.display().to_string(),
             });
         }
-        Ok(PlanSource { scripts, options: opts.clone(), processor: None })
+        Ok(PlanSource { scripts, options: opts.clone(), processor: None, payloads: Vec::new() })
     }
 
-    /// Builds the plan. Relative paths (CSV payloads) resolve against the controller's directory when
-    /// it exists here, else against `local_dir` (or the current directory).
+    /// Builds the plan. Relative paths (`formData` files) resolve against the controller's
+    /// directory when it exists here, else against `local_dir` (or the current directory); payload
+    /// files are read as `options.payload_files` says (a worker: from [`PlanSource::payloads`]).
     pub fn build(&self, local_dir: Option<&Path>) -> Result<Plan, ScriptError> {
         let sources = self
             .scripts
@@ -60,8 +73,8 @@ impl PlanSource {
         hornet_script::load_sources(sources, &self.options)
     }
 
-    /// SHA-256 (hex) over the hornet version, the scripts, the options, the payload rows of `plan`
-    /// and the processor's files.
+    /// SHA-256 (hex) over the hornet version, the scripts, the options, the payload files and the
+    /// payload rows of `plan`, and the processor's files.
     pub fn hash(&self, plan: &Plan) -> String {
         let payloads: Vec<_> = plan.payloads.iter().map(|p| (&p.fields, &*p.rows)).collect();
         let texts: Vec<(&str, &str)> =
@@ -71,6 +84,7 @@ impl PlanSource {
             "scripts": texts,
             "options": serde_json::to_value(&self.options).unwrap_or_default(),
             "payloads": payloads,
+            "payload_files": self.payloads,
             "processor": self.processor,
         });
         crate::auth::sha256(doc.to_string().as_bytes())
@@ -90,28 +104,92 @@ impl PlanSource {
     }
 }
 
+impl PlanSource {
+    /// Moves the bytes of `plan`'s payload files (loaded with [`PayloadFiles::DiskKept`], so each
+    /// file was read once) into [`PlanSource::payloads`]; an error when they come to more than
+    /// `limit` bytes (naming the file, or the biggest), or when the plan did not keep them.
+    pub fn ship_payloads(&mut self, plan: &mut Plan, limit: u64) -> Result<(), String> {
+        let mut files = Vec::with_capacity(plan.payloads.len());
+        for payload in &mut plan.payloads {
+            let name = payload.path.display().to_string();
+            let Some(data) = payload.data.take() else {
+                return Err(format!(
+                    "the payload file `{name}` was loaded without its bytes (load the plan with \
+                     PayloadFiles::DiskKept to ship it)"
+                ));
+            };
+            files.push((name, data));
+        }
+        let total: u64 = files.iter().map(|(_, data)| data.len() as u64).sum();
+        if total > limit {
+            let what = match files.as_slice() {
+                [(name, _)] => format!("the payload file {name} comes to"),
+                _ => format!("the payload files of `config.payload` ({} files) come to", files.len()),
+            };
+            let sizes = files.iter().map(|(name, data)| (data.len() as u64, name.clone())).collect();
+            return Err(over_limit(&what, total, limit, sizes, files.len() > 1));
+        }
+        let base64 = &base64::engine::general_purpose::STANDARD;
+        self.payloads =
+            files.into_iter().map(|(path, data)| PayloadFile { path, data: base64.encode(data) }).collect();
+        Ok(())
+    }
+
+    /// The payload files as a worker's plan reads them ([`PayloadFiles::Shipped`]); an error names
+    /// a file that arrived damaged.
+    pub fn shipped_payloads(&self) -> Result<PayloadFiles, String> {
+        let base64 = &base64::engine::general_purpose::STANDARD;
+        let files = self
+            .payloads
+            .iter()
+            .map(|f| {
+                let data = base64
+                    .decode(&f.data)
+                    .map_err(|e| format!("the payload file `{}` arrived damaged: {e}", f.path))?;
+                Ok(ShippedPayload { name: f.path.clone(), data: data.into() })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(PayloadFiles::Shipped(files.into()))
+    }
+}
+
+/// The error for files of `total` bytes over `limit`: `what` (which says what they are, ending in
+/// "come(s) to"), the total, the limit, and, when `what` does not name the file, the five biggest
+/// of `sizes` (bytes, name).
+fn over_limit(
+    what: &str,
+    total: u64,
+    limit: u64,
+    mut sizes: Vec<(u64, String)>,
+    name_biggest: bool,
+) -> String {
+    let mut out =
+        format!("{what} {}, over the {} a distributed run ships to its workers", size(total), size(limit));
+    if name_biggest {
+        sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let biggest: Vec<String> = sizes.iter().take(5).map(|(n, f)| format!("{f} ({})", size(*n))).collect();
+        out.push_str("; the biggest: ");
+        out.push_str(&biggest.join(", "));
+    }
+    out
+}
+
 /// The processor at `main` and the files it needs, paths relative to the deepest folder that
 /// holds them all.
 pub fn bundle(main: &Path, limit: u64) -> Result<ProcessorBundle, String> {
     let files = hornet_js::dependencies(main).map_err(|e| format!("processor {e}"))?;
-    let mut sizes: Vec<(u64, &PathBuf)> =
-        files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
-    let total: u64 = sizes.iter().map(|(n, _)| n).sum();
     let root = common_folder(&files);
     let relative = |f: &Path| f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+    let sizes: Vec<(u64, String)> =
+        files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), relative(f))).collect();
+    let total: u64 = sizes.iter().map(|(n, _)| n).sum();
     if total > limit {
-        sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let biggest: Vec<String> =
-            sizes.iter().take(5).map(|(n, f)| format!("{} ({})", relative(f), size(*n))).collect();
-        return Err(format!(
-            "the processor {} and the files it needs ({} files) come to {}, over the {} a \
-             distributed run ships to its workers; the biggest: {}",
+        let what = format!(
+            "the processor {} and the files it needs ({} files) come to",
             main.display(),
-            files.len(),
-            size(total),
-            size(limit),
-            biggest.join(", ")
-        ));
+            files.len()
+        );
+        return Err(over_limit(&what, total, limit, sizes, true));
     }
     let absolute = normal(&std::path::absolute(main).unwrap_or_else(|_| main.to_path_buf()));
     let mut shipped = Vec::with_capacity(files.len());
@@ -272,5 +350,96 @@ mod tests {
             files: vec![ShippedFile { path: "../evil.js".into(), data: String::new() }],
         };
         assert!(bundle.unpack().err().unwrap().contains("bad path `../evil.js`"));
+    }
+
+    /// A script in a fresh folder with two payload files, read as a controller reads it.
+    fn controller_side(users: &str, more: &str) -> (tempfile::TempDir, PlanSource, Plan) {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "users.csv", users.as_bytes());
+        write(dir.path(), "more/ids.csv", more.as_bytes());
+        write(
+            dir.path(),
+            "s.yaml",
+            b"config:\n  target: http://127.0.0.1:1\n  payload:\n    - { path: users.csv, fields: [user] }\n    \
+              - { path: more/ids.csv, fields: [id], cast: false }\nscenarios:\n  - flow: [ {think: 1} ]\n",
+        );
+        let opts = LoadOptions { payload_files: PayloadFiles::DiskKept, ..Default::default() };
+        let script = dir.path().join("s.yaml");
+        let plan = hornet_script::load_file(&script, &opts).unwrap();
+        let source = PlanSource::read(&[script], &opts).unwrap();
+        (dir, source, plan)
+    }
+
+    #[test]
+    fn a_worker_builds_the_payloads_from_the_shipped_bytes_alone_with_the_controllers_hash() {
+        let (dir, mut source, mut plan) = controller_side("ann\nbo\n", "007\n");
+        source.ship_payloads(&mut plan, MAX_PAYLOAD_BYTES).unwrap();
+        assert!(plan.payloads.iter().all(|p| p.data.is_none()), "the bytes moved to the plan source");
+        let names: Vec<&str> = source.payloads.iter().map(|p| p.path.as_str()).collect();
+        let users = dir.path().join("users.csv");
+        assert_eq!(
+            names,
+            [users.display().to_string(), dir.path().join("more/ids.csv").display().to_string()]
+        );
+        let hash = source.hash(&plan);
+
+        // The worker's side: the files on disk are gone (and would differ), its plan is the same.
+        std::fs::write(&users, "other\n").unwrap();
+        std::fs::remove_file(dir.path().join("more/ids.csv")).unwrap();
+        let mut worker = source.clone();
+        worker.options.payload_files = worker.shipped_payloads().unwrap();
+        let built = worker.build(None).unwrap();
+        assert_eq!(
+            *built.payloads[0].rows,
+            vec![vec![serde_json::json!("ann")], vec![serde_json::json!("bo")]]
+        );
+        assert_eq!(*built.payloads[1].rows, vec![vec![serde_json::json!("007")]]);
+        assert_eq!(worker.hash(&built), hash);
+
+        // Other bytes are another plan.
+        let mut other = source.clone();
+        other.payloads[1].data = base64::engine::general_purpose::STANDARD.encode("008\n");
+        other.options.payload_files = other.shipped_payloads().unwrap();
+        let built = other.build(None).unwrap();
+        assert_ne!(other.hash(&built), hash);
+        other.payloads[0].data = "not base64!".into();
+        let err = other.shipped_payloads().unwrap_err();
+        assert!(err.starts_with(&format!("the payload file `{}` arrived damaged", users.display())), "{err}");
+    }
+
+    #[test]
+    fn payload_files_over_the_limit_are_named_with_the_limit() {
+        let (dir, mut source, mut plan) = controller_side(&"a\n".repeat(1000), "1\n");
+        let err = source.ship_payloads(&mut plan, 1024).unwrap_err();
+        let users = dir.path().join("users.csv").display().to_string();
+        let ids = dir.path().join("more/ids.csv").display().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "the payload files of `config.payload` (2 files) come to 2.0 KiB, over the 1.0 KiB a \
+                 distributed run ships to its workers; the biggest: {users} (2.0 KiB), {ids} (2 bytes)"
+            )
+        );
+        assert!(source.payloads.is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "big.csv", &b"x\n".repeat(600));
+        write(dir.path(), "s.yaml", b"config:\n  target: http://127.0.0.1:1\n  payload: { path: big.csv, fields: [x] }\nscenarios:\n  - flow: [ {think: 1} ]\n");
+        let script = dir.path().join("s.yaml");
+        let kept = LoadOptions { payload_files: PayloadFiles::DiskKept, ..Default::default() };
+        let mut plan = hornet_script::load_file(&script, &kept).unwrap();
+        let mut source = PlanSource::read(std::slice::from_ref(&script), &kept).unwrap();
+        let err = source.ship_payloads(&mut plan, 1024).unwrap_err();
+        let big = dir.path().join("big.csv").display().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "the payload file {big} comes to 1.2 KiB, over the 1.0 KiB a distributed run ships to its workers"
+            )
+        );
+        // A plan read without keeping the bytes cannot be shipped (the file is not read again).
+        let mut plan = hornet_script::load_file(&script, &LoadOptions::default()).unwrap();
+        let err = source.ship_payloads(&mut plan, MAX_PAYLOAD_BYTES).unwrap_err();
+        assert!(err.contains("was loaded without its bytes"), "{err}");
     }
 }

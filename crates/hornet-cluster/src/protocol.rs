@@ -51,13 +51,24 @@ pub struct ShippedFile {
     pub data: String,
 }
 
+/// A `config.payload` file as the controller read it: a worker parses these bytes, never a path of
+/// its own disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PayloadFile {
+    /// The file as the controller named it (relative to where it ran, as a local run's errors
+    /// name it), for the worker's errors.
+    pub path: String,
+    /// Its bytes, base64 (standard alphabet, padded).
+    pub data: String,
+}
+
 /// The plan hand-off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanMsg {
     /// hornet version of the controller.
     pub version: String,
-    /// SHA-256 (hex) over the version, the scripts, the options, the payload rows and the
-    /// processor's files.
+    /// SHA-256 (hex) over the version, the scripts, the options, the payload files and rows, and
+    /// the processor's files.
     pub hash: String,
     /// The script files: the main script first, then any `config.includes`.
     pub scripts: Vec<ScriptText>,
@@ -67,6 +78,9 @@ pub struct PlanMsg {
     /// The script's processor and the files it needs, when it has one.
     #[serde(default)]
     pub processor: Option<ProcessorBundle>,
+    /// The `config.payload` files, one per entry in the order the plan names them.
+    #[serde(default)]
+    pub payloads: Vec<PayloadFile>,
     /// The run's seed (`--seed`), the same on every worker.
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).

@@ -20,6 +20,7 @@ pub mod template;
 mod yaml;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use duration::parse_duration;
 pub use error::{ScriptError, ScriptWarning, escape_controls};
@@ -57,6 +58,10 @@ pub struct LoadOptions {
     /// plan's hash.
     #[serde(skip)]
     pub shipped_processor: Option<ShippedProcessor>,
+    /// Where the `config.payload` files come from: this machine's disk, or what a distributed
+    /// worker was sent. Not sent to workers and not part of the plan's hash (the files are).
+    #[serde(skip)]
+    pub payload_files: PayloadFiles,
     /// `--testid ID`: the run's test id ([`Plan::test_id`]) instead of one drawn from the seed.
     /// Letters, digits, `-`, `_`, `.` and `:` only, at most 128 of them.
     #[serde(default)]
@@ -80,6 +85,29 @@ pub struct ShippedProcessor {
     /// The private folder holding exactly the files that came with it: the processor reads no
     /// other (see [`plan::ProcessorSpec::shipped_folder`]).
     pub folder: PathBuf,
+}
+
+/// Where the `config.payload` files of a plan come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PayloadFiles {
+    /// Each file read from this machine's disk, its `path` relative to the script that names it.
+    #[default]
+    Disk,
+    /// The same, each file's bytes kept in [`plan::Payload::data`]: a distributed run's controller
+    /// ships them to its workers.
+    DiskKept,
+    /// The files a distributed worker was sent, in the order the plan names them (the `n`-th
+    /// `config.payload` entry reads the `n`-th): no path of this machine's disk is opened.
+    Shipped(Arc<[ShippedPayload]>),
+}
+
+/// A payload file that came with a distributed run's plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippedPayload {
+    /// The file as the controller named it (errors name it the same way as on the controller).
+    pub name: String,
+    /// Its bytes, as the controller read them.
+    pub data: Arc<[u8]>,
 }
 
 /// Reads and parses the script at `path`; the same as [`load_files`] with one path.

@@ -412,7 +412,7 @@ impl Cx<'_> {
         }
         self.scope.extend(variables.iter().map(|(n, _)| n.clone()));
         let payloads = match config.get("payload") {
-            Some(e) => self.payloads(&e.value)?,
+            Some(e) => self.payloads(&e.value, &opts.payload_files)?,
             None => Vec::new(),
         };
         for p in &payloads {

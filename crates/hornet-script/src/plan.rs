@@ -182,6 +182,9 @@ pub struct Payload {
     pub order: PayloadOrder,
     /// `loadAll: true` with `name`: the whole file becomes one variable (an array of objects).
     pub load_all: Option<String>,
+    /// The file's bytes as read, kept only when the plan was loaded with
+    /// [`PayloadFiles::DiskKept`](crate::PayloadFiles::DiskKept) (a controller ships them).
+    pub data: Option<std::sync::Arc<[u8]>>,
 }
 
 impl Payload {

@@ -686,6 +686,17 @@ scenarios:
           beforeRequest: mark
 "#;
 
+/// The report at `path` counts `requests` requests, and every worker sent some of them.
+fn every_worker_sent(path: &Path, requests: u64) {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("report")).expect("json");
+    assert_eq!(counter(&report, "http.requests"), requests, "{report}");
+    let workers = report["workers"].as_array().expect("workers");
+    assert!(
+        workers.iter().all(|w| w["requests"].as_u64().unwrap_or(0) > 0),
+        "every worker sent: {workers:?}"
+    );
+}
+
 fn recording_target() -> hornet_target::RunningTarget {
     hornet_target::RunningTarget::start_recording(
         hornet_target::TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 },
@@ -734,14 +745,7 @@ fn workers_load_the_processor_and_its_files_from_what_the_controller_shipped() {
     }
     seen.extend(rx.try_iter());
     assert_eq!(code, Some(0), "controller: {seen:?}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(case.report_path()).expect("report")).expect("json");
-    assert_eq!(counter(&report, "http.requests"), 10, "{report}");
-    let workers = report["workers"].as_array().expect("workers");
-    assert!(
-        workers.iter().all(|w| w["requests"].as_u64().unwrap_or(0) > 0),
-        "both workers sent: {workers:?}"
-    );
+    every_worker_sent(&case.report_path(), 10);
     let log = t.requests().expect("recording");
     let route = &log["routes"]["GET /shipped"];
     assert_eq!(route["count"], 10, "{log}");
@@ -851,6 +855,174 @@ fn a_worker_reads_the_shipped_files_and_refuses_any_other_path_without_leaking_i
     for seen in [report.to_string(), log.to_string(), output] {
         assert!(!seen.contains("worker-secret-4711"), "the file's content leaked: {seen}");
     }
+}
+
+/// Two payloads with Artillery's options: a `;`-separated file with a header, taken in sequence
+/// and not cast (so `0042` stays a string), and a file loaded whole into one variable.
+const PAYLOAD_SCRIPT: &str = r#"
+config:
+  target: TARGET
+  payload:
+    - path: data/users.csv
+      fields: [user, pin]
+      skipHeader: true
+      delimiter: ";"
+      order: sequence
+      cast: false
+    - path: data/all.csv
+      fields: [k]
+      loadAll: true
+      name: everything
+  phases:
+    - duration: 1
+      arrivalCount: 8
+scenarios:
+  - flow:
+      - get:
+          url: "/csv"
+          headers:
+            x-user: "{{ user }}"
+            x-pin: "{{ pin }}"
+            x-first: "{{ everything[0].k }}"
+"#;
+
+/// Writes `files` (path, text) under `root`.
+fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+    }
+}
+
+/// A controller for `script` (a name in `dir`, its working folder) with `--workers n` on a free
+/// port, once it waits for its workers; returns it with its address and what it said so far.
+fn controller_in(
+    dir: &Path,
+    script: &str,
+    n: usize,
+    report: &Path,
+    env: &[(&str, &str)],
+) -> (Child, Receiver<String>, String, Vec<String>) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut c = hornet();
+    c.current_dir(dir).args(["controller", script, "--workers", &n.to_string(), "--listen", &addr, "-q"]);
+    c.env("HORNET_CLUSTER_TOKEN", TOKEN).arg("-o").arg(report).envs(env.iter().copied());
+    let (controller, rx) = spawn(c);
+    let mut seen = Vec::new();
+    let waiting = wait_line(&rx, &format!("waiting for {n} workers"), Duration::from_secs(30), &mut seen);
+    assert!(waiting.is_some(), "the controller did not start: {seen:?}");
+    (controller, rx, addr, seen)
+}
+
+/// Waits for the controller to end the run; stops the workers; returns its exit code and what it said.
+fn finish(
+    mut controller: Child,
+    rx: &Receiver<String>,
+    workers: &mut [Child],
+    mut seen: Vec<String>,
+) -> (Option<i32>, Vec<String>) {
+    let code = wait_exit(&mut controller, Duration::from_secs(60));
+    for w in workers {
+        kill(w);
+    }
+    if code.is_none() {
+        kill(&mut controller);
+    }
+    seen.extend(rx.try_iter());
+    (code, seen)
+}
+
+#[test]
+fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own_disk() {
+    let t = recording_target();
+    let case = Case::new();
+    write_files(
+        case.dir.path(),
+        &[
+            ("data/users.csv", "user;pin\nalice;0042\nbob;0007\ncarol;1234\ndave;9999\n"),
+            ("data/all.csv", "first-row\nsecond-row\n"),
+        ],
+    );
+    case.script("s.yaml", &with_target(PAYLOAD_SCRIPT, &t));
+    let report = case.report_path();
+    let (controller, rx, addr, seen) = controller_in(case.dir.path(), "s.yaml", 2, &report, &[]);
+    // The controller has read the payload files: what its folder holds from now on is not what the
+    // workers run. (On this machine its folder exists for the workers too: they must not use it.)
+    write_files(
+        case.dir.path(),
+        &[("data/users.csv", "user;pin\nmallory;6666\n"), ("data/all.csv", "changed\n")],
+    );
+    // The workers run in a folder holding files of the same relative paths with other values, and
+    // are told to resolve the plan's paths there.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    write_files(
+        elsewhere.path(),
+        &[("data/users.csv", "user;pin\neve;5555\n"), ("data/all.csv", "worker-disk\n")],
+    );
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            let mut w = hornet();
+            w.current_dir(elsewhere.path()).args(["worker", "--controller", &addr, "--threads", "1"]);
+            w.arg("--script-dir").arg(elsewhere.path()).env("HORNET_CLUSTER_TOKEN", TOKEN);
+            w.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn worker")
+        })
+        .collect();
+    let (code, seen) = finish(controller, &rx, &mut workers, seen);
+    assert_eq!(code, Some(0), "controller: {seen:?}");
+    every_worker_sent(&report, 8);
+    let log = t.requests().expect("recording");
+    let route = &log["routes"]["GET /csv"];
+    assert_eq!(route["count"], 8, "{log}");
+    // In sequence, the 8 arrivals take the 4 rows twice each, split over the two workers.
+    let fields = &route["fields"];
+    assert_eq!(
+        fields["header:x-user"]["values"],
+        serde_json::json!(["alice", "bob", "carol", "dave"]),
+        "{log}"
+    );
+    assert_eq!(
+        fields["header:x-pin"]["values"],
+        serde_json::json!(["0007", "0042", "1234", "9999"]),
+        "{log}"
+    );
+    assert_eq!(fields["header:x-first"]["values"], serde_json::json!(["first-row"]), "{log}");
+    for header in ["header:x-user", "header:x-pin", "header:x-first"] {
+        assert_eq!(fields[header]["count"], 8, "{header}: {log}");
+    }
+    let log = log.to_string();
+    for other in ["mallory", "eve", "changed", "worker-disk"] {
+        assert!(!log.contains(other), "a worker read `{other}` from its own disk: {log}");
+    }
+}
+
+#[test]
+fn payload_files_too_big_to_ship_are_refused_naming_the_file_and_the_limit() {
+    let t = recording_target();
+    let case = Case::new();
+    // 272 rows of 64 KiB: 17 MiB in one file.
+    let row = format!("{}\n", "x".repeat((64 << 10) - 1));
+    std::fs::create_dir_all(case.dir.path().join("data")).unwrap();
+    std::fs::write(case.dir.path().join("data/big.csv"), row.repeat(272)).unwrap();
+    let yaml = "config:\n  target: TARGET\n  payload: { path: data/big.csv, fields: [blob] }\n  phases:\n    - duration: 1\n      arrivalCount: 2\n\
+                scenarios:\n  - flow:\n      - get:\n          url: \"/\"\n";
+    let script = case.script("s.yaml", &with_target(yaml, &t));
+    // On one machine the file is fine.
+    let out = hornet().arg("validate").arg(&script).output().expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    let (out, _) = run_script(&case, &script, &["--local-workers", "2"]);
+    let err = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let name = case.dir.path().join("data/big.csv");
+    assert!(
+        err.contains(&format!(
+            "the payload file {} comes to 17.0 MiB, over the 16.0 MiB a distributed run ships to its workers",
+            name.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("local worker 1 started"), "no worker is started: {err}");
+    assert_eq!(t.requests().expect("recording")["total"], 0, "nothing was sent");
 }
 
 /// A controller for `script` waiting for one worker on a free port with the token in `token_file`;

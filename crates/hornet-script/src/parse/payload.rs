@@ -1,24 +1,31 @@
 //! `config.payload`: CSV files read at load time, with Artillery's options (fields, delimiter,
-//! header, casting, empty lines, order), and errors that point at the row in the CSV file.
+//! header, casting, empty lines, order), and errors that point at the row in the CSV file. The
+//! bytes come from this machine's disk, or, on a distributed worker, from the plan
+//! ([`PayloadFiles`]): both are parsed by the same code, with the same errors.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Cx, PAYLOAD, Result, scalar_text, suggest};
+use crate::PayloadFiles;
 use crate::error::{ScriptError, Span};
 use crate::plan::{Payload, PayloadOrder};
 use crate::yaml::{Node, ScalarKind, Value};
 
 impl Cx<'_> {
-    /// `config.payload`: one map or a list of maps.
-    pub(super) fn payloads(&self, node: &Node) -> Result<Vec<Payload>> {
+    /// `config.payload`: one map or a list of maps, their files read from `files`.
+    pub(super) fn payloads(&self, node: &Node, files: &PayloadFiles) -> Result<Vec<Payload>> {
         match &node.value {
-            Value::Seq(items) => items.iter().map(|n| self.payload(n, "each payload")).collect(),
+            Value::Seq(items) => {
+                items.iter().enumerate().map(|(i, n)| self.payload(n, "each payload", i, files)).collect()
+            }
             Value::Scalar(s) if s.kind == ScalarKind::Null => Ok(Vec::new()),
-            _ => Ok(vec![self.payload(node, "`payload`")?]),
+            _ => Ok(vec![self.payload(node, "`payload`", 0, files)?]),
         }
     }
 
-    fn payload(&self, node: &Node, what: &str) -> Result<Payload> {
+    /// The `index`-th entry of `config.payload`.
+    fn payload(&self, node: &Node, what: &str, index: usize, files: &PayloadFiles) -> Result<Payload> {
         let map = self.map(node, what, &PAYLOAD, false).map_err(|e| {
             if e.help.is_none() {
                 e.with_help("a payload is a map like `{ path: users.csv, fields: [name, password] }`")
@@ -108,21 +115,46 @@ impl Cx<'_> {
             fields: fields.len(),
         };
 
+        let read;
+        let (path, bytes): (PathBuf, &[u8]) = match files {
+            PayloadFiles::Disk | PayloadFiles::DiskKept => {
+                read = std::fs::read(&path).map_err(|e| {
+                    let shown = path.display();
+                    self.err(path_entry.value.span, format!("cannot read the payload file `{shown}`: {e}"))
+                        .with_help("`path` is relative to the directory of the script that names it")
+                })?;
+                (path, &read)
+            }
+            // A distributed worker: the file the controller read for this entry, named as the
+            // controller named it; never a path of this machine.
+            PayloadFiles::Shipped(shipped) => match shipped.get(index) {
+                Some(file) => (PathBuf::from(&file.name), &file.data),
+                None => {
+                    return Err(self
+                        .err(
+                            path_entry.value.span,
+                            format!("the payload file `{relative}` was not shipped with the plan"),
+                        )
+                        .with_help(format!(
+                            "a distributed worker reads only the payload files the controller sent ({} \
+                             of them), never its own disk",
+                            shipped.len()
+                        )));
+                }
+            },
+        };
         let shown = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| {
-            self.err(path_entry.value.span, format!("cannot read the payload file `{shown}`: {e}"))
-                .with_help("`path` is relative to the directory of the script that names it")
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
             self.err(path_entry.value.span, format!("the payload file `{shown}` is not UTF-8 text: {e}"))
         })?;
-        let rows = self.read_csv(&text, &shown, &csv, path_entry.value.span)?;
+        let data = matches!(files, PayloadFiles::DiskKept).then(|| Arc::<[u8]>::from(bytes));
+        let rows = self.read_csv(text, &shown, &csv, path_entry.value.span)?;
         if rows.is_empty() && load_all.is_none() {
             return Err(self
                 .err(path_entry.value.span, format!("the payload file `{shown}` has no rows"))
                 .with_help("each virtual user takes one row, so the file needs at least one"));
         }
-        Ok(Payload { path, fields, rows: Arc::new(rows), order, load_all })
+        Ok(Payload { path, fields, rows: Arc::new(rows), order, load_all, data })
     }
 
     /// Reads the rows of a CSV file; an error points at the row in the CSV file.
@@ -322,5 +354,75 @@ mod tests {
         assert!(e.starts_with("d.csv:3: "), "{e}");
         let e = load("a,b\n\n\nc\n", true).unwrap_err();
         assert!(e.starts_with("d.csv:4: "), "line numbers count skipped empty lines: {e}");
+    }
+
+    /// A script naming `d.csv` (relative) in a folder whose own `d.csv` holds `on-disk,0`.
+    fn script_beside_a_disk_file(payload: &str) -> (tempfile::TempDir, String, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.csv"), "on-disk,0\n").unwrap();
+        let script = format!(
+            "config:\n  target: http://h\n  payload: {payload}\nscenarios:\n  - flow: [ {{think: 1}} ]\n"
+        );
+        let dir_path = dir.path().to_path_buf();
+        (dir, script, dir_path)
+    }
+
+    fn load_with(script: &str, dir: &std::path::Path, files: PayloadFiles) -> Result<crate::Plan> {
+        let opts = crate::LoadOptions { payload_files: files, ..Default::default() };
+        crate::load_sources(vec![("s.yaml".into(), script.to_string(), dir.to_path_buf())], &opts)
+    }
+
+    fn shipped(files: &[(&str, &str)]) -> PayloadFiles {
+        PayloadFiles::Shipped(
+            files
+                .iter()
+                .map(|(name, text)| crate::ShippedPayload {
+                    name: (*name).to_string(),
+                    data: Arc::from(text.as_bytes()),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn shipped_payload_files_are_parsed_instead_of_the_disk_in_the_order_the_plan_names_them() {
+        use serde_json::json;
+        let (_dir, script, dir) = script_beside_a_disk_file(
+            "[ { path: d.csv, fields: [a, b] }, { path: d.csv, fields: [x], order: sequence, cast: false } ]",
+        );
+        let on_disk = load_with(&script, &dir, PayloadFiles::Disk).unwrap();
+        assert_eq!(*on_disk.payloads[0].rows, vec![vec![json!("on-disk"), json!(0)]]);
+        assert_eq!(on_disk.payloads[0].data, None, "bytes are kept only when asked");
+        let kept = load_with(&script, &dir, PayloadFiles::DiskKept).unwrap();
+        assert_eq!(kept.payloads[1].data.as_deref(), Some(&b"on-disk,0\n"[..]));
+
+        let files = shipped(&[("ctl/first.csv", "s1,1\ns2,2\n"), ("ctl/second.csv", "007\n")]);
+        let plan = load_with(&script, &dir, files).unwrap();
+        assert_eq!(*plan.payloads[0].rows, vec![vec![json!("s1"), json!(1)], vec![json!("s2"), json!(2)]]);
+        assert_eq!(*plan.payloads[1].rows, vec![vec![json!("007")]]);
+        assert_eq!(plan.payloads[1].order, PayloadOrder::Sequence);
+        assert_eq!(plan.payloads[0].path, PathBuf::from("ctl/first.csv"), "named as the controller named it");
+        assert_eq!(plan.payloads[0].data, None);
+    }
+
+    #[test]
+    fn a_shipped_file_fails_with_the_errors_of_the_same_file_on_disk_and_a_missing_one_is_never_read() {
+        let (_dir, script, dir) =
+            script_beside_a_disk_file("{ path: d.csv, fields: [a, b], skipHeader: true, delimiter: ';' }");
+        let text = "h1;h2\nok;1\nshort\n";
+        std::fs::write(dir.join("d.csv"), text).unwrap();
+        let from_disk = load_with(&script, &dir, PayloadFiles::Disk).unwrap_err();
+        let name = dir.join("d.csv").display().to_string();
+        let from_plan = load_with(&script, &dir, shipped(&[(&name, text)])).unwrap_err();
+        assert_eq!(from_plan.to_string(), from_disk.to_string());
+        assert_eq!((from_plan.file.as_str(), from_plan.line), (name.as_str(), 3), "{from_plan}");
+
+        let missing = load_with(&script, &dir, shipped(&[])).unwrap_err();
+        assert_eq!(missing.message, "the payload file `d.csv` was not shipped with the plan");
+        assert_eq!((missing.file.as_str(), missing.line), ("s.yaml", 3), "{missing}");
+        assert!(
+            missing.to_string().contains("reads only the payload files the controller sent (0 of them)"),
+            "{missing}"
+        );
     }
 }

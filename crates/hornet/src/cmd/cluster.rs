@@ -39,7 +39,8 @@ fn control_run(
 ) -> i32 {
     // The rate is divided among the workers: each must be able to start its share.
     let split_over = u32::try_from(opts.workers).unwrap_or(u32::MAX);
-    let Some((plan, load_opts)) = super::run::load_with_options(&args.script, Some(&args.load), split_over)
+    let Some((mut plan, load_opts)) =
+        super::run::load_with_options(&args.script, Some(&args.load), Some(split_over))
     else {
         return exit::USAGE;
     };
@@ -49,9 +50,10 @@ fn control_run(
         eprintln!("error: {e}");
         return exit::USAGE;
     }
-    // The workers get the processor and the files it needs with the plan.
+    // The workers get the processor and the files it needs, and the payload files, with the plan.
     let source = PlanSource::read(&args.script.scripts, &load_opts).and_then(|mut source| {
         source.ship_processor(&plan, hornet_cluster::plan_source::MAX_PROCESSOR_BYTES)?;
+        source.ship_payloads(&mut plan, hornet_cluster::plan_source::MAX_PAYLOAD_BYTES)?;
         Ok(source)
     });
     let source = match source {

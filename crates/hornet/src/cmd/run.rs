@@ -1,7 +1,7 @@
 //! `hornet run` and `hornet validate`.
 
 use hornet_runner::{RunOptions, Workload};
-use hornet_script::{LoadOptions, Plan, ScriptError};
+use hornet_script::{LoadOptions, PayloadFiles, Plan, ScriptError};
 
 use super::ui::Session;
 use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
@@ -10,15 +10,16 @@ use crate::cli::{LoadArgs, RunArgs, ScriptArgs, ValidateArgs};
 /// Loads the scripts with the command-line overrides (with `load`, those of a command that runs
 /// them: `-k`, `--testid`, `--trace`); prints the error and returns `None` on failure.
 pub(crate) fn load(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<Plan> {
-    load_with_options(args, load, 1).map(|(plan, _)| plan)
+    load_with_options(args, load, None).map(|(plan, _)| plan)
 }
 
-/// [`load`], also returning the load options (a controller sends them to its workers), the load
-/// split over `split_over` processes (a distributed run's workers; 1 otherwise).
+/// [`load`], also returning the load options (a controller sends them to its workers). `workers`:
+/// a distributed run's worker count; the load is split over them, and the payload files' bytes are
+/// kept in the plan for the controller to ship.
 pub(crate) fn load_with_options(
     args: &ScriptArgs,
     load: Option<&LoadArgs>,
-    split_over: u32,
+    workers: Option<u32>,
 ) -> Option<(Plan, LoadOptions)> {
     let mut variables = Vec::new();
     for v in &args.vars {
@@ -53,7 +54,8 @@ pub(crate) fn load_with_options(
         shipped_processor: None,
         test_id: load.and_then(|l| l.testid.clone()),
         trace: load.is_some_and(|l| l.trace),
-        split_over,
+        split_over: workers.unwrap_or(1),
+        payload_files: if workers.is_some() { PayloadFiles::DiskKept } else { PayloadFiles::Disk },
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
