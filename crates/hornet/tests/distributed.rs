@@ -1025,6 +1025,74 @@ fn payload_files_too_big_to_ship_are_refused_naming_the_file_and_the_limit() {
     assert_eq!(t.requests().expect("recording")["total"], 0, "nothing was sent");
 }
 
+#[test]
+fn env_is_each_workers_own_as_in_artillerys_distributed_modes_and_the_controllers_for_before() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "env.js",
+        "module.exports = { fromJs(req, ctx, ee, next) { req.headers['x-js-env'] = process.env.HORNET_DIST_ENV; next(); } };\n",
+    );
+    let yaml = "config:\n  target: TARGET\n  processor: ./env.js\n  phases:\n    - duration: 1\n      arrivalCount: 6\n\
+                before:\n  flow:\n    - get:\n        url: \"/before\"\n        headers:\n          x-env: \"{{ $env.HORNET_DIST_ENV }}\"\n\
+                scenarios:\n  - flow:\n      - get:\n          url: \"/main\"\n          beforeRequest: fromJs\n\
+                \x20         headers:\n            x-env: \"{{ $env.HORNET_DIST_ENV }}\"\n\
+                \x20           x-process-env: \"{{ $processEnvironment.HORNET_DIST_ENV }}\"\n";
+    case.script("s.yaml", &with_target(yaml, &t));
+    let report = case.report_path();
+    let (controller, rx, addr, seen) =
+        controller_in(case.dir.path(), "s.yaml", 2, &report, &[("HORNET_DIST_ENV", "controller-side")]);
+    let mut workers: Vec<Child> = ["worker-one", "worker-two"]
+        .iter()
+        .map(|value| {
+            let mut w = hornet();
+            w.args(["worker", "--controller", &addr, "--threads", "1"]).env("HORNET_CLUSTER_TOKEN", TOKEN);
+            w.env("HORNET_DIST_ENV", value).stdout(Stdio::null()).stderr(Stdio::null());
+            w.spawn().expect("spawn worker")
+        })
+        .collect();
+    let (code, seen) = finish(controller, &rx, &mut workers, seen);
+    assert_eq!(code, Some(0), "controller: {seen:?}");
+    let log = t.requests().expect("recording");
+    // `before` runs on the controller, with its environment.
+    assert_eq!(
+        log["routes"]["GET /before"]["fields"]["header:x-env"]["values"],
+        serde_json::json!(["controller-side"]),
+        "{log}"
+    );
+    // The scenarios run on the workers, each with its own.
+    let main = &log["routes"]["GET /main"];
+    assert_eq!(main["count"], 6, "{log}");
+    for header in ["header:x-env", "header:x-process-env", "header:x-js-env"] {
+        assert_eq!(
+            main["fields"][header]["values"],
+            serde_json::json!(["worker-one", "worker-two"]),
+            "{header}: {log}"
+        );
+        assert_eq!(main["fields"][header]["count"], 6, "{header}: {log}");
+    }
+
+    // Workers without the variable cannot build the plan: the run does not start.
+    let (controller, rx, addr, seen) =
+        controller_in(case.dir.path(), "s.yaml", 2, &report, &[("HORNET_DIST_ENV", "controller-side")]);
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            let mut w = hornet();
+            w.args(["worker", "--controller", &addr, "--threads", "1"]).env("HORNET_CLUSTER_TOKEN", TOKEN);
+            w.env_remove("HORNET_DIST_ENV").stdout(Stdio::null()).stderr(Stdio::null());
+            w.spawn().expect("spawn worker")
+        })
+        .collect();
+    let (code, seen) = finish(controller, &rx, &mut workers, seen);
+    assert_ne!(code, Some(0), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l.contains("could not build the plan")
+            && l.contains("the environment variable `HORNET_DIST_ENV` is not set")),
+        "{seen:?}"
+    );
+    assert_eq!(t.requests().expect("recording")["routes"]["GET /main"]["count"], 6, "no more requests");
+}
+
 /// A controller for `script` waiting for one worker on a free port with the token in `token_file`;
 /// returns it once it listens, with its address.
 fn listening_controller(
