@@ -8,6 +8,7 @@
 //! received and answers unknown paths with a generic JSON document (see [`record`]).
 
 pub mod app;
+mod arrival;
 mod body;
 mod capacity;
 pub mod record;
@@ -145,12 +146,14 @@ async fn serve_state(
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
                 let (http, stop, tls) = (http.clone(), stop_rx.clone(), tls.clone());
+                let stream = arrival::StampedStream::new(stream);
+                let clock = stream.clock();
                 connections.spawn(async move {
                     match tls {
-                        None => serve_connection(&http, TokioIo::new(stream), state, stop).await,
+                        None => serve_connection(&http, TokioIo::new(stream), clock, state, stop).await,
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_connection(&http, TokioIo::new(stream), state, stop).await;
+                                serve_connection(&http, TokioIo::new(stream), clock, state, stop).await;
                             }
                         }
                     }
@@ -169,12 +172,23 @@ async fn serve_state(
 }
 
 /// Serves one connection (with upgrades, for the WebSocket endpoints) until it ends or `stop`
-/// changes, then lets it finish its current request.
-async fn serve_connection<I>(http: &http1::Builder, io: I, state: Arc<State>, mut stop: watch::Receiver<()>)
-where
+/// changes, then lets it finish its current request. Each request carries the arrival time of the
+/// last read before it (`clock`) in its extensions.
+async fn serve_connection<I>(
+    http: &http1::Builder,
+    io: I,
+    clock: Arc<arrival::ArrivalClock>,
+    state: Arc<State>,
+    mut stop: watch::Receiver<()>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| routes::handle(req, Arc::clone(&state)));
+    let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        if let Some(at) = clock.last_read() {
+            req.extensions_mut().insert(arrival::Received(at));
+        }
+        routes::handle(req, Arc::clone(&state))
+    });
     let connection = http.serve_connection(io, service).with_upgrades();
     let mut connection = std::pin::pin!(connection);
     tokio::select! {

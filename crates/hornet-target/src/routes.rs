@@ -325,8 +325,12 @@ pub(crate) async fn handle(
             respond(StatusCode::OK, JSON, TargetBody::full(Bytes::from_static(JSON_BODY.as_bytes())))
         }
         Route::Delay(Some(wait)) => {
-            // A timerfd, not tokio's millisecond wheel: /delay/10 takes 10 ms, not up to 11.
-            hornet_timer::Timer::new().sleep_until(tokio::time::Instant::now() + wait).await;
+            // From the request's arrival, to the microsecond: see crate::arrival.
+            let received = parts
+                .extensions
+                .get::<crate::arrival::Received>()
+                .map_or_else(tokio::time::Instant::now, |r| r.0);
+            crate::arrival::wait_until(received + wait).await;
             text(StatusCode::OK, "ok\n")
         }
         Route::Status(Some(status)) => status_response(status),
