@@ -304,6 +304,7 @@ impl Workers for Cluster {
                 options: self.source.options.clone(),
                 processor: self.source.processor.clone(),
                 payloads: self.source.payloads.clone(),
+                form_files: self.source.form_files.clone(),
                 seed: opts.seed,
                 threads: opts.threads,
                 weights: weights.clone(),

@@ -1,24 +1,26 @@
 //! What travels as the plan: the script texts and the options that shape them, the processor
-//! JavaScript with the files it needs (within [`MAX_PROCESSOR_BYTES`]), the `config.payload` CSV
-//! files as the controller read them (within [`MAX_PAYLOAD_BYTES`]), plus a hash that both sides
-//! compute from what they actually loaded (payload files and rows, processor files), so a worker
-//! that built anything else, or runs another version, is refused instead of running a different
-//! test. A worker builds the plan from these bytes alone: it opens no payload or processor path of
-//! its own disk.
+//! JavaScript with the files it needs (within [`MAX_PROCESSOR_BYTES`]), the data files — the
+//! `config.payload` CSV files and `formData` `fromFile` files — as the controller read them (within
+//! [`MAX_PAYLOAD_BYTES`]), plus a hash that both sides compute from what they actually loaded
+//! (data files, payload rows, processor files), so a worker that built anything else, or runs
+//! another version, is refused instead of running a different test. A worker builds the plan from
+//! these bytes alone: it opens no path of its own disk that the plan names.
 
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
-use hornet_script::{LoadOptions, PayloadFiles, Plan, ScriptError, ShippedPayload};
+use std::sync::Arc;
 
-use crate::protocol::{MAX_LINE, PayloadFile, ProcessorBundle, ScriptText, ShippedFile};
+use hornet_script::{DataFile, DataFiles, LoadOptions, Plan, ScriptError, ShippedDataFiles};
+
+use crate::protocol::{MAX_LINE, ProcessorBundle, ScriptText, ShippedData, ShippedFile};
 
 /// Most bytes the processor and the files it needs may add up to (a distributed run sends them
 /// to every worker inside the plan message).
 pub const MAX_PROCESSOR_BYTES: u64 = 16 << 20;
 
-/// Most bytes the `config.payload` files may add up to (sent to every worker inside the plan
-/// message, like the processor's files).
+/// Most bytes the data files (`config.payload` and `formData` `fromFile` files) may add up to
+/// (sent to every worker inside the plan message, like the processor's files).
 pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
 
 // Both at their limits, in base64, leave room in one plan message for the scripts.
@@ -33,8 +35,10 @@ pub struct PlanSource {
     pub options: LoadOptions,
     /// The processor and the files it needs ([`PlanSource::ship_processor`]).
     pub processor: Option<ProcessorBundle>,
-    /// The `config.payload` files, one per entry in the plan's order ([`PlanSource::ship_payloads`]).
-    pub payloads: Vec<PayloadFile>,
+    /// The `config.payload` files, one per entry in the plan's order ([`PlanSource::ship_data_files`]).
+    pub payloads: Vec<ShippedData>,
+    /// The `formData` `fromFile` files, in the order the plan names them.
+    pub form_files: Vec<ShippedData>,
 }
 
 impl PlanSource {
@@ -53,12 +57,19 @@ impl PlanSource {
                 dir: dir.display().to_string(),
             });
         }
-        Ok(PlanSource { scripts, options: opts.clone(), processor: None, payloads: Vec::new() })
+        Ok(PlanSource {
+            scripts,
+            options: opts.clone(),
+            processor: None,
+            payloads: Vec::new(),
+            form_files: Vec::new(),
+        })
     }
 
-    /// Builds the plan. Relative paths (`formData` files) resolve against the controller's
-    /// directory when it exists here, else against `local_dir` (or the current directory); payload
-    /// files are read as `options.payload_files` says (a worker: from [`PlanSource::payloads`]).
+    /// Builds the plan. Data files are read as `options.data_files` says (a worker: from
+    /// [`PlanSource::payloads`] and [`PlanSource::form_files`]); relative paths otherwise resolve
+    /// against the controller's directory when it exists here, else against `local_dir` (or the
+    /// current directory).
     pub fn build(&self, local_dir: Option<&Path>) -> Result<Plan, ScriptError> {
         let sources = self
             .scripts
@@ -73,8 +84,8 @@ impl PlanSource {
         hornet_script::load_sources(sources, &self.options)
     }
 
-    /// SHA-256 (hex) over the hornet version, the scripts, the options, the payload files and the
-    /// payload rows of `plan`, and the processor's files.
+    /// SHA-256 (hex) over the hornet version, the scripts, the options, the data files (payload
+    /// and `formData`) and the payload rows of `plan`, and the processor's files.
     pub fn hash(&self, plan: &Plan) -> String {
         let payloads: Vec<_> = plan.payloads.iter().map(|p| (&p.fields, &*p.rows)).collect();
         let texts: Vec<(&str, &str)> =
@@ -85,6 +96,7 @@ impl PlanSource {
             "options": serde_json::to_value(&self.options).unwrap_or_default(),
             "payloads": payloads,
             "payload_files": self.payloads,
+            "form_files": self.form_files,
             "processor": self.processor,
         });
         crate::auth::sha256(doc.to_string().as_bytes())
@@ -105,51 +117,76 @@ impl PlanSource {
 }
 
 impl PlanSource {
-    /// Moves the bytes of `plan`'s payload files (loaded with [`PayloadFiles::DiskKept`], so each
-    /// file was read once) into [`PlanSource::payloads`]; an error when they come to more than
-    /// `limit` bytes (naming the file, or the biggest), or when the plan did not keep them.
-    pub fn ship_payloads(&mut self, plan: &mut Plan, limit: u64) -> Result<(), String> {
-        let mut files = Vec::with_capacity(plan.payloads.len());
+    /// Moves the bytes of `plan`'s data files — its `config.payload` files and its `formData`
+    /// `fromFile` files, read once at load ([`DataFiles::DiskKept`]) — into
+    /// [`PlanSource::payloads`] and [`PlanSource::form_files`]; an error when they come to more
+    /// than `limit` bytes together (naming the file, or the biggest), or when the plan did not keep
+    /// them.
+    pub fn ship_data_files(&mut self, plan: &mut Plan, limit: u64) -> Result<(), String> {
+        let mut payloads = Vec::with_capacity(plan.payloads.len());
         for payload in &mut plan.payloads {
             let name = payload.path.display().to_string();
             let Some(data) = payload.data.take() else {
                 return Err(format!(
                     "the payload file `{name}` was loaded without its bytes (load the plan with \
-                     PayloadFiles::DiskKept to ship it)"
+                     DataFiles::DiskKept to ship it)"
                 ));
             };
-            files.push((name, data));
+            payloads.push((name, data));
         }
-        let total: u64 = files.iter().map(|(_, data)| data.len() as u64).sum();
+        let form_files: Vec<(String, Arc<[u8]>)> =
+            std::mem::take(&mut plan.kept_form_files).into_iter().map(|f| (f.name, f.data)).collect();
+        let total: u64 = payloads.iter().chain(&form_files).map(|(_, data)| data.len() as u64).sum();
         if total > limit {
-            let what = match files.as_slice() {
-                [(name, _)] => format!("the payload file {name} comes to"),
-                _ => format!("the payload files of `config.payload` ({} files) come to", files.len()),
+            let what = match (payloads.as_slice(), form_files.as_slice()) {
+                ([(name, _)], []) => format!("the payload file {name} comes to"),
+                ([], [(name, _)]) => format!("the formData file {name} comes to"),
+                (_, []) => {
+                    format!("the payload files of `config.payload` ({} files) come to", payloads.len())
+                }
+                ([], _) => format!("the `formData` `fromFile` files ({} files) come to", form_files.len()),
+                _ => format!(
+                    "the payload and `formData` files ({} files) come to",
+                    payloads.len() + form_files.len()
+                ),
             };
-            let sizes = files.iter().map(|(name, data)| (data.len() as u64, name.clone())).collect();
-            return Err(over_limit(&what, total, limit, sizes, files.len() > 1));
+            let count = payloads.len() + form_files.len();
+            let sizes = payloads
+                .iter()
+                .chain(&form_files)
+                .map(|(name, data)| (data.len() as u64, name.clone()))
+                .collect();
+            return Err(over_limit(&what, total, limit, sizes, count > 1));
         }
         let base64 = &base64::engine::general_purpose::STANDARD;
-        self.payloads =
-            files.into_iter().map(|(path, data)| PayloadFile { path, data: base64.encode(data) }).collect();
+        let encode = |files: Vec<(String, Arc<[u8]>)>| -> Vec<ShippedData> {
+            files.into_iter().map(|(path, data)| ShippedData { path, data: base64.encode(data) }).collect()
+        };
+        self.payloads = encode(payloads);
+        self.form_files = encode(form_files);
         Ok(())
     }
 
-    /// The payload files as a worker's plan reads them ([`PayloadFiles::Shipped`]); an error names
-    /// a file that arrived damaged.
-    pub fn shipped_payloads(&self) -> Result<PayloadFiles, String> {
+    /// The data files as a worker's plan reads them ([`DataFiles::Shipped`]); an error names a file
+    /// that arrived damaged.
+    pub fn shipped_data_files(&self) -> Result<DataFiles, String> {
         let base64 = &base64::engine::general_purpose::STANDARD;
-        let files = self
-            .payloads
-            .iter()
-            .map(|f| {
-                let data = base64
-                    .decode(&f.data)
-                    .map_err(|e| format!("the payload file `{}` arrived damaged: {e}", f.path))?;
-                Ok(ShippedPayload { name: f.path.clone(), data: data.into() })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(PayloadFiles::Shipped(files.into()))
+        let decode = |files: &[ShippedData], what: &str| {
+            files
+                .iter()
+                .map(|f| {
+                    let data = base64
+                        .decode(&f.data)
+                        .map_err(|e| format!("the {what} file `{}` arrived damaged: {e}", f.path))?;
+                    Ok(DataFile { name: f.path.clone(), data: data.into() })
+                })
+                .collect::<Result<Vec<_>, String>>()
+        };
+        let files = ShippedDataFiles {
+            payloads: decode(&self.payloads, "payload")?,
+            form_files: decode(&self.form_files, "formData")?,
+        };
+        Ok(DataFiles::Shipped(Arc::new(files)))
     }
 }
 
@@ -352,18 +389,21 @@ mod tests {
         assert!(bundle.unpack().err().unwrap().contains("bad path `../evil.js`"));
     }
 
-    /// A script in a fresh folder with two payload files, read as a controller reads it.
+    /// A script in a fresh folder with two payload files and a `formData` file, read as a
+    /// controller reads it.
     fn controller_side(users: &str, more: &str) -> (tempfile::TempDir, PlanSource, Plan) {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "users.csv", users.as_bytes());
         write(dir.path(), "more/ids.csv", more.as_bytes());
+        write(dir.path(), "photo.bin", b"\x89PNG");
         write(
             dir.path(),
             "s.yaml",
             b"config:\n  target: http://127.0.0.1:1\n  payload:\n    - { path: users.csv, fields: [user] }\n    \
-              - { path: more/ids.csv, fields: [id], cast: false }\nscenarios:\n  - flow: [ {think: 1} ]\n",
+              - { path: more/ids.csv, fields: [id], cast: false }\nscenarios:\n  - flow:\n      - post:\n          \
+              url: /up\n          formData: { photo: { fromFile: photo.bin } }\n",
         );
-        let opts = LoadOptions { payload_files: PayloadFiles::DiskKept, ..Default::default() };
+        let opts = LoadOptions { data_files: DataFiles::DiskKept, ..Default::default() };
         let script = dir.path().join("s.yaml");
         let plan = hornet_script::load_file(&script, &opts).unwrap();
         let source = PlanSource::read(&[script], &opts).unwrap();
@@ -371,9 +411,9 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_builds_the_payloads_from_the_shipped_bytes_alone_with_the_controllers_hash() {
+    fn a_worker_builds_the_data_files_from_the_shipped_bytes_alone_with_the_controllers_hash() {
         let (dir, mut source, mut plan) = controller_side("ann\nbo\n", "007\n");
-        source.ship_payloads(&mut plan, MAX_PAYLOAD_BYTES).unwrap();
+        source.ship_data_files(&mut plan, MAX_PAYLOAD_BYTES).unwrap();
         assert!(plan.payloads.iter().all(|p| p.data.is_none()), "the bytes moved to the plan source");
         let names: Vec<&str> = source.payloads.iter().map(|p| p.path.as_str()).collect();
         let users = dir.path().join("users.csv");
@@ -381,43 +421,66 @@ mod tests {
             names,
             [users.display().to_string(), dir.path().join("more/ids.csv").display().to_string()]
         );
+        let photo = dir.path().join("photo.bin").display().to_string();
+        assert_eq!(source.form_files.len(), 1);
+        assert_eq!(source.form_files[0].path, photo);
+        assert!(plan.kept_form_files.is_empty(), "the bytes moved to the plan source");
         let hash = source.hash(&plan);
 
         // The worker's side: the files on disk are gone (and would differ), its plan is the same.
         std::fs::write(&users, "other\n").unwrap();
         std::fs::remove_file(dir.path().join("more/ids.csv")).unwrap();
         let mut worker = source.clone();
-        worker.options.payload_files = worker.shipped_payloads().unwrap();
+        worker.options.data_files = worker.shipped_data_files().unwrap();
         let built = worker.build(None).unwrap();
         assert_eq!(
             *built.payloads[0].rows,
             vec![vec![serde_json::json!("ann")], vec![serde_json::json!("bo")]]
         );
         assert_eq!(*built.payloads[1].rows, vec![vec![serde_json::json!("007")]]);
+        std::fs::remove_file(dir.path().join("photo.bin")).unwrap();
+        let built = worker.build(None).unwrap();
+        let hornet_script::plan::Step::Request(step) = &built.scenarios[0].flow[0] else {
+            panic!("a request")
+        };
+        let Some(hornet_script::plan::Body::Multipart(parts)) = &step.body else {
+            panic!("a multipart body")
+        };
+        let hornet_script::plan::FormPart::File { path, shipped, .. } = &parts[0].1 else {
+            panic!("a file part")
+        };
+        assert_eq!((path.display().to_string(), shipped.as_deref()), (photo, Some(&b"\x89PNG"[..])));
         assert_eq!(worker.hash(&built), hash);
 
         // Other bytes are another plan.
         let mut other = source.clone();
+        other.form_files[0].data = base64::engine::general_purpose::STANDARD.encode("GIF8");
+        other.options.data_files = other.shipped_data_files().unwrap();
+        let built = other.build(None).unwrap();
+        assert_ne!(other.hash(&built), hash);
+        let mut other = source.clone();
         other.payloads[1].data = base64::engine::general_purpose::STANDARD.encode("008\n");
-        other.options.payload_files = other.shipped_payloads().unwrap();
+        other.options.data_files = other.shipped_data_files().unwrap();
         let built = other.build(None).unwrap();
         assert_ne!(other.hash(&built), hash);
         other.payloads[0].data = "not base64!".into();
-        let err = other.shipped_payloads().unwrap_err();
+        let err = other.shipped_data_files().unwrap_err();
         assert!(err.starts_with(&format!("the payload file `{}` arrived damaged", users.display())), "{err}");
     }
 
     #[test]
-    fn payload_files_over_the_limit_are_named_with_the_limit() {
+    fn data_files_over_the_limit_are_named_with_the_limit() {
         let (dir, mut source, mut plan) = controller_side(&"a\n".repeat(1000), "1\n");
-        let err = source.ship_payloads(&mut plan, 1024).unwrap_err();
+        let err = source.ship_data_files(&mut plan, 1024).unwrap_err();
         let users = dir.path().join("users.csv").display().to_string();
         let ids = dir.path().join("more/ids.csv").display().to_string();
+        let photo = dir.path().join("photo.bin").display().to_string();
         assert_eq!(
             err,
             format!(
-                "the payload files of `config.payload` (2 files) come to 2.0 KiB, over the 1.0 KiB a \
-                 distributed run ships to its workers; the biggest: {users} (2.0 KiB), {ids} (2 bytes)"
+                "the payload and `formData` files (3 files) come to 2.0 KiB, over the 1.0 KiB a \
+                 distributed run ships to its workers; the biggest: {users} (2.0 KiB), {photo} (4 bytes), \
+                 {ids} (2 bytes)"
             )
         );
         assert!(source.payloads.is_empty());
@@ -426,10 +489,10 @@ mod tests {
         write(dir.path(), "big.csv", &b"x\n".repeat(600));
         write(dir.path(), "s.yaml", b"config:\n  target: http://127.0.0.1:1\n  payload: { path: big.csv, fields: [x] }\nscenarios:\n  - flow: [ {think: 1} ]\n");
         let script = dir.path().join("s.yaml");
-        let kept = LoadOptions { payload_files: PayloadFiles::DiskKept, ..Default::default() };
+        let kept = LoadOptions { data_files: DataFiles::DiskKept, ..Default::default() };
         let mut plan = hornet_script::load_file(&script, &kept).unwrap();
         let mut source = PlanSource::read(std::slice::from_ref(&script), &kept).unwrap();
-        let err = source.ship_payloads(&mut plan, 1024).unwrap_err();
+        let err = source.ship_data_files(&mut plan, 1024).unwrap_err();
         let big = dir.path().join("big.csv").display().to_string();
         assert_eq!(
             err,
@@ -439,7 +502,7 @@ mod tests {
         );
         // A plan read without keeping the bytes cannot be shipped (the file is not read again).
         let mut plan = hornet_script::load_file(&script, &LoadOptions::default()).unwrap();
-        let err = source.ship_payloads(&mut plan, MAX_PAYLOAD_BYTES).unwrap_err();
+        let err = source.ship_data_files(&mut plan, MAX_PAYLOAD_BYTES).unwrap_err();
         assert!(err.contains("was loaded without its bytes"), "{err}");
     }
 }

@@ -51,10 +51,10 @@ pub struct ShippedFile {
     pub data: String,
 }
 
-/// A `config.payload` file as the controller read it: a worker parses these bytes, never a path of
-/// its own disk.
+/// A data file of the script (a `config.payload` CSV file, or a `formData` `fromFile` file) as the
+/// controller read it: a worker uses these bytes, never a path of its own disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PayloadFile {
+pub struct ShippedData {
     /// The file as the controller named it (relative to where it ran, as a local run's errors
     /// name it), for the worker's errors.
     pub path: String,
@@ -67,8 +67,8 @@ pub struct PayloadFile {
 pub struct PlanMsg {
     /// hornet version of the controller.
     pub version: String,
-    /// SHA-256 (hex) over the version, the scripts, the options, the payload files and rows, and
-    /// the processor's files.
+    /// SHA-256 (hex) over the version, the scripts, the options, the data files (payload and
+    /// `formData`), the payload rows, and the processor's files.
     pub hash: String,
     /// The script files: the main script first, then any `config.includes`.
     pub scripts: Vec<ScriptText>,
@@ -80,7 +80,11 @@ pub struct PlanMsg {
     pub processor: Option<ProcessorBundle>,
     /// The `config.payload` files, one per entry in the order the plan names them.
     #[serde(default)]
-    pub payloads: Vec<PayloadFile>,
+    pub payloads: Vec<ShippedData>,
+    /// The `formData` `fromFile` files, in the order the plan names them (`before`, `after`, then
+    /// the scenarios).
+    #[serde(default)]
+    pub form_files: Vec<ShippedData>,
     /// The run's seed (`--seed`), the same on every worker.
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).

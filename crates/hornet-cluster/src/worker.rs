@@ -1,6 +1,7 @@
 //! The worker: connects to the controller, proves it knows the token and checks that the controller
 //! does too (it never runs a plan from an unauthenticated controller), builds the plan it is sent
-//! (its processor and payload files from the bytes that came with it, never its own disk),
+//! (its processor, payload and `formData` files from the bytes that came with it, never its own
+//! disk),
 //! runs its execution segment from the common start, streams one interval a second, and stops its
 //! load as soon as the controller goes away (connection closed, or silent for [`ORPHAN_AFTER`]).
 
@@ -46,8 +47,9 @@ pub struct WorkerOptions {
     pub threads: usize,
     /// This worker's share of the load relative to the others (1 by default).
     pub weight: u32,
-    /// Where relative paths of the plan (`formData` files) resolve when the controller's directory
-    /// does not exist here. CSV payloads come with the plan.
+    /// Where relative paths of the plan would resolve when the controller's directory does not
+    /// exist here. Nothing is read from it: the processor, CSV payloads and `formData` files come
+    /// with the plan.
     pub script_dir: Option<PathBuf>,
     /// How long to keep trying to connect.
     pub connect_timeout: Duration,
@@ -201,10 +203,11 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             options: p.options.clone(),
                             processor: p.processor.clone(),
                             payloads: p.payloads.clone(),
+                            form_files: p.form_files.clone(),
                         };
-                        // The payload files are parsed from the bytes that came with the plan.
-                        match source.shipped_payloads() {
-                            Ok(files) => source.options.payload_files = files,
+                        // The payload and formData files are the bytes that came with the plan.
+                        match source.shipped_data_files() {
+                            Ok(files) => source.options.data_files = files,
                             Err(message) => {
                                 say(&message);
                                 return hang_up(r, w, Msg::Error { message }, exit::FAILED).await;

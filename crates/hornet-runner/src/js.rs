@@ -162,7 +162,7 @@ pub(crate) fn request_params(request: &Request, step: &RequestStep, scope: &Scop
             let fields = parts.iter().map(|(name, part)| {
                 let value = match part {
                     FormPart::Value(t) => Value::String(t.render(scope)),
-                    FormPart::File { path, content_type } => {
+                    FormPart::File { path, content_type, .. } => {
                         let mut file = serde_json::Map::new();
                         file.insert("fromFile".into(), path.to_string_lossy().into_owned().into());
                         if let Some(t) = content_type {

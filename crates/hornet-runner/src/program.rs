@@ -290,7 +290,7 @@ fn compile_request(
                     name.clone(),
                     match part {
                         FormPart::Value(t) => Part::Value(t.clone()),
-                        FormPart::File { path, content_type } => Part::File {
+                        FormPart::File { path, content_type, shipped } => Part::File {
                             name: path
                                 .file_name()
                                 .map(|n| n.to_string_lossy().into_owned())
@@ -298,9 +298,13 @@ fn compile_request(
                             content_type: content_type
                                 .clone()
                                 .unwrap_or_else(|| "application/octet-stream".into()),
-                            data: std::fs::read(path).map(Bytes::from).map_err(|e| {
-                                err(format!("cannot read `{}` for formData: {e}", path.display()))
-                            })?,
+                            // A distributed worker sends the bytes that came with its plan.
+                            data: match shipped {
+                                Some(bytes) => Bytes::from_owner(bytes.clone()),
+                                None => std::fs::read(path).map(Bytes::from).map_err(|e| {
+                                    err(format!("cannot read `{}` for formData: {e}", path.display()))
+                                })?,
+                            },
                         },
                     },
                 ));

@@ -58,10 +58,11 @@ pub struct LoadOptions {
     /// plan's hash.
     #[serde(skip)]
     pub shipped_processor: Option<ShippedProcessor>,
-    /// Where the `config.payload` files come from: this machine's disk, or what a distributed
-    /// worker was sent. Not sent to workers and not part of the plan's hash (the files are).
+    /// Where the `config.payload` and `formData` files come from: this machine's disk, or what a
+    /// distributed worker was sent. Not sent to workers and not part of the plan's hash (the files
+    /// are).
     #[serde(skip)]
-    pub payload_files: PayloadFiles,
+    pub data_files: DataFiles,
     /// `--testid ID`: the run's test id ([`Plan::test_id`]) instead of one drawn from the seed.
     /// Letters, digits, `-`, `_`, `.` and `:` only, at most 128 of them.
     #[serde(default)]
@@ -87,26 +88,38 @@ pub struct ShippedProcessor {
     pub folder: PathBuf,
 }
 
-/// Where the `config.payload` files of a plan come from.
+/// Where the files a script names for its data come from: the `config.payload` CSV files and the
+/// `formData` `fromFile` files of its requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum PayloadFiles {
-    /// Each file read from this machine's disk, its `path` relative to the script that names it.
+pub enum DataFiles {
+    /// Each file read from this machine's disk, its path relative to the script that names it (a
+    /// `fromFile` each time a request sends it).
     #[default]
     Disk,
-    /// The same, each file's bytes kept in [`plan::Payload::data`]: a distributed run's controller
-    /// ships them to its workers.
+    /// The same, each file also read once at load and kept ([`plan::Payload::data`],
+    /// [`Plan::kept_form_files`]): a distributed run's controller ships them to its workers.
     DiskKept,
-    /// The files a distributed worker was sent, in the order the plan names them (the `n`-th
-    /// `config.payload` entry reads the `n`-th): no path of this machine's disk is opened.
-    Shipped(Arc<[ShippedPayload]>),
+    /// The files a distributed worker was sent: no path of this machine's disk is opened.
+    Shipped(Arc<ShippedDataFiles>),
 }
 
-/// A payload file that came with a distributed run's plan.
+/// The data files that came with a distributed run's plan, each list in the order the plan names
+/// them: the `n`-th `config.payload` entry reads `payloads[n]`, the `n`-th `fromFile` met reading
+/// the script (`before`, the scenarios in order, then `after`) reads `form_files[n]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShippedDataFiles {
+    /// The `config.payload` files.
+    pub payloads: Vec<DataFile>,
+    /// The `formData` `fromFile` files.
+    pub form_files: Vec<DataFile>,
+}
+
+/// A data file as a controller read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShippedPayload {
+pub struct DataFile {
     /// The file as the controller named it (errors name it the same way as on the controller).
     pub name: String,
-    /// Its bytes, as the controller read them.
+    /// Its bytes.
     pub data: Arc<[u8]>,
 }
 

@@ -105,6 +105,9 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         target: None,
         known_kinds: HashMap::new(),
         split_over: opts.split_over.max(1),
+        data_files: opts.data_files.clone(),
+        form_files_met: std::cell::Cell::new(0),
+        kept_form_files: RefCell::new(Vec::new()),
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -223,6 +226,13 @@ struct Cx<'a> {
     known_kinds: HashMap<String, &'static str>,
     /// The processes the load is split over (see `LoadOptions::split_over`), at least 1.
     split_over: u32,
+    /// Where `config.payload` and `formData` files come from (`LoadOptions::data_files`).
+    data_files: crate::DataFiles,
+    /// How many `formData` `fromFile` parts have been read so far (the index of the next one among
+    /// the shipped files).
+    form_files_met: std::cell::Cell<usize>,
+    /// The `fromFile` files read so far, with [`crate::DataFiles::DiskKept`].
+    kept_form_files: RefCell<Vec<crate::DataFile>>,
 }
 
 impl Cx<'_> {
@@ -339,6 +349,7 @@ impl Cx<'_> {
             environment: opts.environment.clone(),
             warnings: Vec::new(),
             processor: self.processor.take(),
+            kept_form_files: self.kept_form_files.take(),
             test_id: self.test_id(opts)?,
             tracing: self.tracing(&config, opts)?,
         };
@@ -412,7 +423,7 @@ impl Cx<'_> {
         }
         self.scope.extend(variables.iter().map(|(n, _)| n.clone()));
         let payloads = match config.get("payload") {
-            Some(e) => self.payloads(&e.value, &opts.payload_files)?,
+            Some(e) => self.payloads(&e.value, &opts.data_files)?,
             None => Vec::new(),
         };
         for p in &payloads {

@@ -79,6 +79,10 @@ pub struct Plan {
     pub after: Option<Vec<Step>>,
     /// `config.payload`: CSV data, loaded and cast before the test starts.
     pub payloads: Vec<Payload>,
+    /// The `formData` `fromFile` files as read at load, in the order the script names them
+    /// (`before`, `after`, then the scenarios): only when the plan was loaded with
+    /// [`DataFiles::DiskKept`](crate::DataFiles::DiskKept) (a controller ships them).
+    pub kept_form_files: Vec<crate::DataFile>,
     /// `config.defaults.cookie`: cookies every VU starts with.
     pub default_cookies: Vec<(String, Template)>,
     /// `config.defaults.strictCapture` (default true).
@@ -183,7 +187,7 @@ pub struct Payload {
     /// `loadAll: true` with `name`: the whole file becomes one variable (an array of objects).
     pub load_all: Option<String>,
     /// The file's bytes as read, kept only when the plan was loaded with
-    /// [`PayloadFiles::DiskKept`](crate::PayloadFiles::DiskKept) (a controller ships them).
+    /// [`DataFiles::DiskKept`](crate::DataFiles::DiskKept) (a controller ships them).
     pub data: Option<std::sync::Arc<[u8]>>,
 }
 

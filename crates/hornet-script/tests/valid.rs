@@ -602,9 +602,11 @@ scenarios:
     assert!(matches!(&parts[2].1, FormPart::Value(t) if t.source() == "hi"));
     let photo = dir.path().join("photo.png");
     assert!(
-        matches!(&parts[3].1, FormPart::File { path, content_type: Some(t) } if *path == photo && t == "image/png")
+        matches!(&parts[3].1, FormPart::File { path, content_type: Some(t), shipped: None } if *path == photo && t == "image/png")
     );
-    assert!(matches!(&parts[4].1, FormPart::File { path, content_type: None } if *path == photo));
+    assert!(
+        matches!(&parts[4].1, FormPart::File { path, content_type: None, shipped: None } if *path == photo)
+    );
     // A single expect map with several keys is several expectations.
     assert!(
         matches!(upload.expects.as_slice(), [Expect::StatusCode(c), Expect::HasHeader(h)] if c == &[201] && h == "location")
@@ -1425,4 +1427,56 @@ fn open_telemetry_publish_metrics_map_onto_otlp_and_tracing() {
         "  tracing: { sampleRate: 0.5 }\n  plugins:\n    publish-metrics:\n      - type: open-telemetry\n        traces: { sampleRate: 1 }\n",
     ));
     assert_eq!(p.tracing.map(|t| t.sample_rate), Some(0.5));
+}
+
+#[test]
+fn form_data_files_are_kept_for_a_controller_and_taken_from_the_plan_on_a_worker() {
+    use hornet_script::plan::FormPart;
+    use hornet_script::{DataFile, DataFiles, ShippedDataFiles, load_sources};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.bin"), "on-disk-a").unwrap();
+    std::fs::write(dir.path().join("b.bin"), "on-disk-b").unwrap();
+    let script = "config:\n  target: http://h\nbefore:\n  flow:\n    - post: { url: /b, formData: { f: { fromFile: b.bin } } }\n\
+                  scenarios:\n  - flow:\n      - post: { url: /a, formData: { f: { fromFile: a.bin } } }\n";
+    let load = |files: DataFiles| {
+        let opts = LoadOptions { data_files: files, ..LoadOptions::default() };
+        load_sources(vec![("s.yaml".into(), script.into(), dir.path().to_path_buf())], &opts)
+    };
+    let file_part = |steps: &[Step]| match &request(&steps[0]).body {
+        Some(Body::Multipart(parts)) => match &parts[0].1 {
+            FormPart::File { path, shipped, .. } => (path.clone(), shipped.clone()),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    // On one machine nothing is kept: the run reads the file.
+    assert!(load(DataFiles::Disk).unwrap().kept_form_files.is_empty());
+    // A controller keeps each file as read, `before` first.
+    let kept = load(DataFiles::DiskKept).unwrap();
+    let names: Vec<(String, &[u8])> =
+        kept.kept_form_files.iter().map(|f| (f.name.clone(), &*f.data)).collect();
+    let shown = |f: &str| dir.path().join(f).display().to_string();
+    assert_eq!(names, [(shown("b.bin"), &b"on-disk-b"[..]), (shown("a.bin"), &b"on-disk-a"[..])]);
+    assert_eq!(file_part(&kept.scenarios[0].flow), (dir.path().join("a.bin"), None));
+    // A worker takes them from the plan, by position, and opens no path.
+    let file = |name: &str, data: &str| DataFile { name: name.into(), data: Arc::from(data.as_bytes()) };
+    let shipped = ShippedDataFiles {
+        payloads: Vec::new(),
+        form_files: vec![file("ctl/b.bin", "shipped-b"), file("ctl/a.bin", "shipped-a")],
+    };
+    let plan = load(DataFiles::Shipped(Arc::new(shipped))).unwrap();
+    let (path, data) = file_part(&plan.scenarios[0].flow);
+    assert_eq!((path, data.as_deref()), ("ctl/a.bin".into(), Some(&b"shipped-a"[..])));
+    let (_, data) = file_part(plan.before.as_deref().unwrap());
+    assert_eq!(data.as_deref(), Some(&b"shipped-b"[..]));
+    // One file short: an error at the `fromFile` it lacks, not a read of the disk.
+    let one = ShippedDataFiles { payloads: Vec::new(), form_files: vec![file("ctl/b.bin", "shipped-b")] };
+    let err = load(DataFiles::Shipped(Arc::new(one))).unwrap_err();
+    assert_eq!(err.message, "the `fromFile` file `a.bin` was not shipped with the plan");
+    assert_eq!((err.file.as_str(), err.line), ("s.yaml", 8), "{err}");
+    assert!(
+        err.to_string().contains("reads only the `fromFile` files the controller sent (1 of them)"),
+        "{err}"
+    );
 }

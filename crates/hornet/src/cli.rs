@@ -157,8 +157,8 @@ pub struct WorkerArgs {
     /// twice the arrivals, users and request rate of one of weight 1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(hornet_cluster::MAX_WEIGHT)))]
     pub weight: u32,
-    /// Where the plan's relative paths (`formData` files) resolve when the controller's directory
-    /// does not exist on this machine (CSV payloads and the processor come with the plan).
+    /// Accepted for older command lines; nothing is read from it (the processor, CSV payloads and
+    /// formData files come with the plan).
     #[arg(long, value_name = "DIR")]
     pub script_dir: Option<PathBuf>,
     /// How long to keep trying to reach the controller, in seconds.

@@ -137,8 +137,8 @@ fn the_manifests_run_the_image_build_sh_builds_with_arguments_hornet_accepts() {
         let token = token.as_deref().expect("--token-file");
         assert!(!mounted_file(&all, c, token).is_empty(), "{}: empty token", c.manifest.file);
     }
-    // The script is the ConfigMap's, a valid one; workers look for its `formData` files where it is
-    // mounted (its CSV payloads come with the plan).
+    // The script is the ConfigMap's, a valid one (workers get its files with the plan; their
+    // --script-dir is the ConfigMap's folder all the same).
     let script = &ctl_args.run.script.scripts;
     assert_eq!(script.len(), 1);
     let text = mounted_file(&all, ctl, &script[0]);
@@ -148,7 +148,7 @@ fn the_manifests_run_the_image_build_sh_builds_with_arguments_hornet_accepts() {
         panic!("the ConfigMap's script does not load: {e}");
     }
     let script_dir = wrk_args.script_dir.as_deref().expect("--script-dir");
-    assert_eq!(Some(script_dir), script[0].parent(), "workers read formData files from the script's folder");
+    assert_eq!(Some(script_dir), script[0].parent(), "--script-dir is the script's folder");
     assert_eq!(wrk.volume_of(&script[0]).1["configMap"], ctl.volume_of(&script[0]).1["configMap"]);
     // Reports go to a writable volume that outlives the pod.
     let output = ctl_args.run.load.output.as_deref().expect("--output");

@@ -858,7 +858,8 @@ fn a_worker_reads_the_shipped_files_and_refuses_any_other_path_without_leaking_i
 }
 
 /// Two payloads with Artillery's options: a `;`-separated file with a header, taken in sequence
-/// and not cast (so `0042` stays a string), and a file loaded whole into one variable.
+/// and not cast (so `0042` stays a string), and a file loaded whole into one variable; and a file
+/// uploaded with `formData`.
 const PAYLOAD_SCRIPT: &str = r#"
 config:
   target: TARGET
@@ -884,6 +885,12 @@ scenarios:
             x-user: "{{ user }}"
             x-pin: "{{ pin }}"
             x-first: "{{ everything[0].k }}"
+      - post:
+          url: "/upload"
+          formData:
+            photo:
+              fromFile: data/photo.txt
+              contentType: text/plain
 "#;
 
 /// Writes `files` (path, text) under `root`.
@@ -934,7 +941,7 @@ fn finish(
 }
 
 #[test]
-fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own_disk() {
+fn payload_and_form_data_files_travel_with_the_plan_and_workers_never_read_them_from_their_own_disk() {
     let t = recording_target();
     let case = Case::new();
     write_files(
@@ -942,6 +949,7 @@ fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own
         &[
             ("data/users.csv", "user;pin\nalice;0042\nbob;0007\ncarol;1234\ndave;9999\n"),
             ("data/all.csv", "first-row\nsecond-row\n"),
+            ("data/photo.txt", "shipped-photo"),
         ],
     );
     case.script("s.yaml", &with_target(PAYLOAD_SCRIPT, &t));
@@ -951,14 +959,22 @@ fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own
     // workers run. (On this machine its folder exists for the workers too: they must not use it.)
     write_files(
         case.dir.path(),
-        &[("data/users.csv", "user;pin\nmallory;6666\n"), ("data/all.csv", "changed\n")],
+        &[
+            ("data/users.csv", "user;pin\nmallory;6666\n"),
+            ("data/all.csv", "changed\n"),
+            ("data/photo.txt", "changed"),
+        ],
     );
     // The workers run in a folder holding files of the same relative paths with other values, and
     // are told to resolve the plan's paths there.
     let elsewhere = tempfile::tempdir().expect("tempdir");
     write_files(
         elsewhere.path(),
-        &[("data/users.csv", "user;pin\neve;5555\n"), ("data/all.csv", "worker-disk\n")],
+        &[
+            ("data/users.csv", "user;pin\neve;5555\n"),
+            ("data/all.csv", "worker-disk\n"),
+            ("data/photo.txt", "worker-disk"),
+        ],
     );
     let mut workers: Vec<Child> = (0..2)
         .map(|_| {
@@ -970,7 +986,7 @@ fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own
         .collect();
     let (code, seen) = finish(controller, &rx, &mut workers, seen);
     assert_eq!(code, Some(0), "controller: {seen:?}");
-    every_worker_sent(&report, 8);
+    every_worker_sent(&report, 16);
     let log = t.requests().expect("recording");
     let route = &log["routes"]["GET /csv"];
     assert_eq!(route["count"], 8, "{log}");
@@ -990,6 +1006,13 @@ fn payload_files_travel_with_the_plan_and_workers_never_read_them_from_their_own
     for header in ["header:x-user", "header:x-pin", "header:x-first"] {
         assert_eq!(fields[header]["count"], 8, "{header}: {log}");
     }
+    let upload = &log["routes"]["POST /upload"];
+    assert_eq!(upload["count"], 8, "{log}");
+    let bodies = upload["fields"]["body:text"]["values"].as_array().expect("multipart bodies");
+    assert!(
+        !bodies.is_empty() && bodies.iter().all(|b| b.as_str().is_some_and(|b| b.contains("shipped-photo"))),
+        "every upload carried the controller's file: {log}"
+    );
     let log = log.to_string();
     for other in ["mallory", "eve", "changed", "worker-disk"] {
         assert!(!log.contains(other), "a worker read `{other}` from its own disk: {log}");

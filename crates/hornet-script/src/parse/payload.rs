@@ -1,20 +1,20 @@
 //! `config.payload`: CSV files read at load time, with Artillery's options (fields, delimiter,
 //! header, casting, empty lines, order), and errors that point at the row in the CSV file. The
 //! bytes come from this machine's disk, or, on a distributed worker, from the plan
-//! ([`PayloadFiles`]): both are parsed by the same code, with the same errors.
+//! ([`DataFiles`]): both are parsed by the same code, with the same errors.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Cx, PAYLOAD, Result, scalar_text, suggest};
-use crate::PayloadFiles;
+use crate::DataFiles;
 use crate::error::{ScriptError, Span};
 use crate::plan::{Payload, PayloadOrder};
 use crate::yaml::{Node, ScalarKind, Value};
 
 impl Cx<'_> {
     /// `config.payload`: one map or a list of maps, their files read from `files`.
-    pub(super) fn payloads(&self, node: &Node, files: &PayloadFiles) -> Result<Vec<Payload>> {
+    pub(super) fn payloads(&self, node: &Node, files: &DataFiles) -> Result<Vec<Payload>> {
         match &node.value {
             Value::Seq(items) => {
                 items.iter().enumerate().map(|(i, n)| self.payload(n, "each payload", i, files)).collect()
@@ -25,7 +25,7 @@ impl Cx<'_> {
     }
 
     /// The `index`-th entry of `config.payload`.
-    fn payload(&self, node: &Node, what: &str, index: usize, files: &PayloadFiles) -> Result<Payload> {
+    fn payload(&self, node: &Node, what: &str, index: usize, files: &DataFiles) -> Result<Payload> {
         let map = self.map(node, what, &PAYLOAD, false).map_err(|e| {
             if e.help.is_none() {
                 e.with_help("a payload is a map like `{ path: users.csv, fields: [name, password] }`")
@@ -117,7 +117,7 @@ impl Cx<'_> {
 
         let read;
         let (path, bytes): (PathBuf, &[u8]) = match files {
-            PayloadFiles::Disk | PayloadFiles::DiskKept => {
+            DataFiles::Disk | DataFiles::DiskKept => {
                 read = std::fs::read(&path).map_err(|e| {
                     let shown = path.display();
                     self.err(path_entry.value.span, format!("cannot read the payload file `{shown}`: {e}"))
@@ -127,7 +127,7 @@ impl Cx<'_> {
             }
             // A distributed worker: the file the controller read for this entry, named as the
             // controller named it; never a path of this machine.
-            PayloadFiles::Shipped(shipped) => match shipped.get(index) {
+            DataFiles::Shipped(shipped) => match shipped.payloads.get(index) {
                 Some(file) => (PathBuf::from(&file.name), &file.data),
                 None => {
                     return Err(self
@@ -138,7 +138,7 @@ impl Cx<'_> {
                         .with_help(format!(
                             "a distributed worker reads only the payload files the controller sent ({} \
                              of them), never its own disk",
-                            shipped.len()
+                            shipped.payloads.len()
                         )));
                 }
             },
@@ -147,7 +147,7 @@ impl Cx<'_> {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             self.err(path_entry.value.span, format!("the payload file `{shown}` is not UTF-8 text: {e}"))
         })?;
-        let data = matches!(files, PayloadFiles::DiskKept).then(|| Arc::<[u8]>::from(bytes));
+        let data = matches!(files, DataFiles::DiskKept).then(|| Arc::<[u8]>::from(bytes));
         let rows = self.read_csv(text, &shown, &csv, path_entry.value.span)?;
         if rows.is_empty() && load_all.is_none() {
             return Err(self
@@ -367,21 +367,20 @@ mod tests {
         (dir, script, dir_path)
     }
 
-    fn load_with(script: &str, dir: &std::path::Path, files: PayloadFiles) -> Result<crate::Plan> {
-        let opts = crate::LoadOptions { payload_files: files, ..Default::default() };
+    fn load_with(script: &str, dir: &std::path::Path, files: DataFiles) -> Result<crate::Plan> {
+        let opts = crate::LoadOptions { data_files: files, ..Default::default() };
         crate::load_sources(vec![("s.yaml".into(), script.to_string(), dir.to_path_buf())], &opts)
     }
 
-    fn shipped(files: &[(&str, &str)]) -> PayloadFiles {
-        PayloadFiles::Shipped(
-            files
-                .iter()
-                .map(|(name, text)| crate::ShippedPayload {
-                    name: (*name).to_string(),
-                    data: Arc::from(text.as_bytes()),
-                })
-                .collect(),
-        )
+    fn shipped(files: &[(&str, &str)]) -> DataFiles {
+        let payloads = files
+            .iter()
+            .map(|(name, text)| crate::DataFile {
+                name: (*name).to_string(),
+                data: Arc::from(text.as_bytes()),
+            })
+            .collect();
+        DataFiles::Shipped(Arc::new(crate::ShippedDataFiles { payloads, form_files: Vec::new() }))
     }
 
     #[test]
@@ -390,10 +389,10 @@ mod tests {
         let (_dir, script, dir) = script_beside_a_disk_file(
             "[ { path: d.csv, fields: [a, b] }, { path: d.csv, fields: [x], order: sequence, cast: false } ]",
         );
-        let on_disk = load_with(&script, &dir, PayloadFiles::Disk).unwrap();
+        let on_disk = load_with(&script, &dir, DataFiles::Disk).unwrap();
         assert_eq!(*on_disk.payloads[0].rows, vec![vec![json!("on-disk"), json!(0)]]);
         assert_eq!(on_disk.payloads[0].data, None, "bytes are kept only when asked");
-        let kept = load_with(&script, &dir, PayloadFiles::DiskKept).unwrap();
+        let kept = load_with(&script, &dir, DataFiles::DiskKept).unwrap();
         assert_eq!(kept.payloads[1].data.as_deref(), Some(&b"on-disk,0\n"[..]));
 
         let files = shipped(&[("ctl/first.csv", "s1,1\ns2,2\n"), ("ctl/second.csv", "007\n")]);
@@ -411,7 +410,7 @@ mod tests {
             script_beside_a_disk_file("{ path: d.csv, fields: [a, b], skipHeader: true, delimiter: ';' }");
         let text = "h1;h2\nok;1\nshort\n";
         std::fs::write(dir.join("d.csv"), text).unwrap();
-        let from_disk = load_with(&script, &dir, PayloadFiles::Disk).unwrap_err();
+        let from_disk = load_with(&script, &dir, DataFiles::Disk).unwrap_err();
         let name = dir.join("d.csv").display().to_string();
         let from_plan = load_with(&script, &dir, shipped(&[(&name, text)])).unwrap_err();
         assert_eq!(from_plan.to_string(), from_disk.to_string());

@@ -91,6 +91,7 @@ impl Plan {
             before: None,
             after: None,
             payloads: Vec::new(),
+            kept_form_files: Vec::new(),
             default_cookies: Vec::new(),
             strict_capture: true,
             ensure: Default::default(),

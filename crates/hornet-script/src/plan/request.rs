@@ -222,6 +222,9 @@ pub enum FormPart {
         path: PathBuf,
         /// `contentType`, default `application/octet-stream`.
         content_type: Option<String>,
+        /// The file's bytes when they came with a distributed worker's plan: sent instead of
+        /// reading `path` (which is then the controller's name for it).
+        shipped: Option<std::sync::Arc<[u8]>>,
     },
 }
 

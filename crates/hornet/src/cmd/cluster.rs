@@ -50,10 +50,11 @@ fn control_run(
         eprintln!("error: {e}");
         return exit::USAGE;
     }
-    // The workers get the processor and the files it needs, and the payload files, with the plan.
+    // The workers get the processor and the files it needs, and the data files (payload,
+    // formData), with the plan.
     let source = PlanSource::read(&args.script.scripts, &load_opts).and_then(|mut source| {
         source.ship_processor(&plan, hornet_cluster::plan_source::MAX_PROCESSOR_BYTES)?;
-        source.ship_payloads(&mut plan, hornet_cluster::plan_source::MAX_PAYLOAD_BYTES)?;
+        source.ship_data_files(&mut plan, hornet_cluster::plan_source::MAX_PAYLOAD_BYTES)?;
         Ok(source)
     });
     let source = match source {

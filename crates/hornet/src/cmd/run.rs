@@ -1,7 +1,7 @@
 //! `hornet run` and `hornet validate`.
 
 use hornet_runner::{RunOptions, Workload};
-use hornet_script::{LoadOptions, PayloadFiles, Plan, ScriptError};
+use hornet_script::{DataFiles, LoadOptions, Plan, ScriptError};
 
 use super::ui::Session;
 use super::{ExecuteOptions, Executor, command_line, execute, exit, fresh_seed};
@@ -14,8 +14,8 @@ pub(crate) fn load(args: &ScriptArgs, load: Option<&LoadArgs>) -> Option<Plan> {
 }
 
 /// [`load`], also returning the load options (a controller sends them to its workers). `workers`:
-/// a distributed run's worker count; the load is split over them, and the payload files' bytes are
-/// kept in the plan for the controller to ship.
+/// a distributed run's worker count; the load is split over them, and the data files' bytes
+/// (`config.payload`, `formData`) are kept in the plan for the controller to ship.
 pub(crate) fn load_with_options(
     args: &ScriptArgs,
     load: Option<&LoadArgs>,
@@ -55,7 +55,7 @@ pub(crate) fn load_with_options(
         test_id: load.and_then(|l| l.testid.clone()),
         trace: load.is_some_and(|l| l.trace),
         split_over: workers.unwrap_or(1),
-        payload_files: if workers.is_some() { PayloadFiles::DiskKept } else { PayloadFiles::Disk },
+        data_files: if workers.is_some() { DataFiles::DiskKept } else { DataFiles::Disk },
     };
     let plan =
         hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;

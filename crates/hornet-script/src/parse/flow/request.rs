@@ -1,12 +1,17 @@
-//! One HTTP request step: its keys, hooks, body (`json`, `body`, `form`, `formData`) and the
-//! scalar templates they hold.
+//! One HTTP request step: its keys, hooks, body (`json`, `body`, `form`, `formData`, whose
+//! `fromFile` files a distributed worker takes from its plan) and the scalar templates they hold.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use http::Method;
 
 use super::super::{AUTH, Cx, FORM_PART, Map, REQUEST, Result, is_null, scalar_text};
+use crate::error::Span;
 use crate::plan::{Body, FormPart, RequestHooks, RequestStep};
 use crate::template::Template;
 use crate::yaml::{Entry, Node, Value};
+use crate::{DataFile, DataFiles};
 
 /// The keys that hold a request body; a request has at most one.
 const BODIES: [&str; 4] = ["json", "body", "form", "formData"];
@@ -187,6 +192,43 @@ impl Cx<'_> {
         }))
     }
 
+    /// The file of a `fromFile: relative` at `span`: its path, checked to be a file (and, with
+    /// [`DataFiles::DiskKept`], read and kept); on a distributed worker the next shipped file, named
+    /// as the controller named it, with its bytes.
+    fn form_file(&self, relative: &str, span: Span) -> Result<(PathBuf, Option<Arc<[u8]>>)> {
+        let index = self.form_files_met.get();
+        self.form_files_met.set(index + 1);
+        let path = super::super::resolve(&self.source_of(span).dir, relative);
+        let help = "`fromFile` is relative to the directory of the script that names it";
+        let cannot_read = |err: std::io::Error| {
+            self.err(span, format!("cannot read `{}`: {err}", path.display())).with_help(help)
+        };
+        match &self.data_files {
+            DataFiles::Shipped(shipped) => match shipped.form_files.get(index) {
+                Some(file) => Ok((PathBuf::from(&file.name), Some(file.data.clone()))),
+                None => Err(self
+                    .err(span, format!("the `fromFile` file `{relative}` was not shipped with the plan"))
+                    .with_help(format!(
+                        "a distributed worker reads only the `fromFile` files the controller sent ({} of \
+                         them), never its own disk",
+                        shipped.form_files.len()
+                    ))),
+            },
+            DataFiles::Disk | DataFiles::DiskKept => {
+                let is_file = std::fs::metadata(&path).and_then(|m| {
+                    if m.is_file() { Ok(()) } else { Err(std::io::Error::other("it is not a file")) }
+                });
+                is_file.map_err(cannot_read)?;
+                if matches!(self.data_files, DataFiles::DiskKept) {
+                    let data = std::fs::read(&path).map_err(cannot_read)?;
+                    let name = path.display().to_string();
+                    self.kept_form_files.borrow_mut().push(DataFile { name, data: data.into() });
+                }
+                Ok((path, None))
+            }
+        }
+    }
+
     /// `formData`: each field is a value, `{value}`, or `{fromFile, contentType}`.
     fn form_data(&self, node: &Node) -> Result<Vec<(String, FormPart)>> {
         let entries = self.entries(node, "`formData`", "a map of field names to values")?;
@@ -215,20 +257,7 @@ impl Cx<'_> {
                         }
                         (None, Some(f)) => {
                             let relative = self.name(&f.value, "`fromFile`")?;
-                            let path = super::super::resolve(&self.source_of(f.value.span).dir, relative);
-                            if let Err(err) = std::fs::metadata(&path).and_then(|m| {
-                                if m.is_file() {
-                                    Ok(())
-                                } else {
-                                    Err(std::io::Error::other("it is not a file"))
-                                }
-                            }) {
-                                return Err(self
-                                    .err(f.value.span, format!("cannot read `{}`: {err}", path.display()))
-                                    .with_help(
-                                        "`fromFile` is relative to the directory of the script that names it",
-                                    ));
-                            }
+                            let (path, shipped) = self.form_file(relative, f.value.span)?;
                             let content_type = match m.get("contentType") {
                                 None => None,
                                 Some(c) => {
@@ -241,7 +270,7 @@ impl Cx<'_> {
                                     Some(t.to_string())
                                 }
                             };
-                            FormPart::File { path, content_type }
+                            FormPart::File { path, content_type, shipped }
                         }
                     }
                 }
