@@ -78,9 +78,17 @@ pub struct ClusterOptions {
     pub verbose: bool,
 }
 
+/// What a session's writer sends: a message, or one already encoded (a plan).
+pub(crate) enum Out {
+    /// A message, encoded by the writer.
+    Msg(Msg),
+    /// A line from [`transport::encode`].
+    Line(bytes::Bytes),
+}
+
 /// Something a connection task reports to the run loop.
 enum Event {
-    Joined { id: usize, addr: String, host: String, weight: u32, tx: UnboundedSender<Msg> },
+    Joined { id: usize, addr: String, host: String, weight: u32, tx: UnboundedSender<Out> },
     Msg { id: usize, msg: Msg },
     Closed { id: usize, why: String },
 }
@@ -90,7 +98,7 @@ struct Conn {
     addr: String,
     host: String,
     weight: u32,
-    tx: UnboundedSender<Msg>,
+    tx: UnboundedSender<Out>,
     last_seen: Instant,
     done: bool,
     lost: bool,
@@ -248,7 +256,7 @@ impl Cluster {
 
     fn broadcast(&self, msg: &Msg) {
         for c in self.conns.iter().filter(|c| !c.lost) {
-            let _ = c.tx.send(msg.clone());
+            let _ = c.tx.send(Out::Msg(msg.clone()));
         }
     }
 }
@@ -312,7 +320,14 @@ impl Workers for Cluster {
                 globals: globals.clone().into_iter().collect(),
                 log: opts.log,
             };
-            let _ = c.tx.send(Msg::Plan(Box::new(msg)));
+            // Encoded here, not on the sessions' runtime: a plan with large files takes a while to
+            // encode, and meanwhile the runtime goes on sending every worker its heartbeats.
+            match transport::encode(&Msg::Plan(Box::new(msg))) {
+                Ok(line) => {
+                    let _ = c.tx.send(Out::Line(line));
+                }
+                Err(e) => return Err(RunError::Cluster(format!("cannot encode the plan: {e}"))),
+            }
         }
         // Every worker builds the plan and reports its hash.
         let mut ready = vec![false; n];
@@ -334,7 +349,7 @@ impl Workers for Cluster {
                                  hornet differs from the controller's)",
                                 escape_controls(&h)
                             );
-                            let _ = self.conns[i].tx.send(Msg::Refused { reason: reason.clone() });
+                            let _ = self.conns[i].tx.send(Out::Msg(Msg::Refused { reason: reason.clone() }));
                             Some(format!("worker {} refused: {reason}", self.conns[i].addr))
                         }
                         Msg::Error { message } => Some(format!(
@@ -349,7 +364,7 @@ impl Workers for Cluster {
                     Some(format!("worker #{id} left before the start: {}", escape_controls(&why)))
                 }
                 Ok(Event::Joined { tx, .. }) => {
-                    let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
+                    let _ = tx.send(Out::Msg(Msg::Refused { reason: "the run has all its workers".into() }));
                     None
                 }
                 Err(_) => Some("not every worker was ready within 30 s".into()),
@@ -456,7 +471,7 @@ async fn serve(
     if w.send(&welcome).await.is_err() {
         return;
     }
-    let (tx, mut rx) = unbounded_channel::<Msg>();
+    let (tx, mut rx) = unbounded_channel::<Out>();
     if events.send(Event::Joined { id, addr: peer.to_string(), host, weight, tx }).is_err() {
         return;
     }
@@ -465,10 +480,13 @@ async fn serve(
         loop {
             let msg = tokio::select! {
                 m = rx.recv() => match m { Some(m) => m, None => break },
-                _ = beat.tick() => Msg::Heartbeat,
+                _ = beat.tick() => Out::Msg(Msg::Heartbeat),
             };
-            let refused = matches!(msg, Msg::Refused { .. });
-            if w.send(&msg).await.is_err() || refused {
+            let (refused, sent) = match msg {
+                Out::Msg(msg) => (matches!(msg, Msg::Refused { .. }), w.send(&msg).await),
+                Out::Line(line) => (false, w.send_line(line).await),
+            };
+            if sent.is_err() || refused {
                 break;
             }
         }

@@ -68,10 +68,20 @@ impl MsgWriter {
 
     /// Queues one message; fails once the stream is gone.
     pub async fn send(&self, msg: &Msg) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.tx.send(Bytes::from(line)).await.map_err(|_| std::io::ErrorKind::BrokenPipe.into())
+        self.send_line(encode(msg)?).await
     }
+
+    /// Queues one message already encoded with [`encode`]; fails once the stream is gone.
+    pub async fn send_line(&self, line: Bytes) -> std::io::Result<()> {
+        self.tx.send(line).await.map_err(|_| std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+/// `msg` as one line of the stream: its JSON and a `\n`.
+pub fn encode(msg: &Msg) -> std::io::Result<Bytes> {
+    let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    Ok(Bytes::from(line))
 }
 
 /// The receiving half of a session: messages parsed from a body, one per line.
@@ -83,6 +93,8 @@ pub struct MsgReader<B = Incoming> {
     ended: bool,
     /// The longest line accepted.
     limit: u64,
+    /// When the last bytes arrived.
+    last_bytes: Option<tokio::time::Instant>,
 }
 
 impl<B> MsgReader<B>
@@ -92,13 +104,19 @@ where
 {
     /// A reader of the messages in `body`, accepting lines up to [`MAX_LINE`] bytes.
     pub fn new(body: B) -> MsgReader<B> {
-        MsgReader { body, buf: Vec::new(), scanned: 0, ended: false, limit: MAX_LINE }
+        MsgReader { body, buf: Vec::new(), scanned: 0, ended: false, limit: MAX_LINE, last_bytes: None }
     }
 
     /// Sets the longest line accepted from now on (a line over it fails with
     /// [`ReadError::TooLong`] once that many bytes arrived, without buffering the rest).
     pub fn set_limit(&mut self, limit: u64) {
         self.limit = limit;
+    }
+
+    /// When the last bytes of the stream arrived, whole messages or part of one (a large plan
+    /// takes a while to arrive: the peer is not silent meanwhile).
+    pub fn last_bytes(&self) -> Option<tokio::time::Instant> {
+        self.last_bytes
     }
 
     /// The next message; `Ok(None)` when the stream ended. Cancel-safe.
@@ -122,6 +140,7 @@ where
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         self.buf.extend_from_slice(&data);
+                        self.last_bytes = Some(tokio::time::Instant::now());
                     }
                 }
                 Some(Err(e)) => return Err(ReadError::Io(std::io::Error::other(e.to_string()))),

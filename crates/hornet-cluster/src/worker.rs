@@ -179,7 +179,11 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(last_heard + ORPHAN_AFTER) => {
-                return orphaned(running, &format!("no message for {} s", ORPHAN_AFTER.as_secs()));
+                // Part of a message (a plan with large files) arriving counts as hearing from it.
+                match r.last_bytes() {
+                    Some(at) if at > last_heard => last_heard = at,
+                    _ => return orphaned(running, &format!("no message for {} s", ORPHAN_AFTER.as_secs())),
+                }
             }
             // `recv` is cancel-safe: a message cut short by another branch is finished next time.
             got = r.recv() => {
@@ -234,6 +238,8 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                                 }
                                 let _ = w.send(&Msg::Ready { hash }).await;
                                 plan = Some((Arc::new(built), p));
+                                // The time this side spent building is not the controller's silence.
+                                last_heard = tokio::time::Instant::now();
                             }
                             Err(e) => {
                                 let message = e.to_string();

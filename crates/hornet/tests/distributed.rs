@@ -1049,6 +1049,26 @@ fn payload_files_too_big_to_ship_are_refused_naming_the_file_and_the_limit() {
 }
 
 #[test]
+fn a_plan_with_files_near_the_limit_reaches_every_worker_however_long_it_takes_to_arrive() {
+    // 240 rows of 64 KiB: 15 MiB, 20 MiB in base64 to each of 2 workers. Its arrival (and in a
+    // debug build its parsing) takes longer than the 3 s a worker waits for a message: the bytes
+    // arriving meanwhile count.
+    let t = recording_target();
+    let case = Case::new();
+    let row = format!("{}\n", "x".repeat((64 << 10) - 1));
+    std::fs::write(case.dir.path().join("big.csv"), row.repeat(240)).unwrap();
+    let yaml = "config:\n  target: TARGET\n  payload: { path: big.csv, fields: [blob] }\n  phases:\n    - duration: 1\n      arrivalCount: 4\n\
+                scenarios:\n  - flow:\n      - get:\n          url: \"/\"\n";
+    let script = case.script("s.yaml", &with_target(yaml, &t));
+    let (out, report) = run_script(&case, &script, &["-q", "--local-workers", "2"]);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{output}");
+    let report = report.unwrap_or_else(|| panic!("no report: {output}"));
+    assert_eq!(counter(&report, "http.requests"), 4, "{report}");
+    assert_eq!(t.requests().expect("recording")["total"], 4);
+}
+
+#[test]
 fn env_is_each_workers_own_as_in_artillerys_distributed_modes_and_the_controllers_for_before() {
     let t = recording_target();
     let case = Case::new();

@@ -14,7 +14,7 @@ use hornet_runner::{
 use hornet_schedule::{Schedule, Segments};
 use hornet_script::escape_controls;
 
-use super::{Cluster, Event, LossPolicy};
+use super::{Cluster, Event, LossPolicy, Out};
 use crate::LOST_AFTER;
 use crate::protocol::Msg;
 
@@ -130,7 +130,7 @@ impl IntervalSource for ClusterSource<'_> {
                     }
                 }
                 Ok(Event::Joined { tx, .. }) => {
-                    let _ = tx.send(Msg::Refused { reason: "the run has all its workers".into() });
+                    let _ = tx.send(Out::Msg(Msg::Refused { reason: "the run has all its workers".into() }));
                 }
                 Err(RecvTimeoutError::Timeout) => return Waited::Deadline,
                 Err(RecvTimeoutError::Disconnected) => return Waited::Finished,
@@ -197,11 +197,11 @@ impl Cluster {
             LossPolicy::Redistribute => {
                 let from_ms = elapsed.as_millis() as u64;
                 for &j in &survivors {
-                    let _ = self.conns[j].tx.send(Msg::Takeover {
+                    let _ = self.conns[j].tx.send(Out::Msg(Msg::Takeover {
                         lost: i,
                         from_ms,
                         survivors: survivors.clone(),
-                    });
+                    }));
                 }
                 format!(
                     "worker {i} ({addr}) was lost at {secs:.1} s ({why}); its remaining share ({missing}) was \
