@@ -64,6 +64,25 @@ pub fn sha256(data: &[u8]) -> String {
     hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
+/// SHA-256 (hex) of `value`'s JSON, hashed as it is written (a plan with large shipped files is
+/// never held as one string for it).
+pub fn sha256_json(value: &impl serde::Serialize) -> String {
+    struct Hasher(digest::Context);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Hasher(digest::Context::new(&digest::SHA256));
+    // Writing to the hasher cannot fail, nor can the plan's types be refused by serde_json.
+    let _ = serde_json::to_writer(&mut hasher, value);
+    hex(hasher.0.finish().as_ref())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -86,5 +105,6 @@ mod tests {
         assert_eq!(t.len(), 64);
         assert_ne!(t, u);
         assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(sha256_json(&("a", [1, 2])), sha256(br#"["a",[1,2]]"#));
     }
 }

@@ -87,19 +87,26 @@ impl PlanSource {
     /// SHA-256 (hex) over the hornet version, the scripts, the options, the data files (payload
     /// and `formData`) and the payload rows of `plan`, and the processor's files.
     pub fn hash(&self, plan: &Plan) -> String {
-        let payloads: Vec<_> = plan.payloads.iter().map(|p| (&p.fields, &*p.rows)).collect();
-        let texts: Vec<(&str, &str)> =
-            self.scripts.iter().map(|s| (s.name.as_str(), s.text.as_str())).collect();
-        let doc = serde_json::json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "scripts": texts,
-            "options": serde_json::to_value(&self.options).unwrap_or_default(),
-            "payloads": payloads,
-            "payload_files": self.payloads,
-            "form_files": self.form_files,
-            "processor": self.processor,
-        });
-        crate::auth::sha256(doc.to_string().as_bytes())
+        /// What the hash covers, borrowed (the shipped files are hashed as they are encoded).
+        #[derive(serde::Serialize)]
+        struct Hashed<'a> {
+            version: &'a str,
+            scripts: Vec<(&'a str, &'a str)>,
+            options: &'a LoadOptions,
+            payloads: Vec<(&'a Vec<String>, &'a Vec<Vec<serde_json::Value>>)>,
+            payload_files: &'a [ShippedData],
+            form_files: &'a [ShippedData],
+            processor: &'a Option<ProcessorBundle>,
+        }
+        crate::auth::sha256_json(&Hashed {
+            version: env!("CARGO_PKG_VERSION"),
+            scripts: self.scripts.iter().map(|s| (s.name.as_str(), s.text.as_str())).collect(),
+            options: &self.options,
+            payloads: plan.payloads.iter().map(|p| (&p.fields, &*p.rows)).collect(),
+            payload_files: &self.payloads,
+            form_files: &self.form_files,
+            processor: &self.processor,
+        })
     }
 }
 

@@ -196,18 +196,19 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                 };
                 last_heard = tokio::time::Instant::now();
                 match msg {
-                    Msg::Plan(p) => {
+                    Msg::Plan(mut p) => {
                         if p.version != env!("CARGO_PKG_VERSION") {
                             let message = format!("version mismatch: plan from hornet {}, this worker hornet {}", p.version, env!("CARGO_PKG_VERSION"));
                             say(&message);
                             return hang_up(r, w, Msg::Error { message }, exit::REFUSED).await;
                         }
+                        // The part keeps only the plan's small fields: the files move to the source.
                         let mut source = PlanSource {
-                            scripts: p.scripts.clone(),
+                            scripts: std::mem::take(&mut p.scripts),
                             options: p.options.clone(),
-                            processor: p.processor.clone(),
-                            payloads: p.payloads.clone(),
-                            form_files: p.form_files.clone(),
+                            processor: p.processor.take(),
+                            payloads: std::mem::take(&mut p.payloads),
+                            form_files: std::mem::take(&mut p.form_files),
                         };
                         // The payload and formData files are the bytes that came with the plan.
                         match source.shipped_data_files() {
@@ -218,7 +219,7 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             }
                         }
                         // The processor is loaded from the copy that came with the plan.
-                        if let Some(bundle) = &p.processor {
+                        if let Some(bundle) = &source.processor {
                             match bundle.unpack() {
                                 Ok(copy) => {
                                     source.options.shipped_processor = Some(copy.shipped());
