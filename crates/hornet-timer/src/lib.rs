@@ -86,10 +86,12 @@ impl Timer {
             if linux::arm(fd.as_raw_fd(), deadline - now) {
                 loop {
                     let Ok(mut ready) = fd.readable().await else { break };
-                    // Reading clears the expiration count; a spurious wake-up reads nothing.
-                    let expired = linux::drain(fd.as_raw_fd());
                     ready.clear_ready();
-                    if expired || Instant::now() >= deadline {
+                    // The timer expires no sooner than `deadline` (both are CLOCK_MONOTONIC), so a
+                    // wake-up before it is stale readiness from an earlier arming. The expiration
+                    // count is not read: arming the timer again resets it (and the fd's readiness),
+                    // and reading it would be a system call per wake-up.
+                    if Instant::now() >= deadline {
                         return;
                     }
                 }
@@ -126,14 +128,6 @@ mod linux {
         };
         // SAFETY: `fd` is a live timerfd and `spec` a valid itimerspec; the old value is not asked for.
         unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) == 0 }
-    }
-
-    /// Reads the expiration count; true if the timer expired since it was last read.
-    pub(super) fn drain(fd: RawFd) -> bool {
-        let mut count = 0u64;
-        // SAFETY: reads at most 8 bytes into a u64 that lives for the call.
-        let n = unsafe { libc::read(fd, (&raw mut count).cast(), std::mem::size_of::<u64>()) };
-        n == 8 && count > 0
     }
 }
 
@@ -225,6 +219,31 @@ mod tests {
                 (1..=most).contains(&waits),
                 "{waits} waits for 200 deadlines in {span:?}, at most {most}"
             );
+        });
+    }
+
+    #[test]
+    fn every_arming_wakes_the_waiter_though_the_expirations_are_never_read() {
+        runtime().block_on(async {
+            // Each expiration is left unread; the next arming must still bring a wake-up of its
+            // own (a lost one would hang here until the timeout).
+            let mut t = Timer::new();
+            for i in 0..50u32 {
+                let deadline = Instant::now() + Duration::from_micros(200);
+                tokio::time::timeout(Duration::from_secs(5), t.sleep_until(deadline))
+                    .await
+                    .unwrap_or_else(|_| panic!("wait {i} never woke up"));
+                assert!(Instant::now() >= deadline, "wait {i} woke before its deadline");
+            }
+            // A wait cancelled before its expiration, which then comes while nobody waits: the
+            // next wait does not take that stale wake-up for its own.
+            let early = Instant::now() + Duration::from_millis(100);
+            let cancelled = tokio::time::timeout(Duration::from_millis(5), t.sleep_until(early)).await;
+            assert!(cancelled.is_err(), "a 100 ms sleep finished within 5 ms");
+            std::thread::sleep(Duration::from_millis(120));
+            let deadline = Instant::now() + Duration::from_millis(20);
+            tokio::time::timeout(Duration::from_secs(5), t.sleep_until(deadline)).await.expect("woke up");
+            assert!(Instant::now() >= deadline, "a stale expiration ended the next wait early");
         });
     }
 
