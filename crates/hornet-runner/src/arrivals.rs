@@ -44,6 +44,16 @@ pub(crate) async fn drive_items(local: &Rc<ThreadState>, items: impl Iterator<It
                 None if warp.factor > 0.0 => return, // past the end of the schedule
                 None => None,                        // paused by a zero factor
             };
+            // An arrival already due (the rest of a batch a wake-up releases) starts without the
+            // `select!`: polling the timer, the load and the stop signal for each.
+            if let Some(t) = due
+                && shared.start + t <= Instant::now()
+            {
+                if *stopped.borrow() {
+                    return;
+                }
+                break shared.start + t;
+            }
             let sleep = async {
                 match due {
                     Some(t) => timer.sleep_until(shared.start + t).await,
