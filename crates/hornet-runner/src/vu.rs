@@ -318,23 +318,22 @@ impl Vu {
             },
             LoopOver::While { .. } => Box::new(std::iter::empty()),
         };
-        let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
+        let outer = self.scope.enter_loop();
         let mut result = Ok(());
         for (i, item) in items.enumerate() {
-            self.scope.set("$loopCount", Value::from(i as u64 + 1));
-            self.scope.set("$loopElement", item);
+            self.scope.set_loop(Value::from(i as u64 + 1), item);
             result = self.run(body).await;
             if result.is_err() {
                 break;
             }
         }
-        self.restore_loop(outer);
+        self.scope.leave_loop(outer);
         result
     }
 
     /// `whileTrue`: the body runs while the function says so, at most `max` times.
     async fn run_while(&mut self, function: &str, max: Option<u64>, body: &[Op]) -> Result<(), VuFailure> {
-        let outer = (self.scope.remove("$loopCount"), self.scope.remove("$loopElement"));
+        let outer = self.scope.enter_loop();
         let mut result = Ok(());
         let mut i = 0u64;
         while max.is_none_or(|m| i < m) {
@@ -347,26 +346,14 @@ impl Vu {
                 }
             }
             i += 1;
-            self.scope.set("$loopCount", Value::from(i));
-            self.scope.set("$loopElement", Value::from(i - 1));
+            self.scope.set_loop(Value::from(i), Value::from(i - 1));
             result = self.run(body).await;
             if result.is_err() {
                 break;
             }
         }
-        self.restore_loop(outer);
+        self.scope.leave_loop(outer);
         result
-    }
-
-    fn restore_loop(&mut self, (count, element): (Option<Value>, Option<Value>)) {
-        self.scope.remove("$loopCount");
-        self.scope.remove("$loopElement");
-        if let Some(c) = count {
-            self.scope.set("$loopCount", c);
-        }
-        if let Some(e) = element {
-            self.scope.set("$loopElement", e);
-        }
     }
 
     /// Requests of a `parallel` step go out together, each on its own connection (the VU's own

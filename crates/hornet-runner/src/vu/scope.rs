@@ -1,5 +1,6 @@
 //! A VU's variables and its random generator ([`Scope`]): what templates, `ifTrue` and
-//! processor functions see, and where `$uuid` comes from.
+//! processor functions see, where `$uuid` comes from, and the innermost loop's `$loopCount` and
+//! `$loopElement`.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -11,6 +12,37 @@ use serde_json::Value;
 
 /// The variable every VU has, drawn for it (see [`Scope::with_uuid`]).
 const UUID: &str = "$uuid";
+/// The innermost loop's iteration, from 1 (see [`Scope::enter_loop`]).
+const LOOP_COUNT: &str = "$loopCount";
+/// The innermost loop's element (its index, from 0, for a counted loop).
+const LOOP_ELEMENT: &str = "$loopElement";
+
+/// `$loopCount` and `$loopElement` kept apart from the other variables, so that a loop sets them
+/// on each iteration without hashing their names.
+#[derive(Default)]
+struct LoopSlots {
+    count: Option<Value>,
+    element: Option<Value>,
+    /// Whether the variables were cleared of these two names (done once, when the first loop
+    /// starts; until then a value among them is what an empty slot reads).
+    vars_cleared: bool,
+}
+
+impl LoopSlots {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Value>> {
+        match name {
+            LOOP_COUNT => Some(&mut self.count),
+            LOOP_ELEMENT => Some(&mut self.element),
+            _ => None,
+        }
+    }
+}
+
+/// The loop variables outside a loop, for [`Scope::leave_loop`] to put back.
+pub(crate) struct OuterLoop {
+    count: Option<Value>,
+    element: Option<Value>,
+}
 
 /// A VU's variables and its random source: what templates and `ifTrue` see.
 pub struct Scope {
@@ -23,12 +55,22 @@ pub struct Scope {
     /// into `vars` when they are handed out or `$uuid` is set or removed.
     uuid: OnceCell<Value>,
     uuid_seed: Option<u64>,
+    /// `$loopCount` and `$loopElement` while no processor has been handed the variables; `None`
+    /// from then on, when they are among `vars` like any other.
+    loop_slots: Option<LoopSlots>,
 }
 
 impl Scope {
     /// A scope with `vars`, drawing random numbers from `seed`.
     pub fn new(vars: HashMap<String, Value>, seed: u64) -> Scope {
-        Scope { vars, rng: SplitMix64::new(seed), changes: None, uuid: OnceCell::new(), uuid_seed: None }
+        Scope {
+            vars,
+            rng: SplitMix64::new(seed),
+            changes: None,
+            uuid: OnceCell::new(),
+            uuid_seed: None,
+            loop_slots: Some(LoopSlots::default()),
+        }
     }
 
     /// A VU's scope: `vars`, and a `$uuid` (replacing one in `vars`) made of the first two values
@@ -40,7 +82,14 @@ impl Scope {
             vars.remove(UUID);
         }
         let rng = SplitMix64::new(seed.wrapping_add(GOLDEN_GAMMA.wrapping_mul(2)));
-        Scope { vars, rng, changes: None, uuid: OnceCell::new(), uuid_seed: Some(seed) }
+        Scope {
+            vars,
+            rng,
+            changes: None,
+            uuid: OnceCell::new(),
+            uuid_seed: Some(seed),
+            loop_slots: Some(LoopSlots::default()),
+        }
     }
 
     /// The drawn `$uuid`, written out on first use; `None` once it is among the variables.
@@ -60,10 +109,83 @@ impl Scope {
         }
     }
 
+    /// Moves `$loopCount` and `$loopElement` among the variables (before they are handed out),
+    /// where they stay from then on.
+    fn settle_loop(&mut self) {
+        if let Some(slots) = self.loop_slots.take() {
+            for (name, value) in [(LOOP_COUNT, slots.count), (LOOP_ELEMENT, slots.element)] {
+                if let Some(value) = value {
+                    if let Some(changes) = &mut self.changes {
+                        changes.note(name);
+                    }
+                    self.vars.insert(name.to_string(), value);
+                }
+            }
+        }
+    }
+
+    /// Starts a loop: its `$loopCount` and `$loopElement` replace (and hide) those of the loop
+    /// around it, which are returned for [`Scope::leave_loop`].
+    pub(crate) fn enter_loop(&mut self) -> OuterLoop {
+        let Some(slots) = &mut self.loop_slots else {
+            return OuterLoop { count: self.remove(LOOP_COUNT), element: self.remove(LOOP_ELEMENT) };
+        };
+        if !slots.vars_cleared {
+            slots.vars_cleared = true;
+            if !self.vars.is_empty() {
+                for (name, slot) in [(LOOP_COUNT, &mut slots.count), (LOOP_ELEMENT, &mut slots.element)] {
+                    if let Some(value) = self.vars.remove(name) {
+                        slot.get_or_insert(value);
+                    }
+                }
+            }
+        }
+        OuterLoop { count: slots.count.take(), element: slots.element.take() }
+    }
+
+    /// Sets the loop's `$loopCount` and `$loopElement` for its next iteration.
+    pub(crate) fn set_loop(&mut self, count: Value, element: Value) {
+        match &mut self.loop_slots {
+            Some(slots) => {
+                slots.count = Some(count);
+                slots.element = Some(element);
+            }
+            None => {
+                self.set(LOOP_COUNT, count);
+                self.set(LOOP_ELEMENT, element);
+            }
+        }
+    }
+
+    /// Ends a loop: the loop variables are again those of the loop around it (`outer`, from
+    /// [`Scope::enter_loop`]), or unset.
+    pub(crate) fn leave_loop(&mut self, outer: OuterLoop) {
+        match &mut self.loop_slots {
+            Some(slots) => {
+                slots.count = outer.count;
+                slots.element = outer.element;
+            }
+            None => {
+                self.remove(LOOP_COUNT);
+                self.remove(LOOP_ELEMENT);
+                if let Some(count) = outer.count {
+                    self.set(LOOP_COUNT, count);
+                }
+                if let Some(element) = outer.element {
+                    self.set(LOOP_ELEMENT, element);
+                }
+            }
+        }
+    }
+
     /// Sets a variable.
     pub fn set(&mut self, name: &str, value: Value) {
         if name == UUID {
             self.settle_uuid();
+        }
+        if let Some(slot) = self.loop_slots.as_mut().and_then(|slots| slots.slot(name)) {
+            *slot = Some(value);
+            return;
         }
         if let Some(changes) = &mut self.changes {
             changes.note(name);
@@ -81,6 +203,14 @@ impl Scope {
         if name == UUID {
             self.settle_uuid();
         }
+        if let Some(slots) = &mut self.loop_slots
+            && let Some(slot) = slots.slot(name)
+        {
+            // An empty slot reads what the variables hold until the first loop cleared them.
+            let held = slot.take();
+            let cleared = slots.vars_cleared;
+            return if cleared { held } else { held.or(self.vars.remove(name)) };
+        }
         if let Some(changes) = &mut self.changes {
             changes.note(name);
         }
@@ -91,12 +221,14 @@ impl Scope {
     /// was set or removed here since the last call.
     pub(crate) fn js_vars(&mut self) -> VuVars<'_> {
         self.settle_uuid();
+        self.settle_loop();
         VuVars { map: &mut self.vars, changed: Some(self.changes.get_or_insert_default()) }
     }
 
     /// All variables (for `before` captures that become global).
     pub fn into_vars(mut self) -> HashMap<String, Value> {
         self.settle_uuid();
+        self.settle_loop();
         self.vars
     }
 
@@ -117,6 +249,16 @@ impl Scope {
 
 impl Vars for Scope {
     fn get(&self, name: &str) -> Option<&Value> {
+        if let Some(slots) = &self.loop_slots {
+            let slot = match name {
+                LOOP_COUNT => Some(&slots.count),
+                LOOP_ELEMENT => Some(&slots.element),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                return slot.as_ref().or_else(|| if slots.vars_cleared { None } else { self.vars.get(name) });
+            }
+        }
         match self.vars.get(name) {
             None if name == UUID => self.drawn_uuid(),
             found => found,
@@ -206,5 +348,72 @@ mod tests {
         assert_eq!(Vars::get(&scope, UUID), Some(&id));
         assert_eq!(Vars::get(&scope, "a"), Some(&Value::from(1)));
         assert_eq!(scope.lookup(UUID), Some(id));
+    }
+
+    /// One step of a VU's life that touches the loop variables.
+    #[derive(Clone, Copy)]
+    enum LoopStep {
+        Enter,
+        Iterate(u64),
+        Leave,
+        Set(&'static str, i64),
+        Remove(&'static str),
+    }
+
+    /// Runs `steps` and returns what `$loopCount` and `$loopElement` read after each, what each
+    /// `Remove` returned, and the variables at the end.
+    fn replay(mut scope: Scope, steps: &[LoopStep]) -> (Vec<String>, HashMap<String, Value>) {
+        let mut seen = Vec::new();
+        let mut outers = Vec::new();
+        for step in steps {
+            match *step {
+                LoopStep::Enter => outers.push(scope.enter_loop()),
+                LoopStep::Iterate(i) => scope.set_loop(Value::from(i + 1), Value::from(format!("e{i}"))),
+                LoopStep::Leave => scope.leave_loop(outers.pop().expect("entered")),
+                LoopStep::Set(name, v) => scope.set(name, Value::from(v)),
+                LoopStep::Remove(name) => seen.push(format!("removed {:?}", scope.remove(name))),
+            }
+            seen.push(format!("{:?} {:?}", Vars::get(&scope, LOOP_COUNT), Vars::get(&scope, LOOP_ELEMENT)));
+        }
+        (seen, scope.into_vars())
+    }
+
+    #[test]
+    fn loop_variables_kept_apart_read_as_the_same_variables_kept_among_the_others() {
+        use LoopStep::*;
+        let flows: [&[LoopStep]; 4] = [
+            &[Enter, Iterate(0), Enter, Iterate(0), Iterate(1), Leave, Iterate(1), Leave],
+            &[Enter, Iterate(0), Enter, Leave, Set(LOOP_COUNT, 9), Remove(LOOP_ELEMENT), Leave],
+            &[Set(LOOP_COUNT, 5), Enter, Iterate(3), Remove(LOOP_COUNT), Leave, Remove(LOOP_COUNT)],
+            &[Remove(LOOP_ELEMENT), Enter, Iterate(2), Enter, Iterate(0)],
+        ];
+        let starts = [
+            HashMap::new(),
+            HashMap::from([("a".to_string(), Value::from(1))]),
+            HashMap::from([
+                (LOOP_COUNT.to_string(), Value::from(7)),
+                (LOOP_ELEMENT.to_string(), Value::from("x")),
+            ]),
+        ];
+        for flow in flows {
+            for vars in &starts {
+                // Handed to a processor first: the loop variables live among the others.
+                let mut among = Scope::new(vars.clone(), 1);
+                let _ = among.js_vars();
+                let apart = Scope::new(vars.clone(), 1);
+                assert!(apart.loop_slots.is_some() && among.loop_slots.is_none());
+                assert_eq!(replay(apart, flow), replay(among, flow), "{vars:?}");
+            }
+        }
+        // And handed to a processor in the middle of a loop.
+        let mut scope = Scope::new(HashMap::new(), 1);
+        let outer = scope.enter_loop();
+        scope.set_loop(Value::from(2), Value::from(1));
+        assert_eq!(scope.js_vars().map.get(LOOP_COUNT), Some(&Value::from(2)));
+        scope.set_loop(Value::from(3), Value::from(2));
+        assert_eq!(Vars::get(&scope, LOOP_ELEMENT), Some(&Value::from(2)));
+        scope.leave_loop(outer);
+        assert_eq!(Vars::get(&scope, LOOP_COUNT), None);
+        assert!(scope.into_vars().is_empty());
     }
 }
