@@ -10,7 +10,7 @@ use hornet_script::plan::{
 };
 
 pub use crate::ws_program::{CompiledConnect, WsOp};
-use hornet_script::request_url;
+use hornet_script::request_url::{self, HttpBase};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Uri};
@@ -88,7 +88,7 @@ pub struct CompiledRequest {
 #[derive(Debug)]
 enum UrlSpec {
     Static(Uri),
-    Dynamic { base: Option<Arc<str>>, path: Template, qs: Vec<(String, Template)> },
+    Dynamic { base: Option<Arc<HttpBase>>, path: Template, qs: Vec<(String, Template)> },
 }
 
 #[derive(Debug)]
@@ -126,7 +126,7 @@ impl Program {
     /// error here, before any traffic.
     pub fn compile(plan: &Plan) -> Result<Program, BuildError> {
         // HTTP requests go to the target with an http(s) scheme (a ws:// target means http://).
-        let base: Option<Arc<str>> = plan.target.as_deref().map(|t| Arc::from(request_url::http_base(t)));
+        let base: Option<Arc<HttpBase>> = plan.target.as_deref().map(|t| Arc::new(HttpBase::new(t)));
         let ws = crate::ws_program::WsCompiler::new(plan)?;
         let mut scenarios = Vec::with_capacity(plan.scenarios.len());
         let mut cumulative_weights = Vec::with_capacity(plan.scenarios.len());
@@ -159,7 +159,7 @@ impl Program {
 
 fn compile_steps(
     plan: &Plan,
-    base: &Option<Arc<str>>,
+    base: &Option<Arc<HttpBase>>,
     ws: &crate::ws_program::WsCompiler,
     scenario: Option<&ScenarioHooks>,
     steps: &[Step],
@@ -249,14 +249,14 @@ pub(crate) fn render_headers(
 
 fn compile_request(
     plan: &Plan,
-    base: &Option<Arc<str>>,
+    base: &Option<Arc<HttpBase>>,
     r: &RequestStep,
 ) -> Result<CompiledRequest, BuildError> {
     let err = |message: String| BuildError { endpoint: r.endpoint, message };
     let url = if r.url.is_static() && r.qs.iter().all(|(_, v)| v.is_static()) {
         let mut s = String::new();
         request_url::assemble_http(
-            base.as_deref(),
+            base.as_deref().map(HttpBase::as_str),
             &r.url,
             &r.qs,
             &[] as &[(String, serde_json::Value)],
@@ -393,9 +393,8 @@ impl CompiledRequest {
         let uri = match &self.url {
             UrlSpec::Static(u) => u.clone(),
             UrlSpec::Dynamic { base, path, qs } => {
-                scratch.clear();
-                request_url::assemble_http(base.as_deref(), path, qs, vars, scratch);
-                request_url::parse_http(scratch).map_err(|e| err(e.to_string()))?
+                request_url::render_http(base.as_deref(), path, qs, vars, scratch)
+                    .map_err(|e| err(e.to_string()))?
             }
         };
         let mut headers =

@@ -7,8 +7,12 @@
 //! target. WebSocket: an absolute `ws://`/`wss://` URL is used as is, `http://` maps to `ws://`
 //! and `https://` to `wss://`, a relative URL is joined to the target, whose scheme maps the same
 //! way.
+//!
+//! [`HttpBase`] is the target split once into its scheme and authority (parsed then) and its path,
+//! so that a relative URL rendered per request only has its path and query parsed.
 
 use http::Uri;
+use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 
 use crate::template::{Template, Vars};
 use crate::{http_scheme, ws_scheme};
@@ -57,17 +61,25 @@ pub fn assemble_http(
 ) {
     let start = out.len();
     path.render_into(vars, out);
-    let is_absolute = {
-        let rendered = &out[start..];
-        rendered.starts_with("http://") || rendered.starts_with("https://")
-    };
-    if let (false, Some(b)) = (is_absolute, base) {
+    if let (false, Some(b)) = (is_absolute_http(&out[start..]), base) {
         let rendered = out.split_off(start);
         out.push_str(b);
         if !rendered.starts_with('/') && !rendered.is_empty() {
             out.push('/');
         }
         out.push_str(&rendered);
+    }
+    append_query(qs, vars, start, out);
+}
+
+fn is_absolute_http(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// Appends the query string `qs` to the URL in `out[start..]`.
+fn append_query(qs: &[(String, Template)], vars: &(impl Vars + ?Sized), start: usize, out: &mut String) {
+    if qs.is_empty() {
+        return;
     }
     let mut value = String::new();
     for (i, (k, v)) in qs.iter().enumerate() {
@@ -79,6 +91,105 @@ pub fn assemble_http(
         v.render_into(vars, &mut value);
         out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
     }
+}
+
+/// The longest URI `http::Uri` parses.
+const MAX_URI_LEN: usize = (u16::MAX - 1) as usize;
+
+/// The target as the base of HTTP request URLs ([`http_base`]'s form), with its scheme and
+/// authority parsed once.
+#[derive(Debug, Clone)]
+pub struct HttpBase {
+    text: String,
+    /// `None` when the target's URI does not split that way (it does not parse, or its path has a
+    /// query or fragment): then each URL is assembled and parsed whole.
+    origin: Option<Origin>,
+}
+
+/// A target's scheme and authority, and the path after them (`/base` of `http://h/base`).
+#[derive(Debug, Clone)]
+struct Origin {
+    scheme: Scheme,
+    authority: Authority,
+    path: String,
+}
+
+impl HttpBase {
+    /// The base of request URLs to `target`.
+    pub fn new(target: &str) -> HttpBase {
+        let text = http_base(target);
+        let origin = Origin::of(&text);
+        HttpBase { text, origin }
+    }
+
+    /// The base as text (as [`http_base`] writes it).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Origin {
+    /// The origin of `base`, when joining a path to it and parsing the whole gives the `Uri` that
+    /// the origin and the path parsed apart make.
+    fn of(base: &str) -> Option<Origin> {
+        let authority_start = base.find("://")? + 3;
+        let path_start =
+            base[authority_start..].find(['/', '?', '#']).map_or(base.len(), |i| authority_start + i);
+        let path = &base[path_start..];
+        if path.contains(['?', '#']) {
+            return None;
+        }
+        let parts = parse_http(&base[..path_start]).ok()?.into_parts();
+        let origin = Origin { scheme: parts.scheme?, authority: parts.authority?, path: path.to_string() };
+        let probe = format!("{path}/a?b");
+        (origin.uri(PathAndQuery::try_from(probe.as_str()).ok()?).ok()?
+            == parse_http(&format!("{base}/a?b")).ok()?)
+        .then_some(origin)
+    }
+
+    fn uri(&self, path_and_query: PathAndQuery) -> Result<Uri, http::uri::InvalidUriParts> {
+        let mut parts = Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts)
+    }
+}
+
+/// Renders a request URL ([`assemble_http`] into `scratch`) and parses it ([`parse_http`]). A
+/// relative URL to a target with an [`Origin`] only has its path and query parsed, which gives the
+/// same `Uri`; should they not parse alone, the whole URL is parsed as [`parse_http`] does.
+pub fn render_http(
+    base: Option<&HttpBase>,
+    path: &Template,
+    qs: &[(String, Template)],
+    vars: &(impl Vars + ?Sized),
+    scratch: &mut String,
+) -> Result<Uri, InvalidUrl> {
+    scratch.clear();
+    let Some(HttpBase { text, origin: Some(origin) }) = base else {
+        assemble_http(base.map(HttpBase::as_str), path, qs, vars, scratch);
+        return parse_http(scratch);
+    };
+    path.render_into(vars, scratch);
+    if is_absolute_http(scratch) {
+        append_query(qs, vars, 0, scratch);
+        return parse_http(scratch);
+    }
+    if !scratch.starts_with('/') && !scratch.is_empty() {
+        scratch.insert(0, '/');
+    }
+    scratch.insert_str(0, &origin.path);
+    append_query(qs, vars, 0, scratch);
+    if scratch.starts_with('/')
+        && text.len() - origin.path.len() + scratch.len() <= MAX_URI_LEN
+        && let Ok(path_and_query) = PathAndQuery::try_from(scratch.as_str())
+        && let Ok(uri) = origin.uri(path_and_query)
+    {
+        return Ok(uri);
+    }
+    scratch.insert_str(0, &text[..text.len() - origin.path.len()]);
+    parse_http(scratch)
 }
 
 /// Parses an absolute http(s) URL. One with characters a URI cannot hold (spaces, quotes, `{`...)
@@ -193,6 +304,69 @@ mod tests {
         out.clear();
         assemble_http(Some("http://h:1"), &t("https://other/p"), &[], &vars(), &mut out);
         assert_eq!(out, "https://other/p");
+    }
+
+    #[test]
+    fn a_url_rendered_against_a_split_target_is_the_url_assembled_and_parsed_whole() {
+        let bases = [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "http://h:1/base",
+            "https://user:pw@h/a/b/",
+            "http://[::1]:9",
+            "HTTP://H:80",
+            "http://h/b?x=1",
+            "http://h/b#f",
+            "http://h/s p",
+            "http://",
+            "ftp://h",
+            "ws://h:1/w",
+        ];
+        let paths = [
+            "/items/{{ id }}",
+            "items/{{ id }}",
+            "",
+            "/",
+            "?q=1",
+            "https://other:2/p?z",
+            "http://o",
+            "//double/{{ id }}",
+            "/x?y=1",
+            "/a#frag",
+            "{{ q }}",
+            "/s p/{{ q }}",
+            "/%zz/%41",
+            "/ü/{{ id }}",
+            "/a{b}|c",
+            "/../x/./y",
+        ];
+        let query: [&[(String, Template)]; 2] =
+            [&[], &[("k y".into(), t("{{ q }}")), ("n".into(), t("{{ id }}"))]];
+        let vars = vars();
+        let mut split_at_least_once = false;
+        for b in bases {
+            let base = HttpBase::new(b);
+            split_at_least_once |= base.origin.is_some();
+            for p in paths {
+                for qs in query {
+                    let mut whole = String::new();
+                    assemble_http(Some(base.as_str()), &t(p), qs, &vars, &mut whole);
+                    let want = parse_http(&whole);
+                    let mut scratch = String::from("left over");
+                    let got = render_http(Some(&base), &t(p), qs, &vars, &mut scratch);
+                    assert_eq!(got, want, "{b} + {p} {qs:?}");
+                    if let (Ok(got), Ok(want)) = (&got, &want) {
+                        assert_eq!(got.to_string(), want.to_string(), "{b} + {p}");
+                    }
+                    whole.clear();
+                    assemble_http(None, &t(p), qs, &vars, &mut whole);
+                    assert_eq!(render_http(None, &t(p), qs, &vars, &mut scratch), parse_http(&whole));
+                }
+            }
+        }
+        assert!(split_at_least_once);
+        assert!(HttpBase::new("http://h/b?x=1").origin.is_none());
+        assert!(HttpBase::new("http://127.0.0.1:8080").origin.is_some());
     }
 
     #[test]
