@@ -45,6 +45,22 @@ pub enum Command {
     Import(ImportArgs),
 }
 
+impl Command {
+    /// The dotenv file (`--dotenv`) of a command that reads one.
+    pub fn dotenv(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Run(a) | Command::Controller(ControllerArgs { run: a, .. }) => {
+                a.script.dotenv.as_deref()
+            }
+            Command::Capacity(a) => a.script.dotenv.as_deref(),
+            Command::Ui(a) => a.script.dotenv.as_deref(),
+            Command::Validate(a) => a.script.dotenv.as_deref(),
+            Command::Worker(a) => a.dotenv.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
@@ -157,6 +173,10 @@ pub struct WorkerArgs {
     /// twice the arrivals, users and request rate of one of weight 1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(hornet_cluster::MAX_WEIGHT)))]
     pub weight: u32,
+    /// Read environment variables (`KEY=VALUE` lines) from this dotenv file at start, as `hornet
+    /// run --dotenv` does (the controller's --dotenv values do not travel with the plan).
+    #[arg(long = "dotenv", visible_alias = "env-file", value_name = "FILE")]
+    pub dotenv: Option<PathBuf>,
     /// Accepted for older command lines; nothing is read from it (the processor, CSV payloads and
     /// formData files come with the plan).
     #[arg(long, value_name = "DIR")]
@@ -333,6 +353,15 @@ pub struct ScriptArgs {
     /// Treat every script warning (an ignored unknown key, an undefined variable...) as an error.
     #[arg(long)]
     pub strict: bool,
+    /// Read environment variables (`KEY=VALUE` lines) from this dotenv file before the script is
+    /// loaded, for `$env`, `$processEnvironment` and the processor's `process.env`; a variable
+    /// already set in the environment keeps its value (Artillery's `--dotenv`).
+    #[arg(long = "dotenv", visible_alias = "env-file", value_name = "FILE")]
+    pub dotenv: Option<PathBuf>,
+    /// Set variables from a JSON object, e.g. '{"id": 1}': each key as one `--var` (Artillery's
+    /// `-v`); `--var` wins over a key of the same name.
+    #[arg(short = 'v', long = "variables", value_name = "JSON")]
+    pub variables: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,13 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() {
     let cli = cli::Cli::parse();
     files::raise_limit();
+    if let Some(path) = cli.command.dotenv() {
+        // Before any thread starts: the variables go into this process's environment.
+        if let Err(why) = cmd::env_file::load(path) {
+            eprintln!("error: {why}");
+            std::process::exit(cmd::exit::USAGE);
+        }
+    }
     let code = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
         cli::Command::Capacity(a) => cmd::capacity::capacity(a),

@@ -12,6 +12,7 @@ pub mod capacity;
 pub mod cluster;
 pub mod demo;
 pub mod docs;
+pub mod env_file;
 pub mod import;
 pub mod quick;
 pub mod report;
@@ -59,13 +60,22 @@ pub fn command_line() -> String {
 const REDACTED: &str = "***";
 
 /// `args` with their secrets replaced by `***`: the web UI token (`--ui-token T`, `--ui-token=T`),
-/// the value of every `--var` (`--var name=***`), the value of a
+/// the value of every `--var` (`--var name=***`) and of every key of `-v/--variables`, the value of a
 /// credential header of `quick` or of the remote-write pushes (`-H "Authorization: ***"`; see
 /// [`is_credential_header`]) and the password of a URL (`http://user:***@host`). Reports are files that get shared, and these hold secrets.
 fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let var = |assignment: &str| match assignment.split_once('=') {
         Some((name, _)) => format!("{name}={REDACTED}"),
         None => REDACTED.to_string(),
+    };
+    // `-v '{"name": value}'`: the names are kept, every value redacted.
+    let variables = |json: &str| match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(map)) => {
+            let names: serde_json::Map<String, serde_json::Value> =
+                map.into_iter().map(|(name, _)| (name, REDACTED.into())).collect();
+            serde_json::Value::Object(names).to_string()
+        }
+        _ => REDACTED.to_string(),
     };
     let header = |line: &str| match line.split_once(':') {
         Some((name, _)) if is_credential_header(name) => format!("{name}: {REDACTED}"),
@@ -88,6 +98,10 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 out.push(arg);
                 out.extend(args.next().map(|v| var(&v)));
             }
+            "-v" | "--variables" => {
+                out.push(arg);
+                out.extend(args.next().map(|v| variables(&v)));
+            }
             "-H" | "--header" | "--prometheus-rw-header" => {
                 out.push(arg);
                 out.extend(
@@ -99,6 +113,10 @@ fn redact_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 let arg = hornet_script::request_url::without_url_password(&arg);
                 if let Some(assignment) = arg.strip_prefix("--var=") {
                     out.push(format!("--var={}", var(assignment)));
+                } else if let Some(json) = arg.strip_prefix("--variables=") {
+                    out.push(format!("--variables={}", variables(json)));
+                } else if let Some(json) = arg.strip_prefix("-v").filter(|j| !j.is_empty()) {
+                    out.push(format!("-v{}", variables(json)));
                 } else if let Some(line) = arg.strip_prefix("--header=") {
                     out.push(format!("--header={}", header(line)));
                 } else if let Some(line) = arg.strip_prefix("--prometheus-rw-header=") {
@@ -387,6 +405,18 @@ mod tests {
             "hornet run -t http://h --seed 3 -- --var"
         );
         assert_eq!(redacted("hornet run s.yaml --var"), "hornet run s.yaml --var");
+    }
+
+    #[test]
+    fn variables_json_keeps_its_names_and_redacts_its_values() {
+        assert_eq!(
+            redacted(r#"hornet run s.yaml -v {"key":"S3CR3T","n":1} --variables=[1]"#),
+            r#"hornet run s.yaml -v {"key":"***","n":"***"} --variables=***"#
+        );
+        assert_eq!(
+            redacted(r#"hornet run -v{"key":"S3CR3T"} s.yaml"#),
+            r#"hornet run -v{"key":"***"} s.yaml"#
+        );
     }
 
     #[test]

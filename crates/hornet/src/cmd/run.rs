@@ -22,6 +22,19 @@ pub(crate) fn load_with_options(
     workers: Option<u32>,
 ) -> Option<(Plan, LoadOptions)> {
     let mut variables = Vec::new();
+    if let Some(json) = &args.variables {
+        match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(serde_json::Value::Object(map)) => variables.extend(map),
+            Ok(_) => {
+                eprintln!("error: -v/--variables: expected a JSON object, like '{{\"id\": 1}}'");
+                return None;
+            }
+            Err(e) => {
+                eprintln!("error: -v/--variables is not valid JSON: {e}, in `{json}`");
+                return None;
+            }
+        }
+    }
     for v in &args.vars {
         let Some((name, value)) = v.split_once('=') else {
             eprintln!("error: --var `{v}`: expected name=value");

@@ -1,0 +1,137 @@
+//! End-to-end tests of Artillery's `run` flags on hornet's command line (`--dotenv`, `-v`, ...),
+//! each judged by what the embedded target on loopback received or by the exit code and message.
+
+mod common;
+
+use common::{Case, text, with_target};
+use hornet_target::{RunningTarget, TargetOptions};
+
+fn recording_target() -> RunningTarget {
+    RunningTarget::start_recording(TargetOptions { addr: ([127, 0, 0, 1], 0).into(), threads: 1 }, false)
+        .expect("start recording target")
+}
+
+/// The routes (`GET /path`) the recording target received, with their counts.
+fn received(t: &RunningTarget) -> Vec<(String, u64)> {
+    let log = t.requests().expect("recording");
+    log["routes"]
+        .as_object()
+        .map(|routes| routes.iter().map(|(k, v)| (k.clone(), v["count"].as_u64().unwrap_or(0))).collect())
+        .unwrap_or_default()
+}
+
+/// One VU sending one GET of `url` to `t`.
+fn one_get(t: &RunningTarget, url: &str) -> String {
+    with_target(
+        &format!(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalCount: 1\nscenarios:\n  - flow:\n      - get: {{ url: \"{url}\" }}\n"
+        ),
+        t,
+    )
+}
+
+#[test]
+fn dotenv_values_reach_env_templates_and_a_variable_already_set_wins() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case
+        .script("test.yaml", &one_get(&t, "/{{ $env.H8_FROM_FILE }}/{{ $processEnvironment.H8_SET_BOTH }}"));
+    let env =
+        case.script(".env", "# CI secrets\nH8_FROM_FILE=file-value\nexport H8_SET_BOTH=\"file-loses\"\n");
+    for flag in ["--dotenv", "--env-file"] {
+        let out = common::hornet()
+            .env("H8_SET_BOTH", "env-wins")
+            .env_remove("H8_FROM_FILE")
+            .arg("run")
+            .arg(flag)
+            .arg(&env)
+            .arg("-q")
+            .arg(&script)
+            .output()
+            .expect("run hornet");
+        assert!(out.status.success(), "{flag}: {}", text(&out));
+    }
+    assert_eq!(received(&t), vec![("GET /file-value/env-wins".to_string(), 2)]);
+}
+
+#[test]
+fn a_bad_or_missing_dotenv_file_is_exit_2_naming_its_line() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script("test.yaml", &one_get(&t, "/"));
+    let env = case.script("ci.env", "A=1\nNOT A LINE\n");
+    let out = common::hornet().arg("run").arg("--dotenv").arg(&env).arg(&script).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{}:2:", env.display())), "{}", text(&out));
+
+    let missing = case.dir.path().join("missing.env");
+    let out =
+        common::hornet().arg("validate").arg("--env-file").arg(&missing).arg(&script).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing.env") && text(&out).contains("cannot be read"), "{}", text(&out));
+    assert!(received(&t).is_empty(), "nothing is sent: {:?}", received(&t));
+
+    // A worker reads its own file before it connects.
+    let out = common::hornet()
+        .args(["worker", "--controller", "127.0.0.1:9", "--dotenv"])
+        .arg(&missing)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing.env"), "{}", text(&out));
+}
+
+#[test]
+fn local_workers_inherit_the_dotenv_values() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script(
+        "test.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalRate: 2\nscenarios:\n  - flow:\n      - get: { url: \"/{{ $env.H8_WORKER_VALUE }}\" }\n",
+            &t,
+        ),
+    );
+    let env = case.script("ci.env", "H8_WORKER_VALUE=from-dotenv\n");
+    let out = common::hornet()
+        .env_remove("H8_WORKER_VALUE")
+        .args(["run", "-q", "--local-workers", "2", "--dotenv"])
+        .arg(&env)
+        .arg(&script)
+        .output()
+        .expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&t), vec![("GET /from-dotenv".to_string(), 2)]);
+}
+
+#[test]
+fn variables_json_sets_variables_and_var_wins_over_it() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script("test.yaml", &one_get(&t, "/{{ item }}/{{ count }}/{{ kept }}"));
+    let out = common::hornet()
+        .arg("run")
+        .args(["-q", "-v", r#"{"item": "seven", "count": "three", "kept": "json"}"#, "--var", "kept=var"])
+        .arg(&script)
+        .output()
+        .expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&t), vec![("GET /seven/three/var".to_string(), 1)]);
+}
+
+#[test]
+fn variables_that_are_not_a_json_object_are_exit_2_with_the_column() {
+    let case = Case::new();
+    let script = case.script("test.yaml", &one_get(&recording_target(), "/{{ item }}"));
+    let out = common::hornet()
+        .arg("validate")
+        .args(["--variables", r#"{"item": nope}"#])
+        .arg(&script)
+        .output()
+        .expect("run hornet");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("column 11"), "{}", text(&out));
+    let out = common::hornet().arg("validate").args(["-v", "[1]"]).arg(&script).output().expect("run hornet");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("expected a JSON object"), "{}", text(&out));
+}
