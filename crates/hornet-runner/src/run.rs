@@ -300,9 +300,10 @@ impl RunState {
     }
 
     /// The variables of VU `index`: `config.variables` (an array value gives each VU one of its
-    /// elements), what `before` captured, one row of each payload, and the built-ins.
+    /// elements), what `before` captured, one row of each payload, and the built-ins. The globals
+    /// are shared with the scope, not copied (see [`Scope::over`]): only what is the VU's own is.
     pub fn scope_for(&self, index: u64) -> Scope {
-        let mut vars = (*self.globals).clone();
+        let mut vars = HashMap::new();
         for (i, (k, v)) in self.plan.variables.iter().enumerate() {
             if let serde_json::Value::Array(items) = v
                 && !items.is_empty()
@@ -326,7 +327,7 @@ impl RunState {
                 vars.insert(field.clone(), value.clone());
             }
         }
-        Scope::with_uuid(vars, draw(self.seed ^ 0x5EED_0F0F_A11C_E5E5, index))
+        Scope::over(Some(self.globals.clone()), vars, draw(self.seed ^ 0x5EED_0F0F_A11C_E5E5, index))
     }
 }
 

@@ -1,16 +1,18 @@
 //! A VU's variables and its random generator ([`Scope`]): what templates, `ifTrue` and
 //! processor functions see, where `$uuid` comes from, and the innermost loop's `$loopCount` and
-//! `$loopElement`.
+//! `$loopElement`. A VU's starting variables shared by every VU (the run's globals) are not copied
+//! into it until something needs them all as one map.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use hornet_js::{ChangeLog, VuVars};
 use hornet_script::rng::{self, GOLDEN_GAMMA, SplitMix64};
 use hornet_script::template::Vars;
 use serde_json::Value;
 
-/// The variable every VU has, drawn for it (see [`Scope::with_uuid`]).
+/// The variable every VU has, drawn for it (see [`Scope::over`]).
 const UUID: &str = "$uuid";
 /// The innermost loop's iteration, from 1 (see [`Scope::enter_loop`]).
 const LOOP_COUNT: &str = "$loopCount";
@@ -46,7 +48,13 @@ pub(crate) struct OuterLoop {
 
 /// A VU's variables and its random source: what templates and `ifTrue` see.
 pub struct Scope {
+    /// The VU's own variables: all of them when `shared` is `None`, else those it was given or
+    /// set, which hide the shared ones of the same name.
     vars: HashMap<String, Value>,
+    /// Starting variables shared with other VUs and not copied: the names of `vars` hide theirs.
+    /// Copied into `vars` (and dropped) before one of them is removed or the variables are handed
+    /// out as one map; never holds `$uuid`, `$loopCount` or `$loopElement`.
+    shared: Option<Arc<HashMap<String, Value>>>,
     rng: SplitMix64,
     /// The variables set or removed since the last processor call, kept from the first call on
     /// (a VU without a processor keeps none).
@@ -65,6 +73,7 @@ impl Scope {
     pub fn new(vars: HashMap<String, Value>, seed: u64) -> Scope {
         Scope {
             vars,
+            shared: None,
             rng: SplitMix64::new(seed),
             changes: None,
             uuid: OnceCell::new(),
@@ -73,22 +82,48 @@ impl Scope {
         }
     }
 
-    /// A VU's scope: `vars`, and a `$uuid` (replacing one in `vars`) made of the first two values
-    /// drawn from `seed`, the other random numbers coming after them. The UUID is only written out
-    /// when something reads it: most flows never do, and making it cost about as much as the rest
-    /// of a VU's set-up.
-    pub fn with_uuid(mut vars: HashMap<String, Value>, seed: u64) -> Scope {
-        if !vars.is_empty() {
-            vars.remove(UUID);
-        }
+    /// A VU's scope: the `shared` variables (not copied) with `own` hiding those of the same name,
+    /// and a `$uuid` (replacing one among them) made of the first two values drawn from `seed`, the
+    /// other random numbers coming after them. The UUID is only written out when something reads
+    /// it: most flows never do, and making it cost about as much as the rest of a VU's set-up.
+    pub fn over(
+        shared: Option<Arc<HashMap<String, Value>>>,
+        own: HashMap<String, Value>,
+        seed: u64,
+    ) -> Scope {
         let rng = SplitMix64::new(seed.wrapping_add(GOLDEN_GAMMA.wrapping_mul(2)));
-        Scope {
-            vars,
+        let mut scope = Scope {
+            vars: own,
+            shared: shared.filter(|s| !s.is_empty()),
             rng,
             changes: None,
             uuid: OnceCell::new(),
             uuid_seed: Some(seed),
             loop_slots: Some(LoopSlots::default()),
+        };
+        // The names the scope keeps apart from its variables are looked up among its own only.
+        if scope
+            .shared
+            .as_ref()
+            .is_some_and(|s| [UUID, LOOP_COUNT, LOOP_ELEMENT].iter().any(|n| s.contains_key(*n)))
+        {
+            scope.own_all();
+        }
+        if !scope.vars.is_empty() {
+            scope.vars.remove(UUID);
+        }
+        scope
+    }
+
+    /// Copies the shared variables the VU has not hidden into its own, and drops the shared ones.
+    fn own_all(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            self.vars.reserve(shared.len());
+            for (name, value) in shared.iter() {
+                if !self.vars.contains_key(name) {
+                    self.vars.insert(name.clone(), value.clone());
+                }
+            }
         }
     }
 
@@ -211,6 +246,9 @@ impl Scope {
             let cleared = slots.vars_cleared;
             return if cleared { held } else { held.or(self.vars.remove(name)) };
         }
+        if self.shared.as_ref().is_some_and(|s| s.contains_key(name)) {
+            self.own_all();
+        }
         if let Some(changes) = &mut self.changes {
             changes.note(name);
         }
@@ -222,6 +260,7 @@ impl Scope {
     pub(crate) fn js_vars(&mut self) -> VuVars<'_> {
         self.settle_uuid();
         self.settle_loop();
+        self.own_all();
         VuVars { map: &mut self.vars, changed: Some(self.changes.get_or_insert_default()) }
     }
 
@@ -229,6 +268,7 @@ impl Scope {
     pub fn into_vars(mut self) -> HashMap<String, Value> {
         self.settle_uuid();
         self.settle_loop();
+        self.own_all();
         self.vars
     }
 
@@ -261,6 +301,7 @@ impl Vars for Scope {
         }
         match self.vars.get(name) {
             None if name == UUID => self.drawn_uuid(),
+            None => self.shared.as_ref()?.get(name),
             found => found,
         }
     }
@@ -270,7 +311,7 @@ impl Vars for Scope {
     }
 }
 
-/// The `$uuid` of a scope made with [`Scope::with_uuid`] from `seed`.
+/// The `$uuid` of a scope made with [`Scope::over`] from `seed`.
 fn draw_uuid(seed: u64) -> Value {
     Value::String(rng::uuid(&SplitMix64::new(seed)))
 }
@@ -310,7 +351,7 @@ mod tests {
     #[test]
     fn a_lazy_uuid_has_the_value_and_leaves_the_random_numbers_an_eager_one_did() {
         for seed in [0, 42, u64::MAX] {
-            let (old, new) = (eager(HashMap::new(), seed), Scope::with_uuid(HashMap::new(), seed));
+            let (old, new) = (eager(HashMap::new(), seed), Scope::over(None, HashMap::new(), seed));
             assert_eq!(new.next_u64(), old.next_u64(), "drawn before $uuid was read");
             assert_eq!(Vars::get(&new, UUID), Vars::get(&old, UUID));
             assert_eq!(Vars::get(&new, UUID), Vars::get(&new, UUID), "the same on every read");
@@ -324,11 +365,11 @@ mod tests {
         let seed = 7;
         let id = Vars::get(&eager(HashMap::new(), seed), UUID).cloned().expect("an eager $uuid");
         // Handed out to a processor (`context.vars`), unread before: it is there.
-        let mut scope = Scope::with_uuid(HashMap::new(), seed);
+        let mut scope = Scope::over(None, HashMap::new(), seed);
         assert_eq!(scope.js_vars().map.get(UUID), Some(&id));
         // Removed: gone for good (and returned), whether read before or not.
         for read_first in [false, true] {
-            let mut scope = Scope::with_uuid(HashMap::new(), seed);
+            let mut scope = Scope::over(None, HashMap::new(), seed);
             if read_first {
                 assert_eq!(Vars::get(&scope, UUID), Some(&id));
             }
@@ -337,14 +378,14 @@ mod tests {
             assert_eq!(scope.into_vars().get(UUID), None);
         }
         // Set: the new value wins, now and when the variables are handed out.
-        let mut scope = Scope::with_uuid(HashMap::new(), seed);
+        let mut scope = Scope::over(None, HashMap::new(), seed);
         scope.set(UUID, Value::from("mine"));
         assert_eq!(Vars::get(&scope, UUID), Some(&Value::from("mine")));
         assert_eq!(scope.into_vars().get(UUID), Some(&Value::from("mine")));
         // A `$uuid` among the starting variables (a `before` flow's) is the VU's own instead.
         let inherited =
             HashMap::from([(UUID.to_string(), Value::from("before")), ("a".into(), Value::from(1))]);
-        let scope = Scope::with_uuid(inherited, seed);
+        let scope = Scope::over(None, inherited, seed);
         assert_eq!(Vars::get(&scope, UUID), Some(&id));
         assert_eq!(Vars::get(&scope, "a"), Some(&Value::from(1)));
         assert_eq!(scope.lookup(UUID), Some(id));
@@ -415,5 +456,87 @@ mod tests {
         scope.leave_loop(outer);
         assert_eq!(Vars::get(&scope, LOOP_COUNT), None);
         assert!(scope.into_vars().is_empty());
+    }
+
+    fn shared(pairs: &[(&str, Value)]) -> Arc<HashMap<String, Value>> {
+        Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn shared_variables_are_read_without_being_copied_and_own_ones_hide_them() {
+        let globals = shared(&[("target", Value::from("http://t")), ("list", Value::from(vec![1, 2, 3]))]);
+        let own = HashMap::from([("list".to_string(), Value::from(2))]);
+        let mut scope = Scope::over(Some(globals.clone()), own, 3);
+        assert_eq!(scope.vars.len(), 1, "only the VU's own variable is in its map");
+        assert_eq!(Vars::get(&scope, "target"), Some(&Value::from("http://t")));
+        assert_eq!(
+            Vars::get(&scope, "list"),
+            Some(&Value::from(2)),
+            "the VU's own value hides the shared one"
+        );
+        assert_eq!(Vars::get(&scope, "missing"), None);
+        scope.set("target", Value::from("mine"));
+        assert_eq!(Vars::get(&scope, "target"), Some(&Value::from("mine")));
+        assert_eq!(globals.get("target"), Some(&Value::from("http://t")), "the shared map is not written");
+        assert!(Vars::get(&scope, UUID).is_some(), "a VU over shared variables still has its $uuid");
+    }
+
+    #[test]
+    fn removing_a_shared_variable_removes_it_for_this_vu_only() {
+        let globals = shared(&[("a", Value::from(1)), ("b", Value::from(2))]);
+        let mut scope = Scope::over(Some(globals.clone()), HashMap::new(), 3);
+        assert_eq!(scope.remove("a"), Some(Value::from(1)));
+        assert_eq!(Vars::get(&scope, "a"), None);
+        assert_eq!(Vars::get(&scope, "b"), Some(&Value::from(2)));
+        assert_eq!(scope.remove("a"), None);
+        // Hidden and then removed: the shared value does not come back.
+        let mut scope = Scope::over(Some(globals.clone()), HashMap::new(), 3);
+        scope.set("b", Value::from(20));
+        assert_eq!(scope.remove("b"), Some(Value::from(20)));
+        assert_eq!(Vars::get(&scope, "b"), None);
+        assert_eq!(globals.len(), 2);
+        assert_eq!(Vars::get(&Scope::over(Some(globals), HashMap::new(), 3), "a"), Some(&Value::from(1)));
+    }
+
+    #[test]
+    fn handed_out_variables_are_the_shared_and_own_ones_together() {
+        let seed = 9;
+        let globals = shared(&[("a", Value::from(1)), ("b", Value::from(2))]);
+        let own = HashMap::from([("b".to_string(), Value::from(3)), ("c".to_string(), Value::from(4))]);
+        let mut flat = globals.as_ref().clone();
+        flat.extend(own.clone());
+        let expected = Scope::over(None, flat, seed).into_vars();
+        assert_eq!(Scope::over(Some(globals.clone()), own.clone(), seed).into_vars(), expected);
+        let mut scope = Scope::over(Some(globals), own, seed);
+        assert_eq!(*scope.js_vars().map, expected);
+        // The processor's writes are the VU's variables from then on.
+        scope.js_vars().map.insert("a".into(), Value::from(10));
+        assert_eq!(Vars::get(&scope, "a"), Some(&Value::from(10)));
+    }
+
+    #[test]
+    fn a_shared_uuid_is_replaced_by_the_vus_own() {
+        let seed = 5;
+        let id = Vars::get(&eager(HashMap::new(), seed), UUID).cloned().expect("an eager $uuid");
+        let globals = shared(&[(UUID, Value::from("before")), ("a", Value::from(1))]);
+        let mut scope = Scope::over(Some(globals), HashMap::new(), seed);
+        assert_eq!(Vars::get(&scope, UUID), Some(&id));
+        assert_eq!(scope.remove(UUID), Some(id));
+        assert_eq!(Vars::get(&scope, UUID), None, "removed: the shared one does not show through");
+        assert_eq!(Vars::get(&scope, "a"), Some(&Value::from(1)));
+    }
+
+    #[test]
+    fn shared_loop_variables_are_the_outer_loops() {
+        let globals = shared(&[(LOOP_COUNT, Value::from(5)), ("a", Value::from(1))]);
+        let mut scope = Scope::over(Some(globals), HashMap::new(), 3);
+        assert_eq!(Vars::get(&scope, LOOP_COUNT), Some(&Value::from(5)));
+        let outer = scope.enter_loop();
+        scope.set_loop(Value::from(1), Value::from(0));
+        assert_eq!(Vars::get(&scope, LOOP_COUNT), Some(&Value::from(1)));
+        scope.leave_loop(outer);
+        assert_eq!(Vars::get(&scope, LOOP_COUNT), Some(&Value::from(5)));
+        assert_eq!(Vars::get(&scope, LOOP_ELEMENT), None);
+        assert_eq!(Vars::get(&scope, "a"), Some(&Value::from(1)));
     }
 }
