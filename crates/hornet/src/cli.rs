@@ -362,6 +362,21 @@ pub struct ScriptArgs {
     /// `-v`); `--var` wins over a key of the same name.
     #[arg(short = 'v', long = "variables", value_name = "JSON")]
     pub variables: Option<String>,
+    /// Read configuration from this file (a script file with a `config:` section, Artillery's
+    /// `-c`): deep-merged after the scripts, so what it sets wins.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// One virtual user: the phases become a single arrival (`{duration: 1, arrivalCount: 1}`),
+    /// as Artillery's `-s`.
+    #[arg(short = 's', long)]
+    pub solo: bool,
+}
+
+impl ScriptArgs {
+    /// The files to read, in merge order: the scripts, then `-c FILE`.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.scripts.iter().chain(&self.config).cloned().collect()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -135,3 +135,57 @@ fn variables_that_are_not_a_json_object_are_exit_2_with_the_column() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("expected a JSON object"), "{}", text(&out));
 }
+
+#[test]
+fn config_file_is_merged_after_the_script_and_wins() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script(
+        "scenarios.yaml",
+        "config:\n  target: \"http://127.0.0.1:9\"\n  phases:\n    - duration: 1\n      arrivalCount: 5\n  variables:\n    where: script\nscenarios:\n  - flow:\n      - get: { url: \"/{{ where }}\" }\n",
+    );
+    let config = case.script(
+        "config.yml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalCount: 2\n  variables:\n    where: config-file\n",
+            &t,
+        ),
+    );
+    let out =
+        common::hornet().arg("run").arg("-q").arg("-c").arg(&config).arg(&script).output().expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&t), vec![("GET /config-file".to_string(), 2)]);
+}
+
+#[test]
+fn a_config_file_error_names_that_file_line_and_column() {
+    let case = Case::new();
+    let script = case.script("test.yaml", &one_get(&recording_target(), "/"));
+    let config =
+        case.script("config.yml", "config:\n  phases:\n    - duration: 1\n      arrivalRate: [oops]\n");
+    let out =
+        common::hornet().arg("validate").arg("--config").arg(&config).arg(&script).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{}:4:", config.display())), "{}", text(&out));
+}
+
+#[test]
+fn solo_runs_one_virtual_user_whatever_the_phases() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script(
+        "test.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 2\n      arrivalRate: 5\nscenarios:\n  - flow:\n      - get: { url: \"/solo\" }\n      - get: { url: \"/solo\" }\n",
+            &t,
+        ),
+    );
+    let out = common::hornet()
+        .arg("run")
+        .args(["-q", "-s", "--overrides", r#"{"config": {"phases": [{"duration": 3, "arrivalRate": 9}]}}"#])
+        .arg(&script)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&t), vec![("GET /solo".to_string(), 2)], "one VU sent its two requests");
+}

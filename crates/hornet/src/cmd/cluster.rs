@@ -52,7 +52,7 @@ fn control_run(
     }
     // The workers get the processor and the files it needs, and the data files (payload,
     // formData), with the plan.
-    let source = PlanSource::read(&args.script.scripts, &load_opts).and_then(|mut source| {
+    let source = PlanSource::read(&args.script.files(), &load_opts).and_then(|mut source| {
         source.ship_processor(&plan, hornet_cluster::plan_source::MAX_PROCESSOR_BYTES)?;
         source.ship_data_files(&mut plan, hornet_cluster::plan_source::MAX_PAYLOAD_BYTES)?;
         Ok(source)

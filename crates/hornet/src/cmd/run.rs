@@ -44,7 +44,7 @@ pub(crate) fn load_with_options(
             serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
         variables.push((name.trim().to_string(), value));
     }
-    let overrides = match args.overrides.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+    let mut overrides = match args.overrides.as_deref().map(serde_json::from_str::<serde_json::Value>) {
         None => None,
         Some(Ok(v @ serde_json::Value::Object(_))) => Some(v),
         Some(Ok(_)) => {
@@ -56,6 +56,9 @@ pub(crate) fn load_with_options(
             return None;
         }
     };
+    if args.solo {
+        overrides = Some(solo(overrides));
+    }
     let opts = LoadOptions {
         target: args.target.clone(),
         insecure: load.is_some_and(|l| l.insecure),
@@ -71,11 +74,34 @@ pub(crate) fn load_with_options(
         data_files: if workers.is_some() { DataFiles::DiskKept } else { DataFiles::Disk },
     };
     let plan =
-        hornet_script::load_files(&args.scripts, &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
+        hornet_script::load_files(&args.files(), &opts).map_err(|e: ScriptError| eprintln!("{e}")).ok()?;
     for warning in &plan.warnings {
         eprintln!("{warning}\n");
     }
     Some((plan, opts))
+}
+
+/// `--overrides` with `-s/--solo`'s phases, one arrival (`{duration: 1, arrivalCount: 1}`), in
+/// place of any it sets: applied last, they replace the phases of the scripts and of `-e`.
+fn solo(overrides: Option<serde_json::Value>) -> serde_json::Value {
+    let one = serde_json::json!([{ "duration": 1, "arrivalCount": 1 }]);
+    let mut overrides = overrides.unwrap_or_else(|| serde_json::json!({}));
+    let Some(map) = overrides.as_object_mut() else { return overrides };
+    // Artillery's form (`{"config": ...}`) merges into the whole script, the short form into `config`.
+    let whole = ["config", "scenarios", "before", "after"].iter().any(|k| map.contains_key(*k));
+    let config = if whole {
+        let config = map.entry("config").or_insert_with(|| serde_json::json!({}));
+        if !config.is_object() {
+            *config = serde_json::json!({});
+        }
+        config.as_object_mut()
+    } else {
+        Some(map)
+    };
+    if let Some(config) = config {
+        config.insert("phases".to_string(), one);
+    }
+    overrides
 }
 
 pub fn run(args: RunArgs) -> i32 {
@@ -116,7 +142,7 @@ pub fn validate(args: ValidateArgs) -> i32 {
         return exit::USAGE;
     }
     let schedule = hornet_schedule::Schedule::new(&plan.phases);
-    let names: Vec<String> = args.script.scripts.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = args.script.files().iter().map(|p| p.display().to_string()).collect();
     let line = format!(
         "{}: ok — {} scenario(s), {} endpoint(s), {} phase(s), {} arrivals over {:.1} s",
         names.join(" + "),
