@@ -6,6 +6,35 @@
   'use strict';
   const G = globalThis;
 
+  // ---- shapes kept alive ---------------------------------------------------------------------
+  // QuickJS finds an object's next shape (its property names, in order) in a table when another
+  // live object has it, and otherwise makes one, which costs several times as much, and frees it
+  // with the last object that has it. An object made for each hook call (the `requestParams`, the
+  // response, a `Hash`) dies before the next, so every call made all of its shapes again. These
+  // objects keep each step of such a sequence of properties alive, so building it again only finds
+  // them. `steps` are [name, kind]: 'v' a plain property, 'a' an enumerable, configurable
+  // accessor, 'h' a hidden (non-writable, non-enumerable, non-configurable) value, 'c' a hidden
+  // configurable value.
+  const KEPT_SHAPES = [];
+  const noop = () => {};
+  function keepShapes(proto, steps) {
+    for (let n = 0; n <= steps.length; n++) {
+      const o = Object.create(proto);
+      for (let i = 0; i < n; i++) {
+        const [name, kind] = steps[i];
+        if (kind === 'a') Object.defineProperty(o, name, { get: noop, set: noop, enumerable: true, configurable: true });
+        else if (kind === 'h') Object.defineProperty(o, name, { value: undefined });
+        else if (kind === 'c') Object.defineProperty(o, name, { value: undefined, configurable: true });
+        else o[name] = undefined;
+      }
+      KEPT_SHAPES.push(o);
+    }
+  }
+  // For the Rust side: the plain properties `names`, in order, on objects of Object.prototype.
+  G.__hornet_keep_shapes = (names) => keepShapes(Object.prototype, names.map((name) => [name, 'v']));
+  // The function a hook gets as its callback (a C closure: `length`, then `name`).
+  keepShapes(Function.prototype, [['length', 'c'], ['name', 'c']]);
+
   // ---- Buffer -------------------------------------------------------------------------------
   const ENCODINGS = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii', 'ucs2', 'ucs-2', 'utf16le', 'utf-16le'];
   function normEnc(enc) {
@@ -758,6 +787,7 @@
     }
     copy() { const h = new Hash(this._alg, this._key); h._chunks = Array.isArray(this._chunks) ? this._chunks.slice() : this._chunks; return h; }
   }
+  keepShapes(Hash.prototype, [['_alg', 'v'], ['_key', 'v'], ['_chunks', 'v'], ['_done', 'v']]);
   function randomBytes(n, cb) {
     const b = wrap(H.randomBytes(n));
     if (typeof cb === 'function') { queueMicrotask(() => cb(null, b)); return undefined; }
@@ -960,6 +990,10 @@
     return [function () { return define(this, build(this[RESPONSE_RAW])); }, function (value) { define(this, value); }];
   }
   G.__hornet_response_parts = [RESPONSE_RAW, ...lazyPart('headers', H.responseHeaders), ...lazyPart('timings', H.responseTimings)];
+  // The response objects' shapes, lazy (afterResponse) and plain (context.http), in the order
+  // processor/request.rs makes them.
+  keepShapes(Object.prototype, [['statusCode', 'v'], ['url', 'v'], ['headers', 'a'], ['body', 'v'], ['timings', 'a'], [RESPONSE_RAW, 'h']]);
+  keepShapes(Object.prototype, [['statusCode', 'v'], ['url', 'v'], ['headers', 'v'], ['body', 'v'], ['timings', 'v']]);
   if (typeof G.structuredClone !== 'function') G.structuredClone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
   Math.random = H.random;
 })(globalThis.__hornet);

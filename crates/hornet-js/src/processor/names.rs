@@ -2,10 +2,11 @@
 //! requests carry), made into engine atoms once per runtime: a property set or read through a
 //! cached atom skips hashing the name and looking it up in the atom table on every call, and a
 //! header name read back is the cached text, not converted again. Also the prelude's accessors
-//! that make a response's `headers` and `timings` when first used.
+//! that make a response's `headers` and `timings` when first used, and the record of which
+//! sequences of property names have their shapes kept alive ([`KeptShapes`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rquickjs::{Atom, Ctx, Function, Persistent, Value, qjs};
@@ -44,6 +45,66 @@ impl Name {
     }
 }
 
+/// Sequences of property names whose shapes are kept at most (a script has a few: one per
+/// request's headers and fields; names made up per request are not kept).
+const MAX_KEPT_SHAPES: usize = 64;
+
+/// A running key for a sequence of property names, to tell sequences whose shapes are kept.
+#[derive(Clone, Copy)]
+pub(crate) struct ShapeKey(u64);
+
+impl ShapeKey {
+    pub(crate) fn new() -> ShapeKey {
+        ShapeKey(0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    /// Adds a name by its atom.
+    pub(crate) fn atom(&mut self, raw: qjs::JSAtom) {
+        self.mix(u64::from(raw));
+    }
+
+    /// Adds a name by its text (for names that have no cached atom).
+    pub(crate) fn text(&mut self, name: &str) {
+        let mut hasher = NameHasher::default();
+        hasher.write(name.as_bytes());
+        self.mix(hasher.finish() | 1 << 63);
+    }
+}
+
+/// The shapes of the objects hooks get, kept alive across calls (see `keepShapes` in the
+/// prelude): QuickJS frees an object's shapes with the last object that has them and makes them
+/// again, property by property, for the next one, at several times the cost of finding them.
+pub(crate) struct KeptShapes {
+    keep: Persistent<Function<'static>>,
+    kept: RefCell<HashSet<u64, BuildHasherDefault<NameHasher>>>,
+}
+
+impl KeptShapes {
+    /// Keeps the shapes of an object of Object.prototype given the plain properties `names`, in
+    /// order, once per `key` (the sequence's [`ShapeKey`]), up to a limit.
+    pub(crate) fn keep<'js, S: AsRef<str>>(
+        &self,
+        ctx: &Ctx<'js>,
+        key: ShapeKey,
+        names: impl FnOnce() -> Vec<S>,
+    ) -> rquickjs::Result<()> {
+        let mut kept = self.kept.borrow_mut();
+        if kept.len() >= MAX_KEPT_SHAPES || kept.contains(&key.0) {
+            return Ok(());
+        }
+        kept.insert(key.0);
+        let list = rquickjs::Array::new(ctx.clone())?;
+        for (i, name) in names().iter().enumerate() {
+            list.set(i, name.as_ref())?;
+        }
+        self.keep.clone().restore(ctx)?.call((list,))
+    }
+}
+
 /// The prelude's lazy `response` parts: the symbol its raw text is kept under, and the getter and
 /// setter of `headers` and of `timings`.
 pub(crate) struct ResponseParts {
@@ -65,6 +126,7 @@ pub(crate) struct Names {
     pub timings: Name,
     pub vars: Name,
     pub response_parts: ResponseParts,
+    pub shapes: KeptShapes,
     /// Header names by text, and their text by atom.
     header_atoms: RefCell<HashMap<String, Name, BuildHasherDefault<NameHasher>>>,
     header_names: RefCell<HashMap<qjs::JSAtom, String, BuildHasherDefault<NameHasher>>>,
@@ -111,6 +173,10 @@ impl Names {
                     headers: [function(1)?, function(2)?],
                     timings: [function(3)?, function(4)?],
                 }
+            },
+            shapes: KeptShapes {
+                keep: Persistent::save(ctx, ctx.globals().get::<_, Function>("__hornet_keep_shapes")?),
+                kept: RefCell::default(),
             },
             header_atoms: RefCell::default(),
             header_names: RefCell::default(),

@@ -5,13 +5,14 @@
 //! between them. It keeps the values it was made with: reading it back after the
 //! `beforeRequest` hooks converts only the fields a hook replaced (compared by identity, as `===`
 //! does), plus those a hook may change in place (`headers`, `json`, a byte `body`, object fields).
-//! Property names go through the runtime's cached atoms ([`Names`]).
+//! Property names go through the runtime's cached atoms ([`Names`]), and the shapes of these
+//! objects (their sequences of property names) are kept alive between requests.
 
 use rquickjs::object::{Filter, Property};
 use rquickjs::{Atom, Ctx, Function, Object, Persistent, TypedArray, Value, qjs};
 use serde_json::Value as Json;
 
-use super::names::Names;
+use super::names::{Names, ShapeKey};
 use super::{RequestBody, RequestParams, ResponseData};
 use crate::convert::{from_js, to_js};
 
@@ -28,6 +29,7 @@ pub(super) fn request_to_js<'js>(
     names: &Names,
     request: &RequestParams,
 ) -> rquickjs::Result<(Object<'js>, JsRequest)> {
+    keep_request_shapes(ctx, names, request)?;
     let object = Object::new(ctx.clone())?;
     for (k, v) in &request.extra {
         object.set(k.as_str(), to_js(ctx, v)?)?;
@@ -67,6 +69,46 @@ pub(super) fn request_to_js<'js>(
     let made = [url.clone(), url, method, body, name].map(|v| Persistent::save(ctx, v));
     let js = JsRequest { object: Persistent::save(ctx, object.clone()), made };
     Ok((object, js))
+}
+
+/// Keeps the shapes of `requestParams` and of its `headers` as [`request_to_js`] makes them for
+/// `request` (once per sequence of names), so that making them again only finds them.
+fn keep_request_shapes(ctx: &Ctx<'_>, names: &Names, request: &RequestParams) -> rquickjs::Result<()> {
+    let mut fields = ShapeKey::new();
+    for k in request.extra.keys() {
+        fields.text(k);
+    }
+    let optional = [
+        (request.json.is_some(), &names.json, "json"),
+        (request.body.is_some(), &names.body, "body"),
+        (request.name.is_some(), &names.name, "name"),
+    ];
+    for (present, name, _) in &optional {
+        if *present {
+            fields.atom(name.raw());
+        }
+    }
+    names.shapes.keep(ctx, fields, || {
+        let mut list: Vec<&str> = request.extra.keys().map(String::as_str).collect();
+        list.extend(["url", "uri", "method", "headers"]);
+        list.extend(optional.iter().filter(|(present, _, _)| *present).map(|(_, _, text)| *text));
+        list
+    })?;
+    keep_header_shapes(ctx, names, request.headers.iter().map(|(k, _)| k.as_str()))
+}
+
+/// Keeps the shapes of a `headers` object with `headers` set in this order.
+fn keep_header_shapes<'a>(
+    ctx: &Ctx<'_>,
+    names: &Names,
+    headers: impl Iterator<Item = &'a str> + Clone,
+) -> rquickjs::Result<()> {
+    let mut key = ShapeKey::new();
+    key.atom(names.headers.raw());
+    for name in headers.clone() {
+        key.text(name);
+    }
+    names.shapes.keep(ctx, key, || headers.collect())
 }
 
 /// A string field as a hook left it.
@@ -144,6 +186,8 @@ pub(super) fn read_request<'js>(
             let Ok(name) = names.header_name(&key) else { continue };
             read.push((name, text));
         }
+        // A header a hook added (a signature, say) is made again for each request too.
+        keep_header_shapes(ctx, names, read.iter().map(|(k, _)| k.as_str()))?;
         request.headers = read;
     }
     let json: Value = object.get(names.json.atom(ctx)?)?;
