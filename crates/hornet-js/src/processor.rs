@@ -296,12 +296,19 @@ impl Processor {
                 .map_err(fail)?;
             let events: Object = ctx
                 .eval_with_options(
+                    // `emit` reports to hornet, and to the object's own listeners once it has
+                    // any: until a listener list is made, a version without `arguments` (which
+                    // QuickJS makes for each call of a function that names it) serves.
                     "(() => { const E = __hornet_builtin('events'); const ee = new E(); const H = __hornet; \
                      const emit = ee.emit; \
-                     ee.emit = function (kind, name, value) { H.emit(String(kind), name, value); \
+                     const fast = function (kind, name, value) { H.emit(String(kind), name, value); return true; }; \
+                     const full = function (kind, name, value) { H.emit(String(kind), name, value); \
                      const listeners = ee._events && ee._events.get(kind); \
                      if (listeners !== undefined && listeners.length > 0) emit.apply(ee, arguments); \
-                     return true; }; return ee; })()",
+                     return true; }; \
+                     const list = ee._list; \
+                     ee._list = function (name) { if (ee.emit === fast) ee.emit = full; return list.call(this, name); }; \
+                     ee.emit = fast; return ee; })()",
                     eval_options("hornet:events"),
                 )
                 .map_err(fail)?;

@@ -175,6 +175,40 @@ async fn after_response_sees_the_response_and_emits_metrics() {
     assert_eq!(v["status"], json!(201));
 }
 
+#[tokio::test]
+async fn listeners_added_to_events_after_metrics_were_emitted_get_every_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.js",
+        r#"
+let heard = [];
+module.exports = {
+  before(context, events, done) { events.emit('counter', 'early', 2); done(); },
+  listen(context, events, done) {
+    events.on('counter', function () { heard.push(Array.from(arguments).join('/')); });
+    events.emit('counter', 'late', 3, 'extra');
+    context.vars.heard = heard.join(',');
+    done();
+  },
+};
+"#,
+    );
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    processor.call_step(&vu, "before", &mut v).await.unwrap();
+    processor.call_step(&vu, "listen", &mut v).await.unwrap();
+    assert_eq!(v["heard"], json!("late/3/extra"));
+    assert_eq!(
+        processor.take_emitted(),
+        vec![
+            Emitted::Counter { name: "early".into(), value: 2.0 },
+            Emitted::Counter { name: "late".into(), value: 3.0 },
+        ]
+    );
+}
+
 /// Calls `afterResponse` function `function` of processor source `js` on a response with `headers`
 /// and `phases`; returns the variables it left.
 async fn after_response_to(
