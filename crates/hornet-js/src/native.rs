@@ -15,10 +15,12 @@ use rquickjs::context::EvalOptions;
 use rquickjs::function::{Func, Opt};
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 
+mod fast;
+
+use crate::LoadError;
 use crate::files::Files;
 use crate::processor::Shared;
 use crate::resolve::{self, Resolved};
-use crate::{Emitted, LoadError};
 
 /// The CommonJS wrapper; kept on the file's first line so line numbers in stacks stay true.
 pub const CJS_PREFIX: &str = "(function (exports, require, module, __filename, __dirname) {";
@@ -40,17 +42,6 @@ fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_message(ctx, message)
 }
 
-/// The bytes of a digest's input: a string as UTF-8, or a `Buffer`/typed array as it is.
-fn input_bytes<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Vec<u8>> {
-    if let Some(text) = value.as_string() {
-        return Ok(text.to_string()?.into_bytes());
-    }
-    match TypedArray::<u8>::from_value(value.clone()) {
-        Ok(array) => Ok(bytes_of(&array)),
-        Err(_) => Err(throw(ctx, "digest input must be a string or a Buffer")),
-    }
-}
-
 /// A digest as `Hash.digest(encoding)` returns it: 0 bytes (a `Uint8Array` the prelude wraps as a
 /// `Buffer`), 1 hex, 2 base64, 3 base64url.
 fn digest_output<'js>(ctx: &Ctx<'js>, bytes: Vec<u8>, out: i32) -> rquickjs::Result<Value<'js>> {
@@ -66,12 +57,12 @@ fn digest_output<'js>(ctx: &Ctx<'js>, bytes: Vec<u8>, out: i32) -> rquickjs::Res
 /// Lower-case hex, two digits a byte.
 fn hex_encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
+        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
     }
-    out
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Lenient base64 (Node's): either alphabet, padding optional, whitespace ignored.
@@ -291,20 +282,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
         }),
     )?;
     h.set("base64Decode", Func::from(|ctx: Ctx<'js>, s: String| new_bytes(&ctx, base64_decode(&s))))?;
-    let keys = HmacKeys::default();
-    h.set(
-        "digest",
-        Func::from(move |ctx: Ctx<'js>, alg: String, key: Value<'js>, data: Value<'js>, out: i32| {
-            let data = input_bytes(&ctx, &data)?;
-            let bytes = if key.is_undefined() {
-                digest(&alg, &data)
-            } else {
-                keys.sign(&alg, &input_bytes(&ctx, &key)?, &data)
-            }
-            .ok_or_else(|| throw(&ctx, &format!("Digest method not supported: {alg}")))?;
-            digest_output(&ctx, bytes, out)
-        }),
-    )?;
+    fast::install(ctx, &h, shared)?;
     // The lazily made `headers` and `timings` of an afterResponse `response` (processor/request.rs).
     let raw_text = |raw: &Value<'js>| raw.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
     h.set(
@@ -481,30 +459,6 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^= z >> 31;
             (z >> 11) as f64 / (1u64 << 53) as f64
-        }),
-    )?;
-    let sink = shared.clone();
-    h.set(
-        "emit",
-        Func::from(move |kind: String, name: Value<'js>, value: Opt<Value<'js>>| {
-            let text = |v: &Value<'js>| {
-                v.as_string()
-                    .and_then(|s| s.to_string().ok())
-                    .or_else(|| v.as_object().and_then(|o| o.get::<_, String>("message").ok()))
-            };
-            let number = value.0.as_ref().and_then(|v| v.as_number());
-            let emitted = match kind.as_str() {
-                "counter" => text(&name).map(|name| Emitted::Counter { name, value: number.unwrap_or(1.0) }),
-                "histogram" | "summary" => {
-                    text(&name).zip(number).map(|(name, value)| Emitted::Histogram { name, value })
-                }
-                "rate" => text(&name).map(|name| Emitted::Rate { name }),
-                "error" => Some(Emitted::Error { message: text(&name).unwrap_or_else(|| "error".into()) }),
-                _ => None,
-            };
-            if let Some(e) = emitted {
-                sink.emitted.borrow_mut().push(e);
-            }
         }),
     )?;
     h.set(
