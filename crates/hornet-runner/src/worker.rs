@@ -294,7 +294,9 @@ pub(crate) fn spawn_arrival(local: &Rc<ThreadState>, scenario: usize, index: u64
         let shared = &local2.shared;
         local2.recorder.borrow_mut().vu_created(scenario);
         let began = Instant::now();
-        let mut vu = local2.new_vu(index, scenario);
+        // Boxed: inline, the VU would be most of the task's future, which tokio copies (whole,
+        // whatever state it is in) when it spawns the task.
+        let mut vu = Box::new(local2.new_vu(index, scenario));
         vu.measure_next_from(intended);
         match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
             Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
