@@ -370,6 +370,10 @@ pub struct ScriptArgs {
     /// as Artillery's `-s`.
     #[arg(short = 's', long)]
     pub solo: bool,
+    /// Accepted for Artillery command lines and ignored with a warning, as Artillery 2 ignores
+    /// it; name the CSV file in `config.payload`.
+    #[arg(short = 'p', long = "payload", value_name = "CSV")]
+    pub payload: Option<PathBuf>,
 }
 
 impl ScriptArgs {
@@ -402,6 +406,66 @@ pub struct RunArgs {
     /// In a distributed run, what to do when a worker is lost: continue, redistribute or abort.
     #[arg(long, value_name = "POLICY", default_value = "continue")]
     pub on_worker_loss: hornet_cluster::LossPolicy,
+    #[command(flatten)]
+    pub artillery_cloud: ArtilleryCloudArgs,
+}
+
+/// Artillery's platform and Artillery Cloud flags: `--platform local` is accepted, the others are
+/// refused (exit 2) with a pointer to hornet's own distributed runs, never ignored.
+#[derive(Debug, Args, Default)]
+pub struct ArtilleryCloudArgs {
+    /// Where the test runs: `local` (this machine) is accepted; for more machines use
+    /// `--local-workers N` or `hornet controller` (docs/distributed.md).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Refused: an option of Artillery's cloud platforms.
+    #[arg(long = "platform-opt", value_name = "K=V")]
+    pub platform_opt: Vec<String>,
+    /// Refused: Artillery's count of cloud workers.
+    #[arg(long, value_name = "N")]
+    pub count: Option<String>,
+    /// Refused: records the run to Artillery Cloud.
+    #[arg(long)]
+    pub record: bool,
+    /// Refused: the Artillery Cloud API key.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Refused: the run's name in Artillery Cloud.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Refused: the run's tags in Artillery Cloud.
+    #[arg(long, value_name = "TAGS")]
+    pub tags: Option<String>,
+    /// Refused: a note on the run in Artillery Cloud.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+impl ArtilleryCloudArgs {
+    /// `Err` with what to use instead when a flag asks for something other than this machine.
+    pub fn refusal(&self) -> Result<(), String> {
+        const INSTEAD: &str = "hornet runs the test on this machine (`hornet run`, or `hornet run --local-workers N` \
+             for several processes) or across machines with `hornet controller` and `hornet worker` \
+             (see docs/distributed.md); it sends nothing to Artillery Cloud";
+        if let Some(platform) = self.platform.as_deref().filter(|p| *p != "local") {
+            return Err(format!("--platform {platform} is not supported: {INSTEAD}"));
+        }
+        let cloud = [
+            ("--platform-opt", !self.platform_opt.is_empty()),
+            ("--count", self.count.is_some()),
+            ("--record", self.record),
+            ("--key", self.key.is_some()),
+            ("--name", self.name.is_some()),
+            ("--tags", self.tags.is_some()),
+            ("--note", self.note.is_some()),
+        ];
+        match cloud.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => {
+                Err(format!("{flag} is an Artillery cloud flag and is not supported: {INSTEAD}"))
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// Where the web UI listens and who may use it.

@@ -189,3 +189,71 @@ fn solo_runs_one_virtual_user_whatever_the_phases() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(received(&t), vec![("GET /solo".to_string(), 2)], "one VU sent its two requests");
 }
+
+#[test]
+fn an_artillery_ci_line_runs_with_hornet_in_place_of_artillery() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(".env", "H8_CI_SECTION=orders\n");
+    case.script(
+        "config.yml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  phases:\n    - duration: 1\n      arrivalCount: 3\n",
+            &t,
+        ),
+    );
+    case.script(
+        "script.yml",
+        "scenarios:\n  - flow:\n      - get: { url: \"/{{ $env.H8_CI_SECTION }}/{{ x }}\" }\n",
+    );
+    // artillery run --dotenv .env -v '{"x":"one"}' -c config.yml -q --platform local -p data.csv script.yml
+    let out = common::hornet()
+        .env_remove("H8_CI_SECTION")
+        .current_dir(case.dir.path())
+        .args(["run", "--dotenv", ".env", "-v", r#"{"x":"one"}"#, "-c", "config.yml", "-q"])
+        .args(["--platform", "local", "-p", "data.csv", "script.yml"])
+        .output()
+        .expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("-p/--payload data.csv: ignored"), "{}", text(&out));
+    assert_eq!(received(&t), vec![("GET /orders/one".to_string(), 3)]);
+}
+
+#[test]
+fn other_platforms_and_artillery_cloud_flags_are_refused_with_exit_2() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = case.script("test.yaml", &one_get(&t, "/"));
+    for flags in [
+        &["--platform", "aws:lambda"][..],
+        &["--platform", "az:aci"],
+        &["--platform-opt", "region=eu-west-1"],
+        &["--count", "10"],
+        &["--record", "--key", "a9_key"],
+        &["--name", "nightly"],
+        &["--tags", "team:core"],
+        &["--note", "release 3"],
+    ] {
+        for command in ["run", "controller"] {
+            let mut cmd = common::hornet();
+            cmd.arg(command).args(flags).arg(&script);
+            if command == "controller" {
+                cmd.args(["--workers", "1"]);
+            }
+            let out = cmd.output().expect("run hornet");
+            assert_eq!(out.status.code(), Some(2), "{command} {flags:?}: {}", text(&out));
+            assert!(
+                text(&out).contains(flags[0]) && text(&out).contains("docs/distributed.md"),
+                "{command} {flags:?}: {}",
+                text(&out)
+            );
+        }
+    }
+    assert!(received(&t).is_empty(), "nothing is sent: {:?}", received(&t));
+    let out = common::hornet()
+        .args(["validate", "--strict", "-p", "users.csv"])
+        .arg(&script)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "-p is an error under --strict: {}", text(&out));
+}

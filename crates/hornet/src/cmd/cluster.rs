@@ -124,6 +124,10 @@ fn control_run(
 
 /// `hornet controller`.
 pub fn controller(args: ControllerArgs) -> i32 {
+    if let Err(why) = args.run.artillery_cloud.refusal() {
+        eprintln!("error: {why}");
+        return exit::USAGE;
+    }
     if !super::report::check_outputs(args.run.load.output.as_deref(), &args.run.load.outputs) {
         return exit::USAGE;
     }

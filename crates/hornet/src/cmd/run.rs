@@ -59,6 +59,17 @@ pub(crate) fn load_with_options(
     if args.solo {
         overrides = Some(solo(overrides));
     }
+    if let Some(csv) = &args.payload {
+        let what = format!(
+            "-p/--payload {}: ignored, as Artillery 2 ignores it; name the CSV file in `config.payload`",
+            csv.display()
+        );
+        if args.strict {
+            eprintln!("error: {what} (--strict)");
+            return None;
+        }
+        eprintln!("warning: {what}\n");
+    }
     let opts = LoadOptions {
         target: args.target.clone(),
         insecure: load.is_some_and(|l| l.insecure),
@@ -105,6 +116,10 @@ fn solo(overrides: Option<serde_json::Value>) -> serde_json::Value {
 }
 
 pub fn run(args: RunArgs) -> i32 {
+    if let Err(why) = args.artillery_cloud.refusal() {
+        eprintln!("error: {why}");
+        return exit::USAGE;
+    }
     if !super::report::check_outputs(args.load.output.as_deref(), &args.load.outputs) {
         return exit::USAGE;
     }
