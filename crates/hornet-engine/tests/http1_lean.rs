@@ -580,9 +580,10 @@ async fn skip_headers_keeps_framing_and_the_engines_headers_only() {
 
 #[tokio::test]
 async fn each_request_of_a_session_gets_the_whole_timeout_from_its_own_start() {
-    // A session keeps its timer between requests and moves it to each request's deadline: a
-    // request that starts late in the previous deadline still gets its whole timeout, and one
-    // after a timeout is timed again.
+    // A session keeps its timer between requests, and a timer set for an earlier request that
+    // fires during a later one is moved to the later one's deadline: a request that starts late
+    // in the previous deadline still gets its whole timeout, and one after a timeout is timed
+    // again.
     run(async {
         let (addr, _) = server(|mut p| async move {
             while let Some(r) = p.request().await {

@@ -220,10 +220,10 @@ impl H1Conn {
             None => w.push(b'/'),
         }
         w.extend_from_slice(b" HTTP/1.1\r\n");
-        if !headers.contains_key(HOST) {
+        if !has(headers, &HOST) {
             push_header(w, b"host", host.as_bytes());
         }
-        let chunked = !body.is_empty() && headers.contains_key(TRANSFER_ENCODING);
+        let chunked = !body.is_empty() && has(headers, &TRANSFER_ENCODING);
         for (name, value) in headers {
             // hyper drops a transfer-encoding without body, and a content-length with one.
             if (body.is_empty() && name == TRANSFER_ENCODING) || (chunked && name == CONTENT_LENGTH) {
@@ -247,7 +247,7 @@ impl H1Conn {
             self.body_apart = false;
             return w.len() as u64;
         }
-        if !body.is_empty() && !headers.contains_key(CONTENT_LENGTH) {
+        if !body.is_empty() && !has(headers, &CONTENT_LENGTH) {
             w.extend_from_slice(b"content-length: ");
             push_decimal(w, body.len() as u64);
             w.extend_from_slice(b"\r\n");
@@ -380,29 +380,79 @@ impl H1Conn {
         let status =
             StatusCode::from_u16(parsed.code).map_err(|_| H1Error::Protocol("invalid status code"))?;
         let version = if parsed.minor == 0 { Version::HTTP_10 } else { Version::HTTP_11 };
-        let head = self.rbuf.split_to(parsed.len).freeze();
-        let mut headers = if skip_headers {
-            HeaderMap::new()
-        } else {
-            HeaderMap::try_with_capacity(self.ranges.len())
-                .map_err(|_| H1Error::Protocol("too many response headers"))?
-        };
         let mut framing = FramingHeaders::default();
+        let headers = if skip_headers {
+            self.skim_head(parsed.len, &mut framing)?
+        } else {
+            self.head_map(parsed.len, &mut framing)?
+        };
+        self.keep_alive = !framing.close && (parsed.minor != 0 || framing.keep_alive);
+        let code = parsed.code;
+        self.framing = if head_request || code < 200 || code == 204 || code == 304 {
+            Framing::Empty
+        } else if framing.encoded {
+            if framing.chunked { Framing::Chunked } else { Framing::Eof }
+        } else {
+            match framing.length {
+                Some(0) => Framing::Empty,
+                Some(n) => Framing::Length(n),
+                None => Framing::Eof,
+            }
+        };
+        if code == 101 || self.framing == Framing::Eof {
+            self.keep_alive = false;
+        }
+        Ok(ResponseHead { status, version, headers, first_byte })
+    }
+
+    /// The header (name, value) of parsed header range `r` in `head`.
+    fn header_at<'h>(
+        head: &'h [u8],
+        &[n0, n1, v0, v1]: &[usize; 4],
+    ) -> Result<(&'h [u8], &'h [u8]), H1Error> {
+        let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
+        let value = head.get(v0..v1).ok_or(H1Error::Protocol("invalid response header value"))?;
+        Ok((raw, value))
+    }
+
+    /// With [`crate::http::Request::skip_headers`]: reads the framing headers of the parsed head of
+    /// `len` bytes and drops it from the read buffer; the map holds only the headers the engine
+    /// acts on itself, and the head is kept (as `Bytes` the values point into) only when it has one.
+    fn skim_head(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<HeaderMap, H1Error> {
+        let mut engine = false;
+        for r in &self.ranges {
+            let (raw, value) = Self::header_at(&self.rbuf[..len], r)?;
+            let kind = known(raw);
+            framing.note(&kind, value)?;
+            engine |= matches!(kind, Known::Engine(_));
+        }
+        let mut headers = HeaderMap::new();
+        if !engine {
+            self.rbuf.advance(len);
+            return Ok(headers);
+        }
+        let head = self.rbuf.split_to(len).freeze();
+        for r in &self.ranges {
+            let (raw, _) = Self::header_at(&head, r)?;
+            if let Known::Engine(name) = known(raw) {
+                let value = HeaderValue::from_maybe_shared(head.slice(r[2]..r[3]))
+                    .map_err(|_| H1Error::Protocol("invalid response header value"))?;
+                headers.append(name, value);
+            }
+        }
+        Ok(headers)
+    }
+
+    /// Reads the parsed head of `len` bytes (taken off the read buffer) into a header map, noting
+    /// its framing headers.
+    fn head_map(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<HeaderMap, H1Error> {
+        let head = self.rbuf.split_to(len).freeze();
+        let mut headers = HeaderMap::try_with_capacity(self.ranges.len())
+            .map_err(|_| H1Error::Protocol("too many response headers"))?;
         for (i, &[n0, n1, v0, v1]) in self.ranges.iter().enumerate() {
             let raw = head.get(n0..n1).ok_or(H1Error::Protocol("invalid response header name"))?;
             if v0 > v1 || v1 > head.len() {
                 return Err(H1Error::Protocol("invalid response header value"));
-            }
-            if skip_headers {
-                // Only framing is read; the map gets the headers the engine itself acts on.
-                let kind = known(raw);
-                framing.note(&kind, &head[v0..v1])?;
-                if let Known::Engine(name) = kind {
-                    let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
-                        .map_err(|_| H1Error::Protocol("invalid response header value"))?;
-                    headers.append(name, value);
-                }
-                continue;
             }
             let name = match self.names.get(i) {
                 Some((seen, name)) if **seen == *raw => name.clone(),
@@ -423,23 +473,17 @@ impl H1Conn {
             framing.note(&known(raw), value.as_bytes())?;
             headers.try_append(name, value).map_err(|_| H1Error::Protocol("too many response headers"))?;
         }
-        self.keep_alive = !framing.close && (parsed.minor != 0 || framing.keep_alive);
-        let code = parsed.code;
-        self.framing = if head_request || code < 200 || code == 204 || code == 304 {
-            Framing::Empty
-        } else if framing.encoded {
-            if framing.chunked { Framing::Chunked } else { Framing::Eof }
-        } else {
-            match framing.length {
-                Some(0) => Framing::Empty,
-                Some(n) => Framing::Length(n),
-                None => Framing::Eof,
-            }
-        };
-        if code == 101 || self.framing == Framing::Eof {
-            self.keep_alive = false;
+        Ok(headers)
+    }
+
+    /// True when the whole body of the response whose head was just read is already in the read
+    /// buffer (or it has none): [`H1Conn::read_body`] will not read from the socket.
+    pub(crate) fn body_buffered(&self) -> bool {
+        match self.framing {
+            Framing::Empty => true,
+            Framing::Length(n) => self.rbuf.len() as u64 >= n,
+            Framing::Chunked | Framing::Eof => false,
         }
-        Ok(ResponseHead { status, version, headers, first_byte })
     }
 
     /// Reads the body of the response whose head was just read, and returns the number of body
@@ -730,6 +774,13 @@ fn connection_tokens(v: &[u8], close: &mut bool, keep_alive: &mut bool) {
 /// True when a `transfer-encoding` value's last coding is `chunked`.
 fn ends_in_chunked(v: &[u8]) -> bool {
     v.rsplit(|&b| b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+/// `headers.contains_key(name)`; a request's few headers are compared in turn (a standard name
+/// is one integer comparison), which costs less than hashing `name`.
+#[inline]
+fn has(headers: &HeaderMap, name: &HeaderName) -> bool {
+    if headers.keys_len() <= 8 { headers.keys().any(|k| k == name) } else { headers.contains_key(name) }
 }
 
 fn push_header(w: &mut Vec<u8>, name: &[u8], value: &[u8]) {

@@ -107,9 +107,10 @@ impl std::fmt::Debug for HttpClient {
 pub struct Session {
     conns: Vec<Conn>,
     jar: Jar,
-    /// The request timer, kept from one request to the next: moving it to a later deadline only
-    /// extends its entry in tokio's timer wheel, where a timer per request is registered in the
-    /// wheel and removed from it each time.
+    /// The request timer, kept from one request to the next. It is not moved for each request:
+    /// it may fire at an earlier request's deadline, which is earlier than the current one's, and
+    /// is then moved to the current deadline (see [`HttpClient::send`]). A request that ends
+    /// before it fires costs no timer work.
     timer: Option<Pin<Box<Sleep>>>,
 }
 
@@ -268,54 +269,74 @@ impl HttpClient {
     /// [`Response::resent`] (or [`RequestError::resent`]). The client's timeout bounds the whole chain. Must run
     /// inside a tokio `LocalSet` or `LocalRuntime` (connection tasks are spawned with
     /// `spawn_local`).
-    pub async fn send(&self, session: &mut Session, req: Request) -> Result<Response, RequestError> {
-        let start = Instant::now();
-        let mut req = req;
-        let mut progress = Progress {
-            uri: std::mem::take(&mut req.uri),
-            timings: Timings::default(),
-            resent: 0,
-            redirects: 0,
-            redirect_statuses: Vec::new(),
-        };
-        let deadline = tokio::time::Instant::from_std(start) + self.timeout;
-        let mut timer = match session.timer.take() {
-            Some(mut timer) => {
-                timer.as_mut().reset(deadline);
-                timer
-            }
-            None => Box::pin(tokio::time::sleep_until(deadline)),
-        };
-        let result = {
-            let mut chain = std::pin::pin!(self.chain(session, req, start, &mut progress));
-            std::future::poll_fn(|cx| match chain.as_mut().poll(cx) {
-                Poll::Ready(result) => Poll::Ready(Ok(result)),
-                Poll::Pending => timer.as_mut().poll(cx).map(Err),
-            })
-            .await
-        };
-        session.timer = Some(timer);
-        let mut timings = progress.timings;
-        match result {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(failure)) => {
-                timings.total = start.elapsed();
-                Err(failure.into_request_error(timings, progress))
-            }
-            Err(_) => {
-                timings.total = start.elapsed();
-                let message = match Target::parse(&progress.uri) {
-                    Ok(target) => format!("timed out after {:?} ({target})", self.timeout),
-                    Err(_) => format!("timed out after {:?} ({})", self.timeout, progress.uri),
-                };
-                Err(RequestError {
-                    kind: ErrorKind::Timeout,
-                    message,
-                    timings,
-                    resent: progress.resent,
-                    redirects: progress.redirects,
-                    redirect_statuses: progress.redirect_statuses,
+    // Not an `async fn`: one stores its by-value arguments twice in its future, and `req` is 320
+    // bytes. The future is what a VU boxes for each request, so its size is copied each time.
+    #[allow(clippy::manual_async_fn)]
+    pub fn send<'a>(
+        &'a self,
+        session: &'a mut Session,
+        mut req: Request,
+    ) -> impl Future<Output = Result<Response, RequestError>> + 'a {
+        async move {
+            let start = Instant::now();
+            let mut progress = Progress {
+                uri: std::mem::take(&mut req.uri),
+                timings: Timings::default(),
+                resent: 0,
+                redirects: 0,
+                redirect_statuses: Vec::new(),
+            };
+            let deadline = tokio::time::Instant::from_std(start) + self.timeout;
+            // The kept timer's deadline is an earlier request's, never later than this one's (each
+            // request's deadline is its start plus the same timeout): it is moved only when it fires
+            // before this deadline, so a request that ends first does not touch the timer wheel.
+            let mut timer = match session.timer.take() {
+                Some(mut timer) => {
+                    // Only a session shared between clients with different timeouts gets here.
+                    if timer.deadline() > deadline {
+                        timer.as_mut().reset(deadline);
+                    }
+                    timer
+                }
+                None => Box::pin(tokio::time::sleep_until(deadline)),
+            };
+            let result = {
+                let mut chain = std::pin::pin!(self.chain(session, &mut req, start, &mut progress));
+                std::future::poll_fn(|cx| match chain.as_mut().poll(cx) {
+                    Poll::Ready(result) => Poll::Ready(Ok(result)),
+                    Poll::Pending => loop {
+                        match timer.as_mut().poll(cx) {
+                            Poll::Pending => return Poll::Pending,
+                            Poll::Ready(()) if timer.deadline() >= deadline => return Poll::Ready(Err(())),
+                            Poll::Ready(()) => timer.as_mut().reset(deadline),
+                        }
+                    },
                 })
+                .await
+            };
+            session.timer = Some(timer);
+            let mut timings = progress.timings;
+            match result {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(failure)) => {
+                    timings.total = start.elapsed();
+                    Err(failure.into_request_error(timings, progress))
+                }
+                Err(_) => {
+                    timings.total = start.elapsed();
+                    let message = match Target::parse(&progress.uri) {
+                        Ok(target) => format!("timed out after {:?} ({target})", self.timeout),
+                        Err(_) => format!("timed out after {:?} ({})", self.timeout, progress.uri),
+                    };
+                    Err(RequestError {
+                        kind: ErrorKind::Timeout,
+                        message,
+                        timings,
+                        resent: progress.resent,
+                        redirects: progress.redirects,
+                        redirect_statuses: progress.redirect_statuses,
+                    })
+                }
             }
         }
     }
