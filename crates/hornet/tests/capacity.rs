@@ -3,7 +3,9 @@
 //! closed-model script is searched over users, a generator made the bottleneck ends "invalid"
 //! (exit 3), an objective that fails at the start exits 1, and bad options exit 2 before anything
 //! is sent. Steps are short (`--step 3s --warmup 1s --hold 6s`) so the file stays within a few
-//! minutes on a loaded 2-core machine.
+//! minutes on a loaded 2-core machine. The searches run one at a time ([`one_at_a_time`]): each
+//! drives its own target near saturation, and the saturated-generator test keeps a core busy, so
+//! side by side they would move each other's limits.
 
 mod common;
 
@@ -18,9 +20,16 @@ const FAST: [&str; 6] = ["--step", "3s", "--warmup", "1s", "--hold", "6s"];
 /// No search in this file may take longer (a hang fails instead of blocking the suite).
 const LIMIT: Duration = Duration::from_secs(200);
 
+/// Held by each search for as long as it runs, so that no two run at once (see the file's doc).
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SEARCHES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SEARCHES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs `hornet capacity` on `yaml` (TARGET replaced) with `args` plus `-o` and `--html`; returns
 /// the output, the JSON result (if written), the page (if written) and the time it took.
 fn capacity(yaml: &str, args: &[&str]) -> (Output, Option<Value>, Option<String>, Duration) {
+    let _alone = one_at_a_time();
     let t = target();
     let case = Case::new();
     let script = case.script("capacity.yaml", &yaml.replace("TARGET", &t.url()));
@@ -146,6 +155,7 @@ fn a_closed_model_script_is_searched_over_users() {
 /// capacity.
 #[test]
 fn a_saturated_generator_ends_invalid_with_exit_3() {
+    let _alone = one_at_a_time();
     let t = target();
     let case = Case::new();
     case.script("spin.js", "function spin(context, events, done) {\n  const t = Date.now();\n  while (Date.now() - t < 4) {}\n  done();\n}\nmodule.exports = { spin };\n");
