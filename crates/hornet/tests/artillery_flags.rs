@@ -257,3 +257,35 @@ fn other_platforms_and_artillery_cloud_flags_are_refused_with_exit_2() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "-p is an error under --strict: {}", text(&out));
 }
+
+#[test]
+fn a_processor_reads_dotenv_values_in_process_env() {
+    let t = recording_target();
+    let case = Case::new();
+    case.script(
+        "env.js",
+        "module.exports = { fromEnv(req, ctx, ee, next) { req.headers['x-from-env'] = process.env.H8_PROCESSOR_VALUE; next(); } };\n",
+    );
+    let script = case.script(
+        "test.yaml",
+        &with_target(
+            "config:\n  target: \"TARGET\"\n  processor: \"./env.js\"\n  phases:\n    - duration: 1\n      arrivalCount: 1\nscenarios:\n  - flow:\n      - get: { url: \"/js\", beforeRequest: fromEnv }\n",
+            &t,
+        ),
+    );
+    let env = case.script("ci.env", "H8_PROCESSOR_VALUE=from-process-env\n");
+    let out = common::hornet()
+        .env_remove("H8_PROCESSOR_VALUE")
+        .args(["run", "-q", "--dotenv"])
+        .arg(&env)
+        .arg(&script)
+        .output()
+        .expect("run hornet");
+    assert!(out.status.success(), "{}", text(&out));
+    let log = t.requests().expect("recording");
+    assert_eq!(
+        log["routes"]["GET /js"]["fields"]["header:x-from-env"]["values"],
+        serde_json::json!(["from-process-env"]),
+        "{log}"
+    );
+}
