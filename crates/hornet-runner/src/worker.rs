@@ -294,8 +294,8 @@ pub(crate) fn spawn_arrival(local: &Rc<ThreadState>, scenario: usize, index: u64
         let shared = &local2.shared;
         local2.recorder.borrow_mut().vu_created(scenario);
         let began = Instant::now();
-        // Boxed: inline, the VU would be most of the task's future, which tokio copies (whole,
-        // whatever state it is in) when it spawns the task.
+        // Boxed: inline, the VU would be most of the task's future, which is moved whole into
+        // its box when `spawn_task` spawns it (the move is then a few words).
         let mut vu = Box::new(local2.new_vu(index, scenario));
         vu.measure_next_from(intended);
         match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
