@@ -390,14 +390,19 @@ pub fn install<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>, script: &Path) -> rquic
             }
         }),
     )?;
+    let env_state = shared.clone();
     h.set(
         "env",
-        Func::from(|ctx: Ctx<'js>| {
+        Func::from(move |ctx: Ctx<'js>| {
             let env = Object::new(ctx)?;
             for (k, v) in std::env::vars_os() {
                 if let (Some(k), Some(v)) = (k.to_str(), v.to_str()) {
                     env.set(k, v)?;
                 }
+            }
+            // A distributed worker's variables from the plan win over its own.
+            for (k, v) in &env_state.env {
+                env.set(k.as_str(), v.as_str())?;
             }
             Ok::<_, rquickjs::Error>(env)
         }),

@@ -68,6 +68,9 @@ pub(crate) struct Shared {
     pub last_resolve_error: RefCell<Option<String>>,
     /// `context.http` requests waiting for their VU's settle loop.
     pub http_queue: RefCell<std::collections::VecDeque<crate::http::PendingHttp>>,
+    /// Environment variables laid over this process's in `process.env` (a distributed worker's,
+    /// sent with the plan).
+    pub env: Vec<(String, String)>,
 }
 
 /// A request as hooks see it (`requestParams`); what a hook changes is read back.
@@ -234,21 +237,29 @@ impl Processor {
     /// Loads the processor at `path` (CommonJS, or an ES module for `.mjs` and `"type":
     /// "module"` packages) into a new runtime.
     pub fn load(path: &Path, options: ProcessorOptions) -> Result<Processor, LoadError> {
-        Processor::load_reading(path, options, Files::Anywhere)
+        Processor::load_reading(path, options, Files::Anywhere, Vec::new())
     }
 
     /// Loads the processor at `path`, a distributed worker's copy in `folder`, which holds
     /// exactly the files the controller shipped: its `fs` calls, `require` and `import` read
-    /// those and nothing else (any other path is an error saying it was not shipped).
+    /// those and nothing else (any other path is an error saying it was not shipped). `env`, the
+    /// variables that came with the plan, is laid over this process's environment in
+    /// `process.env` (a name it sets reads its value).
     pub fn load_shipped(
         path: &Path,
         options: ProcessorOptions,
         folder: &Path,
+        env: Vec<(String, String)>,
     ) -> Result<Processor, LoadError> {
-        Processor::load_reading(path, options, Files::shipped(folder))
+        Processor::load_reading(path, options, Files::shipped(folder), env)
     }
 
-    fn load_reading(path: &Path, options: ProcessorOptions, files: Files) -> Result<Processor, LoadError> {
+    fn load_reading(
+        path: &Path,
+        options: ProcessorOptions,
+        files: Files,
+        env: Vec<(String, String)>,
+    ) -> Result<Processor, LoadError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let file = path.to_string_lossy().into_owned();
         let source = files
@@ -268,6 +279,7 @@ impl Processor {
             emitted: RefCell::new(Vec::new()),
             last_resolve_error: RefCell::new(None),
             http_queue: RefCell::new(std::collections::VecDeque::new()),
+            env,
         });
         let engine_error =
             |e: JsError| LoadError::in_file(&file, format!("the JavaScript engine failed: {e}"));

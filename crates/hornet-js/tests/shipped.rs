@@ -2,7 +2,8 @@
 //! reaches a file (`fs` reads, `existsSync`/`statSync`/`readdirSync`, `require` of a path, of a
 //! JSON file or of a package found in a `node_modules` above the folder, `import`) is refused
 //! outside the shipped folder with an error saying the file was not shipped, while the same
-//! processor loaded on one machine reads them all.
+//! processor loaded on one machine reads them all; and the environment variables that came with the
+//! plan are laid over the process's own in `process.env`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -65,8 +66,9 @@ async fn tries(processor: &Processor) -> Value {
 async fn a_shipped_processor_reads_its_files_and_nothing_else() {
     let dir = layout();
     let folder = dir.path().join("shipped");
-    let shipped = Processor::load_shipped(&folder.join("p.js"), ProcessorOptions::default(), &folder)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let shipped =
+        Processor::load_shipped(&folder.join("p.js"), ProcessorOptions::default(), &folder, Vec::new())
+            .unwrap_or_else(|e| panic!("{e}"));
     let got = tries(&shipped).await;
     assert_eq!(got["inside"], json!(["ok", "inside"]));
     assert_eq!(got["module"], json!(["ok", "module"]));
@@ -99,9 +101,10 @@ async fn a_shipped_processor_reads_its_files_and_nothing_else() {
         assert!(err.starts_with(&format!("'{shown}' was not shipped with the processor")), "{err}");
     }
     // An ES module's import out of the folder fails the load.
-    let err = Processor::load_shipped(&folder.join("e.mjs"), ProcessorOptions::default(), &folder)
-        .err()
-        .expect("the import is refused");
+    let err =
+        Processor::load_shipped(&folder.join("e.mjs"), ProcessorOptions::default(), &folder, Vec::new())
+            .err()
+            .expect("the import is refused");
     assert!(err.to_string().contains("'../leak.mjs' was not shipped with the processor"), "{err}");
 }
 
@@ -119,4 +122,31 @@ async fn the_same_processor_on_one_machine_reads_them_all() {
     assert_eq!(got["package"], json!(["ok", "secret-package"]));
     assert!(Processor::load(&folder.join("e.mjs"), ProcessorOptions::default()).is_ok());
     assert_eq!(local.read_file("../secret.txt").unwrap(), b"secret-text");
+}
+
+#[tokio::test]
+async fn variables_shipped_with_the_plan_lay_over_the_processs_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "env.js",
+        "exports.f = function (context, events, done) {\n  const env = process.env;\n  \
+         context.vars.seen = [env.SHIPPED_ONLY, env.PATH, context.vars.$env.SHIPPED_ONLY, env.CARGO_MANIFEST_DIR];\n  \
+         done();\n};\n",
+    );
+    let shipped = vec![
+        ("SHIPPED_ONLY".to_string(), "from-plan".to_string()),
+        ("PATH".to_string(), "/plan/bin".to_string()),
+    ];
+    let processor =
+        Processor::load_shipped(&dir.path().join("env.js"), ProcessorOptions::default(), dir.path(), shipped)
+            .unwrap_or_else(|e| panic!("{e}"));
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut vars = HashMap::new();
+    processor.call_step(&vu, "f", &mut vars).await.unwrap_or_else(|e| panic!("{e}: {}", e.stack));
+    // A shipped name reads its shipped value (PATH too, which this process also sets); the
+    // process's own environment is still there for the rest.
+    let own = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests");
+    assert_eq!(vars["seen"], json!(["from-plan", "/plan/bin", "from-plan", own]));
+    assert!(std::env::var("PATH").unwrap() != "/plan/bin", "the process's environment is unchanged");
 }
