@@ -313,6 +313,7 @@ impl Workers for Cluster {
                 processor: self.source.processor.clone(),
                 payloads: self.source.payloads.clone(),
                 form_files: self.source.form_files.clone(),
+                env: self.source.env.clone(),
                 seed: opts.seed,
                 threads: opts.threads,
                 weights: weights.clone(),

@@ -39,6 +39,9 @@ pub struct PlanSource {
     pub payloads: Vec<ShippedData>,
     /// The `formData` `fromFile` files, in the order the plan names them.
     pub form_files: Vec<ShippedData>,
+    /// The controller's `--dotenv` variables ([`PlanSource::ship_env`]): a worker reads them
+    /// over its own environment.
+    pub env: hornet_script::ShippedEnv,
 }
 
 impl PlanSource {
@@ -63,6 +66,7 @@ impl PlanSource {
             processor: None,
             payloads: Vec::new(),
             form_files: Vec::new(),
+            env: hornet_script::ShippedEnv::default(),
         })
     }
 
@@ -85,7 +89,8 @@ impl PlanSource {
     }
 
     /// SHA-256 (hex) over the hornet version, the scripts, the options, the data files (payload
-    /// and `formData`) and the payload rows of `plan`, and the processor's files.
+    /// and `formData`) and the payload rows of `plan`, the processor's files, and the shipped
+    /// environment variables.
     pub fn hash(&self, plan: &Plan) -> String {
         /// What the hash covers, borrowed (the shipped files are hashed as they are encoded).
         #[derive(serde::Serialize)]
@@ -97,6 +102,7 @@ impl PlanSource {
             payload_files: &'a [ShippedData],
             form_files: &'a [ShippedData],
             processor: &'a Option<ProcessorBundle>,
+            env: &'a hornet_script::ShippedEnv,
         }
         crate::auth::sha256_json(&Hashed {
             version: env!("CARGO_PKG_VERSION"),
@@ -106,6 +112,7 @@ impl PlanSource {
             payload_files: &self.payloads,
             form_files: &self.form_files,
             processor: &self.processor,
+            env: &self.env,
         })
     }
 }
@@ -120,6 +127,18 @@ impl PlanSource {
             None => None,
         };
         Ok(())
+    }
+}
+
+impl PlanSource {
+    /// Ships the variables `names` (those of the controller's `--dotenv` file) with the plan, each
+    /// with the value this process has for it (its own environment's when it set the name before
+    /// the file was read, as `hornet run --dotenv` reads it). A name this process does not have is
+    /// left out.
+    pub fn ship_env<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        self.env = hornet_script::ShippedEnv::new(names.into_iter().filter_map(|name| {
+            std::env::var_os(name).map(|v| (name.to_owned(), v.to_string_lossy().into_owned()))
+        }));
     }
 }
 
@@ -511,5 +530,21 @@ mod tests {
         let mut plan = hornet_script::load_file(&script, &LoadOptions::default()).unwrap();
         let err = source.ship_data_files(&mut plan, MAX_PAYLOAD_BYTES).unwrap_err();
         assert!(err.contains("was loaded without its bytes"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_environment_is_in_the_hash_and_its_values_stay_out_of_debug() {
+        let (_dir, source, plan) = controller_side("ann\n", "1\n");
+        let mut shipped = source.clone();
+        shipped.env = hornet_script::ShippedEnv::new([("API_KEY".to_string(), "hunter2".to_string())]);
+        assert_ne!(shipped.hash(&plan), source.hash(&plan));
+        let mut other = shipped.clone();
+        other.env = hornet_script::ShippedEnv::new([("API_KEY".to_string(), "hunter3".to_string())]);
+        assert_ne!(other.hash(&plan), shipped.hash(&plan));
+        let shown = format!("{shipped:?}");
+        assert!(shown.contains("API_KEY") && !shown.contains("hunter2"), "{shown}");
+        // What a worker reads: the shipped value over its own environment, its own for the rest.
+        assert_eq!(shipped.env.var("API_KEY").as_deref(), Some("hunter2"));
+        assert_eq!(shipped.env.var("PATH"), std::env::var("PATH").ok());
     }
 }

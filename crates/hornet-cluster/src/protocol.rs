@@ -85,6 +85,10 @@ pub struct PlanMsg {
     /// the scenarios).
     #[serde(default)]
     pub form_files: Vec<ShippedData>,
+    /// The controller's `--dotenv` variables (the values the controller itself uses for the names
+    /// the file sets): the worker's templates and processor read them over its own environment.
+    #[serde(default)]
+    pub env: hornet_script::ShippedEnv,
     /// The run's seed (`--seed`), the same on every worker.
     pub seed: u64,
     /// Worker threads (0: one per core of the worker).

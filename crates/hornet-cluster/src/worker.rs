@@ -209,7 +209,10 @@ async fn serve(opts: WorkerOptions, mut r: MsgReader, w: MsgWriter) -> i32 {
                             processor: p.processor.take(),
                             payloads: std::mem::take(&mut p.payloads),
                             form_files: std::mem::take(&mut p.form_files),
+                            env: std::mem::take(&mut p.env),
                         };
+                        // The controller's `--dotenv` variables, over this worker's environment.
+                        source.options.shipped_env = source.env.clone();
                         // The payload and formData files are the bytes that came with the plan.
                         match source.shipped_data_files() {
                             Ok(files) => source.options.data_files = files,

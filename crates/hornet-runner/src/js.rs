@@ -37,7 +37,12 @@ pub(crate) fn load_spec(spec: Option<&ProcessorSpec>) -> Result<Option<Rc<Proces
 fn open(spec: &ProcessorSpec) -> Result<Processor, String> {
     let options = ProcessorOptions { budget: spec.budget, memory_limit: spec.memory_limit };
     match &spec.shipped_folder {
-        Some(folder) => Processor::load_shipped(&spec.path, options, folder, Vec::new()),
+        Some(folder) => Processor::load_shipped(
+            &spec.path,
+            options,
+            folder,
+            spec.shipped_env.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        ),
         None => Processor::load(&spec.path, options),
     }
     .map_err(|e| format!("processor {e}"))

@@ -76,6 +76,50 @@ pub struct LoadOptions {
     /// does (a script's own `config.tracing` is kept when it has one).
     #[serde(default)]
     pub trace: bool,
+    /// The environment variables a distributed worker was sent with the plan (the controller's
+    /// `--dotenv` values): `$env` / `$processEnvironment` templates and the processor's
+    /// `process.env` read these first, this process's environment for every other name. Not sent
+    /// as an option (the plan carries them beside) and not part of the options' hash.
+    #[serde(skip)]
+    pub shipped_env: ShippedEnv,
+}
+
+/// Environment variables that came with a distributed run's plan, laid over this process's own
+/// environment: a name they set reads their value, any other name the process's. `Debug` shows
+/// the names only (the values are often secrets and must not reach a log).
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ShippedEnv(std::collections::BTreeMap<String, String>);
+
+impl ShippedEnv {
+    /// The variables `pairs` set (a later pair of the same name wins).
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> ShippedEnv {
+        ShippedEnv(pairs.into_iter().collect())
+    }
+
+    /// `name`'s value: the shipped one, else this process's (`None` when neither sets it).
+    pub fn var(&self, name: &str) -> Option<String> {
+        match self.0.get(name) {
+            Some(value) => Some(value.clone()),
+            None => std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+        }
+    }
+
+    /// The shipped variables, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// True when nothing was shipped.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for ShippedEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 /// A processor that came with a distributed run's plan, written out on the worker.

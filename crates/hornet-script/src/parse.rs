@@ -34,7 +34,6 @@ use std::time::Duration;
 use crate::LoadOptions;
 use crate::error::{ScriptError, ScriptWarning, Span};
 use crate::plan::{Endpoint, EndpointId, Jitter, Payload, Plan, ProcessorSpec};
-use crate::template::Template;
 use crate::yaml::{self, Entry, Node, Value};
 
 use self::http::check_target;
@@ -108,6 +107,7 @@ pub(crate) fn build(mut sources: Vec<Source>, opts: &LoadOptions) -> Result<Plan
         data_files: opts.data_files.clone(),
         form_files_met: std::cell::Cell::new(0),
         kept_form_files: RefCell::new(Vec::new()),
+        env: opts.shipped_env.clone(),
     };
     if let Some(env) = &opts.environment {
         cx.apply_environment(&mut root, env)?;
@@ -233,6 +233,8 @@ struct Cx<'a> {
     form_files_met: std::cell::Cell<usize>,
     /// The `fromFile` files read so far, with [`crate::DataFiles::DiskKept`].
     kept_form_files: RefCell<Vec<crate::DataFile>>,
+    /// What `$env.NAME` reads (`LoadOptions::shipped_env` over this process's environment).
+    env: crate::ShippedEnv,
 }
 
 impl Cx<'_> {
@@ -382,7 +384,7 @@ impl Cx<'_> {
         let Some(e) = config.get("target") else { return Ok(None) };
         let written = self.text(&e.value, "`target`")?;
         // `{{ $processEnvironment.NAME }}` (or `$env`) is read now, as Artillery does.
-        let template = Template::compile(written).map_err(|err| {
+        let template = self.compile_template(written).map_err(|err| {
             self.err(read::inner_span(&e.value, err.offset, 2), format!("invalid `target`: {}", err.message))
         })?;
         let text = template.as_constant().unwrap_or(written);

@@ -123,6 +123,9 @@ pub struct ProcessorSpec {
     /// On a distributed worker: the private folder holding exactly the files the controller
     /// shipped with the processor; its `fs` calls, `require` and `import` read nothing else.
     pub shipped_folder: Option<PathBuf>,
+    /// On a distributed worker: the environment variables that came with the plan, which the
+    /// processor's `process.env` (and `context.vars.$env`) read over this process's own.
+    pub shipped_env: crate::ShippedEnv,
     /// Every function name the script uses, where it is written (for [`ProcessorSpec::check_exports`]).
     pub uses: Vec<FunctionUse>,
 }

@@ -174,7 +174,8 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(hornet_cluster::MAX_WEIGHT)))]
     pub weight: u32,
     /// Read environment variables (`KEY=VALUE` lines) from this dotenv file at start, as `hornet
-    /// run --dotenv` does (the controller's --dotenv values do not travel with the plan).
+    /// run --dotenv` does, for the names the controller's --dotenv does not set (those travel
+    /// with the plan and win).
     #[arg(long = "dotenv", visible_alias = "env-file", value_name = "FILE")]
     pub dotenv: Option<PathBuf>,
     /// Accepted for older command lines; nothing is read from it (the processor, CSV payloads and

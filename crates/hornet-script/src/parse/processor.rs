@@ -72,7 +72,14 @@ impl Cx<'_> {
         }
         let memory_limit = usize::try_from(memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let shipped_folder = shipped.map(|copy| copy.folder.clone());
-        self.processor = Some(ProcessorSpec { path, budget, memory_limit, shipped_folder, uses: Vec::new() });
+        self.processor = Some(ProcessorSpec {
+            path,
+            budget,
+            memory_limit,
+            shipped_folder,
+            shipped_env: self.env.clone(),
+            uses: Vec::new(),
+        });
         Ok(())
     }
 

@@ -392,11 +392,19 @@ impl Cx<'_> {
         })
     }
 
+    /// Compiles `text`, `$env.NAME` read from [`Cx::env`].
+    pub(super) fn compile_template(
+        &self,
+        text: &str,
+    ) -> std::result::Result<Template, crate::template::TemplateError> {
+        Template::compile_with_env(text, &|name| self.env.var(name))
+    }
+
     /// Compiles a string-like scalar as a template and checks the variables it inserts; an error
     /// points inside the string when the source allows it.
     pub(super) fn template(&self, node: &Node, what: &str) -> Result<Template> {
         let text = self.text(node, what)?;
-        let template = Template::compile(text).map_err(|e| {
+        let template = self.compile_template(text).map_err(|e| {
             self.err(inner_span(node, e.offset, 2), format!("invalid template in {what}: {}", e.message))
                 .with_help("a placeholder holds a variable (`{{ id }}`, `{{ user.name }}`), a built-in (`{{ $uuid }}`) or a function (`{{ $randomNumber(1, 10) }}`)")
         })?;

@@ -52,9 +52,13 @@ fn control_run(
     }
     // The workers get the processor and the files it needs, and the data files (payload,
     // formData), with the plan.
+    // And the `--dotenv` variables, with the values this process uses for them.
     let source = PlanSource::read(&args.script.files(), &load_opts).and_then(|mut source| {
         source.ship_processor(&plan, hornet_cluster::plan_source::MAX_PROCESSOR_BYTES)?;
         source.ship_data_files(&mut plan, hornet_cluster::plan_source::MAX_PAYLOAD_BYTES)?;
+        if let Some(path) = &args.script.dotenv {
+            source.ship_env(super::env_file::names(path)?.iter().map(String::as_str));
+        }
         Ok(source)
     });
     let source = match source {

@@ -16,10 +16,7 @@ use std::path::Path;
 /// environment. Must be called before any other thread starts (it changes the environment). A
 /// file that cannot be read or a line that does not parse is an error naming `file:line:column`.
 pub fn load(path: &Path) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--dotenv {}: cannot be read: {e}", path.display()))?;
-    let entries =
-        parse(&text).map_err(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.what))?;
+    let entries = read(path)?;
     let mut set = 0;
     for (key, value) in entries {
         if std::env::var_os(&key).is_none() {
@@ -30,6 +27,18 @@ pub fn load(path: &Path) -> Result<usize, String> {
         }
     }
     Ok(set)
+}
+
+/// The names `path` sets, in order (a distributed run ships their values to its workers).
+pub fn names(path: &Path) -> Result<Vec<String>, String> {
+    Ok(read(path)?.into_iter().map(|(key, _)| key).collect())
+}
+
+/// The `(key, value)` pairs of the file at `path`; an error names `file:line:column`.
+fn read(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--dotenv {}: cannot be read: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.what))
 }
 
 /// Where a dotenv file stops parsing, and what was expected there.

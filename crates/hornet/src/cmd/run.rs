@@ -79,6 +79,7 @@ pub(crate) fn load_with_options(
         scenario_names: args.scenario_names.clone(),
         strict: args.strict,
         shipped_processor: None,
+        shipped_env: hornet_script::ShippedEnv::default(),
         test_id: load.and_then(|l| l.testid.clone()),
         trace: load.is_some_and(|l| l.trace),
         split_over: workers.unwrap_or(1),
