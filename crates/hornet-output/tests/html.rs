@@ -352,6 +352,48 @@ fn fmt_ms(v: f64) -> String {
     }
 }
 
+#[test]
+fn a_processors_metrics_have_their_section_under_their_own_names() {
+    let mut agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
+    for tick in 0..4u64 {
+        let mut r = Recorder::new(1, 1);
+        r.custom_counter("orders.made", 3.0);
+        r.custom_counter(XSS_ENDPOINT, 1.0);
+        r.custom_rate("logins");
+        for v in [10.0, 20.0, 30.0 + tick as f64] {
+            r.custom_histogram("cart.size", v);
+        }
+        agg.add_tick(Duration::from_secs(tick + 1), vec![r.take_interval()], 1);
+    }
+    let report = agg.report(meta(4, false));
+    let html = render_html(&report);
+    assert!(html.contains("<a href=\"#processor-metrics\">Processor metrics</a>"));
+    assert!(html.contains("id=\"processor-counters\"") && html.contains("id=\"processor-histograms\""));
+    let section = &html[html.find("id=\"processor-metrics\"").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(
+            "<td class=\"name\">orders.made</td><td class=\"name\">counter</td><td data-v=\"12\">12</td>"
+        ),
+        "{section}"
+    );
+    assert!(section.contains("<td class=\"name\">logins</td><td class=\"name\">rate</td>"), "{section}");
+    let cart = &report.aggregate.summaries["cart.size"];
+    assert_eq!(cart.count, 12);
+    assert!(
+        section.contains(&format!(
+            "<td class=\"name\">cart.size</td><td data-v=\"12\">12</td><td data-v=\"{}\">{:.2}</td>",
+            cart.min, cart.min
+        )),
+        "{section}"
+    );
+    assert!(section.contains("&lt;script&gt;") && !section.contains(XSS_ENDPOINT), "names are escaped");
+    // hornet's own metrics stay out of it, and a run without a processor has no such section.
+    assert!(!section.contains("http.") && !section.contains("vusers."), "{section}");
+    let plain = render_html(&judged());
+    assert!(!plain.contains("processor-metrics"));
+}
+
 /// A report with nothing in it: no request, no check, no timeline (as an older or empty report).
 fn empty() -> Report {
     let agg = Aggregator::new(vec!["GET /".into()], vec!["s".into()]);

@@ -55,6 +55,8 @@ pub(super) struct View {
     pub(super) websocket: bool,
     /// The report has traced requests (the page has a Slowest requests section).
     pub(super) traced: bool,
+    /// A processor reported metrics with `events.emit` (the page has a Processor metrics section).
+    pub(super) processor_metrics: bool,
 }
 
 /// Latency at [`TABLE_PERCENTILES`] (those the sample count supports), service and corrected.
@@ -113,6 +115,13 @@ impl View {
         }
         let websocket = r.summary(WS_RTT).is_some();
         let traced = !r.traced_requests.is_empty();
+        let a = &r.aggregate;
+        let processor_metrics = a
+            .counters
+            .keys()
+            .chain(a.rates.keys())
+            .chain(a.summaries.keys())
+            .any(|k| hornet_metrics::is_processor_metric(k));
         View {
             data: Value::Object(data),
             timeline_charts,
@@ -120,6 +129,7 @@ impl View {
             percentiles,
             websocket,
             traced,
+            processor_metrics,
         }
     }
 }

@@ -80,6 +80,7 @@ pub fn render_html(report: &Report) -> String {
     distribution(&mut out, report, &view);
     breakdown(&mut out, report);
     endpoints(&mut out, report);
+    processor_metrics(&mut out, report);
     websocket(&mut out, report);
     status_codes(&mut out, report);
     errors(&mut out, report);

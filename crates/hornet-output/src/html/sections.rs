@@ -1,6 +1,6 @@
 //! The sections of the HTML report, in page order: navigation, header, warnings, verdicts (checks,
 //! apdex, expectation totals), key figures, the chart sections, timing breakdown, endpoints,
-//! WebSocket, status codes, errors, expectations, virtual users and the footer. Every string from
+//! processor metrics, WebSocket, status codes, errors, expectations, virtual users and the footer. Every string from
 //! the report is HTML-escaped.
 //!
 //! Over 600 lines for one concern: each section is one function writing one part of the page,
@@ -14,7 +14,7 @@ use hornet_metrics::report::{
     EXPECT_FAILED, EXPECT_OK, ITERATIONS_LATE, REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME,
     RESPONSE_TIME_CORRECTED, TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT,
 };
-use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning};
+use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning, is_processor_metric};
 use serde_json::Value;
 
 use super::data::{ChartSlot, View};
@@ -35,6 +35,9 @@ pub(super) fn nav(out: &mut String, v: &View) {
         link("distribution", "Distribution");
     }
     link("endpoints", "Endpoints");
+    if v.processor_metrics {
+        link("processor-metrics", "Processor metrics");
+    }
     if v.websocket {
         link("websocket", "WebSocket");
     }
@@ -460,6 +463,77 @@ pub(super) fn endpoints(out: &mut String, r: &Report) {
         out.push_str("</tbody>\n<tfoot>\n");
         row(out, "Total", &r.summary(RESPONSE_TIME_CORRECTED).copied().unwrap_or_default());
         out.push_str("</tfoot></table></div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// The metrics a processor reported with `events.emit` (every name outside hornet's own
+/// families), when there are any: one table of counters and rates, one of histograms, under the
+/// names the JSON report and `ensure` use.
+pub(super) fn processor_metrics(out: &mut String, r: &Report) {
+    let a = &r.aggregate;
+    let secs = r.run.duration_s;
+    let mut totals = String::new();
+    for (name, n) in a.counters.iter().filter(|(k, _)| is_processor_metric(k)) {
+        let _ = writeln!(
+            totals,
+            "<tr><td class=\"name\">{}</td><td class=\"name\">counter</td><td data-v=\"{n}\">{}</td>\
+             <td data-v=\"{}\">{}</td></tr>",
+            html_escape(name),
+            int(*n),
+            per_sec(*n, secs),
+            format::rate(per_sec(*n, secs)),
+        );
+    }
+    for (name, v) in a.rates.iter().filter(|(k, _)| is_processor_metric(k)) {
+        let _ = writeln!(
+            totals,
+            "<tr><td class=\"name\">{}</td><td class=\"name\">rate</td><td data-v=\"-1\">-</td>\
+             <td data-v=\"{v}\">{}</td></tr>",
+            html_escape(name),
+            format::rate(*v),
+        );
+    }
+    let mut histograms = String::new();
+    for (name, s) in a.summaries.iter().filter(|(k, _)| is_processor_metric(k)) {
+        let cell = |v: f64| format!("<td data-v=\"{v}\">{v:.2}</td>");
+        let _ = writeln!(
+            histograms,
+            "<tr><td class=\"name\">{}</td><td data-v=\"{}\">{}</td>{}{}{}{}{}{}{}</tr>",
+            html_escape(name),
+            s.count,
+            int(s.count),
+            cell(s.min),
+            cell(s.median),
+            cell(s.p90),
+            cell(s.p95),
+            cell(s.p99),
+            cell(s.max),
+            cell(s.mean),
+        );
+    }
+    if totals.is_empty() && histograms.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"processor-metrics\">\n<h2>Processor metrics</h2>\n<p class=\"note\">Reported by the \
+         processor with <code>events.emit</code>; histograms in the unit the processor gave.</p>\n",
+    );
+    if !totals.is_empty() {
+        let _ = write!(
+            out,
+            "<div class=\"scroll\"><table class=\"num sortable compact\" id=\"processor-counters\"><thead><tr>\
+             <th data-type=\"text\">Name</th><th data-type=\"text\">Kind</th><th>Count</th><th>per s</th></tr>\
+             </thead>\n<tbody>\n{totals}</tbody></table></div>\n"
+        );
+    }
+    if !histograms.is_empty() {
+        let _ = write!(
+            out,
+            "<div class=\"scroll\"><table class=\"num sortable\" id=\"processor-histograms\"><thead><tr>\
+             <th data-type=\"text\">Histogram</th><th>Count</th><th>Min</th><th>Median</th><th>p90</th><th>p95</th>\
+             <th>p99</th><th>Max</th><th>Mean</th></tr></thead>\n<tbody>\n{histograms}</tbody></table></div>\n"
+        );
     }
     out.push_str("</section>\n");
 }
