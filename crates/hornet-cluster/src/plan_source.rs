@@ -547,4 +547,25 @@ mod tests {
         assert_eq!(shipped.env.var("API_KEY").as_deref(), Some("hunter2"));
         assert_eq!(shipped.env.var("PATH"), std::env::var("PATH").ok());
     }
+
+    #[test]
+    fn the_processor_and_the_files_it_requires_are_in_the_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "s.yaml", b"config:\n  target: http://127.0.0.1:1\n  processor: p.js\nscenarios:\n  - flow:\n      - function: f\n");
+        write(dir.path(), "lib.js", b"module.exports = 1;\n");
+        let hash_with = |processor: &[u8]| {
+            write(dir.path(), "p.js", processor);
+            let script = dir.path().join("s.yaml");
+            let plan = hornet_script::load_file(&script, &LoadOptions::default()).unwrap();
+            let mut source = PlanSource::read(&[script], &LoadOptions::default()).unwrap();
+            source.ship_processor(&plan, MAX_PROCESSOR_BYTES).unwrap();
+            source.hash(&plan)
+        };
+        let first = hash_with(b"require('./lib');\nexports.f = (c, e, done) => done();\n");
+        assert_eq!(hash_with(b"require('./lib');\nexports.f = (c, e, done) => done();\n"), first);
+        assert_ne!(hash_with(b"require('./lib');\nexports.f = (c, e, done) => { done(); };\n"), first);
+        // A file the processor requires counts too.
+        write(dir.path(), "lib.js", b"module.exports = 2;\n");
+        assert_ne!(hash_with(b"require('./lib');\nexports.f = (c, e, done) => done();\n"), first);
+    }
 }

@@ -1,6 +1,7 @@
 //! Processor `function` steps outside the scenarios' HTTP flows, end to end: in the `before` flow
 //! (what it sets reaches every VU's templates, as Artillery hands `before`'s variables on), in the
-//! `after` flow, and in a WebSocket flow. Judged by what the embedded target received: the
+//! `after` flow, and in a WebSocket flow; and inside a `loop`, where `context.vars` has
+//! `$loopElement` and `$loopCount`. Judged by what the embedded target received: the
 //! recording target's request log, and for WebSocket the echo of what the server got.
 
 mod common;
@@ -22,12 +23,22 @@ module.exports = {
     events.emit('counter', 'tokens.made', 1);
     done();
   },
+  tagItem(context, events, done) {
+    context.vars.tag = context.vars.$loopElement.name + '@' + context.vars.$loopCount;
+    done();
+  },
   async closing(context, events) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     context.vars.bye = 'bye-' + context.vars.token;
   },
 };
 "#;
+
+/// Writes `flows.js` and the script `name` (`TARGET` pointed at `t`) into `case`.
+fn flows_script(case: &Case, name: &str, yaml: &str, t: &RunningTarget) -> std::path::PathBuf {
+    case.script("flows.js", FLOWS_JS);
+    case.script(name, &with_target(yaml, t))
+}
 
 /// The first 8 hex digits of SHA-256("seed"), as `makeToken` makes them.
 const TOKEN: &str = "tok-19b25856";
@@ -36,11 +47,10 @@ const TOKEN: &str = "tok-19b25856";
 fn function_steps_run_in_the_before_and_after_flows() {
     let t = recording_target();
     let case = Case::new();
-    case.script("flows.js", FLOWS_JS);
-    let script = case.script(
+    let script = flows_script(
+        &case,
         "flows.yaml",
-        &with_target(
-            r#"
+        r#"
 config:
   target: "TARGET"
   processor: ./flows.js
@@ -60,8 +70,7 @@ after:
     - function: closing
     - get: { url: "/after", headers: { x-token: "{{ bye }}" } }
 "#,
-            &t,
-        ),
+        &t,
     );
     let report = run_ok(&case, &script, &["-q"]);
     let log = t.requests().expect("recording");
@@ -117,4 +126,36 @@ scenarios:
     assert_eq!(endpoint(&report, "echo token")["responses"], 2, "{report}");
     assert_eq!(endpoint(&report, "echo bye")["responses"], 2, "{report}");
     assert_eq!(counter(&report, "tokens.made"), 2, "{report}");
+}
+
+#[test]
+fn a_function_in_a_loop_sees_the_loop_element_and_count() {
+    let t = recording_target();
+    let case = Case::new();
+    let script = flows_script(
+        &case,
+        "loop.yaml",
+        r#"
+config:
+  target: "TARGET"
+  processor: ./flows.js
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - loop:
+          - function: tagItem
+          - get: { url: "/items", headers: { x-item: "{{ tag }}" } }
+        over:
+          - { name: apple }
+          - { name: pear }
+"#,
+        &t,
+    );
+    run_ok(&case, &script, &["-q"]);
+    let log = t.requests().expect("recording");
+    let route = &log["routes"]["GET /items"];
+    assert_eq!(route["count"], 4, "{log}");
+    assert_eq!(route["fields"]["header:x-item"]["values"], serde_json::json!(["apple@1", "pear@2"]), "{log}");
 }
