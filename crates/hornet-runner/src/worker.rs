@@ -1,6 +1,7 @@
 //! One worker thread: a single-threaded tokio runtime that runs its share of every workload
-//! (open-model arrivals, closed-model users, request-rate VUs) as local tasks, and hands its
-//! metrics interval to the collector once a second.
+//! (open-model arrivals on the lanes of [`arrivals::Lanes`], closed-model users and request-rate
+//! VUs as tasks of their own) as local tasks, and hands its metrics interval to the collector once
+//! a second.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -37,7 +38,7 @@ pub(crate) struct ThreadState {
     pub client: Rc<HttpClient>,
     pub ws_client: Rc<WsClient>,
     pub recorder: Rc<RefCell<Recorder>>,
-    /// VU tasks running on this thread.
+    /// VUs running (or handed to a lane to run) on this thread.
     running: Cell<usize>,
     /// Signalled when `running` drops to zero.
     idle: Notify,
@@ -53,6 +54,8 @@ pub(crate) struct ThreadState {
     processor: Option<Rc<hornet_js::Processor>>,
     /// This thread's view of the run's endpoints named at run time.
     names: Rc<NameCache>,
+    /// The tasks that run this thread's open-model arrivals.
+    pub lanes: arrivals::Lanes,
 }
 
 impl ThreadState {
@@ -160,6 +163,7 @@ async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
         retire: watch::channel(false).0,
         settings: Rc::new(shared.vu_settings),
         names: Rc::new(NameCache::new(shared.endpoint_names.clone())),
+        lanes: arrivals::Lanes::default(),
     });
 
     // Hand the interval to the collector every second, on the run's one-second grid.
@@ -212,13 +216,17 @@ async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
     // Whatever still runs is cancelled (and counted as such).
     let running: Vec<TaskId> = local.tasks.borrow().keys().copied().collect();
     for id in running {
-        cancel_task(&local, id, "test ended while the VU was running");
+        cancel_task(&local, id, ENDED_WHILE_RUNNING);
     }
+    local.lanes.cancel(&local, ENDED_WHILE_RUNNING);
     let _ = tokio::time::timeout(Duration::from_secs(5), wait_idle(&local)).await;
     flusher.abort();
     let last = recorder.borrow_mut().take_interval();
     let _ = tx.send(Msg::Done(last));
 }
+
+/// Why a VU still running when the run ends is cancelled.
+const ENDED_WHILE_RUNNING: &str = "test ended while the VU was running";
 
 /// Waits until no VU task of this thread is running.
 pub(crate) async fn wait_idle(local: &ThreadState) {
@@ -245,9 +253,8 @@ where
     let task = Box::pin(task);
     let id = local.next_task.get();
     local.next_task.set(id + 1);
-    local.running.set(local.running.get() + 1);
     // Dropped when the task ends or is aborted: either way the task stops counting.
-    let guard = TaskGuard { local: local.clone(), id };
+    let guard = TaskGuard { _running: Running::start(local), id };
     let handle = tokio::task::spawn_local(async move {
         let _guard = guard;
         task.await;
@@ -260,24 +267,39 @@ where
 /// failed VU. The task's future is dropped (its connections closed) when the runtime next runs.
 pub(crate) fn cancel_task(local: &ThreadState, id: TaskId, why: &'static str) {
     let Some(handle) = local.tasks.borrow_mut().remove(&id) else { return };
-    {
-        let mut rec = local.recorder.borrow_mut();
-        rec.error(None, ErrorKind::Cancelled, &why);
-        rec.vu_failed();
-    }
+    count_cancelled(local, why);
     handle.abort();
 }
 
-/// A VU task's place in its thread's counts, given up when the task's future is dropped.
+/// A VU task's place in its thread's task list, given up when the task's future is dropped.
 struct TaskGuard {
-    local: Rc<ThreadState>,
+    /// Dropped after the task leaves the list.
+    _running: Running,
     id: TaskId,
 }
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
+        self._running.local.tasks.borrow_mut().remove(&self.id);
+    }
+}
+
+/// A running VU's place in its thread's counts (the active-VU gauge, [`wait_idle`]): taken when
+/// the VU is started (the caller has already added it to `in_flight`), given up when dropped.
+pub(crate) struct Running {
+    local: Rc<ThreadState>,
+}
+
+impl Running {
+    pub(crate) fn start(local: &Rc<ThreadState>) -> Running {
+        local.running.set(local.running.get() + 1);
+        Running { local: local.clone() }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
         let local = &self.local;
-        local.tasks.borrow_mut().remove(&self.id);
         local.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
         let n = local.running.get().saturating_sub(1);
         local.running.set(n);
@@ -287,22 +309,25 @@ impl Drop for TaskGuard {
     }
 }
 
-/// Starts one open-model VU running scenario `scenario` once.
-pub(crate) fn spawn_arrival(local: &Rc<ThreadState>, scenario: usize, index: u64, intended: Instant) {
-    let local2 = local.clone();
-    spawn_task(local, async move {
-        let shared = &local2.shared;
-        local2.recorder.borrow_mut().vu_created(scenario);
-        let began = Instant::now();
-        // Boxed: inline, the VU would be most of the task's future, which is moved whole into
-        // its box when `spawn_task` spawns it (the move is then a few words).
-        let mut vu = Box::new(local2.new_vu(index, scenario));
-        vu.measure_next_from(intended);
-        match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
-            Ok(()) => local2.recorder.borrow_mut().vu_completed(since(began)),
-            Err(_) => local2.recorder.borrow_mut().vu_failed(),
-        }
-    });
+/// Counts a VU that the end of the run cancels: a `cancelled` error with `why` and a failed VU.
+pub(crate) fn count_cancelled(local: &ThreadState, why: &'static str) {
+    let mut rec = local.recorder.borrow_mut();
+    rec.error(None, ErrorKind::Cancelled, &why);
+    rec.vu_failed();
+}
+
+/// Runs one open-model arrival: a new VU running scenario `scenario` once, its requests measured
+/// from `intended`.
+pub(crate) async fn run_arrival(local: &ThreadState, scenario: usize, index: u64, intended: Instant) {
+    let shared = &local.shared;
+    local.recorder.borrow_mut().vu_created(scenario);
+    let began = Instant::now();
+    let mut vu = local.new_vu(index, scenario);
+    vu.measure_next_from(intended);
+    match vu.run_flow(&shared.program.scenarios[scenario].flow).await {
+        Ok(()) => local.recorder.borrow_mut().vu_completed(since(began)),
+        Err(_) => local.recorder.borrow_mut().vu_failed(),
+    }
 }
 
 /// Picks the scenario of looping VU `index` (closed-model users and request-rate VUs).

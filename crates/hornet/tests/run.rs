@@ -386,3 +386,53 @@ fn a_dense_fixed_rate_sends_every_scheduled_request_measured_from_its_intended_t
     assert_eq!(summaries["schedule.lag"]["count"].as_u64(), Some(4000), "{summaries}");
     assert_eq!(summaries["http.response_time.corrected"]["count"].as_u64(), Some(4000), "{summaries}");
 }
+
+/// Arrivals due faster than their one connection can serve them wait for it in line, and each is
+/// still measured from its own intended start: 40 requests at 100/s over `-c 1` (one thread, so
+/// one connection) to a 25 ms endpoint take a second at least, so the last waits some 0.6 s,
+/// which its latency shows; none is dropped.
+#[test]
+fn arrivals_waiting_for_a_pooled_connection_are_measured_from_their_intended_time() {
+    let t = target();
+    let case = Case::new();
+    let report = case.report_path();
+    let url = format!("{}/delay/25", t.url());
+    let out = hornet()
+        .args(["quick", &url, "-r", "100", "-n", "40", "-c", "1", "--threads", "1", "-q", "-o"])
+        .arg(&report)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(counter(&json, "http.codes.200"), 40);
+    assert_eq!(counter(&json, "vusers.created"), 40);
+    assert_eq!(counter(&json, "vusers.completed"), 40);
+    let summaries = &json["aggregate"]["summaries"];
+    let latency = &summaries["http.response_time"];
+    assert_eq!(latency["count"].as_u64(), Some(40), "{summaries}");
+    // The 40th is due at 0.39 s and served after the 39 before it, 25 ms each: 1.0 s − 0.39 s.
+    let max = latency["max"].as_f64().expect("max");
+    assert!(max >= 550.0, "the last request waited in line, yet its latency is {max} ms");
+    let min = latency["min"].as_f64().expect("min");
+    assert!(min >= 25.0, "a latency below the server's 25 ms delay: {min} ms");
+    assert_eq!(summaries["schedule.lag"]["count"].as_u64(), Some(40), "{summaries}");
+}
+
+/// More arrivals running at once than a thread keeps idle lanes for (300 within a second, each
+/// 1.2 s long), then a steady rate that starts while they run and goes on after they end: every
+/// arrival runs to completion, on a new lane or a reused one.
+#[test]
+fn a_burst_of_concurrent_arrivals_then_a_steady_rate_all_complete() {
+    let t = target();
+    let report = run_yaml_ok(
+        &format!(
+            "config:\n  target: \"{}\"\n  phases:\n    - duration: 1\n      arrivalCount: 300\n    - duration: 2\n      arrivalRate: 20\nscenarios:\n  - flow:\n      - get: {{ url: \"/delay/1200\" }}\n",
+            t.url()
+        ),
+        &["-q", "--threads", "1"],
+    );
+    assert_eq!(counter(&report, "vusers.created"), 340);
+    assert_eq!(counter(&report, "vusers.completed"), 340);
+    assert_eq!(counter(&report, "vusers.failed"), 0);
+    assert_eq!(counter(&report, "http.codes.200"), 340);
+}
