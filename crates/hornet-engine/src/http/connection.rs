@@ -349,10 +349,29 @@ impl Connector {
 
     /// Opens a connection to `target`, adding dns, connect and tls times to `t` (a request that
     /// follows redirects may open several connections; its phases are the sums).
+    ///
+    /// A plain `http://` connection is ready once connected; the TLS and hyper handshakes of an
+    /// `https://` one run in a future of their own, boxed, so that this future (which every new
+    /// connection boxes, see `HttpClient::checkout`) holds only the connect: a plain connection's
+    /// box is then a few hundred bytes, not the size of a TLS handshake's state.
     pub(crate) async fn open(&self, target: &Target<'_>, t: &mut Timings) -> Result<Conn, Failure> {
         let host_header = HeaderValue::from_str(target.authority).map_err(|_| {
             Failure::new(ErrorKind::InvalidUrl, format!("invalid host {:?}", target.authority))
         })?;
+        let tcp = self.connect_to(target, t).await?;
+        // Requests are written whole; Nagle would only delay them.
+        let _ = tcp.set_nodelay(true);
+        let origin = Origin::of(target);
+        if !target.https {
+            let sender = Sender::Lean(Box::new(H1Conn::new(tcp)));
+            return Ok(Conn { origin, sender, host_header, guard: TaskGuard(None) });
+        }
+        Box::pin(self.secure(tcp, target, t, origin, host_header)).await
+    }
+
+    /// Resolves `target`'s host unless it is an address (or was resolved a moment ago) and connects
+    /// to it, adding the dns and connect times to `t`.
+    async fn connect_to(&self, target: &Target<'_>, t: &mut Timings) -> Result<TcpStream, Failure> {
         let tcp = match target.host.parse::<IpAddr>() {
             Ok(ip) => {
                 let addr = SocketAddr::new(ip, target.port);
@@ -406,13 +425,19 @@ impl Connector {
                 tcp
             }
         };
-        // Requests are written whole; Nagle would only delay them.
-        let _ = tcp.set_nodelay(true);
-        let origin = Origin::of(target);
-        if !target.https {
-            let sender = Sender::Lean(Box::new(H1Conn::new(tcp)));
-            return Ok(Conn { origin, sender, host_header, guard: TaskGuard(None) });
-        }
+        Ok(tcp)
+    }
+
+    /// The TLS handshake on `tcp` and hyper's HTTP/1.1 or HTTP/2 handshake after it (by ALPN),
+    /// adding the tls time to `t`.
+    async fn secure(
+        &self,
+        tcp: TcpStream,
+        target: &Target<'_>,
+        t: &mut Timings,
+        origin: Origin,
+        host_header: HeaderValue,
+    ) -> Result<Conn, Failure> {
         let name = tls::server_name(target.host).ok_or_else(|| {
             Failure::new(ErrorKind::InvalidUrl, format!("invalid tls server name {:?}", target.host))
         })?;
@@ -481,6 +506,19 @@ mod tests {
     fn bad_targets_are_invalid_url() {
         assert_eq!(parse("ftp://h/"), Err(ErrorKind::InvalidUrl));
         assert_eq!(parse("/relative"), Err(ErrorKind::InvalidUrl));
+    }
+
+    #[test]
+    fn opening_a_plain_connection_holds_no_tls_state() {
+        // Every new connection's `open` future is boxed whole; the TLS and hyper handshakes are
+        // boxed apart, so a plain connection's box is smaller than a TLS stream alone.
+        let connector = Connector::new(false, Vec::new()).expect("connector");
+        let uri = Uri::from_static("http://127.0.0.1:1/");
+        let target = Target::parse(&uri).expect("parse");
+        let mut timings = Timings::default();
+        let open = size_of_val(&connector.open(&target, &mut timings));
+        let tls_stream = size_of::<tokio_rustls::client::TlsStream<TcpStream>>();
+        assert!(open < tls_stream, "open's future is {open} bytes, a TLS stream {tls_stream}");
     }
 
     #[test]
