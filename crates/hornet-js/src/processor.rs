@@ -40,11 +40,15 @@ pub struct ProcessorOptions {
     pub budget: Duration,
     /// Most memory the runtime may allocate (all VUs of the thread together).
     pub memory_limit: usize,
+    /// `Math.random`'s seed while the module loads (its top-level code runs before any VU has its
+    /// own): a package that seeds itself from `Math.random` at load, as `@faker-js/faker` does,
+    /// then repeats with it.
+    pub seed: u64,
 }
 
 impl Default for ProcessorOptions {
     fn default() -> Self {
-        ProcessorOptions { budget: Duration::from_secs(5), memory_limit: 256 << 20 }
+        ProcessorOptions { budget: Duration::from_secs(5), memory_limit: 256 << 20, seed: 0 }
     }
 }
 
@@ -274,7 +278,7 @@ impl Processor {
             files,
             deadline: Cell::new(None),
             interrupted: Cell::new(false),
-            rng: Cell::new(0),
+            rng: Cell::new(options.seed),
             timers: RefCell::new(BinaryHeap::new()),
             emitted: RefCell::new(Vec::new()),
             last_resolve_error: RefCell::new(None),

@@ -53,8 +53,7 @@ pub(crate) fn run_before(
 ) -> Result<HashMap<String, serde_json::Value>, RunError> {
     let scope = Scope::new(globals, draw(seed, BEFORE_VU));
     let settings = Rc::new(VuSettings { replace_total: false, ..settings });
-    let tracer = flow_tracer(plan, seed, BEFORE_VU);
-    run_once(before, plan, client, settings, scope, Some(control), tracer)
+    run_once(before, plan, client, settings, scope, Some(control), (seed, BEFORE_VU))
         .map(Scope::into_vars)
         .map_err(|f| RunError::before(f, control))
 }
@@ -74,8 +73,9 @@ pub(crate) fn report_after(outcome: Result<Scope, VuFailure>) {
     }
 }
 
-/// Runs `ops` of `plan` once as one VU with `scope` (and `tracer`, when the plan is traced); returns
-/// the scope with whatever the flow captured. When `stop` is given and the run is stopped
+/// Runs `ops` of `plan` once as the VU `index` of a run seeded with `seed` (`before` or `after`),
+/// with `scope`, traced when the plan is, its processor loaded with that VU's `Math.random` seed
+/// ([`crate::js::load_seed`]); returns the scope with whatever the flow captured. When `stop` is given and the run is stopped
 /// meanwhile, the flow is dropped where it is and the failure is marked `stopped`.
 pub(crate) fn run_once(
     ops: &[Op],
@@ -84,8 +84,9 @@ pub(crate) fn run_once(
     settings: Rc<VuSettings>,
     scope: Scope,
     stop: Option<&Control>,
-    tracer: Option<VuTracer>,
+    (seed, index): (u64, u64),
 ) -> Result<Scope, VuFailure> {
+    let tracer = flow_tracer(plan, seed, index);
     let (endpoints, processor) = (plan.endpoints.len(), plan.processor.as_ref());
     let fail = |message: String| VuFailure { message, stopped: false };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -101,7 +102,9 @@ pub(crate) fn run_once(
     if let Some(tracer) = tracer {
         vu.set_tracer(tracer);
     }
-    if let Some(processor) = crate::js::load_spec(processor).map_err(fail)? {
+    if let Some(processor) =
+        crate::js::load_spec(processor, crate::js::load_seed(seed, index)).map_err(fail)?
+    {
         // Their `context.http` requests are not reported either: their names stay in a table of
         // their own.
         let names = Rc::new(NameCache::new(Arc::new(EndpointNames::new(endpoints))));

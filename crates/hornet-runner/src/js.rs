@@ -24,18 +24,26 @@ use serde_json::Value;
 use crate::trace_context::VuTracer;
 use crate::vu::Scope;
 
-/// Loads the plan's processor for the calling thread (`None` without one).
-pub(crate) fn load(plan: &Plan) -> Result<Option<Rc<Processor>>, String> {
-    load_spec(plan.processor.as_ref())
+/// The seed of `Math.random` while the processor loads on the thread (or `before`/`after` VU)
+/// `index` of a run seeded with `seed`: module-level random values (a faker instance seeded at
+/// load) repeat with `--seed`, and differ between threads and between seeds.
+pub(crate) fn load_seed(seed: u64, index: u64) -> u64 {
+    crate::run::draw(seed ^ 0x10AD_5EED_F00D_1A7E, index)
+}
+
+/// Loads the plan's processor for the calling thread (`None` without one), `Math.random` seeded
+/// with `seed` while it loads ([`load_seed`]).
+pub(crate) fn load(plan: &Plan, seed: u64) -> Result<Option<Rc<Processor>>, String> {
+    load_spec(plan.processor.as_ref(), seed)
 }
 
 /// Loads the processor `spec` describes, if any, for the calling thread.
-pub(crate) fn load_spec(spec: Option<&ProcessorSpec>) -> Result<Option<Rc<Processor>>, String> {
-    spec.map(|spec| open(spec).map(Rc::new)).transpose()
+pub(crate) fn load_spec(spec: Option<&ProcessorSpec>, seed: u64) -> Result<Option<Rc<Processor>>, String> {
+    spec.map(|spec| open(spec, seed).map(Rc::new)).transpose()
 }
 
-fn open(spec: &ProcessorSpec) -> Result<Processor, String> {
-    let options = ProcessorOptions { budget: spec.budget, memory_limit: spec.memory_limit };
+fn open(spec: &ProcessorSpec, seed: u64) -> Result<Processor, String> {
+    let options = ProcessorOptions { budget: spec.budget, memory_limit: spec.memory_limit, seed };
     match &spec.shipped_folder {
         Some(folder) => Processor::load_shipped(
             &spec.path,
@@ -53,7 +61,7 @@ fn open(spec: &ProcessorSpec) -> Result<Processor, String> {
 /// with its file, line and column, before anything is sent.
 pub(crate) fn check(plan: &Plan) -> Result<(), String> {
     let Some(spec) = &plan.processor else { return Ok(()) };
-    let processor = open(spec)?;
+    let processor = open(spec, 0)?;
     spec.check_exports(&processor.function_names()).map_err(|e| {
         // The caller prefixes `error: ` as it does for other run errors.
         let text = e.to_string();

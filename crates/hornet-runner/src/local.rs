@@ -215,11 +215,18 @@ impl IntervalSource for LocalSource {
         if let (Some(after), None, None) = (&shared.program.after, control.stop_reason(), &shared.part) {
             let scope = Scope::new((*shared.globals).clone(), draw(shared.seed, hooks::AFTER_VU));
             let vu = Rc::new(VuSettings { replace_total: false, ..shared.vu_settings });
-            // Traced like `before`: not load, so no client spans are exported either.
-            let tracer = hooks::flow_tracer(&shared.plan, shared.seed, hooks::AFTER_VU);
+            // Traced like `before` (not load, so no client spans are exported either), and its
+            // processor loaded with its own `Math.random` seed.
             // Listening to the control: a Ctrl-C while `after` hangs ends it, and the run.
-            let outcome =
-                hooks::run_once(after, &shared.plan, &shared.client_config, vu, scope, Some(control), tracer);
+            let outcome = hooks::run_once(
+                after,
+                &shared.plan,
+                &shared.client_config,
+                vu,
+                scope,
+                Some(control),
+                (shared.seed, hooks::AFTER_VU),
+            );
             hooks::report_after(outcome);
         }
         Finish { host: hostname(), warnings: Vec::new(), workers: Vec::new(), completed: true }

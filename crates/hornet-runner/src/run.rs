@@ -478,8 +478,15 @@ pub(crate) fn run_after(
     let (client_config, settings) = setup(plan, 1, log, false);
     let scope = Scope::new(globals.clone(), draw(seed, hooks::AFTER_VU));
     let vu = Rc::new(VuSettings { replace_total: false, ..settings });
-    let tracer = hooks::flow_tracer(plan, seed, hooks::AFTER_VU);
-    hooks::report_after(hooks::run_once(after, plan, &client_config, vu, scope, Some(control), tracer));
+    hooks::report_after(hooks::run_once(
+        after,
+        plan,
+        &client_config,
+        vu,
+        scope,
+        Some(control),
+        (seed, hooks::AFTER_VU),
+    ));
 }
 
 /// Checks that `plan` compiles to what its VUs run (every request's URL can be built), as a run

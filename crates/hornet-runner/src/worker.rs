@@ -141,7 +141,7 @@ async fn work(index: usize, shared: Arc<RunState>, tx: Sender<Msg>) {
         }
     };
     // Checked before the run started, so this fails only if the file changed since.
-    let processor = match crate::js::load(&shared.plan) {
+    let processor = match crate::js::load(&shared.plan, crate::js::load_seed(shared.seed, index as u64)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("hornet: worker {index}: {e}");
