@@ -184,6 +184,10 @@
     let note = !c ? "No checks evaluated yet." : items.length === 0 ? "The script has no checks." : (c.final ? "Final verdicts." : `Live verdicts on the figures at ${num(c.evaluated_at_s, 0)} s.`);
     if (c && c.apdex) note += ` Apdex ${num(c.apdex.score, 2)} (T = ${c.apdex.threshold_ms} ms, ${c.apdex.rating}).`;
     $("checks-note").textContent = note;
+    const metrics = s.processor_metrics || [];
+    fill("processor-table", metrics, (m) => [el("td", m.name), el("td", m.kind), el("td", m.count === null ? "–" : int(m.count)), el("td", num(m.rate, 2)), el("td", num(m.p50, 2)), el("td", num(m.p95, 2)), el("td", num(m.p99, 2)), el("td", num(m.max, 2))]);
+    $("processor-table").hidden = metrics.length === 0;
+    $("processor-note").textContent = metrics.length === 0 ? "" : "Reported by the processor with events.emit, under the names ensure uses; histograms in the unit the processor gave.";
   }
   function renderWorkers(s) {
     const rows = s.workers || [];

@@ -30,8 +30,8 @@ mod snapshot;
 
 use history::History;
 use snapshot::{
-    Percentiles, RunSnapshot, TableJson, checks_value, failures_value, traces_value, verdicts_value,
-    worker_row,
+    Percentiles, RunSnapshot, TableJson, checks_value, failures_value, processor_metrics_value, traces_value,
+    verdicts_value, worker_row,
 };
 
 /// Endpoints shown with their own row; the others are folded into one "other" row.
@@ -115,6 +115,8 @@ struct Inner {
     generation: u64,
     report_wanted: bool,
     checks_json: Value,
+    /// The current run's plan has a processor (whose `events.emit` metrics the page lists).
+    has_processor: bool,
     message: Option<String>,
     /// The previous snapshot's cost, µs (shown on the Workers tab).
     snapshot_us: u64,
@@ -147,6 +149,7 @@ impl Hub {
                 generation: 0,
                 report_wanted: false,
                 checks_json: Value::Null,
+                has_processor: false,
                 message: None,
                 snapshot_us: 0,
             }),
@@ -244,6 +247,7 @@ impl Hub {
             i.state = RunState::Running;
         }
         i.meta = Some(meta);
+        i.has_processor = plan.processor.is_some();
         i.report = None;
         i.report_wanted = false;
         // Without checks there is nothing to evaluate: say so at once.
@@ -263,9 +267,9 @@ impl Hub {
     pub fn on_tick(&self, t: &Tick<'_>, checks: &LiveChecks) {
         let begun = Instant::now();
         let agg = t.aggregate;
-        let (want_report, meta, run) = {
+        let (want_report, meta, run, has_processor) = {
             let i = self.lock();
-            (i.report_wanted, i.meta.clone(), i.run)
+            (i.report_wanted, i.meta.clone(), i.run, i.has_processor)
         };
         let mut built = None;
         if want_report && let Some(mut meta) = meta {
@@ -277,6 +281,13 @@ impl Hub {
             built = Some(Arc::new(report));
         }
         let checks_json = checks.latest().map(|(v, at)| verdicts_value(v, at));
+        // A processor's metrics so far, from the report built for a download or the cheaper
+        // figures (only for a plan with a processor: a run without one pays nothing).
+        let processor_metrics = match (&built, has_processor) {
+            (Some(report), _) => processor_metrics_value(report),
+            (None, true) => processor_metrics_value(&agg.figures(t.live.elapsed)),
+            (None, false) => json!([]),
+        };
 
         let table = EndpointTable::live(agg, TABLE_LIMIT, &[]);
         let failures = failures_value(&agg.errors());
@@ -329,6 +340,7 @@ impl Hub {
             failures,
             traces,
             checks: i.checks_json.clone(),
+            processor_metrics,
             workers: if t.workers.is_empty() {
                 json!([self.local_row(
                     state,
@@ -387,6 +399,7 @@ impl Hub {
                 report.run.trace_link.as_deref().or(self.info.trace_link.as_deref()),
             ),
             checks: checks_value(&report),
+            processor_metrics: processor_metrics_value(&report),
             workers: if report.workers.is_empty() {
                 json!([self.local_row(
                     RunState::Stopped,

@@ -485,6 +485,49 @@ fn run_with_ui_linger_keeps_serving() {
     assert_eq!(code, Some(0));
 }
 
+/// A processor's `events.emit` metrics are in the snapshots (live, then final) under their names.
+#[test]
+fn processor_metrics_are_listed_live_and_in_the_final_snapshot() {
+    let t = target();
+    let case = Case::new();
+    case.script(
+        "emit.js",
+        "module.exports = { measure(req, res, context, events, next) {\n  events.emit('counter', 'orders.made', 1);\n  \
+         events.emit('histogram', 'cart.size', 3);\n  events.emit('rate', 'orders.rate');\n  next();\n} };\n",
+    );
+    let script = case.script(
+        "s.yaml",
+        &with_target(
+            "config:\n  target: TARGET\n  processor: ./emit.js\n  phases:\n    - duration: 3\n      arrivalRate: 4\nscenarios:\n  - flow:\n      - get: { url: \"/\", afterResponse: measure }\n",
+            &t,
+        ),
+    );
+    let row = |v: &Value, name: &str| {
+        v["processor_metrics"].as_array().and_then(|rows| rows.iter().find(|r| r["name"] == name).cloned())
+    };
+    let s = Served::start(&[
+        "run",
+        script.to_str().expect("utf-8 path"),
+        "--ui",
+        "--ui-linger",
+        "--ui-addr",
+        "127.0.0.1:0",
+    ]);
+    let live = stats_until(s.addr, Duration::from_secs(20), "a live count of orders.made", |v| {
+        v["final"] == false && row(v, "orders.made").is_some_and(|r| r["count"].as_u64() > Some(0))
+    });
+    assert_eq!(row(&live, "orders.made").map(|r| r["kind"].clone()), Some(Value::from("counter")), "{live}");
+    let done = stats_until(s.addr, Duration::from_secs(20), "the run ending", |v| v["final"] == true);
+    assert_eq!(row(&done, "orders.made").map(|r| r["count"].clone()), Some(Value::from(12)), "{done}");
+    let cart = row(&done, "cart.size").unwrap_or_else(|| panic!("{done}"));
+    assert_eq!(
+        (cart["kind"].as_str(), cart["count"].as_u64(), cart["p99"].as_f64()),
+        (Some("histogram"), Some(12), Some(3.0))
+    );
+    assert_eq!(row(&done, "orders.rate").map(|r| r["kind"].clone()), Some(Value::from("rate")), "{done}");
+    assert!(row(&done, "http.requests").is_none(), "hornet's own metrics stay out: {done}");
+}
+
 /// With 1,000 endpoint names the API shows the busiest 100 and folds the rest, and stays quick.
 #[test]
 fn a_thousand_endpoints_are_folded_in_the_api() {

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use hornet_metrics::TracedRequestReport;
 use hornet_metrics::report::{ErrorReport, Report};
+use hornet_metrics::{TracedRequestReport, is_processor_metric};
 use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::WorkerStatus;
 use hornet_verdict::Verdicts;
@@ -42,6 +42,8 @@ pub(super) struct RunSnapshot<'a> {
     /// The Slowest tab: the traced requests kept (runs with tracing).
     pub(super) traces: Value,
     pub(super) checks: Value,
+    /// The metrics the processor reported with `events.emit` so far (the Checks tab).
+    pub(super) processor_metrics: Value,
     pub(super) workers: Value,
     /// What the previous snapshot cost to build (live snapshots only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +167,27 @@ pub(super) fn checks_value(report: &Report) -> Value {
         "evaluated_at_s": report.run.duration_s,
         "final": true,
     })
+}
+
+/// The metrics a processor reported with `events.emit` in `report` (every name outside hornet's
+/// own families), one row each: counters with their count and rate, rates with theirs, histograms
+/// with their count and percentiles, in the unit the processor gave.
+pub(super) fn processor_metrics_value(report: &Report) -> Value {
+    let a = &report.aggregate;
+    let secs = report.run.duration_s;
+    let mut rows = Vec::new();
+    for (name, n) in a.counters.iter().filter(|(k, _)| is_processor_metric(k)) {
+        let rate = if secs > 0.0 { *n as f64 / secs } else { 0.0 };
+        rows.push(json!({ "name": name, "kind": "counter", "count": n, "rate": rate }));
+    }
+    for (name, rate) in a.rates.iter().filter(|(k, _)| is_processor_metric(k)) {
+        rows.push(json!({ "name": name, "kind": "rate", "count": null, "rate": rate }));
+    }
+    for (name, s) in a.summaries.iter().filter(|(k, _)| is_processor_metric(k)) {
+        rows.push(json!({ "name": name, "kind": "histogram", "count": s.count, "rate": null,
+            "p50": s.median, "p95": s.p95, "p99": s.p99, "max": s.max }));
+    }
+    Value::Array(rows)
 }
 
 /// The Checks tab during the run: the live checks' latest verdicts, evaluated `at` into the run.
