@@ -223,6 +223,8 @@ pub struct Processor {
     fire_timer: Persistent<Function<'static>>,
     http_client: Persistent<Function<'static>>,
     http_settle: Persistent<Function<'static>>,
+    /// The callback handed to hook calls again while nothing else holds it.
+    callbacks: callback::Callbacks,
     /// The atoms of the hook objects' property names.
     names: Names,
     /// The id of the next VU.
@@ -332,6 +334,7 @@ impl Processor {
             let http_client: Function = ctx.globals().get("__hornet_http_client").map_err(fail)?;
             let http_settle: Function = ctx.globals().get("__hornet_http_settle").map_err(fail)?;
             let names = Names::new(&ctx).map_err(fail)?;
+            let callbacks = callback::Callbacks::new(&ctx).map_err(fail)?;
             let exports: Object = if resolve::is_es_module(&path, &shared.files) {
                 let module = Module::declare(ctx.clone(), file.clone(), source).map_err(fail)?;
                 let (module, done) = module.eval().map_err(fail)?;
@@ -363,18 +366,20 @@ impl Processor {
                 Persistent::save(&ctx, fire),
                 Persistent::save(&ctx, http_client),
                 Persistent::save(&ctx, http_settle),
+                callbacks,
                 names,
                 functions,
             ))
         });
         shared.deadline.set(None);
-        let (exports, events, fire_timer, http_client, http_settle, names, functions) = loaded?;
+        let (exports, events, fire_timer, http_client, http_settle, callbacks, names, functions) = loaded?;
         Ok(Processor {
             exports,
             events,
             fire_timer,
             http_client,
             http_settle,
+            callbacks,
             names,
             next_vu: Cell::new(0),
             scenarios: RefCell::new(HashMap::new()),

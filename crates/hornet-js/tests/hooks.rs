@@ -550,3 +550,69 @@ module.exports = {
     processor.before_request(&vu, "laterWrite", &mut req, &mut v).await.unwrap();
     assert!(req.headers.iter().any(|(k, v)| k == "x-late" && v == "yes"), "{:?}", req.headers);
 }
+
+/// Hooks that keep their callback, call it late, twice, or in turn with other kinds of call: a
+/// callback not kept is handed to the next call again, one kept never is.
+const KEEPERS: &str = r#"
+let kept = null;
+module.exports = {
+  keep(context, events, done) { kept = done; done(); },
+  fresh(context, events, done) { context.vars.same = done === kept; done(); },
+  callKept(context, events, done) { kept(new Error('late, for a call that settled')); done(); },
+  plain(context, events, done) { done(); },
+  failing(context, events, done) { done(new Error('this call fails')); },
+  twice(context, events, done) { done(); done(new Error('second')); },
+  condTrue(context, next) { next(true); },
+  slow(context, events, done) { setTimeout(() => { context.vars.slow = 'done'; done(); }, 30); },
+  slowFailing(context, events, done) { setTimeout(() => done(new Error('slow and failing')), 10); },
+};
+"#;
+
+#[tokio::test]
+async fn a_kept_callback_fills_only_its_own_call_and_is_not_handed_to_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", KEEPERS);
+    let processor = load(dir.path(), "p.js");
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    processor.call_step(&vu, "keep", &mut v).await.unwrap();
+    processor.call_step(&vu, "fresh", &mut v).await.unwrap();
+    assert_eq!(v["same"], json!(false), "a kept callback is not the next call's");
+    // Called after its call settled (and after another call), it changes no other call's outcome.
+    processor.call_step(&vu, "callKept", &mut v).await.unwrap();
+    processor.call_step(&vu, "plain", &mut v).await.unwrap();
+    let e = processor.call_step(&vu, "failing", &mut v).await.unwrap_err();
+    assert_eq!(e.message, "this call fails");
+    assert_eq!(e.function, "failing");
+    processor.call_step(&vu, "plain", &mut v).await.unwrap();
+    // A callback called twice keeps its first outcome; the second is not the next call's.
+    processor.call_step(&vu, "twice", &mut v).await.unwrap();
+    processor.call_step(&vu, "plain", &mut v).await.unwrap();
+    // A condition's `next(result)` and an error-first `done` in turn.
+    assert!(processor.condition(&vu, "condTrue", &mut v).await.unwrap());
+    let e = processor.call_step(&vu, "failing", &mut v).await.unwrap_err();
+    assert_eq!(e.message, "this call fails", "after a condition, done's argument is an error again");
+    assert!(processor.condition(&vu, "condTrue", &mut v).await.unwrap());
+}
+
+#[tokio::test]
+async fn callbacks_of_calls_pending_at_once_settle_their_own_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", KEEPERS);
+    let processor = load(dir.path(), "p.js");
+    let (one, two, three) = (
+        processor.new_vu("1", None, 1).unwrap(),
+        processor.new_vu("2", None, 2).unwrap(),
+        processor.new_vu("3", None, 3).unwrap(),
+    );
+    let (mut v1, mut v2, mut v3) = (vars(&[]), vars(&[]), vars(&[]));
+    let (slow, failing, plain) = tokio::join!(
+        processor.call_step(&one, "slow", &mut v1),
+        processor.call_step(&two, "slowFailing", &mut v2),
+        processor.call_step(&three, "plain", &mut v3),
+    );
+    slow.unwrap();
+    assert_eq!(v1["slow"], json!("done"));
+    assert_eq!(failing.unwrap_err().message, "slow and failing");
+    plain.unwrap();
+}

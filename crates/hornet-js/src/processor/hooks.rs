@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use rquickjs::function::{Args, This};
 use rquickjs::{Ctx, Error as JsError, Function, Promise, Value};
 
-use super::callback::callback;
 use super::request::{JsRequest, response_to_js};
 use super::{Export, JsVu, Outcome, Processor, ResponseData, Shape, Slot, VuVars, engine_failure};
 use crate::convert::from_js;
@@ -137,7 +136,7 @@ impl Processor {
             Shape::IfTrue => args.push_arg(vars_object)?,
         }
         if !is_async && shape != Shape::IfTrue {
-            args.push_arg(callback(ctx, slot, shape == Shape::Condition)?)?;
+            args.push_arg(self.callbacks.get(ctx, slot, shape == Shape::Condition)?)?;
         }
         match function.call_arg::<Value>(args) {
             Ok(returned) => {
