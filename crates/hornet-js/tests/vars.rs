@@ -58,6 +58,16 @@ module.exports = {
     context.vars.id = undefined;
     done();
   },
+  keepContext(context, events, done) {
+    setTimeout(() => { context.vars.late = 'from a timer'; }, 5);
+    done();
+  },
+  nothing(context, events, done) {
+    done();
+  },
+  async wait(context) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  },
 };
 "#;
 
@@ -192,4 +202,24 @@ async fn a_change_log_brings_over_what_it_names_and_a_new_log_compares_everythin
     let mut fresh = ChangeLog::default();
     processor.call_step(&vu, "echo", logged(&mut v, &mut fresh)).await.unwrap();
     assert_eq!(v["seen"], json!("captured,capturedTwice,seen,unlogged"));
+}
+
+#[tokio::test]
+async fn a_kept_context_written_after_its_call_settled_is_read_back_by_a_later_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let processor = load(dir.path());
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[("id", json!(1))]);
+    let mut log = ChangeLog::default();
+    processor.call_step(&vu, "keepContext", logged(&mut v, &mut log)).await.unwrap();
+    // A call that changes nothing, on either side, changes nothing.
+    processor.call_step(&vu, "nothing", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v, vars(&[("id", json!(1))]));
+    // The timer fires while a later call waits; what it wrote comes back with that call.
+    processor.call_step(&vu, "wait", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v["late"], json!("from a timer"));
+    v.insert("id".into(), json!(2));
+    log.note("id");
+    processor.call_step(&vu, "echo", logged(&mut v, &mut log)).await.unwrap();
+    assert_eq!(v["seen"], json!("id,late"));
 }

@@ -104,7 +104,7 @@ impl Processor {
         let exports = self.exports.clone().restore(ctx)?;
         let function: Function = exports.get(export.name.atom(ctx)?)?;
         let context = vu.context.clone().restore(ctx)?;
-        let vars_object = vu.vars.push(ctx, vars.map, vars.changed.as_deref_mut())?;
+        vu.vars.push(ctx, vars.map, vars.changed.as_deref_mut())?;
         let events = self.events.clone().restore(ctx)?;
         let request_object = request.map(|r| r.object.clone().restore(ctx)).transpose()?;
         let is_async = export.is_async;
@@ -133,7 +133,7 @@ impl Processor {
                 args.push_arg(events)?;
             }
             Shape::Condition => args.push_arg(context)?,
-            Shape::IfTrue => args.push_arg(vars_object)?,
+            Shape::IfTrue => args.push_arg(vu.vars.proxy(ctx)?)?,
         }
         if !is_async && shape != Shape::IfTrue {
             args.push_arg(self.callbacks.get(ctx, slot, shape == Shape::Condition)?)?;

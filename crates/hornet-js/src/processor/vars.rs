@@ -4,14 +4,17 @@
 //! [`ChangeLog`] names, or all of them compared when it keeps none. `context.vars` is a
 //! Proxy over it that notes the names JavaScript sets, defines or deletes; after a call only those
 //! are converted back, plus the variables holding objects, whose JSON text is compared with the
-//! last one to catch changes made in place. A call that touches no variable and a VU without
-//! object variables cost a look at one array's length. Templates see each variable's JSON form.
+//! last one to catch changes made in place. A call that touches no variable, in a VU without
+//! object variables, costs a look at `context.vars` and at one array's length, made through the
+//! engine's own calls (no handle, each of which holds a reference to the context), and a call the
+//! runner changed no variable before costs nothing on the way in. Templates see each variable's
+//! JSON form.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rquickjs::{Array, Ctx, Function, Object, Persistent, Value};
+use rquickjs::{Array, Ctx, Function, Object, Persistent, Value, qjs};
 use serde_json::{Map, Value as Json};
 
 use super::ChangeLog;
@@ -66,6 +69,22 @@ pub(crate) struct VarsMirror {
     /// Whether `synced` is what JavaScript holds, so that a [`ChangeLog`] can say what differs
     /// (false before the first call and after a call that failed on the way in).
     primed: Cell<bool>,
+    /// The proxy's and `written`'s values as the engine has them, for looking at them without a
+    /// handle; valid while `proxy` and `written` hold them.
+    raw: Cell<Raw>,
+}
+
+/// The raw values of a mirror's proxy and `written` list.
+#[derive(Clone, Copy)]
+struct Raw {
+    proxy: qjs::JSValue,
+    written: qjs::JSValue,
+}
+
+impl Raw {
+    fn of(proxy: &Object<'_>, written: &Array<'_>) -> Raw {
+        Raw { proxy: proxy.as_raw(), written: written.as_raw() }
+    }
 }
 
 /// Gives `vars` the `$env` / `$processEnvironment` getters (not enumerable, so not variables).
@@ -89,6 +108,7 @@ impl VarsMirror {
         let (proxy, written) = proxy_of(ctx, &target)?;
         context.set("vars", proxy.clone())?;
         Ok(VarsMirror {
+            raw: Cell::new(Raw::of(&proxy, &written)),
             proxy: RefCell::new(Persistent::save(ctx, proxy)),
             target: RefCell::new(Persistent::save(ctx, target)),
             written: RefCell::new(Persistent::save(ctx, written)),
@@ -98,17 +118,25 @@ impl VarsMirror {
         })
     }
 
-    /// Brings `context.vars` up to `vars` and returns it: with a `changed` log, only the variables
-    /// it names (after the first call, which compares them all); without one, every variable is
-    /// compared with what JavaScript last saw. Only what differs is set or deleted.
-    pub(crate) fn push<'js>(
+    /// `context.vars`, the proxy (a function named by `ifTrue` gets it).
+    pub(crate) fn proxy<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+        self.proxy.borrow().clone().restore(ctx)
+    }
+
+    /// Brings `context.vars` up to `vars`: with a `changed` log, only the variables it names
+    /// (after the first call, which compares them all); without one, every variable is compared
+    /// with what JavaScript last saw. Only what differs is set or deleted.
+    pub(crate) fn push(
         &self,
-        ctx: &Ctx<'js>,
+        ctx: &Ctx<'_>,
         vars: &HashMap<String, Json>,
         changed: Option<&mut ChangeLog>,
-    ) -> rquickjs::Result<Object<'js>> {
-        let target = self.target.borrow().clone().restore(ctx)?;
+    ) -> rquickjs::Result<()> {
         let logged = self.primed.get() && changed.as_ref().is_some_and(|log| log.is_complete());
+        if logged && changed.as_ref().is_some_and(|log| log.names().is_empty()) {
+            return Ok(());
+        }
+        let target = self.target.borrow().clone().restore(ctx)?;
         // Until this push is through, a failure leaves the two sides in an unknown state.
         self.primed.set(false);
         match changed {
@@ -126,7 +154,38 @@ impl VarsMirror {
             }
         }
         self.primed.set(true);
-        self.proxy.borrow().clone().restore(ctx)
+        Ok(())
+    }
+
+    /// Whether the last call left nothing to read back: `context` still holds the proxy,
+    /// nothing was written through it, and no variable holds an object (which JavaScript may
+    /// have changed in place). Looked at through the engine's own calls; `None` when the engine
+    /// failed (the caller then takes the long way, which reports it).
+    fn untouched(&self, ctx: &Ctx<'_>, names: &Names, context: &Object<'_>) -> Option<bool> {
+        if self.synced.borrow().values().any(|v| v.is_object() || v.is_array()) {
+            return Some(false);
+        }
+        let raw = ctx.as_raw().as_ptr();
+        let Raw { proxy, written } = self.raw.get();
+        // SAFETY: the context is alive and locked by the caller; `context` is a live object and
+        // `proxy` and `written` are held by this mirror. The value read is freed here.
+        unsafe {
+            let current = qjs::JS_GetProperty(raw, context.as_raw(), names.vars.raw());
+            if qjs::JS_IsException(current) {
+                return None;
+            }
+            let same = qjs::JS_VALUE_GET_TAG(current) == qjs::JS_TAG_OBJECT
+                && qjs::JS_VALUE_GET_PTR(current) == qjs::JS_VALUE_GET_PTR(proxy);
+            qjs::JS_FreeValue(raw, current);
+            if !same {
+                return Some(false);
+            }
+            let mut length = 0i64;
+            if qjs::JS_GetLength(raw, written, &mut length) < 0 {
+                return None;
+            }
+            Some(length == 0)
+        }
     }
 
     /// Sets `name` on `target` to `value` (deletes it for `None`) unless JavaScript has it so.
@@ -191,6 +250,12 @@ impl VarsMirror {
         context: &Object<'js>,
         vars: &mut HashMap<String, Json>,
     ) -> rquickjs::Result<()> {
+        match self.untouched(ctx, names, context) {
+            Some(true) => return Ok(()),
+            // An exception the long way meets again and reports.
+            None => drop(ctx.catch()),
+            Some(false) => {}
+        }
         let proxy = self.proxy.borrow().clone().restore(ctx)?;
         match context.get::<_, Value>(names.vars.atom(ctx)?)?.into_object() {
             Some(current) if current == proxy => {}
@@ -270,6 +335,7 @@ impl VarsMirror {
         };
         let (proxy, written) = proxy_of(ctx, &current)?;
         context.set("vars", proxy.clone())?;
+        self.raw.set(Raw::of(&proxy, &written));
         *self.proxy.borrow_mut() = Persistent::save(ctx, proxy);
         *self.target.borrow_mut() = Persistent::save(ctx, current);
         *self.written.borrow_mut() = Persistent::save(ctx, written);
