@@ -34,6 +34,13 @@
 //!   `<kind>: <first message>`, or `HTTP <status>: status not expected`. The report does not keep when each error was seen, so `First Seen`
 //!   and `Last Seen` are empty.
 //!
+//! * `_processor_metrics.csv`, only when a processor reported metrics with `events.emit` (Locust has
+//!   no such file, so its readers are not disturbed): `Name,Kind,Count,Rate/s,Min,Median,90%,95%,
+//!   99%,Max,Average`. One row per counter (`Kind` `counter`, its count and count per second), rate
+//!   (`rate`, events per second) and histogram (`histogram`, its count and statistics in the unit
+//!   the processor gave), under the names the JSON report and `ensure` use; cells that do not apply
+//!   are empty.
+//!
 //! Response times are in milliseconds with microsecond precision (`2.351`), **not** rounded to
 //! Locust's buckets (1 ms below 100 ms, 10 ms to 1 s, ...): percentiles come from the report's
 //! HdrHistograms (within 0.1 %), clamped to the exact `[min, max]`, so `100%` is always the exact
@@ -107,7 +114,7 @@ const FAILURES_COLUMNS: [&str; 6] = ["Method", "Name", "Error", "Occurrences", "
 /// `PREFIX_failures.csv`.
 pub const FILES: [&str; 3] = ["stats", "stats_history", "failures"];
 
-/// The three files' contents, as written by [`write_locust_csv`].
+/// The files' contents, as written by [`write_locust_csv`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocustCsv {
     /// `PREFIX_stats.csv`.
@@ -116,10 +123,17 @@ pub struct LocustCsv {
     pub stats_history: String,
     /// `PREFIX_failures.csv`.
     pub failures: String,
+    /// `PREFIX_processor_metrics.csv`, when a processor reported metrics.
+    pub processor_metrics: Option<String>,
 }
 
-/// Writes `{prefix}_stats.csv`, `{prefix}_stats_history.csv` and `{prefix}_failures.csv` (see the
-/// [module documentation](self) for their contents) and returns their paths in that order. The
+/// The columns of `_processor_metrics.csv`.
+const PROCESSOR_COLUMNS: [&str; 11] =
+    ["Name", "Kind", "Count", "Rate/s", "Min", "Median", "90%", "95%", "99%", "Max", "Average"];
+
+/// Writes `{prefix}_stats.csv`, `{prefix}_stats_history.csv` and `{prefix}_failures.csv`, and
+/// `{prefix}_processor_metrics.csv` when a processor reported metrics (see the
+/// [module documentation](self) for their contents), and returns their paths in that order. The
 /// directory part of `prefix` must exist. Everything is rendered before the first file is written,
 /// so a report that cannot be rendered (a corrupt histogram, an unreadable `started_at`) leaves no
 /// file behind.
@@ -132,13 +146,52 @@ pub fn write_locust_csv(report: &Report, prefix: &str) -> io::Result<Vec<PathBuf
         crate::file::write_file(&path, text.as_bytes())?;
         paths.push(path);
     }
+    if let Some(text) = &csv.processor_metrics {
+        let path = PathBuf::from(format!("{prefix}_processor_metrics.csv"));
+        crate::file::write_file(&path, text.as_bytes())?;
+        paths.push(path);
+    }
     Ok(paths)
 }
 
 /// The three CSV files' contents, without writing anything. An error (`InvalidData`) if a histogram
 /// of the report cannot be decoded or `run.started_at` is not RFC 3339.
 pub fn render_locust_csv(report: &Report) -> io::Result<LocustCsv> {
-    Ok(LocustCsv { stats: stats(report)?, stats_history: history(report)?, failures: failures(report)? })
+    Ok(LocustCsv {
+        stats: stats(report)?,
+        stats_history: history(report)?,
+        failures: failures(report)?,
+        processor_metrics: processor_metrics(report)?,
+    })
+}
+
+/// `_processor_metrics.csv`, when the report has metrics a processor reported.
+fn processor_metrics(report: &Report) -> io::Result<Option<String>> {
+    let a = &report.aggregate;
+    let mine = |k: &&String| hornet_metrics::is_processor_metric(k);
+    if !a.counters.keys().chain(a.rates.keys()).chain(a.summaries.keys()).any(|k| mine(&k)) {
+        return Ok(None);
+    }
+    let mut w = writer();
+    w.write_record(PROCESSOR_COLUMNS).map_err(csv_err)?;
+    let secs = report.run.duration_s;
+    let blanks = |n: usize| vec![String::new(); n];
+    for (name, n) in a.counters.iter().filter(|(k, _)| mine(k)) {
+        let mut row = vec![name.clone(), "counter".into(), n.to_string(), shortest(per_sec(*n, secs))];
+        row.extend(blanks(7));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    for (name, rate) in a.rates.iter().filter(|(k, _)| mine(k)) {
+        let mut row = vec![name.clone(), "rate".into(), String::new(), shortest(*rate)];
+        row.extend(blanks(7));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    for (name, s) in a.summaries.iter().filter(|(k, _)| mine(k)) {
+        let mut row = vec![name.clone(), "histogram".into(), s.count.to_string(), String::new()];
+        row.extend([s.min, s.median, s.p90, s.p95, s.p99, s.max, s.mean].map(shortest));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    finish(w).map(Some)
 }
 
 fn invalid(what: impl std::fmt::Display) -> io::Error {

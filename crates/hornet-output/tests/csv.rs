@@ -184,6 +184,46 @@ fn names_with_commas_and_quotes_are_quoted_and_read_back() {
 }
 
 #[test]
+fn a_processors_metrics_get_a_file_of_their_own() {
+    use hornet_metrics::RunMeta;
+    let mut agg = hornet_metrics::Aggregator::new(vec!["GET /".into()], vec!["s".into()]);
+    for tick in 0..2u64 {
+        let mut r = hornet_metrics::Recorder::new(1, 1);
+        r.custom_counter("orders.made", 3.0);
+        r.custom_rate("logins");
+        r.custom_histogram("cart.size", 2.0);
+        r.custom_histogram("cart.size", 4.0);
+        agg.add_tick(std::time::Duration::from_secs(tick + 1), vec![r.take_interval()], 1);
+    }
+    let report = agg.report(RunMeta {
+        started_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        ..RunMeta::for_tests(std::time::Duration::from_secs(2))
+    });
+    let csv = render_locust_csv(&report).unwrap();
+    let text = csv.processor_metrics.expect("a processor metrics file");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Name,Kind,Count,Rate/s,Min,Median,90%,95%,99%,Max,Average");
+    assert_eq!(lines[1], "orders.made,counter,6,3,,,,,,,");
+    assert!(lines[2].starts_with("logins,rate,,"), "{text}");
+    let cart = &report.aggregate.summaries["cart.size"];
+    assert_eq!(
+        lines[3],
+        format!(
+            "cart.size,histogram,4,,{},{},{},{},{},{},{}",
+            cart.min, cart.median, cart.p90, cart.p95, cart.p99, cart.max, cart.mean
+        )
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    // Written beside the three Locust files; a run without a processor has none.
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("p").to_str().unwrap().to_owned();
+    let paths = write_locust_csv(&report, &prefix).unwrap();
+    assert_eq!(paths.len(), 4);
+    assert_eq!(std::fs::read_to_string(&paths[3]).unwrap(), text);
+    assert!(render().processor_metrics.is_none());
+}
+
+#[test]
 fn writes_the_three_files() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("run 1").to_str().unwrap().to_owned();
