@@ -20,6 +20,14 @@ fn load(dir: &Path, name: &str) -> Processor {
     Processor::load(&dir.join(name), ProcessorOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Processor source `js`, loaded from a folder of its own (kept while the processor is used).
+fn loaded(js: &str) -> (tempfile::TempDir, Processor) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.js", js);
+    let processor = load(dir.path(), "p.js");
+    (dir, processor)
+}
+
 fn vars(pairs: &[(&str, Value)]) -> HashMap<String, Value> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
@@ -615,4 +623,117 @@ async fn callbacks_of_calls_pending_at_once_settle_their_own_calls() {
     assert_eq!(v1["slow"], json!("done"));
     assert_eq!(failing.unwrap_err().message, "slow and failing");
     plain.unwrap();
+}
+
+#[tokio::test]
+async fn headers_and_fields_are_read_back_by_text_whatever_string_holds_it() {
+    let (_dir, processor) = loaded(
+        r#"
+module.exports = {
+  sameText(req, context, events, next) {
+    const part = 'json';
+    req.headers['content-type'] = 'application/' + part;
+    req.headers['x-name'] = 'caf' + '\u00e9';
+    req.url = req.url.slice(0, 10) + req.url.slice(10);
+    req.method = 'po' + 'st';
+    next();
+  },
+  changeOne(req, context, events, next) { req.headers['x-name'] = 'cafe'; next(); },
+  reorder(req, context, events, next) {
+    const type = req.headers['content-type'];
+    delete req.headers['content-type'];
+    req.headers['content-type'] = type;
+    next();
+  },
+  asNumber(req, context, events, next) { req.headers['x-name'] = 7; req.headers['x-added'] = 'a'; next(); },
+  newObject(req, context, events, next) { req.headers = { ...req.headers }; next(); },
+};
+"#,
+    );
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    let made = || {
+        let mut req = request();
+        req.headers.push(("x-name".into(), "café".into()));
+        req
+    };
+    let header_list = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+
+    let mut req = made();
+    processor.before_request(&vu, "sameText", &mut req, &mut v).await.unwrap();
+    assert_eq!(req, made(), "strings of the same text leave the request as it was");
+
+    let mut req = made();
+    processor.before_request(&vu, "changeOne", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.headers, header_list(&[("content-type", "application/json"), ("x-name", "cafe")]));
+
+    let mut req = made();
+    processor.before_request(&vu, "reorder", &mut req, &mut v).await.unwrap();
+    assert_eq!(req.headers, header_list(&[("x-name", "café"), ("content-type", "application/json")]));
+
+    let mut req = made();
+    processor.before_request(&vu, "asNumber", &mut req, &mut v).await.unwrap();
+    assert_eq!(
+        req.headers,
+        header_list(&[("content-type", "application/json"), ("x-name", "7"), ("x-added", "a")])
+    );
+
+    let mut req = made();
+    processor.before_request(&vu, "newObject", &mut req, &mut v).await.unwrap();
+    assert_eq!(req, made(), "a copy of the headers with the same entries changes nothing");
+}
+
+#[tokio::test]
+async fn json_is_written_out_again_only_when_a_hook_changed_it() {
+    let (_dir, processor) = loaded(
+        r#"
+module.exports = {
+  reads(req, context, events, next) { context.vars.user = req.json.user.name; next(); },
+  sameValues(req, context, events, next) {
+    const n = req.json.n;
+    delete req.json.n;
+    req.json.n = n;
+    req.json.user = { name: 'a' + 'nn', admin: false };
+    next();
+  },
+  changesText(req, context, events, next) { req.json.user.name = 'bob'; next(); },
+  changesType(req, context, events, next) { req.json.n = '1.5'; next(); },
+  addsToJson(req, context, events, next) { req.json.toJSON = () => ({ replaced: true }); next(); },
+  replacesWithArray(req, context, events, next) { req.json = [1, 2]; next(); },
+};
+"#,
+    );
+    let vu = processor.new_vu("u", None, 1).unwrap();
+    let mut v = vars(&[]);
+    // Spaced out, as JSON.stringify would not write it: kept as it is while it is unchanged.
+    let text = r#"{ "user": { "name": "ann", "admin": false }, "n": 1.5, "none": null }"#;
+    let made = || RequestParams { json: Some(text.into()), ..request() };
+    let json_after = |hook: &'static str| {
+        let processor = &processor;
+        let vu = &vu;
+        async move {
+            let mut req = made();
+            let mut v = vars(&[]);
+            processor.before_request(vu, hook, &mut req, &mut v).await.unwrap();
+            req.json
+        }
+    };
+
+    let mut req = made();
+    processor.before_request(&vu, "reads", &mut req, &mut v).await.unwrap();
+    assert_eq!(req, made());
+    assert_eq!(v["user"], json!("ann"));
+    assert_eq!(json_after("sameValues").await.as_deref(), Some(text), "equal values keep the text");
+    assert_eq!(
+        json_after("changesText").await.as_deref(),
+        Some(r#"{"user":{"name":"bob","admin":false},"n":1.5,"none":null}"#)
+    );
+    assert_eq!(
+        json_after("changesType").await.as_deref(),
+        Some(r#"{"user":{"name":"ann","admin":false},"n":"1.5","none":null}"#)
+    );
+    assert_eq!(json_after("addsToJson").await.as_deref(), Some(r#"{"replaced":true}"#));
+    assert_eq!(json_after("replacesWithArray").await.as_deref(), Some("[1,2]"));
 }

@@ -108,9 +108,12 @@ impl KeptShapes {
 /// The prelude's lazy `response` parts: the symbol its raw text is kept under, and the getter and
 /// setter of `headers` and of `timings`.
 pub(crate) struct ResponseParts {
-    pub raw: Persistent<Atom<'static>>,
-    pub headers: [Persistent<Function<'static>>; 2],
-    pub timings: [Persistent<Function<'static>>; 2],
+    pub raw: Name,
+    /// The getter and setter of `headers`, then of `timings` (held by `_functions_held`), as the
+    /// engine's values, to define the accessors with.
+    pub headers: [qjs::JSValue; 2],
+    pub timings: [qjs::JSValue; 2],
+    _functions_held: [Persistent<Function<'static>>; 4],
 }
 
 /// The atoms of every fixed property name the hook objects use.
@@ -120,6 +123,7 @@ pub(crate) struct Names {
     pub method: Name,
     pub headers: Name,
     pub json: Name,
+    pub to_json: Name,
     pub body: Name,
     pub name: Name,
     pub status_code: Name,
@@ -157,6 +161,7 @@ impl Names {
             method: Name::new(ctx, "method")?,
             headers: Name::new(ctx, "headers")?,
             json: Name::new(ctx, "json")?,
+            to_json: Name::new(ctx, "toJSON")?,
             body: Name::new(ctx, "body")?,
             name: Name::new(ctx, "name")?,
             status_code: Name::new(ctx, "statusCode")?,
@@ -164,14 +169,21 @@ impl Names {
             vars: Name::new(ctx, "vars")?,
             response_parts: {
                 let parts: rquickjs::Array = ctx.globals().get("__hornet_response_parts")?;
-                let function = |i: usize| -> rquickjs::Result<Persistent<Function<'static>>> {
-                    Ok(Persistent::save(ctx, parts.get::<Function>(i)?))
+                let function = |i: usize| -> rquickjs::Result<(Persistent<Function<'static>>, qjs::JSValue)> {
+                    let function = parts.get::<Function>(i)?;
+                    let raw = function.as_raw();
+                    Ok((Persistent::save(ctx, function), raw))
                 };
                 let symbol: Value = parts.get(0)?;
+                let [(get_headers, get_headers_raw), (set_headers, set_headers_raw)] =
+                    [function(1)?, function(2)?];
+                let [(get_timings, get_timings_raw), (set_timings, set_timings_raw)] =
+                    [function(3)?, function(4)?];
                 ResponseParts {
-                    raw: Persistent::save(ctx, Atom::from_value(ctx.clone(), &symbol)?),
-                    headers: [function(1)?, function(2)?],
-                    timings: [function(3)?, function(4)?],
+                    raw: Name::of(ctx, &Atom::from_value(ctx.clone(), &symbol)?),
+                    headers: [get_headers_raw, set_headers_raw],
+                    timings: [get_timings_raw, set_timings_raw],
+                    _functions_held: [get_headers, set_headers, get_timings, set_timings],
                 }
             },
             shapes: KeptShapes {
@@ -198,19 +210,42 @@ impl Names {
         Ok(atom)
     }
 
-    /// The text of header name `atom`: the cached text when it is a cached name.
-    pub(crate) fn header_name(&self, atom: &Atom<'_>) -> rquickjs::Result<String> {
-        match self.header_names.borrow().get(&raw_atom(atom)) {
-            Some(name) => Ok(name.clone()),
-            None => atom.to_string(),
-        }
+    /// The engine's number for header name `name` while the cache holds it (so that the number
+    /// stays that name's), else `None`.
+    pub(crate) fn kept_header_atom(&self, name: &str) -> Option<qjs::JSAtom> {
+        self.header_atoms.borrow().get(name).map(Name::raw)
     }
 
-    /// Whether `atom` is one of the `requestParams` fields read back one by one.
-    pub(crate) fn is_request_field(&self, atom: &Atom<'_>) -> bool {
-        let raw = raw_atom(atom);
+    /// The text of header name `atom` (the engine's number for it): the cached text when it is a
+    /// cached name.
+    pub(crate) fn header_name(&self, ctx: &Ctx<'_>, atom: qjs::JSAtom) -> rquickjs::Result<String> {
+        if let Some(name) = self.header_names.borrow().get(&atom) {
+            return Ok(name.clone());
+        }
+        atom_text(ctx, atom)
+    }
+
+    /// Whether `raw` (an atom's number) is one of the `requestParams` fields read back one by one.
+    pub(crate) fn is_request_field(&self, raw: qjs::JSAtom) -> bool {
         [&self.url, &self.uri, &self.method, &self.headers, &self.json, &self.body, &self.name]
             .iter()
             .any(|name| name.raw == raw)
+    }
+}
+
+/// The text of the atom numbered `atom`.
+pub(crate) fn atom_text(ctx: &Ctx<'_>, atom: qjs::JSAtom) -> rquickjs::Result<String> {
+    let ctx = ctx.as_raw().as_ptr();
+    let mut len: qjs::size_t = 0;
+    // SAFETY: the caller holds `atom` alive; the C string is copied and freed at once.
+    unsafe {
+        let text = qjs::JS_AtomToCStringLen(ctx, &mut len, atom);
+        if text.is_null() {
+            return Err(rquickjs::Error::Exception);
+        }
+        let owned =
+            String::from_utf8_lossy(std::slice::from_raw_parts(text.cast::<u8>(), len as usize)).into_owned();
+        qjs::JS_FreeCString(ctx, text);
+        Ok(owned)
     }
 }
