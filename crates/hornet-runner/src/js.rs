@@ -225,6 +225,12 @@ pub(crate) fn request_params(request: &Request, step: &RequestStep, scope: &Scop
 /// cannot carry (`beforeRequest set`).
 fn header_map(pairs: &[(String, String)], who: &str) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::with_capacity(pairs.len() + 1);
+    append_headers(&mut headers, pairs, who)?;
+    Ok(headers)
+}
+
+/// Appends headers from JavaScript to `headers` (errors as [`header_map`]'s).
+fn append_headers(headers: &mut HeaderMap, pairs: &[(String, String)], who: &str) -> Result<(), String> {
     for (k, v) in pairs {
         let name = HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| format!("{who} a header named `{k}`, which is not valid in HTTP"))?;
@@ -232,7 +238,7 @@ fn header_map(pairs: &[(String, String)], who: &str) -> Result<HeaderMap, String
             .map_err(|_| format!("{who} header `{k}` with a value that is not valid in HTTP"))?;
         headers.append(name, value);
     }
-    Ok(headers)
+    Ok(())
 }
 
 /// A JSON value as the text a form field, query parameter or cookie carries.
@@ -300,7 +306,16 @@ pub(crate) fn apply(
     }
     request.method = Method::from_bytes(params.method.as_bytes())
         .map_err(|_| format!("beforeRequest set the method `{}`, which is not valid", params.method))?;
-    let mut headers = header_map(&params.headers, "beforeRequest set")?;
+    // Headers the hooks only added to (a signature, say) are appended to the request's own.
+    let kept = params.headers.len() >= original.headers.len()
+        && params.headers.iter().zip(&original.headers).all(|(now, before)| now == before);
+    let mut headers = if kept {
+        let mut headers = std::mem::take(&mut request.headers);
+        append_headers(&mut headers, &params.headers[original.headers.len()..], "beforeRequest set")?;
+        headers
+    } else {
+        header_map(&params.headers, "beforeRequest set")?
+    };
     let mut content_type = |value: &str, replace: bool| {
         if (replace || !headers.contains_key(CONTENT_TYPE))
             && let Ok(v) = HeaderValue::from_str(value)
