@@ -88,6 +88,29 @@ pub(crate) struct EndpointStats {
 }
 
 impl EndpointStats {
+    /// The response times recorded so far in the interval: while it is being recorded, those of
+    /// responses with a status class are only in `by_class` (see [`EndpointStats::settle`]).
+    pub(crate) fn response_time_so_far(&self) -> Hist {
+        let mut all = self.response_time.clone();
+        for class in &self.by_class {
+            all.merge(class);
+        }
+        all
+    }
+
+    /// Completes an endpoint's HTTP figures once its interval is recorded: the recorder puts a
+    /// response's time only in its status class (`response_time` holds those without one) and,
+    /// until a latency of the interval is corrected, leaves `corrected` empty, since it equals
+    /// the response time.
+    pub(crate) fn settle(&mut self) {
+        for class in &self.by_class {
+            self.response_time.merge(class);
+        }
+        if !self.any_corrected {
+            self.corrected = self.response_time.clone();
+        }
+    }
+
     pub(crate) fn merge(&mut self, o: &EndpointStats) {
         self.requests += o.requests;
         self.responses += o.responses;

@@ -102,13 +102,21 @@ impl Recorder {
         e.bytes_received += bytes_received;
         add_code(&mut e.codes, status, 1);
         let total = crate::hist::duration_us(t.total);
-        e.response_time.record_us(total);
-        if let Some(class) = status_class(status) {
-            e.by_class[class].record_us(total);
-        }
         let corrected = t.corrected.map_or(total, |c| crate::hist::duration_us(c).max(total));
-        e.corrected.record_us(corrected);
-        e.any_corrected |= corrected != total;
+        // One histogram takes the response time, not three: `http.response_time` is the sum of
+        // its status classes, and `corrected` the same as it until a latency is corrected; both are
+        // completed when the interval is taken (`EndpointStats::settle`).
+        if corrected != total && !e.any_corrected {
+            e.corrected = e.response_time_so_far();
+            e.any_corrected = true;
+        }
+        if e.any_corrected {
+            e.corrected.record_us(corrected);
+        }
+        match status_class(status) {
+            Some(class) => e.by_class[class].record_us(total),
+            None => e.response_time.record_us(total),
+        }
         if let Some(d) = t.dns {
             e.dns.record(d);
         }
@@ -321,7 +329,11 @@ impl Recorder {
     /// Swaps the current interval for an empty one and returns the full one (double buffer).
     pub fn take_interval(&mut self) -> Interval {
         // Sized for the plan; an out-of-range id grows only the interval it occurs in.
-        std::mem::replace(&mut self.current, Interval::new(self.endpoints, self.scenarios))
+        let mut full = std::mem::replace(&mut self.current, Interval::new(self.endpoints, self.scenarios));
+        for e in &mut full.endpoints {
+            e.settle();
+        }
+        full
     }
 }
 
@@ -383,6 +395,29 @@ mod tests {
         let next = r.take_interval();
         assert_eq!(next.requests(), 0);
         assert_eq!(next.endpoints.len(), 2);
+    }
+
+    #[test]
+    fn response_time_adds_up_its_classes_and_a_late_correction_keeps_the_earlier_latencies() {
+        let mut r = Recorder::new(1, 1);
+        r.response(0, 200, &timings(1_000), 0);
+        r.response(0, 404, &timings(3_000), 0);
+        // A status without a class still counts in the response time.
+        r.response(0, 999, &timings(7_000), 0);
+        let late = Timings { corrected: Some(Duration::from_micros(50_000)), ..timings(2_000) };
+        r.response(0, 200, &late, 0);
+        r.response(0, 200, &timings(4_000), 0);
+        let i = r.take_interval();
+        let e = &i.endpoints[0];
+        assert_eq!(e.response_time.count(), 5);
+        assert_eq!(e.response_time.stats(), (1_000, 7_000, 17_000));
+        assert_eq!((e.by_class[1].count(), e.by_class[3].count()), (3, 1));
+        assert!(e.any_corrected);
+        // The three before the correction at their response time, then 50 ms, then 4 ms.
+        assert_eq!(e.corrected.count(), 5);
+        assert_eq!(e.corrected.stats(), (1_000, 50_000, 65_000));
+        let h = e.corrected.histogram().expect("recorded");
+        assert!(h.equivalent(h.value_at_quantile(0.5), 4_000), "the median of 1, 3, 4, 7 and 50 ms");
     }
 
     #[test]
