@@ -50,6 +50,8 @@ const NAME_CACHE: usize = 32;
 const MAX_RESERVE: usize = 1024 * 1024;
 /// A kept body larger than this takes the read buffer with it; the connection starts a new one.
 const KEEP_BUF_LIMIT: usize = 64 * 1024;
+/// The longest response head remembered to be recognised when it comes again ([`LastHead`]).
+const REMEMBERED_HEAD: usize = 1024;
 
 /// How the body of the current response is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,10 +139,27 @@ pub(crate) struct H1Conn {
     /// The header names of the last responses by position, as received and parsed: a server
     /// sends the same names in the same order, and reusing them skips `HeaderName::from_bytes`.
     names: Vec<(Box<[u8]>, HeaderName)>,
+    /// The response head parsed last, which `ranges` describe.
+    last_head: LastHead,
     framing: Framing,
     keep_alive: bool,
     /// A request was written and its response not yet read to its end.
     busy: bool,
+}
+
+/// The response head a connection parsed last, byte for byte, and what was read from it. A server
+/// answers the same request with the same head again and again (nginx's changes once a second, with
+/// its `Date`), and a head equal to it byte for byte parses the same way: it is compared instead of
+/// parsed, and its framing headers are not read again.
+#[derive(Default)]
+struct LastHead {
+    /// The head's bytes; empty when it was longer than [`REMEMBERED_HEAD`] (nothing matches).
+    bytes: Vec<u8>,
+    code: u16,
+    minor: u8,
+    /// What its headers said about framing, and whether any header the engine keeps itself was
+    /// among them; `None` until they were read without error.
+    facts: Option<(FramingHeaders, bool)>,
 }
 
 impl fmt::Debug for H1Conn {
@@ -169,6 +188,7 @@ impl H1Conn {
             rbuf: BytesMut::with_capacity(READ_BUF),
             ranges: Vec::new(),
             names: Vec::new(),
+            last_head: LastHead::default(),
             framing: Framing::Empty,
             keep_alive: true,
             busy: false,
@@ -351,6 +371,24 @@ impl H1Conn {
     /// Parses the buffered bytes as a response head, recording header ranges; `None` when
     /// incomplete.
     fn parse(&mut self) -> Result<Option<Parsed>, H1Error> {
+        let last = &self.last_head;
+        if !last.bytes.is_empty() && self.rbuf.starts_with(&last.bytes) {
+            return Ok(Some(Parsed { len: last.bytes.len(), code: last.code, minor: last.minor }));
+        }
+        let parsed = self.parse_anew()?;
+        if let Some(p) = &parsed {
+            let last = &mut self.last_head;
+            last.bytes.clear();
+            if p.len <= REMEMBERED_HEAD {
+                last.bytes.extend_from_slice(&self.rbuf[..p.len]);
+            }
+            (last.code, last.minor, last.facts) = (p.code, p.minor, None);
+        }
+        Ok(parsed)
+    }
+
+    /// [`H1Conn::parse`] with `httparse`.
+    fn parse_anew(&mut self) -> Result<Option<Parsed>, H1Error> {
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         match parse_into(&self.rbuf, &mut stack, &mut self.ranges) {
             Err(httparse::Error::TooManyHeaders) => {}
@@ -380,11 +418,22 @@ impl H1Conn {
         let status =
             StatusCode::from_u16(parsed.code).map_err(|_| H1Error::Protocol("invalid status code"))?;
         let version = if parsed.minor == 0 { Version::HTTP_10 } else { Version::HTTP_11 };
-        let mut framing = FramingHeaders::default();
-        let headers = if skip_headers {
-            self.skim_head(parsed.len, &mut framing)?
-        } else {
-            self.head_map(parsed.len, &mut framing)?
+        let (headers, framing) = match self.last_head.facts {
+            // The same head as the last one, none of whose headers is kept: nothing to read.
+            Some((framing, false)) if skip_headers => {
+                self.rbuf.advance(parsed.len);
+                (HeaderMap::new(), framing)
+            }
+            _ => {
+                let mut framing = FramingHeaders::default();
+                let (headers, engine) = if skip_headers {
+                    self.skim_head(parsed.len, &mut framing)?
+                } else {
+                    self.head_map(parsed.len, &mut framing)?
+                };
+                self.last_head.facts = Some((framing, engine));
+                (headers, framing)
+            }
         };
         self.keep_alive = !framing.close && (parsed.minor != 0 || framing.keep_alive);
         let code = parsed.code;
@@ -418,7 +467,8 @@ impl H1Conn {
     /// With [`crate::http::Request::skip_headers`]: reads the framing headers of the parsed head of
     /// `len` bytes and drops it from the read buffer; the map holds only the headers the engine
     /// acts on itself, and the head is kept (as `Bytes` the values point into) only when it has one.
-    fn skim_head(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<HeaderMap, H1Error> {
+    /// Also says whether the head had a header the engine keeps.
+    fn skim_head(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<(HeaderMap, bool), H1Error> {
         let mut engine = false;
         for r in &self.ranges {
             let (raw, value) = Self::header_at(&self.rbuf[..len], r)?;
@@ -429,7 +479,7 @@ impl H1Conn {
         let mut headers = HeaderMap::new();
         if !engine {
             self.rbuf.advance(len);
-            return Ok(headers);
+            return Ok((headers, false));
         }
         let head = self.rbuf.split_to(len).freeze();
         for r in &self.ranges {
@@ -440,12 +490,13 @@ impl H1Conn {
                 headers.append(name, value);
             }
         }
-        Ok(headers)
+        Ok((headers, true))
     }
 
     /// Reads the parsed head of `len` bytes (taken off the read buffer) into a header map, noting
-    /// its framing headers.
-    fn head_map(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<HeaderMap, H1Error> {
+    /// its framing headers; also says whether it had a header the engine keeps.
+    fn head_map(&mut self, len: usize, framing: &mut FramingHeaders) -> Result<(HeaderMap, bool), H1Error> {
+        let mut engine = false;
         let head = self.rbuf.split_to(len).freeze();
         let mut headers = HeaderMap::try_with_capacity(self.ranges.len())
             .map_err(|_| H1Error::Protocol("too many response headers"))?;
@@ -470,10 +521,12 @@ impl H1Conn {
             };
             let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
                 .map_err(|_| H1Error::Protocol("invalid response header value"))?;
-            framing.note(&known(raw), value.as_bytes())?;
+            let kind = known(raw);
+            framing.note(&kind, value.as_bytes())?;
+            engine |= matches!(kind, Known::Engine(_));
             headers.try_append(name, value).map_err(|_| H1Error::Protocol("too many response headers"))?;
         }
-        Ok(headers)
+        Ok((headers, engine))
     }
 
     /// True when the whole body of the response whose head was just read is already in the read
@@ -712,7 +765,7 @@ enum Known {
 }
 
 /// What a response head's framing headers say, header by header.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct FramingHeaders {
     length: Option<u64>,
     /// A `transfer-encoding` header was present.
