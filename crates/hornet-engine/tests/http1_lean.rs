@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hornet_engine::http::{HttpClient, Request, Session};
+use hornet_engine::http::{HttpClient, Request, Session, SharedHeaders};
 use hornet_metrics::ErrorKind;
 use http::{HeaderValue, Method};
 
@@ -514,6 +514,61 @@ async fn a_head_that_differs_from_the_last_in_any_byte_is_read_anew() {
         );
         assert_eq!(accepts.load(Ordering::SeqCst), 1, "one connection until the last response closed it");
         assert_eq!(session.connections(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shared_headers_go_out_before_the_requests_own_whichever_way_it_is_sent() {
+    run(async {
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        let (addr, _) = server(move |mut p| {
+            let log = log.clone();
+            async move {
+                while let Some(r) = p.request().await {
+                    log.lock().expect("log").push(String::from_utf8_lossy(&r).into_owned());
+                    p.send(b"HTTP/1.1 200 OK\r\nset-cookie: sid=7\r\ncontent-length: 0\r\n\r\n").await;
+                }
+            }
+        })
+        .await;
+        let client = client(5_000, None);
+        let mut session = Session::new();
+        let url = format!("http://{addr}/s");
+        let shared = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = http::HeaderMap::new();
+            for &(name, value) in pairs {
+                map.append(name, HeaderValue::from_static(value));
+            }
+            Some(SharedHeaders::new(map))
+        };
+        let with = |shared_headers: Option<SharedHeaders>| {
+            let mut request = get(&url);
+            request.headers.insert("x-own", HeaderValue::from_static("2"));
+            Request { shared_headers, ..request }
+        };
+        let common = shared(&[("x-shared", "1"), ("user-agent", "u")]);
+        // Written as rendered (the jar is still empty), then merged for a request that may be
+        // redirected, then for one that carries the jar's cookie, which joins a shared one.
+        client.send(&mut Session::new(), with(common.clone())).await.expect("plain");
+        client.send(&mut Session::new(), Request { follow_redirects: 3, ..with(common.clone()) }).await.expect("merged");
+        client.send(&mut session, with(None)).await.expect("cookie set");
+        client.send(&mut session, with(common.clone())).await.expect("jar");
+        client.send(&mut session, with(shared(&[("cookie", "a=1"), ("x-shared", "1")]))).await.expect("cookie");
+        // A shared host replaces the connection's.
+        client.send(&mut Session::new(), with(shared(&[("host", "named.example")]))).await.expect("host");
+        let seen = seen.lock().expect("log").clone();
+        let own = "x-own: 2\r\n\r\n";
+        assert_eq!(seen[0], format!("GET /s HTTP/1.1\r\nhost: {addr}\r\nx-shared: 1\r\nuser-agent: u\r\n{own}"));
+        assert_eq!(seen[1], seen[0]);
+        assert_eq!(seen[2], format!("GET /s HTTP/1.1\r\nhost: {addr}\r\n{own}"));
+        assert_eq!(
+            seen[3],
+            format!("GET /s HTTP/1.1\r\nhost: {addr}\r\nx-shared: 1\r\nuser-agent: u\r\nx-own: 2\r\ncookie: sid=7\r\n\r\n")
+        );
+        assert_eq!(seen[4], format!("GET /s HTTP/1.1\r\nhost: {addr}\r\ncookie: a=1; sid=7\r\nx-shared: 1\r\n{own}"));
+        assert_eq!(seen[5], format!("GET /s HTTP/1.1\r\nhost: named.example\r\n{own}"));
     })
     .await;
 }

@@ -526,6 +526,7 @@ impl VuHttp<'_> {
             decompress: true,
             skip_headers: false,
             trace: None,
+            shared_headers: None,
         })
     }
 }

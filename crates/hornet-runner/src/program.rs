@@ -10,6 +10,7 @@ use hornet_script::plan::{
 };
 
 pub use crate::ws_program::{CompiledConnect, WsOp};
+use hornet_engine::http::SharedHeaders;
 use hornet_script::request_url::{self, HttpBase};
 use hornet_script::template::{JsonTemplate, Template, Vars};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
@@ -73,8 +74,9 @@ pub struct CompiledRequest {
     /// The step as written: captures, expectations, conditions and request options.
     pub step: RequestStep,
     url: UrlSpec,
-    /// Headers that do not depend on variables (defaults merged with the request's own).
-    static_headers: HeaderMap,
+    /// Headers that do not depend on variables (defaults merged with the request's own), shared
+    /// by the requests that send them as they are (see [`CompiledRequest::build`]).
+    static_headers: SharedHeaders,
     /// Headers with templates, rendered per request.
     dynamic_headers: Vec<(HeaderName, Template)>,
     body: BodySpec,
@@ -115,7 +117,10 @@ const BOUNDARY: &str = "hornet-boundary-7MA4YWxkTrZu0gW";
 pub struct BuiltRequest {
     pub method: Method,
     pub uri: Uri,
+    /// All its headers, or with `shared_headers` only those rendered for this request.
     pub headers: HeaderMap,
+    /// The step's static headers, sent before `headers` (see [`CompiledRequest::build`]).
+    pub shared_headers: Option<SharedHeaders>,
     pub body: Bytes,
 }
 
@@ -332,7 +337,7 @@ fn compile_request(
         endpoint: r.endpoint,
         step: r.clone(),
         url,
-        static_headers,
+        static_headers: SharedHeaders::new(static_headers),
         dynamic_headers,
         body,
         hooks: None,
@@ -383,11 +388,15 @@ pub(crate) fn multipart_end(out: &mut Vec<u8>) {
 }
 
 impl CompiledRequest {
-    /// Renders the request for one VU. `scratch` is a reusable buffer.
+    /// Renders the request for one VU. `scratch` is a reusable buffer. With `share`, the static
+    /// headers are not copied into the request's header map but shared with it
+    /// ([`BuiltRequest::shared_headers`]), unless basic `auth` would replace one of them: for a
+    /// request whose headers nobody reads or changes before it goes out.
     pub fn build(
         &self,
         vars: &(impl Vars + ?Sized),
         scratch: &mut String,
+        share: bool,
     ) -> Result<BuiltRequest, BuildError> {
         let err = |message: String| BuildError { endpoint: self.endpoint, message };
         let uri = match &self.url {
@@ -397,8 +406,13 @@ impl CompiledRequest {
                     .map_err(|e| err(e.to_string()))?
             }
         };
-        let mut headers =
-            render_headers(&self.static_headers, &self.dynamic_headers, vars, scratch).map_err(err)?;
+        let share = share && self.step.auth.is_none();
+        let mut headers = match share {
+            true if self.dynamic_headers.is_empty() => HeaderMap::new(),
+            true => render_headers(&HeaderMap::new(), &self.dynamic_headers, vars, scratch).map_err(err)?,
+            false => render_headers(self.static_headers.map(), &self.dynamic_headers, vars, scratch)
+                .map_err(err)?,
+        };
         let body = match &self.body {
             BodySpec::Empty => Bytes::new(),
             BodySpec::Static(b) => b.clone(),
@@ -433,7 +447,8 @@ impl CompiledRequest {
                 .map_err(|_| err("basic auth credentials are not valid in a header".into()))?;
             headers.insert(http::header::AUTHORIZATION, v);
         }
-        Ok(BuiltRequest { method: self.method.clone(), uri, headers, body })
+        let shared_headers = share.then(|| self.static_headers.clone());
+        Ok(BuiltRequest { method: self.method.clone(), uri, headers, shared_headers, body })
     }
 }
 

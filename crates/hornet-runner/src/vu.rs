@@ -454,7 +454,10 @@ impl Vu {
                 }
             }
         }
-        let built = match req.build(&self.scope, &mut self.scratch) {
+        // Requests with hooks show their headers to the processor; ones that may set trace context
+        // are looked into for it: only the others share the step's static headers.
+        let share = req.hooks.is_none() && !req.sets_trace_context;
+        let built = match req.build(&self.scope, &mut self.scratch, share) {
             Ok(b) => b,
             Err(e) => {
                 self.recorder.borrow_mut().error(Some(e.endpoint), ErrorKind::InvalidUrl, &e.message);
@@ -475,6 +478,7 @@ impl Vu {
             decompress: step.decompress,
             skip_headers: !step.needs_headers(),
             trace: None,
+            shared_headers: built.shared_headers,
         }))
     }
 

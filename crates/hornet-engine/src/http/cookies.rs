@@ -109,6 +109,11 @@ impl Jar {
         cookies.into_iter().map(|c| c.name_value()).collect()
     }
 
+    /// False until a cookie has been stored: [`Jar::apply`] then changes no request.
+    pub(crate) fn used(&self) -> bool {
+        self.used
+    }
+
     /// The `(name, value)` pairs that a request to `uri` would send.
     pub(crate) fn pairs(&self, uri: &Uri) -> Vec<(String, String)> {
         if !self.used {

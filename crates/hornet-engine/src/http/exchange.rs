@@ -15,7 +15,8 @@ use super::connection::{Conn, ReqBody, Route, Target};
 use super::error::{self, Failure};
 use super::pool::PoolLease;
 use super::{
-    ACCEPT_ENCODING_VALUE, HttpClient, Request, Response, Session, TraceContext, decode, h1, redirect,
+    ACCEPT_ENCODING_VALUE, HttpClient, Request, Response, Session, SharedHeaders, TraceContext, decode, h1,
+    redirect,
 };
 
 /// A connection in use by one request.
@@ -129,9 +130,22 @@ impl HttpClient {
             decompress,
             skip_headers,
             trace,
+            shared_headers,
         } = req;
         let (keep_body, follow_redirects, decompress, skip_headers) =
             (*keep_body, *follow_redirects, *decompress, *skip_headers);
+        // Shared headers are written as rendered on the plain path; a request whose headers are
+        // read or changed on the way (compression, cookies, redirects, hyper) has them merged in.
+        if let Some(shared) = shared_headers.as_ref()
+            && (shared.lines().is_none()
+                || decompress
+                || follow_redirects > 0
+                || session.jar.used()
+                || p.uri.scheme() != Some(&http::uri::Scheme::HTTP))
+        {
+            shared.merge_into(headers);
+            *shared_headers = None;
+        }
         if decompress && !headers.contains_key(ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPT_ENCODING_VALUE));
         }
@@ -144,7 +158,14 @@ impl HttpClient {
             // Keep the request's headers only when a further hop may need them.
             let mut hop_headers = if may_follow { headers.clone() } else { std::mem::take(headers) };
             session.jar.apply(&p.uri, &mut hop_headers);
-            let x = Exchange { method, uri: &p.uri, body, skip_headers, trace: trace.as_ref() };
+            let x = Exchange {
+                method,
+                uri: &p.uri,
+                body,
+                skip_headers,
+                trace: trace.as_ref(),
+                shared: shared_headers.as_ref(),
+            };
             let Head { status, version, headers: resp_headers, body: incoming, mut lease, first_byte } = self
                 .head(session, &target, &x, &mut hop_headers, &mut p.timings, &mut bytes_sent, &mut p.resent)
                 .await?;
@@ -304,6 +325,9 @@ impl HttpClient {
                 Route::H1(sender, host) => {
                     // Keep a copy of the headers only when a retry may need them.
                     let mut hs = if retry { headers.clone() } else { std::mem::take(headers) };
+                    if let Some(shared) = x.shared {
+                        shared.merge_into(&mut hs);
+                    }
                     if let Some(trace) = x.trace {
                         trace.insert_into(&mut hs);
                     }
@@ -313,6 +337,9 @@ impl HttpClient {
                 }
                 Route::H2(sender) => {
                     let mut hs = if retry { headers.clone() } else { std::mem::take(headers) };
+                    if let Some(shared) = x.shared {
+                        shared.merge_into(&mut hs);
+                    }
                     if let Some(trace) = x.trace {
                         trace.insert_into(&mut hs);
                     }
@@ -360,7 +387,15 @@ impl HttpClient {
         t: &mut Timings,
         bytes_sent: &mut u64,
     ) -> Attempt {
-        *bytes_sent += conn.render(x.method, x.uri, headers, x.trace, host, x.body);
+        *bytes_sent += conn.render(
+            x.method,
+            x.uri,
+            x.shared.and_then(SharedHeaders::lines),
+            headers,
+            x.trace,
+            host,
+            x.body,
+        );
         let written = match conn.write(x.body).await {
             Ok(written) => written,
             Err(e) if retry && e.is_stale() => {
@@ -449,6 +484,9 @@ struct Exchange<'a> {
     skip_headers: bool,
     /// See [`Request::trace`].
     trace: Option<&'a TraceContext>,
+    /// See [`Request::shared_headers`]; only on the plain path, where the lean connection writes
+    /// their rendered lines.
+    shared: Option<&'a SharedHeaders>,
 }
 
 /// Builds the hyper request. `host` is `Some` for HTTP/1.1: the target is then written in origin

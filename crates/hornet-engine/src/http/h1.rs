@@ -212,14 +212,18 @@ impl H1Conn {
     }
 
     /// Renders a request as hyper's http1 client would write it: request line with the
-    /// origin-form target, `host` unless the headers have one, the headers, the `trace` context's
+    /// origin-form target, `host` unless the headers have one, the `shared` header lines (see
+    /// [`super::SharedHeaders`]: none of them is `host`, `content-length` or
+    /// `transfer-encoding`), the headers, the `trace` context's
     /// `traceparent` and `baggage`, `content-length` for a non-empty body unless given (a given
     /// `transfer-encoding` makes the body one chunk instead), blank line. Returns the request's
     /// size on the wire, body included.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn render(
         &mut self,
         method: &Method,
         uri: &Uri,
+        shared: Option<&[u8]>,
         headers: &HeaderMap,
         trace: Option<&super::TraceContext>,
         host: &HeaderValue,
@@ -242,6 +246,9 @@ impl H1Conn {
         w.extend_from_slice(b" HTTP/1.1\r\n");
         if !has(headers, &HOST) {
             push_header(w, b"host", host.as_bytes());
+        }
+        if let Some(lines) = shared {
+            w.extend_from_slice(lines);
         }
         let chunked = !body.is_empty() && has(headers, &TRANSFER_ENCODING);
         for (name, value) in headers {
@@ -836,7 +843,7 @@ fn has(headers: &HeaderMap, name: &HeaderName) -> bool {
     if headers.keys_len() <= 8 { headers.keys().any(|k| k == name) } else { headers.contains_key(name) }
 }
 
-fn push_header(w: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+pub(crate) fn push_header(w: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     w.extend_from_slice(name);
     w.extend_from_slice(b": ");
     w.extend_from_slice(value);

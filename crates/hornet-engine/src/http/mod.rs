@@ -191,6 +191,60 @@ pub struct Request {
     /// have neither), on every hop of a redirect chain. The lean HTTP/1.1 path writes the ids
     /// straight into the request it renders, without a header map or an allocation.
     pub trace: Option<TraceContext>,
+    /// Headers sent before `headers`, shared by many requests (a script step's headers that do
+    /// not change): cloning them for a request is a reference count, where cloning a header map
+    /// allocates. A name should be in one of the two only. The request is sent as if `headers`
+    /// were these followed by its own.
+    pub shared_headers: Option<SharedHeaders>,
+}
+
+/// Request headers made once and sent with many requests ([`Request::shared_headers`]). A plain
+/// `http://` request without redirects, compression or cookies writes their lines as they were
+/// rendered here; any other request merges them into its own headers first.
+#[derive(Debug, Clone)]
+pub struct SharedHeaders(std::sync::Arc<SharedInner>);
+
+#[derive(Debug)]
+struct SharedInner {
+    map: HeaderMap,
+    /// The headers as HTTP/1.1 lines (`name: value\r\n`), when no header among them changes how
+    /// the lean path renders a request (`host`, `content-length`, `transfer-encoding`, `cookie`,
+    /// `accept-encoding`); `None` otherwise.
+    lines: Option<Box<[u8]>>,
+}
+
+impl SharedHeaders {
+    /// Shares `map`.
+    pub fn new(map: HeaderMap) -> SharedHeaders {
+        use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, COOKIE, HOST, TRANSFER_ENCODING};
+        let special = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, COOKIE, ACCEPT_ENCODING];
+        let lines = (!special.iter().any(|name| map.contains_key(name))).then(|| {
+            let mut lines = Vec::new();
+            for (name, value) in &map {
+                h1::push_header(&mut lines, name.as_str().as_bytes(), value.as_bytes());
+            }
+            lines.into_boxed_slice()
+        });
+        SharedHeaders(std::sync::Arc::new(SharedInner { map, lines }))
+    }
+
+    /// The headers.
+    pub fn map(&self) -> &HeaderMap {
+        &self.0.map
+    }
+
+    /// The rendered lines, when the lean path may write them as they are.
+    pub(crate) fn lines(&self) -> Option<&[u8]> {
+        self.0.lines.as_deref()
+    }
+
+    /// Adds the headers in front of `headers`.
+    pub(crate) fn merge_into(&self, headers: &mut HeaderMap) {
+        let own = std::mem::replace(headers, self.0.map.clone());
+        for (name, value) in &own {
+            headers.append(name.clone(), value.clone());
+        }
+    }
 }
 
 impl Request {
