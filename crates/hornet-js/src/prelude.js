@@ -759,11 +759,12 @@
   // Strings (UTF-8) and bytes go to the native digest as they are: no Buffer is made for them.
   class Hash {
     // `_chunks` is null before the first update, the one chunk after it (the usual case: no
-    // list is made), and a list of chunks after more.
-    constructor(alg, key) { this._alg = hashName(alg); this._key = key; this._chunks = null; this._done = false; }
+    // list is made), and a list of chunks after more. The usual path (a known name, one string
+    // of UTF-8) calls no helper: each JavaScript call costs the interpreter a frame.
+    constructor(alg, key) { this._alg = HASHES[alg] || hashName(alg); this._key = key; this._chunks = null; this._done = false; }
     update(data, enc) {
       if (this._done) throw new Error('Digest already called');
-      const chunk = typeof data === 'string' && isUtf8(enc) ? data : toBytes(data, enc);
+      const chunk = typeof data === 'string' && (enc === undefined || isUtf8(enc)) ? data : toBytes(data, enc);
       const chunks = this._chunks;
       if (chunks === null) this._chunks = chunk;
       else if (Array.isArray(chunks)) chunks.push(chunk);
@@ -775,7 +776,8 @@
       this._done = true;
       const chunks = this._chunks;
       let data;
-      if (chunks === null) data = '';
+      if (typeof chunks === 'string') data = chunks;
+      else if (chunks === null) data = '';
       else if (!Array.isArray(chunks)) data = chunks;
       else if (chunks.every((c) => typeof c === 'string')) data = chunks.join('');
       else data = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? fromString(c, 'utf8') : c)));
