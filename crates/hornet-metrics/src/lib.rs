@@ -37,7 +37,8 @@ pub use kinds::{EXPECT_KINDS, EXPECT_OTHER, ErrorKind, Timings};
 pub use latency::{Latency, LatencySum};
 pub use recorder::{EndpointId, Recorder};
 pub use report::{
-    CheckReport, EndpointExpectations, GeneratorReport, Protocol, Report, ReportError, RunMeta, Summary,
+    CheckReport, EndpointExpectations, GeneratorReport, ProcessorMetrics, Protocol, Report, ReportError,
+    RunMeta, Summary,
 };
 pub use spans::{FinishedSpan, SpanSink};
 pub use timeline::{Tier, TimelinePolicy};

@@ -291,6 +291,24 @@ pub struct Aggregate {
     pub histograms: BTreeMap<String, String>,
 }
 
+/// A report's processor metrics ([`Report::processor_metrics`]), each kind in name order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessorMetrics<'a> {
+    /// Counters and their counts.
+    pub counters: Vec<(&'a str, u64)>,
+    /// Rates, events per second.
+    pub rates: Vec<(&'a str, f64)>,
+    /// Histograms' summaries, in the unit the processor gave.
+    pub histograms: Vec<(&'a str, &'a Summary)>,
+}
+
+impl ProcessorMetrics<'_> {
+    /// Whether the processor reported no metric.
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.rates.is_empty() && self.histograms.is_empty()
+    }
+}
+
 /// Summary of one histogram. All values in milliseconds with microsecond precision.
 /// Percentiles come from the HdrHistogram and are clamped to `[min, max]`; `min`, `max` and
 /// `mean` are exact. An empty histogram has `count` 0 and every other field 0.
@@ -510,6 +528,18 @@ impl Report {
     /// A run-wide summary, if that metric was recorded.
     pub fn summary(&self, key: &str) -> Option<&Summary> {
         self.aggregate.summaries.get(key)
+    }
+
+    /// The metrics a processor reported with `events.emit` (every name outside hornet's own
+    /// families, see [`crate::is_processor_metric`]), by kind and in name order.
+    pub fn processor_metrics(&self) -> ProcessorMetrics<'_> {
+        let a = &self.aggregate;
+        let mine = |k: &&String| crate::is_processor_metric(k);
+        ProcessorMetrics {
+            counters: a.counters.iter().filter(|(k, _)| mine(k)).map(|(k, n)| (k.as_str(), *n)).collect(),
+            rates: a.rates.iter().filter(|(k, _)| mine(k)).map(|(k, v)| (k.as_str(), *v)).collect(),
+            histograms: a.summaries.iter().filter(|(k, _)| mine(k)).map(|(k, s)| (k.as_str(), s)).collect(),
+        }
     }
 
     /// Stores the outcome of the run's checks and its apdex (replacing any stored before).

@@ -167,27 +167,26 @@ pub fn render_locust_csv(report: &Report) -> io::Result<LocustCsv> {
 
 /// `_processor_metrics.csv`, when the report has metrics a processor reported.
 fn processor_metrics(report: &Report) -> io::Result<Option<String>> {
-    let a = &report.aggregate;
-    let mine = |k: &&String| hornet_metrics::is_processor_metric(k);
-    if !a.counters.keys().chain(a.rates.keys()).chain(a.summaries.keys()).any(|k| mine(&k)) {
+    let metrics = report.processor_metrics();
+    if metrics.is_empty() {
         return Ok(None);
     }
     let mut w = writer();
     w.write_record(PROCESSOR_COLUMNS).map_err(csv_err)?;
     let secs = report.run.duration_s;
     let blanks = |n: usize| vec![String::new(); n];
-    for (name, n) in a.counters.iter().filter(|(k, _)| mine(k)) {
-        let mut row = vec![name.clone(), "counter".into(), n.to_string(), shortest(per_sec(*n, secs))];
+    for (name, n) in &metrics.counters {
+        let mut row = vec![name.to_string(), "counter".into(), n.to_string(), shortest(per_sec(*n, secs))];
         row.extend(blanks(7));
         w.write_record(&row).map_err(csv_err)?;
     }
-    for (name, rate) in a.rates.iter().filter(|(k, _)| mine(k)) {
-        let mut row = vec![name.clone(), "rate".into(), String::new(), shortest(*rate)];
+    for (name, rate) in &metrics.rates {
+        let mut row = vec![name.to_string(), "rate".into(), String::new(), shortest(*rate)];
         row.extend(blanks(7));
         w.write_record(&row).map_err(csv_err)?;
     }
-    for (name, s) in a.summaries.iter().filter(|(k, _)| mine(k)) {
-        let mut row = vec![name.clone(), "histogram".into(), s.count.to_string(), String::new()];
+    for (name, s) in &metrics.histograms {
+        let mut row = vec![name.to_string(), "histogram".into(), s.count.to_string(), String::new()];
         row.extend([s.min, s.median, s.p90, s.p95, s.p99, s.max, s.mean].map(shortest));
         w.write_record(&row).map_err(csv_err)?;
     }

@@ -11,9 +11,7 @@ use hornet_metrics::report::{
     RESPONSE_TIME_CORRECTED,
 };
 use hornet_metrics::report::{TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT};
-use hornet_metrics::{
-    ApdexRating, Protocol, Report, Summary, TracedRequestReport, is_lag_warning, is_processor_metric,
-};
+use hornet_metrics::{ApdexRating, Protocol, Report, Summary, TracedRequestReport, is_lag_warning};
 
 use crate::format;
 
@@ -201,24 +199,17 @@ fn endpoints(out: &mut String, r: &Report) {
 /// The metrics a processor reported with `events.emit`, when there are any: counters and rates on
 /// one line each, then one row per histogram.
 fn processor_metrics(out: &mut String, r: &Report) {
-    let a = &r.aggregate;
-    let counters: Vec<String> = a
-        .counters
-        .iter()
-        .filter(|(k, _)| is_processor_metric(k))
-        .map(|(k, n)| format!("{} {n}", format::one_line(k, MAX_NAME)))
-        .collect();
-    let rates: Vec<String> = a
-        .rates
-        .iter()
-        .filter(|(k, _)| is_processor_metric(k))
-        .map(|(k, v)| format!("{} {}/s", format::one_line(k, MAX_NAME), format::rate(*v)))
-        .collect();
-    let histograms: Vec<(&String, &Summary)> =
-        a.summaries.iter().filter(|(k, _)| is_processor_metric(k)).collect();
-    if counters.is_empty() && rates.is_empty() && histograms.is_empty() {
+    let metrics = r.processor_metrics();
+    if metrics.is_empty() {
         return;
     }
+    let counters: Vec<String> =
+        metrics.counters.iter().map(|(k, n)| format!("{} {n}", format::one_line(k, MAX_NAME))).collect();
+    let rates: Vec<String> = metrics
+        .rates
+        .iter()
+        .map(|(k, v)| format!("{} {}/s", format::one_line(k, MAX_NAME), format::rate(*v)))
+        .collect();
     let _ = writeln!(out, "\nProcessor metrics (events.emit)");
     if !counters.is_empty() {
         let _ = writeln!(out, "  counters: {}", counters.join(", "));
@@ -226,11 +217,12 @@ fn processor_metrics(out: &mut String, r: &Report) {
     if !rates.is_empty() {
         let _ = writeln!(out, "  rates:    {}", rates.join(", "));
     }
-    if histograms.is_empty() {
+    if metrics.histograms.is_empty() {
         return;
     }
     let number = |v: f64| format!("{v:.2}");
-    let rows = histograms
+    let rows = metrics
+        .histograms
         .into_iter()
         .map(|(name, s)| {
             vec![

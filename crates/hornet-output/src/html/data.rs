@@ -115,13 +115,7 @@ impl View {
         }
         let websocket = r.summary(WS_RTT).is_some();
         let traced = !r.traced_requests.is_empty();
-        let a = &r.aggregate;
-        let processor_metrics = a
-            .counters
-            .keys()
-            .chain(a.rates.keys())
-            .chain(a.summaries.keys())
-            .any(|k| hornet_metrics::is_processor_metric(k));
+        let processor_metrics = !r.processor_metrics().is_empty();
         View {
             data: Value::Object(data),
             timeline_charts,

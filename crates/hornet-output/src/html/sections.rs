@@ -14,7 +14,7 @@ use hornet_metrics::report::{
     EXPECT_FAILED, EXPECT_OK, ITERATIONS_LATE, REQUEST_RATE, REQUESTS_DROPPED, RESPONSE_TIME,
     RESPONSE_TIME_CORRECTED, TIMING_BREAKDOWN, WS_CONNECT_TIME, WS_RTT,
 };
-use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning, is_processor_metric};
+use hornet_metrics::{ApdexRating, Protocol, Report, Summary, is_lag_warning};
 use serde_json::Value;
 
 use super::data::{ChartSlot, View};
@@ -471,10 +471,10 @@ pub(super) fn endpoints(out: &mut String, r: &Report) {
 /// families), when there are any: one table of counters and rates, one of histograms, under the
 /// names the JSON report and `ensure` use.
 pub(super) fn processor_metrics(out: &mut String, r: &Report) {
-    let a = &r.aggregate;
+    let metrics = r.processor_metrics();
     let secs = r.run.duration_s;
     let mut totals = String::new();
-    for (name, n) in a.counters.iter().filter(|(k, _)| is_processor_metric(k)) {
+    for (name, n) in &metrics.counters {
         let _ = writeln!(
             totals,
             "<tr><td class=\"name\">{}</td><td class=\"name\">counter</td><td data-v=\"{n}\">{}</td>\
@@ -485,7 +485,7 @@ pub(super) fn processor_metrics(out: &mut String, r: &Report) {
             format::rate(per_sec(*n, secs)),
         );
     }
-    for (name, v) in a.rates.iter().filter(|(k, _)| is_processor_metric(k)) {
+    for (name, v) in &metrics.rates {
         let _ = writeln!(
             totals,
             "<tr><td class=\"name\">{}</td><td class=\"name\">rate</td><td data-v=\"-1\">-</td>\
@@ -495,7 +495,7 @@ pub(super) fn processor_metrics(out: &mut String, r: &Report) {
         );
     }
     let mut histograms = String::new();
-    for (name, s) in a.summaries.iter().filter(|(k, _)| is_processor_metric(k)) {
+    for (name, s) in &metrics.histograms {
         let cell = |v: f64| format!("<td data-v=\"{v}\">{v:.2}</td>");
         let _ = writeln!(
             histograms,

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
+use hornet_metrics::TracedRequestReport;
 use hornet_metrics::report::{ErrorReport, Report};
-use hornet_metrics::{TracedRequestReport, is_processor_metric};
 use hornet_output::view::{EndpointRow, EndpointTable};
 use hornet_runner::WorkerStatus;
 use hornet_verdict::Verdicts;
@@ -173,17 +173,17 @@ pub(super) fn checks_value(report: &Report) -> Value {
 /// own families), one row each: counters with their count and rate, rates with theirs, histograms
 /// with their count and percentiles, in the unit the processor gave.
 pub(super) fn processor_metrics_value(report: &Report) -> Value {
-    let a = &report.aggregate;
+    let metrics = report.processor_metrics();
     let secs = report.run.duration_s;
     let mut rows = Vec::new();
-    for (name, n) in a.counters.iter().filter(|(k, _)| is_processor_metric(k)) {
-        let rate = if secs > 0.0 { *n as f64 / secs } else { 0.0 };
+    for (name, n) in metrics.counters {
+        let rate = hornet_output::format::per_sec(n, secs);
         rows.push(json!({ "name": name, "kind": "counter", "count": n, "rate": rate }));
     }
-    for (name, rate) in a.rates.iter().filter(|(k, _)| is_processor_metric(k)) {
+    for (name, rate) in metrics.rates {
         rows.push(json!({ "name": name, "kind": "rate", "count": null, "rate": rate }));
     }
-    for (name, s) in a.summaries.iter().filter(|(k, _)| is_processor_metric(k)) {
+    for (name, s) in metrics.histograms {
         rows.push(json!({ "name": name, "kind": "histogram", "count": s.count, "rate": null,
             "p50": s.median, "p95": s.p95, "p99": s.p99, "max": s.max }));
     }
